@@ -1,0 +1,249 @@
+import { EmulatorErrors } from './emulator-error.ts'
+
+/**
+ * The emulated account: domains, their DS records and name servers, DNS hosts per instance, and
+ * the tasks that change them. Tasks advance with the clock passed in, never on timers: a task
+ * waits for the first half of `taskMs`, executes for the second half, then succeeds or fails,
+ * and only then changes the account.
+ */
+
+export interface DsRecordState {
+  readonly keyTag: number
+  readonly algorithm: number
+  readonly digestType: number
+  readonly digest: string
+}
+
+export interface DnsHostState {
+  readonly dnsName: string
+  readonly ips: readonly string[]
+}
+
+export type TaskKind =
+  | { readonly type: 'addDs'; readonly domain: string; readonly record: DsRecordState }
+  | { readonly type: 'modifyDs'; readonly domain: string; readonly record: DsRecordState }
+  | { readonly type: 'deleteDs'; readonly domain: string; readonly keyTag: number }
+  | { readonly type: 'syncDs'; readonly domain: string }
+  | { readonly type: 'syncDnsHost'; readonly instanceId: string }
+  | {
+      readonly type: 'changeDns'
+      readonly domains: readonly string[]
+      readonly nameServers: readonly string[]
+    }
+
+export const TASK_TYPES: Record<TaskKind['type'], { type: string; description: string }> = {
+  addDs: { type: 'ADD_DS_RECORD', description: 'Add DS record' },
+  modifyDs: { type: 'MODIFY_DS_RECORD', description: 'Modify DS record' },
+  deleteDs: { type: 'DELETE_DS_RECORD', description: 'Delete DS record' },
+  syncDs: { type: 'SYNC_DS_RECORD', description: 'Synchronize DS record' },
+  syncDnsHost: { type: 'SYNC_DNSHOST', description: 'Synchronize DNS host' },
+  changeDns: { type: 'CHG_DNS', description: 'Modify DNS' },
+}
+
+export type DetailStatus = 'WAITING_EXECUTE' | 'EXECUTING' | 'EXECUTE_SUCCESS' | 'EXECUTE_FAILURE'
+
+export interface TaskDetailState {
+  readonly taskDetailNo: string
+  /** The domain, or the instance for a DNS-host task. */
+  readonly target: string
+  outcome?: { readonly status: 'EXECUTE_SUCCESS' | 'EXECUTE_FAILURE'; readonly errorMsg?: string }
+}
+
+export interface TaskState {
+  readonly taskNo: string
+  readonly kind: TaskKind
+  readonly createdAt: number
+  readonly clientIp: string
+  readonly details: TaskDetailState[]
+  settled: boolean
+}
+
+export interface AccountOptions {
+  /** Time from submission to a final status. */
+  readonly taskMs: number
+  /** Domains whose first label matches answer `DomainNotExist`. */
+  readonly unregisteredPattern: RegExp
+  readonly unregisteredDomains: ReadonlySet<string>
+  /** Domains whose first label matches fail every task at the registry. */
+  readonly failingPattern: RegExp
+}
+
+export const DEFAULT_ACCOUNT_OPTIONS: AccountOptions = {
+  taskMs: 2_000,
+  unregisteredPattern: /^unregistered/,
+  unregisteredDomains: new Set(),
+  failingPattern: /^fail/,
+}
+
+const ALIYUN_NAME_SERVERS = ['dns1.hichina.com', 'dns2.hichina.com'] as const
+
+export class DomainAccount {
+  readonly options: AccountOptions
+  readonly dsRecords = new Map<string, DsRecordState[]>()
+  readonly nameServers = new Map<string, readonly string[]>()
+  readonly dnsHosts = new Map<string, DnsHostState[]>()
+  readonly dnsHostSyncs = new Map<string, number>()
+  readonly tasks = new Map<string, TaskState>()
+  /** Unsettled tasks in creation order. */
+  #open: TaskState[] = []
+  /** Targets (domains, instances) with an unsettled task. */
+  readonly #busy = new Map<string, string>()
+  #detailCounter = 0
+
+  constructor(
+    options: Partial<AccountOptions>,
+    private readonly newId: () => string,
+  ) {
+    this.options = { ...DEFAULT_ACCOUNT_OPTIONS, ...options }
+  }
+
+  assertRegistered(domain: string): void {
+    const firstLabel = domain.split('.')[0] ?? ''
+    if (
+      this.options.unregisteredPattern.test(firstLabel) ||
+      this.options.unregisteredDomains.has(domain)
+    ) {
+      throw EmulatorErrors.domainNotExist(domain)
+    }
+  }
+
+  /** Creates a task, or refuses with `TaskIsBeingProcessed` if a target already has one running. */
+  submit(kind: TaskKind, clientIp: string, now: number): TaskState {
+    this.advance(now)
+    const targets = targetsOf(kind)
+    if (targets.some((target) => this.#busy.has(target))) throw EmulatorErrors.taskBeingProcessed()
+    const task: TaskState = {
+      taskNo: this.newId(),
+      kind,
+      createdAt: now,
+      clientIp,
+      details: targets.map((target) => ({ taskDetailNo: String(++this.#detailCounter), target })),
+      settled: false,
+    }
+    this.tasks.set(task.taskNo, task)
+    this.#open.push(task)
+    for (const target of targets) this.#busy.set(target, task.taskNo)
+    return task
+  }
+
+  /** Settles, in creation order, every task whose time is up, applying its changes. */
+  advance(now: number): void {
+    while (
+      this.#open.length > 0 &&
+      (this.#open[0] as TaskState).createdAt + this.options.taskMs <= now
+    ) {
+      const task = this.#open.shift() as TaskState
+      this.#settle(task)
+    }
+  }
+
+  statusOf(task: TaskState, detail: TaskDetailState, now: number): DetailStatus {
+    if (detail.outcome) return detail.outcome.status
+    return now < task.createdAt + this.options.taskMs / 2 ? 'WAITING_EXECUTE' : 'EXECUTING'
+  }
+
+  #settle(task: TaskState): void {
+    for (const detail of task.details) {
+      detail.outcome = this.#execute(task.kind, detail.target)
+      this.#busy.delete(detail.target)
+    }
+    task.settled = true
+  }
+
+  #execute(kind: TaskKind, target: string): TaskDetailState['outcome'] {
+    const success = { status: 'EXECUTE_SUCCESS' } as const
+    const failure = (errorMsg: string) => ({ status: 'EXECUTE_FAILURE', errorMsg }) as const
+    if (this.options.failingPattern.test(target.split('.')[0] ?? '')) {
+      return failure(`The registry rejected the change for ${target}.`)
+    }
+    switch (kind.type) {
+      case 'addDs': {
+        const records = this.dsRecords.get(target) ?? []
+        if (records.some((record) => sameRecord(record, kind.record))) {
+          return failure('The DS record already exists.')
+        }
+        this.dsRecords.set(target, [...records, kind.record])
+        return success
+      }
+      case 'modifyDs': {
+        const records = this.dsRecords.get(target) ?? []
+        if (!records.some((record) => record.keyTag === kind.record.keyTag)) {
+          return failure(`No DS record with key tag ${kind.record.keyTag} exists.`)
+        }
+        this.dsRecords.set(target, [
+          ...records.filter((record) => record.keyTag !== kind.record.keyTag),
+          kind.record,
+        ])
+        return success
+      }
+      case 'deleteDs': {
+        const records = this.dsRecords.get(target) ?? []
+        const kept = records.filter((record) => record.keyTag !== kind.keyTag)
+        if (kept.length === records.length) {
+          return failure(`No DS record with key tag ${kind.keyTag} exists.`)
+        }
+        this.dsRecords.set(target, kept)
+        return success
+      }
+      case 'syncDs':
+        return success
+      case 'syncDnsHost':
+        this.dnsHostSyncs.set(target, (this.dnsHostSyncs.get(target) ?? 0) + 1)
+        return success
+      case 'changeDns':
+        this.nameServers.set(
+          target,
+          kind.nameServers.length > 0 ? kind.nameServers : ALIYUN_NAME_SERVERS,
+        )
+        return success
+    }
+  }
+
+  /** Tasks created in [from, to], newest first. */
+  tasksCreatedBetween(from: number, to: number): TaskState[] {
+    return [...this.tasks.values()]
+      .filter((task) => task.createdAt >= from && task.createdAt <= to)
+      .sort((a, b) => b.createdAt - a.createdAt)
+  }
+
+  snapshot(now: number) {
+    this.advance(now)
+    return {
+      dsRecords: Object.fromEntries(this.dsRecords),
+      nameServers: Object.fromEntries(this.nameServers),
+      dnsHosts: Object.fromEntries(this.dnsHosts),
+      dnsHostSyncs: Object.fromEntries(this.dnsHostSyncs),
+      tasks: [...this.tasks.values()].map((task) => ({
+        taskNo: task.taskNo,
+        type: TASK_TYPES[task.kind.type].type,
+        kind: task.kind,
+        createdAt: new Date(task.createdAt).toISOString(),
+        details: task.details.map((detail) => ({
+          target: detail.target,
+          status: this.statusOf(task, detail, now),
+          errorMsg: detail.outcome?.errorMsg,
+        })),
+      })),
+    }
+  }
+}
+
+function targetsOf(kind: TaskKind): readonly string[] {
+  switch (kind.type) {
+    case 'syncDnsHost':
+      return [kind.instanceId]
+    case 'changeDns':
+      return kind.domains
+    default:
+      return [kind.domain]
+  }
+}
+
+function sameRecord(a: DsRecordState, b: DsRecordState): boolean {
+  return (
+    a.keyTag === b.keyTag &&
+    a.algorithm === b.algorithm &&
+    a.digestType === b.digestType &&
+    a.digest.toLowerCase() === b.digest.toLowerCase()
+  )
+}

@@ -1,0 +1,32 @@
+import { loadEmulatorConfig } from '#shared/config.ts'
+import { LOCAL_DEFAULTS } from '#shared/local-defaults.ts'
+import type { FaultRuleInput } from './faults.ts'
+import { startEmulator } from './server.ts'
+
+const config = loadEmulatorConfig(process.env, LOCAL_DEFAULTS)
+const emulator = await startEmulator({
+  port: config.port ?? LOCAL_DEFAULTS.emulatorPort,
+  host: config.host,
+  credentials: [config.credential],
+  account: {
+    taskMs: config.taskMs,
+    unregisteredPattern: config.unregisteredPattern,
+    unregisteredDomains: new Set(config.unregisteredDomains),
+    failingPattern: config.failingPattern,
+  },
+  faults: config.faults as FaultRuleInput[],
+})
+console.log(
+  JSON.stringify({
+    msg: 'Domain API emulator listening',
+    url: emulator.url,
+    accessKeyId: config.credential.accessKeyId,
+    taskMs: config.taskMs,
+    faults: emulator.faults.list(),
+  }),
+)
+const stop = () => {
+  emulator.close().then(() => process.exit(0))
+}
+process.on('SIGINT', stop)
+process.on('SIGTERM', stop)

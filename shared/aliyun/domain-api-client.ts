@@ -1,0 +1,419 @@
+import { randomUUID } from 'node:crypto'
+import type { Dispatcher } from 'undici'
+import { Pool, request } from 'undici'
+import type { z } from 'zod'
+import { jitteredBackoffMs, sleep } from '../backoff.ts'
+import type { UpstreamConfig } from '../config.ts'
+import {
+  ErrorResponseSchema,
+  QueryDnsHostResponseSchema,
+  QueryDsRecordResponseSchema,
+  QueryTaskDetailListResponseSchema,
+  QueryTaskListResponseSchema,
+  SubmitTaskResponseSchema,
+  type SubmitTaskResult,
+} from './responses.ts'
+import { type FlatParams, flattenParams, type RpcParams } from './rpc-params.ts'
+import { formatRpcTimestamp, signRpcRequestV1 } from './signature-v1.ts'
+import { canonicalQueryV3, signRequestV3 } from './signature-v3.ts'
+import {
+  type CallKind,
+  classifyErrorResponse,
+  classifyTransportFailure,
+  Retryability,
+  UpstreamError,
+} from './upstream-error.ts'
+
+/** The actions this gateway calls, and whether each changes a domain. */
+export const DomainActions = {
+  SaveSingleTaskForAddingDSRecord: 'write',
+  SaveSingleTaskForModifyingDSRecord: 'write',
+  SaveSingleTaskForDeletingDSRecord: 'write',
+  SaveSingleTaskForSynchronizingDSRecord: 'write',
+  SaveSingleTaskForSynchronizingDnsHost: 'write',
+  SaveBatchTaskForModifyingDomainDns: 'write',
+  QueryTaskDetailList: 'read',
+  QueryTaskList: 'read',
+  QueryDSRecord: 'read',
+  QueryDnsHost: 'read',
+} as const satisfies Record<string, CallKind>
+export type DomainAction = keyof typeof DomainActions
+export type SubmitAction = {
+  [A in DomainAction]: (typeof DomainActions)[A] extends 'write' ? A : never
+}[DomainAction]
+
+export interface CommonOptions {
+  /** Language of error messages: `en` (default) or `zh`. */
+  readonly lang?: 'en' | 'zh'
+  readonly userClientIp?: string
+}
+
+export interface DsRecordInput extends CommonOptions {
+  readonly domainName: string
+  readonly keyTag: number
+  readonly algorithm: number
+  readonly digestType: number
+  readonly digest: string
+}
+
+export interface QueryTaskDetailListInput extends CommonOptions {
+  readonly taskNo: string
+  readonly pageNum?: number
+  /** At most 1000. */
+  readonly pageSize?: number
+  /** 0 waiting, 1 executing, 2 succeeded, 3 failed. */
+  readonly taskStatus?: 0 | 1 | 2 | 3
+  readonly domainName?: string
+  readonly instanceId?: string
+}
+
+export interface QueryTaskListInput extends CommonOptions {
+  /** Epoch milliseconds. */
+  readonly beginCreateTime?: number
+  readonly endCreateTime?: number
+  readonly pageNum?: number
+  readonly pageSize?: number
+}
+
+/** Collaborators a client needs; all but `config` have production defaults. */
+export interface DomainApiClientDeps {
+  readonly config: UpstreamConfig
+  readonly dispatcher?: Dispatcher
+  readonly now?: () => number
+  readonly nonce?: () => string
+  readonly random?: () => number
+  readonly sleep?: (ms: number) => Promise<void>
+}
+
+const READ_BACKOFF = { baseMs: 200, maxMs: 5_000 } as const
+/** A write is retried only after errors proving nothing was done (throttling, refused connect). */
+const WRITE_RETRIES = 2
+const MAX_ERROR_BODY = 2_048
+
+const pools = new Map<string, Pool>()
+
+/** One keep-alive pool per upstream origin per process, shared by every client instance. */
+export function sharedUpstreamPool(config: UpstreamConfig): Pool {
+  const origin = new URL(config.endpoint).origin
+  let pool = pools.get(origin)
+  if (!pool) {
+    pool = new Pool(origin, {
+      connections: config.maxConnections,
+      keepAliveTimeout: 4_000,
+      keepAliveMaxTimeout: 30_000,
+      connect: { timeout: config.connectTimeoutMs },
+    })
+    pools.set(origin, pool)
+  }
+  return pool
+}
+
+/**
+ * A typed client for the Alibaba Cloud Domain API (RPC style), signing each request with
+ * signature version 1.0 or V3. Reads are retried with jittered backoff and a fresh nonce;
+ * `Save*` calls are never retried unless the failure proves no task was created.
+ */
+export class DomainApiClient {
+  readonly #config: UpstreamConfig
+  readonly #dispatcher: Dispatcher
+  readonly #now: () => number
+  readonly #nonce: () => string
+  readonly #random: () => number
+  readonly #sleep: (ms: number) => Promise<void>
+  readonly #url: URL
+
+  constructor(deps: DomainApiClientDeps) {
+    this.#config = deps.config
+    this.#dispatcher = deps.dispatcher ?? sharedUpstreamPool(deps.config)
+    this.#now = deps.now ?? Date.now
+    this.#nonce = deps.nonce ?? randomUUID
+    this.#random = deps.random ?? Math.random
+    this.#sleep = deps.sleep ?? sleep
+    this.#url = new URL(`${deps.config.endpoint}/`)
+  }
+
+  addDsRecord(input: DsRecordInput): Promise<SubmitTaskResult> {
+    return this.submit('SaveSingleTaskForAddingDSRecord', dsRecordParams(input))
+  }
+
+  modifyDsRecord(input: DsRecordInput): Promise<SubmitTaskResult> {
+    return this.submit('SaveSingleTaskForModifyingDSRecord', dsRecordParams(input))
+  }
+
+  deleteDsRecord(
+    input: { domainName: string; keyTag: number } & CommonOptions,
+  ): Promise<SubmitTaskResult> {
+    return this.submit('SaveSingleTaskForDeletingDSRecord', {
+      DomainName: input.domainName,
+      KeyTag: input.keyTag,
+      ...commonParams(input),
+    })
+  }
+
+  syncDsRecord(input: { domainName: string } & CommonOptions): Promise<SubmitTaskResult> {
+    return this.submit('SaveSingleTaskForSynchronizingDSRecord', {
+      DomainName: input.domainName,
+      ...commonParams(input),
+    })
+  }
+
+  syncDnsHost(input: { instanceId: string } & CommonOptions): Promise<SubmitTaskResult> {
+    return this.submit('SaveSingleTaskForSynchronizingDnsHost', {
+      InstanceId: input.instanceId,
+      ...commonParams(input),
+    })
+  }
+
+  modifyDomainDnsBatch(
+    input: {
+      domainNames: readonly string[]
+      aliyunDns: boolean
+      nameServers?: readonly string[]
+    } & CommonOptions,
+  ): Promise<SubmitTaskResult> {
+    return this.submit('SaveBatchTaskForModifyingDomainDns', {
+      AliyunDns: input.aliyunDns,
+      DomainName: input.domainNames,
+      DomainNameServer: input.aliyunDns ? undefined : input.nameServers,
+      ...commonParams(input),
+    })
+  }
+
+  queryTaskDetailList(input: QueryTaskDetailListInput) {
+    return this.call('QueryTaskDetailList', QueryTaskDetailListResponseSchema, {
+      TaskNo: input.taskNo,
+      PageNum: input.pageNum ?? 1,
+      PageSize: input.pageSize ?? 1000,
+      TaskStatus: input.taskStatus,
+      DomainName: input.domainName,
+      InstanceId: input.instanceId,
+      ...commonParams(input),
+    })
+  }
+
+  /** Every detail of a task, following `NextPage` until the last page. */
+  async queryAllTaskDetails(input: Omit<QueryTaskDetailListInput, 'pageNum'>) {
+    const details = []
+    for (let pageNum = 1; ; pageNum++) {
+      const page = await this.queryTaskDetailList({ ...input, pageNum })
+      details.push(...page.details)
+      if (!page.hasNextPage || page.details.length === 0) return details
+    }
+  }
+
+  queryTaskList(input: QueryTaskListInput) {
+    return this.call('QueryTaskList', QueryTaskListResponseSchema, {
+      BeginCreateTime: input.beginCreateTime,
+      EndCreateTime: input.endCreateTime,
+      PageNum: input.pageNum ?? 1,
+      PageSize: input.pageSize ?? 100,
+      ...commonParams(input),
+    })
+  }
+
+  queryDsRecord(input: { domainName: string } & CommonOptions) {
+    return this.call('QueryDSRecord', QueryDsRecordResponseSchema, {
+      DomainName: input.domainName,
+      ...commonParams(input),
+    })
+  }
+
+  queryDnsHost(input: { instanceId: string } & CommonOptions) {
+    return this.call('QueryDnsHost', QueryDnsHostResponseSchema, {
+      InstanceId: input.instanceId,
+      ...commonParams(input),
+    })
+  }
+
+  submit(action: SubmitAction, params: RpcParams): Promise<SubmitTaskResult> {
+    return this.call(action, SubmitTaskResponseSchema, params)
+  }
+
+  /** Signs, sends and parses one action, retrying as its kind allows. */
+  async call<S extends z.ZodType>(
+    action: DomainAction,
+    schema: S,
+    params: RpcParams,
+  ): Promise<z.infer<S>> {
+    const kind = DomainActions[action]
+    const maxRetries = kind === 'read' ? this.#config.readRetries : WRITE_RETRIES
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#send(action, kind, schema, params)
+      } catch (error) {
+        const retryable =
+          error instanceof UpstreamError && error.retryability === Retryability.retryable
+        if (!retryable || attempt >= maxRetries) throw error
+        await this.#sleep(jitteredBackoffMs(attempt, READ_BACKOFF, this.#random))
+      }
+    }
+  }
+
+  async #send<S extends z.ZodType>(
+    action: DomainAction,
+    kind: CallKind,
+    schema: S,
+    params: RpcParams,
+  ): Promise<z.infer<S>> {
+    const prepared = this.#prepare(action, params)
+    let status: number
+    let text: string
+    try {
+      const response = await request(prepared.url, {
+        method: this.#config.method,
+        headers: prepared.headers,
+        body: prepared.body,
+        dispatcher: this.#dispatcher,
+        signal: AbortSignal.timeout(this.#config.timeoutMs),
+        headersTimeout: this.#config.timeoutMs,
+        bodyTimeout: this.#config.timeoutMs,
+      })
+      status = response.statusCode
+      text = await response.body.text()
+    } catch (error) {
+      throw new UpstreamError({
+        action,
+        code: isTimeout(error) ? 'RequestTimeout' : 'NetworkError',
+        message: describeTransportError(error),
+        retryability: classifyTransportFailure(kind, error),
+        cause: error,
+      })
+    }
+    return parseResponse(action, kind, schema, status, text)
+  }
+
+  #prepare(action: DomainAction, params: RpcParams) {
+    const config = this.#config
+    const flat = flattenParams(params)
+    const nonce = this.#nonce()
+    const timestamp = formatRpcTimestamp(this.#now())
+    const contentType = 'application/x-www-form-urlencoded'
+    if (config.signatureVersion === 'v3') {
+      // V3 carries no Format parameter of its own; ask for JSON explicitly (XML is the default).
+      const withFormat = { ...flat, Format: 'JSON' }
+      const query: FlatParams = config.method === 'GET' ? withFormat : {}
+      const body = config.method === 'POST' ? canonicalQueryV3(withFormat) : ''
+      const signed = signRequestV3({
+        method: config.method,
+        host: this.#url.host,
+        action,
+        version: config.apiVersion,
+        query,
+        body,
+        contentType: body ? contentType : undefined,
+        credentials: config.credentials,
+        nonce,
+        date: timestamp,
+      })
+      const url = new URL(this.#url)
+      for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value)
+      const { host: _host, ...headers } = signed.headers
+      return { url, headers, body: body || undefined }
+    }
+    const signed = signRpcRequestV1({
+      method: config.method,
+      action,
+      version: config.apiVersion,
+      params: flat,
+      credentials: config.credentials,
+      nonce,
+      timestamp,
+    })
+    if (config.method === 'GET') {
+      return { url: new URL(`${this.#url.href}?${signed.encoded}`), headers: {}, body: undefined }
+    }
+    return { url: this.#url, headers: { 'content-type': contentType }, body: signed.encoded }
+  }
+}
+
+function commonParams(options: CommonOptions): RpcParams {
+  return { Lang: options.lang, UserClientIp: options.userClientIp }
+}
+
+function dsRecordParams(input: DsRecordInput): RpcParams {
+  return {
+    DomainName: input.domainName,
+    KeyTag: input.keyTag,
+    Algorithm: input.algorithm,
+    DigestType: input.digestType,
+    Digest: input.digest,
+    ...commonParams(input),
+  }
+}
+
+/** Turns an HTTP answer into the parsed result or an {@link UpstreamError}. Exported for tests. */
+export function parseResponse<S extends z.ZodType>(
+  action: DomainAction,
+  kind: CallKind,
+  schema: S,
+  status: number,
+  text: string,
+): z.infer<S> {
+  let body: unknown
+  let parseFailure: unknown
+  if (text.trim() !== '') {
+    try {
+      body = JSON.parse(text)
+    } catch (error) {
+      parseFailure = error
+    }
+  }
+  const errorBody = ErrorResponseSchema.safeParse(body)
+  if (errorBody.success || status >= 300) {
+    const code = errorBody.success ? errorBody.data.Code : `Http${status}`
+    const message = errorBody.success
+      ? (errorBody.data.Message ?? code)
+      : text.trim() === ''
+        ? `HTTP ${status} with an empty body`
+        : `HTTP ${status}: ${text.slice(0, MAX_ERROR_BODY)}`
+    throw new UpstreamError({
+      action,
+      code,
+      message,
+      requestId: errorBody.success ? errorBody.data.RequestId : undefined,
+      httpStatus: status,
+      retryability: classifyErrorResponse(kind, status, errorBody.success ? code : undefined),
+    })
+  }
+  if (body === undefined) {
+    throw new UpstreamError({
+      action,
+      code: 'MalformedResponse',
+      message: parseFailure ? 'the response body is not JSON' : 'the response body is empty',
+      httpStatus: status,
+      retryability: classifyTransportFailure(kind, parseFailure),
+      cause: parseFailure,
+    })
+  }
+  const parsed = schema.safeParse(body)
+  if (!parsed.success) {
+    throw new UpstreamError({
+      action,
+      code: 'UnexpectedResponse',
+      message: `the response does not match the expected shape: ${parsed.error.issues
+        .map((issue) => `${issue.path.join('.') || '(root)'} ${issue.message}`)
+        .join('; ')}`,
+      requestId: (body as { RequestId?: string }).RequestId,
+      httpStatus: status,
+      // A write answered 200 may have created its task even if we cannot read the TaskNo.
+      retryability: kind === 'write' ? Retryability.ambiguous : Retryability.final,
+    })
+  }
+  return parsed.data
+}
+
+function isTimeout(error: unknown): boolean {
+  const name = (error as { name?: string }).name
+  const code = (error as { code?: string }).code
+  return (
+    name === 'TimeoutError' ||
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT'
+  )
+}
+
+function describeTransportError(error: unknown): string {
+  const { code, message } = error as { code?: string; message?: string }
+  return [code, message].filter(Boolean).join(': ') || 'network error'
+}

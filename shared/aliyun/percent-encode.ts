@@ -1,0 +1,20 @@
+/**
+ * Percent-encodes a string as the Alibaba Cloud POP signers do (RFC 3986 unreserved set):
+ * `A-Z a-z 0-9 - _ . ~` stay, everything else becomes `%XY` of its UTF-8 bytes, upper-case hex.
+ * Space is `%20` (never `+`), `*` is `%2A`.
+ *
+ * @example percentEncode("a b*c~") // "a%20b%2Ac~"
+ */
+export function percentEncode(value: string): string {
+  // encodeURIComponent leaves ! ' ( ) * alone; RFC 3986 reserves them.
+  return encodeURIComponent(value).replace(/[!'()*]/g, escapeReservedChar)
+}
+
+function escapeReservedChar(char: string): string {
+  return `%${char.charCodeAt(0).toString(16).toUpperCase()}`
+}
+
+/** Compares two strings by UTF-16 code units, the order the official SDKs sort parameter names in. */
+export function compareCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}

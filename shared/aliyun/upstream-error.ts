@@ -1,0 +1,103 @@
+/**
+ * What a caller may do after a failed upstream call:
+ * - `retryable`: the request provably did not change anything (throttled, refused before sending,
+ *   503): send it again later with a new nonce.
+ * - `ambiguous`: a `Save*` request was sent and the outcome is unknown (timeout, 5xx, reset,
+ *   unreadable answer): the task may exist. Look it up; never resubmit blindly.
+ * - `final`: the service refused the request; sending it again gives the same answer.
+ */
+export const Retryability = {
+  retryable: 'retryable',
+  ambiguous: 'ambiguous',
+  final: 'final',
+} as const
+export type Retryability = (typeof Retryability)[keyof typeof Retryability]
+
+export interface UpstreamErrorDetails {
+  readonly action: string
+  readonly code: string
+  readonly message: string
+  readonly requestId?: string | undefined
+  readonly httpStatus?: number | undefined
+  readonly retryability: Retryability
+  readonly cause?: unknown
+}
+
+/** An Alibaba Cloud API call that did not succeed, with what the caller may do about it. */
+export class UpstreamError extends Error {
+  override name = 'UpstreamError'
+  readonly action: string
+  readonly code: string
+  readonly requestId: string | undefined
+  readonly httpStatus: number | undefined
+  readonly retryability: Retryability
+
+  constructor(details: UpstreamErrorDetails) {
+    super(`${details.action}: ${details.code}: ${details.message}`, { cause: details.cause })
+    this.action = details.action
+    this.code = details.code
+    this.requestId = details.requestId
+    this.httpStatus = details.httpStatus
+    this.retryability = details.retryability
+  }
+
+  /** The upstream message alone, without the action and code prefix. */
+  get upstreamMessage(): string {
+    return this.message.slice(this.action.length + this.code.length + 4)
+  }
+}
+
+const THROTTLING_CODES = new Set([
+  'Throttling',
+  'Throttling.User',
+  'Throttling.Api',
+  'Throttling.API',
+  'ServiceUnavailable',
+  // The nonce was already seen: the request was refused before any work; resend with a new one.
+  'SignatureNonceUsed',
+])
+
+/** Codes that mean the service failed while handling the request, so a task may exist. */
+const SERVER_FAILURE_CODES = new Set(['InternalError', 'NetworkIOError', 'UnknownError'])
+
+export type CallKind = 'read' | 'write'
+
+/** Classifies an error answer the service sent back. */
+export function classifyErrorResponse(
+  kind: CallKind,
+  httpStatus: number,
+  code: string | undefined,
+): Retryability {
+  if (code && THROTTLING_CODES.has(code)) return Retryability.retryable
+  if (httpStatus === 503 || httpStatus === 429) return Retryability.retryable
+  if (httpStatus >= 500 || (code && SERVER_FAILURE_CODES.has(code))) {
+    return kind === 'read' ? Retryability.retryable : Retryability.ambiguous
+  }
+  return Retryability.final
+}
+
+/** Socket errors raised while connecting, before a byte of the request left this process. */
+const CONNECT_PHASE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+])
+
+export function isConnectPhaseError(error: unknown): boolean {
+  let current: unknown = error
+  for (let depth = 0; depth < 4 && current; depth++) {
+    const code = (current as { code?: unknown }).code
+    if (typeof code === 'string' && CONNECT_PHASE_CODES.has(code)) return true
+    current = (current as { cause?: unknown }).cause
+  }
+  return false
+}
+
+/** Classifies a failure with no usable answer: a network error, a timeout or an unreadable body. */
+export function classifyTransportFailure(kind: CallKind, error: unknown): Retryability {
+  if (isConnectPhaseError(error)) return Retryability.retryable
+  return kind === 'read' ? Retryability.retryable : Retryability.ambiguous
+}

@@ -1,0 +1,200 @@
+import { z } from 'zod'
+
+/**
+ * The one place that reads the environment. Every setting is parsed with zod; a bad or missing
+ * value fails at start with a message naming the variable.
+ */
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback)
+
+const DEFAULT_ENDPOINT = 'https://domain.aliyuncs.com'
+/** `domain-intl` is the older product line and only speaks its own API version. */
+const VERSION_BY_HOST_PREFIX = [['domain-intl.', '2017-12-18']] as const
+const DEFAULT_API_VERSION = '2018-01-29'
+
+export const UpstreamEnvSchema = z.object({
+  ALIYUN_ENDPOINT: z.url({ protocol: /^https?$/ }).default(DEFAULT_ENDPOINT),
+  ALIYUN_API_VERSION: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'must look like 2018-01-29')
+    .optional(),
+  ALIYUN_ACCESS_KEY_ID: z.string().min(1, 'is required'),
+  ALIYUN_ACCESS_KEY_SECRET: z.string().min(1, 'is required'),
+  ALIYUN_SECURITY_TOKEN: z.string().min(1).optional(),
+  ALIYUN_SIGNATURE_VERSION: z.enum(['v1', 'v3']).default('v1'),
+  ALIYUN_HTTP_METHOD: z.enum(['POST', 'GET']).default('POST'),
+  ALIYUN_TIMEOUT_MS: positiveInt(10_000),
+  ALIYUN_CONNECT_TIMEOUT_MS: positiveInt(3_000),
+  ALIYUN_READ_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+  ALIYUN_MAX_CONNECTIONS: positiveInt(32),
+})
+
+export interface UpstreamConfig {
+  readonly endpoint: string
+  readonly apiVersion: string
+  readonly credentials: {
+    readonly accessKeyId: string
+    readonly accessKeySecret: string
+    readonly securityToken?: string | undefined
+  }
+  readonly signatureVersion: 'v1' | 'v3'
+  readonly method: 'POST' | 'GET'
+  readonly timeoutMs: number
+  readonly connectTimeoutMs: number
+  readonly readRetries: number
+  readonly maxConnections: number
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+type Env = Readonly<Record<string, string | undefined>>
+
+function parseEnv<S extends z.ZodType>(schema: S, env: Env): z.infer<S> {
+  // Empty strings count as unset, as a shell `FOO=` usually means.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''))
+  const result = schema.safeParse(cleaned)
+  if (result.success) return result.data
+  const problems = result.error.issues.map((issue) => {
+    const name = issue.path.join('.') || '(environment)'
+    return `${name} ${issue.message}`
+  })
+  throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`)
+}
+
+function defaultVersionFor(endpoint: string): string {
+  const host = new URL(endpoint).hostname
+  return (
+    VERSION_BY_HOST_PREFIX.find(([prefix]) => host.startsWith(prefix))?.[1] ?? DEFAULT_API_VERSION
+  )
+}
+
+export function loadUpstreamConfig(env: Env = process.env): UpstreamConfig {
+  const parsed = parseEnv(UpstreamEnvSchema, env)
+  return {
+    endpoint: parsed.ALIYUN_ENDPOINT.replace(/\/+$/, ''),
+    apiVersion: parsed.ALIYUN_API_VERSION ?? defaultVersionFor(parsed.ALIYUN_ENDPOINT),
+    credentials: {
+      accessKeyId: parsed.ALIYUN_ACCESS_KEY_ID,
+      accessKeySecret: parsed.ALIYUN_ACCESS_KEY_SECRET,
+      securityToken: parsed.ALIYUN_SECURITY_TOKEN,
+    },
+    signatureVersion: parsed.ALIYUN_SIGNATURE_VERSION,
+    method: parsed.ALIYUN_HTTP_METHOD,
+    timeoutMs: parsed.ALIYUN_TIMEOUT_MS,
+    connectTimeoutMs: parsed.ALIYUN_CONNECT_TIMEOUT_MS,
+    readRetries: parsed.ALIYUN_READ_RETRIES,
+    maxConnections: parsed.ALIYUN_MAX_CONNECTIONS,
+  }
+}
+
+const rate = z.coerce.number().min(0).max(1).optional()
+const commaList = z
+  .string()
+  .optional()
+  .transform((value) =>
+    (value ?? '')
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  )
+const regex = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      try {
+        return new RegExp(value)
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'is not a valid regular expression' })
+        return z.NEVER
+      }
+    })
+
+export const EmulatorEnvSchema = z.object({
+  EMULATOR_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  EMULATOR_HOST: z.string().default('127.0.0.1'),
+  ALIYUN_ACCESS_KEY_ID: z.string().min(1).optional(),
+  ALIYUN_ACCESS_KEY_SECRET: z.string().min(1).optional(),
+  ALIYUN_SECURITY_TOKEN: z.string().min(1).optional(),
+  EMULATOR_TASK_MS: z.coerce.number().int().min(0).max(3_600_000).default(2_000),
+  EMULATOR_UNREGISTERED_PATTERN: regex('^unregistered'),
+  EMULATOR_UNREGISTERED_DOMAINS: commaList,
+  EMULATOR_FAILING_PATTERN: regex('^fail'),
+  EMULATOR_LATENCY_MS: z.coerce.number().int().min(0).max(120_000).optional(),
+  EMULATOR_THROTTLE_RATE: rate,
+  EMULATOR_UNAVAILABLE_RATE: rate,
+  EMULATOR_5XX_RATE: rate,
+  EMULATOR_5XX_EMPTY_RATE: rate,
+  EMULATOR_RESET_RATE: rate,
+  EMULATOR_MALFORMED_RATE: rate,
+  EMULATOR_SLOW_BODY_MS: z.coerce.number().int().min(0).max(120_000).optional(),
+  EMULATOR_FAULT_ACTIONS: commaList,
+  EMULATOR_FAULTS: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (!value) return []
+      try {
+        const parsed: unknown = JSON.parse(value)
+        if (Array.isArray(parsed)) return parsed as Record<string, unknown>[]
+      } catch {}
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON array of fault rules' })
+      return z.NEVER
+    }),
+})
+
+/** A fault rule as configured; the emulator validates its shape. */
+export type FaultRuleConfig = Record<string, unknown>
+
+export interface EmulatorConfig {
+  readonly port: number | undefined
+  readonly host: string
+  readonly credential: { accessKeyId: string; accessKeySecret: string; securityToken?: string }
+  readonly taskMs: number
+  readonly unregisteredPattern: RegExp
+  readonly unregisteredDomains: readonly string[]
+  readonly failingPattern: RegExp
+  readonly faults: readonly FaultRuleConfig[]
+}
+
+/**
+ * Settings of the Domain API emulator. Credentials default to the documented local ones; each
+ * `EMULATOR_*_RATE` becomes one fault rule, limited to `EMULATOR_FAULT_ACTIONS` when set.
+ */
+export function loadEmulatorConfig(
+  env: Env = process.env,
+  localDefaults: { accessKeyId: string; accessKeySecret: string },
+): EmulatorConfig {
+  const parsed = parseEnv(EmulatorEnvSchema, env)
+  const actions =
+    parsed.EMULATOR_FAULT_ACTIONS.length > 0 ? parsed.EMULATOR_FAULT_ACTIONS : undefined
+  const rules: FaultRuleConfig[] = []
+  const addRule = (kind: string, rateValue: number | undefined, extra: object = {}) => {
+    if (rateValue !== undefined && rateValue > 0)
+      rules.push({ kind, rate: rateValue, actions, ...extra })
+  }
+  if (parsed.EMULATOR_LATENCY_MS) addRule('latency', 1, { ms: parsed.EMULATOR_LATENCY_MS })
+  addRule('throttle', parsed.EMULATOR_THROTTLE_RATE)
+  addRule('unavailable', parsed.EMULATOR_UNAVAILABLE_RATE)
+  addRule('error5xx', parsed.EMULATOR_5XX_RATE)
+  addRule('error5xxEmpty', parsed.EMULATOR_5XX_EMPTY_RATE)
+  addRule('reset', parsed.EMULATOR_RESET_RATE)
+  addRule('malformed', parsed.EMULATOR_MALFORMED_RATE)
+  if (parsed.EMULATOR_SLOW_BODY_MS) addRule('slowBody', 1, { ms: parsed.EMULATOR_SLOW_BODY_MS })
+  return {
+    port: parsed.EMULATOR_PORT,
+    host: parsed.EMULATOR_HOST,
+    credential: {
+      accessKeyId: parsed.ALIYUN_ACCESS_KEY_ID ?? localDefaults.accessKeyId,
+      accessKeySecret: parsed.ALIYUN_ACCESS_KEY_SECRET ?? localDefaults.accessKeySecret,
+      ...(parsed.ALIYUN_SECURITY_TOKEN ? { securityToken: parsed.ALIYUN_SECURITY_TOKEN } : {}),
+    },
+    taskMs: parsed.EMULATOR_TASK_MS,
+    unregisteredPattern: parsed.EMULATOR_UNREGISTERED_PATTERN,
+    unregisteredDomains: parsed.EMULATOR_UNREGISTERED_DOMAINS,
+    failingPattern: parsed.EMULATOR_FAILING_PATTERN,
+    faults: [...rules, ...parsed.EMULATOR_FAULTS],
+  }
+}
