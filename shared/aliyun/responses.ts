@@ -18,6 +18,7 @@ function listOf<T extends z.ZodType>(itemName: string, item: T) {
     .transform((value): unknown[] => {
       if (value === undefined || value === null || value === '') return []
       if (Array.isArray(value)) return value
+      if (typeof value === 'object' && Object.keys(value).length === 0) return []
       if (typeof value === 'object' && itemName in value) {
         const inner = (value as Record<string, unknown>)[itemName]
         if (inner === undefined || inner === null) return []

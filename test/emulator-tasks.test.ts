@@ -1,0 +1,172 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { RunningEmulator } from '#infra/emulator/server.ts'
+import type { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
+import { UpstreamError } from '#shared/aliyun/upstream-error.ts'
+import { clientFor, ManualClock, SHA256_DIGEST, startTestEmulator } from './helpers/emulator.ts'
+
+const TASK_MS = 1_000
+let clock: ManualClock
+let emulator: RunningEmulator
+let client: DomainApiClient
+
+beforeEach(async () => {
+  clock = new ManualClock()
+  emulator = await startTestEmulator({ now: clock.now, account: { taskMs: TASK_MS } })
+  client = clientFor(emulator, {}, { now: clock.now })
+})
+afterEach(() => emulator.close())
+
+const record = (keyTag: number, digest = SHA256_DIGEST) => ({
+  keyTag,
+  algorithm: 13,
+  digestType: 2,
+  digest,
+})
+
+async function statusOf(taskNo: string) {
+  const details = await client.queryAllTaskDetails({ taskNo })
+  return details.map((detail) => detail.status)
+}
+
+async function rejection(promise: Promise<unknown>): Promise<UpstreamError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  )
+  if (!(error instanceof UpstreamError)) throw new Error(`expected an UpstreamError, got ${error}`)
+  return error
+}
+
+describe('emulator tasks', () => {
+  it('progress WAITING_EXECUTE → EXECUTING → EXECUTE_SUCCESS on the configured schedule', async () => {
+    const { taskNo } = await client.addDsRecord({ domainName: 'example.com', ...record(1) })
+    expect(await statusOf(taskNo)).toEqual(['WAITING_EXECUTE'])
+    clock.advance(TASK_MS / 2)
+    expect(await statusOf(taskNo)).toEqual(['EXECUTING'])
+    clock.advance(TASK_MS / 2)
+    expect(await statusOf(taskNo)).toEqual(['EXECUTE_SUCCESS'])
+  })
+
+  it('keep add, modify, delete and QueryDSRecord in agreement', async () => {
+    const domainName = 'dnssec.example.org'
+    const done = () => clock.advance(TASK_MS)
+    await client.addDsRecord({ domainName, ...record(100) })
+    done()
+    await client.addDsRecord({ domainName, ...record(200) })
+    done()
+    expect((await client.queryDsRecord({ domainName })).records.map((r) => r.keyTag)).toEqual([
+      100, 200,
+    ])
+    const newDigest = 'a'.repeat(64)
+    await client.modifyDsRecord({ domainName, ...record(100, newDigest) })
+    done()
+    await client.deleteDsRecord({ domainName, keyTag: 200 })
+    done()
+    expect((await client.queryDsRecord({ domainName })).records).toEqual([record(100, newDigest)])
+  })
+
+  it('fail a task that cannot apply, with ErrorMsg, and leave the records alone', async () => {
+    const { taskNo } = await client.deleteDsRecord({ domainName: 'example.com', keyTag: 9 })
+    clock.advance(TASK_MS)
+    const [detail] = await client.queryAllTaskDetails({ taskNo })
+    expect(detail?.status).toBe('EXECUTE_FAILURE')
+    expect(detail?.errorMessage).toContain('key tag 9')
+  })
+
+  it('fail every task of a domain matching the failure pattern', async () => {
+    const { taskNo } = await client.syncDsRecord({ domainName: 'fail-registry.com' })
+    clock.advance(TASK_MS)
+    expect(await statusOf(taskNo)).toEqual(['EXECUTE_FAILURE'])
+  })
+
+  it('answer TaskIsBeingProcessed while another task runs on the domain', async () => {
+    await client.syncDsRecord({ domainName: 'busy.com' })
+    const error = await rejection(client.addDsRecord({ domainName: 'busy.com', ...record(1) }))
+    expect(error.code).toBe('TaskIsBeingProcessed')
+    expect(error.retryability).toBe('final')
+    clock.advance(TASK_MS)
+    await expect(
+      client.addDsRecord({ domainName: 'busy.com', ...record(1) }),
+    ).resolves.toHaveProperty('taskNo')
+  })
+
+  it('answer DomainNotExist for the documented pattern', async () => {
+    const error = await rejection(client.syncDsRecord({ domainName: 'unregistered-shop.com' }))
+    expect(error).toMatchObject({ code: 'DomainNotExist', httpStatus: 400, retryability: 'final' })
+  })
+
+  it('give a batch task one detail per domain, each with its own outcome, paged like the service', async () => {
+    const domainNames = Array.from({ length: 25 }, (_, i) =>
+      i % 5 === 0 ? `fail-${i}.com` : `ok-${i}.com`,
+    )
+    const { taskNo } = await client.modifyDomainDnsBatch({
+      domainNames,
+      aliyunDns: false,
+      nameServers: ['ns1.example.net', 'ns2.example.net'],
+    })
+    clock.advance(TASK_MS)
+    const first = await client.queryTaskDetailList({ taskNo, pageNum: 1, pageSize: 10 })
+    expect(first).toMatchObject({ totalItems: 25, totalPages: 3, hasNextPage: true })
+    expect(first.details).toHaveLength(10)
+    const last = await client.queryTaskDetailList({ taskNo, pageNum: 3, pageSize: 10 })
+    expect(last.details).toHaveLength(5)
+    expect(last.hasNextPage).toBe(false)
+    const all = await client.queryAllTaskDetails({ taskNo, pageSize: 7 })
+    expect(all.map((detail) => detail.domainName)).toEqual(domainNames)
+    expect(all.filter((detail) => detail.status === 'EXECUTE_FAILURE')).toHaveLength(5)
+    const failed = await client.queryTaskDetailList({ taskNo, taskStatus: 3 })
+    expect(failed.details.map((d) => d.domainName)).toEqual([
+      'fail-0.com',
+      'fail-5.com',
+      'fail-10.com',
+      'fail-15.com',
+      'fail-20.com',
+    ])
+    const one = await client.queryTaskDetailList({ taskNo, domainName: 'ok-1.com' })
+    expect(one.details).toHaveLength(1)
+    const state = (await (await fetch(`${emulator.url}/__emulator/state`)).json()) as {
+      nameServers: Record<string, string[]>
+    }
+    expect(state.nameServers['ok-1.com']).toEqual(['ns1.example.net', 'ns2.example.net'])
+    expect(state.nameServers['fail-0.com']).toBeUndefined()
+  })
+
+  it('list tasks by creation window with QueryTaskList, newest first', async () => {
+    const start = clock.now()
+    const a = await client.syncDsRecord({ domainName: 'a.com' })
+    clock.advance(60_000)
+    const b = await client.syncDsRecord({ domainName: 'b.com' })
+    const both = await client.queryTaskList({ beginCreateTime: start, endCreateTime: clock.now() })
+    expect(both.tasks.map((task) => task.taskNo)).toEqual([b.taskNo, a.taskNo])
+    expect(both.tasks[0]?.taskType).toBe('SYNC_DS_RECORD')
+    const onlyFirst = await client.queryTaskList({
+      beginCreateTime: start,
+      endCreateTime: start + 1,
+    })
+    expect(onlyFirst.tasks.map((task) => task.taskNo)).toEqual([a.taskNo])
+  })
+
+  it('synchronise DNS hosts per instance and read them back', async () => {
+    const instanceId = 'ST2017120814571100001303'
+    await fetch(`${emulator.url}/__emulator/instances/${instanceId}/dns-hosts`, {
+      method: 'PUT',
+      body: JSON.stringify([{ dnsName: 'ns1', ips: ['192.0.2.1'] }]),
+    })
+    const { taskNo } = await client.syncDnsHost({ instanceId })
+    clock.advance(TASK_MS)
+    const [detail] = await client.queryAllTaskDetails({ taskNo })
+    expect(detail).toMatchObject({ instanceId, status: 'EXECUTE_SUCCESS' })
+    expect((await client.queryDnsHost({ instanceId })).hosts).toEqual([
+      { dnsName: 'ns1', ips: ['192.0.2.1'] },
+    ])
+    const bad = await rejection(client.syncDnsHost({ instanceId: 'not an id' }))
+    expect(bad.code).toBe('ParameterIllegal')
+  })
+
+  it('require name servers when AliyunDns is false', async () => {
+    const error = await rejection(
+      client.modifyDomainDnsBatch({ domainNames: ['x.com'], aliyunDns: false }),
+    )
+    expect(error.code).toBe('MissingParameter')
+  })
+})

@@ -1,0 +1,41 @@
+import type { EmulatorOptions } from '#infra/emulator/app.ts'
+import { type RunningEmulator, startEmulator } from '#infra/emulator/server.ts'
+import { DomainApiClient, type DomainApiClientDeps } from '#shared/aliyun/domain-api-client.ts'
+import { loadUpstreamConfig } from '#shared/config.ts'
+
+export const TEST_CREDENTIAL = {
+  accessKeyId: 'LTAItestKeyId000001',
+  accessKeySecret: 'test-secret-for-the-emulator',
+} as const
+
+export const SHA256_DIGEST = 'f58fa917424383934c7b0cf1a90f61d692745680fa06f5ecdbe0924e86de9598'
+
+/** A clock the test moves by hand. */
+export class ManualClock {
+  constructor(public ms = Date.UTC(2026, 10, 22, 12, 0, 0)) {}
+  now = (): number => this.ms
+  advance(ms: number): void {
+    this.ms += ms
+  }
+}
+
+export async function startTestEmulator(
+  options: Partial<EmulatorOptions> = {},
+): Promise<RunningEmulator> {
+  return startEmulator({ credentials: [TEST_CREDENTIAL], ...options })
+}
+
+export function clientFor(
+  emulator: { url: string },
+  env: Record<string, string> = {},
+  deps: Partial<DomainApiClientDeps> = {},
+): DomainApiClient {
+  const config = loadUpstreamConfig({
+    ALIYUN_ENDPOINT: emulator.url,
+    ALIYUN_ACCESS_KEY_ID: TEST_CREDENTIAL.accessKeyId,
+    ALIYUN_ACCESS_KEY_SECRET: TEST_CREDENTIAL.accessKeySecret,
+    ALIYUN_TIMEOUT_MS: '2000',
+    ...env,
+  })
+  return new DomainApiClient({ config, sleep: async () => {}, ...deps })
+}
