@@ -1,4 +1,6 @@
 import type { FlatParams } from '#shared/aliyun/rpc-params.ts'
+import { DIGEST_HEX_LENGTH, DNSSEC_ALGORITHMS } from '#shared/dnssec.ts'
+import { INSTANCE_ID_PATTERN } from '#shared/domain-name.ts'
 import {
   type DetailStatus,
   type DomainAccount,
@@ -7,17 +9,12 @@ import {
 } from './domain-account.ts'
 import { EmulatorErrors } from './emulator-error.ts'
 
-/** The DNSSEC algorithm numbers the service accepts. */
-export const DNSSEC_ALGORITHMS = new Set([
-  1, 2, 3, 5, 6, 7, 8, 10, 12, 13, 14, 15, 16, 252, 253, 254,
-])
-/** Digest hex length per digest type: SHA-1, SHA-256, GOST R 34.11-94, SHA-384. */
-export const DIGEST_HEX_LENGTH: Readonly<Record<number, number>> = { 1: 40, 2: 64, 3: 64, 4: 96 }
+const ALGORITHMS: ReadonlySet<number> = new Set(DNSSEC_ALGORITHMS)
 export const MAX_PAGE_SIZE = 1000
 
 const DOMAIN_PATTERN =
   /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/
-const INSTANCE_PATTERN = /^S[A-Z0-9]{10,40}$/
+const INSTANCE_PATTERN = INSTANCE_ID_PATTERN
 const HOST_PATTERN = DOMAIN_PATTERN
 
 export interface ActionContext {
@@ -71,7 +68,7 @@ function dsRecord(params: FlatParams) {
   const algorithm = requiredInteger(params, 'Algorithm', 0, 255)
   const digestType = requiredInteger(params, 'DigestType', 0, 255)
   const digest = required(params, 'Digest')
-  if (!DNSSEC_ALGORITHMS.has(algorithm)) {
+  if (!ALGORITHMS.has(algorithm)) {
     throw EmulatorErrors.parameterIllegal(`Algorithm ${algorithm} is not supported.`)
   }
   const length = DIGEST_HEX_LENGTH[digestType]
