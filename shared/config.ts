@@ -198,3 +198,71 @@ export function loadEmulatorConfig(
     faults: [...rules, ...parsed.EMULATOR_FAULTS],
   }
 }
+
+const booleanFlag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(fallback ? 'true' : 'false')
+    .transform((value) => value === 'true' || value === '1' || value === 'yes')
+
+export const GatewayEnvSchema = z.object({
+  TABLE_NAME: z.string().min(3).max(255).default('domain-gateway'),
+  DYNAMODB_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  ADMIN_API_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
+  API_MAX_BODY_BYTES: positiveInt(64 * 1024),
+  DUE_SHARDS: z.coerce.number().int().min(1).max(64).default(8),
+  IDEMPOTENCY_TTL_HOURS: z.coerce.number().positive().max(24 * 30).default(24),
+  TASK_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(30),
+  CALLBACK_ALLOW_HTTP: booleanFlag(false),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+})
+
+export interface StoreConfig {
+  readonly tableName: string
+  readonly endpoint: string | undefined
+  readonly region: string
+  readonly dueShards: number
+  readonly idempotencyTtlMs: number
+  readonly taskRetentionMs: number
+}
+
+export interface GatewayConfig {
+  readonly upstream: UpstreamConfig
+  readonly store: StoreConfig
+  readonly api: {
+    /** Unset: the admin API answers 401 to everyone. */
+    readonly adminApiKey: string | undefined
+    readonly maxBodyBytes: number
+    /** Allow `http:` callback URLs (local development); `https:` otherwise. */
+    readonly allowHttpCallbacks: boolean
+  }
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error'
+}
+
+export function loadStoreConfig(env: Env = process.env): StoreConfig {
+  const parsed = parseEnv(GatewayEnvSchema, env)
+  return {
+    tableName: parsed.TABLE_NAME,
+    endpoint: parsed.DYNAMODB_ENDPOINT,
+    region: parsed.AWS_REGION,
+    dueShards: parsed.DUE_SHARDS,
+    idempotencyTtlMs: parsed.IDEMPOTENCY_TTL_HOURS * 3_600_000,
+    taskRetentionMs: parsed.TASK_RETENTION_DAYS * 86_400_000,
+  }
+}
+
+/** Everything the API function needs, parsed and checked at once. */
+export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
+  const parsed = parseEnv(GatewayEnvSchema, env)
+  return {
+    upstream: loadUpstreamConfig(env),
+    store: loadStoreConfig(env),
+    api: {
+      adminApiKey: parsed.ADMIN_API_KEY,
+      maxBodyBytes: parsed.API_MAX_BODY_BYTES,
+      allowHttpCallbacks: parsed.CALLBACK_ALLOW_HTTP,
+    },
+    logLevel: parsed.LOG_LEVEL,
+  }
+}

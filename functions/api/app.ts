@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto'
+import { OpenAPIHono } from '@hono/zod-openapi'
+import { bodyLimit } from 'hono/body-limit'
+import type { ApiDeps, App, AppEnv } from './context.ts'
+import { docsPage } from './docs-page.ts'
+import { problem, problemFor, problemToResponse } from './problem.ts'
+import { registerAdminRoutes } from './routes/admin-routes.ts'
+import { methodsFor } from './routes/define.ts'
+import { registerReadRoutes } from './routes/read-routes.ts'
+import { registerSubmitRoutes } from './routes/submit-routes.ts'
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/
+
+/** Builds the gateway's HTTP API. All collaborators come in through `deps`. */
+export function createApp(deps: ApiDeps): App {
+  const app = new OpenAPIHono<AppEnv>()
+
+  app.use('*', async (c, next) => {
+    const incoming = c.req.header('x-request-id')
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID()
+    const logger = deps.logger.child({ requestId })
+    c.set('requestId', requestId)
+    c.set('logger', logger)
+    const started = performance.now()
+    await next()
+    c.res.headers.set('x-request-id', requestId)
+    logger.info('request', {
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round(performance.now() - started),
+    })
+  })
+
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: deps.api.maxBodyBytes,
+      onError: (c) =>
+        problemToResponse(
+          problem('payload-too-large', 413, `Bodies are limited to ${deps.api.maxBodyBytes} bytes.`),
+          c.req.path,
+        ),
+    }),
+  )
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }))
+  registerSubmitRoutes(app, deps)
+  registerReadRoutes(app, deps)
+  registerAdminRoutes(app, deps)
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A tenant API key (dgw_…).',
+  })
+  app.openAPIRegistry.registerComponent('securitySchemes', 'admin', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'The ADMIN_API_KEY.',
+  })
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'domain-gateway',
+      version: '1.0.0',
+      description:
+        'Manage DNSSEC DS records, name servers and DNS-host synchronisation at Alibaba Cloud; get a signed webhook when each change has finished.',
+    },
+  })
+  app.get('/docs', (c) => c.html(docsPage()))
+
+  app.notFound((c) => {
+    const path = c.req.path
+    const allowed = methodsFor(app, path)
+    if (allowed.length > 0) {
+      const methods = allowed.join(', ')
+      return problemToResponse(
+        problem('method-not-allowed', 405, `Use ${methods} on this path.`, {}, { allow: methods }),
+        path,
+      )
+    }
+    return problemToResponse(problem('not-found', 404, 'No such route.'), path)
+  })
+
+  app.onError((error, c) => {
+    const answer = problemFor(error)
+    const logger = c.get('logger') ?? deps.logger
+    if (answer.status >= 500) {
+      logger.error('request failed', { error, stack: error instanceof Error ? error.stack : undefined })
+    }
+    return problemToResponse(answer, c.req.path)
+  })
+
+  return app
+}

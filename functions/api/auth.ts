@@ -1,0 +1,48 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
+import type { Context } from 'hono'
+import { apiKeyId, apiKeyMatches } from '#shared/auth/api-keys.ts'
+import { AuthenticationError, PermissionError } from '#shared/errors.ts'
+import type { Scope } from '#shared/tasks/task.ts'
+import type { ApiDeps, AppEnv, Principal } from './context.ts'
+
+function bearerToken(c: Context<AppEnv>): string {
+  const header = c.req.header('authorization')
+  const match = header ? /^Bearer +(\S+)\s*$/i.exec(header) : null
+  if (!match) throw new AuthenticationError('Send the API key as `Authorization: Bearer <key>`.')
+  return match[1] as string
+}
+
+/** Resolves the caller's API key; every failure looks the same from outside. */
+export async function authenticate(c: Context<AppEnv>, deps: ApiDeps): Promise<Principal> {
+  const token = bearerToken(c)
+  const id = apiKeyId(token)
+  const key = id ? await deps.apiKeys.get(id) : undefined
+  if (!key || key.revokedAt || !apiKeyMatches(token, key.keyHash)) {
+    throw new AuthenticationError('The API key is not valid.')
+  }
+  c.set('logger', c.get('logger').child({ tenant: key.tenant, keyId: key.id }))
+  return { keyId: key.id, tenant: key.tenant, scopes: new Set(key.scopes), callbackUrl: key.callbackUrl }
+}
+
+export async function requireScope(
+  c: Context<AppEnv>,
+  deps: ApiDeps,
+  ...anyOf: Scope[]
+): Promise<Principal> {
+  const principal = await authenticate(c, deps)
+  if (!anyOf.some((scope) => principal.scopes.has(scope))) {
+    throw new PermissionError(`This route needs the scope ${anyOf.join(' or ')}.`)
+  }
+  return principal
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest()
+
+export function requireAdmin(c: Context<AppEnv>, deps: ApiDeps): void {
+  const configured = deps.api.adminApiKey
+  const token = bearerToken(c)
+  // Compare digests so the comparison takes the same time whatever the lengths.
+  if (!configured || !timingSafeEqual(digest(token), digest(configured))) {
+    throw new AuthenticationError('The admin key is not valid.')
+  }
+}

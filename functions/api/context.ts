@@ -1,0 +1,56 @@
+import type { OpenAPIHono } from '@hono/zod-openapi'
+import type { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
+import type { RandomBytes } from '#shared/auth/api-keys.ts'
+import type { Logger } from '#shared/logger.ts'
+import type { ApiKeyStore } from '#shared/store/api-key-store.ts'
+import type { IdempotencyStore } from '#shared/store/idempotency-store.ts'
+import type { TaskStore } from '#shared/store/task-store.ts'
+import type { SubmitSettings } from '#shared/tasks/submit-task.ts'
+import type { Scope, Task } from '#shared/tasks/task.ts'
+
+/** Everything the API needs, built once per process (see `deps.ts`) and passed in. */
+export interface ApiDeps {
+  readonly tasks: TaskStore
+  readonly idempotency: IdempotencyStore
+  readonly apiKeys: ApiKeyStore
+  readonly upstream: Pick<
+    DomainApiClient,
+    | 'addDsRecord'
+    | 'modifyDsRecord'
+    | 'deleteDsRecord'
+    | 'syncDsRecord'
+    | 'syncDnsHost'
+    | 'modifyDomainDnsBatch'
+    | 'queryDsRecord'
+  >
+  readonly now: () => number
+  readonly newTaskId: () => string
+  readonly randomBytes: RandomBytes
+  readonly logger: Logger
+  readonly settings: SubmitSettings
+  readonly api: {
+    readonly adminApiKey: string | undefined
+    readonly maxBodyBytes: number
+    readonly allowHttpCallbacks: boolean
+  }
+  /** Refuses callback URLs the gateway must not call (SSRF guard); resolves when allowed. */
+  readonly checkCallbackUrl?: (url: string) => Promise<void>
+  /** Test seam for crash injection, see `submitTask`. */
+  readonly afterUpstreamCall?: (task: Task) => Promise<void>
+}
+
+export interface Principal {
+  readonly keyId: string
+  readonly tenant: string
+  readonly scopes: ReadonlySet<Scope>
+  readonly callbackUrl: string | undefined
+}
+
+export interface AppEnv {
+  Variables: {
+    requestId: string
+    logger: Logger
+  }
+}
+
+export type App = OpenAPIHono<AppEnv>

@@ -1,0 +1,34 @@
+import { randomBytes } from 'node:crypto'
+import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
+import type { GatewayConfig } from '#shared/config.ts'
+import { newTaskId } from '#shared/ids.ts'
+import { createLogger } from '#shared/logger.ts'
+import { DynamoDbApiKeyStore } from '#shared/store/api-key-store.ts'
+import { createDocumentClient } from '#shared/store/dynamodb.ts'
+import { DynamoDbIdempotencyStore } from '#shared/store/idempotency-store.ts'
+import { DynamoDbTaskStore } from '#shared/store/task-store.ts'
+import { DEFAULT_SUBMIT_SETTINGS } from '#shared/tasks/submit-task.ts'
+import type { ApiDeps } from './context.ts'
+
+/** The production wiring of the API: DynamoDB stores, the signed upstream client, real clock. */
+export function buildApiDeps(config: GatewayConfig, overrides: Partial<ApiDeps> = {}): ApiDeps {
+  const db = createDocumentClient(config.store)
+  const table = config.store.tableName
+  return {
+    tasks: new DynamoDbTaskStore(db, table, config.store.dueShards),
+    idempotency: new DynamoDbIdempotencyStore(db, table),
+    apiKeys: new DynamoDbApiKeyStore(db, table),
+    upstream: new DomainApiClient({ config: config.upstream }),
+    now: Date.now,
+    newTaskId,
+    randomBytes,
+    logger: createLogger({ level: config.logLevel }),
+    settings: {
+      ...DEFAULT_SUBMIT_SETTINGS,
+      idempotencyTtlMs: config.store.idempotencyTtlMs,
+      taskRetentionMs: config.store.taskRetentionMs,
+    },
+    api: config.api,
+    ...overrides,
+  }
+}

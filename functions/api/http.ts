@@ -1,0 +1,62 @@
+import { createHash } from 'node:crypto'
+import type { Context } from 'hono'
+import { MalformedBodyError, RequestValidationError, UnsupportedMediaTypeError } from '#shared/errors.ts'
+import type { StoredResponse } from '#shared/store/idempotency-store.ts'
+import type { AppEnv } from './context.ts'
+import { IdempotencyKeyHeaderSchema } from './schemas.ts'
+import { parseOrThrow } from './validate.ts'
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i
+
+/**
+ * Reads a JSON body. An empty body is `{}` when the body is optional; any body must be declared
+ * `application/json`.
+ */
+export async function readJsonBody(c: Context<AppEnv>, options: { optional: boolean }): Promise<unknown> {
+  const text = await c.req.text()
+  if (text.trim() === '') {
+    if (options.optional) return {}
+    throw new RequestValidationError('A JSON body is required.', [{ path: 'body', message: 'is required' }])
+  }
+  if (!JSON_TYPE.test(c.req.header('content-type') ?? '')) {
+    throw new UnsupportedMediaTypeError('Send the body as application/json.')
+  }
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw new MalformedBodyError('The body is not valid JSON.')
+  }
+}
+
+export function idempotencyKeyOf(c: Context<AppEnv>): string | undefined {
+  const value = c.req.header('idempotency-key')
+  if (value === undefined) return undefined
+  return parseOrThrow(IdempotencyKeyHeaderSchema, value, 'header.Idempotency-Key')
+}
+
+/** JSON with sorted keys, so equal requests hash equally whatever their key order. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value)
+      .filter(([, inner]) => inner !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    return `{${entries.map(([key, inner]) => `${JSON.stringify(key)}:${canonicalJson(inner)}`).join(',')}}`
+  }
+  return JSON.stringify(value)
+}
+
+export function requestHash(parts: unknown): string {
+  return createHash('sha256').update(canonicalJson(parts)).digest('hex')
+}
+
+export function json(status: number, body: unknown, headers: Record<string, string> = {}): StoredResponse {
+  return { status, body, headers: { 'content-type': 'application/json', ...headers } }
+}
+
+export function toResponse(stored: StoredResponse, extraHeaders: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(stored.body), {
+    status: stored.status,
+    headers: { ...stored.headers, ...extraHeaders },
+  })
+}

@@ -1,0 +1,181 @@
+import { HTTPException } from 'hono/http-exception'
+import { UpstreamError } from '#shared/aliyun/upstream-error.ts'
+import {
+  AuthenticationError,
+  ConflictError,
+  IdempotencyInFlightError,
+  IdempotencyKeyReuseError,
+  MalformedBodyError,
+  NotFoundError,
+  PermissionError,
+  RequestValidationError,
+  UnsupportedMediaTypeError,
+} from '#shared/errors.ts'
+import { StoreUnavailableError } from '#shared/store/dynamodb.ts'
+import { InvalidCursorError } from '#shared/store/task-store.ts'
+
+/** An RFC 9457 problem details object, plus extension members. */
+export interface Problem {
+  readonly type: string
+  readonly title: string
+  readonly status: number
+  readonly detail?: string | undefined
+  readonly instance?: string | undefined
+  readonly [extension: string]: unknown
+}
+
+export interface ProblemResponse {
+  readonly status: number
+  readonly headers: Record<string, string>
+  readonly body: Problem
+}
+
+/** Problem types resolve against the API's own docs page, which lists them. */
+export const problemType = (slug: string): string => `/docs#problem-${slug}`
+
+export const PROBLEM_TYPES = {
+  'invalid-request': 'The request does not meet the documented rules; see `errors`.',
+  'malformed-json': 'The body is not valid JSON.',
+  'unsupported-media-type': 'Bodies must be `application/json`.',
+  'payload-too-large': 'The body is larger than the configured limit.',
+  unauthenticated: 'A valid `Authorization: Bearer <key>` header is required.',
+  forbidden: 'The API key lacks the scope this route needs.',
+  'not-found': 'No such resource (or not yours).',
+  'method-not-allowed': 'The route exists but not with this method.',
+  'idempotency-key-in-use': 'The first request with this key is still running; retry later.',
+  'idempotency-key-reused': 'The key was used before with a different request.',
+  'upstream-rejected': 'Alibaba Cloud refused the request; `upstreamCode` says why.',
+  'upstream-busy': 'Another task is running on this domain at Alibaba Cloud; retry later.',
+  'upstream-throttled': 'Alibaba Cloud is throttling; retry after `Retry-After`.',
+  'upstream-unavailable': 'Alibaba Cloud could not be reached; retry after `Retry-After`.',
+  'upstream-misconfigured': "Alibaba Cloud refused the gateway's own credentials or clock.",
+  'store-unavailable': 'The task store could not be reached; retry after `Retry-After`.',
+  conflict: 'The resource changed or is in a state that does not allow this.',
+  internal: 'An unexpected error; the request id identifies it in the logs.',
+} as const
+export type ProblemSlug = keyof typeof PROBLEM_TYPES
+
+const TITLES: Record<ProblemSlug, string> = {
+  'invalid-request': 'Invalid request',
+  'malformed-json': 'Malformed JSON',
+  'unsupported-media-type': 'Unsupported media type',
+  'payload-too-large': 'Payload too large',
+  unauthenticated: 'Unauthenticated',
+  forbidden: 'Forbidden',
+  'not-found': 'Not found',
+  'method-not-allowed': 'Method not allowed',
+  'idempotency-key-in-use': 'Idempotency key in use',
+  'idempotency-key-reused': 'Idempotency key reused',
+  'upstream-rejected': 'Rejected by Alibaba Cloud',
+  'upstream-busy': 'Domain busy at Alibaba Cloud',
+  'upstream-throttled': 'Throttled by Alibaba Cloud',
+  'upstream-unavailable': 'Alibaba Cloud unavailable',
+  'upstream-misconfigured': 'Gateway misconfigured for Alibaba Cloud',
+  'store-unavailable': 'Task store unavailable',
+  conflict: 'Conflict',
+  internal: 'Internal error',
+}
+
+export function problem(
+  slug: ProblemSlug,
+  status: number,
+  detail?: string,
+  extensions: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): ProblemResponse {
+  return {
+    status,
+    headers,
+    body: { type: problemType(slug), title: TITLES[slug], status, detail, ...extensions },
+  }
+}
+
+/** Upstream codes that are the caller's input being refused. */
+const UPSTREAM_INPUT_CODES = new Set([
+  'MissingParameter',
+  'InvalidParameter',
+  'ParameterIllegal',
+  'DomainNotExist',
+  'InvalidDomainName',
+])
+
+/** Upstream codes that mean this gateway's credentials, clock or signing are wrong. */
+function isGatewayFault(code: string): boolean {
+  return (
+    code.startsWith('Signature') ||
+    code.startsWith('InvalidAccessKeyId') ||
+    code.startsWith('InvalidTimeStamp') ||
+    code.startsWith('InvalidSecurityToken') ||
+    code === 'IncompleteSignature' ||
+    code.startsWith('Forbidden') ||
+    code === 'InvalidVersion' ||
+    code.startsWith('InvalidAction')
+  )
+}
+
+export function upstreamProblem(error: UpstreamError, extensions: Record<string, unknown> = {}) {
+  const upstream = { upstreamCode: error.code, upstreamRequestId: error.requestId, ...extensions }
+  if (error.code === 'TaskIsBeingProcessed') {
+    return problem('upstream-busy', 409, error.upstreamMessage, upstream, { 'retry-after': '30' })
+  }
+  if (error.code.startsWith('Throttling')) {
+    return problem('upstream-throttled', 429, 'Alibaba Cloud is throttling requests.', upstream, {
+      'retry-after': '5',
+    })
+  }
+  if (error.retryability === 'retryable') {
+    return problem('upstream-unavailable', 503, 'Alibaba Cloud could not be reached.', upstream, {
+      'retry-after': '10',
+    })
+  }
+  if (UPSTREAM_INPUT_CODES.has(error.code)) {
+    return problem('upstream-rejected', 422, error.upstreamMessage, upstream)
+  }
+  if (isGatewayFault(error.code)) {
+    // The caller did nothing wrong; do not echo the upstream message (it holds the StringToSign).
+    return problem('upstream-misconfigured', 502, 'Alibaba Cloud refused the gateway credentials.', upstream)
+  }
+  return problem('upstream-rejected', 422, error.upstreamMessage, upstream)
+}
+
+/** The one place that turns an error into an HTTP answer. Unknown errors become a bare 500. */
+export function problemFor(error: unknown): ProblemResponse {
+  if (error instanceof RequestValidationError) {
+    return problem('invalid-request', 422, error.message, { errors: error.issues })
+  }
+  if (error instanceof MalformedBodyError) return problem('malformed-json', 400, error.message)
+  if (error instanceof UnsupportedMediaTypeError) {
+    return problem('unsupported-media-type', 415, error.message, {}, { accept: 'application/json' })
+  }
+  if (error instanceof InvalidCursorError) return problem('invalid-request', 422, error.message)
+  if (error instanceof AuthenticationError) {
+    return problem('unauthenticated', 401, error.message, {}, { 'www-authenticate': 'Bearer' })
+  }
+  if (error instanceof PermissionError) return problem('forbidden', 403, error.message)
+  if (error instanceof NotFoundError) return problem('not-found', 404, error.message)
+  if (error instanceof IdempotencyInFlightError) {
+    return problem('idempotency-key-in-use', 409, error.message, {}, {
+      'retry-after': String(error.retryAfterSeconds),
+    })
+  }
+  if (error instanceof IdempotencyKeyReuseError) return problem('idempotency-key-reused', 422, error.message)
+  if (error instanceof ConflictError) return problem('conflict', 409, error.message)
+  if (error instanceof UpstreamError) return upstreamProblem(error)
+  if (error instanceof StoreUnavailableError) {
+    return problem('store-unavailable', 503, 'The task store could not be reached.', {}, { 'retry-after': '5' })
+  }
+  if (error instanceof HTTPException) {
+    if (error.status === 400) return problem('malformed-json', 400, 'The body is not valid JSON.')
+    if (error.status === 413) return problem('payload-too-large', 413, 'The body is too large.')
+    return problem('invalid-request', error.status, error.message)
+  }
+  return problem('internal', 500, 'An unexpected error occurred.')
+}
+
+export function problemToResponse(problemResponse: ProblemResponse, instance?: string): Response {
+  const body = instance ? { ...problemResponse.body, instance } : problemResponse.body
+  return new Response(JSON.stringify(body), {
+    status: problemResponse.status,
+    headers: { 'content-type': 'application/problem+json', ...problemResponse.headers },
+  })
+}

@@ -1,0 +1,181 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import {
+  activeWebhookSecrets,
+  type ApiKey,
+  apiKeyId,
+  generateApiKey,
+  generateWebhookSecret,
+  hashApiKey,
+} from '#shared/auth/api-keys.ts'
+import { ConflictError, NotFoundError } from '#shared/errors.ts'
+import { requireAdmin } from '../auth.ts'
+import type { ApiDeps, App } from '../context.ts'
+import { json, readJsonBody, toResponse } from '../http.ts'
+import { CreatedKeySchema, CreateKeyBodySchema, KeySummarySchema, RotateSecretBodySchema } from '../schemas.ts'
+import { parseOrThrow } from '../validate.ts'
+import { defineRoute, problemResponses } from './define.ts'
+
+function summary(key: ApiKey, now: number) {
+  return {
+    id: key.id,
+    tenant: key.tenant,
+    scopes: key.scopes,
+    callbackUrl: key.callbackUrl,
+    createdAt: key.createdAt,
+    revokedAt: key.revokedAt,
+    webhookSecrets: activeWebhookSecrets(key, now).length,
+  }
+}
+
+/** Creates an API key and its webhook secret; both are returned once, never stored in clear. */
+export async function createApiKey(
+  deps: Pick<ApiDeps, 'apiKeys' | 'now' | 'randomBytes'>,
+  input: { tenant: string; scopes: ApiKey['scopes']; callbackUrl?: string | undefined },
+  existingKey?: string,
+) {
+  const generated = generateApiKey(deps.randomBytes)
+  const key = existingKey ?? generated.key
+  const id = existingKey ? (apiKeyId(existingKey) ?? generated.id) : generated.id
+  const webhookSecret = generateWebhookSecret(deps.randomBytes)
+  const record: ApiKey = {
+    id,
+    tenant: input.tenant,
+    scopes: input.scopes,
+    keyHash: hashApiKey(key),
+    callbackUrl: input.callbackUrl,
+    webhookSecrets: [{ secret: webhookSecret, createdAt: new Date(deps.now()).toISOString() }],
+    createdAt: new Date(deps.now()).toISOString(),
+    version: 1,
+  }
+  if (!(await deps.apiKeys.create(record))) throw new ConflictError('An API key with this id exists.')
+  return { id, key, tenant: record.tenant, scopes: record.scopes, callbackUrl: record.callbackUrl, webhookSecret }
+}
+
+export function registerAdminRoutes(app: App, deps: ApiDeps): void {
+  const keyParam = z.object({ id: z.string() })
+
+  defineRoute(
+    app,
+    createRoute({
+      method: 'post',
+      path: '/admin/keys',
+      tags: ['Admin'],
+      summary: 'Create an API key for a tenant (key and webhook secret are shown once)',
+      security: [{ admin: [] }],
+      request: { body: { required: true, content: { 'application/json': { schema: CreateKeyBodySchema } } } },
+      responses: {
+        201: { description: 'Created.', content: { 'application/json': { schema: CreatedKeySchema } } },
+        ...problemResponses(400, 401, 415, 422),
+      },
+    }),
+    async (c) => {
+      requireAdmin(c, deps)
+      const body = parseOrThrow(CreateKeyBodySchema, await readJsonBody(c, { optional: false }), 'body')
+      const created = await createApiKey(deps, { ...body, scopes: [...new Set(body.scopes)] })
+      c.get('logger').info('api key created', { id: created.id, tenant: created.tenant })
+      return toResponse(json(201, created, { 'cache-control': 'no-store' }))
+    },
+  )
+
+  defineRoute(
+    app,
+    createRoute({
+      method: 'get',
+      path: '/admin/keys',
+      tags: ['Admin'],
+      summary: 'List API keys (never their secrets)',
+      security: [{ admin: [] }],
+      responses: {
+        200: {
+          description: 'Keys, newest first.',
+          content: { 'application/json': { schema: z.object({ items: z.array(KeySummarySchema) }) } },
+        },
+        ...problemResponses(401),
+      },
+    }),
+    async (c) => {
+      requireAdmin(c, deps)
+      const keys = await deps.apiKeys.list(1000)
+      return toResponse(json(200, { items: keys.map((key) => summary(key, deps.now())) }))
+    },
+  )
+
+  defineRoute(
+    app,
+    createRoute({
+      method: 'delete',
+      path: '/admin/keys/{id}',
+      tags: ['Admin'],
+      summary: 'Revoke an API key (its tasks still get their callbacks)',
+      security: [{ admin: [] }],
+      request: { params: keyParam },
+      responses: {
+        200: { description: 'Revoked.', content: { 'application/json': { schema: KeySummarySchema } } },
+        ...problemResponses(401, 404, 409),
+      },
+    }),
+    async (c) => {
+      requireAdmin(c, deps)
+      const key = await deps.apiKeys.get(c.req.param('id') ?? '')
+      if (!key) throw new NotFoundError('No such API key.')
+      if (key.revokedAt) return toResponse(json(200, summary(key, deps.now())))
+      const revoked = { ...key, revokedAt: new Date(deps.now()).toISOString() }
+      if (!(await deps.apiKeys.replace(revoked, key.version))) throw new ConflictError('The key changed; retry.')
+      c.get('logger').info('api key revoked', { id: key.id, tenant: key.tenant })
+      return toResponse(json(200, summary(revoked, deps.now())))
+    },
+  )
+
+  defineRoute(
+    app,
+    createRoute({
+      method: 'post',
+      path: '/admin/keys/{id}/webhook-secret/rotate',
+      tags: ['Admin'],
+      summary: 'Issue a new webhook secret; the old one keeps signing during the grace period',
+      security: [{ admin: [] }],
+      request: {
+        params: keyParam,
+        body: { required: false, content: { 'application/json': { schema: RotateSecretBodySchema } } },
+      },
+      responses: {
+        200: {
+          description: 'The new secret, shown once.',
+          content: {
+            'application/json': {
+              schema: z.object({ id: z.string(), webhookSecret: z.string(), previousSecretExpiresAt: z.string() }),
+            },
+          },
+        },
+        ...problemResponses(401, 404, 409, 415, 422),
+      },
+    }),
+    async (c) => {
+      requireAdmin(c, deps)
+      const body = parseOrThrow(RotateSecretBodySchema, await readJsonBody(c, { optional: true }), 'body')
+      const key = await deps.apiKeys.get(c.req.param('id') ?? '')
+      if (!key) throw new NotFoundError('No such API key.')
+      const now = deps.now()
+      const graceEnds = new Date(now + body.graceSeconds * 1000).toISOString()
+      const webhookSecret = generateWebhookSecret(deps.randomBytes)
+      const rotated: ApiKey = {
+        ...key,
+        webhookSecrets: [
+          { secret: webhookSecret, createdAt: new Date(now).toISOString() },
+          // Older secrets end at the earlier of their own end and this grace period's.
+          ...key.webhookSecrets
+            .filter((secret) => !secret.expiresAt || Date.parse(secret.expiresAt) > now)
+            .map((secret) => ({
+              ...secret,
+              expiresAt: secret.expiresAt && secret.expiresAt < graceEnds ? secret.expiresAt : graceEnds,
+            })),
+        ],
+      }
+      if (!(await deps.apiKeys.replace(rotated, key.version))) throw new ConflictError('The key changed; retry.')
+      c.get('logger').info('webhook secret rotated', { id: key.id, tenant: key.tenant })
+      return toResponse(
+        json(200, { id: key.id, webhookSecret, previousSecretExpiresAt: graceEnds }, { 'cache-control': 'no-store' }),
+      )
+    },
+  )
+}

@@ -1,0 +1,93 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import { NotFoundError } from '#shared/errors.ts'
+import { requireScope } from '../auth.ts'
+import type { ApiDeps, App } from '../context.ts'
+import { json, toResponse } from '../http.ts'
+import {
+  DomainNameSchema,
+  DsRecordListSchema,
+  TaskListQuerySchema,
+  TaskPageSchema,
+  TaskResourceSchema,
+} from '../schemas.ts'
+import { toTaskResource } from '../task-resource.ts'
+import { parseOrThrow } from '../validate.ts'
+import { defineRoute, problemResponses } from './define.ts'
+
+const TaskIdSchema = z.string().regex(/^tsk_[A-Za-z0-9]{10,40}$/)
+
+export function registerReadRoutes(app: App, deps: ApiDeps): void {
+  defineRoute(
+    app,
+    createRoute({
+      method: 'get',
+      path: '/tasks/{id}',
+      tags: ['Tasks'],
+      summary: "One of the caller's tasks",
+      security: [{ bearer: [] }],
+      request: { params: z.object({ id: z.string() }) },
+      responses: {
+        200: { description: 'The task.', content: { 'application/json': { schema: TaskResourceSchema } } },
+        ...problemResponses(401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const principal = await requireScope(c, deps, 'tasks:read')
+      const id = c.req.param('id') ?? ''
+      const task = TaskIdSchema.safeParse(id).success ? await deps.tasks.get(id, deps.now()) : undefined
+      // Another tenant's task is answered exactly like a missing one.
+      if (!task || task.tenant !== principal.tenant) throw new NotFoundError('No such task.')
+      return toResponse(json(200, toTaskResource(task)))
+    },
+  )
+
+  defineRoute(
+    app,
+    createRoute({
+      method: 'get',
+      path: '/tasks',
+      tags: ['Tasks'],
+      summary: "The caller's tasks, newest first, filtered, with cursor paging",
+      security: [{ bearer: [] }],
+      request: { query: TaskListQuerySchema },
+      responses: {
+        200: { description: 'A page of tasks.', content: { 'application/json': { schema: TaskPageSchema } } },
+        ...problemResponses(401, 403, 422),
+      },
+    }),
+    async (c) => {
+      const principal = await requireScope(c, deps, 'tasks:read')
+      const query = parseOrThrow(TaskListQuerySchema, c.req.query(), 'query')
+      const page = await deps.tasks.listByTenant(
+        principal.tenant,
+        { status: query.status, domain: query.domain, action: query.action as never },
+        query.limit,
+        query.cursor,
+        deps.now(),
+      )
+      return toResponse(json(200, { items: page.items.map(toTaskResource), nextCursor: page.cursor }))
+    },
+  )
+
+  defineRoute(
+    app,
+    createRoute({
+      method: 'get',
+      path: '/domains/{name}/ds',
+      tags: ['DS records'],
+      summary: 'The DS records Alibaba Cloud holds for a domain now (QueryDSRecord, read-through)',
+      security: [{ bearer: [] }],
+      request: { params: z.object({ name: DomainNameSchema }) },
+      responses: {
+        200: { description: 'Current records.', content: { 'application/json': { schema: DsRecordListSchema } } },
+        ...problemResponses(401, 403, 422, 429, 502, 503),
+      },
+    }),
+    async (c) => {
+      await requireScope(c, deps, 'ds:write', 'tasks:read')
+      const domain = parseOrThrow(DomainNameSchema, c.req.param('name'), 'path.name')
+      const result = await deps.upstream.queryDsRecord({ domainName: domain })
+      return toResponse(json(200, { domain, records: result.records }))
+    },
+  )
+}

@@ -1,0 +1,274 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import type { Context } from 'hono'
+import { DnskeyError, dsFromDnskey, parseDnskey } from '#shared/dnssec.ts'
+import { RequestValidationError } from '#shared/errors.ts'
+import { type SubmitOutcome, submitTask } from '#shared/tasks/submit-task.ts'
+import { TASK_ACTIONS, type TaskCommand } from '#shared/tasks/task.ts'
+import { requireScope } from '../auth.ts'
+import type { ApiDeps, App, AppEnv } from '../context.ts'
+import { idempotencyKeyOf, json, readJsonBody, requestHash, toResponse } from '../http.ts'
+import { upstreamProblem } from '../problem.ts'
+import {
+  CallbackOnlyBodySchema,
+  DnsBatchBodySchema,
+  DnskeyBodySchema,
+  DomainNameSchema,
+  DsBodySchema,
+  DsRecordBodySchema,
+  IdempotencyKeyHeaderSchema,
+  InstanceIdSchema,
+  KeyTagSchema,
+  TaskResourceSchema,
+} from '../schemas.ts'
+import { toTaskResource } from '../task-resource.ts'
+import { parseOrThrow } from '../validate.ts'
+import { defineRoute, problemResponses } from './define.ts'
+
+/** Seconds a client should wait before its first look at a new task. */
+const RETRY_AFTER_SECONDS = '2'
+
+const accepted = {
+  202: {
+    description: 'Accepted: the task resource. `Location` points at it; a webhook follows when it finishes.',
+    headers: z.object({ Location: z.string(), 'Retry-After': z.string() }),
+    content: { 'application/json': { schema: TaskResourceSchema } },
+  },
+  ...problemResponses(400, 401, 403, 409, 413, 415, 422, 429, 502, 503),
+}
+const headers = z.object({ 'Idempotency-Key': IdempotencyKeyHeaderSchema.optional() })
+const jsonBody = (schema: z.ZodType, required: boolean) => ({
+  required,
+  content: { 'application/json': { schema } },
+})
+
+function render(outcome: SubmitOutcome) {
+  if (outcome.kind === 'accepted') {
+    return json(202, toTaskResource(outcome.task), {
+      location: `/tasks/${outcome.task.id}`,
+      'retry-after': RETRY_AFTER_SECONDS,
+    })
+  }
+  const problem = upstreamProblem(outcome.error, { taskId: outcome.task.id })
+  return {
+    status: problem.status,
+    body: problem.body,
+    headers: { 'content-type': 'application/problem+json', ...problem.headers },
+  }
+}
+
+async function submit(
+  c: Context<AppEnv>,
+  deps: ApiDeps,
+  command: TaskCommand,
+  callbackUrl: string | undefined,
+): Promise<Response> {
+  const principal = await requireScope(c, deps, TASK_ACTIONS[command.action].scope)
+  const key = idempotencyKeyOf(c)
+  if (callbackUrl) await checkCallbackUrl(deps, callbackUrl)
+  const result = await submitTask(
+    {
+      tasks: deps.tasks,
+      idempotency: deps.idempotency,
+      upstream: deps.upstream,
+      now: deps.now,
+      newTaskId: deps.newTaskId,
+      logger: c.get('logger'),
+      settings: deps.settings,
+      afterUpstreamCall: deps.afterUpstreamCall,
+    },
+    {
+      tenant: principal.tenant,
+      keyId: principal.keyId,
+      command,
+      callbackUrl: callbackUrl ?? principal.callbackUrl,
+      idempotency: key ? { key, requestHash: requestHash({ command, callbackUrl }) } : undefined,
+    },
+    render,
+  )
+  return toResponse(result, result.replayed ? { 'idempotent-replayed': 'true' } : {})
+}
+
+async function checkCallbackUrl(deps: ApiDeps, url: string): Promise<void> {
+  if (new URL(url).protocol === 'http:' && !deps.api.allowHttpCallbacks) {
+    throw new RequestValidationError('callbackUrl must use https.', [
+      { path: 'body.callbackUrl', message: 'must use https' },
+    ])
+  }
+  if (/@/.test(new URL(url).host) || new URL(url).username) {
+    throw new RequestValidationError('callbackUrl must not hold credentials.', [
+      { path: 'body.callbackUrl', message: 'must not contain user:password@' },
+    ])
+  }
+  await deps.checkCallbackUrl?.(url)
+}
+
+/** A DS record from the body: given directly, or computed from a DNSKEY. */
+function dsRecordFrom(body: unknown, domain: string, pathKeyTag: number | undefined) {
+  const input = parseOrThrow(DsBodySchema, body, 'body')
+  if ('dnskey' in input) {
+    const parsed = parseOrThrow(DnskeyBodySchema, body, 'body')
+    try {
+      const record = dsFromDnskey(domain, parseDnskey(parsed.dnskey), parsed.digestType)
+      if (pathKeyTag !== undefined && record.keyTag !== pathKeyTag) {
+        throw new RequestValidationError(`The DNSKEY has key tag ${record.keyTag}, not ${pathKeyTag}.`, [
+          { path: 'body.dnskey', message: `has key tag ${record.keyTag}, the path says ${pathKeyTag}` },
+        ])
+      }
+      return { record, callbackUrl: parsed.callbackUrl }
+    } catch (error) {
+      if (!(error instanceof DnskeyError)) throw error
+      throw new RequestValidationError(error.message, [{ path: 'body.dnskey', message: error.message }])
+    }
+  }
+  const parsed = parseOrThrow(DsRecordBodySchema, body, 'body')
+  const keyTag = parsed.keyTag ?? pathKeyTag
+  if (keyTag === undefined) {
+    throw new RequestValidationError('keyTag is required.', [{ path: 'body.keyTag', message: 'is required' }])
+  }
+  if (pathKeyTag !== undefined && keyTag !== pathKeyTag) {
+    throw new RequestValidationError('The key tag in the body differs from the path.', [
+      { path: 'body.keyTag', message: `is ${keyTag}, the path says ${pathKeyTag}` },
+    ])
+  }
+  const { algorithm, digestType, digest } = parsed
+  return { record: { keyTag, algorithm, digestType, digest }, callbackUrl: parsed.callbackUrl }
+}
+
+const domainParam = (c: Context<AppEnv>) => parseOrThrow(DomainNameSchema, c.req.param('name'), 'path.name')
+const keyTagParam = (c: Context<AppEnv>) => parseOrThrow(KeyTagSchema, c.req.param('keyTag'), 'path.keyTag')
+
+export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
+  defineRoute(
+    app,
+    createRoute({
+      method: 'post',
+      path: '/domains/{name}/ds',
+      tags: ['DS records'],
+      summary: 'Add a DS record (SaveSingleTaskForAddingDSRecord)',
+      security: [{ bearer: [] }],
+      request: {
+        params: z.object({ name: DomainNameSchema }),
+        headers,
+        body: jsonBody(DsBodySchema, true),
+      },
+      responses: accepted,
+    }),
+    async (c) => {
+      const domain = domainParam(c)
+      const { record, callbackUrl } = dsRecordFrom(await readJsonBody(c, { optional: false }), domain, undefined)
+      return submit(c, deps, { action: 'ds.add', domain, record }, callbackUrl)
+    },
+  )
+
+  defineRoute(
+    app,
+    createRoute({
+      method: 'put',
+      path: '/domains/{name}/ds/{keyTag}',
+      tags: ['DS records'],
+      summary: 'Replace the DS record with this key tag (SaveSingleTaskForModifyingDSRecord)',
+      security: [{ bearer: [] }],
+      request: {
+        params: z.object({ name: DomainNameSchema, keyTag: KeyTagSchema }),
+        headers,
+        body: jsonBody(DsBodySchema, true),
+      },
+      responses: accepted,
+    }),
+    async (c) => {
+      const domain = domainParam(c)
+      const keyTag = keyTagParam(c)
+      const { record, callbackUrl } = dsRecordFrom(await readJsonBody(c, { optional: false }), domain, keyTag)
+      return submit(c, deps, { action: 'ds.modify', domain, record }, callbackUrl)
+    },
+  )
+
+  defineRoute(
+    app,
+    createRoute({
+      method: 'delete',
+      path: '/domains/{name}/ds/{keyTag}',
+      tags: ['DS records'],
+      summary: 'Delete the DS record with this key tag (SaveSingleTaskForDeletingDSRecord)',
+      security: [{ bearer: [] }],
+      request: {
+        params: z.object({ name: DomainNameSchema, keyTag: KeyTagSchema }),
+        headers,
+        body: jsonBody(CallbackOnlyBodySchema, false),
+      },
+      responses: accepted,
+    }),
+    async (c) => {
+      const domain = domainParam(c)
+      const keyTag = keyTagParam(c)
+      const body = parseOrThrow(CallbackOnlyBodySchema, await readJsonBody(c, { optional: true }), 'body')
+      return submit(c, deps, { action: 'ds.delete', domain, keyTag }, body.callbackUrl)
+    },
+  )
+
+  defineRoute(
+    app,
+    createRoute({
+      method: 'post',
+      path: '/domains/{name}/ds/sync',
+      tags: ['Sync'],
+      summary: 'Push the DS records to the registry again (SaveSingleTaskForSynchronizingDSRecord)',
+      security: [{ bearer: [] }],
+      request: {
+        params: z.object({ name: DomainNameSchema }),
+        headers,
+        body: jsonBody(CallbackOnlyBodySchema, false),
+      },
+      responses: accepted,
+    }),
+    async (c) => {
+      const domain = domainParam(c)
+      const body = parseOrThrow(CallbackOnlyBodySchema, await readJsonBody(c, { optional: true }), 'body')
+      return submit(c, deps, { action: 'ds.sync', domain }, body.callbackUrl)
+    },
+  )
+
+  defineRoute(
+    app,
+    createRoute({
+      method: 'post',
+      path: '/instances/{instanceId}/dns-hosts/sync',
+      tags: ['Sync'],
+      summary: 'Synchronise the DNS hosts of an instance (SaveSingleTaskForSynchronizingDnsHost)',
+      security: [{ bearer: [] }],
+      request: {
+        params: z.object({ instanceId: InstanceIdSchema }),
+        headers,
+        body: jsonBody(CallbackOnlyBodySchema, false),
+      },
+      responses: accepted,
+    }),
+    async (c) => {
+      const instanceId = parseOrThrow(InstanceIdSchema, c.req.param('instanceId'), 'path.instanceId')
+      const body = parseOrThrow(CallbackOnlyBodySchema, await readJsonBody(c, { optional: true }), 'body')
+      return submit(c, deps, { action: 'dnshost.sync', instanceId }, body.callbackUrl)
+    },
+  )
+
+  defineRoute(
+    app,
+    createRoute({
+      method: 'post',
+      path: '/dns-batch',
+      tags: ['Name servers'],
+      summary: 'Change the name servers of up to 100 domains (SaveBatchTaskForModifyingDomainDns)',
+      security: [{ bearer: [] }],
+      request: { headers, body: jsonBody(DnsBatchBodySchema, true) },
+      responses: accepted,
+    }),
+    async (c) => {
+      const body = parseOrThrow(DnsBatchBodySchema, await readJsonBody(c, { optional: false }), 'body')
+      return submit(
+        c,
+        deps,
+        { action: 'dns.batch', domains: body.domains, aliyunDns: body.aliyunDns, nameServers: body.nameServers ?? [] },
+        body.callbackUrl,
+      )
+    },
+  )
+}

@@ -1,0 +1,271 @@
+import { z } from '@hono/zod-openapi'
+import { DIGEST_HEX_LENGTH, DIGEST_TYPES, DNSSEC_ALGORITHMS } from '#shared/dnssec.ts'
+import { INSTANCE_ID_PATTERN, normalizeDomainName } from '#shared/domain-name.ts'
+import { SCOPES, TASK_ACTION_NAMES, TASK_STATUSES } from '#shared/tasks/task.ts'
+
+/** Documented limits. */
+export const LIMITS = {
+  batchDomains: 100,
+  nameServersMin: 2,
+  nameServersMax: 13,
+  callbackUrlLength: 2048,
+  idempotencyKeyLength: 255,
+  pageSizeMax: 100,
+  pageSizeDefault: 20,
+} as const
+
+const domainName = (what: string) =>
+  z
+    .string()
+    .max(1024)
+    .transform((value, ctx) => {
+      const normalized = normalizeDomainName(value)
+      if (normalized.ok) return normalized.value
+      ctx.addIssue({ code: 'custom', message: `${what} ${normalized.reason}` })
+      return z.NEVER
+    })
+
+export const DomainNameSchema = domainName('the domain name').openapi({
+  description:
+    'A registered domain. Trimmed, one trailing dot removed, IDN converted to punycode, lower-cased.',
+  example: 'example.com',
+})
+
+export const HostNameSchema = domainName('the name server').openapi({ example: 'ns1.example.net' })
+
+export const KeyTagSchema = z.coerce
+  .number({ message: 'the key tag must be a number' })
+  .int('the key tag must be an integer')
+  .min(0, 'the key tag must be 0 to 65535')
+  .max(65_535, 'the key tag must be 0 to 65535')
+  .openapi({ example: 2371 })
+
+export const InstanceIdSchema = z
+  .string()
+  .regex(INSTANCE_ID_PATTERN, 'the instance id must look like ST2017120814571100001303')
+  .openapi({ example: 'ST2017120814571100001303' })
+
+export const CallbackUrlSchema = z
+  .url({ protocol: /^https?$/, message: 'the callback URL must be an absolute http(s) URL' })
+  .max(LIMITS.callbackUrlLength)
+  .openapi({
+    description:
+      'Where to POST the signed webhook when the task finishes. Overrides the key default. HTTPS unless the gateway allows HTTP.',
+    example: 'https://app.example.com/hooks/domain-gateway',
+  })
+
+const ALGORITHM_NUMBERS = DNSSEC_ALGORITHMS as readonly number[]
+
+export const DsRecordBodySchema = z
+  .strictObject({
+    keyTag: KeyTagSchema.optional(),
+    algorithm: z
+      .number()
+      .int()
+      .refine((value) => ALGORITHM_NUMBERS.includes(value), {
+        message: `the algorithm must be one of ${DNSSEC_ALGORITHMS.join(', ')}`,
+      })
+      .openapi({ example: 13 }),
+    digestType: z
+      .number()
+      .int()
+      .refine((value) => (DIGEST_TYPES as readonly number[]).includes(value), {
+        message: 'the digest type must be 1 (SHA-1), 2 (SHA-256), 3 (GOST) or 4 (SHA-384)',
+      })
+      .openapi({ example: 2 }),
+    digest: z
+      .string()
+      .regex(/^[0-9a-fA-F]+$/, 'the digest must be hexadecimal')
+      .transform((value) => value.toLowerCase())
+      .openapi({ example: 'f58fa917424383934c7b0cf1a90f61d692745680fa06f5ecdbe0924e86de9598' }),
+    callbackUrl: CallbackUrlSchema.optional(),
+  })
+  .superRefine((record, ctx) => {
+    const expected = DIGEST_HEX_LENGTH[record.digestType]
+    if (expected !== undefined && record.digest.length !== expected) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['digest'],
+        message: `a digest of type ${record.digestType} has ${expected} hex characters, not ${record.digest.length}`,
+      })
+    }
+  })
+  .openapi('DsRecordInput', { description: 'A DS record given directly. `keyTag` is required on POST.' })
+
+export const DnskeyBodySchema = z
+  .strictObject({
+    dnskey: z.string().min(1).max(8192).openapi({
+      description: 'DNSKEY RDATA `<flags> <protocol> <algorithm> <base64 key>`; a zone-file line also works.',
+      example: '257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==',
+    }),
+    digestType: z
+      .union([z.literal(1), z.literal(2), z.literal(4)])
+      .default(2)
+      .openapi({ description: 'Digest to compute: 1 SHA-1, 2 SHA-256 (default), 4 SHA-384.' }),
+    callbackUrl: CallbackUrlSchema.optional(),
+  })
+  .openapi('DnskeyInput', { description: 'A DNSKEY from which the gateway computes the DS record (RFC 4034).' })
+
+export const DsBodySchema = z.union([DnskeyBodySchema, DsRecordBodySchema]).openapi('DsInput')
+
+export const CallbackOnlyBodySchema = z
+  .strictObject({ callbackUrl: CallbackUrlSchema.optional() })
+  .openapi('CallbackOptions')
+
+export const DnsBatchBodySchema = z
+  .strictObject({
+    domains: z
+      .array(DomainNameSchema)
+      .min(1, 'list at least one domain')
+      .max(LIMITS.batchDomains, `at most ${LIMITS.batchDomains} domains per batch`),
+    aliyunDns: z.boolean().openapi({
+      description: 'true: switch to Alibaba Cloud DNS (no nameServers); false: use nameServers.',
+    }),
+    nameServers: z
+      .array(HostNameSchema)
+      .min(LIMITS.nameServersMin, `list ${LIMITS.nameServersMin} to ${LIMITS.nameServersMax} name servers`)
+      .max(LIMITS.nameServersMax, `list ${LIMITS.nameServersMin} to ${LIMITS.nameServersMax} name servers`)
+      .optional(),
+    callbackUrl: CallbackUrlSchema.optional(),
+  })
+  .superRefine((body, ctx) => {
+    if (!body.aliyunDns && !body.nameServers) {
+      ctx.addIssue({ code: 'custom', path: ['nameServers'], message: 'aliyunDns=false needs nameServers' })
+    }
+    if (body.aliyunDns && body.nameServers) {
+      ctx.addIssue({ code: 'custom', path: ['nameServers'], message: 'aliyunDns=true takes no nameServers' })
+    }
+    for (const [field, values] of [
+      ['domains', body.domains],
+      ['nameServers', body.nameServers ?? []],
+    ] as const) {
+      const seen = new Set<string>()
+      values.forEach((value, index) => {
+        if (seen.has(value)) {
+          ctx.addIssue({ code: 'custom', path: [field, index], message: `${value} is listed twice` })
+        }
+        seen.add(value)
+      })
+    }
+  })
+  .openapi('DnsBatchInput')
+
+export const IdempotencyKeyHeaderSchema = z
+  .string()
+  .min(1)
+  .max(LIMITS.idempotencyKeyLength)
+  .regex(/^[\x21-\x7e]+$/, 'the Idempotency-Key must be printable ASCII without spaces')
+  .openapi({
+    param: { name: 'Idempotency-Key', in: 'header' },
+    description:
+      'Makes the request safe to retry: the same key and body within 24 h return the first response (409 while it runs, 422 with another body).',
+  })
+
+export const TaskListQuerySchema = z.strictObject({
+  status: z.enum(TASK_STATUSES).optional(),
+  action: z.enum(TASK_ACTION_NAMES as [string, ...string[]]).optional(),
+  domain: DomainNameSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(LIMITS.pageSizeMax).default(LIMITS.pageSizeDefault),
+  cursor: z.string().max(2048).optional(),
+})
+
+const DetailSchema = z.object({
+  domain: z.string().optional(),
+  instanceId: z.string().optional(),
+  status: z.enum(['pending', 'running', 'succeeded', 'failed']),
+  error: z.string().optional(),
+})
+
+export const TaskResourceSchema = z
+  .object({
+    id: z.string(),
+    action: z.enum(TASK_ACTION_NAMES as [string, ...string[]]),
+    upstreamAction: z.string(),
+    status: z.enum(TASK_STATUSES),
+    done: z.boolean(),
+    domains: z.array(z.string()).optional(),
+    instanceId: z.string().optional(),
+    request: z.record(z.string(), z.unknown()),
+    upstream: z.object({ taskNo: z.string().optional(), requestId: z.string().optional() }),
+    details: z.array(DetailSchema),
+    error: z.object({ code: z.string(), message: z.string() }).optional(),
+    callback: z.object({
+      url: z.string().optional(),
+      state: z.string(),
+      attempts: z.number(),
+      lastAttemptAt: z.string().optional(),
+      nextAttemptAt: z.string().optional(),
+      deliveredAt: z.string().optional(),
+    }),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    completedAt: z.string().optional(),
+  })
+  .openapi('Task')
+
+export const TaskPageSchema = z
+  .object({ items: z.array(TaskResourceSchema), nextCursor: z.string().optional() })
+  .openapi('TaskPage')
+
+export const DsRecordListSchema = z
+  .object({
+    domain: z.string(),
+    records: z.array(
+      z.object({ keyTag: z.number(), algorithm: z.number(), digestType: z.number(), digest: z.string() }),
+    ),
+  })
+  .openapi('DsRecordList')
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number(),
+    detail: z.string().optional(),
+    instance: z.string().optional(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    upstreamCode: z.string().optional(),
+    taskId: z.string().optional(),
+  })
+  .openapi('Problem')
+
+export const CreateKeyBodySchema = z
+  .strictObject({
+    tenant: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'the tenant is 1-63 lower-case letters, digits, ".", "_" or "-"'),
+    scopes: z.array(z.enum(SCOPES)).min(1).max(SCOPES.length),
+    callbackUrl: CallbackUrlSchema.optional(),
+  })
+  .openapi('CreateKeyInput')
+
+export const RotateSecretBodySchema = z
+  .strictObject({
+    graceSeconds: z.number().int().min(0).max(7 * 86_400).default(86_400).openapi({
+      description: 'How long the old secret keeps signing (alongside the new one). Default 24 h.',
+    }),
+  })
+  .openapi('RotateSecretInput')
+
+export const KeySummarySchema = z
+  .object({
+    id: z.string(),
+    tenant: z.string(),
+    scopes: z.array(z.string()),
+    callbackUrl: z.string().optional(),
+    createdAt: z.string(),
+    revokedAt: z.string().optional(),
+    webhookSecrets: z.number().openapi({ description: 'How many webhook secrets sign callbacks now.' }),
+  })
+  .openapi('ApiKey')
+
+export const CreatedKeySchema = z
+  .object({
+    id: z.string(),
+    key: z.string().openapi({ description: 'Shown only here. Store it; it cannot be read again.' }),
+    tenant: z.string(),
+    scopes: z.array(z.string()),
+    callbackUrl: z.string().optional(),
+    webhookSecret: z.string().openapi({ description: 'whsec_… Shown only here.' }),
+  })
+  .openapi('CreatedApiKey')

@@ -1,0 +1,62 @@
+/**
+ * The gateway's own errors. Each carries what the one HTTP error mapper needs; none carries a
+ * secret or an internal detail in its message.
+ */
+export class GatewayError extends Error {
+  override name = 'GatewayError'
+}
+
+export class NotFoundError extends GatewayError {
+  override name = 'NotFoundError'
+}
+
+export class AuthenticationError extends GatewayError {
+  override name = 'AuthenticationError'
+}
+
+export class PermissionError extends GatewayError {
+  override name = 'PermissionError'
+}
+
+export interface FieldIssue {
+  readonly path: string
+  readonly message: string
+}
+
+export class RequestValidationError extends GatewayError {
+  override name = 'RequestValidationError'
+  constructor(
+    message: string,
+    readonly issues: readonly FieldIssue[] = [],
+  ) {
+    super(message)
+  }
+}
+
+/** The same Idempotency-Key is still being processed by its first request. */
+export class IdempotencyInFlightError extends GatewayError {
+  override name = 'IdempotencyInFlightError'
+  constructor(readonly retryAfterSeconds: number) {
+    super('A request with this Idempotency-Key is still being processed.')
+  }
+}
+
+/** The Idempotency-Key was first used with a different request. */
+export class IdempotencyKeyReuseError extends GatewayError {
+  override name = 'IdempotencyKeyReuseError'
+  constructor() {
+    super('This Idempotency-Key was already used with a different request.')
+  }
+}
+
+export class ConflictError extends GatewayError {
+  override name = 'ConflictError'
+}
+
+export class UnsupportedMediaTypeError extends GatewayError {
+  override name = 'UnsupportedMediaTypeError'
+}
+
+export class MalformedBodyError extends GatewayError {
+  override name = 'MalformedBodyError'
+}

@@ -1,0 +1,58 @@
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
+const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 }
+
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void
+  info(msg: string, fields?: Record<string, unknown>): void
+  warn(msg: string, fields?: Record<string, unknown>): void
+  error(msg: string, fields?: Record<string, unknown>): void
+  child(fields: Record<string, unknown>): Logger
+}
+
+/** Field names whose values are never logged. */
+const SECRET_FIELD = /secret|password|authorization|api[-_]?key|token|signature|credential|cookie/i
+/** Values that look like secrets this gateway issues or handles, wherever they appear. */
+const SECRET_VALUE = /(dgw_[A-Za-z0-9_-]{8,}|whsec_[A-Za-z0-9+/=]{8,}|Bearer\s+\S+)/g
+
+/** Replaces secrets in a value about to be logged. Exported for tests. */
+export function redact(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return value.replace(SECRET_VALUE, '[redacted]')
+  if (value instanceof Error) {
+    return redact({ name: value.name, message: value.message, code: (value as { code?: unknown }).code }, depth)
+  }
+  if (value === null || typeof value !== 'object' || depth > 6) return value
+  if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1))
+  const out: Record<string, unknown> = {}
+  for (const [key, inner] of Object.entries(value)) {
+    out[key] = SECRET_FIELD.test(key) ? '[redacted]' : redact(inner, depth + 1)
+  }
+  return out
+}
+
+export interface LoggerOptions {
+  readonly level?: LogLevel
+  readonly write?: (line: string) => void
+  readonly now?: () => number
+}
+
+/** Structured JSON logs, one object per line, secrets redacted. */
+export function createLogger(options: LoggerOptions = {}, base: Record<string, unknown> = {}): Logger {
+  const threshold = LEVELS[options.level ?? 'info']
+  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`))
+  const now = options.now ?? Date.now
+  const log = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => {
+    if (LEVELS[level] < threshold) return
+    const entry = { time: new Date(now()).toISOString(), level, msg, ...base, ...fields }
+    write(JSON.stringify(redact(entry)))
+  }
+  return {
+    debug: (msg, fields) => log('debug', msg, fields),
+    info: (msg, fields) => log('info', msg, fields),
+    warn: (msg, fields) => log('warn', msg, fields),
+    error: (msg, fields) => log('error', msg, fields),
+    child: (fields) => createLogger(options, { ...base, ...fields }),
+  }
+}
+
+/** A logger that drops everything, for tests that do not look at logs. */
+export const silentLogger: Logger = createLogger({ write: () => {} })

@@ -1,0 +1,90 @@
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
+import type { ApiKey } from '../auth/api-keys.ts'
+import { isConditionalCheckFailed, storeCall } from './dynamodb.ts'
+import { INDEX_BY_OWNER } from './table-definition.ts'
+
+export interface ApiKeyStore {
+  create(key: ApiKey): Promise<boolean>
+  get(id: string): Promise<ApiKey | undefined>
+  /** Replaces the key if it is still at `expectedVersion`. */
+  replace(next: ApiKey, expectedVersion: number): Promise<boolean>
+  list(limit: number): Promise<ApiKey[]>
+}
+
+const pkOf = (id: string) => `KEY#${id}`
+const SK = 'KEY'
+
+export class DynamoDbApiKeyStore implements ApiKeyStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  #toItem(key: ApiKey) {
+    return {
+      ...key,
+      pk: pkOf(key.id),
+      sk: SK,
+      type: 'apiKey',
+      gsi1pk: 'APIKEYS',
+      gsi1sk: `${key.createdAt}#${key.id}`,
+    }
+  }
+
+  #fromItem(item: Record<string, unknown>): ApiKey {
+    const { pk: _pk, sk: _sk, type: _type, gsi1pk: _g1, gsi1sk: _g2, ...key } = item
+    return key as unknown as ApiKey
+  }
+
+  async #put(item: Record<string, unknown>, condition: string, values?: Record<string, unknown>) {
+    try {
+      await storeCall('PutItem', () =>
+        this.db.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: item,
+            ConditionExpression: condition,
+            ExpressionAttributeValues: values,
+          }),
+        ),
+      )
+      return true
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false
+      throw error
+    }
+  }
+
+  create(key: ApiKey): Promise<boolean> {
+    return this.#put(this.#toItem(key), 'attribute_not_exists(pk)')
+  }
+
+  replace(next: ApiKey, expectedVersion: number): Promise<boolean> {
+    return this.#put(this.#toItem({ ...next, version: expectedVersion + 1 }), 'version = :expected', {
+      ':expected': expectedVersion,
+    })
+  }
+
+  async get(id: string): Promise<ApiKey | undefined> {
+    const result = await storeCall('GetItem', () =>
+      this.db.send(new GetCommand({ TableName: this.tableName, Key: { pk: pkOf(id), sk: SK } })),
+    )
+    return result.Item ? this.#fromItem(result.Item) : undefined
+  }
+
+  async list(limit: number): Promise<ApiKey[]> {
+    const result = await storeCall('Query', () =>
+      this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: INDEX_BY_OWNER,
+          KeyConditionExpression: 'gsi1pk = :keys',
+          ExpressionAttributeValues: { ':keys': 'APIKEYS' },
+          ScanIndexForward: false,
+          Limit: limit,
+        }),
+      ),
+    )
+    return (result.Items ?? []).map((item) => this.#fromItem(item))
+  }
+}

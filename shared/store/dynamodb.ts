@@ -1,0 +1,44 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import type { StoreConfig } from '../config.ts'
+
+/** The store could not be reached or answered with an error that is not ours to handle. */
+export class StoreUnavailableError extends Error {
+  override name = 'StoreUnavailableError'
+}
+
+export function createDocumentClient(config: StoreConfig): DynamoDBDocumentClient {
+  const client = new DynamoDBClient({
+    region: config.region,
+    ...(config.endpoint
+      ? {
+          endpoint: config.endpoint,
+          // The local engine accepts any credentials; real ones come from the Lambda role.
+          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        }
+      : {}),
+    maxAttempts: 3,
+  })
+  return DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true },
+  })
+}
+
+export function isConditionalCheckFailed(error: unknown): boolean {
+  return (error as { name?: string })?.name === 'ConditionalCheckFailedException'
+}
+
+/** Runs a store operation, turning infrastructure failures into {@link StoreUnavailableError}. */
+export async function storeCall<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run()
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) throw error
+    throw new StoreUnavailableError(`DynamoDB ${operation} failed: ${(error as Error).message}`, {
+      cause: error,
+    })
+  }
+}
+
+/** Epoch seconds, as DynamoDB TTL wants them. */
+export const toEpochSeconds = (ms: number): number => Math.floor(ms / 1000)

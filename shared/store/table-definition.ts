@@ -1,0 +1,51 @@
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb'
+
+/**
+ * One table for every item (task, idempotency record, API key), keyed for its access patterns:
+ * - `pk`/`sk`: the item itself (`TASK#<id>`, `IDEM#<tenant>#<key>`, `KEY#<id>`).
+ * - `byOwner` (`gsi1pk`/`gsi1sk`): a tenant's tasks newest first (`TENANT#<t>`, `<createdAt>#<id>`),
+ *   and the list of API keys (`APIKEYS`).
+ * - `due` (`dueShard`/`dueAt`): sparse; only items with work due (a task to poll or reconcile,
+ *   a callback to send) carry these, spread over `DUE#0..n` so no partition runs hot.
+ * Finished items carry `expiresAt` (epoch seconds) for TTL, and reads skip expired items too.
+ */
+export const INDEX_BY_OWNER = 'byOwner'
+export const INDEX_DUE = 'due'
+export const TTL_ATTRIBUTE = 'expiresAt'
+
+export function tableDefinition(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'sk', AttributeType: 'S' },
+      { AttributeName: 'gsi1pk', AttributeType: 'S' },
+      { AttributeName: 'gsi1sk', AttributeType: 'S' },
+      { AttributeName: 'dueShard', AttributeType: 'S' },
+      { AttributeName: 'dueAt', AttributeType: 'N' },
+    ],
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: INDEX_BY_OWNER,
+        KeySchema: [
+          { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+          { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+      {
+        IndexName: INDEX_DUE,
+        KeySchema: [
+          { AttributeName: 'dueShard', KeyType: 'HASH' },
+          { AttributeName: 'dueAt', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+    ],
+  }
+}

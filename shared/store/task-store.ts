@@ -1,0 +1,234 @@
+import { createHash } from 'node:crypto'
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb'
+import type { Task, TaskAction, TaskStatus } from '../tasks/task.ts'
+import { isConditionalCheckFailed, storeCall, toEpochSeconds } from './dynamodb.ts'
+import { INDEX_BY_OWNER, INDEX_DUE } from './table-definition.ts'
+
+export interface TaskFilter {
+  readonly status?: TaskStatus | undefined
+  readonly domain?: string | undefined
+  readonly action?: TaskAction | undefined
+}
+
+export interface TaskPage {
+  readonly items: Task[]
+  /** Opaque; absent on the last page. */
+  readonly cursor?: string | undefined
+}
+
+/** Persistence of tasks. Every write is conditional; a write that loses its race returns false. */
+export interface TaskStore {
+  /** Writes a new task; false if the id is taken. */
+  create(task: Task): Promise<boolean>
+  get(id: string, now: number): Promise<Task | undefined>
+  /** Replaces the task if it is still at `expectedVersion`; the stored version becomes +1. */
+  replace(next: Task, expectedVersion: number): Promise<boolean>
+  listByTenant(
+    tenant: string,
+    filter: TaskFilter,
+    limit: number,
+    cursor: string | undefined,
+    now: number,
+  ): Promise<TaskPage>
+  /** Ids of tasks whose `dueAt` ≤ `now` in one shard, oldest first. */
+  dueIds(shard: number, now: number, limit: number): Promise<string[]>
+  readonly shardCount: number
+}
+
+export class InvalidCursorError extends Error {
+  override name = 'InvalidCursorError'
+}
+
+const TASK_SK = 'TASK'
+const taskPk = (id: string) => `TASK#${id}`
+
+/** The due-index shard of an id: stable, evenly spread. */
+export function shardOf(id: string, shardCount: number): number {
+  return createHash('sha256').update(id).digest().readUInt32BE(0) % shardCount
+}
+
+function isExpired(item: { expiresAt?: number }, now: number): boolean {
+  return item.expiresAt !== undefined && item.expiresAt <= toEpochSeconds(now)
+}
+
+export class DynamoDbTaskStore implements TaskStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    readonly shardCount: number,
+  ) {}
+
+  #toItem(task: Task): Record<string, unknown> {
+    const { dueAt, ...rest } = task
+    return {
+      ...rest,
+      pk: taskPk(task.id),
+      sk: TASK_SK,
+      type: 'task',
+      gsi1pk: `TENANT#${task.tenant}`,
+      gsi1sk: `${task.createdAt}#${task.id}`,
+      targets: task.details.map((detail) => detail.target),
+      // Sparse due index: only tasks with work due carry these two attributes.
+      ...(dueAt !== undefined ? { dueAt, dueShard: `DUE#${shardOf(task.id, this.shardCount)}` } : {}),
+    }
+  }
+
+  #fromItem(item: Record<string, unknown>): Task {
+    const {
+      pk: _pk,
+      sk: _sk,
+      type: _type,
+      gsi1pk: _g1,
+      gsi1sk: _g2,
+      dueShard: _ds,
+      targets: _targets,
+      ...task
+    } = item
+    return task as unknown as Task
+  }
+
+  async create(task: Task): Promise<boolean> {
+    try {
+      await storeCall('PutItem', () =>
+        this.db.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: this.#toItem(task),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      )
+      return true
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false
+      throw error
+    }
+  }
+
+  async get(id: string, now: number): Promise<Task | undefined> {
+    const result = await storeCall('GetItem', () =>
+      this.db.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: { pk: taskPk(id), sk: TASK_SK },
+          ConsistentRead: true,
+        }),
+      ),
+    )
+    if (!result.Item || isExpired(result.Item, now)) return undefined
+    return this.#fromItem(result.Item)
+  }
+
+  async replace(next: Task, expectedVersion: number): Promise<boolean> {
+    try {
+      await storeCall('PutItem', () =>
+        this.db.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: this.#toItem({ ...next, version: expectedVersion + 1 }),
+            ConditionExpression: 'version = :expected',
+            ExpressionAttributeValues: { ':expected': expectedVersion },
+          }),
+        ),
+      )
+      return true
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false
+      throw error
+    }
+  }
+
+  async listByTenant(
+    tenant: string,
+    filter: TaskFilter,
+    limit: number,
+    cursor: string | undefined,
+    now: number,
+  ): Promise<TaskPage> {
+    const names: Record<string, string> = {}
+    const values: Record<string, unknown> = { ':owner': `TENANT#${tenant}`, ':now': toEpochSeconds(now) }
+    const conditions = ['(attribute_not_exists(expiresAt) OR expiresAt > :now)']
+    if (filter.status) {
+      names['#status'] = 'status'
+      values[':status'] = filter.status
+      conditions.push('#status = :status')
+    }
+    if (filter.action) {
+      names['#action'] = 'action'
+      values[':action'] = filter.action
+      conditions.push('#action = :action')
+    }
+    if (filter.domain) {
+      values[':domain'] = filter.domain
+      conditions.push('contains(targets, :domain)')
+    }
+    const items: Task[] = []
+    let startKey = decodeCursor(cursor)
+    if (startKey && startKey.gsi1pk !== values[':owner']) {
+      throw new InvalidCursorError('the cursor is not one this API returned')
+    }
+    // A filtered query can return short pages; keep reading until the page is full.
+    do {
+      const page = await storeCall('Query', () =>
+        this.db.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: INDEX_BY_OWNER,
+            KeyConditionExpression: 'gsi1pk = :owner',
+            FilterExpression: conditions.join(' AND '),
+            ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
+            ExpressionAttributeValues: values,
+            ScanIndexForward: false,
+            Limit: limit - items.length,
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      )
+      for (const item of page.Items ?? []) items.push(this.#fromItem(item))
+      startKey = page.LastEvaluatedKey
+    } while (startKey && items.length < limit)
+    return { items, cursor: startKey ? encodeCursor(startKey) : undefined }
+  }
+
+  async dueIds(shard: number, now: number, limit: number): Promise<string[]> {
+    const result = await storeCall('Query', () =>
+      this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: INDEX_DUE,
+          KeyConditionExpression: 'dueShard = :shard AND dueAt <= :now',
+          ExpressionAttributeValues: { ':shard': `DUE#${shard}`, ':now': now },
+          Limit: limit,
+        }),
+      ),
+    )
+    return (result.Items ?? [])
+      .map((item) => String(item.pk))
+      .filter((pk) => pk.startsWith('TASK#'))
+      .map((pk) => pk.slice('TASK#'.length))
+  }
+}
+
+function encodeCursor(key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url')
+}
+
+function decodeCursor(cursor: string | undefined): Record<string, unknown> | undefined {
+  if (!cursor) return undefined
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
+    if (
+      parsed &&
+      typeof parsed === 'object' &&
+      Object.values(parsed).every((value) => typeof value === 'string')
+    ) {
+      return parsed as Record<string, unknown>
+    }
+  } catch {}
+  throw new InvalidCursorError('the cursor is not one this API returned')
+}

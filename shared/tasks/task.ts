@@ -1,0 +1,115 @@
+import type { SubmitAction } from '../aliyun/domain-api-client.ts'
+import type { DsRecord } from '../dnssec.ts'
+
+export const TASK_STATUSES = [
+  'submitting',
+  'pending',
+  'running',
+  'succeeded',
+  'failed',
+  'partially_failed',
+  'rejected',
+  'unknown',
+] as const
+export type TaskStatus = (typeof TASK_STATUSES)[number]
+
+export const TERMINAL_STATUSES: ReadonlySet<TaskStatus> = new Set([
+  'succeeded',
+  'failed',
+  'partially_failed',
+  'rejected',
+  'unknown',
+])
+
+export const SCOPES = ['ds:write', 'dns:write', 'sync:write', 'tasks:read'] as const
+export type Scope = (typeof SCOPES)[number]
+
+/** The gateway's actions, the upstream action each submits, and the scope it needs. */
+export const TASK_ACTIONS = {
+  'ds.add': { upstream: 'SaveSingleTaskForAddingDSRecord', scope: 'ds:write' },
+  'ds.modify': { upstream: 'SaveSingleTaskForModifyingDSRecord', scope: 'ds:write' },
+  'ds.delete': { upstream: 'SaveSingleTaskForDeletingDSRecord', scope: 'ds:write' },
+  'ds.sync': { upstream: 'SaveSingleTaskForSynchronizingDSRecord', scope: 'sync:write' },
+  'dnshost.sync': { upstream: 'SaveSingleTaskForSynchronizingDnsHost', scope: 'sync:write' },
+  'dns.batch': { upstream: 'SaveBatchTaskForModifyingDomainDns', scope: 'dns:write' },
+} as const satisfies Record<string, { upstream: SubmitAction; scope: Scope }>
+export type TaskAction = keyof typeof TASK_ACTIONS
+export const TASK_ACTION_NAMES = Object.keys(TASK_ACTIONS) as TaskAction[]
+
+/** What a task asks the registry to do, already validated and normalised. */
+export type TaskCommand =
+  | { readonly action: 'ds.add' | 'ds.modify'; readonly domain: string; readonly record: DsRecord }
+  | { readonly action: 'ds.delete'; readonly domain: string; readonly keyTag: number }
+  | { readonly action: 'ds.sync'; readonly domain: string }
+  | { readonly action: 'dnshost.sync'; readonly instanceId: string }
+  | {
+      readonly action: 'dns.batch'
+      readonly domains: readonly string[]
+      readonly aliyunDns: boolean
+      readonly nameServers: readonly string[]
+    }
+
+export type DetailStatus = 'pending' | 'running' | 'succeeded' | 'failed'
+
+export interface TaskDetail {
+  /** The domain, or the instance id of a DNS-host sync. */
+  readonly target: string
+  readonly status: DetailStatus
+  readonly error?: string | undefined
+}
+
+export interface TaskError {
+  readonly code: string
+  readonly message: string
+}
+
+export type CallbackState = 'none' | 'scheduled' | 'sending' | 'delivered' | 'failed' | 'exhausted'
+
+export interface TaskCallback {
+  readonly url: string | undefined
+  readonly state: CallbackState
+  readonly attempts: number
+  readonly lastAttemptAt?: string | undefined
+  readonly nextAttemptAt?: string | undefined
+  readonly deliveredAt?: string | undefined
+}
+
+export interface Task {
+  readonly id: string
+  readonly tenant: string
+  /** The API key that submitted the task; its webhook secret signs the callbacks. */
+  readonly keyId: string
+  readonly action: TaskAction
+  readonly status: TaskStatus
+  /** Optimistic-lock counter: every write expects the version it read. */
+  readonly version: number
+  readonly command: TaskCommand
+  readonly upstream: { readonly taskNo?: string | undefined; readonly requestId?: string | undefined }
+  readonly details: readonly TaskDetail[]
+  readonly error?: TaskError | undefined
+  readonly callback: TaskCallback
+  readonly createdAt: string
+  readonly updatedAt: string
+  readonly completedAt?: string | undefined
+  /** When work on this task is next due (poll, reconcile, callback), epoch ms; absent when none. */
+  readonly dueAt?: number | undefined
+  readonly pollCount: number
+  readonly lease?: { readonly owner: string; readonly until: number } | undefined
+  /** Epoch seconds after which the item is gone (TTL). */
+  readonly expiresAt?: number | undefined
+}
+
+export function targetsOf(command: TaskCommand): readonly string[] {
+  switch (command.action) {
+    case 'dnshost.sync':
+      return [command.instanceId]
+    case 'dns.batch':
+      return command.domains
+    default:
+      return [command.domain]
+  }
+}
+
+export function isTerminal(status: TaskStatus): boolean {
+  return TERMINAL_STATUSES.has(status)
+}

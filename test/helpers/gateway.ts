@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto'
+import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
+import { loadGatewayConfig } from '#shared/config.ts'
+import { randomId } from '#shared/ids.ts'
+import { silentLogger } from '#shared/logger.ts'
+import type { Scope } from '#shared/tasks/task.ts'
+import { createApp } from '#functions/api/app.ts'
+import type { ApiDeps } from '#functions/api/context.ts'
+import { buildApiDeps } from '#functions/api/deps.ts'
+import { createApiKey } from '#functions/api/routes/admin-routes.ts'
+import { ensureTable, type LocalDynamoDb, startLocalDynamoDb } from '#infra/local/dynamodb-local.ts'
+import type { RunningEmulator } from '#infra/emulator/server.ts'
+import { startTestEmulator, TEST_CREDENTIAL } from './emulator.ts'
+
+export const ADMIN_KEY = 'admin-key-for-tests-0123456789abcdef'
+export const ALL_SCOPES: Scope[] = ['ds:write', 'dns:write', 'sync:write', 'tasks:read']
+
+let sharedDb: Promise<LocalDynamoDb> | undefined
+/** One embedded DynamoDB per test file (each harness gets its own table). */
+export function localDynamoDb(): Promise<LocalDynamoDb> {
+  sharedDb ??= startLocalDynamoDb()
+  return sharedDb
+}
+
+export interface Harness {
+  readonly app: ReturnType<typeof createApp>
+  readonly deps: ApiDeps
+  readonly emulator: RunningEmulator
+  readonly env: Record<string, string>
+  /** A key with every scope for tenant `alpha`. */
+  readonly key: string
+  request(path: string, init?: RequestInit & { key?: string | null }): Promise<Response>
+  newKey(tenant: string, scopes: Scope[], callbackUrl?: string): Promise<{ id: string; key: string; webhookSecret: string }>
+  close(): Promise<void>
+}
+
+export async function startHarness(
+  options: { emulatorTaskMs?: number; overrides?: Partial<ApiDeps>; env?: Record<string, string> } = {},
+): Promise<Harness> {
+  const db = await localDynamoDb()
+  const tableName = `gw-${randomId('t', 10).toLowerCase()}`
+  await ensureTable(db.endpoint, tableName)
+  const emulator = await startTestEmulator({ account: { taskMs: options.emulatorTaskMs ?? 60_000 } })
+  const env = {
+    TABLE_NAME: tableName,
+    DYNAMODB_ENDPOINT: db.endpoint,
+    AWS_REGION: 'local',
+    ADMIN_API_KEY: ADMIN_KEY,
+    ALIYUN_ENDPOINT: emulator.url,
+    ALIYUN_ACCESS_KEY_ID: TEST_CREDENTIAL.accessKeyId,
+    ALIYUN_ACCESS_KEY_SECRET: TEST_CREDENTIAL.accessKeySecret,
+    ALIYUN_TIMEOUT_MS: '2000',
+    CALLBACK_ALLOW_HTTP: 'true',
+    ...options.env,
+  }
+  const config = loadGatewayConfig(env)
+  const deps = buildApiDeps(config, {
+    logger: silentLogger,
+    upstream: new DomainApiClient({ config: config.upstream, sleep: async () => {} }),
+    ...options.overrides,
+  })
+  const app = createApp(deps)
+  const newKey = (tenant: string, scopes: Scope[], callbackUrl?: string) =>
+    createApiKey({ ...deps, randomBytes }, { tenant, scopes, callbackUrl })
+  const { key } = await newKey('alpha', ALL_SCOPES)
+  return {
+    app,
+    deps,
+    emulator,
+    env,
+    key,
+    newKey,
+    request(path, init = {}) {
+      const { key: useKey, ...rest } = init
+      const headers = new Headers(rest.headers)
+      const bearer = useKey === undefined ? key : useKey
+      if (bearer !== null && !headers.has('authorization')) headers.set('authorization', `Bearer ${bearer}`)
+      if (rest.body !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json')
+      return Promise.resolve(app.request(`http://gateway.test${path}`, { ...rest, headers }))
+    },
+    close: () => emulator.close(),
+  }
+}
+
+export const postJson = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
+  method: 'POST',
+  body: JSON.stringify(body),
+  headers,
+})
