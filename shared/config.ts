@@ -212,7 +212,11 @@ export const GatewayEnvSchema = z.object({
   ADMIN_API_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
   API_MAX_BODY_BYTES: positiveInt(64 * 1024),
   DUE_SHARDS: z.coerce.number().int().min(1).max(64).default(8),
-  IDEMPOTENCY_TTL_HOURS: z.coerce.number().positive().max(24 * 30).default(24),
+  IDEMPOTENCY_TTL_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 30)
+    .default(24),
   TASK_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(30),
   CALLBACK_ALLOW_HTTP: booleanFlag(false),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -275,9 +279,15 @@ export const LocalEnvSchema = z.object({
   ALIYUN_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
   DEV_API_KEY: z
     .string()
-    .regex(/^dgw_[a-z2-7]{16}_[A-Za-z0-9_-]{43}$/, 'must be a key this gateway issued (dgw_<16>_<43>)')
+    .regex(
+      /^dgw_[a-z2-7]{16}_[A-Za-z0-9_-]{43}$/,
+      'must be a key this gateway issued (dgw_<16>_<43>)',
+    )
     .optional(),
-  DEV_TENANT: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/).default('local-dev'),
+  DEV_TENANT: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/)
+    .default('local-dev'),
   ADMIN_API_KEY: z.string().min(24).optional(),
   POLL_INTERVAL_MS: positiveInt(1_000),
 })

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto'
 
 /** DNSSEC algorithm numbers the Domain API accepts. */
-export const DNSSEC_ALGORITHMS = [1, 2, 3, 5, 6, 7, 8, 10, 12, 13, 14, 15, 16, 252, 253, 254] as const
+export const DNSSEC_ALGORITHMS = [
+  1, 2, 3, 5, 6, 7, 8, 10, 12, 13, 14, 15, 16, 252, 253, 254,
+] as const
 /** Digest hex length per DS digest type: 1 SHA-1, 2 SHA-256, 3 GOST R 34.11-94, 4 SHA-384. */
 export const DIGEST_HEX_LENGTH: Readonly<Record<number, number>> = { 1: 40, 2: 64, 3: 64, 4: 96 }
 export const DIGEST_TYPES = [1, 2, 3, 4] as const
@@ -48,7 +50,8 @@ export function parseDnskey(text: string): Dnskey {
   const flags = number(flagsText, 'flags', 65_535)
   const protocol = number(protocolText, 'protocol', 255)
   const algorithm = number(algorithmText, 'algorithm', 255)
-  if (protocol !== 3) throw new DnskeyError('the DNSKEY protocol must be 3 (RFC 4034 section 2.1.2)')
+  if (protocol !== 3)
+    throw new DnskeyError('the DNSKEY protocol must be 3 (RFC 4034 section 2.1.2)')
   if ((flags & 0x0100) === 0) {
     throw new DnskeyError('the DNSKEY is not a zone key (flag bit 7, value 256, must be set)')
   }

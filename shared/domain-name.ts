@@ -19,26 +19,33 @@ export type NormalizedName = { ok: true; value: string } | { ok: false; reason: 
 export function normalizeDomainName(input: string): NormalizedName {
   const trimmed = input.trim().replace(/\.$/, '')
   if (trimmed === '') return { ok: false, reason: 'is empty' }
-  if (/[\s/\\@:?#]/.test(trimmed)) return { ok: false, reason: 'contains characters a domain name cannot have' }
+  if (/[\s/\\@:?#]/.test(trimmed))
+    return { ok: false, reason: 'contains characters a domain name cannot have' }
+  // Checked first: URL host parsing would read an all-numeric name as an IPv4 address.
+  if (/(^|\.)\d+$/.test(trimmed)) return { ok: false, reason: 'has an all-numeric top-level label' }
   const ascii = domainToASCII(trimmed).toLowerCase()
   if (ascii === '') return { ok: false, reason: 'is not a valid internationalised domain name' }
   if (ascii.length > MAX_DOMAIN_LENGTH) {
     return { ok: false, reason: `is longer than ${MAX_DOMAIN_LENGTH} characters` }
   }
   const labels = ascii.split('.')
-  if (labels.length < 2) return { ok: false, reason: 'needs at least two labels (name and top-level domain)' }
+  if (labels.length < 2)
+    return { ok: false, reason: 'needs at least two labels (name and top-level domain)' }
   for (const label of labels) {
     if (label.length === 0) return { ok: false, reason: 'has an empty label' }
     if (label.length > 63) return { ok: false, reason: `has a label longer than 63 characters` }
     if (!LABEL.test(label)) {
-      return { ok: false, reason: `has an invalid label "${label}" (letters, digits and inner hyphens only)` }
+      return {
+        ok: false,
+        reason: `has an invalid label "${label}" (letters, digits and inner hyphens only)`,
+      }
     }
     if (RESERVED_HYPHENS.test(label) && !label.startsWith('xn--')) {
-      return { ok: false, reason: `has a label "${label}" with reserved hyphens in positions 3 and 4` }
+      return {
+        ok: false,
+        reason: `has a label "${label}" with reserved hyphens in positions 3 and 4`,
+      }
     }
-  }
-  if (/^\d+$/.test(labels[labels.length - 1] as string)) {
-    return { ok: false, reason: 'has an all-numeric top-level label' }
   }
   return { ok: true, value: ascii }
 }

@@ -18,7 +18,10 @@ const SECRET_VALUE = /(dgw_[A-Za-z0-9_-]{8,}|whsec_[A-Za-z0-9+/=]{8,}|Bearer\s+\
 export function redact(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return value.replace(SECRET_VALUE, '[redacted]')
   if (value instanceof Error) {
-    return redact({ name: value.name, message: value.message, code: (value as { code?: unknown }).code }, depth)
+    return redact(
+      { name: value.name, message: value.message, code: (value as { code?: unknown }).code },
+      depth,
+    )
   }
   if (value === null || typeof value !== 'object' || depth > 6) return value
   if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1))
@@ -36,7 +39,10 @@ export interface LoggerOptions {
 }
 
 /** Structured JSON logs, one object per line, secrets redacted. */
-export function createLogger(options: LoggerOptions = {}, base: Record<string, unknown> = {}): Logger {
+export function createLogger(
+  options: LoggerOptions = {},
+  base: Record<string, unknown> = {},
+): Logger {
   const threshold = LEVELS[options.level ?? 'info']
   const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`))
   const now = options.now ?? Date.now

@@ -38,7 +38,11 @@ export function createApp(deps: ApiDeps): App {
       maxSize: deps.api.maxBodyBytes,
       onError: (c) =>
         problemToResponse(
-          problem('payload-too-large', 413, `Bodies are limited to ${deps.api.maxBodyBytes} bytes.`),
+          problem(
+            'payload-too-large',
+            413,
+            `Bodies are limited to ${deps.api.maxBodyBytes} bytes.`,
+          ),
           c.req.path,
         ),
     }),
@@ -87,7 +91,10 @@ export function createApp(deps: ApiDeps): App {
     const answer = problemFor(error)
     const logger = c.get('logger') ?? deps.logger
     if (answer.status >= 500) {
-      logger.error('request failed', { error, stack: error instanceof Error ? error.stack : undefined })
+      logger.error('request failed', {
+        error,
+        stack: error instanceof Error ? error.stack : undefined,
+      })
     }
     return problemToResponse(answer, c.req.path)
   })

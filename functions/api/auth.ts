@@ -21,7 +21,12 @@ export async function authenticate(c: Context<AppEnv>, deps: ApiDeps): Promise<P
     throw new AuthenticationError('The API key is not valid.')
   }
   c.set('logger', c.get('logger').child({ tenant: key.tenant, keyId: key.id }))
-  return { keyId: key.id, tenant: key.tenant, scopes: new Set(key.scopes), callbackUrl: key.callbackUrl }
+  return {
+    keyId: key.id,
+    tenant: key.tenant,
+    scopes: new Set(key.scopes),
+    callbackUrl: key.callbackUrl,
+  }
 }
 
 export async function requireScope(

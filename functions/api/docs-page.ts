@@ -6,7 +6,9 @@ import { PROBLEM_TYPES } from './problem.ts'
  */
 export function docsPage(): string {
   const problems = Object.entries(PROBLEM_TYPES)
-    .map(([slug, text]) => `<li id="problem-${slug}"><code>${slug}</code>: ${escapeHtml(text)}</li>`)
+    .map(
+      ([slug, text]) => `<li id="problem-${slug}"><code>${slug}</code>: ${escapeHtml(text)}</li>`,
+    )
     .join('')
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>domain-gateway API</title>
@@ -42,5 +44,8 @@ fetch('/openapi.json').then(r=>r.json()).then(doc=>{
 }
 
 function escapeHtml(text: string): string {
-  return text.replace(/[&<>"]/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[char] as string)
+  return text.replace(
+    /[&<>"]/g,
+    (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[char] as string,
+  )
 }

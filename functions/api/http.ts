@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto'
 import type { Context } from 'hono'
-import { MalformedBodyError, RequestValidationError, UnsupportedMediaTypeError } from '#shared/errors.ts'
+import {
+  MalformedBodyError,
+  RequestValidationError,
+  UnsupportedMediaTypeError,
+} from '#shared/errors.ts'
 import type { StoredResponse } from '#shared/store/idempotency-store.ts'
 import type { AppEnv } from './context.ts'
 import { IdempotencyKeyHeaderSchema } from './schemas.ts'
@@ -12,11 +16,16 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i
  * Reads a JSON body. An empty body is `{}` when the body is optional; any body must be declared
  * `application/json`.
  */
-export async function readJsonBody(c: Context<AppEnv>, options: { optional: boolean }): Promise<unknown> {
+export async function readJsonBody(
+  c: Context<AppEnv>,
+  options: { optional: boolean },
+): Promise<unknown> {
   const text = await c.req.text()
   if (text.trim() === '') {
     if (options.optional) return {}
-    throw new RequestValidationError('A JSON body is required.', [{ path: 'body', message: 'is required' }])
+    throw new RequestValidationError('A JSON body is required.', [
+      { path: 'body', message: 'is required' },
+    ])
   }
   if (!JSON_TYPE.test(c.req.header('content-type') ?? '')) {
     throw new UnsupportedMediaTypeError('Send the body as application/json.')
@@ -50,11 +59,18 @@ export function requestHash(parts: unknown): string {
   return createHash('sha256').update(canonicalJson(parts)).digest('hex')
 }
 
-export function json(status: number, body: unknown, headers: Record<string, string> = {}): StoredResponse {
+export function json(
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): StoredResponse {
   return { status, body, headers: { 'content-type': 'application/json', ...headers } }
 }
 
-export function toResponse(stored: StoredResponse, extraHeaders: Record<string, string> = {}): Response {
+export function toResponse(
+  stored: StoredResponse,
+  extraHeaders: Record<string, string> = {},
+): Response {
   return new Response(JSON.stringify(stored.body), {
     status: stored.status,
     headers: { ...stored.headers, ...extraHeaders },

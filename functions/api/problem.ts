@@ -133,7 +133,12 @@ export function upstreamProblem(error: UpstreamError, extensions: Record<string,
   }
   if (isGatewayFault(error.code)) {
     // The caller did nothing wrong; do not echo the upstream message (it holds the StringToSign).
-    return problem('upstream-misconfigured', 502, 'Alibaba Cloud refused the gateway credentials.', upstream)
+    return problem(
+      'upstream-misconfigured',
+      502,
+      'Alibaba Cloud refused the gateway credentials.',
+      upstream,
+    )
   }
   return problem('upstream-rejected', 422, error.upstreamMessage, upstream)
 }
@@ -154,15 +159,28 @@ export function problemFor(error: unknown): ProblemResponse {
   if (error instanceof PermissionError) return problem('forbidden', 403, error.message)
   if (error instanceof NotFoundError) return problem('not-found', 404, error.message)
   if (error instanceof IdempotencyInFlightError) {
-    return problem('idempotency-key-in-use', 409, error.message, {}, {
-      'retry-after': String(error.retryAfterSeconds),
-    })
+    return problem(
+      'idempotency-key-in-use',
+      409,
+      error.message,
+      {},
+      {
+        'retry-after': String(error.retryAfterSeconds),
+      },
+    )
   }
-  if (error instanceof IdempotencyKeyReuseError) return problem('idempotency-key-reused', 422, error.message)
+  if (error instanceof IdempotencyKeyReuseError)
+    return problem('idempotency-key-reused', 422, error.message)
   if (error instanceof ConflictError) return problem('conflict', 409, error.message)
   if (error instanceof UpstreamError) return upstreamProblem(error)
   if (error instanceof StoreUnavailableError) {
-    return problem('store-unavailable', 503, 'The task store could not be reached.', {}, { 'retry-after': '5' })
+    return problem(
+      'store-unavailable',
+      503,
+      'The task store could not be reached.',
+      {},
+      { 'retry-after': '5' },
+    )
   }
   if (error instanceof HTTPException) {
     if (error.status === 400) return problem('malformed-json', 400, 'The body is not valid JSON.')

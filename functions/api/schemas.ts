@@ -33,12 +33,20 @@ export const DomainNameSchema = domainName('the domain name').openapi({
 
 export const HostNameSchema = domainName('the name server').openapi({ example: 'ns1.example.net' })
 
-export const KeyTagSchema = z.coerce
+export const KeyTagSchema = z
   .number({ message: 'the key tag must be a number' })
   .int('the key tag must be an integer')
   .min(0, 'the key tag must be 0 to 65535')
   .max(65_535, 'the key tag must be 0 to 65535')
   .openapi({ example: 2371 })
+
+/** A key tag in a path: decimal digits only (no `1e3`, no `0x10`). */
+export const KeyTagPathSchema = z
+  .string()
+  .regex(/^\d{1,5}$/, 'the key tag must be a number 0 to 65535')
+  .transform(Number)
+  .pipe(KeyTagSchema)
+  .openapi({ type: 'integer', example: 2371 })
 
 export const InstanceIdSchema = z
   .string()
@@ -90,13 +98,17 @@ export const DsRecordBodySchema = z
       })
     }
   })
-  .openapi('DsRecordInput', { description: 'A DS record given directly. `keyTag` is required on POST.' })
+  .openapi('DsRecordInput', {
+    description: 'A DS record given directly. `keyTag` is required on POST.',
+  })
 
 export const DnskeyBodySchema = z
   .strictObject({
     dnskey: z.string().min(1).max(8192).openapi({
-      description: 'DNSKEY RDATA `<flags> <protocol> <algorithm> <base64 key>`; a zone-file line also works.',
-      example: '257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==',
+      description:
+        'DNSKEY RDATA `<flags> <protocol> <algorithm> <base64 key>`; a zone-file line also works.',
+      example:
+        '257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==',
     }),
     digestType: z
       .union([z.literal(1), z.literal(2), z.literal(4)])
@@ -104,7 +116,9 @@ export const DnskeyBodySchema = z
       .openapi({ description: 'Digest to compute: 1 SHA-1, 2 SHA-256 (default), 4 SHA-384.' }),
     callbackUrl: CallbackUrlSchema.optional(),
   })
-  .openapi('DnskeyInput', { description: 'A DNSKEY from which the gateway computes the DS record (RFC 4034).' })
+  .openapi('DnskeyInput', {
+    description: 'A DNSKEY from which the gateway computes the DS record (RFC 4034).',
+  })
 
 export const DsBodySchema = z.union([DnskeyBodySchema, DsRecordBodySchema]).openapi('DsInput')
 
@@ -123,17 +137,31 @@ export const DnsBatchBodySchema = z
     }),
     nameServers: z
       .array(HostNameSchema)
-      .min(LIMITS.nameServersMin, `list ${LIMITS.nameServersMin} to ${LIMITS.nameServersMax} name servers`)
-      .max(LIMITS.nameServersMax, `list ${LIMITS.nameServersMin} to ${LIMITS.nameServersMax} name servers`)
+      .min(
+        LIMITS.nameServersMin,
+        `list ${LIMITS.nameServersMin} to ${LIMITS.nameServersMax} name servers`,
+      )
+      .max(
+        LIMITS.nameServersMax,
+        `list ${LIMITS.nameServersMin} to ${LIMITS.nameServersMax} name servers`,
+      )
       .optional(),
     callbackUrl: CallbackUrlSchema.optional(),
   })
   .superRefine((body, ctx) => {
     if (!body.aliyunDns && !body.nameServers) {
-      ctx.addIssue({ code: 'custom', path: ['nameServers'], message: 'aliyunDns=false needs nameServers' })
+      ctx.addIssue({
+        code: 'custom',
+        path: ['nameServers'],
+        message: 'aliyunDns=false needs nameServers',
+      })
     }
     if (body.aliyunDns && body.nameServers) {
-      ctx.addIssue({ code: 'custom', path: ['nameServers'], message: 'aliyunDns=true takes no nameServers' })
+      ctx.addIssue({
+        code: 'custom',
+        path: ['nameServers'],
+        message: 'aliyunDns=true takes no nameServers',
+      })
     }
     for (const [field, values] of [
       ['domains', body.domains],
@@ -142,7 +170,11 @@ export const DnsBatchBodySchema = z
       const seen = new Set<string>()
       values.forEach((value, index) => {
         if (seen.has(value)) {
-          ctx.addIssue({ code: 'custom', path: [field, index], message: `${value} is listed twice` })
+          ctx.addIssue({
+            code: 'custom',
+            path: [field, index],
+            message: `${value} is listed twice`,
+          })
         }
         seen.add(value)
       })
@@ -211,7 +243,12 @@ export const DsRecordListSchema = z
   .object({
     domain: z.string(),
     records: z.array(
-      z.object({ keyTag: z.number(), algorithm: z.number(), digestType: z.number(), digest: z.string() }),
+      z.object({
+        keyTag: z.number(),
+        algorithm: z.number(),
+        digestType: z.number(),
+        digest: z.string(),
+      }),
     ),
   })
   .openapi('DsRecordList')
@@ -233,7 +270,10 @@ export const CreateKeyBodySchema = z
   .strictObject({
     tenant: z
       .string()
-      .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'the tenant is 1-63 lower-case letters, digits, ".", "_" or "-"'),
+      .regex(
+        /^[a-z0-9][a-z0-9._-]{0,62}$/,
+        'the tenant is 1-63 lower-case letters, digits, ".", "_" or "-"',
+      ),
     scopes: z.array(z.enum(SCOPES)).min(1).max(SCOPES.length),
     callbackUrl: CallbackUrlSchema.optional(),
   })
@@ -241,9 +281,15 @@ export const CreateKeyBodySchema = z
 
 export const RotateSecretBodySchema = z
   .strictObject({
-    graceSeconds: z.number().int().min(0).max(7 * 86_400).default(86_400).openapi({
-      description: 'How long the old secret keeps signing (alongside the new one). Default 24 h.',
-    }),
+    graceSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 86_400)
+      .default(86_400)
+      .openapi({
+        description: 'How long the old secret keeps signing (alongside the new one). Default 24 h.',
+      }),
   })
   .openapi('RotateSecretInput')
 
@@ -255,7 +301,9 @@ export const KeySummarySchema = z
     callbackUrl: z.string().optional(),
     createdAt: z.string(),
     revokedAt: z.string().optional(),
-    webhookSecrets: z.number().openapi({ description: 'How many webhook secrets sign callbacks now.' }),
+    webhookSecrets: z
+      .number()
+      .openapi({ description: 'How many webhook secrets sign callbacks now.' }),
   })
   .openapi('ApiKey')
 

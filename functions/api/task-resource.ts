@@ -12,7 +12,11 @@ function requestOf(command: TaskCommand): Record<string, unknown> {
     case 'dnshost.sync':
       return { instanceId: command.instanceId }
     case 'dns.batch':
-      return { domains: command.domains, aliyunDns: command.aliyunDns, nameServers: command.nameServers }
+      return {
+        domains: command.domains,
+        aliyunDns: command.aliyunDns,
+        nameServers: command.nameServers,
+      }
   }
 }
 

@@ -4,10 +4,16 @@ import { type FieldIssue, RequestValidationError } from '#shared/errors.ts'
 type Issue = z.core.$ZodIssue
 
 /** Flattens zod issues to `{path, message}`; for a union, reports the branch that came closest. */
-export function fieldIssues(issues: readonly Issue[], prefix: (string | number)[] = []): FieldIssue[] {
+export function fieldIssues(
+  issues: readonly Issue[],
+  prefix: (string | number)[] = [],
+): FieldIssue[] {
   const out: FieldIssue[] = []
   for (const issue of issues) {
-    const path = [...prefix, ...issue.path.map((part) => (typeof part === 'symbol' ? String(part) : part))]
+    const path = [
+      ...prefix,
+      ...issue.path.map((part) => (typeof part === 'symbol' ? String(part) : part)),
+    ]
     if (issue.code === 'invalid_union' && issue.errors.length > 0) {
       const closest = [...issue.errors].sort((a, b) => a.length - b.length)[0] as Issue[]
       out.push(...fieldIssues(closest, path))
@@ -19,7 +25,11 @@ export function fieldIssues(issues: readonly Issue[], prefix: (string | number)[
 }
 
 /** Parses `input` with `schema` or throws a {@link RequestValidationError} naming `where`. */
-export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, where: string): z.output<S> {
+export function parseOrThrow<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  where: string,
+): z.output<S> {
   const result = schema.safeParse(input)
   if (result.success) return result.data
   const issues = fieldIssues(result.error.issues, [where])

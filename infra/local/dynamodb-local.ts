@@ -12,7 +12,9 @@ export interface LocalDynamoDb {
  * Starts the embedded DynamoDB engine (dynalite) on loopback: in memory, or in `path` when set.
  * It speaks the DynamoDB HTTP API, so the same store code runs here and on AWS.
  */
-export async function startLocalDynamoDb(options: { port?: number; path?: string } = {}): Promise<LocalDynamoDb> {
+export async function startLocalDynamoDb(
+  options: { port?: number; path?: string } = {},
+): Promise<LocalDynamoDb> {
   const server = dynalite({
     createTableMs: 0,
     deleteTableMs: 0,
@@ -34,7 +36,11 @@ export async function startLocalDynamoDb(options: { port?: number; path?: string
 }
 
 /** Creates the gateway's table unless it exists. */
-export async function ensureTable(endpoint: string, tableName: string, region = 'local'): Promise<void> {
+export async function ensureTable(
+  endpoint: string,
+  tableName: string,
+  region = 'local',
+): Promise<void> {
   const client = new DynamoDBClient({
     endpoint,
     region,

@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
-import { apiKeyId } from '#shared/auth/api-keys.ts'
-import { loadEmulatorConfig, loadGatewayConfig, loadLocalConfig } from '#shared/config.ts'
-import { LOCAL_DEFAULTS } from '#shared/local-defaults.ts'
 import { createApp } from '#functions/api/app.ts'
 import { buildApiDeps } from '#functions/api/deps.ts'
 import { createApiKey } from '#functions/api/routes/admin-routes.ts'
 import type { FaultRuleInput } from '#infra/emulator/faults.ts'
 import { startEmulator } from '#infra/emulator/server.ts'
+import { apiKeyId } from '#shared/auth/api-keys.ts'
+import { loadEmulatorConfig, loadGatewayConfig, loadLocalConfig } from '#shared/config.ts'
+import { LOCAL_DEFAULTS } from '#shared/local-defaults.ts'
 import { ensureTable, startLocalDynamoDb } from './dynamodb-local.ts'
 
 /**

@@ -41,7 +41,11 @@ export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex')
 }
 
-export function generateApiKey(random: RandomBytes = randomBytes): { id: string; key: string; hash: string } {
+export function generateApiKey(random: RandomBytes = randomBytes): {
+  id: string
+  key: string
+  hash: string
+} {
   const id = base32(random(16), 16)
   const key = `dgw_${id}_${random(32).toString('base64url')}`
   return { id, key, hash: hashApiKey(key) }

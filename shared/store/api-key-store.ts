@@ -1,4 +1,9 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb'
 import type { ApiKey } from '../auth/api-keys.ts'
 import { isConditionalCheckFailed, storeCall } from './dynamodb.ts'
 import { INDEX_BY_OWNER } from './table-definition.ts'
@@ -60,9 +65,13 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
   }
 
   replace(next: ApiKey, expectedVersion: number): Promise<boolean> {
-    return this.#put(this.#toItem({ ...next, version: expectedVersion + 1 }), 'version = :expected', {
-      ':expected': expectedVersion,
-    })
+    return this.#put(
+      this.#toItem({ ...next, version: expectedVersion + 1 }),
+      'version = :expected',
+      {
+        ':expected': expectedVersion,
+      },
+    )
   }
 
   async get(id: string): Promise<ApiKey | undefined> {

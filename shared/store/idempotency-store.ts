@@ -1,4 +1,10 @@
-import { type DynamoDBDocumentClient, DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb'
 import { isConditionalCheckFailed, storeCall, toEpochSeconds } from './dynamodb.ts'
 
 /** A response as first sent, kept to be sent again for a retry with the same key. */

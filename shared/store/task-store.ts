@@ -74,7 +74,9 @@ export class DynamoDbTaskStore implements TaskStore {
       gsi1sk: `${task.createdAt}#${task.id}`,
       targets: task.details.map((detail) => detail.target),
       // Sparse due index: only tasks with work due carry these two attributes.
-      ...(dueAt !== undefined ? { dueAt, dueShard: `DUE#${shardOf(task.id, this.shardCount)}` } : {}),
+      ...(dueAt !== undefined
+        ? { dueAt, dueShard: `DUE#${shardOf(task.id, this.shardCount)}` }
+        : {}),
     }
   }
 
@@ -151,7 +153,10 @@ export class DynamoDbTaskStore implements TaskStore {
     now: number,
   ): Promise<TaskPage> {
     const names: Record<string, string> = {}
-    const values: Record<string, unknown> = { ':owner': `TENANT#${tenant}`, ':now': toEpochSeconds(now) }
+    const values: Record<string, unknown> = {
+      ':owner': `TENANT#${tenant}`,
+      ':now': toEpochSeconds(now),
+    }
     const conditions = ['(attribute_not_exists(expiresAt) OR expiresAt > :now)']
     if (filter.status) {
       names['#status'] = 'status'

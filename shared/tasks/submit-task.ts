@@ -2,7 +2,11 @@ import { UpstreamError } from '../aliyun/upstream-error.ts'
 import { IdempotencyInFlightError, IdempotencyKeyReuseError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import { toEpochSeconds } from '../store/dynamodb.ts'
-import type { IdempotencyRecord, IdempotencyStore, StoredResponse } from '../store/idempotency-store.ts'
+import type {
+  IdempotencyRecord,
+  IdempotencyStore,
+  StoredResponse,
+} from '../store/idempotency-store.ts'
 import type { TaskStore } from '../store/task-store.ts'
 import { submitToUpstream, type TaskSubmitter } from './submit-to-upstream.ts'
 import { type Task, type TaskCommand, targetsOf } from './task.ts'
@@ -141,7 +145,12 @@ export async function submitTask(
     return finish(deps, claim, render({ kind: 'accepted', task: current }), false)
   }
   deps.logger.info('task submitted', { taskId, taskNo: result.taskNo, action: task.action })
-  return finish(deps, claim, render({ kind: 'accepted', task: { ...pending, version: task.version + 1 } }), false)
+  return finish(
+    deps,
+    claim,
+    render({ kind: 'accepted', task: { ...pending, version: task.version + 1 } }),
+    false,
+  )
 }
 
 async function answerFromExisting(
@@ -207,7 +216,8 @@ async function rejectTask(deps: SubmitDeps, task: Task, error: UpstreamError): P
     dueAt: undefined,
     expiresAt: toEpochSeconds(at + deps.settings.taskRetentionMs),
   }
-  if (await deps.tasks.replace(rejected, task.version)) return { ...rejected, version: task.version + 1 }
+  if (await deps.tasks.replace(rejected, task.version))
+    return { ...rejected, version: task.version + 1 }
   return (await deps.tasks.get(task.id, at)) ?? rejected
 }
 

@@ -14,7 +14,10 @@ export type TaskSubmitter = Pick<
 >
 
 /** Sends one command as its `Save*` action. */
-export function submitToUpstream(client: TaskSubmitter, command: TaskCommand): Promise<SubmitTaskResult> {
+export function submitToUpstream(
+  client: TaskSubmitter,
+  command: TaskCommand,
+): Promise<SubmitTaskResult> {
   switch (command.action) {
     case 'ds.add':
       return client.addDsRecord({ domainName: command.domain, ...command.record })

@@ -84,7 +84,10 @@ export interface Task {
   /** Optimistic-lock counter: every write expects the version it read. */
   readonly version: number
   readonly command: TaskCommand
-  readonly upstream: { readonly taskNo?: string | undefined; readonly requestId?: string | undefined }
+  readonly upstream: {
+    readonly taskNo?: string | undefined
+    readonly requestId?: string | undefined
+  }
   readonly details: readonly TaskDetail[]
   readonly error?: TaskError | undefined
   readonly callback: TaskCallback

@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto'
+import { createApp } from '#functions/api/app.ts'
+import type { ApiDeps } from '#functions/api/context.ts'
+import { buildApiDeps } from '#functions/api/deps.ts'
+import { createApiKey } from '#functions/api/routes/admin-routes.ts'
+import type { RunningEmulator } from '#infra/emulator/server.ts'
+import { ensureTable, type LocalDynamoDb, startLocalDynamoDb } from '#infra/local/dynamodb-local.ts'
 import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
 import { loadGatewayConfig } from '#shared/config.ts'
 import { randomId } from '#shared/ids.ts'
 import { silentLogger } from '#shared/logger.ts'
 import type { Scope } from '#shared/tasks/task.ts'
-import { createApp } from '#functions/api/app.ts'
-import type { ApiDeps } from '#functions/api/context.ts'
-import { buildApiDeps } from '#functions/api/deps.ts'
-import { createApiKey } from '#functions/api/routes/admin-routes.ts'
-import { ensureTable, type LocalDynamoDb, startLocalDynamoDb } from '#infra/local/dynamodb-local.ts'
-import type { RunningEmulator } from '#infra/emulator/server.ts'
 import { startTestEmulator, TEST_CREDENTIAL } from './emulator.ts'
 
 export const ADMIN_KEY = 'admin-key-for-tests-0123456789abcdef'
@@ -30,17 +30,27 @@ export interface Harness {
   /** A key with every scope for tenant `alpha`. */
   readonly key: string
   request(path: string, init?: RequestInit & { key?: string | null }): Promise<Response>
-  newKey(tenant: string, scopes: Scope[], callbackUrl?: string): Promise<{ id: string; key: string; webhookSecret: string }>
+  newKey(
+    tenant: string,
+    scopes: Scope[],
+    callbackUrl?: string,
+  ): Promise<{ id: string; key: string; webhookSecret: string }>
   close(): Promise<void>
 }
 
 export async function startHarness(
-  options: { emulatorTaskMs?: number; overrides?: Partial<ApiDeps>; env?: Record<string, string> } = {},
+  options: {
+    emulatorTaskMs?: number
+    overrides?: Partial<ApiDeps>
+    env?: Record<string, string>
+  } = {},
 ): Promise<Harness> {
   const db = await localDynamoDb()
   const tableName = `gw-${randomId('t', 10).toLowerCase()}`
   await ensureTable(db.endpoint, tableName)
-  const emulator = await startTestEmulator({ account: { taskMs: options.emulatorTaskMs ?? 60_000 } })
+  const emulator = await startTestEmulator({
+    account: { taskMs: options.emulatorTaskMs ?? 60_000 },
+  })
   const env = {
     TABLE_NAME: tableName,
     DYNAMODB_ENDPOINT: db.endpoint,
@@ -74,8 +84,10 @@ export async function startHarness(
       const { key: useKey, ...rest } = init
       const headers = new Headers(rest.headers)
       const bearer = useKey === undefined ? key : useKey
-      if (bearer !== null && !headers.has('authorization')) headers.set('authorization', `Bearer ${bearer}`)
-      if (rest.body !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json')
+      if (bearer !== null && !headers.has('authorization'))
+        headers.set('authorization', `Bearer ${bearer}`)
+      if (rest.body !== undefined && !headers.has('content-type'))
+        headers.set('content-type', 'application/json')
       return Promise.resolve(app.request(`http://gateway.test${path}`, { ...rest, headers }))
     },
     close: () => emulator.close(),

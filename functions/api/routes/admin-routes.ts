@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import {
-  activeWebhookSecrets,
   type ApiKey,
+  activeWebhookSecrets,
   apiKeyId,
   generateApiKey,
   generateWebhookSecret,
@@ -11,7 +11,12 @@ import { ConflictError, NotFoundError } from '#shared/errors.ts'
 import { requireAdmin } from '../auth.ts'
 import type { ApiDeps, App } from '../context.ts'
 import { json, readJsonBody, toResponse } from '../http.ts'
-import { CreatedKeySchema, CreateKeyBodySchema, KeySummarySchema, RotateSecretBodySchema } from '../schemas.ts'
+import {
+  CreatedKeySchema,
+  CreateKeyBodySchema,
+  KeySummarySchema,
+  RotateSecretBodySchema,
+} from '../schemas.ts'
 import { parseOrThrow } from '../validate.ts'
 import { defineRoute, problemResponses } from './define.ts'
 
@@ -47,8 +52,16 @@ export async function createApiKey(
     createdAt: new Date(deps.now()).toISOString(),
     version: 1,
   }
-  if (!(await deps.apiKeys.create(record))) throw new ConflictError('An API key with this id exists.')
-  return { id, key, tenant: record.tenant, scopes: record.scopes, callbackUrl: record.callbackUrl, webhookSecret }
+  if (!(await deps.apiKeys.create(record)))
+    throw new ConflictError('An API key with this id exists.')
+  return {
+    id,
+    key,
+    tenant: record.tenant,
+    scopes: record.scopes,
+    callbackUrl: record.callbackUrl,
+    webhookSecret,
+  }
 }
 
 export function registerAdminRoutes(app: App, deps: ApiDeps): void {
@@ -62,15 +75,24 @@ export function registerAdminRoutes(app: App, deps: ApiDeps): void {
       tags: ['Admin'],
       summary: 'Create an API key for a tenant (key and webhook secret are shown once)',
       security: [{ admin: [] }],
-      request: { body: { required: true, content: { 'application/json': { schema: CreateKeyBodySchema } } } },
+      request: {
+        body: { required: true, content: { 'application/json': { schema: CreateKeyBodySchema } } },
+      },
       responses: {
-        201: { description: 'Created.', content: { 'application/json': { schema: CreatedKeySchema } } },
+        201: {
+          description: 'Created.',
+          content: { 'application/json': { schema: CreatedKeySchema } },
+        },
         ...problemResponses(400, 401, 415, 422),
       },
     }),
     async (c) => {
       requireAdmin(c, deps)
-      const body = parseOrThrow(CreateKeyBodySchema, await readJsonBody(c, { optional: false }), 'body')
+      const body = parseOrThrow(
+        CreateKeyBodySchema,
+        await readJsonBody(c, { optional: false }),
+        'body',
+      )
       const created = await createApiKey(deps, { ...body, scopes: [...new Set(body.scopes)] })
       c.get('logger').info('api key created', { id: created.id, tenant: created.tenant })
       return toResponse(json(201, created, { 'cache-control': 'no-store' }))
@@ -88,7 +110,9 @@ export function registerAdminRoutes(app: App, deps: ApiDeps): void {
       responses: {
         200: {
           description: 'Keys, newest first.',
-          content: { 'application/json': { schema: z.object({ items: z.array(KeySummarySchema) }) } },
+          content: {
+            'application/json': { schema: z.object({ items: z.array(KeySummarySchema) }) },
+          },
         },
         ...problemResponses(401),
       },
@@ -110,7 +134,10 @@ export function registerAdminRoutes(app: App, deps: ApiDeps): void {
       security: [{ admin: [] }],
       request: { params: keyParam },
       responses: {
-        200: { description: 'Revoked.', content: { 'application/json': { schema: KeySummarySchema } } },
+        200: {
+          description: 'Revoked.',
+          content: { 'application/json': { schema: KeySummarySchema } },
+        },
         ...problemResponses(401, 404, 409),
       },
     }),
@@ -120,7 +147,8 @@ export function registerAdminRoutes(app: App, deps: ApiDeps): void {
       if (!key) throw new NotFoundError('No such API key.')
       if (key.revokedAt) return toResponse(json(200, summary(key, deps.now())))
       const revoked = { ...key, revokedAt: new Date(deps.now()).toISOString() }
-      if (!(await deps.apiKeys.replace(revoked, key.version))) throw new ConflictError('The key changed; retry.')
+      if (!(await deps.apiKeys.replace(revoked, key.version)))
+        throw new ConflictError('The key changed; retry.')
       c.get('logger').info('api key revoked', { id: key.id, tenant: key.tenant })
       return toResponse(json(200, summary(revoked, deps.now())))
     },
@@ -136,14 +164,21 @@ export function registerAdminRoutes(app: App, deps: ApiDeps): void {
       security: [{ admin: [] }],
       request: {
         params: keyParam,
-        body: { required: false, content: { 'application/json': { schema: RotateSecretBodySchema } } },
+        body: {
+          required: false,
+          content: { 'application/json': { schema: RotateSecretBodySchema } },
+        },
       },
       responses: {
         200: {
           description: 'The new secret, shown once.',
           content: {
             'application/json': {
-              schema: z.object({ id: z.string(), webhookSecret: z.string(), previousSecretExpiresAt: z.string() }),
+              schema: z.object({
+                id: z.string(),
+                webhookSecret: z.string(),
+                previousSecretExpiresAt: z.string(),
+              }),
             },
           },
         },
@@ -152,7 +187,11 @@ export function registerAdminRoutes(app: App, deps: ApiDeps): void {
     }),
     async (c) => {
       requireAdmin(c, deps)
-      const body = parseOrThrow(RotateSecretBodySchema, await readJsonBody(c, { optional: true }), 'body')
+      const body = parseOrThrow(
+        RotateSecretBodySchema,
+        await readJsonBody(c, { optional: true }),
+        'body',
+      )
       const key = await deps.apiKeys.get(c.req.param('id') ?? '')
       if (!key) throw new NotFoundError('No such API key.')
       const now = deps.now()
@@ -167,14 +206,20 @@ export function registerAdminRoutes(app: App, deps: ApiDeps): void {
             .filter((secret) => !secret.expiresAt || Date.parse(secret.expiresAt) > now)
             .map((secret) => ({
               ...secret,
-              expiresAt: secret.expiresAt && secret.expiresAt < graceEnds ? secret.expiresAt : graceEnds,
+              expiresAt:
+                secret.expiresAt && secret.expiresAt < graceEnds ? secret.expiresAt : graceEnds,
             })),
         ],
       }
-      if (!(await deps.apiKeys.replace(rotated, key.version))) throw new ConflictError('The key changed; retry.')
+      if (!(await deps.apiKeys.replace(rotated, key.version)))
+        throw new ConflictError('The key changed; retry.')
       c.get('logger').info('webhook secret rotated', { id: key.id, tenant: key.tenant })
       return toResponse(
-        json(200, { id: key.id, webhookSecret, previousSecretExpiresAt: graceEnds }, { 'cache-control': 'no-store' }),
+        json(
+          200,
+          { id: key.id, webhookSecret, previousSecretExpiresAt: graceEnds },
+          { 'cache-control': 'no-store' },
+        ),
       )
     },
   )

@@ -23,7 +23,9 @@ const routesByApp = new WeakMap<App, RouteEntry[]>()
 /** The methods an app serves on a path, for 405 answers. */
 export function methodsFor(app: App, path: string): string[] {
   const routes = routesByApp.get(app) ?? []
-  return [...new Set(routes.filter((route) => route.pattern.test(path)).map((route) => route.method))]
+  return [
+    ...new Set(routes.filter((route) => route.pattern.test(path)).map((route) => route.method)),
+  ]
 }
 
 /**

@@ -27,14 +27,19 @@ export function registerReadRoutes(app: App, deps: ApiDeps): void {
       security: [{ bearer: [] }],
       request: { params: z.object({ id: z.string() }) },
       responses: {
-        200: { description: 'The task.', content: { 'application/json': { schema: TaskResourceSchema } } },
+        200: {
+          description: 'The task.',
+          content: { 'application/json': { schema: TaskResourceSchema } },
+        },
         ...problemResponses(401, 403, 404),
       },
     }),
     async (c) => {
       const principal = await requireScope(c, deps, 'tasks:read')
       const id = c.req.param('id') ?? ''
-      const task = TaskIdSchema.safeParse(id).success ? await deps.tasks.get(id, deps.now()) : undefined
+      const task = TaskIdSchema.safeParse(id).success
+        ? await deps.tasks.get(id, deps.now())
+        : undefined
       // Another tenant's task is answered exactly like a missing one.
       if (!task || task.tenant !== principal.tenant) throw new NotFoundError('No such task.')
       return toResponse(json(200, toTaskResource(task)))
@@ -51,7 +56,10 @@ export function registerReadRoutes(app: App, deps: ApiDeps): void {
       security: [{ bearer: [] }],
       request: { query: TaskListQuerySchema },
       responses: {
-        200: { description: 'A page of tasks.', content: { 'application/json': { schema: TaskPageSchema } } },
+        200: {
+          description: 'A page of tasks.',
+          content: { 'application/json': { schema: TaskPageSchema } },
+        },
         ...problemResponses(401, 403, 422),
       },
     }),
@@ -65,7 +73,9 @@ export function registerReadRoutes(app: App, deps: ApiDeps): void {
         query.cursor,
         deps.now(),
       )
-      return toResponse(json(200, { items: page.items.map(toTaskResource), nextCursor: page.cursor }))
+      return toResponse(
+        json(200, { items: page.items.map(toTaskResource), nextCursor: page.cursor }),
+      )
     },
   )
 
@@ -79,7 +89,10 @@ export function registerReadRoutes(app: App, deps: ApiDeps): void {
       security: [{ bearer: [] }],
       request: { params: z.object({ name: DomainNameSchema }) },
       responses: {
-        200: { description: 'Current records.', content: { 'application/json': { schema: DsRecordListSchema } } },
+        200: {
+          description: 'Current records.',
+          content: { 'application/json': { schema: DsRecordListSchema } },
+        },
         ...problemResponses(401, 403, 422, 429, 502, 503),
       },
     }),

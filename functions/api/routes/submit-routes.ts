@@ -17,7 +17,7 @@ import {
   DsRecordBodySchema,
   IdempotencyKeyHeaderSchema,
   InstanceIdSchema,
-  KeyTagSchema,
+  KeyTagPathSchema,
   TaskResourceSchema,
 } from '../schemas.ts'
 import { toTaskResource } from '../task-resource.ts'
@@ -29,7 +29,8 @@ const RETRY_AFTER_SECONDS = '2'
 
 const accepted = {
   202: {
-    description: 'Accepted: the task resource. `Location` points at it; a webhook follows when it finishes.',
+    description:
+      'Accepted: the task resource. `Location` points at it; a webhook follows when it finishes.',
     headers: z.object({ Location: z.string(), 'Retry-After': z.string() }),
     content: { 'application/json': { schema: TaskResourceSchema } },
   },
@@ -110,20 +111,30 @@ function dsRecordFrom(body: unknown, domain: string, pathKeyTag: number | undefi
     try {
       const record = dsFromDnskey(domain, parseDnskey(parsed.dnskey), parsed.digestType)
       if (pathKeyTag !== undefined && record.keyTag !== pathKeyTag) {
-        throw new RequestValidationError(`The DNSKEY has key tag ${record.keyTag}, not ${pathKeyTag}.`, [
-          { path: 'body.dnskey', message: `has key tag ${record.keyTag}, the path says ${pathKeyTag}` },
-        ])
+        throw new RequestValidationError(
+          `The DNSKEY has key tag ${record.keyTag}, not ${pathKeyTag}.`,
+          [
+            {
+              path: 'body.dnskey',
+              message: `has key tag ${record.keyTag}, the path says ${pathKeyTag}`,
+            },
+          ],
+        )
       }
       return { record, callbackUrl: parsed.callbackUrl }
     } catch (error) {
       if (!(error instanceof DnskeyError)) throw error
-      throw new RequestValidationError(error.message, [{ path: 'body.dnskey', message: error.message }])
+      throw new RequestValidationError(error.message, [
+        { path: 'body.dnskey', message: error.message },
+      ])
     }
   }
   const parsed = parseOrThrow(DsRecordBodySchema, body, 'body')
   const keyTag = parsed.keyTag ?? pathKeyTag
   if (keyTag === undefined) {
-    throw new RequestValidationError('keyTag is required.', [{ path: 'body.keyTag', message: 'is required' }])
+    throw new RequestValidationError('keyTag is required.', [
+      { path: 'body.keyTag', message: 'is required' },
+    ])
   }
   if (pathKeyTag !== undefined && keyTag !== pathKeyTag) {
     throw new RequestValidationError('The key tag in the body differs from the path.', [
@@ -134,8 +145,10 @@ function dsRecordFrom(body: unknown, domain: string, pathKeyTag: number | undefi
   return { record: { keyTag, algorithm, digestType, digest }, callbackUrl: parsed.callbackUrl }
 }
 
-const domainParam = (c: Context<AppEnv>) => parseOrThrow(DomainNameSchema, c.req.param('name'), 'path.name')
-const keyTagParam = (c: Context<AppEnv>) => parseOrThrow(KeyTagSchema, c.req.param('keyTag'), 'path.keyTag')
+const domainParam = (c: Context<AppEnv>) =>
+  parseOrThrow(DomainNameSchema, c.req.param('name'), 'path.name')
+const keyTagParam = (c: Context<AppEnv>) =>
+  parseOrThrow(KeyTagPathSchema, c.req.param('keyTag'), 'path.keyTag')
 
 export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
   defineRoute(
@@ -155,7 +168,11 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
     }),
     async (c) => {
       const domain = domainParam(c)
-      const { record, callbackUrl } = dsRecordFrom(await readJsonBody(c, { optional: false }), domain, undefined)
+      const { record, callbackUrl } = dsRecordFrom(
+        await readJsonBody(c, { optional: false }),
+        domain,
+        undefined,
+      )
       return submit(c, deps, { action: 'ds.add', domain, record }, callbackUrl)
     },
   )
@@ -169,7 +186,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
       summary: 'Replace the DS record with this key tag (SaveSingleTaskForModifyingDSRecord)',
       security: [{ bearer: [] }],
       request: {
-        params: z.object({ name: DomainNameSchema, keyTag: KeyTagSchema }),
+        params: z.object({ name: DomainNameSchema, keyTag: KeyTagPathSchema }),
         headers,
         body: jsonBody(DsBodySchema, true),
       },
@@ -178,7 +195,11 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
     async (c) => {
       const domain = domainParam(c)
       const keyTag = keyTagParam(c)
-      const { record, callbackUrl } = dsRecordFrom(await readJsonBody(c, { optional: false }), domain, keyTag)
+      const { record, callbackUrl } = dsRecordFrom(
+        await readJsonBody(c, { optional: false }),
+        domain,
+        keyTag,
+      )
       return submit(c, deps, { action: 'ds.modify', domain, record }, callbackUrl)
     },
   )
@@ -192,7 +213,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
       summary: 'Delete the DS record with this key tag (SaveSingleTaskForDeletingDSRecord)',
       security: [{ bearer: [] }],
       request: {
-        params: z.object({ name: DomainNameSchema, keyTag: KeyTagSchema }),
+        params: z.object({ name: DomainNameSchema, keyTag: KeyTagPathSchema }),
         headers,
         body: jsonBody(CallbackOnlyBodySchema, false),
       },
@@ -201,7 +222,11 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
     async (c) => {
       const domain = domainParam(c)
       const keyTag = keyTagParam(c)
-      const body = parseOrThrow(CallbackOnlyBodySchema, await readJsonBody(c, { optional: true }), 'body')
+      const body = parseOrThrow(
+        CallbackOnlyBodySchema,
+        await readJsonBody(c, { optional: true }),
+        'body',
+      )
       return submit(c, deps, { action: 'ds.delete', domain, keyTag }, body.callbackUrl)
     },
   )
@@ -223,7 +248,11 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
     }),
     async (c) => {
       const domain = domainParam(c)
-      const body = parseOrThrow(CallbackOnlyBodySchema, await readJsonBody(c, { optional: true }), 'body')
+      const body = parseOrThrow(
+        CallbackOnlyBodySchema,
+        await readJsonBody(c, { optional: true }),
+        'body',
+      )
       return submit(c, deps, { action: 'ds.sync', domain }, body.callbackUrl)
     },
   )
@@ -244,8 +273,16 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
       responses: accepted,
     }),
     async (c) => {
-      const instanceId = parseOrThrow(InstanceIdSchema, c.req.param('instanceId'), 'path.instanceId')
-      const body = parseOrThrow(CallbackOnlyBodySchema, await readJsonBody(c, { optional: true }), 'body')
+      const instanceId = parseOrThrow(
+        InstanceIdSchema,
+        c.req.param('instanceId'),
+        'path.instanceId',
+      )
+      const body = parseOrThrow(
+        CallbackOnlyBodySchema,
+        await readJsonBody(c, { optional: true }),
+        'body',
+      )
       return submit(c, deps, { action: 'dnshost.sync', instanceId }, body.callbackUrl)
     },
   )
@@ -262,11 +299,20 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
       responses: accepted,
     }),
     async (c) => {
-      const body = parseOrThrow(DnsBatchBodySchema, await readJsonBody(c, { optional: false }), 'body')
+      const body = parseOrThrow(
+        DnsBatchBodySchema,
+        await readJsonBody(c, { optional: false }),
+        'body',
+      )
       return submit(
         c,
         deps,
-        { action: 'dns.batch', domains: body.domains, aliyunDns: body.aliyunDns, nameServers: body.nameServers ?? [] },
+        {
+          action: 'dns.batch',
+          domains: body.domains,
+          aliyunDns: body.aliyunDns,
+          nameServers: body.nameServers ?? [],
+        },
         body.callbackUrl,
       )
     },

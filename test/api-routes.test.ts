@@ -1,0 +1,238 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { SHA256_DIGEST } from './helpers/emulator.ts'
+import { type Harness, postJson, startHarness } from './helpers/gateway.ts'
+
+const TASK_MS = 40
+let h: Harness
+beforeAll(async () => {
+  h = await startHarness({ emulatorTaskMs: TASK_MS })
+})
+afterAll(() => h.close())
+
+const waitForUpstream = () => new Promise((resolve) => setTimeout(resolve, TASK_MS + 20))
+const ds = (keyTag: number, digest = SHA256_DIGEST) => ({
+  keyTag,
+  algorithm: 13,
+  digestType: 2,
+  digest,
+})
+// RFC 4509 example key: dskey.example.com, key tag 60485, SHA-256 digest below.
+const RFC_DNSKEY =
+  '256 3 5 AQOeiiR0GOMYkDshWoSKz9XzfwJr1AYtsmx3TGkJaNXVbfi/2pHm822aJ5iI9BMzNXxeYCmZDRD99WYwYqUSdjMmmAphXdvxegXd/M5+X7OrzKBaMbCVdFLUUh6DhweJBjEVv5f2wwjM9XzcnOf+EPbtG9DMBmADjFDc2w/rljwvFw=='
+
+async function expectAccepted(response: Response) {
+  expect(response.status).toBe(202)
+  const body = (await response.json()) as Record<string, unknown> & { id: string }
+  expect(response.headers.get('location')).toBe(`/tasks/${body.id}`)
+  expect(response.headers.get('retry-after')).toBe('2')
+  expect(body.id).toMatch(/^tsk_/)
+  expect(body.status).toBe('pending')
+  expect((body.upstream as { taskNo: string }).taskNo).toMatch(/^[0-9a-f-]{36}$/)
+  return body
+}
+
+describe('submitting routes answer 202 with Location, Retry-After and the task', () => {
+  it('POST /domains/:name/ds with a DS record', async () => {
+    const task = await expectAccepted(
+      await h.request('/domains/routes-add.com/ds', postJson(ds(11))),
+    )
+    expect(task).toMatchObject({
+      action: 'ds.add',
+      domains: ['routes-add.com'],
+      request: { keyTag: 11 },
+    })
+  })
+
+  it('POST /domains/:name/ds with a DNSKEY computes key tag and digest (RFC 4509)', async () => {
+    const task = await expectAccepted(
+      await h.request('/domains/dskey.example.com/ds', postJson({ dnskey: RFC_DNSKEY })),
+    )
+    expect(task.request).toEqual({
+      domain: 'dskey.example.com',
+      keyTag: 60485,
+      algorithm: 5,
+      digestType: 2,
+      digest: 'd4b7d520e7bb5f0f67674a0cceb1e3e0614b93c4f9e99b8383f6a1e4469da50a',
+    })
+    await waitForUpstream()
+    const current = await h.request('/domains/dskey.example.com/ds')
+    const { domain: _domain, ...record } = task.request as Record<string, unknown>
+    expect(await current.json()).toEqual({ domain: 'dskey.example.com', records: [record] })
+  })
+
+  it('PUT and DELETE /domains/:name/ds/:keyTag, then GET shows the result', async () => {
+    const domain = 'routes-modify.com'
+    await expectAccepted(await h.request(`/domains/${domain}/ds`, postJson(ds(7))))
+    await waitForUpstream()
+    const newDigest = 'b'.repeat(64)
+    const put = await h.request(`/domains/${domain}/ds/7`, {
+      method: 'PUT',
+      body: JSON.stringify({ algorithm: 13, digestType: 2, digest: newDigest.toUpperCase() }),
+    })
+    expect((await expectAccepted(put)).action).toBe('ds.modify')
+    await waitForUpstream()
+    expect(
+      ((await (await h.request(`/domains/${domain}/ds`)).json()) as { records: unknown[] }).records,
+    ).toEqual([ds(7, newDigest)])
+    const del = await h.request(`/domains/${domain}/ds/7`, { method: 'DELETE' })
+    expect((await expectAccepted(del)).request).toEqual({ domain, keyTag: 7 })
+    await waitForUpstream()
+    expect(
+      ((await (await h.request(`/domains/${domain}/ds`)).json()) as { records: unknown[] }).records,
+    ).toEqual([])
+  })
+
+  it('DELETE accepts a callbackUrl in its body', async () => {
+    const response = await h.request('/domains/routes-delete.com/ds/9', {
+      method: 'DELETE',
+      body: JSON.stringify({ callbackUrl: 'https://hooks.example.com/dg' }),
+    })
+    const task = await expectAccepted(response)
+    expect((task.callback as { url: string }).url).toBe('https://hooks.example.com/dg')
+  })
+
+  it('POST /domains/:name/ds/sync and POST /instances/:id/dns-hosts/sync', async () => {
+    const sync = await expectAccepted(
+      await h.request('/domains/routes-sync.com/ds/sync', { method: 'POST' }),
+    )
+    expect(sync.action).toBe('ds.sync')
+    const hosts = await expectAccepted(
+      await h.request('/instances/ST2017120814571100001303/dns-hosts/sync', { method: 'POST' }),
+    )
+    expect(hosts).toMatchObject({ action: 'dnshost.sync', instanceId: 'ST2017120814571100001303' })
+  })
+
+  it('POST /dns-batch with own name servers and with Alibaba Cloud DNS', async () => {
+    const own = await expectAccepted(
+      await h.request(
+        '/dns-batch',
+        postJson({
+          domains: ['batch-a.com', 'batch-b.com'],
+          aliyunDns: false,
+          nameServers: ['ns1.example.net', 'ns2.example.net'],
+        }),
+      ),
+    )
+    expect(own.details).toEqual([
+      { domain: 'batch-a.com', status: 'pending' },
+      { domain: 'batch-b.com', status: 'pending' },
+    ])
+    const aliyun = await expectAccepted(
+      await h.request('/dns-batch', postJson({ domains: ['batch-c.com'], aliyunDns: true })),
+    )
+    expect(aliyun.request).toMatchObject({ aliyunDns: true, nameServers: [] })
+  })
+})
+
+describe('task reads', () => {
+  it('GET /tasks/:id returns the task; GET /tasks filters by status, domain and action with cursor paging', async () => {
+    const { key } = await h.newKey('reader', ['ds:write', 'sync:write', 'tasks:read'])
+    const created: string[] = []
+    for (let i = 0; i < 5; i++) {
+      const response = await h.request(`/domains/page-${i}.com/ds/sync`, { method: 'POST', key })
+      created.push(((await response.json()) as { id: string }).id)
+    }
+    await h.request('/domains/other-action.com/ds', { ...postJson(ds(1)), key })
+    const one = await h.request(`/tasks/${created[0]}`, { key })
+    expect(((await one.json()) as { id: string }).id).toBe(created[0])
+
+    const seen: string[] = []
+    let cursor: string | undefined
+    do {
+      const query = new URLSearchParams({
+        action: 'ds.sync',
+        limit: '2',
+        ...(cursor ? { cursor } : {}),
+      })
+      const page = (await (await h.request(`/tasks?${query}`, { key })).json()) as {
+        items: { id: string; action: string }[]
+        nextCursor?: string
+      }
+      expect(page.items.length).toBeLessThanOrEqual(2)
+      for (const item of page.items) {
+        expect(item.action).toBe('ds.sync')
+        seen.push(item.id)
+      }
+      cursor = page.nextCursor
+    } while (cursor)
+    expect(seen).toEqual([...created].reverse())
+
+    const byDomain = (await (await h.request('/tasks?domain=PAGE-3.com', { key })).json()) as {
+      items: { id: string }[]
+    }
+    expect(byDomain.items.map((item) => item.id)).toEqual([created[3]])
+    const byStatus = (await (await h.request('/tasks?status=succeeded', { key })).json()) as {
+      items: unknown[]
+    }
+    expect(byStatus.items).toEqual([])
+    const pending = (await (await h.request('/tasks?status=pending', { key })).json()) as {
+      items: unknown[]
+    }
+    expect(pending.items).toHaveLength(6)
+  })
+
+  it('rejects a forged cursor and unknown filters', async () => {
+    expect((await h.request('/tasks?cursor=bm9wZQ')).status).toBe(422)
+    expect((await h.request('/tasks?status=done')).status).toBe(422)
+    expect((await h.request('/tasks?limit=1000')).status).toBe(422)
+    expect((await h.request('/tasks?colour=red')).status).toBe(422)
+  })
+})
+
+describe('service routes', () => {
+  it('GET /healthz, /openapi.json (3.1, every route) and /docs (offline page)', async () => {
+    expect(await (await h.request('/healthz', { key: null })).json()).toEqual({ status: 'ok' })
+    const doc = (await (await h.request('/openapi.json', { key: null })).json()) as {
+      openapi: string
+      paths: Record<string, Record<string, unknown>>
+    }
+    expect(doc.openapi).toBe('3.1.0')
+    expect(Object.keys(doc.paths).sort()).toEqual(
+      [
+        '/admin/keys',
+        '/admin/keys/{id}',
+        '/admin/keys/{id}/webhook-secret/rotate',
+        '/dns-batch',
+        '/domains/{name}/ds',
+        '/domains/{name}/ds/sync',
+        '/domains/{name}/ds/{keyTag}',
+        '/instances/{instanceId}/dns-hosts/sync',
+        '/tasks',
+        '/tasks/{id}',
+      ].sort(),
+    )
+    expect(Object.keys(doc.paths['/domains/{name}/ds/{keyTag}'] ?? {}).sort()).toEqual([
+      'delete',
+      'put',
+    ])
+    const docs = await h.request('/docs', { key: null })
+    const html = await docs.text()
+    expect(docs.headers.get('content-type')).toContain('text/html')
+    expect(html).toContain('/openapi.json')
+    expect(html).not.toMatch(/<script[^>]+src=/)
+    expect(html).toContain('id="problem-upstream-busy"')
+  })
+
+  it('answers unknown routes with 404 and wrong methods with 405 and Allow, as problem+json', async () => {
+    const missing = await h.request('/nothing-here')
+    expect(missing.status).toBe(404)
+    expect(missing.headers.get('content-type')).toBe('application/problem+json')
+    const wrong = await h.request('/dns-batch', { method: 'PATCH' })
+    expect(wrong.status).toBe(405)
+    expect(wrong.headers.get('allow')).toBe('POST')
+    expect(await wrong.json()).toMatchObject({
+      status: 405,
+      title: 'Method not allowed',
+      instance: '/dns-batch',
+    })
+  })
+
+  it('echoes a request id and generates one when absent', async () => {
+    const given = await h.request('/healthz', { headers: { 'x-request-id': 'abc-123' } })
+    expect(given.headers.get('x-request-id')).toBe('abc-123')
+    const generated = await h.request('/healthz', {
+      headers: { 'x-request-id': 'bad id with spaces' },
+    })
+    expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
+  })
+})
