@@ -9,6 +9,7 @@ import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
 import { loadGatewayConfig } from '#shared/config.ts'
 import { randomId } from '#shared/ids.ts'
 import { silentLogger } from '#shared/logger.ts'
+import type { TaskStore } from '#shared/store/task-store.ts'
 import type { Scope } from '#shared/tasks/task.ts'
 import { startTestEmulator, TEST_CREDENTIAL } from './emulator.ts'
 
@@ -43,6 +44,8 @@ export async function startHarness(
     emulatorTaskMs?: number
     overrides?: Partial<ApiDeps>
     env?: Record<string, string>
+    /** Wraps the real task store, e.g. to inject failures. */
+    wrapTasks?: (real: TaskStore) => TaskStore
   } = {},
 ): Promise<Harness> {
   const db = await localDynamoDb()
@@ -64,11 +67,12 @@ export async function startHarness(
     ...options.env,
   }
   const config = loadGatewayConfig(env)
-  const deps = buildApiDeps(config, {
+  const built = buildApiDeps(config, {
     logger: silentLogger,
     upstream: new DomainApiClient({ config: config.upstream, sleep: async () => {} }),
     ...options.overrides,
   })
+  const deps = options.wrapTasks ? { ...built, tasks: options.wrapTasks(built.tasks) } : built
   const app = createApp(deps)
   const newKey = (tenant: string, scopes: Scope[], callbackUrl?: string) =>
     createApiKey({ ...deps, randomBytes }, { tenant, scopes, callbackUrl })

@@ -1,0 +1,175 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { StoreUnavailableError } from '#shared/store/dynamodb.ts'
+import type { TaskStore } from '#shared/store/task-store.ts'
+import type { Task } from '#shared/tasks/task.ts'
+import { type Harness, postJson, startHarness } from './helpers/gateway.ts'
+
+let h: Harness
+let clockOffsetMs = 0
+let crashAfterUpstream = false
+
+beforeAll(async () => {
+  h = await startHarness({
+    overrides: {
+      now: () => Date.now() + clockOffsetMs,
+      afterUpstreamCall: async () => {
+        if (crashAfterUpstream) throw new Error('injected crash after the upstream call')
+      },
+    },
+  })
+})
+afterAll(() => h.close())
+beforeEach(() => {
+  h.emulator.faults.set([])
+  clockOffsetMs = 0
+  crashAfterUpstream = false
+})
+
+const upstreamTasksFor = (domain: string) =>
+  [...h.emulator.account.tasks.values()].filter(
+    (task) => 'domain' in task.kind && task.kind.domain === domain,
+  )
+
+const sync = (domain: string, key: string, body: object = {}, apiKey?: string) =>
+  h.request(`/domains/${domain}/ds/sync`, {
+    ...postJson(body, { 'idempotency-key': key }),
+    ...(apiKey ? { key: apiKey } : {}),
+  })
+
+describe('Idempotency-Key', () => {
+  it('the same key and body returns the first response, with one upstream task', async () => {
+    const first = await sync('idem-same.com', 'k-1')
+    const second = await sync('idem-same.com', 'k-1')
+    expect(first.status).toBe(202)
+    expect(second.status).toBe(202)
+    expect(second.headers.get('idempotent-replayed')).toBe('true')
+    expect(second.headers.get('location')).toBe(first.headers.get('location'))
+    expect(await second.json()).toEqual(await first.json())
+    expect(upstreamTasksFor('idem-same.com')).toHaveLength(1)
+  })
+
+  it('the same key with another body → 422', async () => {
+    await sync('idem-body.com', 'k-2')
+    const other = await sync('idem-body.com', 'k-2', {
+      callbackUrl: 'https://elsewhere.example.com/',
+    })
+    expect(other.status).toBe(422)
+    expect(await other.json()).toMatchObject({ title: 'Idempotency key reused' })
+    const otherRoute = await h.request(
+      '/domains/idem-other.com/ds/sync',
+      postJson({}, { 'idempotency-key': 'k-2' }),
+    )
+    expect(otherRoute.status).toBe(422)
+  })
+
+  it('while the first request is in flight → 409 with Retry-After', async () => {
+    h.emulator.faults.set([
+      { kind: 'latency', ms: 400, actions: ['SaveSingleTaskForSynchronizingDSRecord'] },
+    ])
+    const first = sync('idem-flight.com', 'k-3')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const second = await sync('idem-flight.com', 'k-3')
+    expect(second.status).toBe(409)
+    expect(Number(second.headers.get('retry-after'))).toBeGreaterThan(0)
+    expect((await first).status).toBe(202)
+    expect(upstreamTasksFor('idem-flight.com')).toHaveLength(1)
+  })
+
+  it('50 concurrent duplicates create exactly one upstream task', async () => {
+    h.emulator.faults.set([{ kind: 'latency', ms: 50 }])
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, () => sync('idem-fifty.com', 'k-50')),
+    )
+    const statuses = responses.map((response) => response.status)
+    expect(statuses.every((status) => status === 202 || status === 409)).toBe(true)
+    const ids = new Set(
+      await Promise.all(
+        responses
+          .filter((r) => r.status === 202)
+          .map(async (r) => ((await r.json()) as { id: string }).id),
+      ),
+    )
+    expect(ids.size).toBe(1)
+    expect(upstreamTasksFor('idem-fifty.com')).toHaveLength(1)
+    const after = await sync('idem-fifty.com', 'k-50')
+    expect(((await after.json()) as { id: string }).id).toBe([...ids][0])
+  })
+
+  it('keys are scoped by tenant', async () => {
+    const other = await h.newKey('idem-other-tenant', ['sync:write'])
+    expect((await sync('idem-scope-a.com', 'shared-key')).status).toBe(202)
+    const response = await sync('idem-scope-b.com', 'shared-key', {}, other.key)
+    expect(response.status).toBe(202)
+    expect(upstreamTasksFor('idem-scope-b.com')).toHaveLength(1)
+  })
+
+  it('a retryable failure frees the key so the same request can be retried', async () => {
+    h.emulator.faults.set([
+      { kind: 'throttle', actions: ['SaveSingleTaskForSynchronizingDSRecord'] },
+    ])
+    expect((await sync('idem-retry.com', 'k-4')).status).toBe(429)
+    h.emulator.faults.set([])
+    expect((await sync('idem-retry.com', 'k-4')).status).toBe(202)
+    expect(upstreamTasksFor('idem-retry.com')).toHaveLength(1)
+  })
+
+  it('a final upstream rejection is replayed, not resubmitted', async () => {
+    const first = await sync('unregistered-idem.com', 'k-5')
+    const second = await sync('unregistered-idem.com', 'k-5')
+    expect(first.status).toBe(422)
+    expect(second.status).toBe(422)
+    expect(second.headers.get('idempotent-replayed')).toBe('true')
+    expect(second.headers.get('content-type')).toBe('application/problem+json')
+  })
+})
+
+describe('no lost TaskNo', () => {
+  it('a crash after the upstream call leaves the task submitting; a retry with the key does not resubmit', async () => {
+    crashAfterUpstream = true
+    const crashed = await sync('crash.com', 'k-crash')
+    expect(crashed.status).toBe(500)
+    expect(await crashed.json()).toMatchObject({ type: '/docs#problem-internal' })
+    expect(upstreamTasksFor('crash.com')).toHaveLength(1)
+    const listed = (await (await h.request('/tasks?domain=crash.com')).json()) as {
+      items: { id: string; status: string; upstream: { taskNo?: string } }[]
+    }
+    expect(listed.items).toHaveLength(1)
+    expect(listed.items[0]).toMatchObject({ status: 'submitting', upstream: {} })
+    const stored = await h.deps.tasks.get(listed.items[0]!.id, Date.now())
+    expect(stored?.dueAt).toBeGreaterThan(Date.now())
+
+    crashAfterUpstream = false
+    expect((await sync('crash.com', 'k-crash')).status).toBe(409)
+    clockOffsetMs = 61_000
+    const retried = await sync('crash.com', 'k-crash')
+    expect(retried.status).toBe(202)
+    expect(await retried.json()).toMatchObject({ id: listed.items[0]!.id, status: 'submitting' })
+    expect(upstreamTasksFor('crash.com')).toHaveLength(1)
+  })
+
+  it('a store outage after the upstream call answers 503 and keeps the intent', async () => {
+    const outage = await startHarness({
+      wrapTasks: (real): TaskStore => ({
+        shardCount: real.shardCount,
+        create: (task) => real.create(task),
+        get: (id, now) => real.get(id, now),
+        listByTenant: (...args) => real.listByTenant(...args),
+        dueIds: (...args) => real.dueIds(...args),
+        replace: async (_next: Task, _version: number) => {
+          throw new StoreUnavailableError('injected outage')
+        },
+      }),
+    })
+    try {
+      const response = await outage.request('/domains/outage.com/ds/sync', { method: 'POST' })
+      expect(response.status).toBe(503)
+      expect(response.headers.get('retry-after')).toBe('5')
+      const listed = (await (await outage.request('/tasks')).json()) as {
+        items: { status: string }[]
+      }
+      expect(listed.items.map((item) => item.status)).toEqual(['submitting'])
+    } finally {
+      await outage.close()
+    }
+  })
+})

@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { type Harness, postJson, startHarness } from './helpers/gateway.ts'
+
+let h: Harness
+beforeAll(async () => {
+  h = await startHarness()
+})
+afterAll(() => h.close())
+beforeEach(() => h.emulator.faults.set([]))
+
+const SYNC = 'SaveSingleTaskForSynchronizingDSRecord'
+const sync = (domain: string) => h.request(`/domains/${domain}/ds/sync`, { method: 'POST' })
+
+async function taskOf(id: string) {
+  return (await (await h.request(`/tasks/${id}`)).json()) as {
+    status: string
+    error?: { code: string }
+  }
+}
+
+describe('upstream errors map to clear statuses', () => {
+  it('a refused parameter (DomainNotExist) → 422 with the upstream code; the task is rejected', async () => {
+    const response = await sync('unregistered-thing.com')
+    expect(response.status).toBe(422)
+    const body = (await response.json()) as { upstreamCode: string; taskId: string; detail: string }
+    expect(body).toMatchObject({
+      upstreamCode: 'DomainNotExist',
+      detail: expect.stringContaining('does not exist'),
+    })
+    expect(await taskOf(body.taskId)).toMatchObject({
+      status: 'rejected',
+      error: { code: 'DomainNotExist' },
+    })
+  })
+
+  it('TaskIsBeingProcessed → 409 with Retry-After', async () => {
+    expect((await sync('busy-domain.com')).status).toBe(202)
+    const response = await sync('busy-domain.com')
+    expect(response.status).toBe(409)
+    expect(response.headers.get('retry-after')).toBe('30')
+    expect(await response.json()).toMatchObject({
+      upstreamCode: 'TaskIsBeingProcessed',
+      title: 'Domain busy at Alibaba Cloud',
+    })
+  })
+
+  it('throttling → 429 with Retry-After, after the client retried', async () => {
+    h.emulator.faults.set([{ kind: 'throttle', actions: [SYNC] }])
+    const response = await sync('throttled.com')
+    expect(response.status).toBe(429)
+    expect(response.headers.get('retry-after')).toBe('5')
+    expect(h.emulator.faults.list()[0]?.fired).toBe(3)
+  })
+
+  it('upstream unavailable → 503 with Retry-After', async () => {
+    h.emulator.faults.set([{ kind: 'unavailable', actions: [SYNC] }])
+    const response = await sync('unavailable.com')
+    expect(response.status).toBe(503)
+    expect(response.headers.get('retry-after')).toBeTruthy()
+    expect(await response.json()).toMatchObject({ title: 'Alibaba Cloud unavailable' })
+  })
+
+  it('a 5xx after sending → 202 with the task left submitting (never resubmitted)', async () => {
+    h.emulator.faults.set([{ kind: 'error5xx', actions: [SYNC] }])
+    const before = h.emulator.account.tasks.size
+    const response = await sync('ambiguous.com')
+    expect(response.status).toBe(202)
+    const body = (await response.json()) as {
+      id: string
+      status: string
+      upstream: { taskNo?: string }
+    }
+    expect(body.status).toBe('submitting')
+    expect(body.upstream.taskNo).toBeUndefined()
+    expect(h.emulator.account.tasks.size).toBe(before + 1)
+    expect((await taskOf(body.id)).status).toBe('submitting')
+  })
+
+  it('the read-through GET maps upstream errors too', async () => {
+    h.emulator.faults.set([{ kind: 'throttle', actions: ['QueryDSRecord'] }])
+    expect((await h.request('/domains/read.com/ds')).status).toBe(429)
+    h.emulator.faults.set([])
+    expect((await h.request('/domains/unregistered-read.com/ds')).status).toBe(422)
+  })
+})
+
+describe('a gateway misconfigured for Alibaba Cloud', () => {
+  let broken: Harness
+  beforeAll(async () => {
+    broken = await startHarness({ env: { ALIYUN_ACCESS_KEY_SECRET: 'not-the-emulator-secret' } })
+  })
+  afterAll(() => broken.close())
+
+  it('answers 502 without echoing the StringToSign or any secret', async () => {
+    const response = await broken.request('/domains/example.com/ds/sync', postJson({}))
+    expect(response.status).toBe(502)
+    const text = await response.text()
+    expect(text).toContain('SignatureDoesNotMatch')
+    expect(text).not.toContain('string to sign')
+    expect(text).not.toContain('not-the-emulator-secret')
+  })
+})
