@@ -31,6 +31,11 @@ describe('API keys', () => {
     expect(basic.status).toBe(401)
   })
 
+  it('are checked before the request is validated', async () => {
+    const response = await h.request('/domains/not..valid/ds', { ...postJson({ nonsense: true }), key: null })
+    expect(response.status).toBe(401)
+  })
+
   it('answer 401 for a right id with a wrong secret', async () => {
     const { key } = await h.newKey('tamper', ['tasks:read'])
     const forged = `${key.slice(0, -4)}AAAA`

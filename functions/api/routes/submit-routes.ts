@@ -3,9 +3,9 @@ import type { Context } from 'hono'
 import { DnskeyError, dsFromDnskey, parseDnskey } from '#shared/dnssec.ts'
 import { RequestValidationError } from '#shared/errors.ts'
 import { type SubmitOutcome, submitTask } from '#shared/tasks/submit-task.ts'
-import { TASK_ACTIONS, type TaskCommand } from '#shared/tasks/task.ts'
+import { TASK_ACTIONS, type TaskAction, type TaskCommand } from '#shared/tasks/task.ts'
 import { requireScope } from '../auth.ts'
-import type { ApiDeps, App, AppEnv } from '../context.ts'
+import type { ApiDeps, App, AppEnv, Principal } from '../context.ts'
 import { idempotencyKeyOf, json, readJsonBody, requestHash, toResponse } from '../http.ts'
 import { upstreamProblem } from '../problem.ts'
 import {
@@ -57,13 +57,17 @@ function render(outcome: SubmitOutcome) {
   }
 }
 
+/** Authenticates first, so an unauthenticated caller learns nothing from validation answers. */
+const authorize = (c: Context<AppEnv>, deps: ApiDeps, action: TaskAction) =>
+  requireScope(c, deps, TASK_ACTIONS[action].scope)
+
 async function submit(
   c: Context<AppEnv>,
   deps: ApiDeps,
+  principal: Principal,
   command: TaskCommand,
   callbackUrl: string | undefined,
 ): Promise<Response> {
-  const principal = await requireScope(c, deps, TASK_ACTIONS[command.action].scope)
   const key = idempotencyKeyOf(c)
   if (callbackUrl) await checkCallbackUrl(deps, callbackUrl)
   const result = await submitTask(
@@ -167,13 +171,14 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
       responses: accepted,
     }),
     async (c) => {
+      const principal = await authorize(c, deps, 'ds.add')
       const domain = domainParam(c)
       const { record, callbackUrl } = dsRecordFrom(
         await readJsonBody(c, { optional: false }),
         domain,
         undefined,
       )
-      return submit(c, deps, { action: 'ds.add', domain, record }, callbackUrl)
+      return submit(c, deps, principal, { action: 'ds.add', domain, record }, callbackUrl)
     },
   )
 
@@ -193,6 +198,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
       responses: accepted,
     }),
     async (c) => {
+      const principal = await authorize(c, deps, 'ds.modify')
       const domain = domainParam(c)
       const keyTag = keyTagParam(c)
       const { record, callbackUrl } = dsRecordFrom(
@@ -200,7 +206,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
         domain,
         keyTag,
       )
-      return submit(c, deps, { action: 'ds.modify', domain, record }, callbackUrl)
+      return submit(c, deps, principal, { action: 'ds.modify', domain, record }, callbackUrl)
     },
   )
 
@@ -220,6 +226,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
       responses: accepted,
     }),
     async (c) => {
+      const principal = await authorize(c, deps, 'ds.delete')
       const domain = domainParam(c)
       const keyTag = keyTagParam(c)
       const body = parseOrThrow(
@@ -227,7 +234,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
         await readJsonBody(c, { optional: true }),
         'body',
       )
-      return submit(c, deps, { action: 'ds.delete', domain, keyTag }, body.callbackUrl)
+      return submit(c, deps, principal, { action: 'ds.delete', domain, keyTag }, body.callbackUrl)
     },
   )
 
@@ -247,13 +254,14 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
       responses: accepted,
     }),
     async (c) => {
+      const principal = await authorize(c, deps, 'ds.sync')
       const domain = domainParam(c)
       const body = parseOrThrow(
         CallbackOnlyBodySchema,
         await readJsonBody(c, { optional: true }),
         'body',
       )
-      return submit(c, deps, { action: 'ds.sync', domain }, body.callbackUrl)
+      return submit(c, deps, principal, { action: 'ds.sync', domain }, body.callbackUrl)
     },
   )
 
@@ -273,6 +281,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
       responses: accepted,
     }),
     async (c) => {
+      const principal = await authorize(c, deps, 'dnshost.sync')
       const instanceId = parseOrThrow(
         InstanceIdSchema,
         c.req.param('instanceId'),
@@ -283,7 +292,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
         await readJsonBody(c, { optional: true }),
         'body',
       )
-      return submit(c, deps, { action: 'dnshost.sync', instanceId }, body.callbackUrl)
+      return submit(c, deps, principal, { action: 'dnshost.sync', instanceId }, body.callbackUrl)
     },
   )
 
@@ -299,6 +308,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
       responses: accepted,
     }),
     async (c) => {
+      const principal = await authorize(c, deps, 'dns.batch')
       const body = parseOrThrow(
         DnsBatchBodySchema,
         await readJsonBody(c, { optional: false }),
@@ -307,6 +317,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
       return submit(
         c,
         deps,
+        principal,
         {
           action: 'dns.batch',
           domains: body.domains,
