@@ -32,7 +32,10 @@ describe('API keys', () => {
   })
 
   it('are checked before the request is validated', async () => {
-    const response = await h.request('/domains/not..valid/ds', { ...postJson({ nonsense: true }), key: null })
+    const response = await h.request('/domains/not..valid/ds', {
+      ...postJson({ nonsense: true }),
+      key: null,
+    })
     expect(response.status).toBe(401)
   })
 
