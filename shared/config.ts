@@ -289,7 +289,8 @@ export const LocalEnvSchema = z.object({
     .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/)
     .default('local-dev'),
   ADMIN_API_KEY: z.string().min(24).optional(),
-  POLL_INTERVAL_MS: positiveInt(1_000),
+  CALLBACK_RECEIVER_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  PRINT_CALLBACKS: booleanFlag(true),
 })
 
 export interface LocalConfig {
@@ -303,13 +304,15 @@ export interface LocalConfig {
   readonly devApiKey: string | undefined
   readonly devTenant: string
   readonly adminApiKey: string | undefined
-  readonly pollIntervalMs: number
+  readonly callbackReceiverPort: number
+  /** Run the bundled receiver and point the dev key's callbacks at it. */
+  readonly printCallbacks: boolean
 }
 
 /** Settings of `npm start` (the local all-in-one runner). */
 export function loadLocalConfig(
   env: Env = process.env,
-  defaults: { apiPort: number; emulatorPort: number },
+  defaults: { apiPort: number; emulatorPort: number; receiverPort: number },
 ): LocalConfig {
   const parsed = parseEnv(LocalEnvSchema, env)
   return {
@@ -321,6 +324,96 @@ export function loadLocalConfig(
     devApiKey: parsed.DEV_API_KEY,
     devTenant: parsed.DEV_TENANT,
     adminApiKey: parsed.ADMIN_API_KEY,
-    pollIntervalMs: parsed.POLL_INTERVAL_MS,
+    callbackReceiverPort: parsed.CALLBACK_RECEIVER_PORT ?? defaults.receiverPort,
+    printCallbacks: parsed.PRINT_CALLBACKS,
+  }
+}
+
+const secondsList = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const parts = value.split(',').map((part) => part.trim())
+      if (parts.length === 0 || parts.some((part) => !/^\d+(\.\d+)?$/.test(part))) {
+        ctx.addIssue({ code: 'custom', message: 'must be a comma-separated list of seconds' })
+        return z.NEVER
+      }
+      return parts.map((part) => Math.round(Number(part) * 1000))
+    })
+
+export const WorkerEnvSchema = z.object({
+  CALLBACK_ALLOWLIST: commaList,
+  CALLBACK_ALLOW_LOOPBACK: booleanFlag(false),
+  CALLBACK_TIMEOUT_MS: z.coerce.number().int().min(1000).max(30_000).default(15_000),
+  CALLBACK_RETRY_SCHEDULE: secondsList('5,300,1800,7200,18000,36000,36000'),
+  CALLBACK_JITTER: z.coerce.number().min(0).max(0.5).default(0.2),
+  POLL_DELAYS: secondsList('2,3,5,10,15,30,60,120,300'),
+  POLL_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  POLL_LEASE_SECONDS: z.coerce.number().int().min(5).max(900).default(60),
+  TASK_MAX_AGE_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 30)
+    .default(72),
+  RECONCILE_AFTER_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  RECONCILE_ABSENT_AFTER_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
+  SYNC_CALLBACK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  SYNC_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, 'must be a whsec_ secret (base64 of 24-64 bytes)')
+    .optional(),
+})
+
+export interface WorkerConfig {
+  readonly callbacks: {
+    readonly allowlist: readonly string[]
+    readonly allowLoopback: boolean
+    readonly allowHttp: boolean
+    readonly timeoutMs: number
+    readonly retryDelaysMs: readonly number[]
+    readonly jitter: number
+  }
+  readonly poller: {
+    readonly pollDelaysMs: readonly number[]
+    readonly concurrency: number
+    readonly leaseMs: number
+    readonly maxTaskAgeMs: number
+    readonly reconcileAfterMs: number
+    readonly reconcileAbsentAfterMs: number
+  }
+  readonly sync: {
+    readonly callbackUrl: string | undefined
+    readonly webhookSecret: string | undefined
+  }
+}
+
+/** Settings of the poller, webhook delivery and scheduled sync, shared with the API's SSRF checks. */
+export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
+  const parsed = parseEnv(WorkerEnvSchema, env)
+  const gateway = parseEnv(GatewayEnvSchema, env)
+  for (const cidr of parsed.CALLBACK_ALLOWLIST) {
+    if (!/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(cidr)) {
+      throw new ConfigError(`Invalid configuration: CALLBACK_ALLOWLIST entry ${cidr} is not a CIDR`)
+    }
+  }
+  return {
+    callbacks: {
+      allowlist: parsed.CALLBACK_ALLOWLIST,
+      allowLoopback: parsed.CALLBACK_ALLOW_LOOPBACK,
+      allowHttp: gateway.CALLBACK_ALLOW_HTTP,
+      timeoutMs: parsed.CALLBACK_TIMEOUT_MS,
+      retryDelaysMs: parsed.CALLBACK_RETRY_SCHEDULE,
+      jitter: parsed.CALLBACK_JITTER,
+    },
+    poller: {
+      pollDelaysMs: parsed.POLL_DELAYS,
+      concurrency: parsed.POLL_CONCURRENCY,
+      leaseMs: parsed.POLL_LEASE_SECONDS * 1000,
+      maxTaskAgeMs: parsed.TASK_MAX_AGE_HOURS * 3_600_000,
+      reconcileAfterMs: parsed.RECONCILE_AFTER_SECONDS * 1000,
+      reconcileAbsentAfterMs: parsed.RECONCILE_ABSENT_AFTER_SECONDS * 1000,
+    },
+    sync: { callbackUrl: parsed.SYNC_CALLBACK_URL, webhookSecret: parsed.SYNC_WEBHOOK_SECRET },
   }
 }

@@ -7,4 +7,5 @@ export const LOCAL_DEFAULTS = {
   accessKeySecret: 'local-emulator-secret-do-not-use-in-production',
   emulatorPort: 8081,
   apiPort: 8080,
+  receiverPort: 8082,
 } as const

@@ -199,6 +199,8 @@ describe('service routes', () => {
         '/instances/{instanceId}/dns-hosts/sync',
         '/tasks',
         '/tasks/{id}',
+        '/tasks/{id}/deliveries',
+        '/tasks/{id}/deliveries/redeliver',
       ].sort(),
     )
     expect(Object.keys(doc.paths['/domains/{name}/ds/{keyTag}'] ?? {}).sort()).toEqual([

@@ -199,15 +199,18 @@ describe('instances, bodies and headers', () => {
     expect(response.status).toBe(202)
   })
 
-  it('requires https callback URLs here and refuses other schemes and credentials', async () => {
-    for (const url of [
-      'http://hooks.example.com/x',
-      'ftp://hooks.example.com/x',
-      'https://user:pw@hooks.example.com/x',
-      'not a url',
-    ]) {
+  it('refuses callback URLs that are not absolute http(s) URLs (422)', async () => {
+    for (const url of ['ftp://hooks.example.com/x', 'not a url', '/relative']) {
       const response = await h.request('/domains/cb.com/ds/sync', postJson({ callbackUrl: url }))
       expect(response.status, url).toBe(422)
+    }
+  })
+
+  it('refuses plain http here and URLs with credentials (400, callback-url-refused)', async () => {
+    for (const url of ['http://hooks.example.com/x', 'https://user:pw@hooks.example.com/x']) {
+      const response = await h.request('/domains/cb.com/ds/sync', postJson({ callbackUrl: url }))
+      expect(response.status, url).toBe(400)
+      expect(await response.json()).toMatchObject({ type: '/docs#problem-callback-url-refused' })
     }
   })
 

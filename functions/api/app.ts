@@ -6,6 +6,7 @@ import { docsPage } from './docs-page.ts'
 import { problem, problemFor, problemToResponse } from './problem.ts'
 import { registerAdminRoutes } from './routes/admin-routes.ts'
 import { methodsFor } from './routes/define.ts'
+import { registerDeliveryRoutes } from './routes/delivery-routes.ts'
 import { registerReadRoutes } from './routes/read-routes.ts'
 import { registerSubmitRoutes } from './routes/submit-routes.ts'
 
@@ -51,6 +52,7 @@ export function createApp(deps: ApiDeps): App {
   app.get('/healthz', (c) => c.json({ status: 'ok' }))
   registerSubmitRoutes(app, deps)
   registerReadRoutes(app, deps)
+  registerDeliveryRoutes(app, deps)
   registerAdminRoutes(app, deps)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

@@ -3,16 +3,19 @@ import type { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
 import type { RandomBytes } from '#shared/auth/api-keys.ts'
 import type { Logger } from '#shared/logger.ts'
 import type { ApiKeyStore } from '#shared/store/api-key-store.ts'
+import type { DeliveryLogStore } from '#shared/store/delivery-log-store.ts'
 import type { IdempotencyStore } from '#shared/store/idempotency-store.ts'
-import type { TaskStore } from '#shared/store/task-store.ts'
+import type { TaskNoRegistry, TaskStore } from '#shared/store/task-store.ts'
 import type { SubmitSettings } from '#shared/tasks/submit-task.ts'
 import type { Scope, Task } from '#shared/tasks/task.ts'
 
 /** Everything the API needs, built once per process (see `deps.ts`) and passed in. */
 export interface ApiDeps {
   readonly tasks: TaskStore
+  readonly taskNos: TaskNoRegistry
   readonly idempotency: IdempotencyStore
   readonly apiKeys: ApiKeyStore
+  readonly deliveries: DeliveryLogStore
   readonly upstream: Pick<
     DomainApiClient,
     | 'addDsRecord'
@@ -33,8 +36,8 @@ export interface ApiDeps {
     readonly maxBodyBytes: number
     readonly allowHttpCallbacks: boolean
   }
-  /** Refuses callback URLs the gateway must not call (SSRF guard); resolves when allowed. */
-  readonly checkCallbackUrl?: (url: string) => Promise<void>
+  /** Refuses callback URLs the gateway must not call (scheme, SSRF guard); resolves when allowed. */
+  readonly checkCallbackUrl: (url: string) => Promise<void>
   /** Test seam for crash injection, see `submitTask`. */
   readonly afterUpstreamCall?: (task: Task) => Promise<void>
 }

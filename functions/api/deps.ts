@@ -1,23 +1,32 @@
 import { randomBytes } from 'node:crypto'
 import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
-import type { GatewayConfig } from '#shared/config.ts'
+import type { GatewayConfig, WorkerConfig } from '#shared/config.ts'
 import { newTaskId } from '#shared/ids.ts'
 import { createLogger } from '#shared/logger.ts'
 import { DynamoDbApiKeyStore } from '#shared/store/api-key-store.ts'
+import { DynamoDbDeliveryLogStore } from '#shared/store/delivery-log-store.ts'
 import { createDocumentClient } from '#shared/store/dynamodb.ts'
 import { DynamoDbIdempotencyStore } from '#shared/store/idempotency-store.ts'
-import { DynamoDbTaskStore } from '#shared/store/task-store.ts'
+import { DynamoDbTaskNoRegistry, DynamoDbTaskStore } from '#shared/store/task-store.ts'
 import { DEFAULT_SUBMIT_SETTINGS } from '#shared/tasks/submit-task.ts'
+import { parseAllowlist } from '#shared/webhooks/address-policy.ts'
+import { checkCallbackUrl, resolveWithDns } from '#shared/webhooks/callback-url.ts'
 import type { ApiDeps } from './context.ts'
 
 /** The production wiring of the API: DynamoDB stores, the signed upstream client, real clock. */
-export function buildApiDeps(config: GatewayConfig, overrides: Partial<ApiDeps> = {}): ApiDeps {
+export function buildApiDeps(
+  config: GatewayConfig,
+  worker: WorkerConfig,
+  overrides: Partial<ApiDeps> = {},
+): ApiDeps {
   const db = createDocumentClient(config.store)
   const table = config.store.tableName
   return {
     tasks: new DynamoDbTaskStore(db, table, config.store.dueShards),
+    taskNos: new DynamoDbTaskNoRegistry(db, table),
     idempotency: new DynamoDbIdempotencyStore(db, table),
     apiKeys: new DynamoDbApiKeyStore(db, table),
+    deliveries: new DynamoDbDeliveryLogStore(db, table),
     upstream: new DomainApiClient({ config: config.upstream }),
     now: Date.now,
     newTaskId,
@@ -27,8 +36,18 @@ export function buildApiDeps(config: GatewayConfig, overrides: Partial<ApiDeps> 
       ...DEFAULT_SUBMIT_SETTINGS,
       idempotencyTtlMs: config.store.idempotencyTtlMs,
       taskRetentionMs: config.store.taskRetentionMs,
+      reconcileDelayMs: worker.poller.reconcileAfterMs,
     },
     api: config.api,
+    checkCallbackUrl: (url) =>
+      checkCallbackUrl(url, {
+        policy: {
+          allowLoopback: worker.callbacks.allowLoopback,
+          allowlist: parseAllowlist(worker.callbacks.allowlist),
+        },
+        allowHttp: worker.callbacks.allowHttp,
+        resolve: resolveWithDns,
+      }),
     ...overrides,
   }
 }

@@ -13,6 +13,7 @@ import {
 } from '#shared/errors.ts'
 import { StoreUnavailableError } from '#shared/store/dynamodb.ts'
 import { InvalidCursorError } from '#shared/store/task-store.ts'
+import { CallbackUrlRefusedError } from '#shared/webhooks/callback-url.ts'
 
 /** An RFC 9457 problem details object, plus extension members. */
 export interface Problem {
@@ -36,6 +37,8 @@ export const problemType = (slug: string): string => `/docs#problem-${slug}`
 export const PROBLEM_TYPES = {
   'invalid-request': 'The request does not meet the documented rules; see `errors`.',
   'malformed-json': 'The body is not valid JSON.',
+  'callback-url-refused':
+    'The callback URL is not allowed: not https, has credentials, cannot be resolved, or resolves to a private, loopback, link-local or other internal address.',
   'unsupported-media-type': 'Bodies must be `application/json`.',
   'payload-too-large': 'The body is larger than the configured limit.',
   unauthenticated: 'A valid `Authorization: Bearer <key>` header is required.',
@@ -58,6 +61,7 @@ export type ProblemSlug = keyof typeof PROBLEM_TYPES
 const TITLES: Record<ProblemSlug, string> = {
   'invalid-request': 'Invalid request',
   'malformed-json': 'Malformed JSON',
+  'callback-url-refused': 'Callback URL refused',
   'unsupported-media-type': 'Unsupported media type',
   'payload-too-large': 'Payload too large',
   unauthenticated: 'Unauthenticated',
@@ -147,6 +151,11 @@ export function upstreamProblem(error: UpstreamError, extensions: Record<string,
 export function problemFor(error: unknown): ProblemResponse {
   if (error instanceof RequestValidationError) {
     return problem('invalid-request', 422, error.message, { errors: error.issues })
+  }
+  if (error instanceof CallbackUrlRefusedError) {
+    return problem('callback-url-refused', 400, error.message, {
+      errors: [{ path: 'body.callbackUrl', message: error.message }],
+    })
   }
   if (error instanceof MalformedBodyError) return problem('malformed-json', 400, error.message)
   if (error instanceof UnsupportedMediaTypeError) {

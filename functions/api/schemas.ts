@@ -228,6 +228,7 @@ export const TaskResourceSchema = z
       lastAttemptAt: z.string().optional(),
       nextAttemptAt: z.string().optional(),
       deliveredAt: z.string().optional(),
+      lastError: z.string().optional(),
     }),
     createdAt: z.string(),
     updatedAt: z.string(),

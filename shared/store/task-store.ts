@@ -237,3 +237,38 @@ function decodeCursor(cursor: string | undefined): Record<string, unknown> | und
   } catch {}
   throw new InvalidCursorError('the cursor is not one this API returned')
 }
+
+/**
+ * One item per upstream TaskNo, naming the task that owns it. Claimed with a conditional write, so
+ * two gateway tasks can never both adopt the same upstream task (the reconciler relies on this).
+ */
+export class DynamoDbTaskNoRegistry {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** True if the TaskNo is now (or already was) owned by `taskId`. */
+  async claim(taskNo: string, taskId: string, expiresAt: number): Promise<boolean> {
+    try {
+      await storeCall('PutItem', () =>
+        this.db.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { pk: `TASKNO#${taskNo}`, sk: 'TASKNO', type: 'taskNo', taskId, expiresAt },
+            ConditionExpression: 'attribute_not_exists(pk) OR taskId = :task',
+            ExpressionAttributeValues: { ':task': taskId },
+          }),
+        ),
+      )
+      return true
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false
+      throw error
+    }
+  }
+}
+
+export interface TaskNoRegistry {
+  claim(taskNo: string, taskId: string, expiresAt: number): Promise<boolean>
+}

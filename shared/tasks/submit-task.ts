@@ -7,7 +7,7 @@ import type {
   IdempotencyStore,
   StoredResponse,
 } from '../store/idempotency-store.ts'
-import type { TaskStore } from '../store/task-store.ts'
+import type { TaskNoRegistry, TaskStore } from '../store/task-store.ts'
 import { submitToUpstream, type TaskSubmitter } from './submit-to-upstream.ts'
 import { type Task, type TaskCommand, targetsOf } from './task.ts'
 
@@ -32,6 +32,7 @@ export const DEFAULT_SUBMIT_SETTINGS: SubmitSettings = {
 
 export interface SubmitDeps {
   readonly tasks: TaskStore
+  readonly taskNos: TaskNoRegistry
   readonly idempotency: IdempotencyStore
   readonly upstream: TaskSubmitter
   readonly now: () => number
@@ -131,6 +132,12 @@ export async function submitTask(
 
   await deps.afterUpstreamCall?.(task)
   const at = deps.now()
+  // Record who owns this TaskNo first, so the reconciler can never hand it to another task.
+  await deps.taskNos.claim(
+    result.taskNo,
+    taskId,
+    toEpochSeconds(at + deps.settings.taskRetentionMs),
+  )
   const pending: Task = {
     ...task,
     status: 'pending',

@@ -63,7 +63,19 @@ export interface TaskError {
   readonly message: string
 }
 
-export type CallbackState = 'none' | 'scheduled' | 'sending' | 'delivered' | 'failed' | 'exhausted'
+/**
+ * `none`: no callback URL. `scheduled`: an attempt is due at `nextAttemptAt`. `sending`: an
+ * attempt is in flight. Final: `delivered`, `exhausted` (every retry failed), `gone` (the receiver
+ * answered 410), `blocked` (the URL resolves to an address the gateway may not call).
+ */
+export type CallbackState =
+  | 'none'
+  | 'scheduled'
+  | 'sending'
+  | 'delivered'
+  | 'exhausted'
+  | 'gone'
+  | 'blocked'
 
 export interface TaskCallback {
   readonly url: string | undefined
@@ -72,6 +84,7 @@ export interface TaskCallback {
   readonly lastAttemptAt?: string | undefined
   readonly nextAttemptAt?: string | undefined
   readonly deliveredAt?: string | undefined
+  readonly lastError?: string | undefined
 }
 
 export interface Task {

@@ -6,11 +6,13 @@ import { createApiKey } from '#functions/api/routes/admin-routes.ts'
 import type { RunningEmulator } from '#infra/emulator/server.ts'
 import { ensureTable, type LocalDynamoDb, startLocalDynamoDb } from '#infra/local/dynamodb-local.ts'
 import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
-import { loadGatewayConfig } from '#shared/config.ts'
+import { loadGatewayConfig, loadWorkerConfig } from '#shared/config.ts'
 import { randomId } from '#shared/ids.ts'
 import { silentLogger } from '#shared/logger.ts'
 import type { TaskStore } from '#shared/store/task-store.ts'
 import type { Scope } from '#shared/tasks/task.ts'
+import { parseAllowlist } from '#shared/webhooks/address-policy.ts'
+import { checkCallbackUrl, type ResolveAll } from '#shared/webhooks/callback-url.ts'
 import { startTestEmulator, TEST_CREDENTIAL } from './emulator.ts'
 
 export const ADMIN_KEY = 'admin-key-for-tests-0123456789abcdef'
@@ -64,11 +66,22 @@ export async function startHarness(
     ALIYUN_ACCESS_KEY_SECRET: TEST_CREDENTIAL.accessKeySecret,
     ALIYUN_TIMEOUT_MS: '2000',
     CALLBACK_ALLOW_HTTP: 'true',
+    CALLBACK_ALLOW_LOOPBACK: 'true',
     ...options.env,
   }
   const config = loadGatewayConfig(env)
-  const built = buildApiDeps(config, {
+  const worker = loadWorkerConfig(env)
+  const built = buildApiDeps(config, worker, {
     logger: silentLogger,
+    checkCallbackUrl: (url) =>
+      checkCallbackUrl(url, {
+        policy: {
+          allowLoopback: worker.callbacks.allowLoopback,
+          allowlist: parseAllowlist(worker.callbacks.allowlist),
+        },
+        allowHttp: worker.callbacks.allowHttp,
+        resolve: testResolve,
+      }),
     upstream: new DomainApiClient({ config: config.upstream, sleep: async () => {} }),
     ...options.overrides,
   })
@@ -96,6 +109,26 @@ export async function startHarness(
     },
     close: () => emulator.close(),
   }
+}
+
+/** Name resolution for tests (no network here): fixed answers, ENOTFOUND otherwise. */
+export const TEST_HOSTS: Record<string, string[]> = {
+  'hooks.example.com': ['93.184.215.14'],
+  'app.example.com': ['93.184.215.14'],
+  'billing.example.com': ['93.184.215.14'],
+  'elsewhere.example.com': ['93.184.215.14'],
+  'rebind.test': ['169.254.169.254'],
+  'internal.test': ['10.0.0.5'],
+  'mixed.test': ['93.184.215.14', '127.0.0.1'],
+  'v6-metadata.test': ['fd00:ec2::254'],
+  localhost: ['127.0.0.1', '::1'],
+}
+
+export const testResolve: ResolveAll = async (hostname) => {
+  const addresses = TEST_HOSTS[hostname]
+  if (!addresses)
+    throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' })
+  return addresses
 }
 
 export const postJson = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { NotFoundError } from '#shared/errors.ts'
+import { toTaskResource } from '#shared/tasks/task-resource.ts'
 import { requireScope } from '../auth.ts'
 import type { ApiDeps, App } from '../context.ts'
 import { json, toResponse } from '../http.ts'
@@ -10,7 +11,6 @@ import {
   TaskPageSchema,
   TaskResourceSchema,
 } from '../schemas.ts'
-import { toTaskResource } from '../task-resource.ts'
 import { parseOrThrow } from '../validate.ts'
 import { defineRoute, problemResponses } from './define.ts'
 

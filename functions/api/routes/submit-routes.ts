@@ -4,6 +4,7 @@ import { DnskeyError, dsFromDnskey, parseDnskey } from '#shared/dnssec.ts'
 import { RequestValidationError } from '#shared/errors.ts'
 import { type SubmitOutcome, submitTask } from '#shared/tasks/submit-task.ts'
 import { TASK_ACTIONS, type TaskAction, type TaskCommand } from '#shared/tasks/task.ts'
+import { toTaskResource } from '#shared/tasks/task-resource.ts'
 import { requireScope } from '../auth.ts'
 import type { ApiDeps, App, AppEnv, Principal } from '../context.ts'
 import { idempotencyKeyOf, json, readJsonBody, requestHash, toResponse } from '../http.ts'
@@ -20,7 +21,6 @@ import {
   KeyTagPathSchema,
   TaskResourceSchema,
 } from '../schemas.ts'
-import { toTaskResource } from '../task-resource.ts'
 import { parseOrThrow } from '../validate.ts'
 import { defineRoute, problemResponses } from './define.ts'
 
@@ -69,10 +69,11 @@ async function submit(
   callbackUrl: string | undefined,
 ): Promise<Response> {
   const key = idempotencyKeyOf(c)
-  if (callbackUrl) await checkCallbackUrl(deps, callbackUrl)
+  if (callbackUrl) await deps.checkCallbackUrl(callbackUrl)
   const result = await submitTask(
     {
       tasks: deps.tasks,
+      taskNos: deps.taskNos,
       idempotency: deps.idempotency,
       upstream: deps.upstream,
       now: deps.now,
@@ -91,20 +92,6 @@ async function submit(
     render,
   )
   return toResponse(result, result.replayed ? { 'idempotent-replayed': 'true' } : {})
-}
-
-async function checkCallbackUrl(deps: ApiDeps, url: string): Promise<void> {
-  if (new URL(url).protocol === 'http:' && !deps.api.allowHttpCallbacks) {
-    throw new RequestValidationError('callbackUrl must use https.', [
-      { path: 'body.callbackUrl', message: 'must use https' },
-    ])
-  }
-  if (/@/.test(new URL(url).host) || new URL(url).username) {
-    throw new RequestValidationError('callbackUrl must not hold credentials.', [
-      { path: 'body.callbackUrl', message: 'must not contain user:password@' },
-    ])
-  }
-  await deps.checkCallbackUrl?.(url)
 }
 
 /** A DS record from the body: given directly, or computed from a DNSKEY. */

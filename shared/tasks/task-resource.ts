@@ -1,4 +1,4 @@
-import { isTerminal, TASK_ACTIONS, type Task, type TaskCommand } from '#shared/tasks/task.ts'
+import { isTerminal, TASK_ACTIONS, type Task, type TaskCommand } from './task.ts'
 
 function requestOf(command: TaskCommand): Record<string, unknown> {
   switch (command.action) {
@@ -47,6 +47,7 @@ export function toTaskResource(task: Task) {
       lastAttemptAt: task.callback.lastAttemptAt,
       nextAttemptAt: task.callback.nextAttemptAt,
       deliveredAt: task.callback.deliveredAt,
+      lastError: task.callback.lastError,
     },
     createdAt: task.createdAt,
     updatedAt: task.updatedAt,

@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto'
+import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
+import { sleep } from '#shared/backoff.ts'
+import type { GatewayConfig, WorkerConfig } from '#shared/config.ts'
+import { createLogger } from '#shared/logger.ts'
+import type { PollerDeps } from '#shared/poller/process-task.ts'
+import { DEFAULT_POLLER_SETTINGS } from '#shared/poller/settings.ts'
+import { DynamoDbApiKeyStore } from '#shared/store/api-key-store.ts'
+import { DynamoDbDeliveryLogStore } from '#shared/store/delivery-log-store.ts'
+import { createDocumentClient } from '#shared/store/dynamodb.ts'
+import { DynamoDbTaskNoRegistry, DynamoDbTaskStore } from '#shared/store/task-store.ts'
+import { parseAllowlist } from '#shared/webhooks/address-policy.ts'
+import { createGuardedAgent } from '#shared/webhooks/guarded-agent.ts'
+import { sendWebhook } from '#shared/webhooks/send-webhook.ts'
+import { createSecretResolver } from '#shared/webhooks/webhook-secrets.ts'
+
+/** The production wiring of the poller: DynamoDB stores, the upstream client, guarded webhooks. */
+export function buildPollerDeps(
+  gateway: GatewayConfig,
+  worker: WorkerConfig,
+  overrides: Partial<PollerDeps> = {},
+): PollerDeps {
+  const db = createDocumentClient(gateway.store)
+  const table = gateway.store.tableName
+  const now = overrides.now ?? Date.now
+  const dispatcher = createGuardedAgent({
+    allowLoopback: worker.callbacks.allowLoopback,
+    allowlist: parseAllowlist(worker.callbacks.allowlist),
+  })
+  return {
+    tasks: new DynamoDbTaskStore(db, table, gateway.store.dueShards),
+    taskNos: new DynamoDbTaskNoRegistry(db, table),
+    deliveries: new DynamoDbDeliveryLogStore(db, table),
+    upstream: new DomainApiClient({ config: gateway.upstream }),
+    secretsFor: createSecretResolver(
+      new DynamoDbApiKeyStore(db, table),
+      now,
+      worker.sync.webhookSecret,
+    ),
+    sendWebhook: (message) =>
+      sendWebhook(message, { dispatcher, timeoutMs: worker.callbacks.timeoutMs, now }),
+    now,
+    random: Math.random,
+    sleep,
+    logger: createLogger({ level: gateway.logLevel }).child({ component: 'poller' }),
+    settings: {
+      ...DEFAULT_POLLER_SETTINGS,
+      owner: `poller-${randomUUID()}`,
+      leaseMs: worker.poller.leaseMs,
+      pollDelaysMs: worker.poller.pollDelaysMs,
+      maxTaskAgeMs: worker.poller.maxTaskAgeMs,
+      reconcileAbsentAfterMs: worker.poller.reconcileAbsentAfterMs,
+      callbackRetryDelaysMs: worker.callbacks.retryDelaysMs,
+      callbackJitter: worker.callbacks.jitter,
+      callbackTimeoutMs: worker.callbacks.timeoutMs,
+      taskRetentionMs: gateway.store.taskRetentionMs,
+      concurrency: worker.poller.concurrency,
+    },
+    ...overrides,
+  }
+}

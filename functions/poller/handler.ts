@@ -1,0 +1,18 @@
+import type { Context } from 'aws-lambda'
+import { loadGatewayConfig, loadWorkerConfig } from '#shared/config.ts'
+import { runPoller } from '#shared/poller/run-poller.ts'
+import { buildPollerDeps } from './deps.ts'
+
+const deps = buildPollerDeps(loadGatewayConfig(), loadWorkerConfig())
+/** Leave room to write the last results before Lambda stops the invocation. */
+const SAFETY_MARGIN_MS = 5_000
+/** A run never outlasts the one-minute schedule by much; overlapping runs are safe anyway. */
+const MAX_RUN_MS = 55_000
+
+/** EventBridge `rate(1 minute)` entry point: drains due work until the time budget is spent. */
+export async function handler(_event: unknown, context: Pick<Context, 'getRemainingTimeInMillis'>) {
+  const budget = Math.min(MAX_RUN_MS, context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS)
+  const stats = await runPoller(deps, deps.now() + Math.max(0, budget))
+  deps.logger.info('poller run finished', { ...stats })
+  return stats
+}

@@ -1,0 +1,23 @@
+import { buildApiDeps } from '#functions/api/deps.ts'
+import type { GatewayConfig, WorkerConfig } from '#shared/config.ts'
+import type { SubmitDeps } from '#shared/tasks/submit-task.ts'
+
+/** The submission path of the API, reused for scheduled syncs. */
+export function buildSyncDeps(
+  gateway: GatewayConfig,
+  worker: WorkerConfig,
+  overrides: Partial<SubmitDeps> = {},
+): SubmitDeps {
+  const api = buildApiDeps(gateway, worker)
+  return {
+    tasks: api.tasks,
+    taskNos: api.taskNos,
+    idempotency: api.idempotency,
+    upstream: api.upstream,
+    now: api.now,
+    newTaskId: api.newTaskId,
+    logger: api.logger.child({ component: 'sync' }),
+    settings: api.settings,
+    ...overrides,
+  }
+}

@@ -1,0 +1,22 @@
+import type { Context } from 'aws-lambda'
+import { loadGatewayConfig, loadWorkerConfig } from '#shared/config.ts'
+import { runScheduledSync } from '#shared/sync/run-scheduled-sync.ts'
+import { parseSyncEvent, SyncSchedulesFileSchema } from '#shared/sync/sync-schedules.ts'
+import schedulesFile from '../../infra/sync-schedules.json' with { type: 'json' }
+import { buildSyncDeps } from './deps.ts'
+
+const worker = loadWorkerConfig()
+const deps = buildSyncDeps(loadGatewayConfig(), worker)
+const { schedules } = SyncSchedulesFileSchema.parse(schedulesFile)
+
+/** EventBridge schedule entry point: the envelope or the `input:` form, see `parseSyncEvent`. */
+export async function handler(event: unknown, context: Pick<Context, 'awsRequestId'>) {
+  const request = parseSyncEvent(event, schedules, context.awsRequestId)
+  const results = await runScheduledSync(deps, request, worker.sync.callbackUrl)
+  deps.logger.info('scheduled sync finished', {
+    eventId: request.eventId,
+    schedule: request.schedule,
+    results,
+  })
+  return { eventId: request.eventId, results }
+}

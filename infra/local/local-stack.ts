@@ -1,0 +1,188 @@
+import { randomBytes } from 'node:crypto'
+import type { AddressInfo } from 'node:net'
+import { serve } from '@hono/node-server'
+import { createApp } from '#functions/api/app.ts'
+import { buildApiDeps } from '#functions/api/deps.ts'
+import { createApiKey } from '#functions/api/routes/admin-routes.ts'
+import { buildPollerDeps } from '#functions/poller/deps.ts'
+import { buildSyncDeps } from '#functions/sync/deps.ts'
+import type { FaultRuleInput } from '#infra/emulator/faults.ts'
+import { startEmulator } from '#infra/emulator/server.ts'
+import { apiKeyId } from '#shared/auth/api-keys.ts'
+import {
+  loadEmulatorConfig,
+  loadGatewayConfig,
+  loadLocalConfig,
+  loadWorkerConfig,
+} from '#shared/config.ts'
+import { LOCAL_DEFAULTS } from '#shared/local-defaults.ts'
+import type { Logger } from '#shared/logger.ts'
+import { runPoller } from '#shared/poller/run-poller.ts'
+import { runScheduledSync } from '#shared/sync/run-scheduled-sync.ts'
+import { rateMs, SyncSchedulesFileSchema } from '#shared/sync/sync-schedules.ts'
+import schedulesFile from '../sync-schedules.json' with { type: 'json' }
+import { type CallbackReceiver, startCallbackReceiver } from './callback-receiver.ts'
+import { ensureTable, startLocalDynamoDb } from './dynamodb-local.ts'
+
+type Env = Record<string, string | undefined>
+
+export interface LocalStack {
+  readonly apiUrl: string
+  readonly aliyunEndpoint: string
+  readonly emulated: boolean
+  readonly dynamoDbEndpoint: string
+  readonly dynamoDbNote: string
+  readonly devKey: string
+  readonly devWebhookSecret: string
+  readonly devTenant: string
+  readonly adminApiKey: string
+  readonly adminKeyGenerated: boolean
+  readonly receiver: CallbackReceiver | undefined
+  readonly logger: Logger
+  stop(): Promise<void>
+}
+
+/**
+ * The whole gateway in one process, as `npm start` runs it: the embedded DynamoDB, the Domain API
+ * emulator, the API, the poller on a timer, the scheduled syncs on timers, and a callback
+ * receiver that prints each verified webhook. Real services replace the local ones when
+ * DYNAMODB_ENDPOINT / ALIYUN_ENDPOINT are set.
+ */
+export async function startLocalStack(env: Env): Promise<LocalStack> {
+  const local = loadLocalConfig(env, LOCAL_DEFAULTS)
+  const stops: (() => Promise<void>)[] = []
+
+  const db = local.dynamoDbEndpoint
+    ? undefined
+    : await startLocalDynamoDb({ path: local.dynamoDbDataDir })
+  if (db) stops.push(db.close)
+  const dynamoDbEndpoint = local.dynamoDbEndpoint ?? (db as { endpoint: string }).endpoint
+
+  let aliyunEndpoint = local.aliyunEndpoint
+  if (!aliyunEndpoint) {
+    const emulatorConfig = loadEmulatorConfig(env, LOCAL_DEFAULTS)
+    const emulator = await startEmulator({
+      port: local.emulatorPort,
+      host: emulatorConfig.host,
+      credentials: [emulatorConfig.credential],
+      account: {
+        taskMs: emulatorConfig.taskMs,
+        unregisteredPattern: emulatorConfig.unregisteredPattern,
+        unregisteredDomains: new Set(emulatorConfig.unregisteredDomains),
+        failingPattern: emulatorConfig.failingPattern,
+      },
+      faults: emulatorConfig.faults as FaultRuleInput[],
+    })
+    stops.push(emulator.close)
+    aliyunEndpoint = emulator.url
+  }
+
+  const receiverSecrets: string[] = []
+  const receiver = local.printCallbacks
+    ? await startCallbackReceiver(() => receiverSecrets, { port: local.callbackReceiverPort })
+    : undefined
+  if (receiver) stops.push(receiver.close)
+
+  const adminApiKey = local.adminApiKey ?? `adm_${randomBytes(24).toString('base64url')}`
+  const systemSecret = `whsec_${randomBytes(32).toString('base64')}`
+  const stackEnv: Env = {
+    ALIYUN_ACCESS_KEY_ID: LOCAL_DEFAULTS.accessKeyId,
+    ALIYUN_ACCESS_KEY_SECRET: LOCAL_DEFAULTS.accessKeySecret,
+    CALLBACK_ALLOW_HTTP: 'true',
+    CALLBACK_ALLOW_LOOPBACK: 'true',
+    AWS_REGION: 'local',
+    SYNC_CALLBACK_URL: receiver?.url,
+    SYNC_WEBHOOK_SECRET: systemSecret,
+    ...env,
+    ALIYUN_ENDPOINT: aliyunEndpoint,
+    DYNAMODB_ENDPOINT: dynamoDbEndpoint,
+    ADMIN_API_KEY: adminApiKey,
+  }
+  const gateway = loadGatewayConfig(stackEnv)
+  const worker = loadWorkerConfig(stackEnv)
+  await ensureTable(dynamoDbEndpoint, gateway.store.tableName, gateway.store.region)
+  if (worker.sync.webhookSecret) receiverSecrets.push(worker.sync.webhookSecret)
+
+  const apiDeps = buildApiDeps(gateway, worker)
+  const app = createApp(apiDeps)
+  const devKeyId = local.devApiKey ? apiKeyId(local.devApiKey) : undefined
+  const stored = devKeyId ? await apiDeps.apiKeys.get(devKeyId) : undefined
+  const devKey = stored
+    ? { key: local.devApiKey as string, webhookSecret: stored.webhookSecrets[0]?.secret ?? '' }
+    : await createApiKey(
+        apiDeps,
+        {
+          tenant: local.devTenant,
+          scopes: ['ds:write', 'dns:write', 'sync:write', 'tasks:read'],
+          callbackUrl: receiver?.url,
+        },
+        local.devApiKey,
+      )
+  receiverSecrets.push(devKey.webhookSecret)
+
+  const server = serve({ fetch: app.fetch, port: local.port, hostname: '127.0.0.1' })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.once('listening', () => resolve())
+  })
+  const { port } = server.address() as AddressInfo
+  stops.unshift(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+      }),
+  )
+
+  // The poller, as the one-minute schedule would run it, back to back.
+  const pollerDeps = buildPollerDeps(gateway, worker)
+  let running = true
+  const pollerLoop = (async () => {
+    while (running) {
+      await runPoller(pollerDeps, pollerDeps.now() + 5_000).catch((error: unknown) => {
+        pollerDeps.logger.error('poller run failed', { error })
+      })
+    }
+  })()
+  stops.unshift(async () => {
+    running = false
+    await pollerLoop
+  })
+
+  // Scheduled syncs with a rate() expression run on timers; cron() ones only on AWS.
+  const syncDeps = buildSyncDeps(gateway, worker)
+  const { schedules } = SyncSchedulesFileSchema.parse(schedulesFile)
+  for (const schedule of schedules.filter((candidate) => candidate.enabled)) {
+    const every = rateMs(schedule.schedule)
+    if (!every) continue
+    const timer = setInterval(() => {
+      const request = {
+        eventId: `${schedule.name}@${new Date().toISOString()}`,
+        schedule: schedule.name,
+        domains: schedule.domains,
+        instanceIds: schedule.instanceIds,
+      }
+      runScheduledSync(syncDeps, request, worker.sync.callbackUrl).catch((error: unknown) => {
+        syncDeps.logger.error('scheduled sync failed', { error })
+      })
+    }, every)
+    stops.push(async () => clearInterval(timer))
+  }
+
+  return {
+    apiUrl: `http://127.0.0.1:${port}`,
+    aliyunEndpoint,
+    emulated: !local.aliyunEndpoint,
+    dynamoDbEndpoint,
+    dynamoDbNote: db ? `embedded, ${local.dynamoDbDataDir ?? 'in memory'}` : 'external',
+    devKey: devKey.key,
+    devWebhookSecret: devKey.webhookSecret,
+    devTenant: local.devTenant,
+    adminApiKey,
+    adminKeyGenerated: !local.adminApiKey,
+    receiver,
+    logger: apiDeps.logger,
+    async stop() {
+      for (const stop of stops) await stop().catch(() => {})
+    },
+  }
+}

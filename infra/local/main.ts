@@ -1,0 +1,29 @@
+import { startLocalStack } from './local-stack.ts'
+
+const stack = await startLocalStack(process.env)
+const base = stack.apiUrl
+console.log(`
+domain-gateway is running locally
+  API             ${base}   (docs: ${base}/docs)
+  Domain API      ${stack.aliyunEndpoint}${stack.emulated ? '   (emulator)' : ''}
+  DynamoDB        ${stack.dynamoDbEndpoint}   (${stack.dynamoDbNote})
+  Callbacks       ${stack.receiver ? `${stack.receiver.url}   (printed below as they arrive)` : 'not received here (PRINT_CALLBACKS=false)'}
+  API key         ${stack.devKey}   (tenant ${stack.devTenant}, all scopes)
+  Webhook secret  ${stack.devWebhookSecret}
+  Admin key       ${stack.adminKeyGenerated ? stack.adminApiKey : '(from ADMIN_API_KEY)'}
+
+Try it:
+  curl -s -X POST ${base}/domains/example.com/ds \\
+    -H 'Authorization: Bearer ${stack.devKey}' \\
+    -H 'Content-Type: application/json' -H 'Idempotency-Key: first-try' \\
+    -d '{"keyTag":2371,"algorithm":13,"digestType":2,"digest":"f58fa917424383934c7b0cf1a90f61d692745680fa06f5ecdbe0924e86de9598"}'
+  curl -s ${base}/tasks -H 'Authorization: Bearer ${stack.devKey}'
+The task finishes in a few seconds and its signed callback is printed here.
+`)
+
+async function shutdown() {
+  await stack.stop()
+  process.exit(0)
+}
+process.on('SIGINT', shutdown)
+process.on('SIGTERM', shutdown)

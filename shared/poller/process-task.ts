@@ -1,0 +1,312 @@
+import type { DomainApiClient } from '../aliyun/domain-api-client.ts'
+import { UpstreamError } from '../aliyun/upstream-error.ts'
+import type { Logger } from '../logger.ts'
+import type { DeliveryLogStore } from '../store/delivery-log-store.ts'
+import { toEpochSeconds } from '../store/dynamodb.ts'
+import type { TaskNoRegistry, TaskStore } from '../store/task-store.ts'
+import { isTerminal, type Task, type TaskStatus } from '../tasks/task.ts'
+import type { SendResult, WebhookMessage } from '../webhooks/send-webhook.ts'
+import { taskEventBody, webhookIdOf } from '../webhooks/task-event.ts'
+import { deriveStatus, forward, mergeDetails } from './derive-status.ts'
+import { findUpstreamTask } from './reconcile.ts'
+import { callbackRetryDelay, type PollerSettings, pollDelay } from './settings.ts'
+
+export interface PollerDeps {
+  readonly tasks: TaskStore
+  readonly taskNos: TaskNoRegistry
+  readonly deliveries: DeliveryLogStore
+  readonly upstream: Pick<
+    DomainApiClient,
+    'queryAllTaskDetails' | 'queryTaskList' | 'queryTaskDetailList'
+  >
+  /** The webhook secrets that sign callbacks for tasks submitted with this API key. */
+  readonly secretsFor: (keyId: string) => Promise<string[]>
+  readonly sendWebhook: (message: WebhookMessage) => Promise<SendResult>
+  readonly now: () => number
+  readonly random: () => number
+  readonly sleep: (ms: number) => Promise<void>
+  readonly logger: Logger
+  readonly settings: PollerSettings
+}
+
+/** What happened to one due task; `throttled` asks the run to back off. */
+export type ProcessOutcome =
+  | 'skipped'
+  | 'lost'
+  | 'polled'
+  | 'completed'
+  | 'reconciled'
+  | 'delivered'
+  | 'callback-failed'
+  | 'throttled'
+  | 'error'
+
+const iso = (ms: number) => new Date(ms).toISOString()
+
+function isThrottling(error: unknown): boolean {
+  return (
+    error instanceof UpstreamError &&
+    error.retryability === 'retryable' &&
+    error.code.startsWith('Throttling')
+  )
+}
+
+/**
+ * Works on one due task: claims it with a lease (a conditional write, so overlapping runs and
+ * retried invocations never act twice), then polls, reconciles or delivers its callback, and
+ * writes the result with another conditional write that releases the lease.
+ */
+export async function processDueTask(deps: PollerDeps, taskId: string): Promise<ProcessOutcome> {
+  const now = deps.now()
+  const task = await deps.tasks.get(taskId, now)
+  if (!task || task.dueAt === undefined || task.dueAt > now) return 'skipped'
+  if (task.lease && task.lease.until > now && task.lease.owner !== deps.settings.owner)
+    return 'skipped'
+  const claimed: Task = {
+    ...task,
+    lease: { owner: deps.settings.owner, until: now + deps.settings.leaseMs },
+  }
+  if (!(await deps.tasks.replace(claimed, task.version))) return 'lost'
+  const held: Task = { ...claimed, version: task.version + 1 }
+  const log = deps.logger.child({ taskId, status: task.status })
+  try {
+    if (task.status === 'submitting') return await reconcile(deps, held)
+    if (!isTerminal(task.status)) return await poll(deps, held)
+    return await deliverCallback(deps, held, log)
+  } catch (error) {
+    const throttled = isThrottling(error)
+    if (!throttled) log.warn('task step failed; retrying later', { error })
+    // Release the lease; keep the task due (soon, or at once after throttling passes).
+    const retryAt = deps.now() + (throttled ? 0 : pollDelay(deps.settings, 1))
+    await deps.tasks.replace(
+      { ...held, lease: undefined, dueAt: Math.max(retryAt, task.dueAt) },
+      held.version,
+    )
+    return throttled ? 'throttled' : 'error'
+  }
+}
+
+/** Writes the next state of a held task; losing the race means someone else moved it. */
+async function save(deps: PollerDeps, held: Task, next: Task): Promise<boolean> {
+  const ok = await deps.tasks.replace({ ...next, lease: undefined }, held.version)
+  if (!ok) deps.logger.warn('lost a task update race', { taskId: held.id })
+  return ok
+}
+
+/** The state of a task that has just reached a final status: its callback, if any, is due now. */
+function finished(
+  deps: PollerDeps,
+  task: Task,
+  status: TaskStatus,
+  at: number,
+  extra: Partial<Task> = {},
+): Task {
+  const hasCallback = Boolean(task.callback.url)
+  return {
+    ...task,
+    ...extra,
+    status,
+    updatedAt: iso(at),
+    completedAt: iso(at),
+    dueAt: hasCallback ? at : undefined,
+    callback: hasCallback
+      ? { ...task.callback, state: 'scheduled', nextAttemptAt: iso(at) }
+      : { ...task.callback, state: 'none' },
+    expiresAt: hasCallback ? undefined : toEpochSeconds(at + deps.settings.taskRetentionMs),
+  }
+}
+
+async function poll(deps: PollerDeps, held: Task): Promise<ProcessOutcome> {
+  const taskNo = held.upstream.taskNo as string
+  const upstream = await deps.upstream.queryAllTaskDetails({ taskNo })
+  const at = deps.now()
+  const details = mergeDetails(held.details, upstream)
+  const derived = forward(held, deriveStatus(details))
+  if (isTerminal(derived)) {
+    const failure = details.find((detail) => detail.status === 'failed')
+    const error =
+      derived === 'succeeded'
+        ? undefined
+        : { code: 'TaskFailed', message: failure?.error ?? 'The registry task failed.' }
+    const ok = await save(deps, held, finished(deps, { ...held, details }, derived, at, { error }))
+    if (ok) deps.logger.info('task finished', { taskId: held.id, status: derived })
+    return ok ? 'completed' : 'lost'
+  }
+  if (at - Date.parse(held.createdAt) > deps.settings.maxTaskAgeMs) {
+    const error = {
+      code: 'TaskTimedOut',
+      message: 'The registry task did not finish within the maximum age.',
+    }
+    const ok = await save(
+      deps,
+      held,
+      finished(deps, { ...held, details }, 'unknown', at, { error }),
+    )
+    if (ok) deps.logger.warn('task unknown after maximum age', { taskId: held.id, taskNo })
+    return ok ? 'completed' : 'lost'
+  }
+  const ok = await save(deps, held, {
+    ...held,
+    status: derived,
+    details,
+    updatedAt: derived !== held.status ? iso(at) : held.updatedAt,
+    pollCount: held.pollCount + 1,
+    dueAt: at + pollDelay(deps.settings, held.pollCount + 1),
+  })
+  return ok ? 'polled' : 'lost'
+}
+
+async function reconcile(deps: PollerDeps, held: Task): Promise<ProcessOutcome> {
+  const found = await findUpstreamTask(deps, held)
+  const at = deps.now()
+  if (found) {
+    const ok = await save(deps, held, {
+      ...held,
+      status: 'pending',
+      upstream: { taskNo: found, requestId: held.upstream.requestId },
+      updatedAt: iso(at),
+      dueAt: at,
+    })
+    if (ok) deps.logger.info('reconciled an unknown submission', { taskId: held.id, taskNo: found })
+    return ok ? 'reconciled' : 'lost'
+  }
+  if (at - Date.parse(held.createdAt) >= deps.settings.reconcileAbsentAfterMs) {
+    const error = {
+      code: 'NotSubmitted',
+      message: 'The submission never reached Alibaba Cloud; nothing was changed.',
+    }
+    const details = held.details.map((detail) => ({
+      ...detail,
+      status: 'failed' as const,
+      error: error.code,
+    }))
+    const ok = await save(
+      deps,
+      held,
+      finished(deps, { ...held, details }, 'rejected', at, { error }),
+    )
+    if (ok)
+      deps.logger.warn('submission proven absent upstream; task rejected', { taskId: held.id })
+    return ok ? 'completed' : 'lost'
+  }
+  const ok = await save(deps, held, { ...held, dueAt: at + deps.settings.reconcileRetryMs })
+  return ok ? 'polled' : 'lost'
+}
+
+async function deliverCallback(deps: PollerDeps, held: Task, log: Logger): Promise<ProcessOutcome> {
+  const url = held.callback.url
+  if (!url || !['scheduled', 'sending'].includes(held.callback.state)) {
+    await save(deps, held, { ...held, dueAt: undefined })
+    return 'skipped'
+  }
+  const webhookId = webhookIdOf(held)
+  const retention = toEpochSeconds(deps.now() + deps.settings.taskRetentionMs)
+  let attempts = held.callback.attempts
+  if (held.callback.state === 'sending') {
+    // The previous attempt's run stopped mid-flight: its outcome is unknown, so count it and send
+    // again (the receiver deduplicates on webhook-id).
+    await deps.deliveries.record(
+      held.id,
+      {
+        attempt: attempts,
+        at: iso(deps.now()),
+        url,
+        webhookId,
+        outcome: 'interrupted',
+        error: 'the sending run stopped',
+      },
+      retention,
+    )
+  }
+  // Mark the attempt as in flight before sending: a crash now is seen and counted, never hidden.
+  attempts += 1
+  const startedAt = deps.now()
+  const sending: Task = {
+    ...held,
+    callback: { ...held.callback, state: 'sending', attempts, lastAttemptAt: iso(startedAt) },
+    dueAt: startedAt + deps.settings.callbackTimeoutMs + deps.settings.leaseMs,
+  }
+  if (!(await deps.tasks.replace(sending, held.version))) return 'lost'
+  const inFlight: Task = { ...sending, version: held.version + 1 }
+
+  const secrets = await deps.secretsFor(held.keyId)
+  const result = await deps.sendWebhook({ url, id: webhookId, body: taskEventBody(held), secrets })
+  const at = deps.now()
+
+  let callback: Task['callback']
+  let dueAt: number | undefined
+  if (result.outcome === 'delivered') {
+    callback = {
+      ...inFlight.callback,
+      state: 'delivered',
+      deliveredAt: iso(at),
+      nextAttemptAt: undefined,
+      lastError: undefined,
+    }
+  } else if (result.outcome === 'gone' || result.outcome === 'blocked') {
+    callback = {
+      ...inFlight.callback,
+      state: result.outcome,
+      nextAttemptAt: undefined,
+      lastError: result.error,
+    }
+  } else {
+    const delay = callbackRetryDelay(deps.settings, attempts - 1, deps.random)
+    if (delay === undefined) {
+      callback = {
+        ...inFlight.callback,
+        state: 'exhausted',
+        nextAttemptAt: undefined,
+        lastError: result.error,
+      }
+    } else {
+      const wait =
+        result.retryAfterMs === undefined
+          ? delay
+          : Math.min(
+              deps.settings.retryAfterMaxMs,
+              Math.max(deps.settings.retryAfterMinMs, result.retryAfterMs),
+            )
+      dueAt = at + wait
+      callback = {
+        ...inFlight.callback,
+        state: 'scheduled',
+        nextAttemptAt: iso(dueAt),
+        lastError: result.error,
+      }
+    }
+  }
+  await deps.deliveries.record(
+    held.id,
+    {
+      attempt: attempts,
+      at: iso(startedAt),
+      url,
+      webhookId,
+      outcome: result.outcome,
+      statusCode: result.statusCode,
+      durationMs: result.durationMs,
+      error: result.error,
+      responseSnippet: result.responseSnippet,
+      nextAttemptAt: callback.nextAttemptAt,
+    },
+    retention,
+  )
+  const final = dueAt === undefined
+  const ok = await save(deps, inFlight, {
+    ...inFlight,
+    callback,
+    dueAt,
+    expiresAt: final ? retention : undefined,
+  })
+  if (result.outcome === 'delivered')
+    log.info('callback delivered', { attempts, statusCode: result.statusCode })
+  else if (final)
+    log.warn('callback not delivered; giving up', {
+      state: callback.state,
+      attempts,
+      error: result.error,
+    })
+  if (!ok) return 'lost'
+  return result.outcome === 'delivered' ? 'delivered' : 'callback-failed'
+}

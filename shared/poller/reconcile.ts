@@ -1,0 +1,71 @@
+import { toEpochSeconds } from '../store/dynamodb.ts'
+import type { Task, TaskAction } from '../tasks/task.ts'
+import type { PollerDeps } from './process-task.ts'
+
+/**
+ * Upstream task types per action. Alibaba documents `CHG_DNS`; the DS and DNS-host names are those
+ * the emulator uses and are unconfirmed, so a candidate whose type is unrecognised is still
+ * considered (checked by its domain), while one with another action's known type is not.
+ */
+const TASK_TYPES: Record<TaskAction, readonly string[]> = {
+  'ds.add': ['ADD_DS_RECORD'],
+  'ds.modify': ['MODIFY_DS_RECORD'],
+  'ds.delete': ['DELETE_DS_RECORD'],
+  'ds.sync': ['SYNC_DS_RECORD'],
+  'dnshost.sync': ['SYNC_DNSHOST'],
+  'dns.batch': ['CHG_DNS'],
+}
+const KNOWN_TYPES = new Set(Object.values(TASK_TYPES).flat())
+const DAY_MS = 86_400_000
+const PAGE_SIZE = 100
+const MAX_PAGES = 20
+
+function mayBeOurs(action: TaskAction, taskType: string | undefined): boolean {
+  if (!taskType || !KNOWN_TYPES.has(taskType)) return true
+  return TASK_TYPES[action].includes(taskType)
+}
+
+/**
+ * Looks for the upstream task a `submitting` task may have created, without ever submitting:
+ * `QueryTaskList` over the creation window (the service filters by day), oldest first, then
+ * `QueryTaskDetailList` filtered by the task's domain or instance. A match is adopted only if its
+ * TaskNo can be claimed (a conditional write), so no two gateway tasks adopt the same one.
+ */
+export async function findUpstreamTask(
+  deps: Pick<PollerDeps, 'upstream' | 'taskNos' | 'now' | 'settings'>,
+  task: Task,
+): Promise<string | undefined> {
+  const createdAt = Date.parse(task.createdAt)
+  const target = task.details[0]?.target
+  if (!target) return undefined
+  const byInstance = task.command.action === 'dnshost.sync'
+  const candidates = []
+  for (let pageNum = 1; pageNum <= MAX_PAGES; pageNum++) {
+    const page = await deps.upstream.queryTaskList({
+      beginCreateTime: createdAt - DAY_MS,
+      endCreateTime: createdAt + DAY_MS,
+      pageNum,
+      pageSize: PAGE_SIZE,
+    })
+    candidates.push(...page.tasks)
+    if (!page.hasNextPage || page.tasks.length === 0) break
+  }
+  // Newest first from the service; the submission is at the start of the window.
+  for (const candidate of candidates.reverse()) {
+    if (!mayBeOurs(task.action, candidate.taskType)) continue
+    if (candidate.domainCount !== undefined && candidate.domainCount !== task.details.length)
+      continue
+    const details = await deps.upstream.queryTaskDetailList({
+      taskNo: candidate.taskNo,
+      pageSize: 10,
+      ...(byInstance ? { instanceId: target } : { domainName: target }),
+    })
+    const matches = details.details.some(
+      (detail) => (byInstance ? detail.instanceId : detail.domainName) === target,
+    )
+    if (!matches) continue
+    const expiresAt = toEpochSeconds(deps.now() + deps.settings.taskRetentionMs)
+    if (await deps.taskNos.claim(candidate.taskNo, task.id, expiresAt)) return candidate.taskNo
+  }
+  return undefined
+}

@@ -1,0 +1,74 @@
+import { type PollerDeps, type ProcessOutcome, processDueTask } from './process-task.ts'
+
+export interface PollerRunStats {
+  readonly rounds: number
+  readonly outcomes: Partial<Record<ProcessOutcome, number>>
+  readonly throttledPauses: number
+}
+
+/** Runs `work` over `items` with at most `limit` at once. */
+async function eachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T
+      await work(item)
+    }
+  })
+  await Promise.all(workers)
+}
+
+/**
+ * One scheduled run: reads due task ids from every shard of the sparse due index (never a scan),
+ * works on them with bounded concurrency, and keeps draining — waiting briefly when nothing is
+ * due — until `deadline` (epoch ms). Upstream throttling pauses the whole run with growing waits;
+ * the throttled tasks stay due.
+ */
+export async function runPoller(deps: PollerDeps, deadline: number): Promise<PollerRunStats> {
+  const outcomes: Partial<Record<ProcessOutcome, number>> = {}
+  let rounds = 0
+  let throttledPauses = 0
+  let throttleWait = 1_000
+  const timeLeft = () => deadline - deps.now()
+  while (timeLeft() > 0) {
+    rounds++
+    const now = deps.now()
+    const shards = Array.from({ length: deps.tasks.shardCount }, (_, shard) => shard)
+    const ids = (
+      await Promise.all(
+        shards.map((shard) => deps.tasks.dueIds(shard, now, deps.settings.batchSize)),
+      )
+    ).flat()
+    if (ids.length === 0) {
+      await deps.sleep(Math.min(deps.settings.idleWaitMs, Math.max(0, timeLeft())))
+      continue
+    }
+    let throttled = false
+    let progressed = false
+    await eachLimited(ids, deps.settings.concurrency, async (id) => {
+      // Stop taking new work once the budget is spent or upstream asked us to slow down.
+      if (throttled || timeLeft() <= 0) return
+      const outcome = await processDueTask(deps, id)
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1
+      if (outcome === 'throttled') throttled = true
+      else if (outcome !== 'skipped' && outcome !== 'lost') progressed = true
+    })
+    if (!throttled && !progressed) {
+      // Everything due is leased by another run (or just moved): look again shortly.
+      await deps.sleep(Math.min(deps.settings.idleWaitMs, Math.max(0, timeLeft())))
+    }
+    if (throttled) {
+      throttledPauses++
+      deps.logger.warn('upstream throttling; pausing the run', { waitMs: throttleWait })
+      await deps.sleep(Math.min(throttleWait, Math.max(0, timeLeft())))
+      throttleWait = Math.min(throttleWait * 2, 30_000)
+    } else {
+      throttleWait = 1_000
+    }
+  }
+  return { rounds, outcomes, throttledPauses }
+}

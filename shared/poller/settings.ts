@@ -1,0 +1,71 @@
+/** How the poller paces its work. Every duration in milliseconds. */
+export interface PollerSettings {
+  /** Identifies this run in leases. */
+  readonly owner: string
+  /** How long a claimed task is reserved for this run. */
+  readonly leaseMs: number
+  /** Delay before the n-th status poll (the last value repeats). */
+  readonly pollDelaysMs: readonly number[]
+  /** A task still unfinished after this long becomes `unknown`. */
+  readonly maxTaskAgeMs: number
+  /** A `submitting` task not found upstream this long after creation is `rejected`. */
+  readonly reconcileAbsentAfterMs: number
+  /** Delay between reconciliation attempts. */
+  readonly reconcileRetryMs: number
+  /** Delay before each callback retry after the first attempt (Standard Webhooks schedule). */
+  readonly callbackRetryDelaysMs: readonly number[]
+  /** ± share of each callback delay picked at random. */
+  readonly callbackJitter: number
+  /** Bounds for a receiver's `Retry-After`. */
+  readonly retryAfterMinMs: number
+  readonly retryAfterMaxMs: number
+  readonly callbackTimeoutMs: number
+  readonly taskRetentionMs: number
+  /** Tasks worked on at once. */
+  readonly concurrency: number
+  /** Due ids read per shard per round. */
+  readonly batchSize: number
+  /** Pause when nothing is due, before looking again. */
+  readonly idleWaitMs: number
+}
+
+export const DEFAULT_POLL_DELAYS_MS = [
+  2_000, 3_000, 5_000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000,
+]
+export const DEFAULT_CALLBACK_RETRY_DELAYS_MS = [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000].map(
+  (s) => s * 1000,
+)
+
+export const DEFAULT_POLLER_SETTINGS: Omit<PollerSettings, 'owner'> = {
+  leaseMs: 60_000,
+  pollDelaysMs: DEFAULT_POLL_DELAYS_MS,
+  maxTaskAgeMs: 72 * 3_600_000,
+  reconcileAbsentAfterMs: 10 * 60_000,
+  reconcileRetryMs: 30_000,
+  callbackRetryDelaysMs: DEFAULT_CALLBACK_RETRY_DELAYS_MS,
+  callbackJitter: 0.2,
+  retryAfterMinMs: 1_000,
+  retryAfterMaxMs: 10 * 3_600_000,
+  callbackTimeoutMs: 15_000,
+  taskRetentionMs: 30 * 86_400_000,
+  concurrency: 16,
+  batchSize: 100,
+  idleWaitMs: 500,
+}
+
+export function pollDelay(settings: PollerSettings, pollCount: number): number {
+  const delays = settings.pollDelaysMs
+  return delays[Math.min(pollCount, delays.length - 1)] as number
+}
+
+/** The delay before callback retry `retry` (0-based), jittered; undefined when retries are spent. */
+export function callbackRetryDelay(
+  settings: PollerSettings,
+  retry: number,
+  random: () => number,
+): number | undefined {
+  const base = settings.callbackRetryDelaysMs[retry]
+  if (base === undefined) return undefined
+  const spread = base * settings.callbackJitter
+  return Math.round(base - spread + random() * 2 * spread)
+}

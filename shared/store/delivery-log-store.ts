@@ -1,0 +1,62 @@
+import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
+import { storeCall } from './dynamodb.ts'
+
+export interface DeliveryAttempt {
+  readonly attempt: number
+  readonly at: string
+  readonly url: string
+  readonly webhookId: string
+  readonly outcome: 'delivered' | 'failed' | 'gone' | 'blocked' | 'interrupted'
+  readonly statusCode?: number | undefined
+  readonly durationMs?: number | undefined
+  readonly error?: string | undefined
+  /** At most 2 KB of the receiver's answer. */
+  readonly responseSnippet?: string | undefined
+  readonly nextAttemptAt?: string | undefined
+}
+
+export interface DeliveryLogStore {
+  record(taskId: string, attempt: DeliveryAttempt, expiresAt: number): Promise<void>
+  list(taskId: string): Promise<DeliveryAttempt[]>
+}
+
+/** Attempts live in the task's own partition (`TASK#<id>`, `ATTEMPT#0001`…), one item each. */
+export class DynamoDbDeliveryLogStore implements DeliveryLogStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async record(taskId: string, attempt: DeliveryAttempt, expiresAt: number): Promise<void> {
+    await storeCall('PutItem', () =>
+      this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: `TASK#${taskId}`,
+            sk: `ATTEMPT#${String(attempt.attempt).padStart(4, '0')}#${attempt.at}`,
+            type: 'deliveryAttempt',
+            ...attempt,
+            expiresAt,
+          },
+        }),
+      ),
+    )
+  }
+
+  async list(taskId: string): Promise<DeliveryAttempt[]> {
+    const result = await storeCall('Query', () =>
+      this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': `TASK#${taskId}`, ':prefix': 'ATTEMPT#' },
+        }),
+      ),
+    )
+    return (result.Items ?? []).map((item) => {
+      const { pk: _pk, sk: _sk, type: _type, expiresAt: _expires, ...attempt } = item
+      return attempt as DeliveryAttempt
+    })
+  }
+}
