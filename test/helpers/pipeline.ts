@@ -1,0 +1,104 @@
+import type { ApiDeps } from '#functions/api/context.ts'
+import { buildPollerDeps } from '#functions/poller/deps.ts'
+import { loadGatewayConfig, loadWorkerConfig } from '#shared/config.ts'
+import { silentLogger } from '#shared/logger.ts'
+import type { PollerDeps } from '#shared/poller/process-task.ts'
+import { runPoller } from '#shared/poller/run-poller.ts'
+import type { PollerSettings } from '#shared/poller/settings.ts'
+import { DEFAULT_SUBMIT_SETTINGS } from '#shared/tasks/submit-task.ts'
+import type { Task } from '#shared/tasks/task.ts'
+import { type Harness, startHarness } from './gateway.ts'
+import { TestReceiver } from './receiver.ts'
+
+/** Fast pacing for tests: polls every 20 ms, callback retries after 50/100/150 ms. */
+export const FAST_SETTINGS: Partial<PollerSettings> = {
+  pollDelaysMs: [20],
+  callbackRetryDelaysMs: [50, 100, 150],
+  callbackJitter: 0,
+  leaseMs: 2_000,
+  idleWaitMs: 10,
+  callbackTimeoutMs: 1_000,
+  reconcileRetryMs: 20,
+  reconcileAbsentAfterMs: 60_000,
+  retryAfterMinMs: 10,
+}
+
+export interface Pipeline extends Harness {
+  readonly receiver: TestReceiver
+  /** A tenant key whose default callback URL is the receiver. */
+  readonly tenant: { id: string; key: string; webhookSecret: string }
+  pollerDeps(overrides?: Partial<PollerDeps>, settings?: Partial<PollerSettings>): PollerDeps
+  /** Runs pollers until `done` holds or `timeoutMs` passes. */
+  drainUntil(
+    done: () => Promise<boolean> | boolean,
+    options?: { deps?: PollerDeps; timeoutMs?: number },
+  ): Promise<void>
+  task(id: string): Promise<Task>
+  submit(
+    path: string,
+    init?: RequestInit,
+  ): Promise<{ status: number; id: string; body: Record<string, unknown> }>
+  closeAll(): Promise<void>
+}
+
+export async function startPipeline(
+  options: { emulatorTaskMs?: number; api?: Partial<ApiDeps>; env?: Record<string, string> } = {},
+): Promise<Pipeline> {
+  const harness = await startHarness({
+    emulatorTaskMs: options.emulatorTaskMs ?? 30,
+    overrides: {
+      settings: { ...DEFAULT_SUBMIT_SETTINGS, firstPollDelayMs: 10, reconcileDelayMs: 50 },
+      ...options.api,
+    },
+    env: options.env,
+  })
+  const receiver = new TestReceiver()
+  await receiver.start()
+  const tenant = await harness.newKey(
+    'pipeline',
+    ['ds:write', 'dns:write', 'sync:write', 'tasks:read'],
+    receiver.url,
+  )
+  const gateway = loadGatewayConfig(harness.env)
+  const worker = loadWorkerConfig(harness.env)
+  let owners = 0
+  const pollerDeps = (
+    overrides: Partial<PollerDeps> = {},
+    settings: Partial<PollerSettings> = {},
+  ) => {
+    const base = buildPollerDeps(gateway, worker, { logger: silentLogger, ...overrides })
+    return {
+      ...base,
+      ...overrides,
+      settings: { ...base.settings, ...FAST_SETTINGS, owner: `test-${++owners}`, ...settings },
+    }
+  }
+  const defaultDeps = pollerDeps()
+  return {
+    ...harness,
+    receiver,
+    tenant,
+    pollerDeps,
+    async drainUntil(done, { deps = defaultDeps, timeoutMs = 5_000 } = {}) {
+      const deadline = Date.now() + timeoutMs
+      while (!(await done())) {
+        if (Date.now() > deadline) throw new Error('pipeline did not settle in time')
+        await runPoller(deps, Date.now() + 50)
+      }
+    },
+    async task(id) {
+      const task = await harness.deps.tasks.get(id, Date.now())
+      if (!task) throw new Error(`no task ${id}`)
+      return task
+    },
+    async submit(path, init = { method: 'POST' }) {
+      const response = await harness.request(path, { ...init, key: tenant.key })
+      const body = (await response.json()) as Record<string, unknown>
+      return { status: response.status, id: String(body.id ?? body.taskId), body }
+    },
+    async closeAll() {
+      await receiver.stop()
+      await harness.close()
+    },
+  }
+}

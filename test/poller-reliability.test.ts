@@ -1,0 +1,216 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import type { PollerDeps } from '#shared/poller/process-task.ts'
+import { runPoller } from '#shared/poller/run-poller.ts'
+import type { TaskStore } from '#shared/store/task-store.ts'
+import type { Task } from '#shared/tasks/task.ts'
+import { type Pipeline, startPipeline } from './helpers/pipeline.ts'
+
+let p: Pipeline
+beforeAll(async () => {
+  p = await startPipeline({ emulatorTaskMs: 20 })
+})
+afterAll(() => p.closeAll())
+beforeEach(() => {
+  p.receiver.reply = () => ({ status: 204 })
+  p.emulator.faults.set([])
+})
+
+/** Wraps a store so every successful status change is recorded as `from→to`. */
+function recordTransitions(real: TaskStore, log: Map<string, string[]>): TaskStore {
+  return {
+    shardCount: real.shardCount,
+    create: (task) => real.create(task),
+    get: (id, now) => real.get(id, now),
+    listByTenant: (...args) => real.listByTenant(...args),
+    dueIds: (...args) => real.dueIds(...args),
+    async replace(next: Task, expectedVersion: number) {
+      const before = await real.get(next.id, Date.now())
+      const ok = await real.replace(next, expectedVersion)
+      if (ok && before && before.status !== next.status) {
+        log.set(next.id, [...(log.get(next.id) ?? []), `${before.status}→${next.status}`])
+      }
+      if (
+        ok &&
+        before &&
+        before.callback.state !== next.callback.state &&
+        next.callback.state === 'delivered'
+      ) {
+        log.set(next.id, [...(log.get(next.id) ?? []), 'delivered'])
+      }
+      return ok
+    },
+  }
+}
+
+async function submitMany(prefix: string, count: number): Promise<string[]> {
+  const ids: string[] = []
+  for (let i = 0; i < count; i++)
+    ids.push((await p.submit(`/domains/${prefix}-${i}.com/ds/sync`)).id)
+  return ids
+}
+
+const allDelivered = (ids: string[]) => async () =>
+  (await Promise.all(ids.map((id) => p.task(id)))).every(
+    (task) => task.callback.state === 'delivered',
+  )
+
+describe('concurrent and interrupted pollers', () => {
+  it('two pollers racing over the same due tasks: each transition and each callback exactly once', async () => {
+    const ids = await submitMany('race', 20)
+    const transitions = new Map<string, string[]>()
+    const a = p.pollerDeps({}, { concurrency: 8 })
+    const b = p.pollerDeps({}, { concurrency: 8 })
+    const wrappedA = { ...a, tasks: recordTransitions(a.tasks, transitions) }
+    const wrappedB = { ...b, tasks: recordTransitions(b.tasks, transitions) }
+    const deadline = Date.now() + 10_000
+    while (!(await allDelivered(ids)()) && Date.now() < deadline) {
+      await Promise.all([
+        runPoller(wrappedA, Date.now() + 100),
+        runPoller(wrappedB, Date.now() + 100),
+      ])
+    }
+    expect(await allDelivered(ids)()).toBe(true)
+    for (const id of ids) {
+      const changes = transitions.get(id) ?? []
+      expect(
+        changes.filter((change) => change.endsWith('→succeeded')),
+        id,
+      ).toHaveLength(1)
+      expect(
+        changes.filter((change) => change === 'delivered'),
+        id,
+      ).toHaveLength(1)
+      expect(new Set(changes).size, `${id}: ${changes}`).toBe(changes.length)
+    }
+    const counts = p.receiver.countsById()
+    for (const id of ids) expect(counts.get(`msg_${id}`), id).toBe(1)
+  })
+
+  it('a poller killed mid-poll: its lease expires and the next run finishes the work', async () => {
+    const ids = await submitMany('killed-poll', 5)
+    // The first poller claims tasks and then hangs forever in its upstream call, as if killed.
+    const hung = p.pollerDeps(
+      {
+        upstream: {
+          ...p.pollerDeps().upstream,
+          queryAllTaskDetails: () => new Promise(() => {}),
+        } as PollerDeps['upstream'],
+      },
+      { leaseMs: 300 },
+    )
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    void runPoller(hung, Date.now() + 200)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const leased = await Promise.all(ids.map((id) => p.task(id)))
+    expect(leased.some((task) => task.lease?.owner === hung.settings.owner)).toBe(true)
+    await p.drainUntil(allDelivered(ids))
+    for (const id of ids) expect((await p.task(id)).status).toBe('succeeded')
+  })
+
+  it('a poller killed while sending: the attempt is counted as interrupted and sent again once', async () => {
+    const [id] = await submitMany('killed-send', 1)
+    const base = p.pollerDeps(
+      { sendWebhook: () => new Promise(() => {}) },
+      { leaseMs: 100, callbackTimeoutMs: 100 },
+    )
+    // This poller only ever sees the one task, so its hung send cannot hold up other tests.
+    const hung = {
+      ...base,
+      tasks: {
+        ...base.tasks,
+        shardCount: base.tasks.shardCount,
+        get: base.tasks.get.bind(base.tasks),
+        replace: base.tasks.replace.bind(base.tasks),
+        dueIds: async (shard: number, now: number, limit: number) =>
+          (await base.tasks.dueIds(shard, now, limit)).filter((due) => due === id),
+      } as TaskStore,
+    }
+    void runPoller(hung, Date.now() + 1_000)
+    const deadline = Date.now() + 5_000
+    while ((await p.task(id!)).callback.state !== 'sending' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    expect((await p.task(id!)).callback.state).toBe('sending')
+    await p.drainUntil(delivered(id!))
+    const log = await p.deps.deliveries.list(id!)
+    expect(log.map((attempt) => attempt.outcome)).toEqual(['interrupted', 'delivered'])
+    expect(p.receiver.countsById().get(`msg_${id}`)).toBe(1)
+  })
+
+  it('upstream throttling pauses the run and keeps the tasks due', async () => {
+    const ids = await submitMany('throttled', 3)
+    p.emulator.faults.set([{ kind: 'throttle', actions: ['QueryTaskDetailList'] }])
+    const deps = p.pollerDeps()
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    const stats = await runPoller({ ...deps, sleep: async () => {} }, Date.now() + 200)
+    expect(stats.throttledPauses).toBeGreaterThan(0)
+    for (const id of ids) {
+      const task = await p.task(id)
+      expect(task.status).toBe('pending')
+      expect(task.dueAt).toBeLessThanOrEqual(Date.now())
+      expect(task.lease).toBeUndefined()
+    }
+    p.emulator.faults.set([])
+    await p.drainUntil(allDelivered(ids))
+  })
+})
+
+const delivered = (id: string) => async () => (await p.task(id)).callback.state === 'delivered'
+
+describe('reconciler', () => {
+  it('resolves an ambiguous submission by looking it up, without a second upstream task', async () => {
+    p.emulator.faults.set([
+      { kind: 'error5xx', count: 1, actions: ['SaveSingleTaskForSynchronizingDSRecord'] },
+    ])
+    const submitted = await p.submit('/domains/reconcile-me.com/ds/sync')
+    expect(submitted.body.status).toBe('submitting')
+    await p.drainUntil(delivered(submitted.id))
+    const task = await p.task(submitted.id)
+    expect(task.status).toBe('succeeded')
+    const upstream = [...p.emulator.account.tasks.values()].filter(
+      (candidate) => 'domain' in candidate.kind && candidate.kind.domain === 'reconcile-me.com',
+    )
+    expect(upstream).toHaveLength(1)
+    expect(task.upstream.taskNo).toBe(upstream[0]?.taskNo)
+  })
+
+  it('never adopts an upstream task that already belongs to another gateway task', async () => {
+    const first = await p.submit('/domains/adopted.com/ds/sync')
+    await p.drainUntil(delivered(first.id))
+    p.emulator.faults.set([
+      {
+        kind: 'reset',
+        phase: 'before',
+        count: 1,
+        actions: ['SaveSingleTaskForSynchronizingDSRecord'],
+      },
+    ])
+    const second = await p.submit('/domains/adopted.com/ds/sync')
+    expect(second.body.status).toBe('submitting')
+    const deps = p.pollerDeps({}, { reconcileAbsentAfterMs: 300 })
+    await p.drainUntil(delivered(second.id), { deps })
+    const task = await p.task(second.id)
+    expect(task.status).toBe('rejected')
+    expect(task.upstream.taskNo).toBeUndefined()
+    expect((await p.task(first.id)).upstream.taskNo).toBeDefined()
+  })
+
+  it('a submission proven absent upstream becomes rejected and is reported', async () => {
+    p.emulator.faults.set([
+      {
+        kind: 'reset',
+        phase: 'before',
+        count: 1,
+        actions: ['SaveSingleTaskForSynchronizingDSRecord'],
+      },
+    ])
+    const submitted = await p.submit('/domains/never-arrived.com/ds/sync')
+    expect(submitted.body.status).toBe('submitting')
+    const deps = p.pollerDeps({}, { reconcileAbsentAfterMs: 300 })
+    await p.drainUntil(delivered(submitted.id), { deps })
+    const [callback] = p.receiver.received.filter((request) => request.id === `msg_${submitted.id}`)
+    const event = p.receiver.verify(callback!, p.tenant.webhookSecret)
+    expect(event.type).toBe('task.rejected')
+    expect(event.data).toMatchObject({ status: 'rejected', error: { code: 'NotSubmitted' } })
+  })
+})
