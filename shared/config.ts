@@ -205,6 +205,14 @@ const booleanFlag = (fallback: boolean) =>
     .default(fallback ? 'true' : 'false')
     .transform((value) => value === 'true' || value === '1' || value === 'yes')
 
+/** Reads the process environment with secret parameters resolved; see `secret-parameters.ts`. */
+export async function loadEnvironment(
+  resolve: (env: Env) => Promise<Env>,
+  env: Env = process.env,
+): Promise<Env> {
+  return resolve(env)
+}
+
 export const GatewayEnvSchema = z.object({
   TABLE_NAME: z.string().min(3).max(255).default('domain-gateway'),
   DYNAMODB_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
@@ -359,6 +367,7 @@ export const WorkerEnvSchema = z.object({
   RECONCILE_AFTER_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   RECONCILE_ABSENT_AFTER_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
   SYNC_CALLBACK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  SSM_ENDPOINT: z.url().optional(),
   SYNC_WEBHOOK_SECRET: z
     .string()
     .regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, 'must be a whsec_ secret (base64 of 24-64 bytes)')

@@ -1,9 +1,11 @@
 import type { Context } from 'aws-lambda'
 import { loadGatewayConfig, loadWorkerConfig } from '#shared/config.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
+import { lambdaEnvironment } from '../runtime-env.ts'
 import { buildPollerDeps } from './deps.ts'
 
-const deps = buildPollerDeps(loadGatewayConfig(), loadWorkerConfig())
+const env = await lambdaEnvironment()
+const deps = buildPollerDeps(loadGatewayConfig(env), loadWorkerConfig(env))
 /** Leave room to write the last results before Lambda stops the invocation. */
 const SAFETY_MARGIN_MS = 5_000
 /** A run never outlasts the one-minute schedule by much; overlapping runs are safe anyway. */

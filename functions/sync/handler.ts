@@ -3,10 +3,12 @@ import { loadGatewayConfig, loadWorkerConfig } from '#shared/config.ts'
 import { runScheduledSync } from '#shared/sync/run-scheduled-sync.ts'
 import { parseSyncEvent, SyncSchedulesFileSchema } from '#shared/sync/sync-schedules.ts'
 import schedulesFile from '../../infra/sync-schedules.json' with { type: 'json' }
+import { lambdaEnvironment } from '../runtime-env.ts'
 import { buildSyncDeps } from './deps.ts'
 
-const worker = loadWorkerConfig()
-const deps = buildSyncDeps(loadGatewayConfig(), worker)
+const env = await lambdaEnvironment()
+const worker = loadWorkerConfig(env)
+const deps = buildSyncDeps(loadGatewayConfig(env), worker)
 const { schedules } = SyncSchedulesFileSchema.parse(schedulesFile)
 
 /** EventBridge schedule entry point: the envelope or the `input:` form, see `parseSyncEvent`. */

@@ -1,0 +1,82 @@
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { createRequire } from 'node:module'
+import { dirname } from 'node:path'
+import { build, type Metafile, type Plugin } from 'esbuild'
+import { createZip } from './zip.ts'
+
+const require = createRequire(import.meta.url)
+
+/**
+ * Zod's main entry re-exports every message locale (about 260 KB minified) although only the
+ * default English one is used. This plugin gives the bundle a locales module with `en` alone.
+ */
+export const zodEnglishOnly: Plugin = {
+  name: 'zod-english-only',
+  setup(build) {
+    build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
+      args.importer.includes(`${'node_modules'}/zod/`) ? { path: 'zod-locales', namespace: 'zod-locales' } : undefined,
+    )
+    build.onLoad({ filter: /.*/, namespace: 'zod-locales' }, () => {
+      const english = require.resolve('zod/v4/locales/en.js')
+      return { contents: `export { default as en } from ${JSON.stringify(english)}`, resolveDir: dirname(english) }
+    })
+  },
+}
+
+export const FUNCTIONS = ['api', 'poller', 'sync'] as const
+export type FunctionName = (typeof FUNCTIONS)[number]
+
+export interface BuiltFunction {
+  readonly name: string
+  readonly bundle: string
+  readonly zip: string
+  readonly bundleBytes: number
+  readonly zipBytes: number
+  readonly metafile: Metafile
+}
+
+/**
+ * Bundles one Lambda entry into a single minified ESM file with its source map and zips it.
+ * `mainFields: ['module', 'main']` makes esbuild take the AWS SDK's ESM build; CommonJS
+ * dependencies get a `require` through the banner.
+ */
+export async function buildFunction(entry: string, name: string, outDir = 'dist'): Promise<BuiltFunction> {
+  const dir = join(outDir, name)
+  await rm(dir, { recursive: true, force: true })
+  await mkdir(dir, { recursive: true })
+  const bundle = join(dir, 'index.mjs')
+  const result = await build({
+    entryPoints: [entry],
+    outfile: bundle,
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'esm',
+    minify: true,
+    sourcemap: true,
+    sourcesContent: false,
+    legalComments: 'none',
+    mainFields: ['module', 'main'],
+    plugins: [zodEnglishOnly],
+    metafile: true,
+    logLevel: 'warning',
+    banner: {
+      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+    },
+  })
+  const code = await readFile(bundle)
+  const map = await readFile(`${bundle}.map`)
+  const zip = join(outDir, `${name}.zip`)
+  const archive = createZip([
+    { name: 'index.mjs', data: code },
+    { name: 'index.mjs.map', data: map },
+  ])
+  await writeFile(zip, archive)
+  await writeFile(join(dir, 'meta.json'), JSON.stringify(result.metafile))
+  return { name, bundle, zip, bundleBytes: code.length, zipBytes: archive.length, metafile: result.metafile }
+}
+
+export function buildAllFunctions(outDir = 'dist'): Promise<BuiltFunction[]> {
+  return Promise.all(FUNCTIONS.map((name) => buildFunction(`functions/${name}/handler.ts`, name, outDir)))
+}
