@@ -31,7 +31,9 @@ export async function resolveSecretParameters(env: Env, read: ParameterReader): 
     const parameter = env[`${name}_PARAM`] as string
     const value = values[parameter]
     if (value === undefined) {
-      throw new SecretParameterError(`${name}_PARAM names the parameter ${parameter}, which does not exist`)
+      throw new SecretParameterError(
+        `${name}_PARAM names the parameter ${parameter}, which does not exist`,
+      )
     }
     resolved[name] = value
   }

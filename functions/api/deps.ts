@@ -37,6 +37,7 @@ export function buildApiDeps(
       idempotencyTtlMs: config.store.idempotencyTtlMs,
       taskRetentionMs: config.store.taskRetentionMs,
       reconcileDelayMs: worker.poller.reconcileAfterMs,
+      firstPollDelayMs: worker.poller.pollDelaysMs[0] ?? DEFAULT_SUBMIT_SETTINGS.firstPollDelayMs,
     },
     api: config.api,
     checkCallbackUrl: (url) =>

@@ -1,7 +1,6 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { createRequire } from 'node:module'
-import { dirname } from 'node:path'
+import { dirname, join } from 'node:path'
 import { build, type Metafile, type Plugin } from 'esbuild'
 import { createZip } from './zip.ts'
 
@@ -15,11 +14,16 @@ export const zodEnglishOnly: Plugin = {
   name: 'zod-english-only',
   setup(build) {
     build.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
-      args.importer.includes(`${'node_modules'}/zod/`) ? { path: 'zod-locales', namespace: 'zod-locales' } : undefined,
+      args.importer.includes(`${'node_modules'}/zod/`)
+        ? { path: 'zod-locales', namespace: 'zod-locales' }
+        : undefined,
     )
     build.onLoad({ filter: /.*/, namespace: 'zod-locales' }, () => {
       const english = require.resolve('zod/v4/locales/en.js')
-      return { contents: `export { default as en } from ${JSON.stringify(english)}`, resolveDir: dirname(english) }
+      return {
+        contents: `export { default as en } from ${JSON.stringify(english)}`,
+        resolveDir: dirname(english),
+      }
     })
   },
 }
@@ -41,7 +45,11 @@ export interface BuiltFunction {
  * `mainFields: ['module', 'main']` makes esbuild take the AWS SDK's ESM build; CommonJS
  * dependencies get a `require` through the banner.
  */
-export async function buildFunction(entry: string, name: string, outDir = 'dist'): Promise<BuiltFunction> {
+export async function buildFunction(
+  entry: string,
+  name: string,
+  outDir = 'dist',
+): Promise<BuiltFunction> {
   const dir = join(outDir, name)
   await rm(dir, { recursive: true, force: true })
   await mkdir(dir, { recursive: true })
@@ -74,9 +82,18 @@ export async function buildFunction(entry: string, name: string, outDir = 'dist'
   ])
   await writeFile(zip, archive)
   await writeFile(join(dir, 'meta.json'), JSON.stringify(result.metafile))
-  return { name, bundle, zip, bundleBytes: code.length, zipBytes: archive.length, metafile: result.metafile }
+  return {
+    name,
+    bundle,
+    zip,
+    bundleBytes: code.length,
+    zipBytes: archive.length,
+    metafile: result.metafile,
+  }
 }
 
 export function buildAllFunctions(outDir = 'dist'): Promise<BuiltFunction[]> {
-  return Promise.all(FUNCTIONS.map((name) => buildFunction(`functions/${name}/handler.ts`, name, outDir)))
+  return Promise.all(
+    FUNCTIONS.map((name) => buildFunction(`functions/${name}/handler.ts`, name, outDir)),
+  )
 }

@@ -12,7 +12,8 @@ export function ssmParameterReader(region: string | undefined, endpoint?: string
           new GetParametersCommand({ Names: names.slice(start, start + 10), WithDecryption: true }),
         )
         for (const parameter of result.Parameters ?? []) {
-          if (parameter.Name && parameter.Value !== undefined) values[parameter.Name] = parameter.Value
+          if (parameter.Name && parameter.Value !== undefined)
+            values[parameter.Name] = parameter.Value
         }
       }
       return values

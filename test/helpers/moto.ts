@@ -1,0 +1,39 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createServer } from 'node:net'
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
+
+/**
+ * Starts moto_server (the AWS service emulator preinstalled on this machine) on loopback: the
+ * real SSM API for the secret-parameter path of the Lambda bundles.
+ */
+export async function startMoto(): Promise<{ endpoint: string; stop(): Promise<void> }> {
+  const port = await freePort()
+  const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+    stdio: 'ignore',
+  })
+  const endpoint = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + 20_000
+  for (;;) {
+    try {
+      const response = await fetch(`${endpoint}/moto-api/`)
+      if (response.ok) break
+    } catch {}
+    if (child.exitCode !== null) throw new Error('moto_server exited; is it installed?')
+    if (Date.now() > deadline) throw new Error('moto_server did not start')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  return {
+    endpoint,
+    stop: async () => {
+      child.kill('SIGTERM')
+      await new Promise((resolve) => child.once('exit', resolve))
+    },
+  }
+}
