@@ -233,10 +233,9 @@ describe('the packaged template', () => {
   }, 60_000)
 
   function statementsOf(fn: string) {
-    const role = (
-      template.Resources[`${fn[0]!.toUpperCase()}${fn.slice(1)}LambdaFunction`]?.Properties
-        .Role as { 'Fn::GetAtt': [string] }
-    )['Fn::GetAtt'][0]
+    const lambda = template.Resources[`${fn[0]!.toUpperCase()}${fn.slice(1)}LambdaFunction`]
+    if (!lambda) throw new Error(`no function ${fn} in the template`)
+    const role = (lambda.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0]
     const policies = template.Resources[role]?.Properties.Policies as {
       PolicyDocument: { Statement: { Action: string[]; Resource: unknown }[] }
     }[]
