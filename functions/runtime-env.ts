@@ -1,13 +1,19 @@
 import { loadEnvironment } from '#shared/config.ts'
-import { resolveSecretParameters } from '#shared/secret-parameters.ts'
-import { ssmParameterReader } from '#shared/store/ssm-parameters.ts'
+import { resolveSecretParameters, SECRET_VARIABLES } from '#shared/secret-parameters.ts'
 
 /**
  * The environment a Lambda function runs with: its variables, plus the secrets named by
- * `*_PARAM` read from SSM Parameter Store. Awaited once per cold start (top-level await).
+ * `*_PARAM` read from SSM Parameter Store. Awaited once per cold start (top-level await). The SSM
+ * client is loaded only when a parameter has to be read.
  */
 export function lambdaEnvironment() {
-  return loadEnvironment((env) =>
-    resolveSecretParameters(env, ssmParameterReader(env.AWS_REGION, env.SSM_ENDPOINT || undefined)),
-  )
+  return loadEnvironment(async (env) => {
+    const needed = SECRET_VARIABLES.some((name) => !env[name] && env[`${name}_PARAM`])
+    if (!needed) return env
+    const { ssmParameterReader } = await import('#shared/store/ssm-parameters.ts')
+    return resolveSecretParameters(
+      env,
+      ssmParameterReader(env.AWS_REGION, env.SSM_ENDPOINT || undefined),
+    )
+  })
 }

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { build, type Metafile, type Plugin } from 'esbuild'
@@ -35,6 +35,7 @@ export interface BuiltFunction {
   readonly name: string
   readonly bundle: string
   readonly zip: string
+  /** What a cold start loads: the entry and its static chunks (lazily imported ones are not counted). */
   readonly bundleBytes: number
   readonly zipBytes: number
   readonly metafile: Metafile
@@ -55,8 +56,12 @@ export async function buildFunction(
   await mkdir(dir, { recursive: true })
   const bundle = join(dir, 'index.mjs')
   const result = await build({
-    entryPoints: [entry],
-    outfile: bundle,
+    entryPoints: { index: entry },
+    outdir: dir,
+    outExtension: { '.js': '.mjs' },
+    // Code reached only through `import()` (the SSM client) goes to its own chunk, loaded on use.
+    splitting: true,
+    chunkNames: 'chunk-[hash]',
     bundle: true,
     platform: 'node',
     target: 'node22',
@@ -73,23 +78,43 @@ export async function buildFunction(
       js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
     },
   })
-  const code = await readFile(bundle)
-  const map = await readFile(`${bundle}.map`)
+  const files = (await readdir(dir))
+    .filter((file) => file.endsWith('.mjs') || file.endsWith('.mjs.map'))
+    .sort()
   const zip = join(outDir, `${name}.zip`)
-  const archive = createZip([
-    { name: 'index.mjs', data: code },
-    { name: 'index.mjs.map', data: map },
-  ])
+  const archive = createZip(
+    await Promise.all(
+      files.map(async (file) => ({ name: file, data: await readFile(join(dir, file)) })),
+    ),
+  )
   await writeFile(zip, archive)
   await writeFile(join(dir, 'meta.json'), JSON.stringify(result.metafile))
-  return {
-    name,
-    bundle,
-    zip,
-    bundleBytes: code.length,
-    zipBytes: archive.length,
-    metafile: result.metafile,
+  const bundleBytes = startupOutputs(result.metafile).reduce(
+    (sum, [, output]) => sum + output.bytes,
+    0,
+  )
+  return { name, bundle, zip, bundleBytes, zipBytes: archive.length, metafile: result.metafile }
+}
+
+/**
+ * The output files a cold start loads: the entry and every chunk it imports statically. Chunks
+ * reached only by `import()` load later, if ever.
+ */
+export function startupOutputs(metafile: Metafile): [string, Metafile['outputs'][string]][] {
+  const outputs = metafile.outputs
+  // Chunks loaded by import() are entry points too; the function's own entry is index.mjs.
+  const entry = Object.keys(outputs).find((path) => path.endsWith('/index.mjs'))
+  const seen = new Set<string>()
+  const queue = entry ? [entry] : []
+  while (queue.length > 0) {
+    const path = queue.shift() as string
+    if (seen.has(path)) continue
+    seen.add(path)
+    for (const imported of outputs[path]?.imports ?? []) {
+      if (imported.kind === 'import-statement' && outputs[imported.path]) queue.push(imported.path)
+    }
   }
+  return [...seen].map((path) => [path, outputs[path] as Metafile['outputs'][string]])
 }
 
 export function buildAllFunctions(outDir = 'dist'): Promise<BuiltFunction[]> {

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import type { Dispatcher } from 'undici'
-import { Pool, request } from 'undici'
 import type { z } from 'zod'
 import { jitteredBackoffMs, sleep } from '../backoff.ts'
 import type { UpstreamConfig } from '../config.ts'
+import { type Dispatcher, Pool, request } from '../http/undici-core.ts'
 import {
   ErrorResponseSchema,
   QueryDnsHostResponseSchema,

@@ -1,6 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns'
 import { isIP, type Socket } from 'node:net'
-import { Agent, buildConnector } from 'undici'
+import type { buildConnector as BuildConnector } from 'undici'
+import { Agent, buildConnector } from '../http/undici-core.ts'
 import { type AddressPolicy, checkAddress } from './address-policy.ts'
 
 /** The address a callback would dial is not allowed (SSRF guard, checked at connect time). */
@@ -50,8 +51,8 @@ export function createGuardedAgent(
   const connector = buildConnector({
     timeout: options.connectTimeoutMs ?? 5_000,
     lookup: guardedLookup(policy, options.lookup) as never,
-  } as buildConnector.BuildOptions)
-  const connect: buildConnector.connector = (connectOptions, callback) => {
+  } as BuildConnector.BuildOptions)
+  const connect: BuildConnector.connector = (connectOptions, callback) => {
     const host = connectOptions.hostname.replace(/^\[|\]$/g, '')
     if (isIP(host)) {
       const verdict = checkAddress(host, policy)

@@ -1,4 +1,4 @@
-import { type Dispatcher, request } from 'undici'
+import { type Dispatcher, type ResponseData, request } from '../http/undici-core.ts'
 import { signWebhook } from './sign-webhook.ts'
 
 export const MAX_RESPONSE_SNIPPET = 2_048
@@ -36,7 +36,7 @@ function parseRetryAfter(value: string | string[] | undefined, now: number): num
   return Number.isNaN(at) ? undefined : Math.max(0, at - now)
 }
 
-async function readSnippet(body: Dispatcher.ResponseData['body']): Promise<string> {
+async function readSnippet(body: ResponseData['body']): Promise<string> {
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of body) {
