@@ -297,6 +297,7 @@ export const LocalEnvSchema = z.object({
     .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/)
     .default('local-dev'),
   ADMIN_API_KEY: z.string().min(24).optional(),
+  POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(500),
   CALLBACK_RECEIVER_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
   PRINT_CALLBACKS: booleanFlag(true),
 })
@@ -312,6 +313,8 @@ export interface LocalConfig {
   readonly devApiKey: string | undefined
   readonly devTenant: string
   readonly adminApiKey: string | undefined
+  /** Pause between poller runs under `npm start`. */
+  readonly pollIntervalMs: number
   readonly callbackReceiverPort: number
   /** Run the bundled receiver and point the dev key's callbacks at it. */
   readonly printCallbacks: boolean
@@ -332,6 +335,7 @@ export function loadLocalConfig(
     devApiKey: parsed.DEV_API_KEY,
     devTenant: parsed.DEV_TENANT,
     adminApiKey: parsed.ADMIN_API_KEY,
+    pollIntervalMs: parsed.POLL_INTERVAL_MS,
     callbackReceiverPort: parsed.CALLBACK_RECEIVER_PORT ?? defaults.receiverPort,
     printCallbacks: parsed.PRINT_CALLBACKS,
   }

@@ -54,6 +54,33 @@ const allDelivered = (ids: string[]) => async () =>
     (task) => task.callback.state === 'delivered',
   )
 
+describe('run budget', () => {
+  it('an idle run stops at once instead of spending its budget', async () => {
+    await p.drainUntil(async () => true)
+    const empty = await startPipeline()
+    try {
+      const started = Date.now()
+      const stats = await runPoller(empty.pollerDeps(), Date.now() + 30_000)
+      expect(Date.now() - started).toBeLessThan(2_000)
+      expect(stats.rounds).toBe(1)
+    } finally {
+      await empty.closeAll()
+    }
+  })
+
+  it('a run with work due later in its budget waits for it instead of stopping', async () => {
+    const later = await startPipeline({ emulatorTaskMs: 300 })
+    try {
+      const submitted = await later.submit('/domains/later.com/ds/sync')
+      const deps = later.pollerDeps({}, { pollDelaysMs: [200] })
+      await runPoller(deps, Date.now() + 3_000)
+      expect((await later.task(submitted.id)).callback.state).toBe('delivered')
+    } finally {
+      await later.closeAll()
+    }
+  })
+})
+
 describe('concurrent and interrupted pollers', () => {
   it('two pollers racing over the same due tasks: each transition and each callback exactly once', async () => {
     const ids = await submitMany('race', 20)

@@ -9,6 +9,7 @@ import { buildSyncDeps } from '#functions/sync/deps.ts'
 import type { FaultRuleInput } from '#infra/emulator/faults.ts'
 import { startEmulator } from '#infra/emulator/server.ts'
 import { apiKeyId } from '#shared/auth/api-keys.ts'
+import { sleep } from '#shared/backoff.ts'
 import {
   loadEmulatorConfig,
   loadGatewayConfig,
@@ -141,6 +142,8 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
       await runPoller(pollerDeps, pollerDeps.now() + 5_000).catch((error: unknown) => {
         pollerDeps.logger.error('poller run failed', { error })
       })
+      // A run ends early when nothing is due; look again shortly, as a tighter schedule would.
+      if (running) await sleep(local.pollIntervalMs)
     }
   })()
   stops.unshift(async () => {

@@ -24,8 +24,8 @@ async function eachLimited<T>(
 
 /**
  * One scheduled run: reads due task ids from every shard of the sparse due index (never a scan),
- * works on them with bounded concurrency, and keeps draining — waiting briefly when nothing is
- * due — until `deadline` (epoch ms). Upstream throttling pauses the whole run with growing waits;
+ * works on them with bounded concurrency, and keeps draining — waiting briefly while work falls
+ * due within the budget — until `deadline` (epoch ms); it stops early when nothing is left. Upstream throttling pauses the whole run with growing waits;
  * the throttled tasks stay due.
  */
 export async function runPoller(deps: PollerDeps, deadline: number): Promise<PollerRunStats> {
@@ -44,6 +44,12 @@ export async function runPoller(deps: PollerDeps, deadline: number): Promise<Pol
       )
     ).flat()
     if (ids.length === 0) {
+      // Nothing due now: wait only if something falls due within this run's budget, else stop,
+      // so an idle gateway costs one short invocation a minute.
+      const upcoming = await Promise.all(
+        shards.map((shard) => deps.tasks.dueIds(shard, deadline, 1)),
+      )
+      if (upcoming.every((found) => found.length === 0)) break
       await deps.sleep(Math.min(deps.settings.idleWaitMs, Math.max(0, timeLeft())))
       continue
     }
