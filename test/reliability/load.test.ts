@@ -1,0 +1,141 @@
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { runPoller } from '#shared/poller/run-poller.ts'
+import { isTerminal } from '#shared/tasks/task.ts'
+import { SHA256_DIGEST } from '../helpers/emulator.ts'
+import { call, ReliabilityStack, RUN_SECONDS } from './stack.ts'
+
+/**
+ * A sustained, self-stopping load on loopback mixing every route, with the poller draining at the
+ * same time. Afterwards every accepted task is accounted for: in the store, finished, called back
+ * once, and matched one-to-one with the emulator's upstream tasks.
+ */
+const stack = new ReliabilityStack()
+let key = ''
+beforeAll(async () => {
+  await stack.start()
+  key = (
+    await stack.newKey(
+      'load',
+      ['ds:write', 'dns:write', 'sync:write', 'tasks:read'],
+      stack.receiver.url,
+    )
+  ).key
+})
+afterAll(() => stack.stop())
+
+const WORKERS = 16
+const MAX_REQUESTS = 200 * RUN_SECONDS * 2
+
+it(
+  `${RUN_SECONDS} s of mixed load: zero 5xx, no lost and no duplicate upstream tasks`,
+  async () => {
+    const accepted = new Set<string>()
+    const statuses = new Map<number, number>()
+    let requests = 0
+    let sequence = 0
+    const deadline = Date.now() + RUN_SECONDS * 1000
+    const domain = () => `load-${Math.floor(Math.random() * 3000)}.com`
+
+    async function submit(method: string, path: string, body: unknown) {
+      const idempotencyKey = `load-${++sequence}`
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const answer = await call(stack, key, method, path, body, {
+          'idempotency-key': idempotencyKey,
+        })
+        requests++
+        statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1)
+        if (answer.status === 202) accepted.add(String(answer.body.id))
+        // Retry only what the API says is worth retrying: the same key, so never twice upstream.
+        if (answer.status !== 409 || answer.body.title !== 'Idempotency key in use') return
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+    }
+
+    async function read(path: string, expected: number[]) {
+      const answer = await call(stack, key, 'GET', path)
+      requests++
+      statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1)
+      expect(expected, `${path} → ${answer.status}`).toContain(answer.status)
+    }
+
+    async function worker() {
+      while (Date.now() < deadline && requests < MAX_REQUESTS) {
+        const dice = Math.random()
+        if (dice < 0.3)
+          await submit('POST', `/domains/${domain()}/ds`, {
+            keyTag: Math.floor(Math.random() * 65_536),
+            algorithm: 13,
+            digestType: 2,
+            digest: SHA256_DIGEST,
+          })
+        else if (dice < 0.4)
+          await submit(
+            'DELETE',
+            `/domains/${domain()}/ds/${Math.floor(Math.random() * 100)}`,
+            undefined,
+          )
+        else if (dice < 0.55) await submit('POST', `/domains/${domain()}/ds/sync`, undefined)
+        else if (dice < 0.6)
+          await submit('POST', '/dns-batch', {
+            domains: [domain(), `batch-${sequence}.net`],
+            aliyunDns: true,
+          })
+        else if (dice < 0.65)
+          await submit(
+            'POST',
+            `/instances/S${String(Math.floor(Math.random() * 1e12)).padStart(12, '0')}/dns-hosts/sync`,
+            undefined,
+          )
+        else if (dice < 0.8) await read('/tasks?limit=5', [200])
+        else if (dice < 0.88)
+          await read(
+            `/tasks/${[...accepted][Math.floor(Math.random() * accepted.size)] ?? 'tsk_none000000000000'}`,
+            [200, 404],
+          )
+        else if (dice < 0.95) await read(`/domains/${domain()}/ds`, [200])
+        else await read('/domains/not..a..domain/ds', [422])
+      }
+    }
+
+    let loading = true
+    const pollers = (async () => {
+      const deps = stack.pollerDeps()
+      while (loading) await runPoller(deps, Date.now() + 1_000)
+    })()
+    await Promise.all(Array.from({ length: WORKERS }, worker))
+    loading = false
+    await pollers
+
+    // Drain: every accepted task finished and called back.
+    const deps = stack.pollerDeps()
+    const drainDeadline = Date.now() + 60_000
+    let pending = [...accepted]
+    while (pending.length > 0 && Date.now() < drainDeadline) {
+      await runPoller(deps, Date.now() + 500)
+      const tasks = await Promise.all(pending.map((id) => stack.apiDeps.tasks.get(id, Date.now())))
+      pending = pending.filter((_, index) => {
+        const task = tasks[index]
+        return !task || !isTerminal(task.status) || task.callback.state !== 'delivered'
+      })
+    }
+    const fiveHundreds = [...statuses].filter(([status]) => status >= 500)
+    console.log(
+      `load: ${requests} requests in ${RUN_SECONDS} s (${Math.round(requests / RUN_SECONDS)}/s), ${accepted.size} tasks accepted; statuses ${JSON.stringify(Object.fromEntries(statuses))}`,
+    )
+    expect(fiveHundreds).toEqual([])
+    expect(pending).toEqual([])
+
+    const tasks = await Promise.all(
+      [...accepted].map((id) => stack.apiDeps.tasks.get(id, Date.now())),
+    )
+    const taskNos = tasks.map((task) => task?.upstream.taskNo)
+    expect(taskNos.every(Boolean)).toBe(true)
+    expect(new Set(taskNos).size).toBe(taskNos.length)
+    // The emulator holds exactly the accepted tasks: none lost, none submitted twice.
+    expect(new Set(stack.emulator.account.tasks.keys())).toEqual(new Set(taskNos))
+    const counts = stack.receiver.countsById()
+    for (const id of accepted) expect(counts.get(`msg_${id}`), id).toBe(1)
+    expect(stack.leakedSecrets()).toEqual([])
+  },
+  (RUN_SECONDS + 120) * 1000,
+)

@@ -1,0 +1,173 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { serve } from '@hono/node-server'
+import { createApp } from '#functions/api/app.ts'
+import type { ApiDeps } from '#functions/api/context.ts'
+import { buildApiDeps } from '#functions/api/deps.ts'
+import { createApiKey } from '#functions/api/routes/admin-routes.ts'
+import { buildPollerDeps } from '#functions/poller/deps.ts'
+import type { RunningEmulator } from '#infra/emulator/server.ts'
+import { ensureTable, type LocalDynamoDb, startLocalDynamoDb } from '#infra/local/dynamodb-local.ts'
+import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
+import { loadGatewayConfig, loadWorkerConfig } from '#shared/config.ts'
+import { createLogger } from '#shared/logger.ts'
+import type { PollerDeps } from '#shared/poller/process-task.ts'
+import { DEFAULT_POLLER_SETTINGS, type PollerSettings } from '#shared/poller/settings.ts'
+import { DEFAULT_SUBMIT_SETTINGS } from '#shared/tasks/submit-task.ts'
+import type { Scope } from '#shared/tasks/task.ts'
+import { startTestEmulator, TEST_CREDENTIAL } from '../helpers/emulator.ts'
+import { TestReceiver } from '../helpers/receiver.ts'
+
+/** How long the sustained parts run: `RELIABILITY_SECONDS`, 60 by default, shorter in CI. */
+export const RUN_SECONDS = Number(process.env.RELIABILITY_SECONDS ?? 60)
+export const ADMIN_KEY = 'reliability-admin-key-0123456789abcdefghij'
+
+/**
+ * Everything of the gateway as separate real parts on loopback: the embedded DynamoDB (on disk,
+ * so it can be stopped and started again), the emulator, the API on a real HTTP listener, a
+ * webhook receiver, and pollers made on demand. Every log line is captured for the secret check.
+ */
+export class ReliabilityStack {
+  readonly logLines: string[] = []
+  readonly receiver = new TestReceiver()
+  readonly secrets: string[] = [ADMIN_KEY, TEST_CREDENTIAL.accessKeySecret]
+  emulator!: RunningEmulator
+  db!: LocalDynamoDb
+  apiUrl = ''
+  env: Record<string, string> = {}
+  apiDeps!: ApiDeps
+  #dataDir = ''
+  #dbPort = 0
+  #server: Server | undefined
+
+  readonly logger = createLogger({ level: 'debug', write: (line) => this.logLines.push(line) })
+
+  async start(options: { emulatorTaskMs?: number; api?: Partial<ApiDeps> } = {}): Promise<void> {
+    this.#dataDir = await mkdtemp(join(tmpdir(), 'dg-reliability-'))
+    this.db = await startLocalDynamoDb({ path: this.#dataDir })
+    this.#dbPort = Number(new URL(this.db.endpoint).port)
+    this.emulator = await startTestEmulator({ account: { taskMs: options.emulatorTaskMs ?? 100 } })
+    await this.receiver.start()
+    this.env = {
+      TABLE_NAME: 'reliability',
+      DYNAMODB_ENDPOINT: this.db.endpoint,
+      AWS_REGION: 'local',
+      ADMIN_API_KEY: ADMIN_KEY,
+      ALIYUN_ENDPOINT: this.emulator.url,
+      ALIYUN_ACCESS_KEY_ID: TEST_CREDENTIAL.accessKeyId,
+      ALIYUN_ACCESS_KEY_SECRET: TEST_CREDENTIAL.accessKeySecret,
+      ALIYUN_TIMEOUT_MS: '3000',
+      CALLBACK_ALLOW_HTTP: 'true',
+      CALLBACK_ALLOW_LOOPBACK: 'true',
+      LOG_LEVEL: 'debug',
+    }
+    await ensureTable(this.db.endpoint, this.env.TABLE_NAME as string)
+    const gateway = loadGatewayConfig(this.env)
+    this.apiDeps = buildApiDeps(gateway, loadWorkerConfig(this.env), {
+      logger: this.logger,
+      upstream: new DomainApiClient({ config: gateway.upstream }),
+      settings: {
+        ...DEFAULT_SUBMIT_SETTINGS,
+        firstPollDelayMs: 20,
+        reconcileDelayMs: 300,
+        idempotencyLockMs: 1_500,
+      },
+      ...options.api,
+    })
+    const app = createApp(this.apiDeps)
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()))
+    this.#server = server
+    this.apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  }
+
+  async newKey(tenant: string, scopes: Scope[], callbackUrl?: string) {
+    const created = await createApiKey(this.apiDeps, { tenant, scopes, callbackUrl })
+    this.secrets.push(created.key, created.webhookSecret)
+    return created
+  }
+
+  pollerDeps(
+    settings: Partial<PollerSettings> = {},
+    overrides: Partial<PollerDeps> = {},
+  ): PollerDeps {
+    const base = buildPollerDeps(loadGatewayConfig(this.env), loadWorkerConfig(this.env), {
+      logger: this.logger,
+    })
+    return {
+      ...base,
+      ...overrides,
+      settings: {
+        ...base.settings,
+        ...DEFAULT_POLLER_SETTINGS,
+        owner: base.settings.owner,
+        pollDelaysMs: [30, 60, 100],
+        callbackRetryDelaysMs: [100, 200, 400, 800, 1_000, 1_000, 1_000, 1_000],
+        callbackJitter: 0,
+        leaseMs: 700,
+        callbackTimeoutMs: 2_000,
+        reconcileRetryMs: 100,
+        reconcileAbsentAfterMs: 2_500,
+        idleWaitMs: 20,
+        concurrency: 16,
+        ...settings,
+      },
+    }
+  }
+
+  /** Stops the embedded DynamoDB; requests fail until `restartDb`. Data on disk is kept. */
+  async stopDb(): Promise<void> {
+    await this.db.close()
+  }
+
+  async restartDb(): Promise<void> {
+    this.db = await startLocalDynamoDb({ path: this.#dataDir, port: this.#dbPort })
+  }
+
+  async stop(): Promise<void> {
+    const server = this.#server
+    if (server) {
+      server.closeAllConnections?.()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    }
+    await this.receiver.stop()
+    await this.emulator.close()
+    await this.db.close().catch(() => {})
+    await rm(this.#dataDir, { recursive: true, force: true })
+  }
+
+  /** Log lines that contain any secret this suite handed out or configured. */
+  leakedSecrets(): string[] {
+    return this.logLines.filter((line) =>
+      this.secrets.some((secret) => secret && line.includes(secret)),
+    )
+  }
+}
+
+export async function call(
+  stack: ReliabilityStack,
+  key: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${stack.apiUrl}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${key}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...headers,
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
+  const text = await response.text()
+  let parsed: Record<string, unknown> = {}
+  try {
+    parsed = JSON.parse(text)
+  } catch {}
+  return { status: response.status, body: parsed }
+}
