@@ -38,7 +38,8 @@ export interface ApiDeps {
   }
   /** Refuses callback URLs the gateway must not call (scheme, SSRF guard); resolves when allowed. */
   readonly checkCallbackUrl: (url: string) => Promise<void>
-  /** Test seam for crash injection, see `submitTask`. */
+  /** Test seams for crash injection, see `submitTask`. */
+  readonly beforeUpstreamCall?: (task: Task) => Promise<void>
   readonly afterUpstreamCall?: (task: Task) => Promise<void>
 }
 

@@ -58,7 +58,11 @@ export async function runPoller(deps: PollerDeps, deadline: number): Promise<Pol
     await eachLimited(ids, deps.settings.concurrency, async (id) => {
       // Stop taking new work once the budget is spent or upstream asked us to slow down.
       if (throttled || timeLeft() <= 0) return
-      const outcome = await processDueTask(deps, id)
+      const outcome = await processDueTask(deps, id).catch((error: unknown) => {
+        // The claim itself failed (e.g. the store is unreachable): the task stays due.
+        deps.logger.warn('could not work on a due task', { taskId: id, error })
+        return 'error' as const
+      })
       outcomes[outcome] = (outcomes[outcome] ?? 0) + 1
       if (outcome === 'throttled') throttled = true
       else if (outcome !== 'skipped' && outcome !== 'lost') progressed = true

@@ -39,7 +39,9 @@ export interface SubmitDeps {
   readonly newTaskId: () => string
   readonly logger: Logger
   readonly settings: SubmitSettings
-  /** Test seam: runs after the upstream call and before the task is updated (crash injection). */
+  /** Test seams for crash injection: after the intent is written, before the upstream call… */
+  readonly beforeUpstreamCall?: (task: Task) => Promise<void>
+  /** …and after the upstream call, before its outcome is written. */
   readonly afterUpstreamCall?: (task: Task) => Promise<void>
 }
 
@@ -108,6 +110,7 @@ export async function submitTask(
     throw new Error(`task id ${taskId} is already taken`)
   }
 
+  await deps.beforeUpstreamCall?.(task)
   let result: Awaited<ReturnType<typeof submitToUpstream>>
   try {
     result = await submitToUpstream(deps.upstream, request.command)

@@ -6,6 +6,8 @@ export interface Received {
   readonly id: string
   readonly headers: IncomingHttpHeaders
   readonly body: string
+  /** The status the receiver answered with. */
+  status?: number
 }
 
 export type Reply = {
@@ -34,13 +36,14 @@ export class TestReceiver {
       const chunks: Buffer[] = []
       req.on('data', (chunk: Buffer) => chunks.push(chunk))
       req.on('end', () => {
-        const request = {
+        const request: Received = {
           id: String(req.headers['webhook-id']),
           headers: req.headers,
           body: Buffer.concat(chunks).toString('utf8'),
         }
         this.received.push(request)
         const answer = this.reply(request)
+        request.status = answer.status
         setTimeout(() => {
           if (res.destroyed) return
           res.writeHead(answer.status, answer.headers ?? {}).end(answer.body ?? '')

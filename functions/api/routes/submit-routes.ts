@@ -80,6 +80,7 @@ async function submit(
       newTaskId: deps.newTaskId,
       logger: c.get('logger'),
       settings: deps.settings,
+      beforeUpstreamCall: deps.beforeUpstreamCall,
       afterUpstreamCall: deps.afterUpstreamCall,
     },
     {

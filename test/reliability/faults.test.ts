@@ -1,0 +1,274 @@
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import type { FaultKind } from '#infra/emulator/faults.ts'
+import type { PollerDeps } from '#shared/poller/process-task.ts'
+import { runPoller } from '#shared/poller/run-poller.ts'
+import type { TaskStore } from '#shared/store/task-store.ts'
+import { isTerminal, type Task } from '#shared/tasks/task.ts'
+import { SHA256_DIGEST } from '../helpers/emulator.ts'
+import { call, ReliabilityStack, RUN_SECONDS } from './stack.ts'
+
+/**
+ * Faults everywhere at once, then recovery: the emulator's fault modes at rates rising from 1 %
+ * to 50 %, the embedded DynamoDB stopped and started mid-run, the API dying before and after its
+ * upstream call, pollers dying at every step of polling and delivering, a flaky receiver. After
+ * the faults stop, every accepted task must finish or be reported, with exactly one upstream task
+ * each (none for a submission proven never to have arrived) and its callback received.
+ */
+const DEATH_RATE = 0.03
+const stack = new ReliabilityStack()
+let key = ''
+let crashApi = false
+
+beforeAll(async () => {
+  await stack.start({
+    api: {
+      beforeUpstreamCall: async () => {
+        if (crashApi && Math.random() < DEATH_RATE)
+          throw new Error('injected: API died after writing the intent')
+      },
+      afterUpstreamCall: async () => {
+        if (crashApi && Math.random() < DEATH_RATE)
+          throw new Error('injected: API died after the upstream call')
+      },
+    },
+  })
+  key = (
+    await stack.newKey(
+      'faults',
+      ['ds:write', 'dns:write', 'sync:write', 'tasks:read'],
+      stack.receiver.url,
+    )
+  ).key
+})
+afterAll(() => stack.stop())
+
+const deaths = new Map<string, number>()
+const hang = () => new Promise<never>(() => {})
+
+/** A poller that may die at any step: once dead, every further call it makes never returns. */
+function mortal(deps: PollerDeps, rate: number): PollerDeps {
+  let dead = false
+  const dies = (point: string) => {
+    if (dead) return true
+    if (Math.random() >= rate) return false
+    dead = true
+    deaths.set(point, (deaths.get(point) ?? 0) + 1)
+    return true
+  }
+  const wrap =
+    <A extends unknown[], R>(point: string, fn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      if (dies(`before ${point}`)) return hang()
+      const result = await fn(...args)
+      if (dies(`after ${point}`)) return hang()
+      return result
+    }
+  const tasks: TaskStore = {
+    shardCount: deps.tasks.shardCount,
+    create: (task) => deps.tasks.create(task),
+    listByTenant: (...args) => deps.tasks.listByTenant(...args),
+    get: (id, now) => deps.tasks.get(id, now),
+    dueIds: (...args) => deps.tasks.dueIds(...args),
+    replace: wrap('task write', (next: Task, version: number) => deps.tasks.replace(next, version)),
+  }
+  return {
+    ...deps,
+    tasks,
+    upstream: {
+      queryAllTaskDetails: wrap('poll', (input) => deps.upstream.queryAllTaskDetails(input)),
+      queryTaskList: wrap('reconcile list', (input) => deps.upstream.queryTaskList(input)),
+      queryTaskDetailList: wrap('reconcile detail', (input) =>
+        deps.upstream.queryTaskDetailList(input),
+      ),
+    },
+    sendWebhook: wrap('send', (message) => deps.sendWebhook(message)),
+    deliveries: {
+      ...deps.deliveries,
+      record: wrap('attempt log', (...args) => deps.deliveries.record(...args)),
+    },
+  }
+}
+
+function countBy(values: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {}
+  for (const value of values) counts[value] = (counts[value] ?? 0) + 1
+  return counts
+}
+
+const KINDS: FaultKind[] = [
+  'throttle',
+  'unavailable',
+  'error5xx',
+  'error5xxEmpty',
+  'reset',
+  'slowBody',
+  'malformed',
+  'latency',
+]
+
+it(
+  `${RUN_SECONDS} s of faults, then recovery: nothing lost, nothing doubled`,
+  async () => {
+    const requests = new Map<string, Set<string>>()
+    const accepted = new Set<string>()
+    const statuses = new Map<number, number>()
+    let sequence = 0
+    const started = Date.now()
+    const deadline = started + RUN_SECONDS * 1000
+    let faultRate = 0.01
+    crashApi = true
+    stack.receiver.reply = () => (Math.random() < 0.2 ? { status: 503 } : { status: 204 })
+
+    async function logicalRequest(method: string, path: string, body: unknown) {
+      const idempotencyKey = `fault-${++sequence}`
+      const seen = new Set<string>()
+      requests.set(idempotencyKey, seen)
+      for (let attempt = 0; attempt < 40; attempt++) {
+        const answer = await call(stack, key, method, path, body, {
+          'idempotency-key': idempotencyKey,
+        }).catch(() => ({ status: 599, body: {} as Record<string, unknown> }))
+        statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1)
+        const id = answer.body.id ?? answer.body.taskId
+        if (typeof id === 'string') seen.add(id)
+        if (answer.status === 202) {
+          accepted.add(String(answer.body.id))
+          return
+        }
+        const retry =
+          answer.status >= 500 ||
+          answer.status === 429 ||
+          (answer.status === 409 && answer.body.title === 'Idempotency key in use')
+        if (!retry) return
+        await new Promise((resolve) => setTimeout(resolve, 150))
+      }
+    }
+
+    async function client() {
+      while (Date.now() < deadline) {
+        const domain = `fault-${Math.floor(Math.random() * 2000)}.com`
+        const dice = Math.random()
+        if (dice < 0.5)
+          await logicalRequest('POST', `/domains/${domain}/ds`, {
+            keyTag: sequence % 65_536,
+            algorithm: 13,
+            digestType: 2,
+            digest: SHA256_DIGEST,
+          })
+        else if (dice < 0.8) await logicalRequest('POST', `/domains/${domain}/ds/sync`, undefined)
+        else
+          await logicalRequest('POST', '/dns-batch', {
+            domains: [domain, `fb-${sequence}.org`],
+            aliyunDns: true,
+          })
+      }
+    }
+
+    // Pollers come and go: each round a new one, which may die; dead ones are simply abandoned.
+    let faulty = true
+    const pollerLoop = (async () => {
+      while (faulty) {
+        const deps = mortal(stack.pollerDeps(), DEATH_RATE)
+        await Promise.race([
+          runPoller(deps, Date.now() + 800).catch(() => undefined),
+          new Promise((resolve) => setTimeout(resolve, 1_200)),
+        ])
+      }
+    })()
+
+    // The fault rate climbs from 1 % to 50 %; the database goes away for a while in the middle.
+    const chaos = (async () => {
+      let dbStopped = false
+      while (Date.now() < deadline) {
+        const elapsed = (Date.now() - started) / (RUN_SECONDS * 1000)
+        faultRate = Math.min(0.5, 0.01 + elapsed * 0.5)
+        stack.emulator.faults.set(
+          KINDS.map((kind) => ({
+            kind,
+            rate: faultRate / KINDS.length,
+            ms: kind === 'slowBody' || kind === 'latency' ? 200 : 0,
+          })),
+        )
+        if (!dbStopped && elapsed > 0.4) {
+          dbStopped = true
+          await stack.stopDb()
+          await new Promise((resolve) => setTimeout(resolve, 1_500))
+          await stack.restartDb()
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250))
+      }
+    })()
+
+    await Promise.all([...Array.from({ length: 8 }, client), chaos])
+    faulty = false
+    crashApi = false
+    await pollerLoop
+    stack.emulator.faults.set([])
+    stack.receiver.reply = () => ({ status: 204 })
+
+    // Recovery: healthy pollers until every task of the tenant is finished and called back.
+    const healthy = stack.pollerDeps()
+    const all = async () => {
+      const ids = new Set<string>()
+      for (const seen of requests.values()) for (const id of seen) ids.add(id)
+      return (
+        await Promise.all([...ids].map((id) => stack.apiDeps.tasks.get(id, Date.now())))
+      ).filter((task): task is Task => Boolean(task))
+    }
+    const settled = (task: Task) =>
+      isTerminal(task.status) &&
+      (!task.callback.url ||
+        ['delivered', 'none'].includes(task.callback.state) ||
+        (task.status === 'rejected' && task.callback.state === 'none'))
+    const recoveryDeadline = Date.now() + 90_000
+    let tasks = await all()
+    while (!tasks.every(settled) && Date.now() < recoveryDeadline) {
+      await runPoller(healthy, Date.now() + 1_000)
+      tasks = await all()
+    }
+    console.log(
+      `faults: ${sequence} logical requests, ${accepted.size} accepted, ${tasks.length} gateway tasks; statuses ${JSON.stringify(Object.fromEntries(statuses))}; poller deaths ${JSON.stringify(Object.fromEntries(deaths))}; final ${JSON.stringify(countBy(tasks.map((task) => task.status)))}`,
+    )
+    expect(
+      tasks
+        .filter((task) => !settled(task))
+        .map((task) => `${task.id} ${task.status} ${task.callback.state}`),
+    ).toEqual([])
+
+    // Exactly one upstream task per task that reached the registry; none unaccounted for upstream.
+    const byTaskNo = new Map<string, string[]>()
+    for (const task of tasks) {
+      if (task.upstream.taskNo)
+        byTaskNo.set(task.upstream.taskNo, [...(byTaskNo.get(task.upstream.taskNo) ?? []), task.id])
+    }
+    for (const [taskNo, owners] of byTaskNo) expect(owners, taskNo).toHaveLength(1)
+    expect(
+      [...stack.emulator.account.tasks.keys()].filter((taskNo) => !byTaskNo.has(taskNo)),
+    ).toEqual([])
+    for (const [idempotencyKey, seen] of requests) {
+      const upstream = [...seen].filter(
+        (id) => tasks.find((task) => task.id === id)?.upstream.taskNo,
+      )
+      expect(upstream.length, idempotencyKey).toBeLessThanOrEqual(1)
+    }
+    for (const task of tasks.filter((candidate) => !candidate.upstream.taskNo)) {
+      expect(task.status, task.id).toBe('rejected')
+    }
+
+    // Every accepted task was called back; a duplicate only where a poller died after sending.
+    const delivered = new Map<string, number>()
+    for (const request of stack.receiver.received) {
+      if (request.status && request.status < 300)
+        delivered.set(request.id, (delivered.get(request.id) ?? 0) + 1)
+    }
+    for (const id of accepted) expect(delivered.has(`msg_${id}`), id).toBe(true)
+    const duplicates = [...delivered.values()].filter((count) => count > 1).length
+    console.log(
+      `faults: ${delivered.size} callbacks delivered, ${duplicates} delivered twice (receivers deduplicate on webhook-id)`,
+    )
+    expect(duplicates).toBeLessThanOrEqual(
+      (deaths.get('after send') ?? 0) + (deaths.get('before attempt log') ?? 0),
+    )
+    expect(stack.leakedSecrets()).toEqual([])
+  },
+  (RUN_SECONDS + 200) * 1000,
+)
