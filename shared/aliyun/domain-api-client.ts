@@ -263,7 +263,8 @@ export class DomainApiClient {
         headers: prepared.headers,
         body: prepared.body,
         dispatcher: this.#dispatcher,
-        signal: AbortSignal.timeout(this.#config.timeoutMs),
+        // undici's own timers bound the wait for headers and between body chunks (no extra
+        // AbortSignal timer per request: it costs more CPU than the rest of the call).
         headersTimeout: this.#config.timeoutMs,
         bodyTimeout: this.#config.timeoutMs,
       })
@@ -357,10 +358,13 @@ export function parseResponse<S extends z.ZodType>(
       parseFailure = error
     }
   }
-  const errorBody = ErrorResponseSchema.safeParse(body)
-  if (errorBody.success || status >= 300) {
-    const code = errorBody.success ? errorBody.data.Code : `Http${status}`
-    const message = errorBody.success
+  // Only answers that carry a `Code` (or a non-2xx status) are errors: check cheaply first, and
+  // run the schema only then, so a successful call pays for one parse.
+  const hasCode = typeof (body as { Code?: unknown } | undefined)?.Code === 'string'
+  const errorBody = hasCode || status >= 300 ? ErrorResponseSchema.safeParse(body) : undefined
+  if (errorBody?.success || status >= 300) {
+    const code = errorBody?.success ? errorBody.data.Code : `Http${status}`
+    const message = errorBody?.success
       ? (errorBody.data.Message ?? code)
       : text.trim() === ''
         ? `HTTP ${status} with an empty body`
@@ -369,9 +373,9 @@ export function parseResponse<S extends z.ZodType>(
       action,
       code,
       message,
-      requestId: errorBody.success ? errorBody.data.RequestId : undefined,
+      requestId: errorBody?.success ? errorBody.data.RequestId : undefined,
       httpStatus: status,
-      retryability: classifyErrorResponse(kind, status, errorBody.success ? code : undefined),
+      retryability: classifyErrorResponse(kind, status, errorBody?.success ? code : undefined),
     })
   }
   if (body === undefined) {

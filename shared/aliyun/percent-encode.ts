@@ -6,9 +6,13 @@
  * @example percentEncode("a b*c~") // "a%20b%2Ac~"
  */
 export function percentEncode(value: string): string {
+  // Most names and values need no escaping at all: skip the work for them.
+  if (UNRESERVED_ONLY.test(value)) return value
   // encodeURIComponent leaves ! ' ( ) * alone; RFC 3986 reserves them.
   return encodeURIComponent(value).replace(/[!'()*]/g, escapeReservedChar)
 }
+
+const UNRESERVED_ONLY = /^[A-Za-z0-9_.~-]*$/
 
 function escapeReservedChar(char: string): string {
   return `%${char.charCodeAt(0).toString(16).toUpperCase()}`

@@ -75,8 +75,9 @@ export function signRpcRequestV1(input: SignV1Input): SignedRpcRequest {
     ...(input.credentials.securityToken ? { SecurityToken: input.credentials.securityToken } : {}),
     ...input.params,
   }
-  const stringToSign = stringToSignV1(input.method, params)
+  const canonical = canonicalizeParams(params)
+  const stringToSign = `${input.method}&%2F&${percentEncode(canonical)}`
   const signature = signatureV1(stringToSign, input.credentials.accessKeySecret)
-  const encoded = `${canonicalizeParams(params)}&Signature=${percentEncode(signature)}`
+  const encoded = `${canonical}&Signature=${percentEncode(signature)}`
   return { params: { ...params, Signature: signature }, stringToSign, encoded }
 }

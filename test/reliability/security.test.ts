@@ -97,7 +97,7 @@ describe('authentication and authorisation on every route', () => {
       (
         await call(
           stack,
-          'dgw_aaaaaaaaaaaaaaaa_' + 'A'.repeat(43),
+          `dgw_aaaaaaaaaaaaaaaa_${'A'.repeat(43)}`,
           route.method,
           route.path(),
           route.body,
