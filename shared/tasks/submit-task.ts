@@ -135,12 +135,6 @@ export async function submitTask(
 
   await deps.afterUpstreamCall?.(task)
   const at = deps.now()
-  // Record who owns this TaskNo first, so the reconciler can never hand it to another task.
-  await deps.taskNos.claim(
-    result.taskNo,
-    taskId,
-    toEpochSeconds(at + deps.settings.taskRetentionMs),
-  )
   const pending: Task = {
     ...task,
     status: 'pending',
@@ -148,19 +142,23 @@ export async function submitTask(
     updatedAt: new Date(at).toISOString(),
     dueAt: at + deps.settings.firstPollDelayMs,
   }
-  if (!(await deps.tasks.replace(pending, task.version))) {
-    // Someone (the reconciler) moved the task first; report what is stored now.
+  const response = render({ kind: 'accepted', task: { ...pending, version: task.version + 1 } })
+  // Three independent single-item writes, in parallel (one round trip instead of three): the
+  // TaskNo's owner (so the reconciler never hands it to another task), the task, and the stored
+  // answer for the idempotency key. If the task write loses a race, the reconciler got there
+  // first with this same TaskNo, so the stored answer is still true.
+  const [, replaced] = await Promise.all([
+    deps.taskNos.claim(result.taskNo, taskId, toEpochSeconds(at + deps.settings.taskRetentionMs)),
+    deps.tasks.replace(pending, task.version),
+    claim ? deps.idempotency.complete(claim, response) : undefined,
+  ])
+  if (!replaced) {
     deps.logger.warn('task changed while submitting', { taskId, taskNo: result.taskNo })
     const current = (await deps.tasks.get(taskId, at)) ?? pending
-    return finish(deps, claim, render({ kind: 'accepted', task: current }), false)
+    return { ...render({ kind: 'accepted', task: current }), replayed: false }
   }
   deps.logger.info('task submitted', { taskId, taskNo: result.taskNo, action: task.action })
-  return finish(
-    deps,
-    claim,
-    render({ kind: 'accepted', task: { ...pending, version: task.version + 1 } }),
-    false,
-  )
+  return { ...response, replayed: false }
 }
 
 async function answerFromExisting(

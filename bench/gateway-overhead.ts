@@ -1,0 +1,93 @@
+import type { AddressInfo } from 'node:net'
+import { serve } from '@hono/node-server'
+import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
+import { loadGatewayConfig, loadWorkerConfig } from '#shared/config.ts'
+import { silentLogger } from '#shared/logger.ts'
+import { createApp } from '#functions/api/app.ts'
+import { buildApiDeps } from '#functions/api/deps.ts'
+import { createApiKey } from '#functions/api/routes/admin-routes.ts'
+import { startEmulator } from '#infra/emulator/server.ts'
+import { ensureTable, startLocalDynamoDb } from '#infra/local/dynamodb-local.ts'
+import { fmt, header, percentile, table, verdict } from './lib.ts'
+
+/**
+ * Gateway overhead: `POST /domains/:name/ds` through the whole gateway (HTTP, auth, validation,
+ * idempotency record, intent write, the upstream call, the outcome write) against the bare
+ * upstream call, with the emulator adding 20 ms to every answer. Sequential requests.
+ */
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 200)
+const credential = { accessKeyId: 'LTAIbench', accessKeySecret: 'bench-secret' }
+const db = await startLocalDynamoDb()
+const emulator = await startEmulator({
+  credentials: [credential],
+  account: { taskMs: 60_000 },
+  faults: [{ kind: 'latency', ms: 20 }],
+})
+const env = {
+  TABLE_NAME: 'bench-overhead',
+  DYNAMODB_ENDPOINT: db.endpoint,
+  AWS_REGION: 'local',
+  ALIYUN_ENDPOINT: emulator.url,
+  ALIYUN_ACCESS_KEY_ID: credential.accessKeyId,
+  ALIYUN_ACCESS_KEY_SECRET: credential.accessKeySecret,
+}
+await ensureTable(db.endpoint, env.TABLE_NAME)
+const deps = buildApiDeps(loadGatewayConfig(env), loadWorkerConfig(env), { logger: silentLogger })
+const { key } = await createApiKey(deps, { tenant: 'bench', scopes: ['ds:write'] })
+const server = serve({ fetch: createApp(deps).fetch, port: 0, hostname: '127.0.0.1' })
+await new Promise((resolve) => server.once('listening', resolve))
+const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+const bare = new DomainApiClient({ config: loadGatewayConfig(env).upstream })
+const record = { keyTag: 2371, algorithm: 13, digestType: 2, digest: 'f58fa917424383934c7b0cf1a90f61d692745680fa06f5ecdbe0924e86de9598' }
+
+async function timed(run: (i: number) => Promise<void>, count: number, offset: number): Promise<number[]> {
+  const times: number[] = []
+  for (let i = 0; i < count; i++) {
+    const started = performance.now()
+    await run(offset + i)
+    times.push(performance.now() - started)
+  }
+  return times
+}
+const viaGateway = async (i: number) => {
+  const response = await fetch(`${api}/domains/gw-${i}.example.com/ds`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'idempotency-key': `k-${i}` },
+    body: JSON.stringify(record),
+  })
+  if (response.status !== 202) throw new Error(`gateway answered ${response.status}`)
+  await response.arrayBuffer()
+}
+const direct = async (i: number) => {
+  await bare.addDsRecord({ domainName: `bare-${i}.example.com`, ...record })
+}
+
+await timed(viaGateway, 30, 1_000_000)
+await timed(direct, 30, 1_000_000)
+// Interleaved halves, so drift affects both alike.
+const gateway: number[] = []
+const baseline: number[] = []
+for (let round = 0; round < 4; round++) {
+  baseline.push(...(await timed(direct, REQUESTS / 4, round * REQUESTS)))
+  gateway.push(...(await timed(viaGateway, REQUESTS / 4, round * REQUESTS)))
+}
+// The cost of one store round trip here, to explain the difference.
+const storeTimes = await timed(async () => {
+  await deps.apiKeys.get('nonexistent000000')
+}, 100, 0)
+server.close()
+await emulator.close()
+await db.close()
+
+const p50 = percentile(gateway, 50) / percentile(baseline, 50)
+header('Gateway overhead')
+console.log(`${REQUESTS} sequential \`POST /domains/:name/ds\` vs the same number of bare signed upstream calls; the emulator adds 20 ms to every answer.\n`)
+table([
+  ['path', 'p50 ms', 'p90 ms', 'p99 ms'],
+  ['bare upstream call (baseline)', fmt(percentile(baseline, 50)), fmt(percentile(baseline, 90)), fmt(percentile(baseline, 99))],
+  ['through the gateway', fmt(percentile(gateway, 50)), fmt(percentile(gateway, 90)), fmt(percentile(gateway, 99))],
+  ['one DynamoDB GetItem (embedded engine)', fmt(percentile(storeTimes, 50)), fmt(percentile(storeTimes, 90)), fmt(percentile(storeTimes, 99))],
+])
+console.log('')
+table([['ratio', 'value', 'target', ''], ['gateway p50 / bare p50', fmt(p50, 2), '≤ 1.3', verdict(p50 <= 1.3)]])
+process.exit(0)
