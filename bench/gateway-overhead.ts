@@ -1,13 +1,13 @@
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
-import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
-import { loadGatewayConfig, loadWorkerConfig } from '#shared/config.ts'
-import { silentLogger } from '#shared/logger.ts'
 import { createApp } from '#functions/api/app.ts'
 import { buildApiDeps } from '#functions/api/deps.ts'
 import { createApiKey } from '#functions/api/routes/admin-routes.ts'
 import { startEmulator } from '#infra/emulator/server.ts'
 import { ensureTable, startLocalDynamoDb } from '#infra/local/dynamodb-local.ts'
+import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
+import { loadGatewayConfig, loadWorkerConfig } from '#shared/config.ts'
+import { silentLogger } from '#shared/logger.ts'
 import { fmt, header, percentile, table, verdict } from './lib.ts'
 
 /**
@@ -38,9 +38,18 @@ const server = serve({ fetch: createApp(deps).fetch, port: 0, hostname: '127.0.0
 await new Promise((resolve) => server.once('listening', resolve))
 const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 const bare = new DomainApiClient({ config: loadGatewayConfig(env).upstream })
-const record = { keyTag: 2371, algorithm: 13, digestType: 2, digest: 'f58fa917424383934c7b0cf1a90f61d692745680fa06f5ecdbe0924e86de9598' }
+const record = {
+  keyTag: 2371,
+  algorithm: 13,
+  digestType: 2,
+  digest: 'f58fa917424383934c7b0cf1a90f61d692745680fa06f5ecdbe0924e86de9598',
+}
 
-async function timed(run: (i: number) => Promise<void>, count: number, offset: number): Promise<number[]> {
+async function timed(
+  run: (i: number) => Promise<void>,
+  count: number,
+  offset: number,
+): Promise<number[]> {
   const times: number[] = []
   for (let i = 0; i < count; i++) {
     const started = performance.now()
@@ -52,7 +61,11 @@ async function timed(run: (i: number) => Promise<void>, count: number, offset: n
 const viaGateway = async (i: number) => {
   const response = await fetch(`${api}/domains/gw-${i}.example.com/ds`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'idempotency-key': `k-${i}` },
+    headers: {
+      authorization: `Bearer ${key}`,
+      'content-type': 'application/json',
+      'idempotency-key': `k-${i}`,
+    },
     body: JSON.stringify(record),
   })
   if (response.status !== 202) throw new Error(`gateway answered ${response.status}`)
@@ -72,22 +85,46 @@ for (let round = 0; round < 4; round++) {
   gateway.push(...(await timed(viaGateway, REQUESTS / 4, round * REQUESTS)))
 }
 // The cost of one store round trip here, to explain the difference.
-const storeTimes = await timed(async () => {
-  await deps.apiKeys.get('nonexistent000000')
-}, 100, 0)
+const storeTimes = await timed(
+  async () => {
+    await deps.apiKeys.get('nonexistent000000')
+  },
+  100,
+  0,
+)
 server.close()
 await emulator.close()
 await db.close()
 
 const p50 = percentile(gateway, 50) / percentile(baseline, 50)
 header('Gateway overhead')
-console.log(`${REQUESTS} sequential \`POST /domains/:name/ds\` vs the same number of bare signed upstream calls; the emulator adds 20 ms to every answer.\n`)
+console.log(
+  `${REQUESTS} sequential \`POST /domains/:name/ds\` vs the same number of bare signed upstream calls; the emulator adds 20 ms to every answer.\n`,
+)
 table([
   ['path', 'p50 ms', 'p90 ms', 'p99 ms'],
-  ['bare upstream call (baseline)', fmt(percentile(baseline, 50)), fmt(percentile(baseline, 90)), fmt(percentile(baseline, 99))],
-  ['through the gateway', fmt(percentile(gateway, 50)), fmt(percentile(gateway, 90)), fmt(percentile(gateway, 99))],
-  ['one DynamoDB GetItem (embedded engine)', fmt(percentile(storeTimes, 50)), fmt(percentile(storeTimes, 90)), fmt(percentile(storeTimes, 99))],
+  [
+    'bare upstream call (baseline)',
+    fmt(percentile(baseline, 50)),
+    fmt(percentile(baseline, 90)),
+    fmt(percentile(baseline, 99)),
+  ],
+  [
+    'through the gateway',
+    fmt(percentile(gateway, 50)),
+    fmt(percentile(gateway, 90)),
+    fmt(percentile(gateway, 99)),
+  ],
+  [
+    'one DynamoDB GetItem (embedded engine)',
+    fmt(percentile(storeTimes, 50)),
+    fmt(percentile(storeTimes, 90)),
+    fmt(percentile(storeTimes, 99)),
+  ],
 ])
 console.log('')
-table([['ratio', 'value', 'target', ''], ['gateway p50 / bare p50', fmt(p50, 2), '≤ 1.3', verdict(p50 <= 1.3)]])
+table([
+  ['ratio', 'value', 'target', ''],
+  ['gateway p50 / bare p50', fmt(p50, 2), '≤ 1.3', verdict(p50 <= 1.3)],
+])
 process.exit(0)
