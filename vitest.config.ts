@@ -8,6 +8,8 @@ export default defineConfig({
       'infra/**/*.test.ts',
       'test/**/*.test.ts',
     ],
+    // The reliability suite has its own command and config (npm run test:reliability).
+    exclude: ['test/reliability/**', 'node_modules/**'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',

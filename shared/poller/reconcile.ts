@@ -1,6 +1,7 @@
 import { toEpochSeconds } from '../store/dynamodb.ts'
 import type { Task, TaskAction } from '../tasks/task.ts'
 import type { PollerDeps } from './process-task.ts'
+import { serviceTimeCandidates } from './service-time.ts'
 
 /**
  * Upstream task types per action. Alibaba documents `CHG_DNS`; the DS and DNS-host names are those
@@ -18,7 +19,10 @@ const TASK_TYPES: Record<TaskAction, readonly string[]> = {
 const KNOWN_TYPES = new Set(Object.values(TASK_TYPES).flat())
 const DAY_MS = 86_400_000
 const PAGE_SIZE = 100
-const MAX_PAGES = 20
+const MAX_PAGES = 50
+/** Around the intent's creation: clock skew before, the upstream call's time and skew after. */
+const WINDOW_BEFORE_MS = 2 * 60_000
+const WINDOW_AFTER_MS = 5 * 60_000
 
 function mayBeOurs(action: TaskAction, taskType: string | undefined): boolean {
   if (!taskType || !KNOWN_TYPES.has(taskType)) return true
@@ -27,7 +31,8 @@ function mayBeOurs(action: TaskAction, taskType: string | undefined): boolean {
 
 /**
  * Looks for the upstream task a `submitting` task may have created, without ever submitting:
- * `QueryTaskList` over the creation window (the service filters by day), oldest first, then
+ * `QueryTaskList` over the creation day (the service filters by day only), narrowed to tasks
+ * created from 2 minutes before to 5 minutes after the intent, oldest first, then
  * `QueryTaskDetailList` filtered by the task's domain or instance. A match is adopted only if its
  * TaskNo can be claimed (a conditional write), so no two gateway tasks adopt the same one.
  */
@@ -39,6 +44,18 @@ export async function findUpstreamTask(
   const target = task.details[0]?.target
   if (!target) return undefined
   const byInstance = task.command.action === 'dnshost.sync'
+  const windowStart = createdAt - WINDOW_BEFORE_MS
+  const windowEnd = createdAt + WINDOW_AFTER_MS
+  // A creation time that can be read must fall in the window under one of its readings; one
+  // that cannot be read does not exclude the candidate.
+  const inWindow = (text: string | undefined) => {
+    const instants = serviceTimeCandidates(text)
+    return instants.length === 0 || instants.some((at) => at >= windowStart && at <= windowEnd)
+  }
+  const olderThanWindow = (text: string | undefined) => {
+    const instants = serviceTimeCandidates(text)
+    return instants.length > 0 && instants.every((at) => at < windowStart)
+  }
   const candidates = []
   for (let pageNum = 1; pageNum <= MAX_PAGES; pageNum++) {
     const page = await deps.upstream.queryTaskList({
@@ -47,8 +64,10 @@ export async function findUpstreamTask(
       pageNum,
       pageSize: PAGE_SIZE,
     })
-    candidates.push(...page.tasks)
-    if (!page.hasNextPage || page.tasks.length === 0) break
+    candidates.push(...page.tasks.filter((candidate) => inWindow(candidate.createTime)))
+    // Newest first: once a whole page is older than the window, the rest is too.
+    const oldest = page.tasks.at(-1)
+    if (!page.hasNextPage || page.tasks.length === 0 || olderThanWindow(oldest?.createTime)) break
   }
   // Newest first from the service; the submission is at the start of the window.
   for (const candidate of candidates.reverse()) {

@@ -206,7 +206,7 @@ it(
     stack.receiver.reply = () => ({ status: 204 })
 
     // Recovery: healthy pollers until every task of the tenant is finished and called back.
-    const healthy = stack.pollerDeps()
+    const healthy = stack.pollerDeps({ concurrency: 32 })
     const all = async () => {
       const ids = new Set<string>()
       for (const seen of requests.values()) for (const id of seen) ids.add(id)
