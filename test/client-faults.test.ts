@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { FaultRuleInput } from '#infra/emulator/faults.ts'
 import type { RunningEmulator } from '#infra/emulator/server.ts'
-import { UpstreamError } from '#shared/aliyun/upstream-error.ts'
 import { clientFor, SHA256_DIGEST, startTestEmulator } from './helpers/emulator.ts'
+import { upstreamRejection } from './helpers/rejection.ts'
 
 let emulator: RunningEmulator
 beforeEach(async () => {
@@ -23,14 +23,7 @@ function fault(rule: FaultRuleInput) {
   emulator.faults.set([rule])
 }
 
-async function rejection(promise: Promise<unknown>): Promise<UpstreamError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  )
-  if (!(error instanceof UpstreamError)) throw new Error(`expected an UpstreamError, got ${error}`)
-  return error
-}
+const rejection = upstreamRejection
 
 const tasksAtEmulator = () => emulator.account.tasks.size
 

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { RunningEmulator } from '#infra/emulator/server.ts'
 import type { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
-import { UpstreamError } from '#shared/aliyun/upstream-error.ts'
 import { clientFor, ManualClock, SHA256_DIGEST, startTestEmulator } from './helpers/emulator.ts'
+import { upstreamRejection } from './helpers/rejection.ts'
 
 const TASK_MS = 1_000
 let clock: ManualClock
@@ -28,14 +28,7 @@ async function statusOf(taskNo: string) {
   return details.map((detail) => detail.status)
 }
 
-async function rejection(promise: Promise<unknown>): Promise<UpstreamError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  )
-  if (!(error instanceof UpstreamError)) throw new Error(`expected an UpstreamError, got ${error}`)
-  return error
-}
+const rejection = upstreamRejection
 
 describe('emulator tasks', () => {
   it('progress WAITING_EXECUTE → EXECUTING → EXECUTE_SUCCESS on the configured schedule', async () => {

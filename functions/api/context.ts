@@ -7,6 +7,7 @@ import type { DeliveryLogStore } from '#shared/store/delivery-log-store.ts'
 import type { IdempotencyStore } from '#shared/store/idempotency-store.ts'
 import type { TaskNoRegistry, TaskStore } from '#shared/store/task-store.ts'
 import type { SubmitSettings } from '#shared/tasks/submit-task.ts'
+import type { TaskSubmitter } from '#shared/tasks/submit-to-upstream.ts'
 import type { Scope, Task } from '#shared/tasks/task.ts'
 
 /** Everything the API needs, built once per process (see `deps.ts`) and passed in. */
@@ -16,16 +17,7 @@ export interface ApiDeps {
   readonly idempotency: IdempotencyStore
   readonly apiKeys: ApiKeyStore
   readonly deliveries: DeliveryLogStore
-  readonly upstream: Pick<
-    DomainApiClient,
-    | 'addDsRecord'
-    | 'modifyDsRecord'
-    | 'deleteDsRecord'
-    | 'syncDsRecord'
-    | 'syncDnsHost'
-    | 'modifyDomainDnsBatch'
-    | 'queryDsRecord'
-  >
+  readonly upstream: TaskSubmitter & Pick<DomainApiClient, 'queryDsRecord'>
   readonly now: () => number
   readonly newTaskId: () => string
   readonly randomBytes: RandomBytes
