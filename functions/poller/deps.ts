@@ -14,6 +14,12 @@ import { createGuardedAgent } from '#shared/webhooks/guarded-agent.ts'
 import { sendWebhook } from '#shared/webhooks/send-webhook.ts'
 import { createSecretResolver } from '#shared/webhooks/webhook-secrets.ts'
 
+/**
+ * A submission cannot be called absent upstream before the request that made it has certainly
+ * ended (its timeout) — twice that, plus a minute for clock skew and a slow service.
+ */
+export const minimumAbsenceWindowMs = (upstreamTimeoutMs: number): number => 2 * upstreamTimeoutMs + 60_000
+
 /** The production wiring of the poller: DynamoDB stores, the upstream client, guarded webhooks. */
 export function buildPollerDeps(
   gateway: GatewayConfig,
@@ -49,7 +55,11 @@ export function buildPollerDeps(
       leaseMs: worker.poller.leaseMs,
       pollDelaysMs: worker.poller.pollDelaysMs,
       maxTaskAgeMs: worker.poller.maxTaskAgeMs,
-      reconcileAbsentAfterMs: worker.poller.reconcileAbsentAfterMs,
+      // Absence is only proven once any submission that could still be in flight has ended.
+      reconcileAbsentAfterMs: Math.max(
+        worker.poller.reconcileAbsentAfterMs,
+        minimumAbsenceWindowMs(gateway.upstream.timeoutMs),
+      ),
       callbackRetryDelaysMs: worker.callbacks.retryDelaysMs,
       callbackJitter: worker.callbacks.jitter,
       callbackTimeoutMs: worker.callbacks.timeoutMs,

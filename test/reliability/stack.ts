@@ -110,7 +110,8 @@ export class ReliabilityStack {
         leaseMs: 700,
         callbackTimeoutMs: 2_000,
         reconcileRetryMs: 100,
-        reconcileAbsentAfterMs: 2_500,
+        // Past the upstream timeout (3 s): a submission still in flight is never called absent.
+        reconcileAbsentAfterMs: 8_000,
         idleWaitMs: 20,
         concurrency: 16,
         ...settings,
