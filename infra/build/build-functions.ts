@@ -56,12 +56,10 @@ export async function buildFunction(
   await mkdir(dir, { recursive: true })
   const bundle = join(dir, 'index.mjs')
   const result = await build({
-    entryPoints: { index: entry },
-    outdir: dir,
-    outExtension: { '.js': '.mjs' },
-    // Code reached only through `import()` (the SSM client) goes to its own chunk, loaded on use.
-    splitting: true,
-    chunkNames: 'chunk-[hash]',
+    entryPoints: [entry],
+    outfile: bundle,
+    // One file per function. (Code splitting was measured: it did not change the cold-start
+    // ratio, see BENCHMARKS.md, so the simpler single file stays.)
     bundle: true,
     platform: 'node',
     target: 'node22',
