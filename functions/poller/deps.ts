@@ -18,7 +18,8 @@ import { createSecretResolver } from '#shared/webhooks/webhook-secrets.ts'
  * A submission cannot be called absent upstream before the request that made it has certainly
  * ended (its timeout) — twice that, plus a minute for clock skew and a slow service.
  */
-export const minimumAbsenceWindowMs = (upstreamTimeoutMs: number): number => 2 * upstreamTimeoutMs + 60_000
+export const minimumAbsenceWindowMs = (upstreamTimeoutMs: number): number =>
+  2 * upstreamTimeoutMs + 60_000
 
 /** The production wiring of the poller: DynamoDB stores, the upstream client, guarded webhooks. */
 export function buildPollerDeps(

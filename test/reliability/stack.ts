@@ -107,7 +107,7 @@ export class ReliabilityStack {
         pollDelaysMs: [30, 60, 100],
         callbackRetryDelaysMs: [100, 200, 400, 800, 1_000, 1_000, 1_000, 1_000],
         callbackJitter: 0,
-        leaseMs: 700,
+        leaseMs: 1_500,
         callbackTimeoutMs: 2_000,
         reconcileRetryMs: 100,
         // Past the upstream timeout (3 s): a submission still in flight is never called absent.
