@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { StoreUnavailableError } from '#shared/store/dynamodb.ts'
 import type { TaskStore } from '#shared/store/task-store.ts'
+import { DEFAULT_SUBMIT_SETTINGS } from '#shared/tasks/submit-task.ts'
 import type { Task } from '#shared/tasks/task.ts'
 import { type Harness, postJson, startHarness } from './helpers/gateway.ts'
 
@@ -145,6 +146,45 @@ describe('no lost TaskNo', () => {
     expect(retried.status).toBe(202)
     expect(await retried.json()).toMatchObject({ id: listed.items[0]!.id, status: 'submitting' })
     expect(upstreamTasksFor('crash.com')).toHaveLength(1)
+  })
+
+  it('an intent written too slowly is abandoned: 503, nothing sent upstream, the key freed', async () => {
+    const slow = await startHarness({
+      overrides: { settings: { ...DEFAULT_SUBMIT_SETTINGS, maxIntentWriteMs: 50 } },
+      wrapTasks: (real): TaskStore => ({
+        shardCount: real.shardCount,
+        create: async (task) => {
+          await new Promise((resolve) => setTimeout(resolve, 120))
+          return real.create(task)
+        },
+        get: (id, now) => real.get(id, now),
+        listByTenant: (...args) => real.listByTenant(...args),
+        dueIds: (...args) => real.dueIds(...args),
+        replace: (next, version) => real.replace(next, version),
+      }),
+    })
+    try {
+      const response = await slow.request(
+        '/domains/slow-intent.com/ds/sync',
+        postJson({}, { 'idempotency-key': 'slow-1' }),
+      )
+      expect(response.status).toBe(503)
+      expect(slow.emulator.account.tasks.size).toBe(0)
+      const listed = (await (await slow.request('/tasks')).json()) as {
+        items: { status: string; error: { code: string } }[]
+      }
+      expect(listed.items).toMatchObject([{ status: 'rejected', error: { code: 'NotSubmitted' } }])
+      expect(
+        (
+          await slow.request(
+            '/domains/slow-intent.com/ds/sync',
+            postJson({}, { 'idempotency-key': 'slow-1' }),
+          )
+        ).status,
+      ).toBe(503)
+    } finally {
+      await slow.close()
+    }
   })
 
   it('a store outage after the upstream call answers 503 and keeps the intent', async () => {

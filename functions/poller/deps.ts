@@ -9,6 +9,7 @@ import { DynamoDbApiKeyStore } from '#shared/store/api-key-store.ts'
 import { DynamoDbDeliveryLogStore } from '#shared/store/delivery-log-store.ts'
 import { createDocumentClient } from '#shared/store/dynamodb.ts'
 import { DynamoDbTaskNoRegistry, DynamoDbTaskStore } from '#shared/store/task-store.ts'
+import { DEFAULT_SUBMIT_SETTINGS } from '#shared/tasks/submit-task.ts'
 import { parseAllowlist } from '#shared/webhooks/address-policy.ts'
 import { createGuardedAgent } from '#shared/webhooks/guarded-agent.ts'
 import { sendWebhook } from '#shared/webhooks/send-webhook.ts'
@@ -16,7 +17,8 @@ import { createSecretResolver } from '#shared/webhooks/webhook-secrets.ts'
 
 /**
  * A submission cannot be called absent upstream before the request that made it has certainly
- * ended (its timeout) — twice that, plus a minute for clock skew and a slow service.
+ * ended: it starts at most `maxIntentWriteMs` after the intent and lasts at most the upstream
+ * timeout — counted twice, plus a minute for clock skew and a slow service.
  */
 export const minimumAbsenceWindowMs = (upstreamTimeoutMs: number): number =>
   2 * upstreamTimeoutMs + 60_000

@@ -1,7 +1,7 @@
 import { UpstreamError } from '../aliyun/upstream-error.ts'
 import { IdempotencyInFlightError, IdempotencyKeyReuseError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
-import { toEpochSeconds } from '../store/dynamodb.ts'
+import { StoreUnavailableError, toEpochSeconds } from '../store/dynamodb.ts'
 import type {
   IdempotencyRecord,
   IdempotencyStore,
@@ -19,6 +19,11 @@ export interface SubmitSettings {
   readonly firstPollDelayMs: number
   /** When the reconciler first looks at a submission whose outcome is unknown. */
   readonly reconcileDelayMs: number
+  /**
+   * The upstream call starts no later than this after the intent's creation time (else nothing is
+   * sent), so the reconciler knows when a submission can no longer be in flight.
+   */
+  readonly maxIntentWriteMs: number
   readonly taskRetentionMs: number
 }
 
@@ -27,6 +32,7 @@ export const DEFAULT_SUBMIT_SETTINGS: SubmitSettings = {
   idempotencyTtlMs: 24 * 3_600_000,
   firstPollDelayMs: 2_000,
   reconcileDelayMs: 30_000,
+  maxIntentWriteMs: 5_000,
   taskRetentionMs: 30 * 86_400_000,
 }
 
@@ -108,6 +114,11 @@ export async function submitTask(
   const task = newTask(deps, request, taskId, now)
   if (!(await deps.tasks.create(task))) {
     throw new Error(`task id ${taskId} is already taken`)
+  }
+  if (deps.now() - now > deps.settings.maxIntentWriteMs) {
+    // The store was so slow that the reconciler's time bounds would no longer hold: send nothing.
+    await abandonIntent(deps, task, claim)
+    throw new StoreUnavailableError('The task store is too slow right now; nothing was submitted.')
   }
 
   await deps.beforeUpstreamCall?.(task)
@@ -210,6 +221,30 @@ function newTask(deps: SubmitDeps, request: SubmitRequest, id: string, now: numb
     dueAt: now + deps.settings.reconcileDelayMs,
     pollCount: 0,
   }
+}
+
+async function abandonIntent(deps: SubmitDeps, task: Task, claim: IdempotencyRecord | undefined) {
+  const at = deps.now()
+  const error = {
+    code: 'NotSubmitted',
+    message: 'The task store was too slow; nothing was sent upstream.',
+  }
+  await deps.tasks
+    .replace(
+      {
+        ...task,
+        status: 'rejected',
+        error,
+        details: task.details.map((detail) => ({ ...detail, status: 'failed', error: error.code })),
+        updatedAt: new Date(at).toISOString(),
+        completedAt: new Date(at).toISOString(),
+        dueAt: undefined,
+        expiresAt: toEpochSeconds(at + deps.settings.taskRetentionMs),
+      },
+      task.version,
+    )
+    .catch(() => false)
+  if (claim) await deps.idempotency.release(claim).catch(() => false)
 }
 
 async function rejectTask(deps: SubmitDeps, task: Task, error: UpstreamError): Promise<Task> {

@@ -74,6 +74,7 @@ export class ReliabilityStack {
         firstPollDelayMs: 20,
         reconcileDelayMs: 300,
         idempotencyLockMs: 1_500,
+        maxIntentWriteMs: 1_000,
       },
       ...options.api,
     })
@@ -110,7 +111,8 @@ export class ReliabilityStack {
         leaseMs: 1_500,
         callbackTimeoutMs: 2_000,
         reconcileRetryMs: 100,
-        // Past the upstream timeout (3 s): a submission still in flight is never called absent.
+        // Past the latest start (1 s) plus the upstream timeout (3 s), with room: a submission
+        // that may still be in flight is never called absent.
         reconcileAbsentAfterMs: 8_000,
         idleWaitMs: 20,
         concurrency: 16,
