@@ -222,12 +222,26 @@ it(
 
     // Recovery: healthy pollers until every task of the tenant is finished and called back.
     const healthy = stack.pollerDeps({ concurrency: 32 })
+    const readTask = async (id: string): Promise<Task | undefined> => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await stack.apiDeps.tasks.get(id, Date.now())
+        } catch (error) {
+          // Connections opened before the restart may still be reset once; read again.
+          if (attempt >= 5) throw error
+          await new Promise((resolve) => setTimeout(resolve, 100))
+        }
+      }
+    }
     const all = async () => {
       const ids = new Set<string>()
       for (const seen of requests.values()) for (const id of seen) ids.add(id)
-      return (
-        await Promise.all([...ids].map((id) => stack.apiDeps.tasks.get(id, Date.now())))
-      ).filter((task): task is Task => Boolean(task))
+      const found: Task[] = []
+      for (const id of ids) {
+        const task = await readTask(id)
+        if (task) found.push(task)
+      }
+      return found
     }
     const settled = (task: Task) =>
       isTerminal(task.status) &&
@@ -237,7 +251,7 @@ it(
     let tasks = await all()
     const recoveryDeadline = Date.now() + 60_000 + tasks.length * 50
     while (!tasks.every(settled) && Date.now() < recoveryDeadline) {
-      await runPoller(healthy, Date.now() + 5_000)
+      await runPoller(healthy, Date.now() + 5_000).catch(() => undefined)
       tasks = await all()
     }
     console.log(
