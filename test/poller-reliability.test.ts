@@ -222,6 +222,54 @@ describe('reconciler', () => {
     expect((await p.task(first.id)).upstream.taskNo).toBeDefined()
   })
 
+  it('adopts a batch only if the upstream batch names exactly its domains', async () => {
+    const fault = () =>
+      p.emulator.faults.set([
+        { kind: 'error5xx', count: 1, actions: ['SaveBatchTaskForModifyingDomainDns'] },
+      ])
+    fault()
+    const first = await p.submit('/dns-batch', {
+      method: 'POST',
+      body: JSON.stringify({ domains: ['shared-first.com', 'only-a.com'], aliyunDns: true }),
+    })
+    await new Promise((resolve) => setTimeout(resolve, 60))
+    fault()
+    const second = await p.submit('/dns-batch', {
+      method: 'POST',
+      body: JSON.stringify({ domains: ['shared-first.com', 'only-b.com'], aliyunDns: true }),
+    })
+    expect([first.body.status, second.body.status]).toEqual(['submitting', 'submitting'])
+    // Reconcile the second first: the older upstream batch also starts with shared-first.com.
+    // This poller sees only the second task (and reads deep enough into the index to find it).
+    const base = p.pollerDeps({}, { batchSize: 10_000 })
+    const onlySecond = {
+      ...base,
+      tasks: {
+        shardCount: base.tasks.shardCount,
+        get: base.tasks.get.bind(base.tasks),
+        replace: base.tasks.replace.bind(base.tasks),
+        dueIds: async (shard: number, now: number, limit: number) =>
+          (await base.tasks.dueIds(shard, now, limit)).filter((due) => due === second.id),
+      } as TaskStore,
+    }
+    await p.drainUntil(async () => (await p.task(second.id)).status !== 'submitting', {
+      deps: onlySecond,
+    })
+    await p.drainUntil(async () =>
+      (await Promise.all([first.id, second.id].map((id) => p.task(id)))).every(
+        (task) => task.status === 'succeeded',
+      ),
+    )
+    for (const [id, own] of [
+      [first.id, 'only-a.com'],
+      [second.id, 'only-b.com'],
+    ] as const) {
+      const task = await p.task(id)
+      const upstream = p.emulator.account.tasks.get(task.upstream.taskNo as string)
+      expect(upstream?.kind).toMatchObject({ domains: ['shared-first.com', own] })
+    }
+  })
+
   it('a submission proven absent upstream becomes rejected and is reported', async () => {
     p.emulator.faults.set([
       {

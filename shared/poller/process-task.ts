@@ -76,12 +76,14 @@ export async function processDueTask(deps: PollerDeps, taskId: string): Promise<
   } catch (error) {
     const throttled = isThrottling(error)
     if (!throttled) log.warn('task step failed; retrying later', { error })
-    // Release the lease; keep the task due (soon, or at once after throttling passes).
+    // Release the lease; keep the task due (soon, or at once after throttling passes). If even
+    // that write fails (the store is down), the lease simply expires and the task stays due.
     const retryAt = deps.now() + (throttled ? 0 : pollDelay(deps.settings, 1))
-    await deps.tasks.replace(
-      { ...held, lease: undefined, dueAt: Math.max(retryAt, task.dueAt) },
-      held.version,
-    )
+    await deps.tasks
+      .replace({ ...held, lease: undefined, dueAt: Math.max(retryAt, task.dueAt) }, held.version)
+      .catch((releaseError: unknown) =>
+        log.warn('could not release the lease', { error: releaseError }),
+      )
     return throttled ? 'throttled' : 'error'
   }
 }

@@ -24,6 +24,17 @@ const MAX_PAGES = 50
 const WINDOW_BEFORE_MS = 2 * 60_000
 const WINDOW_AFTER_MS = 5 * 60_000
 
+/** A batch candidate is ours only if its details name exactly the task's domains. */
+async function coversExactly(
+  deps: Pick<PollerDeps, 'upstream'>,
+  taskNo: string,
+  targets: readonly string[],
+): Promise<boolean> {
+  const details = await deps.upstream.queryAllTaskDetails({ taskNo })
+  const found = new Set(details.map((detail) => detail.domainName))
+  return found.size === targets.length && targets.every((target) => found.has(target))
+}
+
 function mayBeOurs(action: TaskAction, taskType: string | undefined): boolean {
   if (!taskType || !KNOWN_TYPES.has(taskType)) return true
   return TASK_TYPES[action].includes(taskType)
@@ -74,14 +85,22 @@ export async function findUpstreamTask(
     if (!mayBeOurs(task.action, candidate.taskType)) continue
     if (candidate.domainCount !== undefined && candidate.domainCount !== task.details.length)
       continue
-    const details = await deps.upstream.queryTaskDetailList({
-      taskNo: candidate.taskNo,
-      pageSize: 10,
-      ...(byInstance ? { instanceId: target } : { domainName: target }),
-    })
-    const matches = details.details.some(
-      (detail) => (byInstance ? detail.instanceId : detail.domainName) === target,
-    )
+    const matches =
+      task.details.length > 1
+        ? await coversExactly(
+            deps,
+            candidate.taskNo,
+            task.details.map((detail) => detail.target),
+          )
+        : (
+            await deps.upstream.queryTaskDetailList({
+              taskNo: candidate.taskNo,
+              pageSize: 10,
+              ...(byInstance ? { instanceId: target } : { domainName: target }),
+            })
+          ).details.some(
+            (detail) => (byInstance ? detail.instanceId : detail.domainName) === target,
+          )
     if (!matches) continue
     const expiresAt = toEpochSeconds(deps.now() + deps.settings.taskRetentionMs)
     if (await deps.taskNos.claim(candidate.taskNo, task.id, expiresAt)) return candidate.taskNo
