@@ -270,9 +270,24 @@ it(
         byTaskNo.set(task.upstream.taskNo, [...(byTaskNo.get(task.upstream.taskNo) ?? []), task.id])
     }
     for (const [taskNo, owners] of byTaskNo) expect(owners, taskNo).toHaveLength(1)
-    expect(
-      [...stack.emulator.account.tasks.keys()].filter((taskNo) => !byTaskNo.has(taskNo)),
-    ).toEqual([])
+    // Every upstream task belongs to a gateway task; the message explains any that does not.
+    const orphans = [...stack.emulator.account.tasks.values()].filter(
+      (upstream) => !byTaskNo.has(upstream.taskNo),
+    )
+    const explain = orphans.map((upstream) => {
+      const kind = upstream.kind as { domain?: string; domains?: readonly string[] }
+      const target = kind.domain ?? kind.domains?.[0] ?? ''
+      const related = tasks.filter((task) =>
+        task.details.some((detail) => detail.target === target),
+      )
+      return `${upstream.taskNo} ${target} upstream created ${new Date(upstream.createdAt).toISOString()}: ${related
+        .map(
+          (task) =>
+            `${task.id} ${task.status} ${task.error?.code ?? ''} created ${task.createdAt} taskNo ${task.upstream.taskNo}`,
+        )
+        .join(' | ')}`
+    })
+    expect(explain).toEqual([])
     for (const [idempotencyKey, seen] of requests) {
       const upstream = [...seen].filter(
         (id) => tasks.find((task) => task.id === id)?.upstream.taskNo,

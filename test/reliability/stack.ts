@@ -111,9 +111,9 @@ export class ReliabilityStack {
         leaseMs: 1_500,
         callbackTimeoutMs: 2_000,
         reconcileRetryMs: 100,
-        // Past the latest start (1 s) plus the upstream timeout (3 s), with room: a submission
-        // that may still be in flight is never called absent.
-        reconcileAbsentAfterMs: 8_000,
+        // Well past the latest start (1 s) plus the upstream timeout (3 s): this one process runs
+        // everything under deliberate overload, so its event loop can lag by seconds.
+        reconcileAbsentAfterMs: 20_000,
         idleWaitMs: 20,
         concurrency: 16,
         ...settings,
