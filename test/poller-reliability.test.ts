@@ -201,6 +201,18 @@ describe('reconciler', () => {
     expect(task.upstream.taskNo).toBe(upstream[0]?.taskNo)
   })
 
+  it('leaves an upstream task alone until it is old enough that no live submission can claim it', async () => {
+    p.emulator.faults.set([
+      { kind: 'error5xx', count: 1, actions: ['SaveSingleTaskForSynchronizingDSRecord'] },
+    ])
+    const submitted = await p.submit('/domains/settle.com/ds/sync')
+    const patient = p.pollerDeps({}, { candidateSettleMs: 60_000 })
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    await runPoller(patient, Date.now() + 200)
+    expect((await p.task(submitted.id)).status).toBe('submitting')
+    await p.drainUntil(async () => (await p.task(submitted.id)).status === 'succeeded')
+  })
+
   it('never adopts an upstream task that already belongs to another gateway task', async () => {
     const first = await p.submit('/domains/adopted.com/ds/sync')
     await p.drainUntil(delivered(first.id))

@@ -59,6 +59,7 @@ export function buildPollerDeps(
       pollDelaysMs: worker.poller.pollDelaysMs,
       maxTaskAgeMs: worker.poller.maxTaskAgeMs,
       // Absence is only proven once any submission that could still be in flight has ended.
+      candidateSettleMs: gateway.upstream.timeoutMs + 30_000,
       reconcileAbsentAfterMs: Math.max(
         worker.poller.reconcileAbsentAfterMs,
         minimumAbsenceWindowMs(gateway.upstream.timeoutMs),

@@ -81,8 +81,14 @@ export async function findUpstreamTask(
     if (!page.hasNextPage || page.tasks.length === 0 || olderThanWindow(oldest?.createTime)) break
   }
   // Newest first from the service; the submission is at the start of the window.
+  const now = deps.now()
   for (const candidate of candidates.reverse()) {
     if (!mayBeOurs(task.action, candidate.taskType)) continue
+    // Too young to be sure no live submission is about to record it as its own: not yet.
+    // Of the readings of its creation time, the latest that is not in the future.
+    const created = serviceTimeCandidates(candidate.createTime).filter((at) => at <= now + 60_000)
+    const newest = created.length > 0 ? Math.max(...created) : createdAt
+    if (now - newest < deps.settings.candidateSettleMs) continue
     if (candidate.domainCount !== undefined && candidate.domainCount !== task.details.length)
       continue
     const matches =

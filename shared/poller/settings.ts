@@ -12,6 +12,11 @@ export interface PollerSettings {
   readonly reconcileAbsentAfterMs: number
   /** Delay between reconciliation attempts. */
   readonly reconcileRetryMs: number
+  /**
+   * An upstream task is adopted only once it is this old, so a submission still on its way back
+   * with that TaskNo has recorded it first (at least the upstream timeout).
+   */
+  readonly candidateSettleMs: number
   /** Delay before each callback retry after the first attempt (Standard Webhooks schedule). */
   readonly callbackRetryDelaysMs: readonly number[]
   /** ± share of each callback delay picked at random. */
@@ -42,6 +47,7 @@ export const DEFAULT_POLLER_SETTINGS: Omit<PollerSettings, 'owner'> = {
   maxTaskAgeMs: 72 * 3_600_000,
   reconcileAbsentAfterMs: 10 * 60_000,
   reconcileRetryMs: 30_000,
+  candidateSettleMs: 40_000,
   callbackRetryDelaysMs: DEFAULT_CALLBACK_RETRY_DELAYS_MS,
   callbackJitter: 0.2,
   retryAfterMinMs: 1_000,

@@ -158,11 +158,18 @@ export async function submitTask(
   // TaskNo's owner (so the reconciler never hands it to another task), the task, and the stored
   // answer for the idempotency key. If the task write loses a race, the reconciler got there
   // first with this same TaskNo, so the stored answer is still true.
-  const [, replaced] = await Promise.all([
+  const [owned, replaced] = await Promise.all([
     deps.taskNos.claim(result.taskNo, taskId, toEpochSeconds(at + deps.settings.taskRetentionMs)),
     deps.tasks.replace(pending, task.version),
     claim ? deps.idempotency.complete(claim, response) : undefined,
   ])
+  if (!owned) {
+    // Only a reconciler adopting a too-young upstream task could do this; it must never happen.
+    deps.logger.error('the TaskNo is recorded as owned by another task', {
+      taskId,
+      taskNo: result.taskNo,
+    })
+  }
   if (!replaced) {
     deps.logger.warn('task changed while submitting', { taskId, taskNo: result.taskNo })
     const current = (await deps.tasks.get(taskId, at)) ?? pending

@@ -19,6 +19,7 @@ export const FAST_SETTINGS: Partial<PollerSettings> = {
   idleWaitMs: 10,
   callbackTimeoutMs: 1_000,
   reconcileRetryMs: 20,
+  candidateSettleMs: 0,
   reconcileAbsentAfterMs: 60_000,
   retryAfterMinMs: 10,
 }

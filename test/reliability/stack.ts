@@ -111,6 +111,8 @@ export class ReliabilityStack {
         leaseMs: 1_500,
         callbackTimeoutMs: 2_000,
         reconcileRetryMs: 100,
+        // The upstream timeout (3 s) and then some: live submissions record their TaskNo first.
+        candidateSettleMs: 5_000,
         // Well past the latest start (1 s) plus the upstream timeout (3 s): this one process runs
         // everything under deliberate overload, so its event loop can lag by seconds.
         reconcileAbsentAfterMs: 20_000,
