@@ -42,6 +42,20 @@ function recordTransitions(real: TaskStore, log: Map<string, string[]>): TaskSto
   }
 }
 
+/** A poller whose due-index reads return only the given task. */
+function seeingOnly(deps: PollerDeps, taskId: string): PollerDeps {
+  const real = deps.tasks
+  const tasks: TaskStore = {
+    shardCount: real.shardCount,
+    create: (task) => real.create(task),
+    get: (id, now) => real.get(id, now),
+    replace: (next, version) => real.replace(next, version),
+    listByTenant: (...args) => real.listByTenant(...args),
+    dueIds: async (...args) => (await real.dueIds(...args)).filter((due) => due === taskId),
+  }
+  return { ...deps, tasks }
+}
+
 async function submitMany(prefix: string, count: number): Promise<string[]> {
   const ids: string[] = []
   for (let i = 0; i < count; i++)
@@ -141,17 +155,7 @@ describe('concurrent and interrupted pollers', () => {
       { leaseMs: 100, callbackTimeoutMs: 100 },
     )
     // This poller only ever sees the one task, so its hung send cannot hold up other tests.
-    const hung = {
-      ...base,
-      tasks: {
-        ...base.tasks,
-        shardCount: base.tasks.shardCount,
-        get: base.tasks.get.bind(base.tasks),
-        replace: base.tasks.replace.bind(base.tasks),
-        dueIds: async (shard: number, now: number, limit: number) =>
-          (await base.tasks.dueIds(shard, now, limit)).filter((due) => due === id),
-      } as TaskStore,
-    }
+    const hung = seeingOnly(base, id as string)
     void runPoller(hung, Date.now() + 1_000)
     const deadline = Date.now() + 5_000
     while ((await p.task(id!)).callback.state !== 'sending' && Date.now() < deadline) {
@@ -254,16 +258,7 @@ describe('reconciler', () => {
     // Reconcile the second first: the older upstream batch also starts with shared-first.com.
     // This poller sees only the second task (and reads deep enough into the index to find it).
     const base = p.pollerDeps({}, { batchSize: 10_000 })
-    const onlySecond = {
-      ...base,
-      tasks: {
-        shardCount: base.tasks.shardCount,
-        get: base.tasks.get.bind(base.tasks),
-        replace: base.tasks.replace.bind(base.tasks),
-        dueIds: async (shard: number, now: number, limit: number) =>
-          (await base.tasks.dueIds(shard, now, limit)).filter((due) => due === second.id),
-      } as TaskStore,
-    }
+    const onlySecond = seeingOnly(base, second.id)
     await p.drainUntil(async () => (await p.task(second.id)).status !== 'submitting', {
       deps: onlySecond,
     })

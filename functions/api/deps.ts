@@ -10,8 +10,24 @@ import { DynamoDbIdempotencyStore } from '#shared/store/idempotency-store.ts'
 import { DynamoDbTaskNoRegistry, DynamoDbTaskStore } from '#shared/store/task-store.ts'
 import { DEFAULT_SUBMIT_SETTINGS } from '#shared/tasks/submit-task.ts'
 import { parseAllowlist } from '#shared/webhooks/address-policy.ts'
-import { checkCallbackUrl, resolveWithDns } from '#shared/webhooks/callback-url.ts'
+import { checkCallbackUrl, type ResolveAll, resolveWithDns } from '#shared/webhooks/callback-url.ts'
 import type { ApiDeps } from './context.ts'
+
+/** The submission-time callback URL check, with the configured policy and name resolution. */
+export function callbackUrlChecker(
+  worker: WorkerConfig,
+  resolve: ResolveAll,
+): (url: string) => Promise<void> {
+  const rules = {
+    policy: {
+      allowLoopback: worker.callbacks.allowLoopback,
+      allowlist: parseAllowlist(worker.callbacks.allowlist),
+    },
+    allowHttp: worker.callbacks.allowHttp,
+    resolve,
+  }
+  return (url) => checkCallbackUrl(url, rules)
+}
 
 /** The production wiring of the API: DynamoDB stores, the signed upstream client, real clock. */
 export function buildApiDeps(
@@ -40,15 +56,7 @@ export function buildApiDeps(
       firstPollDelayMs: worker.poller.pollDelaysMs[0] ?? DEFAULT_SUBMIT_SETTINGS.firstPollDelayMs,
     },
     api: config.api,
-    checkCallbackUrl: (url) =>
-      checkCallbackUrl(url, {
-        policy: {
-          allowLoopback: worker.callbacks.allowLoopback,
-          allowlist: parseAllowlist(worker.callbacks.allowlist),
-        },
-        allowHttp: worker.callbacks.allowHttp,
-        resolve: resolveWithDns,
-      }),
+    checkCallbackUrl: callbackUrlChecker(worker, resolveWithDns),
     ...overrides,
   }
 }

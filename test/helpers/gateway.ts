@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { createApp } from '#functions/api/app.ts'
 import type { ApiDeps } from '#functions/api/context.ts'
-import { buildApiDeps } from '#functions/api/deps.ts'
+import { buildApiDeps, callbackUrlChecker } from '#functions/api/deps.ts'
 import { createApiKey } from '#functions/api/routes/admin-routes.ts'
 import type { RunningEmulator } from '#infra/emulator/server.ts'
 import { ensureTable, type LocalDynamoDb, startLocalDynamoDb } from '#infra/local/dynamodb-local.ts'
@@ -11,8 +11,7 @@ import { randomId } from '#shared/ids.ts'
 import { silentLogger } from '#shared/logger.ts'
 import type { TaskStore } from '#shared/store/task-store.ts'
 import type { Scope } from '#shared/tasks/task.ts'
-import { parseAllowlist } from '#shared/webhooks/address-policy.ts'
-import { checkCallbackUrl, type ResolveAll } from '#shared/webhooks/callback-url.ts'
+import type { ResolveAll } from '#shared/webhooks/callback-url.ts'
 import { startTestEmulator, TEST_CREDENTIAL } from './emulator.ts'
 
 export const ADMIN_KEY = 'admin-key-for-tests-0123456789abcdef'
@@ -73,15 +72,7 @@ export async function startHarness(
   const worker = loadWorkerConfig(env)
   const built = buildApiDeps(config, worker, {
     logger: silentLogger,
-    checkCallbackUrl: (url) =>
-      checkCallbackUrl(url, {
-        policy: {
-          allowLoopback: worker.callbacks.allowLoopback,
-          allowlist: parseAllowlist(worker.callbacks.allowlist),
-        },
-        allowHttp: worker.callbacks.allowHttp,
-        resolve: testResolve,
-      }),
+    checkCallbackUrl: callbackUrlChecker(worker, testResolve),
     upstream: new DomainApiClient({ config: config.upstream, sleep: async () => {} }),
     ...options.overrides,
   })

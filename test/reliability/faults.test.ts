@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import type { FaultKind } from '#infra/emulator/faults.ts'
+import { FAULT_KINDS, type FaultKind } from '#infra/emulator/faults.ts'
 import type { PollerDeps } from '#shared/poller/process-task.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
 import type { TaskStore } from '#shared/store/task-store.ts'
@@ -110,16 +110,7 @@ function countBy(values: readonly string[]): Record<string, number> {
   return counts
 }
 
-const KINDS: FaultKind[] = [
-  'throttle',
-  'unavailable',
-  'error5xx',
-  'error5xxEmpty',
-  'reset',
-  'slowBody',
-  'malformed',
-  'latency',
-]
+const KINDS: readonly FaultKind[] = FAULT_KINDS
 
 it(
   `${RUN_SECONDS} s of faults, then recovery: nothing lost, nothing doubled`,
