@@ -188,6 +188,17 @@ describe('concurrent and interrupted pollers', () => {
 
 const delivered = (id: string) => async () => (await p.task(id)).callback.state === 'delivered'
 
+/** The next DS sync submission is cut off before the emulator sees it: it never arrives. */
+const loseNextSyncSubmission = () =>
+  p.emulator.faults.set([
+    {
+      kind: 'reset',
+      phase: 'before',
+      count: 1,
+      actions: ['SaveSingleTaskForSynchronizingDSRecord'],
+    },
+  ])
+
 describe('reconciler', () => {
   it('resolves an ambiguous submission by looking it up, without a second upstream task', async () => {
     p.emulator.faults.set([
@@ -220,14 +231,7 @@ describe('reconciler', () => {
   it('never adopts an upstream task that already belongs to another gateway task', async () => {
     const first = await p.submit('/domains/adopted.com/ds/sync')
     await p.drainUntil(delivered(first.id))
-    p.emulator.faults.set([
-      {
-        kind: 'reset',
-        phase: 'before',
-        count: 1,
-        actions: ['SaveSingleTaskForSynchronizingDSRecord'],
-      },
-    ])
+    loseNextSyncSubmission()
     const second = await p.submit('/domains/adopted.com/ds/sync')
     expect(second.body.status).toBe('submitting')
     const deps = p.pollerDeps({}, { reconcileAbsentAfterMs: 300 })
@@ -278,14 +282,7 @@ describe('reconciler', () => {
   })
 
   it('a submission proven absent upstream becomes rejected and is reported', async () => {
-    p.emulator.faults.set([
-      {
-        kind: 'reset',
-        phase: 'before',
-        count: 1,
-        actions: ['SaveSingleTaskForSynchronizingDSRecord'],
-      },
-    ])
+    loseNextSyncSubmission()
     const submitted = await p.submit('/domains/never-arrived.com/ds/sync')
     expect(submitted.body.status).toBe('submitting')
     const deps = p.pollerDeps({}, { reconcileAbsentAfterMs: 300 })

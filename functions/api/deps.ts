@@ -3,13 +3,9 @@ import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
 import type { GatewayConfig, WorkerConfig } from '#shared/config.ts'
 import { newTaskId } from '#shared/ids.ts'
 import { createLogger } from '#shared/logger.ts'
-import { DynamoDbApiKeyStore } from '#shared/store/api-key-store.ts'
-import { DynamoDbDeliveryLogStore } from '#shared/store/delivery-log-store.ts'
-import { createDocumentClient } from '#shared/store/dynamodb.ts'
-import { DynamoDbIdempotencyStore } from '#shared/store/idempotency-store.ts'
-import { DynamoDbTaskNoRegistry, DynamoDbTaskStore } from '#shared/store/task-store.ts'
+import { createStores } from '#shared/store/stores.ts'
 import { DEFAULT_SUBMIT_SETTINGS } from '#shared/tasks/submit-task.ts'
-import { parseAllowlist } from '#shared/webhooks/address-policy.ts'
+import { addressPolicy } from '#shared/webhooks/address-policy.ts'
 import { checkCallbackUrl, type ResolveAll, resolveWithDns } from '#shared/webhooks/callback-url.ts'
 import type { ApiDeps } from './context.ts'
 
@@ -19,10 +15,7 @@ export function callbackUrlChecker(
   resolve: ResolveAll,
 ): (url: string) => Promise<void> {
   const rules = {
-    policy: {
-      allowLoopback: worker.callbacks.allowLoopback,
-      allowlist: parseAllowlist(worker.callbacks.allowlist),
-    },
+    policy: addressPolicy(worker.callbacks),
     allowHttp: worker.callbacks.allowHttp,
     resolve,
   }
@@ -35,14 +28,8 @@ export function buildApiDeps(
   worker: WorkerConfig,
   overrides: Partial<ApiDeps> = {},
 ): ApiDeps {
-  const db = createDocumentClient(config.store)
-  const table = config.store.tableName
   return {
-    tasks: new DynamoDbTaskStore(db, table, config.store.dueShards),
-    taskNos: new DynamoDbTaskNoRegistry(db, table),
-    idempotency: new DynamoDbIdempotencyStore(db, table),
-    apiKeys: new DynamoDbApiKeyStore(db, table),
-    deliveries: new DynamoDbDeliveryLogStore(db, table),
+    ...createStores(config.store),
     upstream: new DomainApiClient({ config: config.upstream }),
     now: Date.now,
     newTaskId,

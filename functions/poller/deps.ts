@@ -5,12 +5,9 @@ import type { GatewayConfig, WorkerConfig } from '#shared/config.ts'
 import { createLogger } from '#shared/logger.ts'
 import type { PollerDeps } from '#shared/poller/process-task.ts'
 import { DEFAULT_POLLER_SETTINGS } from '#shared/poller/settings.ts'
-import { DynamoDbApiKeyStore } from '#shared/store/api-key-store.ts'
-import { DynamoDbDeliveryLogStore } from '#shared/store/delivery-log-store.ts'
-import { createDocumentClient } from '#shared/store/dynamodb.ts'
-import { DynamoDbTaskNoRegistry, DynamoDbTaskStore } from '#shared/store/task-store.ts'
+import { createStores } from '#shared/store/stores.ts'
 import { DEFAULT_SUBMIT_SETTINGS } from '#shared/tasks/submit-task.ts'
-import { parseAllowlist } from '#shared/webhooks/address-policy.ts'
+import { addressPolicy } from '#shared/webhooks/address-policy.ts'
 import { createGuardedAgent } from '#shared/webhooks/guarded-agent.ts'
 import { sendWebhook } from '#shared/webhooks/send-webhook.ts'
 import { createSecretResolver } from '#shared/webhooks/webhook-secrets.ts'
@@ -21,7 +18,7 @@ import { createSecretResolver } from '#shared/webhooks/webhook-secrets.ts'
  * timeout — counted twice, plus a minute for clock skew and a slow service.
  */
 export const minimumAbsenceWindowMs = (upstreamTimeoutMs: number): number =>
-  2 * upstreamTimeoutMs + 60_000
+  DEFAULT_SUBMIT_SETTINGS.maxIntentWriteMs + 2 * upstreamTimeoutMs + 60_000
 
 /** The production wiring of the poller: DynamoDB stores, the upstream client, guarded webhooks. */
 export function buildPollerDeps(
@@ -29,23 +26,15 @@ export function buildPollerDeps(
   worker: WorkerConfig,
   overrides: Partial<PollerDeps> = {},
 ): PollerDeps {
-  const db = createDocumentClient(gateway.store)
-  const table = gateway.store.tableName
+  const stores = createStores(gateway.store)
   const now = overrides.now ?? Date.now
-  const dispatcher = createGuardedAgent({
-    allowLoopback: worker.callbacks.allowLoopback,
-    allowlist: parseAllowlist(worker.callbacks.allowlist),
-  })
+  const dispatcher = createGuardedAgent(addressPolicy(worker.callbacks))
   return {
-    tasks: new DynamoDbTaskStore(db, table, gateway.store.dueShards),
-    taskNos: new DynamoDbTaskNoRegistry(db, table),
-    deliveries: new DynamoDbDeliveryLogStore(db, table),
+    tasks: stores.tasks,
+    taskNos: stores.taskNos,
+    deliveries: stores.deliveries,
     upstream: new DomainApiClient({ config: gateway.upstream }),
-    secretsFor: createSecretResolver(
-      new DynamoDbApiKeyStore(db, table),
-      now,
-      worker.sync.webhookSecret,
-    ),
+    secretsFor: createSecretResolver(stores.apiKeys, now, worker.sync.webhookSecret),
     sendWebhook: (message) =>
       sendWebhook(message, { dispatcher, timeoutMs: worker.callbacks.timeoutMs, now }),
     now,

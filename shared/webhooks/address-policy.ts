@@ -20,6 +20,14 @@ export type AddressVerdict =
   | { readonly allowed: true }
   | { readonly allowed: false; readonly reason: string }
 
+/** The policy from configuration: loopback allowed or not, and CIDRs (or single addresses). */
+export function addressPolicy(settings: {
+  allowLoopback: boolean
+  allowlist: readonly string[]
+}): AddressPolicy {
+  return { allowLoopback: settings.allowLoopback, allowlist: parseAllowlist(settings.allowlist) }
+}
+
 export function parseAllowlist(cidrs: readonly string[]): AddressPolicy['allowlist'] {
   return cidrs.map((cidr) => {
     try {

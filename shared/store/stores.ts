@@ -1,0 +1,19 @@
+import type { StoreConfig } from '../config.ts'
+import { DynamoDbApiKeyStore } from './api-key-store.ts'
+import { DynamoDbDeliveryLogStore } from './delivery-log-store.ts'
+import { createDocumentClient } from './dynamodb.ts'
+import { DynamoDbIdempotencyStore } from './idempotency-store.ts'
+import { DynamoDbTaskNoRegistry, DynamoDbTaskStore } from './task-store.ts'
+
+/** Every store of the one table, sharing one DynamoDB client. */
+export function createStores(config: StoreConfig) {
+  const db = createDocumentClient(config)
+  const table = config.tableName
+  return {
+    tasks: new DynamoDbTaskStore(db, table, config.dueShards),
+    taskNos: new DynamoDbTaskNoRegistry(db, table),
+    idempotency: new DynamoDbIdempotencyStore(db, table),
+    apiKeys: new DynamoDbApiKeyStore(db, table),
+    deliveries: new DynamoDbDeliveryLogStore(db, table),
+  }
+}
