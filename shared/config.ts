@@ -27,6 +27,10 @@ export const UpstreamEnvSchema = z.object({
   ALIYUN_CONNECT_TIMEOUT_MS: positiveInt(3_000),
   ALIYUN_READ_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
   ALIYUN_MAX_CONNECTIONS: positiveInt(32),
+  /** How far from the service's clock a signed Timestamp may be (the service's rule: 15 min). */
+  ALIYUN_TIMESTAMP_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  /** Writes are refused while the service's clock is proven further than this from ours. */
+  ALIYUN_MAX_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(1).max(3_600).default(30),
 })
 
 export interface UpstreamConfig {
@@ -43,6 +47,10 @@ export interface UpstreamConfig {
   readonly connectTimeoutMs: number
   readonly readRetries: number
   readonly maxConnections: number
+  /** The service refuses a request whose signed Timestamp is further than this from its clock. */
+  readonly timestampWindowMs: number
+  /** Largest offset between the service's clock and ours under which writes are sent. */
+  readonly maxClockSkewMs: number
 }
 
 export class ConfigError extends Error {
@@ -86,6 +94,8 @@ export function loadUpstreamConfig(env: Env = process.env): UpstreamConfig {
     connectTimeoutMs: parsed.ALIYUN_CONNECT_TIMEOUT_MS,
     readRetries: parsed.ALIYUN_READ_RETRIES,
     maxConnections: parsed.ALIYUN_MAX_CONNECTIONS,
+    timestampWindowMs: parsed.ALIYUN_TIMESTAMP_WINDOW_SECONDS * 1000,
+    maxClockSkewMs: parsed.ALIYUN_MAX_CLOCK_SKEW_SECONDS * 1000,
   }
 }
 
@@ -119,6 +129,9 @@ export const EmulatorEnvSchema = z.object({
   ALIYUN_ACCESS_KEY_SECRET: z.string().min(1).optional(),
   ALIYUN_SECURITY_TOKEN: z.string().min(1).optional(),
   EMULATOR_TASK_MS: z.coerce.number().int().min(0).max(3_600_000).default(2_000),
+  EMULATOR_TIMESTAMP_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  /** Shifts the emulator's clock, to try a gateway against a service whose clock is off. */
+  EMULATOR_CLOCK_OFFSET_SECONDS: z.coerce.number().int().min(-86_400).max(86_400).default(0),
   EMULATOR_UNREGISTERED_PATTERN: regex('^unregistered'),
   EMULATOR_UNREGISTERED_DOMAINS: commaList,
   EMULATOR_FAILING_PATTERN: regex('^fail'),
@@ -153,6 +166,8 @@ export interface EmulatorConfig {
   readonly host: string
   readonly credential: { accessKeyId: string; accessKeySecret: string; securityToken?: string }
   readonly taskMs: number
+  readonly timestampWindowMs: number
+  readonly clockOffsetMs: number
   readonly unregisteredPattern: RegExp
   readonly unregisteredDomains: readonly string[]
   readonly failingPattern: RegExp
@@ -192,6 +207,8 @@ export function loadEmulatorConfig(
       ...(parsed.ALIYUN_SECURITY_TOKEN ? { securityToken: parsed.ALIYUN_SECURITY_TOKEN } : {}),
     },
     taskMs: parsed.EMULATOR_TASK_MS,
+    timestampWindowMs: parsed.EMULATOR_TIMESTAMP_WINDOW_SECONDS * 1000,
+    clockOffsetMs: parsed.EMULATOR_CLOCK_OFFSET_SECONDS * 1000,
     unregisteredPattern: parsed.EMULATOR_UNREGISTERED_PATTERN,
     unregisteredDomains: parsed.EMULATOR_UNREGISTERED_DOMAINS,
     failingPattern: parsed.EMULATOR_FAILING_PATTERN,
@@ -227,6 +244,8 @@ export const GatewayEnvSchema = z.object({
     .default(24),
   TASK_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(30),
   CALLBACK_ALLOW_HTTP: booleanFlag(false),
+  /** A submission's attempts are signed and sent only this long after its intent is written. */
+  SUBMIT_SEND_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3_600).default(60),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 })
 
@@ -248,6 +267,10 @@ export interface GatewayConfig {
     readonly maxBodyBytes: number
     /** Allow `http:` callback URLs (local development); `https:` otherwise. */
     readonly allowHttpCallbacks: boolean
+  }
+  readonly submit: {
+    /** Attempts are signed and sent only until the intent's creation time plus this. */
+    readonly sendWindowMs: number
   }
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error'
 }
@@ -275,6 +298,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       maxBodyBytes: parsed.API_MAX_BODY_BYTES,
       allowHttpCallbacks: parsed.CALLBACK_ALLOW_HTTP,
     },
+    submit: { sendWindowMs: parsed.SUBMIT_SEND_WINDOW_SECONDS * 1000 },
     logLevel: parsed.LOG_LEVEL,
   }
 }
@@ -369,7 +393,8 @@ export const WorkerEnvSchema = z.object({
     .max(24 * 30)
     .default(72),
   RECONCILE_AFTER_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
-  RECONCILE_ABSENT_AFTER_SECONDS: z.coerce.number().int().min(60).max(86_400).default(600),
+  /** Added to the absence window for the service's own processing and listing delay. */
+  RECONCILE_ABSENCE_MARGIN_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
   SYNC_CALLBACK_URL: z.url({ protocol: /^https?$/ }).optional(),
   SSM_ENDPOINT: z.url().optional(),
   SYNC_WEBHOOK_SECRET: z
@@ -393,7 +418,7 @@ export interface WorkerConfig {
     readonly leaseMs: number
     readonly maxTaskAgeMs: number
     readonly reconcileAfterMs: number
-    readonly reconcileAbsentAfterMs: number
+    readonly absenceMarginMs: number
   }
   readonly sync: {
     readonly callbackUrl: string | undefined
@@ -425,7 +450,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       leaseMs: parsed.POLL_LEASE_SECONDS * 1000,
       maxTaskAgeMs: parsed.TASK_MAX_AGE_HOURS * 3_600_000,
       reconcileAfterMs: parsed.RECONCILE_AFTER_SECONDS * 1000,
-      reconcileAbsentAfterMs: parsed.RECONCILE_ABSENT_AFTER_SECONDS * 1000,
+      absenceMarginMs: parsed.RECONCILE_ABSENCE_MARGIN_SECONDS * 1000,
     },
     sync: { callbackUrl: parsed.SYNC_CALLBACK_URL, webhookSecret: parsed.SYNC_WEBHOOK_SECRET },
   }

@@ -52,12 +52,24 @@ describe('upstream errors map to clear statuses', () => {
     expect(h.emulator.faults.list()[0]?.fired).toBe(3)
   })
 
-  it('upstream unavailable → 503 with Retry-After', async () => {
+  it('a 503 ServiceUnavailable on a Save* proves nothing: 202 submitting, sent exactly once', async () => {
     h.emulator.faults.set([{ kind: 'unavailable', actions: [SYNC] }])
     const response = await sync('unavailable.com')
-    expect(response.status).toBe(503)
-    expect(response.headers.get('retry-after')).toBeTruthy()
-    expect(await response.json()).toMatchObject({ title: 'Alibaba Cloud unavailable' })
+    expect(response.status).toBe(202)
+    expect(await response.json()).toMatchObject({ status: 'submitting' })
+    expect(h.emulator.faults.list()[0]?.fired).toBe(1)
+  })
+
+  it('upstream unreachable (connection refused before sending) → 503 with Retry-After', async () => {
+    const refused = await startHarness({ env: { ALIYUN_ENDPOINT: 'http://127.0.0.1:9' } })
+    try {
+      const response = await refused.request('/domains/refused.com/ds/sync', { method: 'POST' })
+      expect(response.status).toBe(503)
+      expect(response.headers.get('retry-after')).toBeTruthy()
+      expect(await response.json()).toMatchObject({ title: 'Alibaba Cloud unavailable' })
+    } finally {
+      await refused.close()
+    }
   })
 
   it('a 5xx after sending → 202 with the task left submitting (never resubmitted)', async () => {

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest'
-import { buildPollerDeps, minimumAbsenceWindowMs } from '#functions/poller/deps.ts'
+import { buildApiDeps } from '#functions/api/deps.ts'
+import { buildPollerDeps } from '#functions/poller/deps.ts'
 import { loadGatewayConfig, loadWorkerConfig } from '#shared/config.ts'
 import { silentLogger } from '#shared/logger.ts'
-import { DEFAULT_SUBMIT_SETTINGS } from '#shared/tasks/submit-task.ts'
+import { absenceProvableAfter } from '#shared/poller/reconcile.ts'
+import type { Task } from '#shared/tasks/task.ts'
 
 const env = {
   ALIYUN_ACCESS_KEY_ID: 'id',
@@ -10,31 +12,53 @@ const env = {
   DYNAMODB_ENDPOINT: 'http://127.0.0.1:1',
   AWS_REGION: 'local',
 }
-const settingsFor = (extra: Record<string, string>) =>
-  buildPollerDeps(loadGatewayConfig({ ...env, ...extra }), loadWorkerConfig({ ...env, ...extra }), {
-    logger: silentLogger,
-  }).settings
+const configs = (extra: Record<string, string>) =>
+  [loadGatewayConfig({ ...env, ...extra }), loadWorkerConfig({ ...env, ...extra })] as const
+const pollerSettingsFor = (extra: Record<string, string>) =>
+  buildPollerDeps(...configs(extra), { logger: silentLogger }).settings
+const submitSettingsFor = (extra: Record<string, string>) =>
+  buildApiDeps(...configs(extra), { logger: silentLogger }).settings
 
-describe('poller settings from configuration', () => {
-  it('never prove a submission absent while it could still be in flight', () => {
-    const settings = settingsFor({
-      RECONCILE_ABSENT_AFTER_SECONDS: '60',
-      ALIYUN_TIMEOUT_MS: '60000',
-    })
-    expect(settings.reconcileAbsentAfterMs).toBe(
-      DEFAULT_SUBMIT_SETTINGS.maxIntentWriteMs + 120_000 + 60_000,
+const intent = (createdAt: number, sendBy: number | undefined) =>
+  ({ createdAt: new Date(createdAt).toISOString(), sendBy }) as Task
+
+describe('the absence window from configuration', () => {
+  it('is sendBy + the service timestamp window + the clock-skew bound + the margin, by default 17.5 min', () => {
+    const settings = pollerSettingsFor({})
+    const sendBy = Date.UTC(2026, 10, 23, 12, 1, 0)
+    expect(absenceProvableAfter(settings, intent(sendBy - 60_000, sendBy))).toBe(
+      sendBy + 900_000 + 30_000 + 60_000,
     )
-    expect(minimumAbsenceWindowMs(60_000)).toBe(settings.reconcileAbsentAfterMs)
-    // …and adopt a candidate only after a live submission has had time to record it, well inside that.
-    expect(settings.candidateSettleMs).toBe(90_000)
-    expect(
-      DEFAULT_SUBMIT_SETTINGS.maxIntentWriteMs + 60_000 + settings.candidateSettleMs,
-    ).toBeLessThan(settings.reconcileAbsentAfterMs)
   })
 
-  it('keep a longer configured absence window', () => {
-    expect(settingsFor({ RECONCILE_ABSENT_AFTER_SECONDS: '600' }).reconcileAbsentAfterMs).toBe(
-      600_000,
+  it('follows each setting, and the send window the API stamps on intents', () => {
+    const extra = {
+      SUBMIT_SEND_WINDOW_SECONDS: '20',
+      ALIYUN_TIMESTAMP_WINDOW_SECONDS: '300',
+      ALIYUN_MAX_CLOCK_SKEW_SECONDS: '5',
+      RECONCILE_ABSENCE_MARGIN_SECONDS: '7',
+    }
+    const settings = pollerSettingsFor(extra)
+    expect(submitSettingsFor(extra).sendWindowMs).toBe(20_000)
+    const createdAt = Date.UTC(2026, 10, 23, 12, 0, 0)
+    expect(absenceProvableAfter(settings, intent(createdAt, createdAt + 20_000))).toBe(
+      createdAt + 20_000 + 300_000 + 5_000 + 7_000,
     )
+    // An intent written before sendBy existed is given the configured send window.
+    expect(absenceProvableAfter(settings, intent(createdAt, undefined))).toBe(
+      createdAt + 20_000 + 300_000 + 5_000 + 7_000,
+    )
+  })
+
+  it('a key stays locked while its first request may still be sending or waiting', () => {
+    const settings = submitSettingsFor({
+      SUBMIT_SEND_WINDOW_SECONDS: '60',
+      ALIYUN_TIMEOUT_MS: '10000',
+    })
+    expect(settings.idempotencyLockMs).toBeGreaterThan(60_000 + 10_000)
+  })
+
+  it('an upstream task is adopted only after a live submission has had time to record it', () => {
+    expect(pollerSettingsFor({ ALIYUN_TIMEOUT_MS: '60000' }).candidateSettleMs).toBe(90_000)
   })
 })

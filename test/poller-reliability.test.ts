@@ -3,7 +3,7 @@ import type { PollerDeps } from '#shared/poller/process-task.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
 import type { TaskStore } from '#shared/store/task-store.ts'
 import type { Task } from '#shared/tasks/task.ts'
-import { type Pipeline, startPipeline } from './helpers/pipeline.ts'
+import { type Pipeline, QUICK_ABSENCE, startPipeline } from './helpers/pipeline.ts'
 
 let p: Pipeline
 beforeAll(async () => {
@@ -234,7 +234,7 @@ describe('reconciler', () => {
     loseNextSyncSubmission()
     const second = await p.submit('/domains/adopted.com/ds/sync')
     expect(second.body.status).toBe('submitting')
-    const deps = p.pollerDeps({}, { reconcileAbsentAfterMs: 300 })
+    const deps = p.pollerDeps({}, QUICK_ABSENCE)
     await p.drainUntil(delivered(second.id), { deps })
     const task = await p.task(second.id)
     expect(task.status).toBe('rejected')
@@ -285,7 +285,7 @@ describe('reconciler', () => {
     loseNextSyncSubmission()
     const submitted = await p.submit('/domains/never-arrived.com/ds/sync')
     expect(submitted.body.status).toBe('submitting')
-    const deps = p.pollerDeps({}, { reconcileAbsentAfterMs: 300 })
+    const deps = p.pollerDeps({}, QUICK_ABSENCE)
     await p.drainUntil(delivered(submitted.id), { deps })
     const [callback] = p.receiver.received.filter((request) => request.id === `msg_${submitted.id}`)
     const event = p.receiver.verify(callback!, p.tenant.webhookSecret)

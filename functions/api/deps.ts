@@ -40,6 +40,9 @@ export function buildApiDeps(
       idempotencyTtlMs: config.store.idempotencyTtlMs,
       taskRetentionMs: config.store.taskRetentionMs,
       reconcileDelayMs: worker.poller.reconcileAfterMs,
+      sendWindowMs: config.submit.sendWindowMs,
+      // A first request keeps its key while it may still be sending or waiting for the answer.
+      idempotencyLockMs: config.submit.sendWindowMs + config.upstream.timeoutMs + 20_000,
       firstPollDelayMs: worker.poller.pollDelaysMs[0] ?? DEFAULT_SUBMIT_SETTINGS.firstPollDelayMs,
     },
     api: config.api,

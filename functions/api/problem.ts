@@ -52,6 +52,8 @@ export const PROBLEM_TYPES = {
   'upstream-throttled': 'Alibaba Cloud is throttling; retry after `Retry-After`.',
   'upstream-unavailable': 'Alibaba Cloud could not be reached; retry after `Retry-After`.',
   'upstream-misconfigured': "Alibaba Cloud refused the gateway's own credentials or clock.",
+  'not-submitted':
+    'Nothing reached Alibaba Cloud (the request could not be sent in time, or the clocks disagree); retry after `Retry-After`, with the same Idempotency-Key if you like.',
   'store-unavailable': 'The task store could not be reached; retry after `Retry-After`.',
   conflict: 'The resource changed or is in a state that does not allow this.',
   internal: 'An unexpected error; the request id identifies it in the logs.',
@@ -75,6 +77,7 @@ const TITLES: Record<ProblemSlug, string> = {
   'upstream-throttled': 'Throttled by Alibaba Cloud',
   'upstream-unavailable': 'Alibaba Cloud unavailable',
   'upstream-misconfigured': 'Gateway misconfigured for Alibaba Cloud',
+  'not-submitted': 'Not submitted',
   'store-unavailable': 'Task store unavailable',
   conflict: 'Conflict',
   internal: 'Internal error',
@@ -117,10 +120,26 @@ function isGatewayFault(code: string): boolean {
   )
 }
 
+/** Never sent, or refused by the service as signed too long ago: provably nothing was created. */
+export function provesUnsubmitted(error: UpstreamError): boolean {
+  return error.notSent || error.code === 'InvalidTimeStamp.Expired'
+}
+
 export function upstreamProblem(error: UpstreamError, extensions: Record<string, unknown> = {}) {
   const upstream = { upstreamCode: error.code, upstreamRequestId: error.requestId, ...extensions }
   if (error.code === 'TaskIsBeingProcessed') {
     return problem('upstream-busy', 409, error.upstreamMessage, upstream, { 'retry-after': '30' })
+  }
+  if (provesUnsubmitted(error)) {
+    return problem(
+      'not-submitted',
+      503,
+      error.code === 'ClockSkewTooLarge'
+        ? "The gateway's clock is too far from Alibaba Cloud's; nothing was submitted."
+        : 'The request could not reach Alibaba Cloud in time; nothing was submitted.',
+      upstream,
+      { 'retry-after': '5' },
+    )
   }
   if (error.code.startsWith('Throttling')) {
     return problem('upstream-throttled', 429, 'Alibaba Cloud is throttling requests.', upstream, {

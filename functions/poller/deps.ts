@@ -6,19 +6,10 @@ import { createLogger } from '#shared/logger.ts'
 import type { PollerDeps } from '#shared/poller/process-task.ts'
 import { DEFAULT_POLLER_SETTINGS } from '#shared/poller/settings.ts'
 import { createStores } from '#shared/store/stores.ts'
-import { DEFAULT_SUBMIT_SETTINGS } from '#shared/tasks/submit-task.ts'
 import { addressPolicy } from '#shared/webhooks/address-policy.ts'
 import { createGuardedAgent } from '#shared/webhooks/guarded-agent.ts'
 import { sendWebhook } from '#shared/webhooks/send-webhook.ts'
 import { createSecretResolver } from '#shared/webhooks/webhook-secrets.ts'
-
-/**
- * A submission cannot be called absent upstream before the request that made it has certainly
- * ended: it starts at most `maxIntentWriteMs` after the intent and lasts at most the upstream
- * timeout — counted twice, plus a minute for clock skew and a slow service.
- */
-export const minimumAbsenceWindowMs = (upstreamTimeoutMs: number): number =>
-  DEFAULT_SUBMIT_SETTINGS.maxIntentWriteMs + 2 * upstreamTimeoutMs + 60_000
 
 /** The production wiring of the poller: DynamoDB stores, the upstream client, guarded webhooks. */
 export function buildPollerDeps(
@@ -47,12 +38,13 @@ export function buildPollerDeps(
       leaseMs: worker.poller.leaseMs,
       pollDelaysMs: worker.poller.pollDelaysMs,
       maxTaskAgeMs: worker.poller.maxTaskAgeMs,
-      // Absence is only proven once any submission that could still be in flight has ended.
+      // An upstream task is adopted once a live submission that made it has had time to record
+      // it; a younger one only postpones the verdict (see reconcile.ts).
       candidateSettleMs: gateway.upstream.timeoutMs + 30_000,
-      reconcileAbsentAfterMs: Math.max(
-        worker.poller.reconcileAbsentAfterMs,
-        minimumAbsenceWindowMs(gateway.upstream.timeoutMs),
-      ),
+      sendWindowMs: gateway.submit.sendWindowMs,
+      timestampWindowMs: gateway.upstream.timestampWindowMs,
+      maxClockSkewMs: gateway.upstream.maxClockSkewMs,
+      absenceMarginMs: worker.poller.absenceMarginMs,
       callbackRetryDelaysMs: worker.callbacks.retryDelaysMs,
       callbackJitter: worker.callbacks.jitter,
       callbackTimeoutMs: worker.callbacks.timeoutMs,

@@ -4,6 +4,7 @@ import { INSTANCE_ID_PATTERN } from '#shared/domain-name.ts'
 import {
   type DetailStatus,
   type DomainAccount,
+  type SignedRequest,
   TASK_TYPES,
   type TaskState,
 } from './domain-account.ts'
@@ -21,6 +22,8 @@ export interface ActionContext {
   readonly account: DomainAccount
   readonly now: number
   readonly clientIp: string
+  /** The request's signed Timestamp and its arrival time, kept on the tasks it creates. */
+  readonly request?: SignedRequest
 }
 
 export type ActionHandler = (params: FlatParams, context: ActionContext) => object
@@ -139,27 +142,47 @@ export const ACTIONS: Readonly<Record<string, ActionHandler>> = {
     const record = dsRecord(params)
     const domain = registeredDomain(params, context)
     return submitted(
-      context.account.submit({ type: 'addDs', domain, record }, context.clientIp, context.now),
+      context.account.submit(
+        { type: 'addDs', domain, record },
+        context.clientIp,
+        context.now,
+        context.request,
+      ),
     )
   },
   SaveSingleTaskForModifyingDSRecord: (params, context) => {
     const record = dsRecord(params)
     const domain = registeredDomain(params, context)
     return submitted(
-      context.account.submit({ type: 'modifyDs', domain, record }, context.clientIp, context.now),
+      context.account.submit(
+        { type: 'modifyDs', domain, record },
+        context.clientIp,
+        context.now,
+        context.request,
+      ),
     )
   },
   SaveSingleTaskForDeletingDSRecord: (params, context) => {
     const keyTag = requiredInteger(params, 'KeyTag', 0, 65_535)
     const domain = registeredDomain(params, context)
     return submitted(
-      context.account.submit({ type: 'deleteDs', domain, keyTag }, context.clientIp, context.now),
+      context.account.submit(
+        { type: 'deleteDs', domain, keyTag },
+        context.clientIp,
+        context.now,
+        context.request,
+      ),
     )
   },
   SaveSingleTaskForSynchronizingDSRecord: (params, context) => {
     const domain = registeredDomain(params, context)
     return submitted(
-      context.account.submit({ type: 'syncDs', domain }, context.clientIp, context.now),
+      context.account.submit(
+        { type: 'syncDs', domain },
+        context.clientIp,
+        context.now,
+        context.request,
+      ),
     )
   },
   SaveSingleTaskForSynchronizingDnsHost: (params, context) => {
@@ -167,7 +190,12 @@ export const ACTIONS: Readonly<Record<string, ActionHandler>> = {
     if (!INSTANCE_PATTERN.test(instanceId))
       throw EmulatorErrors.parameterIllegal('InstanceId is not valid.')
     return submitted(
-      context.account.submit({ type: 'syncDnsHost', instanceId }, context.clientIp, context.now),
+      context.account.submit(
+        { type: 'syncDnsHost', instanceId },
+        context.clientIp,
+        context.now,
+        context.request,
+      ),
     )
   },
   SaveBatchTaskForModifyingDomainDns: (params, context) => {
@@ -198,6 +226,7 @@ export const ACTIONS: Readonly<Record<string, ActionHandler>> = {
         { type: 'changeDns', domains, nameServers: aliyunDns === 'true' ? [] : nameServers },
         context.clientIp,
         context.now,
+        context.request,
       ),
     )
   },

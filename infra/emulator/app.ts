@@ -3,7 +3,12 @@ import type { IncomingMessage } from 'node:http'
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { ACTIONS } from './actions.ts'
-import { authenticate, type EmulatorCredential, NonceMemory } from './authenticate.ts'
+import {
+  authenticate,
+  type EmulatorCredential,
+  NonceMemory,
+  TIMESTAMP_TOLERANCE_MS,
+} from './authenticate.ts'
 import { type AccountOptions, DomainAccount } from './domain-account.ts'
 import { EmulatorError, EmulatorErrors } from './emulator-error.ts'
 import { FaultInjector, type FaultRuleInput, FaultRuleSchema, type FiredFault } from './faults.ts'
@@ -16,6 +21,8 @@ export interface EmulatorOptions {
   readonly account?: Partial<AccountOptions>
   readonly faults?: readonly FaultRuleInput[]
   readonly versions?: readonly string[]
+  /** How far a signed Timestamp may be from the emulator's clock at arrival (default 15 min). */
+  readonly timestampWindowMs?: number
   readonly now?: () => number
   readonly random?: () => number
   readonly newId?: () => string
@@ -51,6 +58,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
   const account = new DomainAccount(options.account ?? {}, newId)
   const faults = new FaultInjector(options.faults, options.random)
   const nonces = new NonceMemory()
+  const timestampWindowMs = options.timestampWindowMs ?? TIMESTAMP_TOLERANCE_MS
   const app = new Hono<{ Bindings: NodeBindings }>()
 
   app.get('/__emulator/state', (c) => c.json(account.snapshot(now())))
@@ -84,7 +92,12 @@ export function createEmulator(options: EmulatorOptions): Emulator {
     const respond = (status: number, root: string, payload: object) =>
       new Response(renderBody(format, root, payload), {
         status,
-        headers: { 'content-type': contentTypeOf(format), 'x-acs-request-id': requestId },
+        headers: {
+          'content-type': contentTypeOf(format),
+          'x-acs-request-id': requestId,
+          // The emulator's own clock, from which a client measures its skew.
+          date: new Date(now()).toUTCString(),
+        },
       })
     const respondError = (error: EmulatorError) =>
       respond(error.httpStatus, 'Error', {
@@ -97,15 +110,20 @@ export function createEmulator(options: EmulatorOptions): Emulator {
 
     try {
       if (url.pathname !== '/') throw EmulatorErrors.actionNotFound()
+      const before = faults.draw(actionNamedIn(url, headers, body), 'before')
+      // Latency is time on the wire: the request arrives, and is judged, only after it.
+      for (const fault of before) if (fault.kind === 'latency') await delay(fault.ms)
+      const arrivedAt = now()
       const call = authenticate(
         { method: c.req.method, url, headers, body },
         credentials,
         nonces,
-        now(),
+        arrivedAt,
+        timestampWindowMs,
       )
       format = call.format
       action = call.action
-      const early = await applyFaults(faults.draw(action, 'before'))
+      const early = await applyFaults(before.filter((fault) => fault.kind !== 'latency'))
       if (early) return early
       if (!versions.has(call.version)) throw EmulatorErrors.versionInvalid()
       const handler = ACTIONS[call.action]
@@ -114,6 +132,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
         account,
         now: now(),
         clientIp: call.params.UserClientIp ?? '127.0.0.1',
+        request: { timestamp: call.timestamp, arrivedAt },
       })
       const root = `${call.action}Response`
       const payload = { RequestId: requestId, ...result }
@@ -168,6 +187,20 @@ export function createEmulator(options: EmulatorOptions): Emulator {
   })
 
   return { app, account, faults, nonces }
+}
+
+/** The action a request names, read before it is authenticated (to pick its faults). */
+function actionNamedIn(
+  url: URL,
+  headers: Readonly<Record<string, string>>,
+  body: string,
+): string | undefined {
+  return (
+    headers['x-acs-action'] ??
+    url.searchParams.get('Action') ??
+    new URLSearchParams(body).get('Action') ??
+    undefined
+  )
 }
 
 function guessFormat(url: URL, body: string): ResponseFormat {

@@ -11,7 +11,11 @@ import {
 import { EmulatorErrors } from './emulator-error.ts'
 import type { ResponseFormat } from './render.ts'
 
-/** Accepted clock skew and nonce memory, both 15 minutes as on the real service. */
+/**
+ * Accepted distance between a request's signed Timestamp and the service's clock at its arrival,
+ * and nonce memory: both 15 minutes on the real service. The window can be narrowed (see
+ * `EmulatorOptions.timestampWindowMs`) so tests can watch it close.
+ */
 export const TIMESTAMP_TOLERANCE_MS = 15 * 60_000
 export const NONCE_MEMORY_MS = 15 * 60_000
 
@@ -37,6 +41,8 @@ export interface AuthenticatedCall {
   /** The action's own parameters, common ones removed. */
   readonly params: FlatParams
   readonly signatureVersion: 'v1' | 'v3'
+  /** The signed Timestamp (v1) or x-acs-date (V3), as sent. */
+  readonly timestamp: string
 }
 
 const COMMON_PARAMS = new Set([
@@ -95,11 +101,11 @@ function safeEqual(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right)
 }
 
-function checkTimestamp(value: string, now: number): void {
+function checkTimestamp(value: string, now: number, windowMs: number): void {
   if (!TIMESTAMP_PATTERN.test(value)) throw EmulatorErrors.timestampFormat()
   const at = Date.parse(value)
   if (Number.isNaN(at)) throw EmulatorErrors.timestampFormat()
-  if (Math.abs(at - now) > TIMESTAMP_TOLERANCE_MS) throw EmulatorErrors.timestampExpired()
+  if (Math.abs(at - now) > windowMs) throw EmulatorErrors.timestampExpired()
 }
 
 function formatOf(params: FlatParams): ResponseFormat {
@@ -115,19 +121,20 @@ function actionParams(params: FlatParams): FlatParams {
 /**
  * Verifies a signed RPC request the way the service does, in its order: required parameters,
  * access key, security token, timestamp, signature, then nonce (a request with a bad signature
- * does not use up its nonce).
+ * does not use up its nonce). `now` is the request's arrival time.
  */
 export function authenticate(
   request: IncomingApiRequest,
   credentials: ReadonlyMap<string, EmulatorCredential>,
   nonces: NonceMemory,
   now: number,
+  timestampWindowMs: number = TIMESTAMP_TOLERANCE_MS,
 ): AuthenticatedCall {
   if (request.method !== 'GET' && request.method !== 'POST')
     throw EmulatorErrors.unsupportedMethod()
   const authorization = request.headers.authorization
   if (authorization?.startsWith('ACS3-')) {
-    return authenticateV3(request, authorization, credentials, nonces, now)
+    return authenticateV3(request, authorization, credentials, nonces, now, timestampWindowMs)
   }
   const params = readParams(request)
   for (const name of ['AccessKeyId', 'SignatureNonce', 'Timestamp', 'Version', 'Action']) {
@@ -145,7 +152,7 @@ export function authenticate(
   if (credential.securityToken && params.SecurityToken !== credential.securityToken) {
     throw EmulatorErrors.securityTokenInvalid()
   }
-  checkTimestamp(params.Timestamp as string, now)
+  checkTimestamp(params.Timestamp as string, now, timestampWindowMs)
   const stringToSign = stringToSignV1(request.method, params)
   const expected = signatureV1(stringToSign, credential.accessKeySecret)
   if (!safeEqual(expected, params.Signature)) {
@@ -158,6 +165,7 @@ export function authenticate(
     format: formatOf(params),
     params: actionParams(params),
     signatureVersion: 'v1',
+    timestamp: params.Timestamp as string,
   }
 }
 
@@ -175,6 +183,7 @@ function authenticateV3(
   credentials: ReadonlyMap<string, EmulatorCredential>,
   nonces: NonceMemory,
   now: number,
+  timestampWindowMs: number,
 ): AuthenticatedCall {
   const parsed = parseV3Authorization(authorization)
   if (!parsed) throw EmulatorErrors.incompleteSignature('The Authorization header is malformed.')
@@ -195,7 +204,7 @@ function authenticateV3(
   ) {
     throw EmulatorErrors.securityTokenInvalid()
   }
-  checkTimestamp(request.headers['x-acs-date'] as string, now)
+  checkTimestamp(request.headers['x-acs-date'] as string, now, timestampWindowMs)
   const bodyHash = sha256Hex(request.body)
   const canonicalRequest = canonicalRequestV3({
     method: request.method as 'GET' | 'POST',
@@ -222,5 +231,6 @@ function authenticateV3(
     format: formatOf(params),
     params: actionParams(params),
     signatureVersion: 'v3',
+    timestamp: request.headers['x-acs-date'] as string,
   }
 }

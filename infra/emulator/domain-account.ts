@@ -49,11 +49,20 @@ export interface TaskDetailState {
   outcome?: { readonly status: 'EXECUTE_SUCCESS' | 'EXECUTE_FAILURE'; readonly errorMsg?: string }
 }
 
+/** What the emulator kept of the request that created a task. */
+export interface SignedRequest {
+  /** The signed Timestamp (or x-acs-date), as sent. */
+  readonly timestamp: string
+  /** When the request arrived and was judged, epoch ms (emulator clock). */
+  readonly arrivedAt: number
+}
+
 export interface TaskState {
   readonly taskNo: string
   readonly kind: TaskKind
   readonly createdAt: number
   readonly clientIp: string
+  readonly request?: SignedRequest | undefined
   readonly details: TaskDetailState[]
   settled: boolean
 }
@@ -108,7 +117,7 @@ export class DomainAccount {
   }
 
   /** Creates a task, or refuses with `TaskIsBeingProcessed` if a target already has one running. */
-  submit(kind: TaskKind, clientIp: string, now: number): TaskState {
+  submit(kind: TaskKind, clientIp: string, now: number, request?: SignedRequest): TaskState {
     this.advance(now)
     const targets = targetsOf(kind)
     if (targets.some((target) => this.#busy.has(target))) throw EmulatorErrors.taskBeingProcessed()
@@ -117,6 +126,7 @@ export class DomainAccount {
       kind,
       createdAt: now,
       clientIp,
+      request,
       details: targets.map((target) => ({ taskDetailNo: String(++this.#detailCounter), target })),
       settled: false,
     }
@@ -218,6 +228,10 @@ export class DomainAccount {
         type: TASK_TYPES[task.kind.type].type,
         kind: task.kind,
         createdAt: new Date(task.createdAt).toISOString(),
+        request: task.request && {
+          timestamp: task.request.timestamp,
+          arrivedAt: new Date(task.request.arrivedAt).toISOString(),
+        },
         details: task.details.map((detail) => ({
           target: detail.target,
           status: this.statusOf(task, detail, now),

@@ -15,6 +15,8 @@ const emulator = await startEmulator({
     failingPattern: config.failingPattern,
   },
   faults: config.faults as FaultRuleInput[],
+  timestampWindowMs: config.timestampWindowMs,
+  now: () => Date.now() + config.clockOffsetMs,
 })
 console.log(
   JSON.stringify({

@@ -73,6 +73,8 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
         failingPattern: emulatorConfig.failingPattern,
       },
       faults: emulatorConfig.faults as FaultRuleInput[],
+      timestampWindowMs: emulatorConfig.timestampWindowMs,
+      now: () => Date.now() + emulatorConfig.clockOffsetMs,
     })
     stops.push(emulator.close)
     aliyunEndpoint = emulator.url

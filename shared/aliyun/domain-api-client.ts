@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto'
 import type { z } from 'zod'
 import { jitteredBackoffMs, sleep } from '../backoff.ts'
 import type { UpstreamConfig } from '../config.ts'
+import { checkedDispatcher } from '../http/checked-dispatch.ts'
 import { type Dispatcher, Pool, request } from '../http/undici-core.ts'
+import { ClockSkewTracker } from './clock-skew.ts'
 import {
   ErrorResponseSchema,
   QueryDnsHostResponseSchema,
@@ -47,7 +49,17 @@ export interface CommonOptions {
   readonly userClientIp?: string
 }
 
-export interface DsRecordInput extends CommonOptions {
+/** Options of the `Save*` calls. */
+export interface WriteOptions extends CommonOptions {
+  /**
+   * Epoch ms. No attempt is signed, or put on the wire, after this instant: checked before signing
+   * and again immediately before undici writes the request to a socket. A refused attempt fails
+   * with `SendWindowClosed` and is proven unsent.
+   */
+  readonly sendBy?: number | undefined
+}
+
+export interface DsRecordInput extends WriteOptions {
   readonly domainName: string
   readonly keyTag: number
   readonly algorithm: number
@@ -82,6 +94,7 @@ export interface DomainApiClientDeps {
   readonly nonce?: () => string
   readonly random?: () => number
   readonly sleep?: (ms: number) => Promise<void>
+  readonly clockSkew?: ClockSkewTracker
 }
 
 const READ_BACKOFF = { baseMs: 200, maxMs: 5_000 } as const
@@ -90,6 +103,18 @@ const WRITE_RETRIES = 2
 const MAX_ERROR_BODY = 2_048
 
 const pools = new Map<string, Pool>()
+const skews = new Map<string, ClockSkewTracker>()
+
+/** One clock-offset tracker per upstream origin per process. */
+function sharedClockSkew(config: UpstreamConfig): ClockSkewTracker {
+  const origin = new URL(config.endpoint).origin
+  let tracker = skews.get(origin)
+  if (!tracker) {
+    tracker = new ClockSkewTracker()
+    skews.set(origin, tracker)
+  }
+  return tracker
+}
 
 /** One keep-alive pool per upstream origin per process, shared by every client instance. */
 export function sharedUpstreamPool(config: UpstreamConfig): Pool {
@@ -120,6 +145,7 @@ export class DomainApiClient {
   readonly #random: () => number
   readonly #sleep: (ms: number) => Promise<void>
   readonly #url: URL
+  readonly #skew: ClockSkewTracker
 
   constructor(deps: DomainApiClientDeps) {
     this.#config = deps.config
@@ -129,38 +155,41 @@ export class DomainApiClient {
     this.#random = deps.random ?? Math.random
     this.#sleep = deps.sleep ?? sleep
     this.#url = new URL(`${deps.config.endpoint}/`)
+    this.#skew = deps.clockSkew ?? sharedClockSkew(deps.config)
   }
 
   addDsRecord(input: DsRecordInput): Promise<SubmitTaskResult> {
-    return this.submit('SaveSingleTaskForAddingDSRecord', dsRecordParams(input))
+    return this.submit('SaveSingleTaskForAddingDSRecord', dsRecordParams(input), input)
   }
 
   modifyDsRecord(input: DsRecordInput): Promise<SubmitTaskResult> {
-    return this.submit('SaveSingleTaskForModifyingDSRecord', dsRecordParams(input))
+    return this.submit('SaveSingleTaskForModifyingDSRecord', dsRecordParams(input), input)
   }
 
   deleteDsRecord(
-    input: { domainName: string; keyTag: number } & CommonOptions,
+    input: { domainName: string; keyTag: number } & WriteOptions,
   ): Promise<SubmitTaskResult> {
-    return this.submit('SaveSingleTaskForDeletingDSRecord', {
-      DomainName: input.domainName,
-      KeyTag: input.keyTag,
-      ...commonParams(input),
-    })
+    return this.submit(
+      'SaveSingleTaskForDeletingDSRecord',
+      { DomainName: input.domainName, KeyTag: input.keyTag, ...commonParams(input) },
+      input,
+    )
   }
 
-  syncDsRecord(input: { domainName: string } & CommonOptions): Promise<SubmitTaskResult> {
-    return this.submit('SaveSingleTaskForSynchronizingDSRecord', {
-      DomainName: input.domainName,
-      ...commonParams(input),
-    })
+  syncDsRecord(input: { domainName: string } & WriteOptions): Promise<SubmitTaskResult> {
+    return this.submit(
+      'SaveSingleTaskForSynchronizingDSRecord',
+      { DomainName: input.domainName, ...commonParams(input) },
+      input,
+    )
   }
 
-  syncDnsHost(input: { instanceId: string } & CommonOptions): Promise<SubmitTaskResult> {
-    return this.submit('SaveSingleTaskForSynchronizingDnsHost', {
-      InstanceId: input.instanceId,
-      ...commonParams(input),
-    })
+  syncDnsHost(input: { instanceId: string } & WriteOptions): Promise<SubmitTaskResult> {
+    return this.submit(
+      'SaveSingleTaskForSynchronizingDnsHost',
+      { InstanceId: input.instanceId, ...commonParams(input) },
+      input,
+    )
   }
 
   modifyDomainDnsBatch(
@@ -168,14 +197,18 @@ export class DomainApiClient {
       domainNames: readonly string[]
       aliyunDns: boolean
       nameServers?: readonly string[]
-    } & CommonOptions,
+    } & WriteOptions,
   ): Promise<SubmitTaskResult> {
-    return this.submit('SaveBatchTaskForModifyingDomainDns', {
-      AliyunDns: input.aliyunDns,
-      DomainName: input.domainNames,
-      DomainNameServer: input.aliyunDns ? undefined : input.nameServers,
-      ...commonParams(input),
-    })
+    return this.submit(
+      'SaveBatchTaskForModifyingDomainDns',
+      {
+        AliyunDns: input.aliyunDns,
+        DomainName: input.domainNames,
+        DomainNameServer: input.aliyunDns ? undefined : input.nameServers,
+        ...commonParams(input),
+      },
+      input,
+    )
   }
 
   queryTaskDetailList(input: QueryTaskDetailListInput) {
@@ -224,8 +257,17 @@ export class DomainApiClient {
     })
   }
 
-  submit(action: SubmitAction, params: RpcParams): Promise<SubmitTaskResult> {
-    return this.call(action, SubmitTaskResponseSchema, params)
+  submit(
+    action: SubmitAction,
+    params: RpcParams,
+    options: Pick<WriteOptions, 'sendBy'> = {},
+  ): Promise<SubmitTaskResult> {
+    return this.call(action, SubmitTaskResponseSchema, params, options.sendBy)
+  }
+
+  /** Bounds on the service's clock offset measured so far (see {@link ClockSkewTracker}). */
+  get clockSkew(): ClockSkewTracker {
+    return this.#skew
   }
 
   /** Signs, sends and parses one action, retrying as its kind allows. */
@@ -233,12 +275,13 @@ export class DomainApiClient {
     action: DomainAction,
     schema: S,
     params: RpcParams,
+    sendBy?: number,
   ): Promise<z.infer<S>> {
     const kind = DomainActions[action]
     const maxRetries = kind === 'read' ? this.#config.readRetries : WRITE_RETRIES
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.#send(action, kind, schema, params)
+        return await this.#send(action, kind, schema, params, sendBy)
       } catch (error) {
         const retryable =
           error instanceof UpstreamError && error.retryability === Retryability.retryable
@@ -253,8 +296,17 @@ export class DomainApiClient {
     kind: CallKind,
     schema: S,
     params: RpcParams,
+    sendBy: number | undefined,
   ): Promise<z.infer<S>> {
+    const write = kind === 'write'
+    // A write is neither signed nor sent once its window has closed (or our clock is proven off).
+    const refusal = write ? this.#refusalToSend(action, sendBy) : undefined
+    if (refusal) throw refusal
     const prepared = this.#prepare(action, params)
+    const dispatcher = write
+      ? checkedDispatcher(this.#dispatcher, () => this.#refusalToSend(action, sendBy))
+      : this.#dispatcher
+    const sentAt = this.#now()
     let status: number
     let text: string
     try {
@@ -262,15 +314,18 @@ export class DomainApiClient {
         method: this.#config.method,
         headers: prepared.headers,
         body: prepared.body,
-        dispatcher: this.#dispatcher,
+        dispatcher,
         // undici's own timers bound the wait for headers and between body chunks (no extra
         // AbortSignal timer per request: it costs more CPU than the rest of the call).
         headersTimeout: this.#config.timeoutMs,
         bodyTimeout: this.#config.timeoutMs,
       })
       status = response.statusCode
+      const date = response.headers.date
+      this.#skew.observe(typeof date === 'string' ? date : undefined, sentAt, this.#now())
       text = await response.body.text()
     } catch (error) {
+      if (error instanceof UpstreamError) throw error
       throw new UpstreamError({
         action,
         code: isTimeout(error) ? 'RequestTimeout' : 'NetworkError',
@@ -280,6 +335,33 @@ export class DomainApiClient {
       })
     }
     return parseResponse(action, kind, schema, status, text)
+  }
+
+  /** Why a write may not be signed or sent now, if it may not. */
+  #refusalToSend(action: DomainAction, sendBy: number | undefined): UpstreamError | undefined {
+    const now = this.#now()
+    if (sendBy !== undefined && now > sendBy) {
+      return new UpstreamError({
+        action,
+        code: 'SendWindowClosed',
+        message: `the request was not sent: its send window closed ${now - sendBy} ms ago`,
+        retryability: Retryability.final,
+        notSent: true,
+      })
+    }
+    const skew = this.#skew.provenSkewMs()
+    if (Math.abs(skew) > this.#config.maxClockSkewMs) {
+      return new UpstreamError({
+        action,
+        code: 'ClockSkewTooLarge',
+        message: `the request was not sent: the service's clock is at least ${Math.abs(skew)} ms ${
+          skew > 0 ? 'ahead of' : 'behind'
+        } ours (allowed: ${this.#config.maxClockSkewMs} ms)`,
+        retryability: Retryability.final,
+        notSent: true,
+      })
+    }
+    return undefined
   }
 
   #prepare(action: DomainAction, params: RpcParams) {

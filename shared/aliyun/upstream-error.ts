@@ -1,9 +1,10 @@
 /**
  * What a caller may do after a failed upstream call:
- * - `retryable`: the request provably did not change anything (throttled, refused before sending,
- *   503): send it again later with a new nonce.
- * - `ambiguous`: a `Save*` request was sent and the outcome is unknown (timeout, 5xx, reset,
- *   unreadable answer): the task may exist. Look it up; never resubmit blindly.
+ * - `retryable`: the request provably did not change anything (throttled, refused before sending;
+ *   for reads also a 5xx): send it again later with a new nonce.
+ * - `ambiguous`: a `Save*` request was sent and the outcome is unknown (timeout, any 5xx — 503
+ *   included —, `NetworkIOError`, reset, unreadable answer): the task may exist. Look it up; never
+ *   resubmit blindly.
  * - `final`: the service refused the request; sending it again gives the same answer.
  */
 export const Retryability = {
@@ -20,6 +21,8 @@ export interface UpstreamErrorDetails {
   readonly requestId?: string | undefined
   readonly httpStatus?: number | undefined
   readonly retryability: Retryability
+  /** True when the request provably never left this process (nothing can have been created). */
+  readonly notSent?: boolean | undefined
   readonly cause?: unknown
 }
 
@@ -31,6 +34,7 @@ export class UpstreamError extends Error {
   readonly requestId: string | undefined
   readonly httpStatus: number | undefined
   readonly retryability: Retryability
+  readonly notSent: boolean
 
   constructor(details: UpstreamErrorDetails) {
     super(`${details.action}: ${details.code}: ${details.message}`, { cause: details.cause })
@@ -39,6 +43,12 @@ export class UpstreamError extends Error {
     this.requestId = details.requestId
     this.httpStatus = details.httpStatus
     this.retryability = details.retryability
+    this.notSent = details.notSent ?? false
+  }
+
+  /** Nothing can have been created: the request was never sent, or the service refused it. */
+  get provesNothingDone(): boolean {
+    return this.notSent || this.retryability === Retryability.retryable
   }
 
   /** The upstream message alone, without the action and code prefix. */
@@ -47,29 +57,38 @@ export class UpstreamError extends Error {
   }
 }
 
+/** Codes with which the service refuses a request before doing any work. */
 const THROTTLING_CODES = new Set([
   'Throttling',
   'Throttling.User',
   'Throttling.Api',
   'Throttling.API',
-  'ServiceUnavailable',
   // The nonce was already seen: the request was refused before any work; resend with a new one.
   'SignatureNonceUsed',
 ])
 
 /** Codes that mean the service failed while handling the request, so a task may exist. */
-const SERVER_FAILURE_CODES = new Set(['InternalError', 'NetworkIOError', 'UnknownError'])
+const SERVER_FAILURE_CODES = new Set([
+  'InternalError',
+  'NetworkIOError',
+  'UnknownError',
+  'ServiceUnavailable',
+])
 
 export type CallKind = 'read' | 'write'
 
-/** Classifies an error answer the service sent back. */
+/**
+ * Classifies an error answer the service sent back. For a `Save*`, only a throttling answer proves
+ * that nothing was done; any 5xx (503 and `ServiceUnavailable` included: a front end may answer so
+ * after the back end ran the action) and the server-failure codes leave the task possibly created.
+ */
 export function classifyErrorResponse(
   kind: CallKind,
   httpStatus: number,
   code: string | undefined,
 ): Retryability {
   if (code && THROTTLING_CODES.has(code)) return Retryability.retryable
-  if (httpStatus === 503 || httpStatus === 429) return Retryability.retryable
+  if (httpStatus === 429) return Retryability.retryable
   if (httpStatus >= 500 || (code && SERVER_FAILURE_CODES.has(code))) {
     return kind === 'read' ? Retryability.retryable : Retryability.ambiguous
   }

@@ -8,7 +8,7 @@ import { isTerminal, type Task, type TaskStatus } from '../tasks/task.ts'
 import type { SendResult, WebhookMessage } from '../webhooks/send-webhook.ts'
 import { taskEventBody, webhookIdOf } from '../webhooks/task-event.ts'
 import { deriveStatus, forward, mergeDetails } from './derive-status.ts'
-import { findUpstreamTask } from './reconcile.ts'
+import { absenceProvableAfter, findUpstreamTask } from './reconcile.ts'
 import { callbackRetryDelay, type PollerSettings, pollDelay } from './settings.ts'
 
 export interface PollerDeps {
@@ -159,20 +159,27 @@ async function poll(deps: PollerDeps, held: Task): Promise<ProcessOutcome> {
 }
 
 async function reconcile(deps: PollerDeps, held: Task): Promise<ProcessOutcome> {
-  const found = await findUpstreamTask(deps, held)
+  // A verdict of absence rests on the whole scan having started after the window closed.
+  const scanStartedAt = deps.now()
+  const search = await findUpstreamTask(deps, held)
   const at = deps.now()
-  if (found) {
+  if (search.taskNo) {
     const ok = await save(deps, held, {
       ...held,
       status: 'pending',
-      upstream: { taskNo: found, requestId: held.upstream.requestId },
+      upstream: { taskNo: search.taskNo, requestId: held.upstream.requestId },
       updatedAt: iso(at),
       dueAt: at,
     })
-    if (ok) deps.logger.info('reconciled an unknown submission', { taskId: held.id, taskNo: found })
+    if (ok)
+      deps.logger.info('reconciled an unknown submission', {
+        taskId: held.id,
+        taskNo: search.taskNo,
+      })
     return ok ? 'reconciled' : 'lost'
   }
-  if (at - Date.parse(held.createdAt) >= deps.settings.reconcileAbsentAfterMs) {
+  const provableAfter = absenceProvableAfter(deps.settings, held)
+  if (scanStartedAt >= provableAfter && search.tooYoung === 0) {
     const error = {
       code: 'NotSubmitted',
       message: 'The submission never reached Alibaba Cloud; nothing was changed.',
@@ -191,7 +198,12 @@ async function reconcile(deps: PollerDeps, held: Task): Promise<ProcessOutcome> 
       deps.logger.warn('submission proven absent upstream; task rejected', { taskId: held.id })
     return ok ? 'completed' : 'lost'
   }
-  const ok = await save(deps, held, { ...held, dueAt: at + deps.settings.reconcileRetryMs })
+  // Look again after the usual pause, and no later than the moment absence becomes provable.
+  const next =
+    scanStartedAt < provableAfter
+      ? Math.min(at + deps.settings.reconcileRetryMs, Math.max(at, provableAfter))
+      : at + deps.settings.reconcileRetryMs
+  const ok = await save(deps, held, { ...held, dueAt: next })
   return ok ? 'polled' : 'lost'
 }
 

@@ -8,8 +8,15 @@ export interface PollerSettings {
   readonly pollDelaysMs: readonly number[]
   /** A task still unfinished after this long becomes `unknown`. */
   readonly maxTaskAgeMs: number
-  /** A `submitting` task not found upstream this long after creation is `rejected`. */
-  readonly reconcileAbsentAfterMs: number
+  /**
+   * The absence proof's terms: the submission's send window (for intents that carry no `sendBy`),
+   * the service's timestamp window, the clock-skew bound the client enforces, and a margin for
+   * the service's own processing and listing delay. See `absenceProvableAfter`.
+   */
+  readonly sendWindowMs: number
+  readonly timestampWindowMs: number
+  readonly maxClockSkewMs: number
+  readonly absenceMarginMs: number
   /** Delay between reconciliation attempts. */
   readonly reconcileRetryMs: number
   /**
@@ -45,7 +52,10 @@ export const DEFAULT_POLLER_SETTINGS: Omit<PollerSettings, 'owner'> = {
   leaseMs: 60_000,
   pollDelaysMs: DEFAULT_POLL_DELAYS_MS,
   maxTaskAgeMs: 72 * 3_600_000,
-  reconcileAbsentAfterMs: 10 * 60_000,
+  sendWindowMs: 60_000,
+  timestampWindowMs: 15 * 60_000,
+  maxClockSkewMs: 30_000,
+  absenceMarginMs: 60_000,
   reconcileRetryMs: 30_000,
   candidateSettleMs: 40_000,
   callbackRetryDelaysMs: DEFAULT_CALLBACK_RETRY_DELAYS_MS,

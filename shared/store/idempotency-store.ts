@@ -1,3 +1,4 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb'
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -5,6 +6,7 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb'
+import { unmarshall } from '@aws-sdk/util-dynamodb'
 import { isConditionalCheckFailed, storeCall, toEpochSeconds } from './dynamodb.ts'
 
 /** A response as first sent, kept to be sent again for a retry with the same key. */
@@ -46,6 +48,12 @@ export interface IdempotencyStore {
 const pkOf = (tenant: string, key: string) => `IDEM#${tenant}#${key}`
 const SK = 'IDEM'
 
+/** The record from a failed write's `Item`: raw attribute values (DynamoDB) or already plain. */
+function plainRecord(item: Record<string, unknown>): IdempotencyRecord {
+  const raw = typeof item.pk === 'object' && item.pk !== null && 'S' in item.pk
+  return (raw ? unmarshall(item as Record<string, AttributeValue>) : item) as IdempotencyRecord
+}
+
 export class DynamoDbIdempotencyStore implements IdempotencyStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -70,8 +78,11 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
       return { acquired: true }
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error
+      // DynamoDB returns the item that failed the condition in raw attribute-value form: the
+      // document client does not translate it (aws-sdk-js-v3#6723). Engines without the option
+      // return nothing, and the record is read instead.
       const old = (error as { Item?: Record<string, unknown> }).Item
-      const existing = old ? (old as unknown as IdempotencyRecord) : await this.#get(Key)
+      const existing = old ? plainRecord(old) : await this.#get(Key)
       // Deleted between the write and the read: try once more.
       if (!existing) return this.begin(record, now)
       return { acquired: false, existing }

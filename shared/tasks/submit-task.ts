@@ -1,7 +1,7 @@
 import { UpstreamError } from '../aliyun/upstream-error.ts'
 import { IdempotencyInFlightError, IdempotencyKeyReuseError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
-import { StoreUnavailableError, toEpochSeconds } from '../store/dynamodb.ts'
+import { toEpochSeconds } from '../store/dynamodb.ts'
 import type {
   IdempotencyRecord,
   IdempotencyStore,
@@ -20,19 +20,21 @@ export interface SubmitSettings {
   /** When the reconciler first looks at a submission whose outcome is unknown. */
   readonly reconcileDelayMs: number
   /**
-   * The upstream call starts no later than this after the intent's creation time (else nothing is
-   * sent), so the reconciler knows when a submission can no longer be in flight.
+   * Attempts are signed and sent only until this long after the intent's creation time (the task's
+   * `sendBy`). Not a bound on how fast anything must be: an attempt after it is simply not made,
+   * and is then proven unsent. It bounds how long the reconciler waits before it may call a
+   * submission absent (`sendBy` + the service's timestamp window + clock skew).
    */
-  readonly maxIntentWriteMs: number
+  readonly sendWindowMs: number
   readonly taskRetentionMs: number
 }
 
 export const DEFAULT_SUBMIT_SETTINGS: SubmitSettings = {
-  idempotencyLockMs: 60_000,
+  idempotencyLockMs: 90_000,
   idempotencyTtlMs: 24 * 3_600_000,
   firstPollDelayMs: 2_000,
   reconcileDelayMs: 30_000,
-  maxIntentWriteMs: 5_000,
+  sendWindowMs: 60_000,
   taskRetentionMs: 30 * 86_400_000,
 }
 
@@ -71,18 +73,27 @@ export interface SubmitResult extends StoredResponse {
   readonly replayed: boolean
 }
 
-/** Errors after which the same request may succeed later, so its key is freed for a retry. */
+/**
+ * Errors after which the same request may succeed later, so its key is freed for a retry: those
+ * that prove nothing was created (never sent, throttled) and `TaskIsBeingProcessed`.
+ */
 function freesKey(error: UpstreamError): boolean {
-  return error.retryability === 'retryable' || error.code === 'TaskIsBeingProcessed'
+  return error.provesNothingDone || NOTHING_DONE_CODES.has(error.code)
 }
+
+/** Answers of the service that prove it created no task (beyond throttling). */
+const NOTHING_DONE_CODES = new Set(['TaskIsBeingProcessed', 'InvalidTimeStamp.Expired'])
 
 /**
  * Submits a command to the registry without ever submitting it twice by accident:
  * 1. with an Idempotency-Key, claim the key (one conditional write) or answer from it;
- * 2. write the task as `submitting` (the intent) before calling upstream;
- * 3. call the `Save*` action once;
- * 4. record `pending` with the TaskNo, or `rejected` with a final error; an ambiguous outcome
- *    leaves the task `submitting` for the reconciler, which looks it up instead of resubmitting.
+ * 2. write the task as `submitting` (the intent) with its `sendBy`, before calling upstream;
+ * 3. call the `Save*` action once; the client neither signs nor sends it after `sendBy`;
+ * 4. record `pending` with the TaskNo, or `rejected` with an error that proves nothing was done;
+ *    an ambiguous outcome leaves the task `submitting` for the reconciler, which looks it up
+ *    instead of resubmitting.
+ * The outcome is written task first, then the stored answer, so an answer never names a TaskNo
+ * that its task does not hold.
  */
 export async function submitTask(
   deps: SubmitDeps,
@@ -111,20 +122,17 @@ export async function submitTask(
     }
   }
 
-  const task = newTask(deps, request, taskId, now)
+  // The intent's clock reading is taken before the write, so `sendBy` is never later than the
+  // reconciler can assume from the stored item, however slow the write is.
+  const task = newTask(deps, request, taskId, deps.now())
   if (!(await deps.tasks.create(task))) {
     throw new Error(`task id ${taskId} is already taken`)
-  }
-  if (deps.now() - now > deps.settings.maxIntentWriteMs) {
-    // The store was so slow that the reconciler's time bounds would no longer hold: send nothing.
-    await abandonIntent(deps, task, claim)
-    throw new StoreUnavailableError('The task store is too slow right now; nothing was submitted.')
   }
 
   await deps.beforeUpstreamCall?.(task)
   let result: Awaited<ReturnType<typeof submitToUpstream>>
   try {
-    result = await submitToUpstream(deps.upstream, request.command)
+    result = await submitToUpstream(deps.upstream, request.command, task.sendBy as number)
   } catch (error) {
     if (!(error instanceof UpstreamError)) throw error
     if (error.retryability === 'ambiguous') {
@@ -134,6 +142,14 @@ export async function submitTask(
         code: error.code,
       })
       return finish(deps, claim, render({ kind: 'accepted', task }), false)
+    }
+    if (error.notSent) {
+      const log = error.code === 'ClockSkewTooLarge' ? deps.logger.error : deps.logger.warn
+      log.call(deps.logger, 'nothing was sent upstream', {
+        taskId,
+        code: error.code,
+        reason: error.upstreamMessage,
+      })
     }
     const rejected = await rejectTask(deps, task, error)
     const response = render({ kind: 'rejected', task: rejected, error })
@@ -146,37 +162,64 @@ export async function submitTask(
 
   await deps.afterUpstreamCall?.(task)
   const at = deps.now()
-  const pending: Task = {
-    ...task,
+  const toPending = (current: Task): Task => ({
+    ...current,
     status: 'pending',
     upstream: { taskNo: result.taskNo, requestId: result.requestId },
     updatedAt: new Date(at).toISOString(),
     dueAt: at + deps.settings.firstPollDelayMs,
-  }
-  const response = render({ kind: 'accepted', task: { ...pending, version: task.version + 1 } })
-  // Three independent single-item writes, in parallel (one round trip instead of three): the
-  // TaskNo's owner (so the reconciler never hands it to another task), the task, and the stored
-  // answer for the idempotency key. If the task write loses a race, the reconciler got there
-  // first with this same TaskNo, so the stored answer is still true.
-  const [owned, replaced] = await Promise.all([
+    lease: undefined,
+  })
+  // The TaskNo's owner (so no reconciler hands it to another task) and the task, in parallel;
+  // then the stored answer, which may name the TaskNo only once the task holds it.
+  const [owned, recorded] = await Promise.all([
     deps.taskNos.claim(result.taskNo, taskId, toEpochSeconds(at + deps.settings.taskRetentionMs)),
-    deps.tasks.replace(pending, task.version),
-    claim ? deps.idempotency.complete(claim, response) : undefined,
+    recordOutcome(deps, task, toPending),
   ])
   if (!owned) {
-    // Only a reconciler adopting a too-young upstream task could do this; it must never happen.
     deps.logger.error('the TaskNo is recorded as owned by another task', {
       taskId,
       taskNo: result.taskNo,
     })
   }
-  if (!replaced) {
-    deps.logger.warn('task changed while submitting', { taskId, taskNo: result.taskNo })
-    const current = (await deps.tasks.get(taskId, at)) ?? pending
-    return { ...render({ kind: 'accepted', task: current }), replayed: false }
+  if (recorded.upstream.taskNo !== result.taskNo) {
+    // Only a broken clock or timestamp window could let the reconciler call this task absent.
+    deps.logger.error('the registry created a task for a submission already settled', {
+      taskId,
+      taskNo: result.taskNo,
+      status: recorded.status,
+    })
+  } else {
+    deps.logger.info('task submitted', { taskId, taskNo: result.taskNo, action: task.action })
   }
-  deps.logger.info('task submitted', { taskId, taskNo: result.taskNo, action: task.action })
-  return { ...response, replayed: false }
+  return finish(deps, claim, render({ kind: 'accepted', task: recorded }), false)
+}
+
+/**
+ * Writes the submission's outcome onto a `submitting` task. A poller may hold a lease on it (the
+ * reconciler looks at submissions still open after a while): the outcome known here wins, so the
+ * write is retried on the version found, for as long as the task is still `submitting`.
+ */
+async function recordOutcome(
+  deps: SubmitDeps,
+  task: Task,
+  next: (current: Task) => Task,
+): Promise<Task> {
+  let current = task
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const wanted = next(current)
+    if (await deps.tasks.replace(wanted, current.version)) {
+      return { ...wanted, version: current.version + 1 }
+    }
+    const found = await deps.tasks.get(task.id, deps.now())
+    if (!found) return wanted
+    if (found.status !== 'submitting') return found
+    deps.logger.warn('task changed while submitting; writing the outcome again', {
+      taskId: task.id,
+    })
+    current = found
+  }
+  return (await deps.tasks.get(task.id, deps.now())) ?? next(current)
 }
 
 async function answerFromExisting(
@@ -223,6 +266,7 @@ function newTask(deps: SubmitDeps, request: SubmitRequest, id: string, now: numb
     details: targetsOf(request.command).map((target) => ({ target, status: 'pending' })),
     callback: { url: request.callbackUrl, state: 'none', attempts: 0 },
     createdAt: iso,
+    sendBy: now + deps.settings.sendWindowMs,
     updatedAt: iso,
     // Due for the reconciler in case this process stops before recording the outcome.
     dueAt: now + deps.settings.reconcileDelayMs,
@@ -230,45 +274,38 @@ function newTask(deps: SubmitDeps, request: SubmitRequest, id: string, now: numb
   }
 }
 
-async function abandonIntent(deps: SubmitDeps, task: Task, claim: IdempotencyRecord | undefined) {
-  const at = deps.now()
-  const error = {
-    code: 'NotSubmitted',
-    message: 'The task store was too slow; nothing was sent upstream.',
+/** The error a task records when a submission is refused; an unsent one is `NotSubmitted`. */
+function rejectionOf(error: UpstreamError) {
+  if (error.notSent || error.code === 'InvalidTimeStamp.Expired') {
+    return {
+      code: 'NotSubmitted',
+      message:
+        error.code === 'ClockSkewTooLarge'
+          ? "The gateway's clock is too far from Alibaba Cloud's; nothing was sent."
+          : 'The request could not be sent in time; nothing was sent upstream.',
+    }
   }
-  await deps.tasks
-    .replace(
-      {
-        ...task,
-        status: 'rejected',
-        error,
-        details: task.details.map((detail) => ({ ...detail, status: 'failed', error: error.code })),
-        updatedAt: new Date(at).toISOString(),
-        completedAt: new Date(at).toISOString(),
-        dueAt: undefined,
-        expiresAt: toEpochSeconds(at + deps.settings.taskRetentionMs),
-      },
-      task.version,
-    )
-    .catch(() => false)
-  if (claim) await deps.idempotency.release(claim).catch(() => false)
+  return { code: error.code, message: error.upstreamMessage }
 }
 
 async function rejectTask(deps: SubmitDeps, task: Task, error: UpstreamError): Promise<Task> {
   const at = deps.now()
-  const rejected: Task = {
-    ...task,
+  const rejection = rejectionOf(error)
+  return recordOutcome(deps, task, (current) => ({
+    ...current,
     status: 'rejected',
-    error: { code: error.code, message: error.upstreamMessage },
-    details: task.details.map((detail) => ({ ...detail, status: 'failed', error: error.code })),
+    error: rejection,
+    details: current.details.map((detail) => ({
+      ...detail,
+      status: 'failed',
+      error: rejection.code,
+    })),
     updatedAt: new Date(at).toISOString(),
     completedAt: new Date(at).toISOString(),
     dueAt: undefined,
+    lease: undefined,
     expiresAt: toEpochSeconds(at + deps.settings.taskRetentionMs),
-  }
-  if (await deps.tasks.replace(rejected, task.version))
-    return { ...rejected, version: task.version + 1 }
-  return (await deps.tasks.get(task.id, at)) ?? rejected
+  }))
 }
 
 async function finish(

@@ -13,27 +13,29 @@ export type TaskSubmitter = Pick<
   | 'modifyDomainDnsBatch'
 >
 
-/** Sends one command as its `Save*` action. */
+/** Sends one command as its `Save*` action; no attempt is signed or sent after `sendBy`. */
 export function submitToUpstream(
   client: TaskSubmitter,
   command: TaskCommand,
+  sendBy: number,
 ): Promise<SubmitTaskResult> {
   switch (command.action) {
     case 'ds.add':
-      return client.addDsRecord({ domainName: command.domain, ...command.record })
+      return client.addDsRecord({ domainName: command.domain, ...command.record, sendBy })
     case 'ds.modify':
-      return client.modifyDsRecord({ domainName: command.domain, ...command.record })
+      return client.modifyDsRecord({ domainName: command.domain, ...command.record, sendBy })
     case 'ds.delete':
-      return client.deleteDsRecord({ domainName: command.domain, keyTag: command.keyTag })
+      return client.deleteDsRecord({ domainName: command.domain, keyTag: command.keyTag, sendBy })
     case 'ds.sync':
-      return client.syncDsRecord({ domainName: command.domain })
+      return client.syncDsRecord({ domainName: command.domain, sendBy })
     case 'dnshost.sync':
-      return client.syncDnsHost({ instanceId: command.instanceId })
+      return client.syncDnsHost({ instanceId: command.instanceId, sendBy })
     case 'dns.batch':
       return client.modifyDomainDnsBatch({
         domainNames: command.domains,
         aliyunDns: command.aliyunDns,
         nameServers: command.nameServers,
+        sendBy,
       })
   }
 }

@@ -105,6 +105,12 @@ export interface Task {
   readonly error?: TaskError | undefined
   readonly callback: TaskCallback
   readonly createdAt: string
+  /**
+   * Epoch ms, set with the intent: no `Save*` attempt for this task is signed or sent after it.
+   * The service refuses a signed request more than its timestamp window from its clock, so no
+   * upstream task can appear for this one after `sendBy` + that window (+ clock skew).
+   */
+  readonly sendBy?: number | undefined
   readonly updatedAt: string
   readonly completedAt?: string | undefined
   /** When work on this task is next due (poll, reconcile, callback), epoch ms; absent when none. */

@@ -14,6 +14,8 @@ export async function startCaptureServer(
 ): Promise<{ url: string; requests: CapturedRequest[]; close(): Promise<void> }> {
   const requests: CapturedRequest[] = []
   const server: Server = createServer((req, res) => {
+    // No Date header: the wire-format tests sign with a fixed clock, which a Date would prove off.
+    res.sendDate = false
     const chunks: Buffer[] = []
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
     req.on('end', () => {

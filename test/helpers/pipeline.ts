@@ -10,6 +10,12 @@ import type { Task } from '#shared/tasks/task.ts'
 import { type Harness, startHarness } from './gateway.ts'
 import { TestReceiver } from './receiver.ts'
 
+/** Submissions in the pipeline are signed and sent only within this of their intent. */
+export const PIPELINE_SEND_WINDOW_MS = 200
+
+/** Settings under which a lost submission is proven absent 300 ms after its intent. */
+export const QUICK_ABSENCE: Partial<PollerSettings> = { timestampWindowMs: 100 }
+
 /** Fast pacing for tests: polls every 20 ms, callback retries after 50/100/150 ms. */
 export const FAST_SETTINGS: Partial<PollerSettings> = {
   pollDelaysMs: [20],
@@ -20,7 +26,11 @@ export const FAST_SETTINGS: Partial<PollerSettings> = {
   callbackTimeoutMs: 1_000,
   reconcileRetryMs: 20,
   candidateSettleMs: 0,
-  reconcileAbsentAfterMs: 60_000,
+  // Absence becomes provable a minute after the send window (tests that want it narrow this).
+  sendWindowMs: PIPELINE_SEND_WINDOW_MS,
+  timestampWindowMs: 60_000,
+  maxClockSkewMs: 0,
+  absenceMarginMs: 0,
   retryAfterMinMs: 10,
 }
 
@@ -48,7 +58,12 @@ export async function startPipeline(
   const harness = await startHarness({
     emulatorTaskMs: options.emulatorTaskMs ?? 30,
     overrides: {
-      settings: { ...DEFAULT_SUBMIT_SETTINGS, firstPollDelayMs: 10, reconcileDelayMs: 50 },
+      settings: {
+        ...DEFAULT_SUBMIT_SETTINGS,
+        firstPollDelayMs: 10,
+        reconcileDelayMs: 50,
+        sendWindowMs: PIPELINE_SEND_WINDOW_MS,
+      },
       ...options.api,
     },
     env: options.env,

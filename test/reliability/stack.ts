@@ -24,6 +24,9 @@ import { TestReceiver } from '../helpers/receiver.ts'
 /** How long the sustained parts run: `RELIABILITY_SECONDS`, 60 by default, shorter in CI. */
 export const RUN_SECONDS = Number(process.env.RELIABILITY_SECONDS ?? 60)
 export const ADMIN_KEY = 'reliability-admin-key-0123456789abcdefghij'
+/** The absence proof's terms, compressed so that recovery fits in the run: 5 + 10 + 1 + 2 s. */
+const SEND_WINDOW_SECONDS = 5
+const TIMESTAMP_WINDOW_SECONDS = 10
 
 /**
  * Everything of the gateway as separate real parts on loopback: the embedded DynamoDB (on disk,
@@ -49,7 +52,12 @@ export class ReliabilityStack {
     this.#dataDir = await mkdtemp(join(tmpdir(), 'dg-reliability-'))
     this.db = await startLocalDynamoDb({ path: this.#dataDir })
     this.#dbPort = Number(new URL(this.db.endpoint).port)
-    this.emulator = await startTestEmulator({ account: { taskMs: options.emulatorTaskMs ?? 100 } })
+    this.emulator = await startTestEmulator({
+      account: { taskMs: options.emulatorTaskMs ?? 100 },
+      // The service's rule, compressed: a request signed more than 10 s before it arrives is
+      // refused. The gateway is told the same window (ALIYUN_TIMESTAMP_WINDOW_SECONDS below).
+      timestampWindowMs: TIMESTAMP_WINDOW_SECONDS * 1000,
+    })
     await this.receiver.start()
     this.env = {
       TABLE_NAME: 'reliability',
@@ -60,6 +68,10 @@ export class ReliabilityStack {
       ALIYUN_ACCESS_KEY_ID: TEST_CREDENTIAL.accessKeyId,
       ALIYUN_ACCESS_KEY_SECRET: TEST_CREDENTIAL.accessKeySecret,
       ALIYUN_TIMEOUT_MS: '3000',
+      SUBMIT_SEND_WINDOW_SECONDS: String(SEND_WINDOW_SECONDS),
+      ALIYUN_TIMESTAMP_WINDOW_SECONDS: String(TIMESTAMP_WINDOW_SECONDS),
+      ALIYUN_MAX_CLOCK_SKEW_SECONDS: '1',
+      RECONCILE_ABSENCE_MARGIN_SECONDS: '2',
       CALLBACK_ALLOW_HTTP: 'true',
       CALLBACK_ALLOW_LOOPBACK: 'true',
       LOG_LEVEL: 'debug',
@@ -74,7 +86,7 @@ export class ReliabilityStack {
         firstPollDelayMs: 20,
         reconcileDelayMs: 300,
         idempotencyLockMs: 1_500,
-        maxIntentWriteMs: 1_000,
+        sendWindowMs: SEND_WINDOW_SECONDS * 1000,
       },
       ...options.api,
     })
@@ -113,9 +125,11 @@ export class ReliabilityStack {
         reconcileRetryMs: 100,
         // The upstream timeout (3 s) and then some: live submissions record their TaskNo first.
         candidateSettleMs: 5_000,
-        // Well past the latest start (1 s) plus the upstream timeout (3 s): this one process runs
-        // everything under deliberate overload, so its event loop can lag by seconds.
-        reconcileAbsentAfterMs: 20_000,
+        // The absence proof's terms, as configured above (not the defaults).
+        sendWindowMs: base.settings.sendWindowMs,
+        timestampWindowMs: base.settings.timestampWindowMs,
+        maxClockSkewMs: base.settings.maxClockSkewMs,
+        absenceMarginMs: base.settings.absenceMarginMs,
         idleWaitMs: 20,
         concurrency: 16,
         ...settings,
