@@ -3,6 +3,7 @@ import { createApp } from '#functions/api/app.ts'
 import type { ApiDeps } from '#functions/api/context.ts'
 import { buildApiDeps, callbackUrlChecker } from '#functions/api/deps.ts'
 import { createApiKey } from '#functions/api/routes/admin-routes.ts'
+import type { EmulatorOptions } from '#infra/emulator/app.ts'
 import type { RunningEmulator } from '#infra/emulator/server.ts'
 import { ensureTable, type LocalDynamoDb, startLocalDynamoDb } from '#infra/local/dynamodb-local.ts'
 import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
@@ -43,6 +44,7 @@ export interface Harness {
 export async function startHarness(
   options: {
     emulatorTaskMs?: number
+    emulator?: Partial<EmulatorOptions>
     overrides?: Partial<ApiDeps>
     env?: Record<string, string>
     /** Wraps the real task store, e.g. to inject failures. */
@@ -53,6 +55,7 @@ export async function startHarness(
   const tableName = `gw-${randomId('t', 10).toLowerCase()}`
   await ensureTable(db.endpoint, tableName)
   const emulator = await startTestEmulator({
+    ...options.emulator,
     account: { taskMs: options.emulatorTaskMs ?? 60_000 },
   })
   const env = {

@@ -1,5 +1,6 @@
 import type { ApiDeps } from '#functions/api/context.ts'
 import { buildPollerDeps } from '#functions/poller/deps.ts'
+import type { EmulatorOptions } from '#infra/emulator/app.ts'
 import { loadGatewayConfig, loadWorkerConfig } from '#shared/config.ts'
 import { silentLogger } from '#shared/logger.ts'
 import type { PollerDeps } from '#shared/poller/process-task.ts'
@@ -53,10 +54,16 @@ export interface Pipeline extends Harness {
 }
 
 export async function startPipeline(
-  options: { emulatorTaskMs?: number; api?: Partial<ApiDeps>; env?: Record<string, string> } = {},
+  options: {
+    emulatorTaskMs?: number
+    emulator?: Partial<EmulatorOptions>
+    api?: Partial<ApiDeps>
+    env?: Record<string, string>
+  } = {},
 ): Promise<Pipeline> {
   const harness = await startHarness({
     emulatorTaskMs: options.emulatorTaskMs ?? 30,
+    emulator: options.emulator,
     overrides: {
       settings: {
         ...DEFAULT_SUBMIT_SETTINGS,
