@@ -37,15 +37,20 @@ export function createApp(deps: ApiDeps): App {
     '*',
     bodyLimit({
       maxSize: deps.api.maxBodyBytes,
-      onError: (c) =>
-        problemToResponse(
+      onError: (c) => {
+        const response = problemToResponse(
           problem(
             'payload-too-large',
             413,
             `Bodies are limited to ${deps.api.maxBodyBytes} bytes.`,
           ),
           c.req.path,
-        ),
+        )
+        // The rest of the body is not read: the connection cannot carry another request, so
+        // say so rather than let the client reuse a socket the server is about to close.
+        response.headers.set('connection', 'close')
+        return response
+      },
     }),
   )
 
