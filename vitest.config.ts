@@ -1,20 +1,60 @@
 import { defineConfig } from 'vitest/config'
 
+/**
+ * The store, API and pipeline tests run twice: on the embedded dynalite, and on moto_server, which
+ * follows DynamoDB more closely where the two differ (e.g. it returns the item that failed a
+ * condition, in raw attribute-value form). Where they differ, DynamoDB's documentation decides.
+ */
+const ON_BOTH_ENGINES = [
+  'test/absence-proof.test.ts',
+  'test/api-auth.test.ts',
+  'test/api-fuzz.test.ts',
+  'test/api-idempotency.test.ts',
+  'test/api-keep-alive.test.ts',
+  'test/api-routes.test.ts',
+  'test/api-upstream-errors.test.ts',
+  'test/api-validation.test.ts',
+  'test/due-sweep.test.ts',
+  'test/pipeline.test.ts',
+  'test/poller-reliability.test.ts',
+  'test/scheduled-sync.test.ts',
+  'test/ssrf.test.ts',
+]
+
 export default defineConfig({
   test: {
-    include: [
-      'shared/**/*.test.ts',
-      'functions/**/*.test.ts',
-      'infra/**/*.test.ts',
-      'test/**/*.test.ts',
-    ],
-    // The reliability suite has its own command and config (npm run test:reliability).
-    exclude: ['test/reliability/**', 'node_modules/**'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',
-    globalSetup: ['test/global-setup.ts'],
     // The AWS SDK warns once per process about Node 20; the Lambda runtime is Node 22.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'dynalite',
+          include: [
+            'shared/**/*.test.ts',
+            'functions/**/*.test.ts',
+            'infra/**/*.test.ts',
+            'test/**/*.test.ts',
+          ],
+          // The reliability suite has its own command and config (npm run test:reliability).
+          exclude: ['test/reliability/**', 'node_modules/**'],
+          globalSetup: ['test/global-setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'moto',
+          include: ON_BOTH_ENGINES,
+          env: {
+            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+            TEST_DYNAMODB_ENGINE: 'moto',
+          },
+        },
+      },
+    ],
   },
 })

@@ -395,6 +395,18 @@ export const WorkerEnvSchema = z.object({
   RECONCILE_AFTER_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   /** Added to the absence window for the service's own processing and listing delay. */
   RECONCILE_ABSENCE_MARGIN_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
+  DUE_SWEEP_INTERVAL_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60)
+    .default(60),
+  DUE_SWEEP_STALE_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(10),
   SYNC_CALLBACK_URL: z.url({ protocol: /^https?$/ }).optional(),
   SSM_ENDPOINT: z.url().optional(),
   SYNC_WEBHOOK_SECRET: z
@@ -419,6 +431,8 @@ export interface WorkerConfig {
     readonly maxTaskAgeMs: number
     readonly reconcileAfterMs: number
     readonly absenceMarginMs: number
+    readonly dueSweepIntervalMs: number
+    readonly dueSweepStaleMs: number
   }
   readonly sync: {
     readonly callbackUrl: string | undefined
@@ -451,6 +465,8 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       maxTaskAgeMs: parsed.TASK_MAX_AGE_HOURS * 3_600_000,
       reconcileAfterMs: parsed.RECONCILE_AFTER_SECONDS * 1000,
       absenceMarginMs: parsed.RECONCILE_ABSENCE_MARGIN_SECONDS * 1000,
+      dueSweepIntervalMs: parsed.DUE_SWEEP_INTERVAL_MINUTES * 60_000,
+      dueSweepStaleMs: parsed.DUE_SWEEP_STALE_MINUTES * 60_000,
     },
     sync: { callbackUrl: parsed.SYNC_CALLBACK_URL, webhookSecret: parsed.SYNC_WEBHOOK_SECRET },
   }

@@ -5,6 +5,7 @@ import type { GatewayConfig, WorkerConfig } from '#shared/config.ts'
 import { createLogger } from '#shared/logger.ts'
 import type { PollerDeps } from '#shared/poller/process-task.ts'
 import { DEFAULT_POLLER_SETTINGS } from '#shared/poller/settings.ts'
+import { DEFAULT_DUE_SWEEP_SETTINGS, sweepDueIndex } from '#shared/poller/sweep-due-index.ts'
 import { createStores } from '#shared/store/stores.ts'
 import { addressPolicy } from '#shared/webhooks/address-policy.ts'
 import { createGuardedAgent } from '#shared/webhooks/guarded-agent.ts'
@@ -20,6 +21,8 @@ export function buildPollerDeps(
   const stores = createStores(gateway.store)
   const now = overrides.now ?? Date.now
   const dispatcher = createGuardedAgent(addressPolicy(worker.callbacks))
+  const owner = `poller-${randomUUID()}`
+  const logger = createLogger({ level: gateway.logLevel }).child({ component: 'poller' })
   return {
     tasks: stores.tasks,
     taskNos: stores.taskNos,
@@ -31,10 +34,23 @@ export function buildPollerDeps(
     now,
     random: Math.random,
     sleep,
-    logger: createLogger({ level: gateway.logLevel }).child({ component: 'poller' }),
+    logger,
+    sweepDueIndex: () =>
+      sweepDueIndex({
+        tasks: stores.tasks,
+        store: stores.dueSweep,
+        now,
+        logger,
+        settings: {
+          ...DEFAULT_DUE_SWEEP_SETTINGS,
+          owner,
+          intervalMs: worker.poller.dueSweepIntervalMs,
+          staleAfterMs: worker.poller.dueSweepStaleMs,
+        },
+      }),
     settings: {
       ...DEFAULT_POLLER_SETTINGS,
-      owner: `poller-${randomUUID()}`,
+      owner,
       leaseMs: worker.poller.leaseMs,
       pollDelaysMs: worker.poller.pollDelaysMs,
       maxTaskAgeMs: worker.poller.maxTaskAgeMs,

@@ -39,7 +39,7 @@ export async function startLocalDynamoDb(
 export async function ensureTable(
   endpoint: string,
   tableName: string,
-  region = 'local',
+  region = 'us-east-1',
 ): Promise<void> {
   const client = new DynamoDBClient({
     endpoint,

@@ -93,7 +93,7 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
     ALIYUN_ACCESS_KEY_SECRET: LOCAL_DEFAULTS.accessKeySecret,
     CALLBACK_ALLOW_HTTP: 'true',
     CALLBACK_ALLOW_LOOPBACK: 'true',
-    AWS_REGION: 'local',
+    AWS_REGION: 'us-east-1',
     SYNC_CALLBACK_URL: receiver?.url,
     SYNC_WEBHOOK_SECRET: systemSecret,
     ...env,

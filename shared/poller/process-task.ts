@@ -27,6 +27,8 @@ export interface PollerDeps {
   readonly sleep: (ms: number) => Promise<void>
   readonly logger: Logger
   readonly settings: PollerSettings
+  /** Repairs the due index now and then (see sweep-due-index.ts); called once per run. */
+  readonly sweepDueIndex?: () => Promise<unknown>
 }
 
 /** What happened to one due task; `throttled` asks the run to back off. */

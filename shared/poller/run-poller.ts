@@ -34,6 +34,9 @@ export async function runPoller(deps: PollerDeps, deadline: number): Promise<Pol
   let throttledPauses = 0
   let throttleWait = 1_000
   const timeLeft = () => deadline - deps.now()
+  await deps.sweepDueIndex?.().catch((error: unknown) => {
+    deps.logger.warn('the due-index sweep failed; the next run tries again', { error })
+  })
   while (timeLeft() > 0) {
     rounds++
     const now = deps.now()

@@ -1,6 +1,7 @@
 import type { StoreConfig } from '../config.ts'
 import { DynamoDbApiKeyStore } from './api-key-store.ts'
 import { DynamoDbDeliveryLogStore } from './delivery-log-store.ts'
+import { DynamoDbDueSweepStore } from './due-sweep-store.ts'
 import { createDocumentClient } from './dynamodb.ts'
 import { DynamoDbIdempotencyStore } from './idempotency-store.ts'
 import { DynamoDbTaskNoRegistry, DynamoDbTaskStore } from './task-store.ts'
@@ -15,5 +16,6 @@ export function createStores(config: StoreConfig) {
     idempotency: new DynamoDbIdempotencyStore(db, table),
     apiKeys: new DynamoDbApiKeyStore(db, table),
     deliveries: new DynamoDbDeliveryLogStore(db, table),
+    dueSweep: new DynamoDbDueSweepStore(db, table),
   }
 }

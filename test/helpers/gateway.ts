@@ -14,14 +14,26 @@ import type { TaskStore } from '#shared/store/task-store.ts'
 import type { Scope } from '#shared/tasks/task.ts'
 import type { ResolveAll } from '#shared/webhooks/callback-url.ts'
 import { startTestEmulator, TEST_CREDENTIAL } from './emulator.ts'
+import { startMoto } from './moto.ts'
 
 export const ADMIN_KEY = 'admin-key-for-tests-0123456789abcdef'
 export const ALL_SCOPES: Scope[] = ['ds:write', 'dns:write', 'sync:write', 'tasks:read']
 
+/**
+ * The DynamoDB engine the tests run against: the embedded dynalite by default, or moto_server
+ * (which follows DynamoDB more closely, e.g. `ReturnValuesOnConditionCheckFailure`) when
+ * `TEST_DYNAMODB_ENGINE=moto` — the `moto` test project sets it.
+ */
+export const TEST_DYNAMODB_ENGINE =
+  process.env.TEST_DYNAMODB_ENGINE === 'moto' ? 'moto' : 'dynalite'
+
 let sharedDb: Promise<LocalDynamoDb> | undefined
-/** One embedded DynamoDB per test file (each harness gets its own table). */
+/** One DynamoDB engine per test file (each harness gets its own table). */
 export function localDynamoDb(): Promise<LocalDynamoDb> {
-  sharedDb ??= startLocalDynamoDb()
+  sharedDb ??=
+    TEST_DYNAMODB_ENGINE === 'moto'
+      ? startMoto().then((moto) => ({ endpoint: moto.endpoint, close: moto.stop }))
+      : startLocalDynamoDb()
   return sharedDb
 }
 
@@ -61,7 +73,7 @@ export async function startHarness(
   const env = {
     TABLE_NAME: tableName,
     DYNAMODB_ENDPOINT: db.endpoint,
-    AWS_REGION: 'local',
+    AWS_REGION: 'us-east-1',
     ADMIN_API_KEY: ADMIN_KEY,
     ALIYUN_ENDPOINT: emulator.url,
     ALIYUN_ACCESS_KEY_ID: TEST_CREDENTIAL.accessKeyId,

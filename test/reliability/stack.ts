@@ -62,7 +62,7 @@ export class ReliabilityStack {
     this.env = {
       TABLE_NAME: 'reliability',
       DYNAMODB_ENDPOINT: this.db.endpoint,
-      AWS_REGION: 'local',
+      AWS_REGION: 'us-east-1',
       ADMIN_API_KEY: ADMIN_KEY,
       ALIYUN_ENDPOINT: this.emulator.url,
       ALIYUN_ACCESS_KEY_ID: TEST_CREDENTIAL.accessKeyId,

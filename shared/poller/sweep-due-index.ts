@@ -1,0 +1,85 @@
+import type { Logger } from '../logger.ts'
+import type { DueSweepStore } from '../store/due-sweep-store.ts'
+import type { TaskStore } from '../store/task-store.ts'
+
+export interface DueSweepSettings {
+  /** Pause between full passes over the table. */
+  readonly intervalMs: number
+  /** A task overdue by more than this is rewritten, so its due-index entry exists again. */
+  readonly staleAfterMs: number
+  readonly pagesPerRun: number
+  readonly pageSize: number
+  readonly leaseMs: number
+  readonly owner: string
+}
+
+export const DEFAULT_DUE_SWEEP_SETTINGS: Omit<DueSweepSettings, 'owner'> = {
+  intervalMs: 60 * 60_000,
+  staleAfterMs: 10 * 60_000,
+  pagesPerRun: 20,
+  pageSize: 500,
+  leaseMs: 60_000,
+}
+
+export interface DueSweepDeps {
+  readonly tasks: Pick<TaskStore, 'replace'>
+  readonly store: DueSweepStore
+  readonly now: () => number
+  readonly logger: Logger
+  readonly settings: DueSweepSettings
+}
+
+export interface DueSweepResult {
+  readonly scanned: number
+  readonly repaired: number
+  /** True when this run finished a pass over the whole table. */
+  readonly passDone: boolean
+}
+
+/**
+ * Finds tasks whose work is due but that the due index does not list — a task left `submitting`
+ * with no due time, or one overdue far longer than any poller lag (an engine that writes an item
+ * and its index entries separately can lose the latter in a crash) — and rewrites each one with a
+ * conditional write, which puts it back in the index. Paged over runs, one pass per interval,
+ * claimed like a lease so overlapping pollers never sweep at once. Leased tasks are left alone.
+ */
+export async function sweepDueIndex(deps: DueSweepDeps): Promise<DueSweepResult | undefined> {
+  const now = deps.now()
+  const { settings } = deps
+  const state = await deps.store.state()
+  if (state && (state.nextAt > now || (state.leaseUntil ?? 0) > now)) return undefined
+  const held = {
+    nextAt: state?.nextAt ?? now,
+    cursor: state?.cursor,
+    owner: settings.owner,
+    leaseUntil: now + settings.leaseMs,
+  }
+  if (!(await deps.store.save(held, state?.version))) return undefined
+  const heldVersion = (state?.version ?? 0) + 1
+
+  let cursor = held.cursor
+  let scanned = 0
+  let repaired = 0
+  for (let page = 0; page < settings.pagesPerRun; page++) {
+    const result = await deps.store.overdueTasks(
+      deps.now() - settings.staleAfterMs,
+      deps.now(),
+      cursor,
+      settings.pageSize,
+    )
+    for (const task of result.items) {
+      scanned++
+      const at = deps.now()
+      const due = { ...task, dueAt: Math.min(task.dueAt ?? at, at), lease: undefined }
+      if (await deps.tasks.replace(due, task.version)) repaired++
+    }
+    cursor = result.cursor
+    if (!cursor) break
+  }
+  const passDone = cursor === undefined
+  await deps.store.save({ nextAt: passDone ? now + settings.intervalMs : now, cursor }, heldVersion)
+  if (repaired > 0) {
+    deps.logger.warn('tasks missing from the due index were made due again', { repaired, scanned })
+  }
+  return { scanned, repaired, passDone }
+}

@@ -1,0 +1,121 @@
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  ScanCommand,
+} from '@aws-sdk/lib-dynamodb'
+import type { Task } from '../tasks/task.ts'
+import { isConditionalCheckFailed, storeCall } from './dynamodb.ts'
+
+/** Where the due-index sweep is: the next run, its cursor, who holds it. One item. */
+export interface DueSweepState {
+  readonly version: number
+  /** Epoch ms before which no new pass starts. */
+  readonly nextAt: number
+  /** Where the current pass stopped; absent between passes. */
+  readonly cursor?: Record<string, unknown> | undefined
+  readonly owner?: string | undefined
+  readonly leaseUntil?: number | undefined
+}
+
+export interface OverduePage {
+  readonly items: Task[]
+  readonly cursor?: Record<string, unknown> | undefined
+}
+
+export interface DueSweepStore {
+  state(): Promise<DueSweepState | undefined>
+  /** Writes the state if it is still at `expectedVersion` (undefined: not written yet). */
+  save(next: Omit<DueSweepState, 'version'>, expectedVersion: number | undefined): Promise<boolean>
+  /**
+   * One page of a paged Scan of the base table (not an index): tasks due before `dueBefore` and
+   * not leased at `now`, or `submitting` with no due time at all.
+   */
+  overdueTasks(
+    dueBefore: number,
+    now: number,
+    cursor: Record<string, unknown> | undefined,
+    pageSize: number,
+  ): Promise<OverduePage>
+}
+
+const KEY = { pk: 'SWEEP#due', sk: 'SWEEP' }
+
+export class DynamoDbDueSweepStore implements DueSweepStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async state(): Promise<DueSweepState | undefined> {
+    const result = await storeCall('GetItem', () =>
+      this.db.send(new GetCommand({ TableName: this.tableName, Key: KEY, ConsistentRead: true })),
+    )
+    if (!result.Item) return undefined
+    const { pk: _pk, sk: _sk, type: _type, ...state } = result.Item
+    return state as DueSweepState
+  }
+
+  async save(next: Omit<DueSweepState, 'version'>, expectedVersion: number | undefined) {
+    try {
+      await storeCall('PutItem', () =>
+        this.db.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { ...KEY, type: 'sweep', ...next, version: (expectedVersion ?? 0) + 1 },
+            ConditionExpression:
+              expectedVersion === undefined ? 'attribute_not_exists(pk)' : 'version = :expected',
+            ExpressionAttributeValues:
+              expectedVersion === undefined ? undefined : { ':expected': expectedVersion },
+          }),
+        ),
+      )
+      return true
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false
+      throw error
+    }
+  }
+
+  async overdueTasks(
+    dueBefore: number,
+    now: number,
+    cursor: Record<string, unknown> | undefined,
+    pageSize: number,
+  ): Promise<OverduePage> {
+    const result = await storeCall('Scan', () =>
+      this.db.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression:
+            '#type = :task AND (attribute_not_exists(lease) OR lease.#until < :now) AND ' +
+            '(dueAt < :before OR (#status = :submitting AND attribute_not_exists(dueAt)))',
+          ExpressionAttributeNames: { '#type': 'type', '#until': 'until', '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':task': 'task',
+            ':now': now,
+            ':before': dueBefore,
+            ':submitting': 'submitting',
+          },
+          Limit: pageSize,
+          ExclusiveStartKey: cursor,
+          ConsistentRead: true,
+        }),
+      ),
+    )
+    const items = (result.Items ?? []).map((item) => {
+      const {
+        pk: _pk,
+        sk: _sk,
+        type: _type,
+        gsi1pk: _g1,
+        gsi1sk: _g2,
+        dueShard: _ds,
+        targets: _t,
+        ...task
+      } = item
+      return task as unknown as Task
+    })
+    return { items, cursor: result.LastEvaluatedKey }
+  }
+}
