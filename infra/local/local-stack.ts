@@ -96,6 +96,10 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
     AWS_REGION: 'us-east-1',
     SYNC_CALLBACK_URL: receiver?.url,
     SYNC_WEBHOOK_SECRET: systemSecret,
+    // The local emulator's window is the service's rule the absence proof rests on: follow it.
+    ...(local.aliyunEndpoint || !env.EMULATOR_TIMESTAMP_WINDOW_SECONDS
+      ? {}
+      : { ALIYUN_TIMESTAMP_WINDOW_SECONDS: env.EMULATOR_TIMESTAMP_WINDOW_SECONDS }),
     ...env,
     ALIYUN_ENDPOINT: aliyunEndpoint,
     DYNAMODB_ENDPOINT: dynamoDbEndpoint,
