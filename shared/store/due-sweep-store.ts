@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/lib-dynamodb'
 import type { Task } from '../tasks/task.ts'
 import { isConditionalCheckFailed, storeCall } from './dynamodb.ts'
+import { taskFromItem } from './task-store.ts'
 
 /** Where the due-index sweep is: the next run, its cursor, who holds it. One item. */
 export interface DueSweepState {
@@ -103,19 +104,7 @@ export class DynamoDbDueSweepStore implements DueSweepStore {
         }),
       ),
     )
-    const items = (result.Items ?? []).map((item) => {
-      const {
-        pk: _pk,
-        sk: _sk,
-        type: _type,
-        gsi1pk: _g1,
-        gsi1sk: _g2,
-        dueShard: _ds,
-        targets: _t,
-        ...task
-      } = item
-      return task as unknown as Task
-    })
+    const items = (result.Items ?? []).map(taskFromItem)
     return { items, cursor: result.LastEvaluatedKey }
   }
 }

@@ -56,6 +56,21 @@ function isExpired(item: { expiresAt?: number }, now: number): boolean {
   return item.expiresAt !== undefined && item.expiresAt <= toEpochSeconds(now)
 }
 
+/** A task as stored, without the table's own keys and index attributes. */
+export function taskFromItem(item: Record<string, unknown>): Task {
+  const {
+    pk: _pk,
+    sk: _sk,
+    type: _type,
+    gsi1pk: _g1,
+    gsi1sk: _g2,
+    dueShard: _ds,
+    targets: _targets,
+    ...task
+  } = item
+  return task as unknown as Task
+}
+
 export class DynamoDbTaskStore implements TaskStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -78,20 +93,6 @@ export class DynamoDbTaskStore implements TaskStore {
         ? { dueAt, dueShard: `DUE#${shardOf(task.id, this.shardCount)}` }
         : {}),
     }
-  }
-
-  #fromItem(item: Record<string, unknown>): Task {
-    const {
-      pk: _pk,
-      sk: _sk,
-      type: _type,
-      gsi1pk: _g1,
-      gsi1sk: _g2,
-      dueShard: _ds,
-      targets: _targets,
-      ...task
-    } = item
-    return task as unknown as Task
   }
 
   async create(task: Task): Promise<boolean> {
@@ -123,7 +124,7 @@ export class DynamoDbTaskStore implements TaskStore {
       ),
     )
     if (!result.Item || isExpired(result.Item, now)) return undefined
-    return this.#fromItem(result.Item)
+    return taskFromItem(result.Item)
   }
 
   async replace(next: Task, expectedVersion: number): Promise<boolean> {
@@ -194,7 +195,7 @@ export class DynamoDbTaskStore implements TaskStore {
           }),
         ),
       )
-      for (const item of page.Items ?? []) items.push(this.#fromItem(item))
+      for (const item of page.Items ?? []) items.push(taskFromItem(item))
       startKey = page.LastEvaluatedKey
     } while (startKey && items.length < limit)
     return { items, cursor: startKey ? encodeCursor(startKey) : undefined }
