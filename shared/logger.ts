@@ -14,9 +14,17 @@ const SECRET_FIELD = /secret|password|authorization|api[-_]?key|token|signature|
 /** Values that look like secrets this gateway issues or handles, wherever they appear. */
 const SECRET_VALUE = /(dgw_[A-Za-z0-9_-]{8,}|whsec_[A-Za-z0-9+/=]{8,}|Bearer\s+\S+)/g
 
+/**
+ * Access key ids inside text: a StringToSign echoed by `SignatureDoesNotMatch` holds the gateway's
+ * `AccessKeyId=LTAI…` (percent-encoded once or twice), a V3 one `Credential=LTAI…`.
+ */
+const ACCESS_KEY_ID_IN_TEXT = /(AccessKeyId(?:=|%3D|%253D)|Credential=)[A-Za-z0-9._-]+/g
+
 /** Replaces secrets in a value about to be logged. Exported for tests. */
 export function redact(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') return value.replace(SECRET_VALUE, '[redacted]')
+  if (typeof value === 'string') {
+    return value.replace(SECRET_VALUE, '[redacted]').replace(ACCESS_KEY_ID_IN_TEXT, '$1[redacted]')
+  }
   if (value instanceof Error) {
     return redact(
       { name: value.name, message: value.message, code: (value as { code?: unknown }).code },

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { createLogger } from '#shared/logger.ts'
+import { TEST_CREDENTIAL } from './helpers/emulator.ts'
 import { type Harness, postJson, startHarness } from './helpers/gateway.ts'
 
 let h: Harness
@@ -98,8 +100,12 @@ describe('upstream errors map to clear statuses', () => {
 
 describe('a gateway misconfigured for Alibaba Cloud', () => {
   let broken: Harness
+  const logLines: string[] = []
   beforeAll(async () => {
-    broken = await startHarness({ env: { ALIYUN_ACCESS_KEY_SECRET: 'not-the-emulator-secret' } })
+    broken = await startHarness({
+      env: { ALIYUN_ACCESS_KEY_SECRET: 'not-the-emulator-secret' },
+      overrides: { logger: createLogger({ level: 'debug', write: (line) => logLines.push(line) }) },
+    })
   })
   afterAll(() => broken.close())
 
@@ -110,5 +116,32 @@ describe('a gateway misconfigured for Alibaba Cloud', () => {
     expect(text).toContain('SignatureDoesNotMatch')
     expect(text).not.toContain('string to sign')
     expect(text).not.toContain('not-the-emulator-secret')
+  })
+
+  it('the task a tenant reads holds a generic message: no AccessKeyId, no StringToSign', async () => {
+    const response = await broken.request('/domains/ws1.com/ds/sync', postJson({}))
+    expect(response.status).toBe(502)
+    const { taskId } = (await response.json()) as { taskId: string }
+    const task = await (await broken.request(`/tasks/${taskId}`)).text()
+    expect(JSON.parse(task)).toMatchObject({
+      status: 'rejected',
+      error: {
+        code: 'SignatureDoesNotMatch',
+        message: "Alibaba Cloud refused the gateway's own credentials, clock or signature.",
+      },
+    })
+    for (const leak of [TEST_CREDENTIAL.accessKeyId, 'AccessKeyId', 'string to sign', 'POST&']) {
+      expect(task).not.toContain(leak)
+    }
+    const listed = await (await broken.request('/tasks')).text()
+    expect(listed).not.toContain(TEST_CREDENTIAL.accessKeyId)
+  })
+
+  it('operators see the detail in the logs, with the key id redacted', async () => {
+    logLines.length = 0
+    await broken.request('/domains/ws2.com/ds/sync', postJson({}))
+    const all = logLines.join('\n')
+    expect(all).toContain('SignatureDoesNotMatch')
+    expect(all).not.toContain(TEST_CREDENTIAL.accessKeyId)
   })
 })

@@ -196,7 +196,7 @@ describe('delivery', () => {
     const timed = {
       ...deps,
       sendWebhook: (message: Parameters<typeof fast>[0]) =>
-        fast(message, { dispatcher: agent, timeoutMs: 200, now: Date.now }),
+        fast(message, { dispatcher: agent, timeoutMs: 200, now: Date.now, allowHttp: true }),
     }
     await p.drainUntil(async () => (await p.deps.deliveries.list(submitted.id)).length >= 1, {
       deps: timed,

@@ -83,8 +83,25 @@ describe('SSRF guard at connect time', () => {
       dispatcher: agent,
       timeoutMs: 2_000,
       now: Date.now,
+      allowHttp: true,
     })
     expect(result.outcome).toBe('blocked')
+    expect(receiver.received).toHaveLength(0)
+  })
+
+  it('checks the URL itself again at delivery: plain http and credentials are blocked, never sent', async () => {
+    const agent = createGuardedAgent({ allowLoopback: true, allowlist: [] })
+    const port = new URL(receiver.url).port
+    for (const [url, allowHttp] of [
+      [`http://127.0.0.1:${port}/plainhttp`, false],
+      [`http://user:pw@127.0.0.1:${port}/hook`, true],
+    ] as const) {
+      const result = await sendWebhook(
+        { ...message(), url },
+        { dispatcher: agent, timeoutMs: 2_000, now: Date.now, allowHttp },
+      )
+      expect(result.outcome, url).toBe('blocked')
+    }
     expect(receiver.received).toHaveLength(0)
   })
 
@@ -94,7 +111,7 @@ describe('SSRF guard at connect time', () => {
     for (const host of ['rebind.test', 'localhost', 'mixed.test']) {
       const result = await sendWebhook(
         { ...message(), url: `http://${host}:${port}/hook` },
-        { dispatcher: agent, timeoutMs: 2_000, now: Date.now },
+        { dispatcher: agent, timeoutMs: 2_000, now: Date.now, allowHttp: true },
       )
       expect(result.outcome, host).toBe('blocked')
     }
@@ -106,7 +123,7 @@ describe('SSRF guard at connect time', () => {
     const port = new URL(receiver.url).port
     const result = await sendWebhook(
       { ...message(), url: `http://localhost:${port}/hook` },
-      { dispatcher: agent, timeoutMs: 2_000, now: Date.now },
+      { dispatcher: agent, timeoutMs: 2_000, now: Date.now, allowHttp: true },
     )
     expect(result.outcome).toBe('delivered')
     expect(receiver.received).toHaveLength(1)

@@ -1,5 +1,10 @@
 import { HTTPException } from 'hono/http-exception'
-import { UpstreamError } from '#shared/aliyun/upstream-error.ts'
+import {
+  CALLER_INPUT_CODES,
+  isGatewayFault,
+  tenantMessage,
+  UpstreamError,
+} from '#shared/aliyun/upstream-error.ts'
 import {
   AuthenticationError,
   ConflictError,
@@ -97,29 +102,6 @@ export function problem(
   }
 }
 
-/** Upstream codes that are the caller's input being refused. */
-const UPSTREAM_INPUT_CODES = new Set([
-  'MissingParameter',
-  'InvalidParameter',
-  'ParameterIllegal',
-  'DomainNotExist',
-  'InvalidDomainName',
-])
-
-/** Upstream codes that mean this gateway's credentials, clock or signing are wrong. */
-function isGatewayFault(code: string): boolean {
-  return (
-    code.startsWith('Signature') ||
-    code.startsWith('InvalidAccessKeyId') ||
-    code.startsWith('InvalidTimeStamp') ||
-    code.startsWith('InvalidSecurityToken') ||
-    code === 'IncompleteSignature' ||
-    code.startsWith('Forbidden') ||
-    code === 'InvalidVersion' ||
-    code.startsWith('InvalidAction')
-  )
-}
-
 /** Never sent, or refused by the service as signed too long ago: provably nothing was created. */
 export function provesUnsubmitted(error: UpstreamError): boolean {
   return error.notSent || error.code === 'InvalidTimeStamp.Expired'
@@ -128,7 +110,7 @@ export function provesUnsubmitted(error: UpstreamError): boolean {
 export function upstreamProblem(error: UpstreamError, extensions: Record<string, unknown> = {}) {
   const upstream = { upstreamCode: error.code, upstreamRequestId: error.requestId, ...extensions }
   if (error.code === 'TaskIsBeingProcessed') {
-    return problem('upstream-busy', 409, error.upstreamMessage, upstream, { 'retry-after': '30' })
+    return problem('upstream-busy', 409, tenantMessage(error), upstream, { 'retry-after': '30' })
   }
   if (provesUnsubmitted(error)) {
     return problem(
@@ -151,8 +133,8 @@ export function upstreamProblem(error: UpstreamError, extensions: Record<string,
       'retry-after': '10',
     })
   }
-  if (UPSTREAM_INPUT_CODES.has(error.code)) {
-    return problem('upstream-rejected', 422, error.upstreamMessage, upstream)
+  if (CALLER_INPUT_CODES.has(error.code)) {
+    return problem('upstream-rejected', 422, tenantMessage(error), upstream)
   }
   if (isGatewayFault(error.code)) {
     // The caller did nothing wrong; do not echo the upstream message (it holds the StringToSign).
@@ -163,7 +145,7 @@ export function upstreamProblem(error: UpstreamError, extensions: Record<string,
       upstream,
     )
   }
-  return problem('upstream-rejected', 422, error.upstreamMessage, upstream)
+  return problem('upstream-rejected', 422, tenantMessage(error), upstream)
 }
 
 /** The one place that turns an error into an HTTP answer. Unknown errors become a bare 500. */

@@ -30,7 +30,12 @@ export function buildPollerDeps(
     upstream: new DomainApiClient({ config: gateway.upstream }),
     secretsFor: createSecretResolver(stores.apiKeys, now, worker.sync.webhookSecret),
     sendWebhook: (message) =>
-      sendWebhook(message, { dispatcher, timeoutMs: worker.callbacks.timeoutMs, now }),
+      sendWebhook(message, {
+        dispatcher,
+        timeoutMs: worker.callbacks.timeoutMs,
+        now,
+        allowHttp: worker.callbacks.allowHttp,
+      }),
     now,
     random: Math.random,
     sleep,

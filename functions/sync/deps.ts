@@ -1,13 +1,13 @@
 import { buildApiDeps } from '#functions/api/deps.ts'
 import type { GatewayConfig, WorkerConfig } from '#shared/config.ts'
-import type { SubmitDeps } from '#shared/tasks/submit-task.ts'
+import type { SyncDeps } from '#shared/sync/run-scheduled-sync.ts'
 
 /** The submission path of the API, reused for scheduled syncs. */
 export function buildSyncDeps(
   gateway: GatewayConfig,
   worker: WorkerConfig,
-  overrides: Partial<SubmitDeps> = {},
-): SubmitDeps {
+  overrides: Partial<SyncDeps> = {},
+): SyncDeps {
   const api = buildApiDeps(gateway, worker)
   return {
     tasks: api.tasks,
@@ -18,6 +18,7 @@ export function buildSyncDeps(
     newTaskId: api.newTaskId,
     logger: api.logger.child({ component: 'sync' }),
     settings: api.settings,
+    checkCallbackUrl: api.checkCallbackUrl,
     ...overrides,
   }
 }

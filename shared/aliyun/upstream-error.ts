@@ -120,3 +120,47 @@ export function classifyTransportFailure(kind: CallKind, error: unknown): Retrya
   if (isConnectPhaseError(error)) return Retryability.retryable
   return kind === 'read' ? Retryability.retryable : Retryability.ambiguous
 }
+
+/** Codes that mean this gateway's credentials, clock or signing are wrong: nothing a caller did. */
+export function isGatewayFault(code: string): boolean {
+  return (
+    code.startsWith('Signature') ||
+    code.startsWith('InvalidAccessKeyId') ||
+    code.startsWith('InvalidTimeStamp') ||
+    code.startsWith('InvalidSecurityToken') ||
+    code === 'IncompleteSignature' ||
+    code.startsWith('Forbidden') ||
+    code === 'InvalidVersion' ||
+    code.startsWith('InvalidAction')
+  )
+}
+
+/** Upstream codes that are the caller's input being refused: their messages speak of the request. */
+export const CALLER_INPUT_CODES: ReadonlySet<string> = new Set([
+  'MissingParameter',
+  'InvalidParameter',
+  'ParameterIllegal',
+  'DomainNotExist',
+  'InvalidDomainName',
+])
+
+/**
+ * What a tenant may read about an upstream error. The service's own words only where they are
+ * about the caller's request (a refused parameter, a busy domain); otherwise a fixed sentence per
+ * kind — an upstream message can hold the gateway's AccessKeyId and the string it signed
+ * (`SignatureDoesNotMatch`), host names or internal detail. Operators find the full text in logs.
+ */
+export function tenantMessage(error: UpstreamError): string {
+  if (CALLER_INPUT_CODES.has(error.code) || /^Missing[A-Z]/.test(error.code)) {
+    return error.upstreamMessage
+  }
+  if (error.code === 'TaskIsBeingProcessed') {
+    return 'Another task is running on this domain at Alibaba Cloud.'
+  }
+  if (isGatewayFault(error.code)) {
+    return "Alibaba Cloud refused the gateway's own credentials, clock or signature."
+  }
+  if (THROTTLING_CODES.has(error.code)) return 'Alibaba Cloud is throttling requests.'
+  if (error.retryability !== Retryability.final) return 'Alibaba Cloud could not be reached.'
+  return 'Alibaba Cloud refused the request.'
+}

@@ -34,11 +34,26 @@ function render(outcome: SubmitOutcome) {
  * under the system tenant. Each item's idempotency key is `<eventId>:<action>:<target>`, so a
  * retried invocation submits nothing twice; one item's failure does not stop the others.
  */
+export interface SyncDeps extends SubmitDeps {
+  /** The check every callback URL passes where it enters (scheme, credentials, addresses). */
+  readonly checkCallbackUrl: (url: string) => Promise<void>
+}
+
 export async function runScheduledSync(
-  deps: SubmitDeps,
+  deps: SyncDeps,
   request: SyncRequest,
-  callbackUrl: string | undefined,
+  configuredCallbackUrl: string | undefined,
 ): Promise<SyncItemResult[]> {
+  let callbackUrl = configuredCallbackUrl
+  if (callbackUrl) {
+    try {
+      await deps.checkCallbackUrl(callbackUrl)
+    } catch (error) {
+      // The syncs still run; only their callbacks are withheld until the setting is fixed.
+      deps.logger.error('SYNC_CALLBACK_URL is refused; syncs run without callbacks', { error })
+      callbackUrl = undefined
+    }
+  }
   const commands: TaskCommand[] = [
     ...request.domains.map((domain) => ({ action: 'ds.sync' as const, domain })),
     ...request.instanceIds.map((instanceId) => ({ action: 'dnshost.sync' as const, instanceId })),

@@ -1,4 +1,4 @@
-import { UpstreamError } from '../aliyun/upstream-error.ts'
+import { isGatewayFault, tenantMessage, UpstreamError } from '../aliyun/upstream-error.ts'
 import { IdempotencyInFlightError, IdempotencyKeyReuseError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import { toEpochSeconds } from '../store/dynamodb.ts'
@@ -143,14 +143,7 @@ export async function submitTask(
       })
       return finish(deps, claim, render({ kind: 'accepted', task }), false)
     }
-    if (error.notSent) {
-      const log = error.code === 'ClockSkewTooLarge' ? deps.logger.error : deps.logger.warn
-      log.call(deps.logger, 'nothing was sent upstream', {
-        taskId,
-        code: error.code,
-        reason: error.upstreamMessage,
-      })
-    }
+    logRefusal(deps.logger, taskId, error)
     const rejected = await rejectTask(deps, task, error)
     const response = render({ kind: 'rejected', task: rejected, error })
     if (claim && freesKey(error)) {
@@ -193,6 +186,19 @@ export async function submitTask(
     deps.logger.info('task submitted', { taskId, taskNo: result.taskNo, action: task.action })
   }
   return finish(deps, claim, render({ kind: 'accepted', task: recorded }), false)
+}
+
+/** Operators get the whole upstream message (the logger redacts key ids); tenants do not. */
+function logRefusal(logger: Logger, taskId: string, error: UpstreamError): void {
+  const fields = { taskId, action: error.action, code: error.code, detail: error.upstreamMessage }
+  if (error.notSent) {
+    if (error.code === 'ClockSkewTooLarge') logger.error('nothing was sent upstream', fields)
+    else logger.warn('nothing was sent upstream', fields)
+  } else if (isGatewayFault(error.code)) {
+    logger.error("Alibaba Cloud refused the gateway's credentials, clock or signature", fields)
+  } else {
+    logger.info('upstream refused the submission', fields)
+  }
 }
 
 /**
@@ -285,7 +291,7 @@ function rejectionOf(error: UpstreamError) {
           : 'The request could not be sent in time; nothing was sent upstream.',
     }
   }
-  return { code: error.code, message: error.upstreamMessage }
+  return { code: error.code, message: tenantMessage(error) }
 }
 
 async function rejectTask(deps: SubmitDeps, task: Task, error: UpstreamError): Promise<Task> {

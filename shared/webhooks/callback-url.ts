@@ -20,22 +20,33 @@ export interface CallbackUrlRules {
 }
 
 /**
- * Checks a callback URL when it is submitted: the scheme, no credentials, and every address its
- * host resolves to. The same policy is enforced again on the address actually dialled.
+ * The checks that need no name resolution — a URL, `https` (or `http` where allowed), no
+ * credentials —, made wherever a callback URL enters and again before every delivery, so a URL
+ * stored before a policy change cannot get past it. Undefined when the URL passes.
  */
-export async function checkCallbackUrl(url: string, rules: CallbackUrlRules): Promise<void> {
+export function staticCallbackUrlProblem(url: string, allowHttp: boolean): string | undefined {
   let parsed: URL
   try {
     parsed = new URL(url)
   } catch {
-    throw new CallbackUrlRefusedError('callbackUrl is not a URL.')
+    return 'callbackUrl is not a URL.'
   }
-  if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && rules.allowHttp)) {
-    throw new CallbackUrlRefusedError('callbackUrl must use https.')
+  if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && allowHttp)) {
+    return 'callbackUrl must use https.'
   }
-  if (parsed.username || parsed.password) {
-    throw new CallbackUrlRefusedError('callbackUrl must not contain credentials.')
-  }
+  if (parsed.username || parsed.password) return 'callbackUrl must not contain credentials.'
+  return undefined
+}
+
+/**
+ * Checks a callback URL wherever it enters (a submission, an API key, the scheduled syncs'
+ * setting): {@link staticCallbackUrlProblem}, then every address its host resolves to. The same
+ * address policy is enforced again on the address actually dialled at delivery.
+ */
+export async function checkCallbackUrl(url: string, rules: CallbackUrlRules): Promise<void> {
+  const problem = staticCallbackUrlProblem(url, rules.allowHttp)
+  if (problem) throw new CallbackUrlRefusedError(problem)
+  const parsed = new URL(url)
   const host = parsed.hostname.replace(/^\[|\]$/g, '')
   let addresses: readonly string[]
   if (isIP(host)) {

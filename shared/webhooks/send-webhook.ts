@@ -1,4 +1,5 @@
 import { type Dispatcher, type ResponseData, request } from '../http/undici-core.ts'
+import { staticCallbackUrlProblem } from './callback-url.ts'
 import { signWebhook } from './sign-webhook.ts'
 
 export const MAX_RESPONSE_SNIPPET = 2_048
@@ -24,6 +25,8 @@ export interface SendResult {
 
 export interface SendOptions {
   readonly dispatcher: Dispatcher
+  /** Whether `http:` URLs may be called (the same setting the URL was checked with on entry). */
+  readonly allowHttp: boolean
   readonly timeoutMs: number
   readonly now: () => number
 }
@@ -59,6 +62,9 @@ export async function sendWebhook(
 ): Promise<SendResult> {
   const started = options.now()
   const timestamp = Math.floor(started / 1000)
+  // Checked again at delivery: the URL may have been stored under an older, looser policy.
+  const refused = staticCallbackUrlProblem(message.url, options.allowHttp)
+  if (refused) return { outcome: 'blocked', durationMs: 0, error: refused }
   try {
     const response = await request(message.url, {
       method: 'POST',

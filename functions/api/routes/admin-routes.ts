@@ -93,6 +93,8 @@ export function registerAdminRoutes(app: App, deps: ApiDeps): void {
         await readJsonBody(c, { optional: false }),
         'body',
       )
+      // A key's default callback URL passes the same check as one given with a submission.
+      if (body.callbackUrl) await deps.checkCallbackUrl(body.callbackUrl)
       const created = await createApiKey(deps, { ...body, scopes: [...new Set(body.scopes)] })
       c.get('logger').info('api key created', { id: created.id, tenant: created.tenant })
       return toResponse(json(201, created, { 'cache-control': 'no-store' }))
