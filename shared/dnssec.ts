@@ -50,6 +50,11 @@ export function parseDnskey(text: string): Dnskey {
   const flags = number(flagsText, 'flags', 65_535)
   const protocol = number(protocolText, 'protocol', 255)
   const algorithm = number(algorithmText, 'algorithm', 255)
+  if (!(DNSSEC_ALGORITHMS as readonly number[]).includes(algorithm)) {
+    throw new DnskeyError(
+      `the DNSKEY algorithm must be one the registry accepts: ${DNSSEC_ALGORITHMS.join(', ')}`,
+    )
+  }
   if (protocol !== 3)
     throw new DnskeyError('the DNSKEY protocol must be 3 (RFC 4034 section 2.1.2)')
   if ((flags & 0x0100) === 0) {

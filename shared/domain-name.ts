@@ -28,6 +28,8 @@ export function normalizeDomainName(input: string): NormalizedName {
   if (ascii.length > MAX_DOMAIN_LENGTH) {
     return { ok: false, reason: `is longer than ${MAX_DOMAIN_LENGTH} characters` }
   }
+  // Again after normalisation: IDNA maps full-width digits (`１２３`) to ASCII ones.
+  if (/(^|\.)\d+$/.test(ascii)) return { ok: false, reason: 'has an all-numeric top-level label' }
   const labels = ascii.split('.')
   if (labels.length < 2)
     return { ok: false, reason: 'needs at least two labels (name and top-level domain)' }

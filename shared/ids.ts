@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { z } from 'zod'
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
 
@@ -16,3 +17,6 @@ export function randomId(
 }
 
 export const newTaskId = (): string => randomId('tsk')
+
+/** What a task id looks like; any other string names no task (and never reaches the store). */
+export const TaskIdSchema = z.string().regex(/^tsk_[A-Za-z0-9]{10,40}$/)

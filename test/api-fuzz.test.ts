@@ -27,6 +27,8 @@ const segment = fc.oneof(
   ),
   fc.string({ unit: 'grapheme', maxLength: 30 }).map(encodeURIComponent),
   fc.string({ minLength: 250, maxLength: 400 }).map(encodeURIComponent),
+  // Longer than any DynamoDB key may be: must never reach the store.
+  fc.stringMatching(/^[A-Za-z0-9_]{2000,2200}$/),
 )
 const templates = [
   (a: string) => `/domains/${a}/ds`,
@@ -36,6 +38,11 @@ const templates = [
   () => '/dns-batch',
   () => '/tasks',
   (a: string) => `/tasks/${a}`,
+  (a: string) => `/tasks/${a}/deliveries`,
+  (a: string) => `/tasks/${a}/deliveries/redeliver`,
+  (a: string) => `/tasks?cursor=${a}`,
+  (a: string) =>
+    `/tasks?cursor=${Buffer.from(JSON.stringify({ gsi1pk: a })).toString('base64url')}`,
   () => '/admin/keys',
   (a: string) => `/admin/keys/${a}`,
   (a: string) => `/admin/keys/${a}/webhook-secret/rotate`,

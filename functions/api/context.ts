@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import type { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
 import type { RandomBytes } from '#shared/auth/api-keys.ts'
+import type { CursorCodec } from '#shared/http/cursor.ts'
 import type { Logger } from '#shared/logger.ts'
 import type { ApiKeyStore } from '#shared/store/api-key-store.ts'
 import type { DeliveryLogStore } from '#shared/store/delivery-log-store.ts'
@@ -23,6 +24,8 @@ export interface ApiDeps {
   readonly randomBytes: RandomBytes
   readonly logger: Logger
   readonly settings: SubmitSettings
+  /** Seals and opens the paging cursors handed to callers. */
+  readonly cursors: CursorCodec
   readonly api: {
     readonly adminApiKey: string | undefined
     readonly maxBodyBytes: number

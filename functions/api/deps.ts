@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
 import type { GatewayConfig, WorkerConfig } from '#shared/config.ts'
+import { CursorCodec } from '#shared/http/cursor.ts'
 import { newTaskId } from '#shared/ids.ts'
 import { createLogger } from '#shared/logger.ts'
 import { createStores } from '#shared/store/stores.ts'
@@ -46,6 +47,8 @@ export function buildApiDeps(
       firstPollDelayMs: worker.poller.pollDelaysMs[0] ?? DEFAULT_SUBMIT_SETTINGS.firstPollDelayMs,
     },
     api: config.api,
+    // Keyed from a secret the gateway already holds; rotating it only invalidates open cursors.
+    cursors: CursorCodec.fromSecret(config.upstream.credentials.accessKeySecret),
     checkCallbackUrl: callbackUrlChecker(worker, resolveWithDns),
     ...overrides,
   }

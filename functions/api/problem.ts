@@ -16,8 +16,8 @@ import {
   RequestValidationError,
   UnsupportedMediaTypeError,
 } from '#shared/errors.ts'
+import { InvalidCursorError } from '#shared/http/cursor.ts'
 import { StoreUnavailableError } from '#shared/store/dynamodb.ts'
-import { InvalidCursorError } from '#shared/store/task-store.ts'
 import { CallbackUrlRefusedError } from '#shared/webhooks/callback-url.ts'
 
 /** An RFC 9457 problem details object, plus extension members. */

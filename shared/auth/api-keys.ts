@@ -41,6 +41,9 @@ export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex')
 }
 
+/** What an API key id looks like (16 base32 characters); any other string names no key. */
+export const API_KEY_ID_PATTERN = /^[a-z2-7]{16}$/
+
 export function generateApiKey(random: RandomBytes = randomBytes): {
   id: string
   key: string

@@ -5,6 +5,7 @@ import {
   PutCommand,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb'
+import { InvalidCursorError } from '../http/cursor.ts'
 import type { Task, TaskAction, TaskStatus } from '../tasks/task.ts'
 import { isConditionalCheckFailed, storeCall, toEpochSeconds } from './dynamodb.ts'
 import { INDEX_BY_OWNER, INDEX_DUE } from './table-definition.ts'
@@ -17,8 +18,8 @@ export interface TaskFilter {
 
 export interface TaskPage {
   readonly items: Task[]
-  /** Opaque; absent on the last page. */
-  readonly cursor?: string | undefined
+  /** Where the next page starts; absent on the last page. The API seals it into a cursor. */
+  readonly next?: Record<string, unknown> | undefined
 }
 
 /** Persistence of tasks. Every write is conditional; a write that loses its race returns false. */
@@ -32,7 +33,7 @@ export interface TaskStore {
     tenant: string,
     filter: TaskFilter,
     limit: number,
-    cursor: string | undefined,
+    start: Record<string, unknown> | undefined,
     now: number,
   ): Promise<TaskPage>
   /** Ids of tasks whose `dueAt` ≤ `now` in one shard, oldest first. */
@@ -40,9 +41,7 @@ export interface TaskStore {
   readonly shardCount: number
 }
 
-export class InvalidCursorError extends Error {
-  override name = 'InvalidCursorError'
-}
+export { InvalidCursorError }
 
 const TASK_SK = 'TASK'
 const taskPk = (id: string) => `TASK#${id}`
@@ -150,7 +149,7 @@ export class DynamoDbTaskStore implements TaskStore {
     tenant: string,
     filter: TaskFilter,
     limit: number,
-    cursor: string | undefined,
+    start: Record<string, unknown> | undefined,
     now: number,
   ): Promise<TaskPage> {
     const names: Record<string, string> = {}
@@ -174,10 +173,7 @@ export class DynamoDbTaskStore implements TaskStore {
       conditions.push('contains(targets, :domain)')
     }
     const items: Task[] = []
-    let startKey = decodeCursor(cursor)
-    if (startKey && startKey.gsi1pk !== values[':owner']) {
-      throw new InvalidCursorError('the cursor is not one this API returned')
-    }
+    let startKey = start === undefined ? undefined : ownerIndexKey(start, `TENANT#${tenant}`)
     // A filtered query can return short pages; keep reading until the page is full.
     do {
       const page = await storeCall('Query', () =>
@@ -198,7 +194,7 @@ export class DynamoDbTaskStore implements TaskStore {
       for (const item of page.Items ?? []) items.push(taskFromItem(item))
       startKey = page.LastEvaluatedKey
     } while (startKey && items.length < limit)
-    return { items, cursor: startKey ? encodeCursor(startKey) : undefined }
+    return { items, next: startKey }
   }
 
   async dueIds(shard: number, now: number, limit: number): Promise<string[]> {
@@ -220,23 +216,28 @@ export class DynamoDbTaskStore implements TaskStore {
   }
 }
 
-function encodeCursor(key: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url')
-}
+const OWNER_INDEX_KEY_NAMES = ['gsi1pk', 'gsi1sk', 'pk', 'sk']
 
-function decodeCursor(cursor: string | undefined): Record<string, unknown> | undefined {
-  if (!cursor) return undefined
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
-    if (
-      parsed &&
-      typeof parsed === 'object' &&
-      Object.values(parsed).every((value) => typeof value === 'string')
-    ) {
-      return parsed as Record<string, unknown>
-    }
-  } catch {}
-  throw new InvalidCursorError('the cursor is not one this API returned')
+/**
+ * A position in the owner index exactly as DynamoDB returns it (`LastEvaluatedKey`): its four
+ * string attributes, this tenant's partition. Anything else would reach DynamoDB as a malformed
+ * `ExclusiveStartKey`, so it is refused here.
+ */
+function ownerIndexKey(start: Record<string, unknown>, owner: string): Record<string, string> {
+  const names = Object.keys(start).sort()
+  const shaped =
+    names.length === OWNER_INDEX_KEY_NAMES.length &&
+    names.every((name, index) => name === OWNER_INDEX_KEY_NAMES[index]) &&
+    Object.values(start).every((value) => typeof value === 'string' && value.length <= 1024)
+  if (
+    !shaped ||
+    start.gsi1pk !== owner ||
+    start.sk !== TASK_SK ||
+    !String(start.pk).startsWith('TASK#')
+  ) {
+    throw new InvalidCursorError('the cursor is not one this API returned')
+  }
+  return start as Record<string, string>
 }
 
 /**

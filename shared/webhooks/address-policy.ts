@@ -48,6 +48,16 @@ function embeddedIpv4(address: ipaddr.IPv6): ipaddr.IPv4 | undefined {
   if (range === 'rfc6052') return new ipaddr.IPv4(bytes.slice(12, 16))
   // 6to4 (2002::/16): bits 16-47.
   if (range === '6to4') return new ipaddr.IPv4(bytes.slice(2, 6))
+  // IPv4-compatible (::a.b.c.d, deprecated by RFC 4291 but still routed by some stacks): the last
+  // 32 bits, so `::127.0.0.1` and `::169.254.169.254` are judged as the addresses they name.
+  // `::` and `::1` (unspecified, loopback) keep their own ranges.
+  if (
+    bytes.slice(0, 12).every((byte) => byte === 0) &&
+    range !== 'unspecified' &&
+    range !== 'loopback'
+  ) {
+    return new ipaddr.IPv4(bytes.slice(12, 16))
+  }
   return undefined
 }
 

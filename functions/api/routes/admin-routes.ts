@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import {
+  API_KEY_ID_PATTERN,
   type ApiKey,
   activeWebhookSecrets,
   apiKeyId,
@@ -65,7 +66,10 @@ export async function createApiKey(
 }
 
 export function registerAdminRoutes(app: App, deps: ApiDeps): void {
-  const keyParam = z.object({ id: z.string() })
+  const keyParam = z.object({ id: z.string().regex(API_KEY_ID_PATTERN) })
+  /** A key by the id in the path; an id of another shape names no key. */
+  const keyFromPath = async (id: string | undefined) =>
+    id && API_KEY_ID_PATTERN.test(id) ? deps.apiKeys.get(id) : undefined
 
   defineRoute(
     app,
@@ -145,7 +149,7 @@ export function registerAdminRoutes(app: App, deps: ApiDeps): void {
     }),
     async (c) => {
       requireAdmin(c, deps)
-      const key = await deps.apiKeys.get(c.req.param('id') ?? '')
+      const key = await keyFromPath(c.req.param('id'))
       if (!key) throw new NotFoundError('No such API key.')
       if (key.revokedAt) return toResponse(json(200, summary(key, deps.now())))
       const revoked = { ...key, revokedAt: new Date(deps.now()).toISOString() }
@@ -194,7 +198,7 @@ export function registerAdminRoutes(app: App, deps: ApiDeps): void {
         await readJsonBody(c, { optional: true }),
         'body',
       )
-      const key = await deps.apiKeys.get(c.req.param('id') ?? '')
+      const key = await keyFromPath(c.req.param('id'))
       if (!key) throw new NotFoundError('No such API key.')
       const now = deps.now()
       const graceEnds = new Date(now + body.graceSeconds * 1000).toISOString()

@@ -43,7 +43,8 @@ export function defineRoute(
   routesByApp.set(app, routes)
   routes.push({
     method: route.method.toUpperCase(),
-    pattern: new RegExp(`^${route.path.replace(/\{\w+\}/g, '[^/]+')}/?$`),
+    // Exactly the paths the router serves: `/tasks/` is not `/tasks` (a 404, not a 405).
+    pattern: new RegExp(`^${route.path.replace(/\{\w+\}/g, '[^/]+')}$`),
   })
   app.on(route.method.toUpperCase(), honoPath, handler)
 }

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import { ConflictError, NotFoundError } from '#shared/errors.ts'
+import { TaskIdSchema } from '#shared/ids.ts'
 import { isTerminal, TASK_ACTIONS, type Task } from '#shared/tasks/task.ts'
 import { toTaskResource } from '#shared/tasks/task-resource.ts'
 import { authenticate, requireScope } from '../auth.ts'
@@ -25,7 +26,8 @@ const DeliveryAttemptSchema = z
   .openapi('DeliveryAttempt')
 
 async function ownTask(c: Context<AppEnv>, deps: ApiDeps, principal: Principal): Promise<Task> {
-  const task = await deps.tasks.get(c.req.param('id') ?? '', deps.now())
+  const id = c.req.param('id') ?? ''
+  const task = TaskIdSchema.safeParse(id).success ? await deps.tasks.get(id, deps.now()) : undefined
   if (!task || task.tenant !== principal.tenant) throw new NotFoundError('No such task.')
   return task
 }
@@ -40,7 +42,7 @@ export function registerDeliveryRoutes(app: App, deps: ApiDeps): void {
       summary:
         "The attempt log of a task's webhook: time, status code, duration, error, answer snippet",
       security: [{ bearer: [] }],
-      request: { params: z.object({ id: z.string() }) },
+      request: { params: z.object({ id: TaskIdSchema }) },
       responses: {
         200: {
           description: 'Attempts, oldest first, and the current callback state.',
@@ -79,7 +81,7 @@ export function registerDeliveryRoutes(app: App, deps: ApiDeps): void {
       tags: ['Tasks'],
       summary: 'Send the finished task\'s webhook again (same webhook-id), e.g. after "exhausted"',
       security: [{ bearer: [] }],
-      request: { params: z.object({ id: z.string() }) },
+      request: { params: z.object({ id: TaskIdSchema }) },
       responses: {
         202: {
           description: 'Scheduled: the poller sends it within seconds.',

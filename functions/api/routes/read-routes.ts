@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { NotFoundError } from '#shared/errors.ts'
+import { TaskIdSchema } from '#shared/ids.ts'
 import { toTaskResource } from '#shared/tasks/task-resource.ts'
 import { requireScope } from '../auth.ts'
 import type { ApiDeps, App } from '../context.ts'
@@ -14,8 +15,6 @@ import {
 import { parseOrThrow } from '../validate.ts'
 import { defineRoute, problemResponses } from './define.ts'
 
-const TaskIdSchema = z.string().regex(/^tsk_[A-Za-z0-9]{10,40}$/)
-
 export function registerReadRoutes(app: App, deps: ApiDeps): void {
   defineRoute(
     app,
@@ -25,7 +24,7 @@ export function registerReadRoutes(app: App, deps: ApiDeps): void {
       tags: ['Tasks'],
       summary: "One of the caller's tasks",
       security: [{ bearer: [] }],
-      request: { params: z.object({ id: z.string() }) },
+      request: { params: z.object({ id: TaskIdSchema }) },
       responses: {
         200: {
           description: 'The task.',
@@ -66,16 +65,16 @@ export function registerReadRoutes(app: App, deps: ApiDeps): void {
     async (c) => {
       const principal = await requireScope(c, deps, 'tasks:read')
       const query = parseOrThrow(TaskListQuerySchema, c.req.query(), 'query')
+      const scope = `tasks:${principal.tenant}`
       const page = await deps.tasks.listByTenant(
         principal.tenant,
         { status: query.status, domain: query.domain, action: query.action as never },
         query.limit,
-        query.cursor,
+        query.cursor === undefined ? undefined : deps.cursors.open(scope, query.cursor),
         deps.now(),
       )
-      return toResponse(
-        json(200, { items: page.items.map(toTaskResource), nextCursor: page.cursor }),
-      )
+      const nextCursor = page.next ? deps.cursors.seal(scope, page.next) : undefined
+      return toResponse(json(200, { items: page.items.map(toTaskResource), nextCursor }))
     },
   )
 
