@@ -384,6 +384,14 @@ export const WorkerEnvSchema = z.object({
   CALLBACK_TIMEOUT_MS: z.coerce.number().int().min(1000).max(30_000).default(15_000),
   CALLBACK_RETRY_SCHEDULE: secondsList('5,300,1800,7200,18000,36000,36000'),
   CALLBACK_JITTER: z.coerce.number().min(0).max(0.5).default(0.2),
+  CALLBACK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
+  CALLBACK_ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /** An endpoint failing without a success for this long is disabled (Svix: 5 days). */
+  CALLBACK_DISABLE_AFTER_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 30)
+    .default(120),
   POLL_DELAYS: secondsList('2,3,5,10,15,30,60,120,300'),
   POLL_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   POLL_LEASE_SECONDS: z.coerce.number().int().min(5).max(900).default(60),
@@ -423,6 +431,9 @@ export interface WorkerConfig {
     readonly timeoutMs: number
     readonly retryDelaysMs: readonly number[]
     readonly jitter: number
+    readonly concurrency: number
+    readonly perEndpoint: number
+    readonly disableAfterMs: number
   }
   readonly poller: {
     readonly pollDelaysMs: readonly number[]
@@ -457,6 +468,9 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       timeoutMs: parsed.CALLBACK_TIMEOUT_MS,
       retryDelaysMs: parsed.CALLBACK_RETRY_SCHEDULE,
       jitter: parsed.CALLBACK_JITTER,
+      concurrency: parsed.CALLBACK_CONCURRENCY,
+      perEndpoint: parsed.CALLBACK_ENDPOINT_CONCURRENCY,
+      disableAfterMs: parsed.CALLBACK_DISABLE_AFTER_HOURS * 3_600_000,
     },
     poller: {
       pollDelaysMs: parsed.POLL_DELAYS,

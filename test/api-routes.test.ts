@@ -191,6 +191,8 @@ describe('service routes', () => {
       [
         '/admin/keys',
         '/admin/keys/{id}',
+        '/admin/keys/{id}/endpoints',
+        '/admin/keys/{id}/endpoints/enable',
         '/admin/keys/{id}/webhook-secret/rotate',
         '/dns-batch',
         '/domains/{name}/ds',

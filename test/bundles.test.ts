@@ -107,6 +107,8 @@ beforeAll(async () => {
     SYNC_CALLBACK_URL: receiver.url,
     CALLBACK_ALLOW_HTTP: 'true',
     CALLBACK_ALLOW_LOOPBACK: 'true',
+    // A poller invocation with 6.5 s left sends only callbacks whose timeout fits before its end.
+    CALLBACK_TIMEOUT_MS: '2000',
     POLL_DELAYS: '0.05',
     LOG_LEVEL: 'error',
   })

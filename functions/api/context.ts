@@ -5,6 +5,7 @@ import type { CursorCodec } from '#shared/http/cursor.ts'
 import type { Logger } from '#shared/logger.ts'
 import type { ApiKeyStore } from '#shared/store/api-key-store.ts'
 import type { DeliveryLogStore } from '#shared/store/delivery-log-store.ts'
+import type { EndpointHealthStore } from '#shared/store/endpoint-health-store.ts'
 import type { IdempotencyStore } from '#shared/store/idempotency-store.ts'
 import type { TaskNoRegistry, TaskStore } from '#shared/store/task-store.ts'
 import type { SubmitSettings } from '#shared/tasks/submit-task.ts'
@@ -18,6 +19,7 @@ export interface ApiDeps {
   readonly idempotency: IdempotencyStore
   readonly apiKeys: ApiKeyStore
   readonly deliveries: DeliveryLogStore
+  readonly endpoints: EndpointHealthStore
   readonly upstream: TaskSubmitter & Pick<DomainApiClient, 'queryDsRecord'>
   readonly now: () => number
   readonly newTaskId: () => string

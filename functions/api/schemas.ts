@@ -223,7 +223,10 @@ export const TaskResourceSchema = z
     error: z.object({ code: z.string(), message: z.string() }).optional(),
     callback: z.object({
       url: z.string().optional(),
-      state: z.string(),
+      state: z.string().openapi({
+        description:
+          'none, scheduled, sending, delivered, exhausted, gone (410), blocked (address policy), disabled (its endpoint was disabled after failing too long)',
+      }),
       attempts: z.number(),
       lastAttemptAt: z.string().optional(),
       nextAttemptAt: z.string().optional(),

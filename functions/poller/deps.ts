@@ -8,6 +8,7 @@ import { DEFAULT_POLLER_SETTINGS } from '#shared/poller/settings.ts'
 import { DEFAULT_DUE_SWEEP_SETTINGS, sweepDueIndex } from '#shared/poller/sweep-due-index.ts'
 import { createStores } from '#shared/store/stores.ts'
 import { addressPolicy } from '#shared/webhooks/address-policy.ts'
+import { DEFAULT_ENDPOINT_HEALTH_SETTINGS } from '#shared/webhooks/endpoint-health.ts'
 import { createGuardedAgent } from '#shared/webhooks/guarded-agent.ts'
 import { sendWebhook } from '#shared/webhooks/send-webhook.ts'
 import { createSecretResolver } from '#shared/webhooks/webhook-secrets.ts'
@@ -27,6 +28,7 @@ export function buildPollerDeps(
     tasks: stores.tasks,
     taskNos: stores.taskNos,
     deliveries: stores.deliveries,
+    endpoints: stores.endpoints,
     upstream: new DomainApiClient({ config: gateway.upstream }),
     secretsFor: createSecretResolver(stores.apiKeys, now, worker.sync.webhookSecret),
     sendWebhook: (message) =>
@@ -69,6 +71,12 @@ export function buildPollerDeps(
       callbackRetryDelaysMs: worker.callbacks.retryDelaysMs,
       callbackJitter: worker.callbacks.jitter,
       callbackTimeoutMs: worker.callbacks.timeoutMs,
+      callbackConcurrency: worker.callbacks.concurrency,
+      callbackPerEndpoint: worker.callbacks.perEndpoint,
+      endpointHealth: {
+        ...DEFAULT_ENDPOINT_HEALTH_SETTINGS,
+        disableAfterMs: worker.callbacks.disableAfterMs,
+      },
       taskRetentionMs: gateway.store.taskRetentionMs,
       concurrency: worker.poller.concurrency,
     },

@@ -13,8 +13,13 @@ const MAX_RUN_MS = 55_000
 
 /** EventBridge `rate(1 minute)` entry point: drains due work until the time budget is spent. */
 export async function handler(_event: unknown, context: Pick<Context, 'getRemainingTimeInMillis'>) {
-  const budget = Math.min(MAX_RUN_MS, context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS)
-  const stats = await runPoller(deps, deps.now() + Math.max(0, budget))
+  const remaining = context.getRemainingTimeInMillis()
+  const budget = Math.min(MAX_RUN_MS, remaining - SAFETY_MARGIN_MS)
+  const now = deps.now()
+  // Callbacks are sent only if they can finish before Lambda stops the invocation.
+  const stats = await runPoller(deps, now + Math.max(0, budget), {
+    hardStop: now + remaining - 1_000,
+  })
   deps.logger.info('poller run finished', { ...stats })
   return stats
 }

@@ -3,10 +3,13 @@ import { UpstreamError } from '../aliyun/upstream-error.ts'
 import type { Logger } from '../logger.ts'
 import type { DeliveryLogStore } from '../store/delivery-log-store.ts'
 import { toEpochSeconds } from '../store/dynamodb.ts'
+import type { EndpointHealthStore } from '../store/endpoint-health-store.ts'
 import type { TaskNoRegistry, TaskStore } from '../store/task-store.ts'
 import { isTerminal, type Task, type TaskStatus } from '../tasks/task.ts'
+import { endpointVerdict, recordEndpointOutcome } from '../webhooks/endpoint-health.ts'
 import type { SendResult, WebhookMessage } from '../webhooks/send-webhook.ts'
 import { taskEventBody, webhookIdOf } from '../webhooks/task-event.ts'
+import { type DeliveryLanes, endpointOf } from './delivery-lanes.ts'
 import { deriveStatus, forward, mergeDetails } from './derive-status.ts'
 import { absenceProvableAfter, findUpstreamTask } from './reconcile.ts'
 import { callbackRetryDelay, type PollerSettings, pollDelay } from './settings.ts'
@@ -27,6 +30,8 @@ export interface PollerDeps {
   readonly sleep: (ms: number) => Promise<void>
   readonly logger: Logger
   readonly settings: PollerSettings
+  /** Per-endpoint delivery health (backoff as a whole, disabling); absent: not tracked. */
+  readonly endpoints?: EndpointHealthStore
   /** Repairs the due index now and then (see sweep-due-index.ts); called once per run. */
   readonly sweepDueIndex?: () => Promise<unknown>
 }
@@ -42,6 +47,10 @@ export type ProcessOutcome =
   | 'callback-failed'
   | 'throttled'
   | 'error'
+  /** A callback handed to the delivery lanes; it runs beside the poller's rounds. */
+  | 'dispatched'
+  /** A callback left due: its endpoint's lanes are full, or too little of the run is left. */
+  | 'deferred'
 
 const iso = (ms: number) => new Date(ms).toISOString()
 
@@ -53,41 +62,103 @@ function isThrottling(error: unknown): boolean {
   )
 }
 
+/** How a poller run hands callbacks to its delivery lanes (see delivery-lanes.ts). */
+export interface DeliveryHandOff {
+  readonly lanes: DeliveryLanes
+  /**
+   * When the invocation is stopped for good (a Lambda's end): a delivery starts only if its
+   * timeout ends before it, since the run waits for its deliveries before it returns.
+   */
+  readonly hardStop: number
+  /** Told each background delivery's outcome, for the run's statistics. */
+  readonly onDone: (outcome: ProcessOutcome) => void
+}
+
 /**
  * Works on one due task: claims it with a lease (a conditional write, so overlapping runs and
  * retried invocations never act twice), then polls, reconciles or delivers its callback, and
- * writes the result with another conditional write that releases the lease.
+ * writes the result with another conditional write that releases the lease. With `handOff`, a
+ * callback is delivered in the background on the run's lanes instead of being waited for.
  */
-export async function processDueTask(deps: PollerDeps, taskId: string): Promise<ProcessOutcome> {
+export async function processDueTask(
+  deps: PollerDeps,
+  taskId: string,
+  handOff?: DeliveryHandOff,
+): Promise<ProcessOutcome> {
+  if (handOff?.lanes.has(taskId)) return 'skipped'
   const now = deps.now()
   const task = await deps.tasks.get(taskId, now)
   if (!task || task.dueAt === undefined || task.dueAt > now) return 'skipped'
   if (task.lease && task.lease.until > now && task.lease.owner !== deps.settings.owner)
     return 'skipped'
+  const callbackUrl = callbackDue(task)
+  const lanes = handOff && callbackUrl ? handOff.lanes : undefined
+  if (lanes && handOff && callbackUrl) {
+    if (now + deps.settings.callbackTimeoutMs > handOff.hardStop) return 'deferred'
+    if (!lanes.reserve(taskId, callbackUrl)) return 'deferred'
+  }
   const claimed: Task = {
     ...task,
     lease: { owner: deps.settings.owner, until: now + deps.settings.leaseMs },
   }
-  if (!(await deps.tasks.replace(claimed, task.version))) return 'lost'
+  const won = await deps.tasks.replace(claimed, task.version).catch((error: unknown) => {
+    lanes?.release(taskId)
+    throw error
+  })
+  if (!won) {
+    lanes?.release(taskId)
+    return 'lost'
+  }
   const held: Task = { ...claimed, version: task.version + 1 }
   const log = deps.logger.child({ taskId, status: task.status })
+  if (lanes && handOff) {
+    lanes.run(taskId, async () => {
+      const outcome = await deliverCallback(deps, held, log).catch((error: unknown) =>
+        releaseAfterFailure(deps, task, held, log, error),
+      )
+      handOff.onDone(outcome)
+    })
+    return 'dispatched'
+  }
   try {
     if (task.status === 'submitting') return await reconcile(deps, held)
     if (!isTerminal(task.status)) return await poll(deps, held)
     return await deliverCallback(deps, held, log)
   } catch (error) {
-    const throttled = isThrottling(error)
-    if (!throttled) log.warn('task step failed; retrying later', { error })
-    // Release the lease; keep the task due (soon, or at once after throttling passes). If even
-    // that write fails (the store is down), the lease simply expires and the task stays due.
-    const retryAt = deps.now() + (throttled ? 0 : pollDelay(deps.settings, 1))
-    await deps.tasks
-      .replace({ ...held, lease: undefined, dueAt: Math.max(retryAt, task.dueAt) }, held.version)
-      .catch((releaseError: unknown) =>
-        log.warn('could not release the lease', { error: releaseError }),
-      )
-    return throttled ? 'throttled' : 'error'
+    return releaseAfterFailure(deps, task, held, log, error)
   }
+}
+
+/** The URL of a callback that is due now, if the task's next step is one. */
+function callbackDue(task: Task): string | undefined {
+  if (!isTerminal(task.status) || !task.callback.url) return undefined
+  return ['scheduled', 'sending'].includes(task.callback.state) ? task.callback.url : undefined
+}
+
+/**
+ * Releases the lease after a failed step and keeps the task due (soon, or at once after
+ * throttling passes). If even that write fails (the store is down), the lease simply expires and
+ * the task stays due.
+ */
+async function releaseAfterFailure(
+  deps: PollerDeps,
+  task: Task,
+  held: Task,
+  log: Logger,
+  error: unknown,
+): Promise<ProcessOutcome> {
+  const throttled = isThrottling(error)
+  if (!throttled) log.warn('task step failed; retrying later', { error })
+  const retryAt = deps.now() + (throttled ? 0 : pollDelay(deps.settings, 1))
+  await deps.tasks
+    .replace(
+      { ...held, lease: undefined, dueAt: Math.max(retryAt, task.dueAt ?? retryAt) },
+      held.version,
+    )
+    .catch((releaseError: unknown) =>
+      log.warn('could not release the lease', { error: releaseError }),
+    )
+  return throttled ? 'throttled' : 'error'
 }
 
 /** Writes the next state of a held task; losing the race means someone else moved it. */
@@ -217,6 +288,28 @@ async function deliverCallback(deps: PollerDeps, held: Task, log: Logger): Promi
   }
   const webhookId = webhookIdOf(held)
   const retention = toEpochSeconds(deps.now() + deps.settings.taskRetentionMs)
+  const endpoint = endpointOf(url)
+  const health = await deps.endpoints?.get(held.keyId, endpoint)
+  const verdict = endpointVerdict(health, deps.now())
+  if (verdict.kind === 'backoff') {
+    // The endpoint as a whole is failing: wait for it, without spending one of this task's tries.
+    const ok = await save(deps, held, { ...held, dueAt: verdict.until })
+    return ok ? 'deferred' : 'lost'
+  }
+  if (verdict.kind === 'disabled') {
+    const ok = await save(deps, held, {
+      ...held,
+      callback: {
+        ...held.callback,
+        state: 'disabled',
+        nextAttemptAt: undefined,
+        lastError: `the endpoint ${endpoint} is disabled since ${verdict.since}`,
+      },
+      dueAt: undefined,
+      expiresAt: retention,
+    })
+    return ok ? 'callback-failed' : 'lost'
+  }
   let attempts = held.callback.attempts
   if (held.callback.state === 'sending') {
     // The previous attempt's run stopped mid-flight: its outcome is unknown, so count it and send
@@ -248,6 +341,18 @@ async function deliverCallback(deps: PollerDeps, held: Task, log: Logger): Promi
   const secrets = await deps.secretsFor(held.keyId)
   const result = await deps.sendWebhook({ url, id: webhookId, body: taskEventBody(held), secrets })
   const at = deps.now()
+  // 410 speaks of one message and `blocked` of our policy: neither says the endpoint is down.
+  if (deps.endpoints && (result.outcome === 'delivered' || result.outcome === 'failed')) {
+    await recordEndpointOutcome(
+      deps.endpoints,
+      deps.logger,
+      held.keyId,
+      endpoint,
+      { ok: result.outcome === 'delivered', error: result.error },
+      at,
+      deps.settings.endpointHealth,
+    ).catch((error: unknown) => log.warn('could not record the endpoint outcome', { error }))
+  }
 
   let callback: Task['callback']
   let dueAt: number | undefined

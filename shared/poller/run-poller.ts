@@ -1,4 +1,10 @@
-import { type PollerDeps, type ProcessOutcome, processDueTask } from './process-task.ts'
+import { DeliveryLanes } from './delivery-lanes.ts'
+import {
+  type DeliveryHandOff,
+  type PollerDeps,
+  type ProcessOutcome,
+  processDueTask,
+} from './process-task.ts'
 
 export interface PollerRunStats {
   readonly rounds: number
@@ -28,12 +34,30 @@ async function eachLimited<T>(
  * due within the budget — until `deadline` (epoch ms); it stops early when nothing is left. Upstream throttling pauses the whole run with growing waits;
  * the throttled tasks stay due.
  */
-export async function runPoller(deps: PollerDeps, deadline: number): Promise<PollerRunStats> {
+export async function runPoller(
+  deps: PollerDeps,
+  deadline: number,
+  options: {
+    /** When the process is stopped for good; by default the deadline plus one callback timeout. */
+    readonly hardStop?: number
+  } = {},
+): Promise<PollerRunStats> {
   const outcomes: Partial<Record<ProcessOutcome, number>> = {}
   let rounds = 0
   let throttledPauses = 0
   let throttleWait = 1_000
   const timeLeft = () => deadline - deps.now()
+  // Callbacks go out on their own lanes: a slow receiver never holds a polling round back.
+  const handOff: DeliveryHandOff = {
+    lanes: new DeliveryLanes({
+      concurrency: deps.settings.callbackConcurrency,
+      perEndpoint: deps.settings.callbackPerEndpoint,
+    }),
+    hardStop: options.hardStop ?? deadline + deps.settings.callbackTimeoutMs,
+    onDone: (outcome) => {
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1
+    },
+  }
   await deps.sweepDueIndex?.().catch((error: unknown) => {
     deps.logger.warn('the due-index sweep failed; the next run tries again', { error })
   })
@@ -61,14 +85,15 @@ export async function runPoller(deps: PollerDeps, deadline: number): Promise<Pol
     await eachLimited(ids, deps.settings.concurrency, async (id) => {
       // Stop taking new work once the budget is spent or upstream asked us to slow down.
       if (throttled || timeLeft() <= 0) return
-      const outcome = await processDueTask(deps, id).catch((error: unknown) => {
+      const outcome = await processDueTask(deps, id, handOff).catch((error: unknown) => {
         // The claim itself failed (e.g. the store is unreachable): the task stays due.
         deps.logger.warn('could not work on a due task', { taskId: id, error })
         return 'error' as const
       })
       outcomes[outcome] = (outcomes[outcome] ?? 0) + 1
       if (outcome === 'throttled') throttled = true
-      else if (outcome !== 'skipped' && outcome !== 'lost') progressed = true
+      else if (outcome !== 'skipped' && outcome !== 'lost' && outcome !== 'deferred')
+        progressed = true
     })
     if (!throttled && !progressed) {
       // Everything due is leased by another run (or just moved): look again shortly.
@@ -83,5 +108,6 @@ export async function runPoller(deps: PollerDeps, deadline: number): Promise<Pol
       throttleWait = 1_000
     }
   }
+  await handOff.lanes.drain()
   return { rounds, outcomes, throttledPauses }
 }

@@ -1,3 +1,8 @@
+import {
+  DEFAULT_ENDPOINT_HEALTH_SETTINGS,
+  type EndpointHealthSettings,
+} from '../webhooks/endpoint-health.ts'
+
 /** How the poller paces its work. Every duration in milliseconds. */
 export interface PollerSettings {
   /** Identifies this run in leases. */
@@ -32,6 +37,11 @@ export interface PollerSettings {
   readonly retryAfterMinMs: number
   readonly retryAfterMaxMs: number
   readonly callbackTimeoutMs: number
+  /** Deliveries in flight at once in one run, and at most this many to one endpoint (origin). */
+  readonly callbackConcurrency: number
+  readonly callbackPerEndpoint: number
+  /** How a failing endpoint is backed off as a whole, and when it is disabled. */
+  readonly endpointHealth: EndpointHealthSettings
   readonly taskRetentionMs: number
   /** Tasks worked on at once. */
   readonly concurrency: number
@@ -63,6 +73,9 @@ export const DEFAULT_POLLER_SETTINGS: Omit<PollerSettings, 'owner'> = {
   retryAfterMinMs: 1_000,
   retryAfterMaxMs: 10 * 3_600_000,
   callbackTimeoutMs: 15_000,
+  callbackConcurrency: 32,
+  callbackPerEndpoint: 4,
+  endpointHealth: DEFAULT_ENDPOINT_HEALTH_SETTINGS,
   taskRetentionMs: 30 * 86_400_000,
   concurrency: 16,
   batchSize: 100,

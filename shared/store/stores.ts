@@ -3,6 +3,7 @@ import { DynamoDbApiKeyStore } from './api-key-store.ts'
 import { DynamoDbDeliveryLogStore } from './delivery-log-store.ts'
 import { DynamoDbDueSweepStore } from './due-sweep-store.ts'
 import { createDocumentClient } from './dynamodb.ts'
+import { DynamoDbEndpointHealthStore } from './endpoint-health-store.ts'
 import { DynamoDbIdempotencyStore } from './idempotency-store.ts'
 import { DynamoDbTaskNoRegistry, DynamoDbTaskStore } from './task-store.ts'
 
@@ -17,5 +18,6 @@ export function createStores(config: StoreConfig) {
     apiKeys: new DynamoDbApiKeyStore(db, table),
     deliveries: new DynamoDbDeliveryLogStore(db, table),
     dueSweep: new DynamoDbDueSweepStore(db, table),
+    endpoints: new DynamoDbEndpointHealthStore(db, table),
   }
 }

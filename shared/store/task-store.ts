@@ -6,7 +6,7 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb'
 import { InvalidCursorError } from '../http/cursor.ts'
-import type { Task, TaskAction, TaskStatus } from '../tasks/task.ts'
+import type { CallbackState, Task, TaskAction, TaskStatus } from '../tasks/task.ts'
 import { isConditionalCheckFailed, storeCall, toEpochSeconds } from './dynamodb.ts'
 import { INDEX_BY_OWNER, INDEX_DUE } from './table-definition.ts'
 
@@ -14,6 +14,10 @@ export interface TaskFilter {
   readonly status?: TaskStatus | undefined
   readonly domain?: string | undefined
   readonly action?: TaskAction | undefined
+  /** Only tasks submitted with this API key… */
+  readonly keyId?: string | undefined
+  /** …whose callback is in this state. */
+  readonly callbackState?: CallbackState | undefined
 }
 
 export interface TaskPage {
@@ -167,6 +171,15 @@ export class DynamoDbTaskStore implements TaskStore {
       names['#action'] = 'action'
       values[':action'] = filter.action
       conditions.push('#action = :action')
+    }
+    if (filter.keyId) {
+      values[':keyId'] = filter.keyId
+      conditions.push('keyId = :keyId')
+    }
+    if (filter.callbackState) {
+      names['#callbackState'] = 'state'
+      values[':callbackState'] = filter.callbackState
+      conditions.push('callback.#callbackState = :callbackState')
     }
     if (filter.domain) {
       values[':domain'] = filter.domain

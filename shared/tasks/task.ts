@@ -66,7 +66,8 @@ export interface TaskError {
 /**
  * `none`: no callback URL. `scheduled`: an attempt is due at `nextAttemptAt`. `sending`: an
  * attempt is in flight. Final: `delivered`, `exhausted` (every retry failed), `gone` (the receiver
- * answered 410), `blocked` (the URL resolves to an address the gateway may not call).
+ * answered 410), `blocked` (the URL resolves to an address the gateway may not call), `disabled`
+ * (its endpoint was disabled after failing too long; re-enabling the endpoint schedules it again).
  */
 export type CallbackState =
   | 'none'
@@ -76,6 +77,7 @@ export type CallbackState =
   | 'exhausted'
   | 'gone'
   | 'blocked'
+  | 'disabled'
 
 export interface TaskCallback {
   readonly url: string | undefined

@@ -25,6 +25,7 @@ export const FAST_SETTINGS: Partial<PollerSettings> = {
   leaseMs: 2_000,
   idleWaitMs: 10,
   callbackTimeoutMs: 1_000,
+  endpointHealth: { baseBackoffMs: 10, maxBackoffMs: 50, disableAfterMs: 3_600_000 },
   reconcileRetryMs: 20,
   candidateSettleMs: 0,
   // Absence becomes provable a minute after the send window (tests that want it narrow this).
@@ -73,7 +74,8 @@ export async function startPipeline(
       },
       ...options.api,
     },
-    env: options.env,
+    // The deliveries' send timeout, as FAST_SETTINGS' callbackTimeoutMs says.
+    env: { CALLBACK_TIMEOUT_MS: '1000', ...options.env },
   })
   const receiver = new TestReceiver()
   await receiver.start()

@@ -206,6 +206,46 @@ const CASES: Case[] = [
     status: 405,
   },
   { name: 'TRACE', method: 'TRACE', path: '/tasks', status: 405 },
+  {
+    name: 'a hand-made cursor of your own tenant (missing keys, no seal)',
+    method: 'GET',
+    path: '/tasks?cursor=eyJnc2kxcGsiOiJURU5BTlQjaG9zdGlsZSJ9',
+    status: 422,
+  },
+  {
+    name: 'a task id of 2 100 characters on the deliveries route',
+    method: 'GET',
+    path: `/tasks/tsk_${'a'.repeat(2_100)}/deliveries`,
+    status: 404,
+  },
+  {
+    name: 'a task id of 2 100 characters on redeliver',
+    method: 'POST',
+    path: `/tasks/tsk_${'a'.repeat(2_100)}/deliveries/redeliver`,
+    status: 404,
+  },
+  {
+    name: 'a DNSKEY with an algorithm the registry does not list (99)',
+    method: 'POST',
+    path: '/domains/alg99.com/ds',
+    body: json({
+      dnskey:
+        '257 3 99 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==',
+    }),
+    status: 422,
+  },
+  {
+    name: 'a top-level label of full-width digits',
+    method: 'POST',
+    path: `/domains/${encodeURIComponent('1.2.3.４')}/ds/sync`,
+    status: 422,
+  },
+  {
+    name: 'GET /tasks/ (trailing slash)',
+    method: 'GET',
+    path: '/tasks/',
+    status: 404,
+  },
 ]
 
 function send(

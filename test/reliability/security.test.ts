@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runPoller } from '#shared/poller/run-poller.ts'
 import { SHA256_DIGEST } from '../helpers/emulator.ts'
-import { startHarness } from '../helpers/gateway.ts'
+import { ADMIN_KEY as ADMIN_KEY_OF_HARNESS, startHarness } from '../helpers/gateway.ts'
 import { ADMIN_KEY, call, ReliabilityStack } from './stack.ts'
 
 /**
@@ -154,6 +154,9 @@ describe('SSRF address forms', () => {
         'http://169.254.169.254/',
         'http://[fd00:ec2::254]/',
         'http://[64:ff9b::a9fe:a9fe]/',
+        'http://[::127.0.0.1]/',
+        'http://[::169.254.169.254]/',
+        'http://user:pw@example.com/',
         'http://10.0.0.1/',
         'http://172.16.0.1/',
         'http://192.168.0.1/',
@@ -174,6 +177,20 @@ describe('SSRF address forms', () => {
           body: JSON.stringify({ callbackUrl: url }),
         })
         expect(response.status, url).toBe(400)
+      }
+      // The same check for an API key's default callback URL.
+      for (const url of [
+        'http://169.254.169.254/',
+        'http://user:pw@example.com/',
+        'http://[::127.0.0.1]/',
+      ]) {
+        const created = await strict.request('/admin/keys', {
+          method: 'POST',
+          key: ADMIN_KEY_OF_HARNESS,
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ tenant: 'ssrf', scopes: ['tasks:read'], callbackUrl: url }),
+        })
+        expect(created.status, url).toBe(400)
       }
     } finally {
       await strict.close()

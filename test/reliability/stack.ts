@@ -74,6 +74,7 @@ export class ReliabilityStack {
       RECONCILE_ABSENCE_MARGIN_SECONDS: '2',
       CALLBACK_ALLOW_HTTP: 'true',
       CALLBACK_ALLOW_LOOPBACK: 'true',
+      CALLBACK_TIMEOUT_MS: '2000',
       LOG_LEVEL: 'debug',
     }
     await ensureTable(this.db.endpoint, this.env.TABLE_NAME as string)
@@ -122,6 +123,7 @@ export class ReliabilityStack {
         callbackJitter: 0,
         leaseMs: 1_500,
         callbackTimeoutMs: 2_000,
+        endpointHealth: { baseBackoffMs: 100, maxBackoffMs: 1_000, disableAfterMs: 3_600_000 },
         reconcileRetryMs: 100,
         // The upstream timeout (3 s) and then some: live submissions record their TaskNo first.
         candidateSettleMs: 5_000,

@@ -9,6 +9,7 @@ import {
   hashApiKey,
 } from '#shared/auth/api-keys.ts'
 import { ConflictError, NotFoundError } from '#shared/errors.ts'
+import type { EndpointHealth } from '#shared/store/endpoint-health-store.ts'
 import { requireAdmin } from '../auth.ts'
 import type { ApiDeps, App } from '../context.ts'
 import { json, readJsonBody, toResponse } from '../http.ts'
@@ -63,6 +64,61 @@ export async function createApiKey(
     callbackUrl: record.callbackUrl,
     webhookSecret,
   }
+}
+
+const EndpointHealthSchema = z
+  .object({
+    endpoint: z.string().openapi({ example: 'https://app.example.com' }),
+    failures: z.number().openapi({ description: 'Failed attempts in a row.' }),
+    failingSince: z.string().optional(),
+    backoffUntil: z.string().optional(),
+    disabledAt: z.string().optional(),
+    lastError: z.string().optional(),
+  })
+  .openapi('EndpointHealth')
+
+function endpointSummary(health: EndpointHealth) {
+  return {
+    endpoint: health.endpoint,
+    failures: health.failures,
+    failingSince: health.failingSince,
+    backoffUntil:
+      health.backoffUntil === undefined ? undefined : new Date(health.backoffUntil).toISOString(),
+    disabledAt: health.disabledAt,
+    lastError: health.lastError,
+  }
+}
+
+/** Schedules again, now, every callback of the key's tasks that was stopped by a disabled endpoint. */
+async function rescheduleDisabledCallbacks(deps: ApiDeps, key: ApiKey): Promise<number> {
+  let rescheduled = 0
+  let start: Record<string, unknown> | undefined
+  for (let page = 0; page < 20; page++) {
+    const found = await deps.tasks.listByTenant(
+      key.tenant,
+      { keyId: key.id, callbackState: 'disabled' },
+      100,
+      start,
+      deps.now(),
+    )
+    for (const task of found.items) {
+      const at = deps.now()
+      const next = {
+        ...task,
+        callback: {
+          ...task.callback,
+          state: 'scheduled' as const,
+          nextAttemptAt: new Date(at).toISOString(),
+        },
+        dueAt: at,
+        expiresAt: undefined,
+      }
+      if (await deps.tasks.replace(next, task.version)) rescheduled++
+    }
+    start = found.next
+    if (!start) break
+  }
+  return rescheduled
 }
 
 export function registerAdminRoutes(app: App, deps: ApiDeps): void {
@@ -127,6 +183,77 @@ export function registerAdminRoutes(app: App, deps: ApiDeps): void {
       requireAdmin(c, deps)
       const keys = await deps.apiKeys.list(1000)
       return toResponse(json(200, { items: keys.map((key) => summary(key, deps.now())) }))
+    },
+  )
+
+  defineRoute(
+    app,
+    createRoute({
+      method: 'get',
+      path: '/admin/keys/{id}/endpoints',
+      tags: ['Admin'],
+      summary: "The health of a key's callback endpoints: failures in a row, backoff, disabled",
+      security: [{ admin: [] }],
+      request: { params: keyParam },
+      responses: {
+        200: {
+          description: 'Endpoints with a failure on record (an endpoint that works has none).',
+          content: {
+            'application/json': { schema: z.object({ items: z.array(EndpointHealthSchema) }) },
+          },
+        },
+        ...problemResponses(401, 404),
+      },
+    }),
+    async (c) => {
+      requireAdmin(c, deps)
+      const key = await keyFromPath(c.req.param('id'))
+      if (!key) throw new NotFoundError('No such API key.')
+      const items = await deps.endpoints.list(key.id)
+      return toResponse(json(200, { items: items.map(endpointSummary) }))
+    },
+  )
+
+  defineRoute(
+    app,
+    createRoute({
+      method: 'post',
+      path: '/admin/keys/{id}/endpoints/enable',
+      tags: ['Admin'],
+      summary:
+        "Re-enable a key's callback endpoints and schedule again the callbacks they missed while disabled",
+      security: [{ admin: [] }],
+      request: { params: keyParam },
+      responses: {
+        200: {
+          description: 'What was re-enabled and how many callbacks were scheduled again.',
+          content: {
+            'application/json': {
+              schema: z.object({ enabled: z.array(z.string()), rescheduled: z.number() }),
+            },
+          },
+        },
+        ...problemResponses(401, 404),
+      },
+    }),
+    async (c) => {
+      requireAdmin(c, deps)
+      const key = await keyFromPath(c.req.param('id'))
+      if (!key) throw new NotFoundError('No such API key.')
+      const enabled: string[] = []
+      for (const health of await deps.endpoints.list(key.id)) {
+        if (!health.disabledAt && health.failures === 0) continue
+        const cleared = { keyId: key.id, endpoint: health.endpoint, failures: 0 }
+        if (await deps.endpoints.save(cleared, health.version)) enabled.push(health.endpoint)
+      }
+      const rescheduled = await rescheduleDisabledCallbacks(deps, key)
+      c.get('logger').warn('callback endpoints re-enabled', {
+        event: 'callback.endpoint.enabled',
+        keyId: key.id,
+        endpoints: enabled,
+        rescheduled,
+      })
+      return toResponse(json(200, { enabled, rescheduled }))
     },
   )
 

@@ -1,0 +1,84 @@
+/**
+ * Webhook deliveries run beside polling, never in its way: at most `concurrency` at once, at most
+ * `perEndpoint` to one endpoint (URL origin), so a receiver that hangs holds only its own lanes.
+ * A poller round reserves a lane, claims the task, hands the delivery over and moves on; `drain`
+ * waits for what is in flight.
+ */
+export interface DeliveryLaneSettings {
+  readonly concurrency: number
+  readonly perEndpoint: number
+}
+
+export class DeliveryLanes {
+  readonly #settings: DeliveryLaneSettings
+  readonly #inFlight = new Map<string, { endpoint: string; running: Promise<void> | undefined }>()
+  readonly #byEndpoint = new Map<string, number>()
+
+  constructor(settings: DeliveryLaneSettings) {
+    this.#settings = settings
+  }
+
+  /** True while this task's delivery is running (it must not be picked up again meanwhile). */
+  has(taskId: string): boolean {
+    return this.#inFlight.has(taskId)
+  }
+
+  /**
+   * Takes a lane for this task's delivery to `url`, if the limits allow it now. Synchronous, so
+   * concurrent workers of one run cannot both take the last lane. Follow with `run` or `release`.
+   */
+  reserve(taskId: string, url: string): boolean {
+    const endpoint = endpointOf(url)
+    if (
+      this.#inFlight.has(taskId) ||
+      this.#inFlight.size >= this.#settings.concurrency ||
+      (this.#byEndpoint.get(endpoint) ?? 0) >= this.#settings.perEndpoint
+    ) {
+      return false
+    }
+    this.#byEndpoint.set(endpoint, (this.#byEndpoint.get(endpoint) ?? 0) + 1)
+    this.#inFlight.set(taskId, { endpoint, running: undefined })
+    return true
+  }
+
+  /** Gives a reserved lane back unused (e.g. the task was claimed by someone else). */
+  release(taskId: string): void {
+    const lane = this.#inFlight.get(taskId)
+    if (!lane) return
+    this.#inFlight.delete(taskId)
+    const left = (this.#byEndpoint.get(lane.endpoint) ?? 1) - 1
+    if (left > 0) this.#byEndpoint.set(lane.endpoint, left)
+    else this.#byEndpoint.delete(lane.endpoint)
+  }
+
+  /** Runs the delivery on its reserved lane without waiting for it; the lane frees when it ends. */
+  run(taskId: string, deliver: () => Promise<unknown>): void {
+    const lane = this.#inFlight.get(taskId)
+    if (!lane) throw new Error(`no lane reserved for ${taskId}`)
+    lane.running = deliver()
+      .then(() => undefined)
+      .finally(() => this.release(taskId))
+  }
+
+  get size(): number {
+    return this.#inFlight.size
+  }
+
+  /** Waits for every delivery in flight. */
+  async drain(): Promise<void> {
+    while (this.#inFlight.size > 0) {
+      const running = [...this.#inFlight.values()].map((lane) => lane.running)
+      if (running.every((promise) => promise === undefined)) return
+      await Promise.allSettled(running)
+    }
+  }
+}
+
+/** The endpoint a URL belongs to: its origin (scheme, host, port). */
+export function endpointOf(url: string): string {
+  try {
+    return new URL(url).origin
+  } catch {
+    return url
+  }
+}

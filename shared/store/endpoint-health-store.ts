@@ -1,0 +1,103 @@
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb'
+import { isConditionalCheckFailed, storeCall } from './dynamodb.ts'
+
+/**
+ * How one callback endpoint (an API key's callbacks to one URL origin) is doing. Absent while all
+ * is well; written only when a delivery fails, or succeeds after failures.
+ */
+export interface EndpointHealth {
+  readonly keyId: string
+  /** The endpoint: the callback URL's origin. */
+  readonly endpoint: string
+  /** Failed attempts in a row, across all of the key's tasks to this endpoint. */
+  readonly failures: number
+  /** When the current run of failures began. */
+  readonly failingSince?: string | undefined
+  /** Until when no delivery to the endpoint is attempted, epoch ms. */
+  readonly backoffUntil?: number | undefined
+  /** Set when the endpoint has failed for too long; cleared only by an admin. */
+  readonly disabledAt?: string | undefined
+  readonly lastError?: string | undefined
+  readonly version: number
+}
+
+export interface EndpointHealthStore {
+  get(keyId: string, endpoint: string): Promise<EndpointHealth | undefined>
+  /** Writes if still at `expectedVersion` (undefined: not yet written). */
+  save(next: Omit<EndpointHealth, 'version'>, expectedVersion: number | undefined): Promise<boolean>
+  list(keyId: string): Promise<EndpointHealth[]>
+}
+
+const pkOf = (keyId: string) => `ENDPOINT#${keyId}`
+
+export class DynamoDbEndpointHealthStore implements EndpointHealthStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async get(keyId: string, endpoint: string): Promise<EndpointHealth | undefined> {
+    const result = await storeCall('GetItem', () =>
+      this.db.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: { pk: pkOf(keyId), sk: endpoint },
+          ConsistentRead: true,
+        }),
+      ),
+    )
+    return result.Item ? fromItem(result.Item) : undefined
+  }
+
+  async save(next: Omit<EndpointHealth, 'version'>, expectedVersion: number | undefined) {
+    try {
+      await storeCall('PutItem', () =>
+        this.db.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              ...next,
+              pk: pkOf(next.keyId),
+              sk: next.endpoint,
+              type: 'endpoint',
+              version: (expectedVersion ?? 0) + 1,
+            },
+            ConditionExpression:
+              expectedVersion === undefined ? 'attribute_not_exists(pk)' : 'version = :expected',
+            ExpressionAttributeValues:
+              expectedVersion === undefined ? undefined : { ':expected': expectedVersion },
+          }),
+        ),
+      )
+      return true
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false
+      throw error
+    }
+  }
+
+  async list(keyId: string): Promise<EndpointHealth[]> {
+    const result = await storeCall('Query', () =>
+      this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': pkOf(keyId) },
+          ConsistentRead: true,
+          Limit: 100,
+        }),
+      ),
+    )
+    return (result.Items ?? []).map(fromItem)
+  }
+}
+
+function fromItem(item: Record<string, unknown>): EndpointHealth {
+  const { pk: _pk, sk: _sk, type: _type, ...health } = item
+  return health as unknown as EndpointHealth
+}

@@ -1,0 +1,95 @@
+import type { Logger } from '../logger.ts'
+import type { EndpointHealth, EndpointHealthStore } from '../store/endpoint-health-store.ts'
+
+export interface EndpointHealthSettings {
+  /** Backoff after the n-th failure in a row: base × 2^(n−1), at most `maxBackoffMs`. */
+  readonly baseBackoffMs: number
+  readonly maxBackoffMs: number
+  /** An endpoint failing with no success for this long is disabled. */
+  readonly disableAfterMs: number
+}
+
+export const DEFAULT_ENDPOINT_HEALTH_SETTINGS: EndpointHealthSettings = {
+  baseBackoffMs: 5_000,
+  maxBackoffMs: 15 * 60_000,
+  disableAfterMs: 5 * 86_400_000,
+}
+
+export type EndpointVerdict =
+  | { readonly kind: 'open' }
+  | { readonly kind: 'backoff'; readonly until: number }
+  | { readonly kind: 'disabled'; readonly since: string }
+
+/** Whether a delivery to the endpoint may be attempted now. */
+export function endpointVerdict(health: EndpointHealth | undefined, now: number): EndpointVerdict {
+  if (!health) return { kind: 'open' }
+  if (health.disabledAt) return { kind: 'disabled', since: health.disabledAt }
+  if (health.backoffUntil !== undefined && health.backoffUntil > now) {
+    return { kind: 'backoff', until: health.backoffUntil }
+  }
+  return { kind: 'open' }
+}
+
+/** The endpoint's state after a failed attempt: a longer backoff, and disabled once too long. */
+export function afterFailure(
+  health: EndpointHealth | undefined,
+  keyId: string,
+  endpoint: string,
+  error: string | undefined,
+  now: number,
+  settings: EndpointHealthSettings,
+): Omit<EndpointHealth, 'version'> {
+  const failures = (health?.failures ?? 0) + 1
+  const failingSince = health?.failingSince ?? new Date(now).toISOString()
+  const backoff = Math.min(settings.maxBackoffMs, settings.baseBackoffMs * 2 ** (failures - 1))
+  const tooLong = now - Date.parse(failingSince) >= settings.disableAfterMs
+  return {
+    keyId,
+    endpoint,
+    failures,
+    failingSince,
+    backoffUntil: now + backoff,
+    disabledAt: health?.disabledAt ?? (tooLong ? new Date(now).toISOString() : undefined),
+    lastError: error?.slice(0, 300),
+  }
+}
+
+/**
+ * Records a delivery's outcome on its endpoint. A success clears a failing record (one write,
+ * only when there is something to clear); a failure extends the backoff and, after
+ * `disableAfterMs` of failures with no success, disables the endpoint — said by an error log
+ * event `callback endpoint disabled`, which alarms can match. Losing a race is harmless: the
+ * next outcome writes again.
+ */
+export async function recordEndpointOutcome(
+  store: EndpointHealthStore,
+  logger: Logger,
+  keyId: string,
+  endpoint: string,
+  outcome: { readonly ok: boolean; readonly error?: string | undefined },
+  now: number,
+  settings: EndpointHealthSettings,
+): Promise<void> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const health = await store.get(keyId, endpoint)
+    if (outcome.ok) {
+      if (!health || health.disabledAt || health.failures === 0) return
+      const cleared = { keyId, endpoint, failures: 0 }
+      if (await store.save(cleared, health.version)) return
+      continue
+    }
+    const next = afterFailure(health, keyId, endpoint, outcome.error, now, settings)
+    if (await store.save(next, health?.version)) {
+      if (next.disabledAt && !health?.disabledAt) {
+        logger.error('callback endpoint disabled', {
+          event: 'callback.endpoint.disabled',
+          keyId,
+          endpoint,
+          failingSince: next.failingSince,
+          failures: next.failures,
+        })
+      }
+      return
+    }
+  }
+}
