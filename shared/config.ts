@@ -142,6 +142,7 @@ export const EmulatorEnvSchema = z.object({
   EMULATOR_5XX_EMPTY_RATE: rate,
   EMULATOR_RESET_RATE: rate,
   EMULATOR_MALFORMED_RATE: rate,
+  EMULATOR_NETWORK_IO_ERROR_RATE: rate,
   EMULATOR_SLOW_BODY_MS: z.coerce.number().int().min(0).max(120_000).optional(),
   EMULATOR_FAULT_ACTIONS: commaList,
   EMULATOR_FAULTS: z
@@ -197,6 +198,7 @@ export function loadEmulatorConfig(
   addRule('error5xxEmpty', parsed.EMULATOR_5XX_EMPTY_RATE)
   addRule('reset', parsed.EMULATOR_RESET_RATE)
   addRule('malformed', parsed.EMULATOR_MALFORMED_RATE)
+  addRule('networkIoError', parsed.EMULATOR_NETWORK_IO_ERROR_RATE)
   if (parsed.EMULATOR_SLOW_BODY_MS) addRule('slowBody', 1, { ms: parsed.EMULATOR_SLOW_BODY_MS })
   return {
     port: parsed.EMULATOR_PORT,

@@ -53,7 +53,7 @@ export function normalizeDomainName(input: string): NormalizedName {
 }
 
 /**
- * Alibaba instance ids look like `ST2017120814571100001303`: an `S`, then 10 to 40 upper-case
- * letters or digits.
+ * Alibaba instance ids look like `ST2017120814571100001303` or, in the docs' own examples,
+ * `S20179H1BBI9test`: an `S`, then 10 to 40 letters or digits.
  */
-export const INSTANCE_ID_PATTERN = /^S[A-Z0-9]{10,40}$/
+export const INSTANCE_ID_PATTERN = /^S[A-Za-z0-9]{10,40}$/

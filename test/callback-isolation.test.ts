@@ -82,9 +82,12 @@ describe('delivery lanes', () => {
         (await Promise.all(hanging.map((id) => q.task(id)))).every(
           (task) => task.callback.state === 'delivered',
         ),
-      { deps, timeoutMs: 8_000 },
+      {
+        deps: q.pollerDeps({}, { callbackRetryDelaysMs: Array(20).fill(50) }),
+        timeoutMs: 20_000,
+      },
     )
-  })
+  }, 40_000)
 })
 
 describe('a failing endpoint is backed off as a whole, then disabled, and can be re-enabled', () => {

@@ -47,8 +47,31 @@ describe('client fault classification against the emulator', () => {
     expect(tasksAtEmulator()).toBe(0)
   })
 
-  it('503 ServiceUnavailable is retryable', async () => {
-    fault({ kind: 'unavailable' })
+  it('NetworkIOError (400) on a Save* is ambiguous: never resent; the task may exist', async () => {
+    for (const phase of ['after', 'before'] as const) {
+      fault({ kind: 'networkIoError', phase, count: 1, actions: [ADD] })
+      const before = tasksAtEmulator()
+      const error = await rejection(clientFor(emulator).addDsRecord(addDs(`nio-${phase}.com`)))
+      expect(error).toMatchObject({
+        code: 'NetworkIOError',
+        httpStatus: 400,
+        retryability: 'ambiguous',
+      })
+      expect(emulator.faults.list()[0]?.fired).toBe(1)
+      // After the action ran, the task exists although the client cannot know it; before, not.
+      expect(tasksAtEmulator() - before).toBe(phase === 'after' ? 1 : 0)
+    }
+  })
+
+  it('NetworkIOError on a read is retried', async () => {
+    fault({ kind: 'networkIoError', count: 2, actions: ['QueryDSRecord'] })
+    const answer = await clientFor(emulator).queryDsRecord({ domainName: 'nio-read.com' })
+    expect(answer.records).toEqual([])
+    expect(emulator.faults.list()[0]?.fired).toBe(2)
+  })
+
+  it('a 503 on a read is retryable', async () => {
+    fault({ kind: 'unavailable', actions: ['QueryDSRecord'] })
     const error = await rejection(
       clientFor(emulator, { ALIYUN_READ_RETRIES: '1' }).queryDsRecord({ domainName: 'a.com' }),
     )

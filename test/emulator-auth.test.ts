@@ -152,14 +152,19 @@ describe('emulator: signature version 1.0', () => {
     )
   })
 
-  it('answers MissingParameter for a missing common or action parameter', async () => {
+  it('answers Missing<Name> for a missing common or action parameter, as the gateway does today', async () => {
     const { v1 } = setup()
     const noTimestamp = await errorOf(await v1({ edit: (p) => delete p.Timestamp }))
-    expect(noTimestamp).toMatchObject({ status: 400, Code: 'MissingParameter' })
-    expect(noTimestamp.Message).toContain('"Timestamp"')
+    expect(noTimestamp).toMatchObject({
+      status: 400,
+      Code: 'MissingTimestamp',
+      Message: 'Timestamp is mandatory for this action.',
+    })
     const noDomain = await errorOf(await v1({ params: {} }))
-    expect(noDomain).toMatchObject({ Code: 'MissingParameter' })
-    expect(noDomain.Message).toContain('"DomainName"')
+    expect(noDomain).toMatchObject({
+      Code: 'MissingDomainName',
+      Message: 'DomainName is mandatory for this action.',
+    })
   })
 
   it('answers InvalidParameter for values of the wrong type or range', async () => {
@@ -228,32 +233,40 @@ describe('emulator: signature version 1.0', () => {
   })
 })
 
-describe('emulator: V3 signature', () => {
-  function v3Request(
-    clock: ManualClock,
-    overrides: { secret?: string; nonce?: string; body?: string; extraHeader?: boolean } = {},
-  ) {
-    const body = 'DomainName=example.com&Format=JSON'
-    const signed = signRequestV3({
-      method: 'POST',
-      host: 'domain.emulator.test',
-      action: 'QueryDSRecord',
-      version: '2018-01-29',
-      query: {},
-      body,
-      contentType: 'application/x-www-form-urlencoded',
-      credentials: {
-        accessKeyId: TEST_CREDENTIAL.accessKeyId,
-        accessKeySecret: overrides.secret ?? TEST_CREDENTIAL.accessKeySecret,
-      },
-      nonce: overrides.nonce ?? 'v3-nonce',
-      date: formatRpcTimestamp(clock.now()),
-    })
-    const headers: Record<string, string> = { ...signed.headers }
-    if (overrides.extraHeader) headers['x-acs-unsigned'] = 'sneaky'
-    return new Request(ENDPOINT, { method: 'POST', headers, body: overrides.body ?? body })
-  }
+function v3Request(
+  clock: ManualClock,
+  overrides: {
+    secret?: string
+    nonce?: string
+    body?: string
+    signedBody?: string
+    extraHeader?: boolean
+    accept?: string
+  } = {},
+) {
+  const body = overrides.signedBody ?? 'DomainName=example.com&Format=JSON'
+  const signed = signRequestV3({
+    method: 'POST',
+    host: 'domain.emulator.test',
+    action: 'QueryDSRecord',
+    version: '2018-01-29',
+    query: {},
+    body,
+    contentType: 'application/x-www-form-urlencoded',
+    credentials: {
+      accessKeyId: TEST_CREDENTIAL.accessKeyId,
+      accessKeySecret: overrides.secret ?? TEST_CREDENTIAL.accessKeySecret,
+    },
+    nonce: overrides.nonce ?? 'v3-nonce',
+    date: formatRpcTimestamp(clock.now()),
+  })
+  const headers: Record<string, string> = { ...signed.headers }
+  if (overrides.extraHeader) headers['x-acs-unsigned'] = 'sneaky'
+  if (overrides.accept) headers.accept = overrides.accept
+  return new Request(ENDPOINT, { method: 'POST', headers, body: overrides.body ?? body })
+}
 
+describe('emulator: V3 signature', () => {
   it('accepts a correct request and refuses a wrong secret, a changed body, an unsigned x-acs header and a reused nonce', async () => {
     const { emulator, clock } = setup()
     expect((await emulator.app.request(v3Request(clock, { nonce: 'a' }))).status).toBe(200)
@@ -275,5 +288,103 @@ describe('emulator: V3 signature', () => {
     expect((await errorOf(await emulator.app.request(v3Request(clock, { nonce: 'a' })))).Code).toBe(
       'SignatureNonceUsed',
     )
+  })
+})
+
+describe('emulator: formats and messages as the real service', () => {
+  const isXml = (response: Response) =>
+    (response.headers.get('content-type') ?? '').startsWith('text/xml')
+
+  it('v1: XML without Format or Accept; JSON by Format or by Accept; errors likewise', async () => {
+    const { v1 } = setup()
+    expect(isXml(await v1({ format: null }))).toBe(true)
+    expect(isXml(await v1({ format: 'JSON' }))).toBe(false)
+    const { emulator, clock } = setup()
+    const signed = signRpcRequestV1({
+      method: 'POST',
+      action: 'QueryDSRecord',
+      version: '2018-01-29',
+      params: { DomainName: 'example.com' },
+      credentials: TEST_CREDENTIAL,
+      nonce: 'accept-json',
+      timestamp: formatRpcTimestamp(clock.now()),
+    })
+    const params = { ...signed.params }
+    delete params.Format
+    delete params.Signature
+    params.Signature = signatureV1(stringToSignV1('POST', params), TEST_CREDENTIAL.accessKeySecret)
+    const byAccept = await emulator.app.request(ENDPOINT, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: new URLSearchParams(params).toString(),
+    })
+    expect(isXml(byAccept)).toBe(false)
+    expect(await byAccept.json()).toMatchObject({ DSRecordList: [] })
+    expect(isXml(await v1({ format: null, secret: 'wrong' }))).toBe(true)
+  })
+
+  it('V3 without Format answers JSON (as the generated SDKs expect); Format=XML still gives XML', async () => {
+    const { emulator, clock } = setup()
+    const plain = await emulator.app.request(
+      v3Request(clock, { nonce: 'f1', signedBody: 'DomainName=example.com' }),
+    )
+    expect(isXml(plain)).toBe(false)
+    expect(await plain.json()).toMatchObject({ DSRecordList: [] })
+    const asked = await emulator.app.request(
+      v3Request(clock, { nonce: 'f2', signedBody: 'DomainName=example.com&Format=XML' }),
+    )
+    expect(isXml(asked)).toBe(true)
+    const wrong = await emulator.app.request(
+      v3Request(clock, { nonce: 'f3', signedBody: 'DomainName=example.com', secret: 'x' }),
+    )
+    expect(isXml(wrong)).toBe(false)
+    expect(await wrong.json()).toMatchObject({
+      Code: 'SignatureDoesNotMatch',
+      Message: expect.stringMatching(
+        /^Specified signature does not match our calculation\. server StringToSign is \[ACS3-HMAC-SHA256\n/,
+      ),
+    })
+  })
+
+  it('XML lists nest as the docs show, empty ones included', async () => {
+    const { v1, emulator } = setup()
+    const empty = await (await v1({ format: null })).text()
+    expect(empty).toContain('<DSRecordList></DSRecordList>')
+    emulator.account.dsRecords.set('example.com', [
+      { keyTag: 1, algorithm: 13, digestType: 2, digest: SHA256_DIGEST.toUpperCase() },
+    ])
+    const one = await (await v1({ format: null })).text()
+    expect(one).toMatch(/<DSRecordList><DSRecord><KeyTag>1<\/KeyTag>.*<\/DSRecord><\/DSRecordList>/)
+    emulator.account.dnsHosts.set('S20179H1BBI9test', [
+      { dnsName: 'ns1', ips: ['192.0.2.1', '192.0.2.2'] },
+    ])
+    const hosts = await (
+      await v1({ format: null, action: 'QueryDnsHost', params: { InstanceId: 'S20179H1BBI9test' } })
+    ).text()
+    expect(hosts).toContain(
+      '<DnsHostList><DnsHost><DnsName>ns1</DnsName><IpList><ip>192.0.2.1</ip><ip>192.0.2.2</ip></IpList></DnsHost></DnsHostList>',
+    )
+  })
+
+  it('answers in the real wording: DomainNotExist, ParameterIllegal', async () => {
+    const { v1 } = setup()
+    expect(await errorOf(await v1({ params: { DomainName: 'unregistered.com' } }))).toMatchObject({
+      Code: 'DomainNotExist',
+      Message: 'The domain name does not exist.',
+    })
+    expect(
+      await errorOf(
+        await v1({
+          action: 'SaveSingleTaskForAddingDSRecord',
+          params: {
+            DomainName: 'x.com',
+            KeyTag: 1,
+            Algorithm: 99,
+            DigestType: 2,
+            Digest: SHA256_DIGEST,
+          },
+        }),
+      ),
+    ).toMatchObject({ Code: 'ParameterIllegal', Message: 'Parameter illegal.' })
   })
 })

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { z } from 'zod'
 import type { RunningEmulator } from '#infra/emulator/server.ts'
 import type { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
 import { clientFor, ManualClock, SHA256_DIGEST, startTestEmulator } from './helpers/emulator.ts'
@@ -132,11 +133,15 @@ describe('emulator tasks', () => {
     const both = await client.queryTaskList({ beginCreateTime: start, endCreateTime: clock.now() })
     expect(both.tasks.map((task) => task.taskNo)).toEqual([b.taskNo, a.taskNo])
     expect(both.tasks[0]?.taskType).toBe('SYNC_DS_RECORD')
-    const onlyFirst = await client.queryTaskList({
-      beginCreateTime: start,
-      endCreateTime: start + 1,
+    // The service filters by day only: a bound stands for its whole day (UTC+8), so a window of
+    // one millisecond still lists both tasks of that day.
+    const sameDay = await client.queryTaskList({ beginCreateTime: start, endCreateTime: start + 1 })
+    expect(sameDay.tasks.map((task) => task.taskNo)).toEqual([b.taskNo, a.taskNo])
+    const dayBefore = await client.queryTaskList({
+      beginCreateTime: start - 2 * 86_400_000,
+      endCreateTime: start - 86_400_000 - 8 * 3_600_000 - 1,
     })
-    expect(onlyFirst.tasks.map((task) => task.taskNo)).toEqual([a.taskNo])
+    expect(dayBefore.tasks).toEqual([])
   })
 
   it('synchronise DNS hosts per instance and read them back', async () => {
@@ -160,6 +165,53 @@ describe('emulator tasks', () => {
     const error = await rejection(
       client.modifyDomainDnsBatch({ domainNames: ['x.com'], aliyunDns: false }),
     )
-    expect(error.code).toBe('MissingParameter')
+    expect(error.code).toBe('MissingDomainNameServer')
+    expect(error.upstreamMessage).toBe('DomainNameServer is mandatory for this action.')
+  })
+
+  it('write times as the service does: UTC+8, in the format of each action', async () => {
+    const { taskNo } = await client.syncDsRecord({ domainName: 'times.com' })
+    const expected = new Date(clock.now() + 8 * 3_600_000)
+    const hhmmss = expected.toISOString().slice(11, 19)
+    const [detail] = await client.queryAllTaskDetails({ taskNo })
+    expect(detail?.createTime).toBe(`${expected.toISOString().slice(0, 10)} ${hhmmss}`)
+    const listed = await client.queryTaskList({
+      beginCreateTime: clock.now(),
+      endCreateTime: clock.now(),
+    })
+    const month = expected.toUTCString().slice(8, 11)
+    const day = String(expected.getUTCDate()).padStart(2, '0')
+    expect(listed.tasks.find((task) => task.taskNo === taskNo)?.createTime).toBe(
+      `${month} ${day},${expected.getUTCFullYear()} ${hhmmss}`,
+    )
+  })
+
+  it('a failed detail says why in FailReason; a successful one reads "The operation is successful."', async () => {
+    const failed = await client.syncDsRecord({ domainName: 'fail-reason.com' })
+    const passed = await client.syncDsRecord({ domainName: 'passes.com' })
+    clock.advance(TASK_MS)
+    const raw = async (taskNo: string) => {
+      const page = await client.call('QueryTaskDetailList', z.unknown(), {
+        TaskNo: taskNo,
+        PageNum: 1,
+        PageSize: 10,
+        Format: 'JSON',
+      })
+      return (page as { Data: { TaskDetail: Record<string, unknown>[] } }).Data.TaskDetail[0]
+    }
+    expect(await raw(failed.taskNo)).toMatchObject({
+      TaskStatus: 'EXECUTE_FAILURE',
+      FailReason: expect.stringContaining('rejected'),
+    })
+    expect(await raw(passed.taskNo)).toMatchObject({
+      TaskStatus: 'EXECUTE_SUCCESS',
+      ErrorMsg: 'The operation is successful.',
+      FailReason: '',
+    })
+  })
+
+  it("accept instance ids as the docs' own examples write them", async () => {
+    const { taskNo } = await client.syncDnsHost({ instanceId: 'S20179H1BBI9test' })
+    expect(taskNo).toBeTruthy()
   })
 })

@@ -1,6 +1,6 @@
 import { HTTPException } from 'hono/http-exception'
 import {
-  CALLER_INPUT_CODES,
+  isCallerInputCode,
   isGatewayFault,
   tenantMessage,
   UpstreamError,
@@ -133,7 +133,7 @@ export function upstreamProblem(error: UpstreamError, extensions: Record<string,
       'retry-after': '10',
     })
   }
-  if (CALLER_INPUT_CODES.has(error.code)) {
+  if (isCallerInputCode(error.code)) {
     return problem('upstream-rejected', 422, tenantMessage(error), upstream)
   }
   if (isGatewayFault(error.code)) {

@@ -100,13 +100,26 @@ export function formatServiceTime(epochMs: number): string {
   return new Date(epochMs + 8 * 3_600_000).toISOString().slice(0, 19).replace('T', ' ')
 }
 
+const DAY_MS = 86_400_000
+const SERVICE_OFFSET_MS = 8 * 3_600_000
+/** The first instant of the UTC+8 day that holds `epochMs`. */
+export function startOfServiceDay(epochMs: number): number {
+  return Math.floor((epochMs + SERVICE_OFFSET_MS) / DAY_MS) * DAY_MS - SERVICE_OFFSET_MS
+}
+/** The last millisecond of the UTC+8 day that holds `epochMs` (no later than the largest time). */
+function endOfServiceDay(epochMs: number): number {
+  if (epochMs >= Number.MAX_SAFE_INTEGER - DAY_MS) return epochMs
+  return startOfServiceDay(epochMs) + DAY_MS - 1
+}
+
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
 
 /** `Dec 26,2017 11:00:54`: the format QueryTaskList uses, UTC+8. */
 function formatTaskListTime(epochMs: number): string {
   const date = new Date(epochMs + 8 * 3_600_000)
   const iso = date.toISOString()
-  return `${MONTHS[date.getUTCMonth()]} ${date.getUTCDate()},${date.getUTCFullYear()} ${iso.slice(11, 19)}`
+  const day = String(date.getUTCDate()).padStart(2, '0')
+  return `${MONTHS[date.getUTCMonth()]} ${day},${date.getUTCFullYear()} ${iso.slice(11, 19)}`
 }
 
 const DETAIL_STATUS_CODES: Record<DetailStatus, number> = {
@@ -270,7 +283,11 @@ export const ACTIONS: Readonly<Record<string, ActionHandler>> = {
               detail.outcome ? t.createdAt + context.account.options.taskMs : t.createdAt,
             ),
             TryCount: detail.outcome ? 1 : 0,
-            ErrorMsg: detail.outcome?.errorMsg ?? '',
+            ErrorMsg:
+              detail.outcome?.status === 'EXECUTE_SUCCESS'
+                ? 'The operation is successful.'
+                : (detail.outcome?.errorMsg ?? ''),
+            FailReason: detail.outcome?.status === 'EXECUTE_FAILURE' ? detail.outcome.errorMsg : '',
             TaskResult: detail.outcome?.status === 'EXECUTE_SUCCESS' ? 'success' : '',
           }
         }),
@@ -283,15 +300,26 @@ export const ACTIONS: Readonly<Record<string, ActionHandler>> = {
     const end =
       integer(params, 'EndCreateTime', 0, Number.MAX_SAFE_INTEGER) ?? Number.MAX_SAFE_INTEGER
     context.account.advance(context.now)
-    const { slice, meta } = page(context.account.tasksCreatedBetween(begin, end), pageNum, pageSize)
+    // "Only query by day is supported": each bound stands for its whole day (UTC+8).
+    const { slice, meta } = page(
+      context.account.tasksCreatedBetween(startOfServiceDay(begin), endOfServiceDay(end)),
+      pageNum,
+      pageSize,
+    )
     return {
       ...meta,
       Data: {
         TaskInfo: slice.map((task) => {
           const done = task.settled
+          const succeeded = task.details.filter(
+            (detail) => detail.outcome?.status === 'EXECUTE_SUCCESS',
+          ).length
           return {
             TaskNo: task.taskNo,
             TaskType: TASK_TYPES[task.kind.type].type,
+            TaskTypeCode: TASK_TYPES[task.kind.type].code,
+            TaskBizType: 'DOMAIN',
+            TaskResult: done ? `${succeeded}/${task.details.length}` : '',
             TaskTypeDescription: TASK_TYPES[task.kind.type].description,
             TaskStatus: done
               ? 'COMPLETE'

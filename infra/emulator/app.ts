@@ -7,6 +7,7 @@ import {
   authenticate,
   type EmulatorCredential,
   NonceMemory,
+  negotiateFormat,
   TIMESTAMP_TOLERANCE_MS,
 } from './authenticate.ts'
 import { type AccountOptions, DomainAccount } from './domain-account.ts'
@@ -86,7 +87,7 @@ export function createEmulator(options: EmulatorOptions): Emulator {
     const url = new URL(c.req.url)
     const body = c.req.method === 'POST' ? await c.req.text() : ''
     const headers = Object.fromEntries(c.req.raw.headers)
-    let format = guessFormat(url, body)
+    let format = guessFormat(url, body, headers)
     let action: string | undefined
 
     const respond = (status: number, root: string, payload: object) =>
@@ -160,6 +161,8 @@ export function createEmulator(options: EmulatorOptions): Emulator {
             return respondError(EmulatorErrors.throttling())
           case 'unavailable':
             return respondError(EmulatorErrors.serviceUnavailable())
+          case 'networkIoError':
+            return respondError(EmulatorErrors.networkIoError())
           case 'error5xx':
             return respondError(
               new EmulatorError(
@@ -203,10 +206,17 @@ function actionNamedIn(
   )
 }
 
-function guessFormat(url: URL, body: string): ResponseFormat {
-  const fromBody = new URLSearchParams(body).get('Format')
-  const format = (url.searchParams.get('Format') ?? fromBody ?? 'XML').toUpperCase()
-  return format === 'JSON' ? 'JSON' : 'XML'
+/** The format of an answer given before the request is authenticated (an early error). */
+function guessFormat(
+  url: URL,
+  body: string,
+  headers: Readonly<Record<string, string>>,
+): ResponseFormat {
+  const given = url.searchParams.get('Format') ?? new URLSearchParams(body).get('Format')
+  const params: Record<string, string> =
+    given === null ? {} : { Format: given.toUpperCase() === 'JSON' ? 'JSON' : 'XML' }
+  const v3 = (headers.authorization ?? '').startsWith('ACS3-')
+  return negotiateFormat(params, headers, v3 ? 'v3' : 'v1')
 }
 
 function delay(ms: number): Promise<void> {

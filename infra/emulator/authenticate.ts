@@ -108,10 +108,25 @@ function checkTimestamp(value: string, now: number, windowMs: number): void {
   if (Math.abs(at - now) > windowMs) throw EmulatorErrors.timestampExpired()
 }
 
-function formatOf(params: FlatParams): ResponseFormat {
-  const format = (params.Format ?? 'XML').toUpperCase()
-  if (format !== 'XML' && format !== 'JSON') throw EmulatorErrors.invalidParameter('Format')
-  return format
+/**
+ * The answer's format, as the service picks it: the `Format` parameter when given; else the
+ * `Accept` header when it names JSON or XML; else JSON for a V3 (ACS3) request — the generated
+ * SDKs send no `Format` and parse only JSON — and XML for a v1 request.
+ */
+export function negotiateFormat(
+  params: FlatParams,
+  headers: Readonly<Record<string, string>>,
+  signatureVersion: 'v1' | 'v3',
+): ResponseFormat {
+  if (params.Format !== undefined) {
+    const format = params.Format.toUpperCase()
+    if (format !== 'XML' && format !== 'JSON') throw EmulatorErrors.invalidParameter('Format')
+    return format
+  }
+  const accept = (headers.accept ?? '').toLowerCase()
+  if (/\bjson\b/.test(accept)) return 'JSON'
+  if (/\bxml\b/.test(accept)) return 'XML'
+  return signatureVersion === 'v3' ? 'JSON' : 'XML'
 }
 
 function actionParams(params: FlatParams): FlatParams {
@@ -162,7 +177,7 @@ export function authenticate(
   return {
     action: params.Action as string,
     version: params.Version as string,
-    format: formatOf(params),
+    format: negotiateFormat(params, request.headers, 'v1'),
     params: actionParams(params),
     signatureVersion: 'v1',
     timestamp: params.Timestamp as string,
@@ -188,7 +203,7 @@ function authenticateV3(
   const parsed = parseV3Authorization(authorization)
   if (!parsed) throw EmulatorErrors.incompleteSignature('The Authorization header is malformed.')
   for (const name of V3_REQUIRED_HEADERS) {
-    if (!request.headers[name]) throw EmulatorErrors.missingParameter(name)
+    if (!request.headers[name]) throw EmulatorErrors.missingHeader(name)
   }
   const signed = new Set(parsed.signedHeaders)
   for (const name of Object.keys(request.headers)) {
@@ -219,7 +234,7 @@ function authenticateV3(
     !safeEqual(expected, parsed.signature) ||
     bodyHash !== request.headers['x-acs-content-sha256']
   ) {
-    throw EmulatorErrors.signatureDoesNotMatch(stringToSign)
+    throw EmulatorErrors.signatureDoesNotMatchV3(stringToSign)
   }
   if (!nonces.remember(request.headers['x-acs-signature-nonce'] as string, now)) {
     throw EmulatorErrors.nonceUsed()
@@ -228,7 +243,7 @@ function authenticateV3(
   return {
     action: request.headers['x-acs-action'] as string,
     version: request.headers['x-acs-version'] as string,
-    format: formatOf(params),
+    format: negotiateFormat(params, request.headers, 'v3'),
     params: actionParams(params),
     signatureVersion: 'v3',
     timestamp: request.headers['x-acs-date'] as string,

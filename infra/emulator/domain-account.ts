@@ -31,13 +31,20 @@ export type TaskKind =
       readonly nameServers: readonly string[]
     }
 
-export const TASK_TYPES: Record<TaskKind['type'], { type: string; description: string }> = {
-  addDs: { type: 'ADD_DS_RECORD', description: 'Add DS record' },
-  modifyDs: { type: 'MODIFY_DS_RECORD', description: 'Modify DS record' },
-  deleteDs: { type: 'DELETE_DS_RECORD', description: 'Delete DS record' },
-  syncDs: { type: 'SYNC_DS_RECORD', description: 'Synchronize DS record' },
-  syncDnsHost: { type: 'SYNC_DNSHOST', description: 'Synchronize DNS host' },
-  changeDns: { type: 'CHG_DNS', description: 'Modify DNS' },
+/**
+ * Task types. `CHG_DNS` and `SYNC_DNSHOST` are documented; the DS names and every `code` are not
+ * (the emulator's own choice; clients must not depend on them).
+ */
+export const TASK_TYPES: Record<
+  TaskKind['type'],
+  { type: string; description: string; code: number }
+> = {
+  addDs: { type: 'ADD_DS_RECORD', description: 'Add DS record', code: 101 },
+  modifyDs: { type: 'MODIFY_DS_RECORD', description: 'Modify DS record', code: 102 },
+  deleteDs: { type: 'DELETE_DS_RECORD', description: 'Delete DS record', code: 103 },
+  syncDs: { type: 'SYNC_DS_RECORD', description: 'Synchronize DS record', code: 104 },
+  syncDnsHost: { type: 'SYNC_DNSHOST', description: 'Synchronize DNS host', code: 13 },
+  changeDns: { type: 'CHG_DNS', description: 'Modify DNS', code: 2 },
 }
 
 export type DetailStatus = 'WAITING_EXECUTE' | 'EXECUTING' | 'EXECUTE_SUCCESS' | 'EXECUTE_FAILURE'
@@ -97,7 +104,6 @@ export class DomainAccount {
   #open: TaskState[] = []
   /** Targets (domains, instances) with an unsettled task. */
   readonly #busy = new Map<string, string>()
-  #detailCounter = 0
 
   constructor(
     options: Partial<AccountOptions>,
@@ -127,7 +133,11 @@ export class DomainAccount {
       createdAt: now,
       clientIp,
       request,
-      details: targets.map((target) => ({ taskDetailNo: String(++this.#detailCounter), target })),
+      // 32 hexadecimal characters, as the docs show them.
+      details: targets.map((target) => ({
+        taskDetailNo: this.newId().replace(/-/g, '').toLowerCase().padEnd(32, '0').slice(0, 32),
+        target,
+      })),
       settled: false,
     }
     this.tasks.set(task.taskNo, task)

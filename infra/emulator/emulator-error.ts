@@ -12,7 +12,13 @@ export class EmulatorError extends Error {
 
 /** The real service's error codes and messages, as far as they are documented or observed. */
 export const EmulatorErrors = {
-  missingParameter: (name: string) =>
+  /** As the service's gateway answers today: `MissingDomainName`, "DomainName is mandatory…". */
+  missingParameter: (name: string) => {
+    const base = name.replace(/\.\d+$/, '')
+    return new EmulatorError(`Missing${base}`, 400, `${base} is mandatory for this action.`)
+  },
+  /** A required V3 header (x-acs-*) is absent. */
+  missingHeader: (name: string) =>
     new EmulatorError(
       'MissingParameter',
       400,
@@ -24,8 +30,9 @@ export const EmulatorErrors = {
       400,
       `The specified parameter "${name}" is not valid.${detail ? ` ${detail}` : ''}`,
     ),
-  parameterIllegal: (detail: string) =>
-    new EmulatorError('ParameterIllegal', 400, `Parameter illegal. ${detail}`),
+  /** The service says no more than this (the detail stays in the emulator's own log). */
+  parameterIllegal: (_detail: string) =>
+    new EmulatorError('ParameterIllegal', 400, 'Parameter illegal.'),
   incompleteSignature: (detail: string) =>
     new EmulatorError(
       'IncompleteSignature',
@@ -37,6 +44,19 @@ export const EmulatorErrors = {
       'SignatureDoesNotMatch',
       400,
       `Specified signature is not matched with our calculation. server string to sign is:${stringToSign}`,
+    ),
+  /** The V3 wording: "… server StringToSign is [ACS3-HMAC-SHA256\n…]". */
+  signatureDoesNotMatchV3: (stringToSign: string) =>
+    new EmulatorError(
+      'SignatureDoesNotMatch',
+      400,
+      `Specified signature does not match our calculation. server StringToSign is [${stringToSign}]`,
+    ),
+  networkIoError: () =>
+    new EmulatorError(
+      'NetworkIOError',
+      400,
+      'An I/O error occurred while the request was processed; please try again later.',
     ),
   accessKeyNotFound: () =>
     new EmulatorError('InvalidAccessKeyId.NotFound', 404, 'Specified access key is not found.'),
@@ -84,8 +104,8 @@ export const EmulatorErrors = {
       503,
       'The request has failed due to a temporary failure of the server.',
     ),
-  domainNotExist: (domain: string) =>
-    new EmulatorError('DomainNotExist', 400, `The domain name ${domain} does not exist.`),
+  domainNotExist: (_domain: string) =>
+    new EmulatorError('DomainNotExist', 400, 'The domain name does not exist.'),
   taskBeingProcessed: () =>
     new EmulatorError(
       'TaskIsBeingProcessed',

@@ -15,6 +15,7 @@ export const FAULT_KINDS = [
   'reset',
   'slowBody',
   'malformed',
+  'networkIoError',
 ] as const
 export type FaultKind = (typeof FAULT_KINDS)[number]
 
@@ -27,6 +28,9 @@ const DEFAULT_PHASE: Record<FaultKind, 'before' | 'after'> = {
   reset: 'after',
   slowBody: 'after',
   malformed: 'after',
+  // Documented for the batch, DNS-host and query actions; whether the action ran is not: `after`
+  // by default (the ambiguous case), `before` on request.
+  networkIoError: 'after',
 }
 
 export const FaultRuleSchema = z.object({

@@ -12,8 +12,23 @@ function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => XML_ESCAPES[char] as string)
 }
 
+/**
+ * Lists that the service's XML wraps in an element of their own, with the name of each item:
+ * `<DSRecordList><DSRecord>…</DSRecord></DSRecordList>`, `<IpList><ip>…</ip></IpList>`. Empty
+ * ones are written too. Other lists are repeated elements (`<TaskDetail>…</TaskDetail>…`).
+ */
+const WRAPPED_LISTS: Readonly<Record<string, string>> = {
+  DSRecordList: 'DSRecord',
+  DnsHostList: 'DnsHost',
+  IpList: 'ip',
+}
+
 function toXml(name: string, value: unknown): string {
-  if (Array.isArray(value)) return value.map((item) => toXml(name, item)).join('')
+  const item = WRAPPED_LISTS[name]
+  if (item && Array.isArray(value)) {
+    return `<${name}>${value.map((entry) => toXml(item, entry)).join('')}</${name}>`
+  }
+  if (Array.isArray(value)) return value.map((entry) => toXml(name, entry)).join('')
   if (value !== null && typeof value === 'object') {
     const inner = Object.entries(value)
       .filter(([, child]) => child !== undefined)

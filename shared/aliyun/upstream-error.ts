@@ -144,6 +144,11 @@ export const CALLER_INPUT_CODES: ReadonlySet<string> = new Set([
   'InvalidDomainName',
 ])
 
+/** The caller's input refused: the codes above, and `Missing<Name>` (a required parameter absent). */
+export function isCallerInputCode(code: string): boolean {
+  return CALLER_INPUT_CODES.has(code) || /^Missing[A-Z]/.test(code)
+}
+
 /**
  * What a tenant may read about an upstream error. The service's own words only where they are
  * about the caller's request (a refused parameter, a busy domain); otherwise a fixed sentence per
@@ -151,7 +156,7 @@ export const CALLER_INPUT_CODES: ReadonlySet<string> = new Set([
  * (`SignatureDoesNotMatch`), host names or internal detail. Operators find the full text in logs.
  */
 export function tenantMessage(error: UpstreamError): string {
-  if (CALLER_INPUT_CODES.has(error.code) || /^Missing[A-Z]/.test(error.code)) {
+  if (isCallerInputCode(error.code)) {
     return error.upstreamMessage
   }
   if (error.code === 'TaskIsBeingProcessed') {

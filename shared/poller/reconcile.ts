@@ -5,7 +5,7 @@ import { serviceTimeCandidates } from './service-time.ts'
 import type { PollerSettings } from './settings.ts'
 
 /**
- * Upstream task types per action. Alibaba documents `CHG_DNS`; the DS and DNS-host names are those
+ * Upstream task types per action. Alibaba documents `CHG_DNS` and `SYNC_DNSHOST`; the DS names are those
  * the emulator uses and are unconfirmed, so a candidate whose type is unrecognised is still
  * considered (checked by its domain), while one with another action's known type is not.
  */

@@ -15,10 +15,10 @@ const MONTHS: Record<string, number> = {
 const CHINA_OFFSET_MS = 8 * 3_600_000
 
 /**
- * The instants a service time string may mean. The Domain API writes times without a zone —
- * `Dec 26,2017 11:00:54` (QueryTaskList) or `2018-01-25 20:46:57` (QueryTaskDetailList) — and
- * does not document which zone; it is read both as UTC+8 (China Standard Time) and as UTC.
- * Empty when the text cannot be read.
+ * The instant a service time string means. The Domain API writes times without a zone —
+ * `Dec 26,2017 11:00:54` (QueryTaskList) or `2018-01-25 20:46:57` (QueryTaskDetailList) — in
+ * China Standard Time (UTC+8): its docs pair such strings with epoch values exactly 8 h apart
+ * (`2017-11-01 17:22:51` ↔ `1509528171000`). One instant, or none when the text cannot be read.
  */
 export function serviceTimeCandidates(text: string | undefined): number[] {
   if (!text) return []
@@ -54,5 +54,5 @@ export function serviceTimeCandidates(text: string | undefined): number[] {
     parts[4] as number,
     parts[5] as number,
   )
-  return [asUtc - CHINA_OFFSET_MS, asUtc]
+  return [asUtc - CHINA_OFFSET_MS]
 }
