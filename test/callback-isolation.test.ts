@@ -101,7 +101,12 @@ describe('a failing endpoint is backed off as a whole, then disabled, and can be
       {
         // Each task would retry every 20 ms; the endpoint's backoff overrules that.
         callbackRetryDelaysMs: Array(50).fill(20),
-        endpointHealth: { baseBackoffMs: 100, maxBackoffMs: 400, disableAfterMs: 1_000 },
+        endpointHealth: {
+          failuresBeforeBackoff: 2,
+          baseBackoffMs: 100,
+          maxBackoffMs: 400,
+          disableAfterMs: 1_000,
+        },
       },
     )
     const ids = await submitFor(p, key.key, 'broken', 3)

@@ -94,6 +94,9 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
     CALLBACK_ALLOW_HTTP: 'true',
     CALLBACK_ALLOW_LOOPBACK: 'true',
     AWS_REGION: 'us-east-1',
+    // The embedded engine can lose an index entry when the process is killed: sweep every minute.
+    DUE_SWEEP_INTERVAL_MINUTES: '1',
+    DUE_SWEEP_STALE_MINUTES: '1',
     SYNC_CALLBACK_URL: receiver?.url,
     SYNC_WEBHOOK_SECRET: systemSecret,
     // The local emulator's window is the service's rule the absence proof rests on: follow it.

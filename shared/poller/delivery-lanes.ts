@@ -23,6 +23,27 @@ export class DeliveryLanes {
     return this.#inFlight.has(taskId)
   }
 
+  readonly #pausedUntil = new Map<string, number>()
+
+  /** Notes that the endpoint of `url` is backed off until `until` (epoch ms). */
+  pause(url: string, until: number): void {
+    const endpoint = endpointOf(url)
+    this.#pausedUntil.set(endpoint, Math.max(until, this.#pausedUntil.get(endpoint) ?? 0))
+  }
+
+  /** Until when the endpoint of `url` is known to be backed off (0 when it is not). */
+  pausedUntil(url: string): number {
+    return this.#pausedUntil.get(endpointOf(url)) ?? 0
+  }
+
+  /** Whether a delivery to this URL could take a lane now. */
+  hasRoom(url: string): boolean {
+    return (
+      this.#inFlight.size < this.#settings.concurrency &&
+      (this.#byEndpoint.get(endpointOf(url)) ?? 0) < this.#settings.perEndpoint
+    )
+  }
+
   /**
    * Takes a lane for this task's delivery to `url`, if the limits allow it now. Synchronous, so
    * concurrent workers of one run cannot both take the last lane. Follow with `run` or `release`.
@@ -58,6 +79,14 @@ export class DeliveryLanes {
     lane.running = deliver()
       .then(() => undefined)
       .finally(() => this.release(taskId))
+  }
+
+  /** Resolves when any delivery in flight ends (at once when none is). */
+  async anyDone(): Promise<void> {
+    const running = [...this.#inFlight.values()]
+      .map((lane) => lane.running)
+      .filter((promise): promise is Promise<void> => promise !== undefined)
+    if (running.length > 0) await Promise.race(running.map((promise) => promise.catch(() => {})))
   }
 
   get size(): number {

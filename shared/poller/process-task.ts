@@ -49,8 +49,10 @@ export type ProcessOutcome =
   | 'error'
   /** A callback handed to the delivery lanes; it runs beside the poller's rounds. */
   | 'dispatched'
-  /** A callback left due: its endpoint's lanes are full, or too little of the run is left. */
+  /** A callback left due: its endpoint is backed off, or too little of the run is left. */
   | 'deferred'
+  /** A callback left due because its endpoint's lanes (or all lanes) are busy. */
+  | 'lanes-full'
 
 const iso = (ms: number) => new Date(ms).toISOString()
 
@@ -72,6 +74,8 @@ export interface DeliveryHandOff {
   readonly hardStop: number
   /** Told each background delivery's outcome, for the run's statistics. */
   readonly onDone: (outcome: ProcessOutcome) => void
+  /** Told of a callback that waits for a lane, so the run need not read it again meanwhile. */
+  readonly onLanesFull?: (taskId: string, url: string) => void
 }
 
 /**
@@ -95,7 +99,15 @@ export async function processDueTask(
   const lanes = handOff && callbackUrl ? handOff.lanes : undefined
   if (lanes && handOff && callbackUrl) {
     if (now + deps.settings.callbackTimeoutMs > handOff.hardStop) return 'deferred'
-    if (!lanes.reserve(taskId, callbackUrl)) return 'deferred'
+    if (lanes.pausedUntil(callbackUrl) > now) {
+      // Its endpoint is backed off as a whole: leave the task as it is, read nothing more.
+      handOff.onLanesFull?.(taskId, callbackUrl)
+      return 'deferred'
+    }
+    if (!lanes.reserve(taskId, callbackUrl)) {
+      handOff.onLanesFull?.(taskId, callbackUrl)
+      return 'lanes-full'
+    }
   }
   const claimed: Task = {
     ...task,
@@ -113,7 +125,7 @@ export async function processDueTask(
   const log = deps.logger.child({ taskId, status: task.status })
   if (lanes && handOff) {
     lanes.run(taskId, async () => {
-      const outcome = await deliverCallback(deps, held, log).catch((error: unknown) =>
+      const outcome = await deliverCallback(deps, held, log, lanes).catch((error: unknown) =>
         releaseAfterFailure(deps, task, held, log, error),
       )
       handOff.onDone(outcome)
@@ -280,7 +292,12 @@ async function reconcile(deps: PollerDeps, held: Task): Promise<ProcessOutcome> 
   return ok ? 'polled' : 'lost'
 }
 
-async function deliverCallback(deps: PollerDeps, held: Task, log: Logger): Promise<ProcessOutcome> {
+async function deliverCallback(
+  deps: PollerDeps,
+  held: Task,
+  log: Logger,
+  lanes?: DeliveryLanes,
+): Promise<ProcessOutcome> {
   const url = held.callback.url
   if (!url || !['scheduled', 'sending'].includes(held.callback.state)) {
     await save(deps, held, { ...held, dueAt: undefined })
@@ -293,6 +310,7 @@ async function deliverCallback(deps: PollerDeps, held: Task, log: Logger): Promi
   const verdict = endpointVerdict(health, deps.now())
   if (verdict.kind === 'backoff') {
     // The endpoint as a whole is failing: wait for it, without spending one of this task's tries.
+    lanes?.pause(url, verdict.until)
     const ok = await save(deps, held, { ...held, dueAt: verdict.until })
     return ok ? 'deferred' : 'lost'
   }
@@ -343,7 +361,7 @@ async function deliverCallback(deps: PollerDeps, held: Task, log: Logger): Promi
   const at = deps.now()
   // 410 speaks of one message and `blocked` of our policy: neither says the endpoint is down.
   if (deps.endpoints && (result.outcome === 'delivered' || result.outcome === 'failed')) {
-    await recordEndpointOutcome(
+    const recorded = await recordEndpointOutcome(
       deps.endpoints,
       deps.logger,
       held.keyId,
@@ -351,7 +369,11 @@ async function deliverCallback(deps: PollerDeps, held: Task, log: Logger): Promi
       { ok: result.outcome === 'delivered', error: result.error },
       at,
       deps.settings.endpointHealth,
-    ).catch((error: unknown) => log.warn('could not record the endpoint outcome', { error }))
+    ).catch((error: unknown) => {
+      log.warn('could not record the endpoint outcome', { error })
+      return undefined
+    })
+    if (recorded?.backoffUntil !== undefined) lanes?.pause(url, recorded.backoffUntil)
   }
 
   let callback: Task['callback']

@@ -48,6 +48,8 @@ export async function runPoller(
   let throttleWait = 1_000
   const timeLeft = () => deadline - deps.now()
   // Callbacks go out on their own lanes: a slow receiver never holds a polling round back.
+  // Callbacks found waiting for a lane, by task id: not read again until their endpoint has room.
+  const waitingForLane = new Map<string, string>()
   const handOff: DeliveryHandOff = {
     lanes: new DeliveryLanes({
       concurrency: deps.settings.callbackConcurrency,
@@ -57,6 +59,7 @@ export async function runPoller(
     onDone: (outcome) => {
       outcomes[outcome] = (outcomes[outcome] ?? 0) + 1
     },
+    onLanesFull: (taskId, url) => waitingForLane.set(taskId, url),
   }
   await deps.sweepDueIndex?.().catch((error: unknown) => {
     deps.logger.warn('the due-index sweep failed; the next run tries again', { error })
@@ -82,9 +85,19 @@ export async function runPoller(
     }
     let throttled = false
     let progressed = false
+    let lanesFull = false
     await eachLimited(ids, deps.settings.concurrency, async (id) => {
       // Stop taking new work once the budget is spent or upstream asked us to slow down.
       if (throttled || timeLeft() <= 0) return
+      const waitingUrl = waitingForLane.get(id)
+      if (waitingUrl !== undefined) {
+        const paused = handOff.lanes.pausedUntil(waitingUrl) > deps.now()
+        if (paused || !handOff.lanes.hasRoom(waitingUrl)) {
+          lanesFull = true
+          return
+        }
+        waitingForLane.delete(id)
+      }
       const outcome = await processDueTask(deps, id, handOff).catch((error: unknown) => {
         // The claim itself failed (e.g. the store is unreachable): the task stays due.
         deps.logger.warn('could not work on a due task', { taskId: id, error })
@@ -92,10 +105,18 @@ export async function runPoller(
       })
       outcomes[outcome] = (outcomes[outcome] ?? 0) + 1
       if (outcome === 'throttled') throttled = true
+      else if (outcome === 'lanes-full') lanesFull = true
       else if (outcome !== 'skipped' && outcome !== 'lost' && outcome !== 'deferred')
         progressed = true
     })
-    if (!throttled && !progressed) {
+    if (lanesFull && !throttled) {
+      // Callbacks wait for a lane: read the due work again only once one has freed, not at once
+      // (every round reads each due task; spinning would read the waiting ones over and over).
+      await Promise.race([
+        handOff.lanes.anyDone(),
+        deps.sleep(Math.min(deps.settings.idleWaitMs, Math.max(0, timeLeft()))),
+      ])
+    } else if (!throttled && !progressed) {
       // Everything due is leased by another run (or just moved): look again shortly.
       await deps.sleep(Math.min(deps.settings.idleWaitMs, Math.max(0, timeLeft())))
     }

@@ -2,7 +2,13 @@ import type { Logger } from '../logger.ts'
 import type { EndpointHealth, EndpointHealthStore } from '../store/endpoint-health-store.ts'
 
 export interface EndpointHealthSettings {
-  /** Backoff after the n-th failure in a row: base × 2^(n−1), at most `maxBackoffMs`. */
+  /**
+   * Failures in a row (no success between them, across all of the key's tasks to the endpoint)
+   * before the endpoint as a whole is backed off; fewer only delay their own tasks' retries, so a
+   * receiver with occasional errors is not slowed for everyone.
+   */
+  readonly failuresBeforeBackoff: number
+  /** Backoff once it applies: base × 2^(failures beyond the threshold), at most `maxBackoffMs`. */
   readonly baseBackoffMs: number
   readonly maxBackoffMs: number
   /** An endpoint failing with no success for this long is disabled. */
@@ -10,6 +16,7 @@ export interface EndpointHealthSettings {
 }
 
 export const DEFAULT_ENDPOINT_HEALTH_SETTINGS: EndpointHealthSettings = {
+  failuresBeforeBackoff: 5,
   baseBackoffMs: 5_000,
   maxBackoffMs: 15 * 60_000,
   disableAfterMs: 5 * 86_400_000,
@@ -41,21 +48,25 @@ export function afterFailure(
 ): Omit<EndpointHealth, 'version'> {
   const failures = (health?.failures ?? 0) + 1
   const failingSince = health?.failingSince ?? new Date(now).toISOString()
-  const backoff = Math.min(settings.maxBackoffMs, settings.baseBackoffMs * 2 ** (failures - 1))
+  const beyond = failures - settings.failuresBeforeBackoff
+  const backoffUntil =
+    beyond < 0
+      ? undefined
+      : now + Math.min(settings.maxBackoffMs, settings.baseBackoffMs * 2 ** beyond)
   const tooLong = now - Date.parse(failingSince) >= settings.disableAfterMs
   return {
     keyId,
     endpoint,
     failures,
     failingSince,
-    backoffUntil: now + backoff,
+    backoffUntil,
     disabledAt: health?.disabledAt ?? (tooLong ? new Date(now).toISOString() : undefined),
     lastError: error?.slice(0, 300),
   }
 }
 
 /**
- * Records a delivery's outcome on its endpoint. A success clears a failing record (one write,
+ * Records a delivery's outcome on its endpoint, and returns the endpoint's state as written. A success clears a failing record (one write,
  * only when there is something to clear); a failure extends the backoff and, after
  * `disableAfterMs` of failures with no success, disables the endpoint — said by an error log
  * event `callback endpoint disabled`, which alarms can match. Losing a race is harmless: the
@@ -69,13 +80,13 @@ export async function recordEndpointOutcome(
   outcome: { readonly ok: boolean; readonly error?: string | undefined },
   now: number,
   settings: EndpointHealthSettings,
-): Promise<void> {
+): Promise<Omit<EndpointHealth, 'version'> | undefined> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const health = await store.get(keyId, endpoint)
     if (outcome.ok) {
-      if (!health || health.disabledAt || health.failures === 0) return
+      if (!health || health.disabledAt || health.failures === 0) return health
       const cleared = { keyId, endpoint, failures: 0 }
-      if (await store.save(cleared, health.version)) return
+      if (await store.save(cleared, health.version)) return cleared
       continue
     }
     const next = afterFailure(health, keyId, endpoint, outcome.error, now, settings)
@@ -89,7 +100,8 @@ export async function recordEndpointOutcome(
           failures: next.failures,
         })
       }
-      return
+      return next
     }
   }
+  return undefined
 }

@@ -25,7 +25,12 @@ export const FAST_SETTINGS: Partial<PollerSettings> = {
   leaseMs: 2_000,
   idleWaitMs: 10,
   callbackTimeoutMs: 1_000,
-  endpointHealth: { baseBackoffMs: 10, maxBackoffMs: 50, disableAfterMs: 3_600_000 },
+  endpointHealth: {
+    failuresBeforeBackoff: 3,
+    baseBackoffMs: 10,
+    maxBackoffMs: 50,
+    disableAfterMs: 3_600_000,
+  },
   reconcileRetryMs: 20,
   candidateSettleMs: 0,
   // Absence becomes provable a minute after the send window (tests that want it narrow this).

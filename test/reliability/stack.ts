@@ -123,7 +123,12 @@ export class ReliabilityStack {
         callbackJitter: 0,
         leaseMs: 1_500,
         callbackTimeoutMs: 2_000,
-        endpointHealth: { baseBackoffMs: 100, maxBackoffMs: 1_000, disableAfterMs: 3_600_000 },
+        endpointHealth: {
+          failuresBeforeBackoff: 5,
+          baseBackoffMs: 100,
+          maxBackoffMs: 1_000,
+          disableAfterMs: 3_600_000,
+        },
         reconcileRetryMs: 100,
         // The upstream timeout (3 s) and then some: live submissions record their TaskNo first.
         candidateSettleMs: 5_000,
