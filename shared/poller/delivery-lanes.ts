@@ -19,8 +19,14 @@ export class DeliveryLanes {
   }
 
   /** True while this task's delivery is running (it must not be picked up again meanwhile). */
-  has(taskId: string): boolean {
-    return this.#inFlight.has(taskId)
+  isRunning(taskId: string): boolean {
+    return this.#inFlight.get(taskId)?.running !== undefined
+  }
+
+  /** True when a lane is reserved for this task and its delivery has not started yet. */
+  isReserved(taskId: string): boolean {
+    const lane = this.#inFlight.get(taskId)
+    return lane !== undefined && lane.running === undefined
   }
 
   readonly #pausedUntil = new Map<string, number>()

@@ -89,22 +89,41 @@ export async function processDueTask(
   taskId: string,
   handOff?: DeliveryHandOff,
 ): Promise<ProcessOutcome> {
-  if (handOff?.lanes.has(taskId)) return 'skipped'
+  if (handOff?.lanes.isRunning(taskId)) return 'skipped'
+  // The run may have reserved this task's lane already (it knew the task was waiting for one).
+  const preReserved = handOff?.lanes.isReserved(taskId) ?? false
+  const unreserve = () => {
+    if (preReserved) handOff?.lanes.release(taskId)
+  }
   const now = deps.now()
-  const task = await deps.tasks.get(taskId, now)
-  if (!task || task.dueAt === undefined || task.dueAt > now) return 'skipped'
-  if (task.lease && task.lease.until > now && task.lease.owner !== deps.settings.owner)
+  const task = await deps.tasks.get(taskId, now).catch((error: unknown) => {
+    unreserve()
+    throw error
+  })
+  if (
+    !task ||
+    task.dueAt === undefined ||
+    task.dueAt > now ||
+    (task.lease && task.lease.until > now && task.lease.owner !== deps.settings.owner)
+  ) {
+    unreserve()
     return 'skipped'
+  }
   const callbackUrl = callbackDue(task)
   const lanes = handOff && callbackUrl ? handOff.lanes : undefined
+  if (!lanes) unreserve()
   if (lanes && handOff && callbackUrl) {
-    if (now + deps.settings.callbackTimeoutMs > handOff.hardStop) return 'deferred'
+    if (now + deps.settings.callbackTimeoutMs > handOff.hardStop) {
+      unreserve()
+      return 'deferred'
+    }
     if (lanes.pausedUntil(callbackUrl) > now) {
       // Its endpoint is backed off as a whole: leave the task as it is, read nothing more.
+      unreserve()
       handOff.onLanesFull?.(taskId, callbackUrl)
       return 'deferred'
     }
-    if (!lanes.reserve(taskId, callbackUrl)) {
+    if (!preReserved && !lanes.reserve(taskId, callbackUrl)) {
       handOff.onLanesFull?.(taskId, callbackUrl)
       return 'lanes-full'
     }

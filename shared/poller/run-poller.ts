@@ -91,8 +91,10 @@ export async function runPoller(
       if (throttled || timeLeft() <= 0) return
       const waitingUrl = waitingForLane.get(id)
       if (waitingUrl !== undefined) {
+        // Take its lane now, synchronously, before reading it: when one lane frees, one waiting
+        // task goes, and the others are not read again for nothing.
         const paused = handOff.lanes.pausedUntil(waitingUrl) > deps.now()
-        if (paused || !handOff.lanes.hasRoom(waitingUrl)) {
+        if (paused || !handOff.lanes.reserve(id, waitingUrl)) {
           lanesFull = true
           return
         }
