@@ -387,7 +387,7 @@ export const WorkerEnvSchema = z.object({
   CALLBACK_RETRY_SCHEDULE: secondsList('5,300,1800,7200,18000,36000,36000'),
   CALLBACK_JITTER: z.coerce.number().min(0).max(0.5).default(0.2),
   CALLBACK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
-  CALLBACK_ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
+  CALLBACK_ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(16),
   /** An endpoint failing without a success for this long is disabled (Svix: 5 days). */
   CALLBACK_DISABLE_AFTER_HOURS: z.coerce
     .number()

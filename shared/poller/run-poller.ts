@@ -29,6 +29,40 @@ async function eachLimited<T>(
 }
 
 /**
+ * While lanes are busy and callbacks wait for them: each time a delivery ends, start the waiting
+ * callbacks that can now take a lane (reserved synchronously, then read and claimed). Returns when
+ * nothing waits, nothing is in flight, or the run's time is up.
+ */
+async function feedWaitingCallbacks(
+  deps: PollerDeps,
+  handOff: DeliveryHandOff,
+  waiting: Map<string, string>,
+  timeLeft: () => number,
+  count: (outcome: ProcessOutcome) => void,
+): Promise<void> {
+  while (waiting.size > 0 && handOff.lanes.size > 0 && timeLeft() > 0) {
+    await Promise.race([
+      handOff.lanes.anyDone(),
+      deps.sleep(Math.min(deps.settings.idleWaitMs, Math.max(0, timeLeft()))),
+    ])
+    const now = deps.now()
+    const ready: string[] = []
+    for (const [id, url] of waiting) {
+      if (handOff.lanes.pausedUntil(url) > now) continue
+      if (!handOff.lanes.reserve(id, url)) continue
+      waiting.delete(id)
+      ready.push(id)
+    }
+    await Promise.all(
+      ready.map(async (id) => {
+        const outcome = await processDueTask(deps, id, handOff).catch(() => 'error' as const)
+        count(outcome)
+      }),
+    )
+  }
+}
+
+/**
  * One scheduled run: reads due task ids from every shard of the sparse due index (never a scan),
  * works on them with bounded concurrency, and keeps draining — waiting briefly while work falls
  * due within the budget — until `deadline` (epoch ms); it stops early when nothing is left. Upstream throttling pauses the whole run with growing waits;
@@ -112,12 +146,11 @@ export async function runPoller(
         progressed = true
     })
     if (lanesFull && !throttled) {
-      // Callbacks wait for a lane: read the due work again only once one has freed, not at once
-      // (every round reads each due task; spinning would read the waiting ones over and over).
-      await Promise.race([
-        handOff.lanes.anyDone(),
-        deps.sleep(Math.min(deps.settings.idleWaitMs, Math.max(0, timeLeft()))),
-      ])
+      // Callbacks wait for lanes. Feed each freed lane from the waiting list this round built,
+      // without querying the due index again, until no waiting callback can go.
+      await feedWaitingCallbacks(deps, handOff, waitingForLane, timeLeft, (outcome) => {
+        outcomes[outcome] = (outcomes[outcome] ?? 0) + 1
+      })
     } else if (!throttled && !progressed) {
       // Everything due is leased by another run (or just moved): look again shortly.
       await deps.sleep(Math.min(deps.settings.idleWaitMs, Math.max(0, timeLeft())))

@@ -74,7 +74,7 @@ export const DEFAULT_POLLER_SETTINGS: Omit<PollerSettings, 'owner'> = {
   retryAfterMaxMs: 10 * 3_600_000,
   callbackTimeoutMs: 15_000,
   callbackConcurrency: 32,
-  callbackPerEndpoint: 8,
+  callbackPerEndpoint: 16,
   endpointHealth: DEFAULT_ENDPOINT_HEALTH_SETTINGS,
   taskRetentionMs: 30 * 86_400_000,
   concurrency: 16,
