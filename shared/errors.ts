@@ -53,6 +53,16 @@ export class ConflictError extends GatewayError {
   override name = 'ConflictError'
 }
 
+/** Another gateway submission for the same domain or instance has an outcome not yet known. */
+export class TargetBusyError extends GatewayError {
+  override name = 'TargetBusyError'
+  constructor(readonly target: string) {
+    super(
+      `Another submission for ${target} is still in flight; nothing was sent. Retry after Retry-After.`,
+    )
+  }
+}
+
 export class UnsupportedMediaTypeError extends GatewayError {
   override name = 'UnsupportedMediaTypeError'
 }

@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { loadGatewayConfig } from '#shared/config.ts'
 import type { PollerDeps } from '#shared/poller/process-task.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
+import { createStores } from '#shared/store/stores.ts'
 import type { TaskStore } from '#shared/store/task-store.ts'
 import type { Task } from '#shared/tasks/task.ts'
+import { clientFor } from './helpers/emulator.ts'
 import { type Pipeline, QUICK_ABSENCE, startPipeline } from './helpers/pipeline.ts'
 
 let p: Pipeline
@@ -243,42 +246,67 @@ describe('reconciler', () => {
   })
 
   it('adopts a batch only if the upstream batch names exactly its domains', async () => {
-    const fault = () =>
-      p.emulator.faults.set([
-        { kind: 'error5xx', count: 1, actions: ['SaveBatchTaskForModifyingDomainDns'] },
-      ])
-    fault()
-    const first = await p.submit('/dns-batch', {
-      method: 'POST',
-      body: JSON.stringify({ domains: ['shared-first.com', 'only-a.com'], aliyunDns: true }),
+    // A batch started outside the gateway (e.g. in the console) that shares the first domain…
+    const outside = await clientFor(p.emulator).modifyDomainDnsBatch({
+      domainNames: ['shared-first.com', 'only-a.com'],
+      aliyunDns: true,
     })
     await new Promise((resolve) => setTimeout(resolve, 60))
-    fault()
-    const second = await p.submit('/dns-batch', {
+    // …then the gateway's own batch, whose answer is lost.
+    p.emulator.faults.set([
+      { kind: 'error5xx', count: 1, actions: ['SaveBatchTaskForModifyingDomainDns'] },
+    ])
+    const ours = await p.submit('/dns-batch', {
       method: 'POST',
       body: JSON.stringify({ domains: ['shared-first.com', 'only-b.com'], aliyunDns: true }),
     })
-    expect([first.body.status, second.body.status]).toEqual(['submitting', 'submitting'])
-    // Reconcile the second first: the older upstream batch also starts with shared-first.com.
-    // This poller sees only the second task (and reads deep enough into the index to find it).
+    expect(ours.body.status).toBe('submitting')
     const base = p.pollerDeps({}, { batchSize: 10_000 })
-    const onlySecond = seeingOnly(base, second.id)
-    await p.drainUntil(async () => (await p.task(second.id)).status !== 'submitting', {
-      deps: onlySecond,
+    await p.drainUntil(async () => (await p.task(ours.id)).status === 'succeeded', {
+      deps: seeingOnly(base, ours.id),
     })
-    await p.drainUntil(async () =>
-      (await Promise.all([first.id, second.id].map((id) => p.task(id)))).every(
-        (task) => task.status === 'succeeded',
-      ),
-    )
-    for (const [id, own] of [
-      [first.id, 'only-a.com'],
-      [second.id, 'only-b.com'],
-    ] as const) {
-      const task = await p.task(id)
-      const upstream = p.emulator.account.tasks.get(task.upstream.taskNo as string)
-      expect(upstream?.kind).toMatchObject({ domains: ['shared-first.com', own] })
-    }
+    const task = await p.task(ours.id)
+    expect(task.upstream.taskNo).not.toBe(outside.taskNo)
+    expect(p.emulator.account.tasks.get(task.upstream.taskNo as string)?.kind).toMatchObject({
+      domains: ['shared-first.com', 'only-b.com'],
+    })
+  })
+
+  it('one open submission per domain: another waits (409) until the first outcome is known', async () => {
+    p.emulator.faults.set([
+      { kind: 'error5xx', count: 1, actions: ['SaveSingleTaskForSynchronizingDSRecord'] },
+    ])
+    const first = await p.submit('/domains/one-open.com/ds/sync')
+    expect(first.body.status).toBe('submitting')
+    // The first's outcome is unknown: a second submission for the domain sends nothing.
+    const second = await p.submit('/domains/one-open.com/ds/sync')
+    expect(second.status).toBe(409)
+    expect(second.body).toMatchObject({ type: '/docs#problem-target-busy' })
+    const batch = await p.submit('/dns-batch', {
+      method: 'POST',
+      body: JSON.stringify({ domains: ['other.com', 'one-open.com'], aliyunDns: true }),
+    })
+    expect(batch.status).toBe(409)
+    // Nothing of the batch holds other.com: a submission for it alone goes through.
+    expect((await p.submit('/domains/other.com/ds/sync')).status).toBe(202)
+    const upstream = () =>
+      [...p.emulator.account.tasks.values()].filter(
+        (task) => 'domain' in task.kind && task.kind.domain === 'one-open.com',
+      )
+    expect(upstream()).toHaveLength(1)
+    // Once the reconciler has found the first's task, the domain is free again.
+    await p.drainUntil(async () => (await p.task(first.id)).status === 'succeeded')
+    expect((await p.submit('/domains/one-open.com/ds/sync')).status).toBe(202)
+    expect(upstream()).toHaveLength(2)
+  })
+
+  it("a crashed holder's lock expires when its absence would be provable, not before", async () => {
+    const locks = createStores(loadGatewayConfig(p.env).store).targetLocks
+    const now = Date.now()
+    await locks.acquire('dead-holder.com', 'tsk_deadholder000000000000', now - 1, now - 1_000)
+    expect((await p.submit('/domains/dead-holder.com/ds/sync')).status).toBe(202)
+    await locks.acquire('live-holder.com', 'tsk_liveholder000000000000', now + 60_000, now)
+    expect((await p.submit('/domains/live-holder.com/ds/sync')).status).toBe(409)
   })
 
   it('a submission proven absent upstream becomes rejected and is reported', async () => {

@@ -7,6 +7,7 @@ import type { ApiKeyStore } from '#shared/store/api-key-store.ts'
 import type { DeliveryLogStore } from '#shared/store/delivery-log-store.ts'
 import type { EndpointHealthStore } from '#shared/store/endpoint-health-store.ts'
 import type { IdempotencyStore } from '#shared/store/idempotency-store.ts'
+import type { TargetLockStore } from '#shared/store/target-lock-store.ts'
 import type { TaskNoRegistry, TaskStore } from '#shared/store/task-store.ts'
 import type { SubmitSettings } from '#shared/tasks/submit-task.ts'
 import type { TaskSubmitter } from '#shared/tasks/submit-to-upstream.ts'
@@ -20,6 +21,7 @@ export interface ApiDeps {
   readonly apiKeys: ApiKeyStore
   readonly deliveries: DeliveryLogStore
   readonly endpoints: EndpointHealthStore
+  readonly targetLocks: TargetLockStore
   readonly upstream: TaskSubmitter & Pick<DomainApiClient, 'queryDsRecord'>
   readonly now: () => number
   readonly newTaskId: () => string

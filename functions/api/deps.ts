@@ -42,6 +42,10 @@ export function buildApiDeps(
       taskRetentionMs: config.store.taskRetentionMs,
       reconcileDelayMs: worker.poller.reconcileAfterMs,
       sendWindowMs: config.submit.sendWindowMs,
+      absenceAfterSendByMs:
+        config.upstream.timestampWindowMs +
+        config.upstream.maxClockSkewMs +
+        worker.poller.absenceMarginMs,
       // A first request keeps its key while it may still be sending or waiting for the answer.
       idempotencyLockMs: config.submit.sendWindowMs + config.upstream.timeoutMs + 20_000,
       firstPollDelayMs: worker.poller.pollDelaysMs[0] ?? DEFAULT_SUBMIT_SETTINGS.firstPollDelayMs,

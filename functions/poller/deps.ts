@@ -29,6 +29,7 @@ export function buildPollerDeps(
     taskNos: stores.taskNos,
     deliveries: stores.deliveries,
     endpoints: stores.endpoints,
+    targetLocks: stores.targetLocks,
     upstream: new DomainApiClient({ config: gateway.upstream }),
     secretsFor: createSecretResolver(stores.apiKeys, now, worker.sync.webhookSecret),
     sendWebhook: (message) =>

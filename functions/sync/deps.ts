@@ -14,6 +14,7 @@ export function buildSyncDeps(
     taskNos: api.taskNos,
     idempotency: api.idempotency,
     upstream: api.upstream,
+    targetLocks: api.targetLocks,
     now: api.now,
     newTaskId: api.newTaskId,
     logger: api.logger.child({ component: 'sync' }),

@@ -4,6 +4,7 @@ import type { Logger } from '../logger.ts'
 import type { DeliveryLogStore } from '../store/delivery-log-store.ts'
 import { toEpochSeconds } from '../store/dynamodb.ts'
 import type { EndpointHealthStore } from '../store/endpoint-health-store.ts'
+import { releaseAll, type TargetLockStore } from '../store/target-lock-store.ts'
 import type { TaskNoRegistry, TaskStore } from '../store/task-store.ts'
 import { isTerminal, type Task, type TaskStatus } from '../tasks/task.ts'
 import { endpointVerdict, recordEndpointOutcome } from '../webhooks/endpoint-health.ts'
@@ -30,6 +31,8 @@ export interface PollerDeps {
   readonly sleep: (ms: number) => Promise<void>
   readonly logger: Logger
   readonly settings: PollerSettings
+  /** The submission locks of the targets, released when a submission's outcome is settled. */
+  readonly targetLocks?: TargetLockStore
   /** Per-endpoint delivery health (backoff as a whole, disabling); absent: not tracked. */
   readonly endpoints?: EndpointHealthStore
   /** Repairs the due index now and then (see sweep-due-index.ts); called once per run. */
@@ -275,6 +278,7 @@ async function reconcile(deps: PollerDeps, held: Task): Promise<ProcessOutcome> 
       updatedAt: iso(at),
       dueAt: at,
     })
+    if (ok) await unlockTargets(deps, held)
     if (ok)
       deps.logger.info('reconciled an unknown submission', {
         taskId: held.id,
@@ -298,6 +302,7 @@ async function reconcile(deps: PollerDeps, held: Task): Promise<ProcessOutcome> 
       held,
       finished(deps, { ...held, details }, 'rejected', at, { error }),
     )
+    if (ok) await unlockTargets(deps, held)
     if (ok)
       deps.logger.warn('submission proven absent upstream; task rejected', { taskId: held.id })
     return ok ? 'completed' : 'lost'
@@ -309,6 +314,19 @@ async function reconcile(deps: PollerDeps, held: Task): Promise<ProcessOutcome> 
       : at + deps.settings.reconcileRetryMs
   const ok = await save(deps, held, { ...held, dueAt: next })
   return ok ? 'polled' : 'lost'
+}
+
+/** The submission's outcome is settled: its targets are free for the next one. */
+async function unlockTargets(deps: PollerDeps, task: Task): Promise<void> {
+  if (!deps.targetLocks) return
+  await releaseAll(
+    deps.targetLocks,
+    task.details.map((detail) => detail.target),
+    task.id,
+  ).catch((error: unknown) =>
+    // A lock that stays simply expires when absence would have been provable.
+    deps.logger.warn('could not release the target locks', { taskId: task.id, error }),
+  )
 }
 
 async function deliverCallback(

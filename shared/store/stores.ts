@@ -5,6 +5,7 @@ import { DynamoDbDueSweepStore } from './due-sweep-store.ts'
 import { createDocumentClient } from './dynamodb.ts'
 import { DynamoDbEndpointHealthStore } from './endpoint-health-store.ts'
 import { DynamoDbIdempotencyStore } from './idempotency-store.ts'
+import { DynamoDbTargetLockStore } from './target-lock-store.ts'
 import { DynamoDbTaskNoRegistry, DynamoDbTaskStore } from './task-store.ts'
 
 /** Every store of the one table, sharing one DynamoDB client. */
@@ -19,5 +20,6 @@ export function createStores(config: StoreConfig) {
     deliveries: new DynamoDbDeliveryLogStore(db, table),
     dueSweep: new DynamoDbDueSweepStore(db, table),
     endpoints: new DynamoDbEndpointHealthStore(db, table),
+    targetLocks: new DynamoDbTargetLockStore(db, table),
   }
 }

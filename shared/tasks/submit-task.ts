@@ -1,5 +1,5 @@
 import { isGatewayFault, tenantMessage, UpstreamError } from '../aliyun/upstream-error.ts'
-import { IdempotencyInFlightError, IdempotencyKeyReuseError } from '../errors.ts'
+import { IdempotencyInFlightError, IdempotencyKeyReuseError, TargetBusyError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import { toEpochSeconds } from '../store/dynamodb.ts'
 import type {
@@ -7,6 +7,7 @@ import type {
   IdempotencyStore,
   StoredResponse,
 } from '../store/idempotency-store.ts'
+import { acquireAll, releaseAll, type TargetLockStore } from '../store/target-lock-store.ts'
 import type { TaskNoRegistry, TaskStore } from '../store/task-store.ts'
 import { submitToUpstream, type TaskSubmitter } from './submit-to-upstream.ts'
 import { type Task, type TaskCommand, targetsOf } from './task.ts'
@@ -26,6 +27,11 @@ export interface SubmitSettings {
    * submission absent (`sendBy` + the service's timestamp window + clock skew).
    */
   readonly sendWindowMs: number
+  /**
+   * From `sendBy` to the moment absence is provable (the service's timestamp window + the skew
+   * bound + the margin): how long a target lock outlives its holder at most.
+   */
+  readonly absenceAfterSendByMs: number
   readonly taskRetentionMs: number
 }
 
@@ -35,6 +41,7 @@ export const DEFAULT_SUBMIT_SETTINGS: SubmitSettings = {
   firstPollDelayMs: 2_000,
   reconcileDelayMs: 30_000,
   sendWindowMs: 60_000,
+  absenceAfterSendByMs: 900_000 + 30_000 + 60_000,
   taskRetentionMs: 30 * 86_400_000,
 }
 
@@ -43,6 +50,8 @@ export interface SubmitDeps {
   readonly taskNos: TaskNoRegistry
   readonly idempotency: IdempotencyStore
   readonly upstream: TaskSubmitter
+  /** One open submission per domain or instance (see target-lock-store.ts). */
+  readonly targetLocks?: TargetLockStore
   readonly now: () => number
   readonly newTaskId: () => string
   readonly logger: Logger
@@ -122,10 +131,26 @@ export async function submitTask(
     }
   }
 
-  // The intent's clock reading is taken before the write, so `sendBy` is never later than the
-  // reconciler can assume from the stored item, however slow the write is.
-  const task = newTask(deps, request, taskId, deps.now())
-  if (!(await deps.tasks.create(task))) {
+  // The intent's clock reading is taken before any write, so `sendBy` is never later than the
+  // reconciler (or a target lock) can assume from the stored item, however slow the writes are.
+  const intentAt = deps.now()
+  const task = newTask(deps, request, taskId, intentAt)
+  const targets = targetsOf(request.command)
+  const locks = deps.targetLocks
+  if (locks) {
+    const until = (task.sendBy as number) + deps.settings.absenceAfterSendByMs
+    if (!(await acquireAll(locks, targets, taskId, until, intentAt))) {
+      if (claim) await deps.idempotency.release(claim)
+      throw new TargetBusyError(targets.join(', '))
+    }
+  }
+  const unlock = () => (locks ? releaseAll(locks, targets, taskId) : Promise.resolve())
+  const created = await deps.tasks.create(task).catch(async (error: unknown) => {
+    await unlock().catch(() => undefined)
+    throw error
+  })
+  if (!created) {
+    await unlock().catch(() => undefined)
     throw new Error(`task id ${taskId} is already taken`)
   }
 
@@ -145,6 +170,7 @@ export async function submitTask(
     }
     logRefusal(deps.logger, taskId, error)
     const rejected = await rejectTask(deps, task, error)
+    await unlock()
     const response = render({ kind: 'rejected', task: rejected, error })
     if (claim && freesKey(error)) {
       await deps.idempotency.release(claim)
@@ -175,6 +201,8 @@ export async function submitTask(
       taskNo: result.taskNo,
     })
   }
+  // The outcome is known and written: the target is free for the next submission.
+  if (recorded.upstream.taskNo === result.taskNo) await unlock()
   if (recorded.upstream.taskNo !== result.taskNo) {
     // Only a broken clock or timestamp window could let the reconciler call this task absent.
     deps.logger.error('the registry created a task for a submission already settled', {

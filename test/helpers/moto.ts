@@ -15,9 +15,16 @@ async function freePort(): Promise<number> {
  */
 export async function startMoto(): Promise<{ endpoint: string; stop(): Promise<void> }> {
   const port = await freePort()
-  const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
-    stdio: 'ignore',
-  })
+  // A test fork may end without calling stop(), even by a signal: a small shell watchdog stops
+  // the server as soon as this process is gone, so no server outlives its tests.
+  const watchdog = [
+    `moto_server -H 127.0.0.1 -p ${port} & server=$!`,
+    `trap 'kill $server 2>/dev/null' EXIT TERM INT`,
+    `while kill -0 ${process.pid} 2>/dev/null && kill -0 $server 2>/dev/null; do sleep 1; done`,
+  ].join('\n')
+  const child: ChildProcess = spawn('sh', ['-c', watchdog], { stdio: 'ignore' })
+  const killOnExit = () => child.kill('SIGTERM')
+  process.once('exit', killOnExit)
   const endpoint = `http://127.0.0.1:${port}`
   const deadline = Date.now() + 20_000
   for (;;) {
@@ -32,6 +39,8 @@ export async function startMoto(): Promise<{ endpoint: string; stop(): Promise<v
   return {
     endpoint,
     stop: async () => {
+      process.removeListener('exit', killOnExit)
+      if (child.exitCode !== null) return
       child.kill('SIGTERM')
       await new Promise((resolve) => child.once('exit', resolve))
     },

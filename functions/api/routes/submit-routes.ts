@@ -76,6 +76,7 @@ async function submit(
       taskNos: deps.taskNos,
       idempotency: deps.idempotency,
       upstream: deps.upstream,
+      targetLocks: deps.targetLocks,
       now: deps.now,
       newTaskId: deps.newTaskId,
       logger: c.get('logger'),
