@@ -40,6 +40,8 @@ describe('the absence window from configuration', () => {
     }
     const settings = pollerSettingsFor(extra)
     expect(submitSettingsFor(extra).sendWindowMs).toBe(20_000)
+    // A submission's target lock lives exactly until its absence is provable.
+    expect(submitSettingsFor(extra).absenceAfterSendByMs).toBe(300_000 + 5_000 + 7_000)
     const createdAt = Date.UTC(2026, 10, 23, 12, 0, 0)
     expect(absenceProvableAfter(settings, intent(createdAt, createdAt + 20_000))).toBe(
       createdAt + 20_000 + 300_000 + 5_000 + 7_000,

@@ -4,6 +4,7 @@ import type { GatewayConfig, WorkerConfig } from '#shared/config.ts'
 import { CursorCodec } from '#shared/http/cursor.ts'
 import { newTaskId } from '#shared/ids.ts'
 import { createLogger } from '#shared/logger.ts'
+import { absenceAfterSendByMs } from '#shared/poller/reconcile.ts'
 import { createStores } from '#shared/store/stores.ts'
 import { DEFAULT_SUBMIT_SETTINGS } from '#shared/tasks/submit-task.ts'
 import { addressPolicy } from '#shared/webhooks/address-policy.ts'
@@ -42,10 +43,11 @@ export function buildApiDeps(
       taskRetentionMs: config.store.taskRetentionMs,
       reconcileDelayMs: worker.poller.reconcileAfterMs,
       sendWindowMs: config.submit.sendWindowMs,
-      absenceAfterSendByMs:
-        config.upstream.timestampWindowMs +
-        config.upstream.maxClockSkewMs +
-        worker.poller.absenceMarginMs,
+      absenceAfterSendByMs: absenceAfterSendByMs({
+        timestampWindowMs: config.upstream.timestampWindowMs,
+        maxClockSkewMs: config.upstream.maxClockSkewMs,
+        absenceMarginMs: worker.poller.absenceMarginMs,
+      }),
       // A first request keeps its key while it may still be sending or waiting for the answer.
       idempotencyLockMs: config.submit.sendWindowMs + config.upstream.timeoutMs + 20_000,
       firstPollDelayMs: worker.poller.pollDelaysMs[0] ?? DEFAULT_SUBMIT_SETTINGS.firstPollDelayMs,

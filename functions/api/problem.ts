@@ -106,17 +106,12 @@ export function problem(
   }
 }
 
-/** Never sent, or refused by the service as signed too long ago: provably nothing was created. */
-export function provesUnsubmitted(error: UpstreamError): boolean {
-  return error.notSent || error.code === 'InvalidTimeStamp.Expired'
-}
-
 export function upstreamProblem(error: UpstreamError, extensions: Record<string, unknown> = {}) {
   const upstream = { upstreamCode: error.code, upstreamRequestId: error.requestId, ...extensions }
   if (error.code === 'TaskIsBeingProcessed') {
     return problem('upstream-busy', 409, tenantMessage(error), upstream, { 'retry-after': '30' })
   }
-  if (provesUnsubmitted(error)) {
+  if (error.neverReachedService) {
     return problem(
       'not-submitted',
       503,

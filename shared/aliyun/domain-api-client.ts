@@ -105,31 +105,35 @@ const MAX_ERROR_BODY = 2_048
 const pools = new Map<string, Pool>()
 const skews = new Map<string, ClockSkewTracker>()
 
+/** The value kept for the endpoint's origin, made on first use. */
+function perOrigin<T>(cache: Map<string, T>, endpoint: string, make: (origin: string) => T): T {
+  const origin = new URL(endpoint).origin
+  let value = cache.get(origin)
+  if (value === undefined) {
+    value = make(origin)
+    cache.set(origin, value)
+  }
+  return value
+}
+
 /** One clock-offset tracker per upstream origin per process. */
 function sharedClockSkew(config: UpstreamConfig): ClockSkewTracker {
-  const origin = new URL(config.endpoint).origin
-  let tracker = skews.get(origin)
-  if (!tracker) {
-    tracker = new ClockSkewTracker()
-    skews.set(origin, tracker)
-  }
-  return tracker
+  return perOrigin(skews, config.endpoint, () => new ClockSkewTracker())
 }
 
 /** One keep-alive pool per upstream origin per process, shared by every client instance. */
 export function sharedUpstreamPool(config: UpstreamConfig): Pool {
-  const origin = new URL(config.endpoint).origin
-  let pool = pools.get(origin)
-  if (!pool) {
-    pool = new Pool(origin, {
-      connections: config.maxConnections,
-      keepAliveTimeout: 4_000,
-      keepAliveMaxTimeout: 30_000,
-      connect: { timeout: config.connectTimeoutMs },
-    })
-    pools.set(origin, pool)
-  }
-  return pool
+  return perOrigin(
+    pools,
+    config.endpoint,
+    (origin) =>
+      new Pool(origin, {
+        connections: config.maxConnections,
+        keepAliveTimeout: 4_000,
+        keepAliveMaxTimeout: 30_000,
+        connect: { timeout: config.connectTimeoutMs },
+      }),
+  )
 }
 
 /**

@@ -46,9 +46,17 @@ export class UpstreamError extends Error {
     this.notSent = details.notSent ?? false
   }
 
-  /** Nothing can have been created: the request was never sent, or the service refused it. */
+  /**
+   * The request never took effect at the service: it was not sent, or the service refused it as
+   * signed too long ago (`InvalidTimeStamp.Expired`). The submission is `NotSubmitted`.
+   */
+  get neverReachedService(): boolean {
+    return this.notSent || this.code === 'InvalidTimeStamp.Expired'
+  }
+
+  /** Nothing can have been created: never reached the service, or refused before any work. */
   get provesNothingDone(): boolean {
-    return this.notSent || this.retryability === Retryability.retryable
+    return this.neverReachedService || this.retryability === Retryability.retryable
   }
 
   /** The upstream message alone, without the action and code prefix. */

@@ -42,14 +42,6 @@ export class DeliveryLanes {
     return this.#pausedUntil.get(endpointOf(url)) ?? 0
   }
 
-  /** Whether a delivery to this URL could take a lane now. */
-  hasRoom(url: string): boolean {
-    return (
-      this.#inFlight.size < this.#settings.concurrency &&
-      (this.#byEndpoint.get(endpointOf(url)) ?? 0) < this.#settings.perEndpoint
-    )
-  }
-
   /**
    * Takes a lane for this task's delivery to `url`, if the limits allow it now. Synchronous, so
    * concurrent workers of one run cannot both take the last lane. Follow with `run` or `release`.

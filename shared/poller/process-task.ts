@@ -93,40 +93,44 @@ export async function processDueTask(
   handOff?: DeliveryHandOff,
 ): Promise<ProcessOutcome> {
   if (handOff?.lanes.isRunning(taskId)) return 'skipped'
-  // The run may have reserved this task's lane already (it knew the task was waiting for one).
-  const preReserved = handOff?.lanes.isReserved(taskId) ?? false
-  const unreserve = () => {
-    if (preReserved) handOff?.lanes.release(taskId)
+  // A lane reserved for this task (by the run, which knew it was waiting, or below) is given back
+  // on every way out except a started delivery; `release` is a no-op for a task without one.
+  let dispatched = false
+  try {
+    return await claimAndWork(deps, taskId, handOff, () => {
+      dispatched = true
+    })
+  } finally {
+    if (!dispatched) handOff?.lanes.release(taskId)
   }
+}
+
+async function claimAndWork(
+  deps: PollerDeps,
+  taskId: string,
+  handOff: DeliveryHandOff | undefined,
+  markDispatched: () => void,
+): Promise<ProcessOutcome> {
   const now = deps.now()
-  const task = await deps.tasks.get(taskId, now).catch((error: unknown) => {
-    unreserve()
-    throw error
-  })
+  const task = await deps.tasks.get(taskId, now)
   if (
     !task ||
     task.dueAt === undefined ||
     task.dueAt > now ||
     (task.lease && task.lease.until > now && task.lease.owner !== deps.settings.owner)
   ) {
-    unreserve()
     return 'skipped'
   }
   const callbackUrl = callbackDue(task)
-  const lanes = handOff && callbackUrl ? handOff.lanes : undefined
-  if (!lanes) unreserve()
+  const lanes = callbackUrl ? handOff?.lanes : undefined
   if (lanes && handOff && callbackUrl) {
-    if (now + deps.settings.callbackTimeoutMs > handOff.hardStop) {
-      unreserve()
-      return 'deferred'
-    }
+    if (now + deps.settings.callbackTimeoutMs > handOff.hardStop) return 'deferred'
     if (lanes.pausedUntil(callbackUrl) > now) {
       // Its endpoint is backed off as a whole: leave the task as it is, read nothing more.
-      unreserve()
       handOff.onLanesFull?.(taskId, callbackUrl)
       return 'deferred'
     }
-    if (!preReserved && !lanes.reserve(taskId, callbackUrl)) {
+    if (!lanes.isReserved(taskId) && !lanes.reserve(taskId, callbackUrl)) {
       handOff.onLanesFull?.(taskId, callbackUrl)
       return 'lanes-full'
     }
@@ -135,14 +139,7 @@ export async function processDueTask(
     ...task,
     lease: { owner: deps.settings.owner, until: now + deps.settings.leaseMs },
   }
-  const won = await deps.tasks.replace(claimed, task.version).catch((error: unknown) => {
-    lanes?.release(taskId)
-    throw error
-  })
-  if (!won) {
-    lanes?.release(taskId)
-    return 'lost'
-  }
+  if (!(await deps.tasks.replace(claimed, task.version))) return 'lost'
   const held: Task = { ...claimed, version: task.version + 1 }
   const log = deps.logger.child({ taskId, status: task.status })
   if (lanes && handOff) {
@@ -152,6 +149,7 @@ export async function processDueTask(
       )
       handOff.onDone(outcome)
     })
+    markDispatched()
     return 'dispatched'
   }
   try {

@@ -42,12 +42,14 @@ export function sendByOf(settings: Pick<PollerSettings, 'sendWindowMs'>, task: T
  * otherwise), and `absenceMarginMs` covers the service's own processing and listing delay.
  */
 export function absenceProvableAfter(settings: ReconcileSettings, task: Task): number {
-  return (
-    sendByOf(settings, task) +
-    settings.timestampWindowMs +
-    settings.maxClockSkewMs +
-    settings.absenceMarginMs
-  )
+  return sendByOf(settings, task) + absenceAfterSendByMs(settings)
+}
+
+/** How long after `sendBy` absence becomes provable; a submission's target lock lives as long. */
+export function absenceAfterSendByMs(
+  settings: Pick<PollerSettings, 'timestampWindowMs' | 'maxClockSkewMs' | 'absenceMarginMs'>,
+): number {
+  return settings.timestampWindowMs + settings.maxClockSkewMs + settings.absenceMarginMs
 }
 
 /** What one scan found: the adopted TaskNo, and whether the scan can support a verdict of absence. */

@@ -1,11 +1,6 @@
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  ScanCommand,
-} from '@aws-sdk/lib-dynamodb'
+import { type DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb'
 import type { Task } from '../tasks/task.ts'
-import { isConditionalCheckFailed, storeCall } from './dynamodb.ts'
+import { putVersioned, storeCall } from './dynamodb.ts'
 import { taskFromItem } from './task-store.ts'
 
 /** Where the due-index sweep is: the next run, its cursor, who holds it. One item. */
@@ -57,25 +52,13 @@ export class DynamoDbDueSweepStore implements DueSweepStore {
     return state as DueSweepState
   }
 
-  async save(next: Omit<DueSweepState, 'version'>, expectedVersion: number | undefined) {
-    try {
-      await storeCall('PutItem', () =>
-        this.db.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: { ...KEY, type: 'sweep', ...next, version: (expectedVersion ?? 0) + 1 },
-            ConditionExpression:
-              expectedVersion === undefined ? 'attribute_not_exists(pk)' : 'version = :expected',
-            ExpressionAttributeValues:
-              expectedVersion === undefined ? undefined : { ':expected': expectedVersion },
-          }),
-        ),
-      )
-      return true
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false
-      throw error
-    }
+  save(next: Omit<DueSweepState, 'version'>, expectedVersion: number | undefined) {
+    return putVersioned(
+      this.db,
+      this.tableName,
+      { ...KEY, type: 'sweep', ...next },
+      expectedVersion,
+    )
   }
 
   async overdueTasks(

@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb'
 import type { StoreConfig } from '../config.ts'
 
 /** The store could not be reached or answered with an error that is not ours to handle. */
@@ -42,3 +42,38 @@ export async function storeCall<T>(operation: string, run: () => Promise<T>): Pr
 
 /** Epoch seconds, as DynamoDB TTL wants them. */
 export const toEpochSeconds = (ms: number): number => Math.floor(ms / 1000)
+
+/** Runs a conditional write: true when it was made, false when its condition did not hold. */
+export async function conditionalWrite(operation: string, run: () => Promise<unknown>) {
+  try {
+    await storeCall(operation, run)
+    return true
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return false
+    throw error
+  }
+}
+
+/**
+ * Puts an item with optimistic locking: only if it is still at `expectedVersion` (or, with none,
+ * does not exist yet); the stored version becomes one more.
+ */
+export function putVersioned(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  item: Record<string, unknown>,
+  expectedVersion: number | undefined,
+): Promise<boolean> {
+  return conditionalWrite('PutItem', () =>
+    db.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: { ...item, version: (expectedVersion ?? 0) + 1 },
+        ConditionExpression:
+          expectedVersion === undefined ? 'attribute_not_exists(pk)' : 'version = :expected',
+        ExpressionAttributeValues:
+          expectedVersion === undefined ? undefined : { ':expected': expectedVersion },
+      }),
+    ),
+  )
+}

@@ -1,10 +1,5 @@
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-} from '@aws-sdk/lib-dynamodb'
-import { isConditionalCheckFailed, storeCall } from './dynamodb.ts'
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
+import { putVersioned, storeCall } from './dynamodb.ts'
 
 /**
  * How one callback endpoint (an API key's callbacks to one URL origin) is doing. Absent while all
@@ -54,31 +49,9 @@ export class DynamoDbEndpointHealthStore implements EndpointHealthStore {
     return result.Item ? fromItem(result.Item) : undefined
   }
 
-  async save(next: Omit<EndpointHealth, 'version'>, expectedVersion: number | undefined) {
-    try {
-      await storeCall('PutItem', () =>
-        this.db.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: {
-              ...next,
-              pk: pkOf(next.keyId),
-              sk: next.endpoint,
-              type: 'endpoint',
-              version: (expectedVersion ?? 0) + 1,
-            },
-            ConditionExpression:
-              expectedVersion === undefined ? 'attribute_not_exists(pk)' : 'version = :expected',
-            ExpressionAttributeValues:
-              expectedVersion === undefined ? undefined : { ':expected': expectedVersion },
-          }),
-        ),
-      )
-      return true
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false
-      throw error
-    }
+  save(next: Omit<EndpointHealth, 'version'>, expectedVersion: number | undefined) {
+    const item = { ...next, pk: pkOf(next.keyId), sk: next.endpoint, type: 'endpoint' }
+    return putVersioned(this.db, this.tableName, item, expectedVersion)
   }
 
   async list(keyId: string): Promise<EndpointHealth[]> {

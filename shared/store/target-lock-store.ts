@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb'
-import { isConditionalCheckFailed, storeCall, toEpochSeconds } from './dynamodb.ts'
+import { conditionalWrite, toEpochSeconds } from './dynamodb.ts'
 
 /**
  * One lock per registry target (a domain, or a DNS-host instance) held by the gateway task whose
@@ -23,48 +23,38 @@ export class DynamoDbTargetLockStore implements TargetLockStore {
     private readonly tableName: string,
   ) {}
 
-  async acquire(target: string, taskId: string, until: number, now: number): Promise<boolean> {
-    try {
-      await storeCall('PutItem', () =>
-        this.db.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: {
-              ...keyOf(target),
-              type: 'targetLock',
-              taskId,
-              until,
-              expiresAt: toEpochSeconds(until) + 86_400,
-            },
-            ConditionExpression: 'attribute_not_exists(pk) OR #until < :now OR taskId = :task',
-            ExpressionAttributeNames: { '#until': 'until' },
-            ExpressionAttributeValues: { ':now': now, ':task': taskId },
-          }),
-        ),
-      )
-      return true
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false
-      throw error
-    }
+  acquire(target: string, taskId: string, until: number, now: number): Promise<boolean> {
+    return conditionalWrite('PutItem', () =>
+      this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...keyOf(target),
+            type: 'targetLock',
+            taskId,
+            until,
+            expiresAt: toEpochSeconds(until) + 86_400,
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR #until < :now OR taskId = :task',
+          ExpressionAttributeNames: { '#until': 'until' },
+          ExpressionAttributeValues: { ':now': now, ':task': taskId },
+        }),
+      ),
+    )
   }
 
   async release(target: string, taskId: string): Promise<void> {
     // A put that ends the lock now, only if still ours (the poller's role writes with PutItem).
-    try {
-      await storeCall('PutItem', () =>
-        this.db.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: { ...keyOf(target), type: 'targetLock', taskId, until: 0, expiresAt: 0 },
-            ConditionExpression: 'taskId = :task',
-            ExpressionAttributeValues: { ':task': taskId },
-          }),
-        ),
-      )
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error
-    }
+    await conditionalWrite('PutItem', () =>
+      this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...keyOf(target), type: 'targetLock', taskId, until: 0, expiresAt: 0 },
+          ConditionExpression: 'taskId = :task',
+          ExpressionAttributeValues: { ':task': taskId },
+        }),
+      ),
+    )
   }
 }
 

@@ -87,11 +87,8 @@ export interface SubmitResult extends StoredResponse {
  * that prove nothing was created (never sent, throttled) and `TaskIsBeingProcessed`.
  */
 function freesKey(error: UpstreamError): boolean {
-  return error.provesNothingDone || NOTHING_DONE_CODES.has(error.code)
+  return error.provesNothingDone || error.code === 'TaskIsBeingProcessed'
 }
-
-/** Answers of the service that prove it created no task (beyond throttling). */
-const NOTHING_DONE_CODES = new Set(['TaskIsBeingProcessed', 'InvalidTimeStamp.Expired'])
 
 /**
  * Submits a command to the registry without ever submitting it twice by accident:
@@ -310,7 +307,7 @@ function newTask(deps: SubmitDeps, request: SubmitRequest, id: string, now: numb
 
 /** The error a task records when a submission is refused; an unsent one is `NotSubmitted`. */
 function rejectionOf(error: UpstreamError) {
-  if (error.notSent || error.code === 'InvalidTimeStamp.Expired') {
+  if (error.neverReachedService) {
     return {
       code: 'NotSubmitted',
       message:

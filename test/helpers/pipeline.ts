@@ -8,8 +8,11 @@ import { runPoller } from '#shared/poller/run-poller.ts'
 import type { PollerSettings } from '#shared/poller/settings.ts'
 import { DEFAULT_SUBMIT_SETTINGS } from '#shared/tasks/submit-task.ts'
 import type { Task } from '#shared/tasks/task.ts'
-import { type Harness, startHarness } from './gateway.ts'
+import { type Harness, startHarness, TEST_DYNAMODB_ENGINE } from './gateway.ts'
 import { TestReceiver } from './receiver.ts'
+
+/** How long `drainUntil` waits by default: moto answers far more slowly than dynalite. */
+const DRAIN_TIMEOUT_MS = TEST_DYNAMODB_ENGINE === 'moto' ? 15_000 : 5_000
 
 /** Submissions in the pipeline are signed and sent only within this of their intent. */
 export const PIPELINE_SEND_WINDOW_MS = 200
@@ -109,7 +112,7 @@ export async function startPipeline(
     receiver,
     tenant,
     pollerDeps,
-    async drainUntil(done, { deps = defaultDeps, timeoutMs = 5_000 } = {}) {
+    async drainUntil(done, { deps = defaultDeps, timeoutMs = DRAIN_TIMEOUT_MS } = {}) {
       const deadline = Date.now() + timeoutMs
       while (!(await done())) {
         if (Date.now() > deadline) throw new Error('pipeline did not settle in time')
