@@ -248,6 +248,14 @@ export const GatewayEnvSchema = z.object({
   CALLBACK_ALLOW_HTTP: booleanFlag(false),
   /** A submission's attempts are signed and sent only this long after its intent is written. */
   SUBMIT_SEND_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3_600).default(60),
+  /** Tasks that may wait for one domain or instance; one more gets 429. */
+  QUEUE_MAX_PER_TARGET: z.coerce.number().int().min(1).max(1_000).default(100),
+  /** A task still queued after this long is rejected unsent (`QueueTimeout`). */
+  QUEUE_MAX_WAIT_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 30)
+    .default(24),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 })
 
@@ -273,6 +281,8 @@ export interface GatewayConfig {
   readonly submit: {
     /** Attempts are signed and sent only until the intent's creation time plus this. */
     readonly sendWindowMs: number
+    readonly queueMaxPerTarget: number
+    readonly queueMaxWaitMs: number
   }
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error'
 }
@@ -300,7 +310,11 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       maxBodyBytes: parsed.API_MAX_BODY_BYTES,
       allowHttpCallbacks: parsed.CALLBACK_ALLOW_HTTP,
     },
-    submit: { sendWindowMs: parsed.SUBMIT_SEND_WINDOW_SECONDS * 1000 },
+    submit: {
+      sendWindowMs: parsed.SUBMIT_SEND_WINDOW_SECONDS * 1000,
+      queueMaxPerTarget: parsed.QUEUE_MAX_PER_TARGET,
+      queueMaxWaitMs: parsed.QUEUE_MAX_WAIT_HOURS * 3_600_000,
+    },
     logLevel: parsed.LOG_LEVEL,
   }
 }

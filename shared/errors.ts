@@ -53,12 +53,15 @@ export class ConflictError extends GatewayError {
   override name = 'ConflictError'
 }
 
-/** Another gateway submission for the same domain or instance has an outcome not yet known. */
-export class TargetBusyError extends GatewayError {
-  override name = 'TargetBusyError'
-  constructor(readonly target: string) {
+/** The queue of a domain or instance is full: nothing was written. */
+export class QueueFullError extends GatewayError {
+  override name = 'QueueFullError'
+  constructor(
+    readonly target: string,
+    readonly retryAfterSeconds: number,
+  ) {
     super(
-      `Another submission for ${target} is still in flight; nothing was sent. Retry after Retry-After.`,
+      `Too many tasks are waiting for ${target}; nothing was accepted. Retry after Retry-After.`,
     )
   }
 }

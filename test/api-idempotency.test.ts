@@ -153,6 +153,7 @@ describe('no lost TaskNo', () => {
       overrides: { settings: { ...DEFAULT_SUBMIT_SETTINGS, sendWindowMs: 5_000 } },
       wrapTasks: (real): TaskStore => ({
         shardCount: real.shardCount,
+        nudge: (id, at) => real.nudge(id, at),
         create: async (task) => {
           // Far slower than the old 5 s-per-intent bound allowed, relative to the window.
           await new Promise((resolve) => setTimeout(resolve, 600))
@@ -223,6 +224,7 @@ describe('no lost TaskNo', () => {
     const outage = await startHarness({
       wrapTasks: (real): TaskStore => ({
         shardCount: real.shardCount,
+        nudge: (id, at) => real.nudge(id, at),
         create: (task) => real.create(task),
         get: (id, now) => real.get(id, now),
         listByTenant: (...args) => real.listByTenant(...args),

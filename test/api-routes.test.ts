@@ -5,7 +5,7 @@ import { type Harness, postJson, startHarness } from './helpers/gateway.ts'
 const TASK_MS = 40
 let h: Harness
 beforeAll(async () => {
-  h = await startHarness({ emulatorTaskMs: TASK_MS })
+  h = await startHarness({ emulatorTaskMs: TASK_MS, env: { POLL_DELAYS: '0.02' } })
 })
 afterAll(() => h.close())
 
@@ -62,21 +62,23 @@ describe('submitting routes answer 202 with Location, Retry-After and the task',
 
   it('PUT and DELETE /domains/:name/ds/:keyTag, then GET shows the result', async () => {
     const domain = 'routes-modify.com'
-    await expectAccepted(await h.request(`/domains/${domain}/ds`, postJson(ds(7))))
-    await waitForUpstream()
+    const added = await expectAccepted(await h.request(`/domains/${domain}/ds`, postJson(ds(7))))
+    await h.settle([added.id])
     const newDigest = 'b'.repeat(64)
     const put = await h.request(`/domains/${domain}/ds/7`, {
       method: 'PUT',
       body: JSON.stringify({ algorithm: 13, digestType: 2, digest: newDigest.toUpperCase() }),
     })
-    expect((await expectAccepted(put)).action).toBe('ds.modify')
-    await waitForUpstream()
+    const modified = await expectAccepted(put)
+    expect(modified.action).toBe('ds.modify')
+    await h.settle([modified.id])
     expect(
       ((await (await h.request(`/domains/${domain}/ds`)).json()) as { records: unknown[] }).records,
     ).toEqual([ds(7, newDigest)])
     const del = await h.request(`/domains/${domain}/ds/7`, { method: 'DELETE' })
-    expect((await expectAccepted(del)).request).toEqual({ domain, keyTag: 7 })
-    await waitForUpstream()
+    const deleted = await expectAccepted(del)
+    expect(deleted.request).toEqual({ domain, keyTag: 7 })
+    await h.settle([deleted.id])
     expect(
       ((await (await h.request(`/domains/${domain}/ds`)).json()) as { records: unknown[] }).records,
     ).toEqual([])

@@ -35,15 +35,20 @@ describe('upstream errors map to clear statuses', () => {
     })
   })
 
-  it('TaskIsBeingProcessed → 409 with Retry-After', async () => {
-    expect((await sync('busy-domain.com')).status).toBe(202)
+  it('TaskIsBeingProcessed (a task started outside the gateway) → 202 queued, never 409', async () => {
+    // A task started in the console: the gateway knows nothing of it.
+    h.emulator.account.submit({ type: 'syncDs', domain: 'busy-domain.com' }, '127.0.0.1', Date.now())
     const response = await sync('busy-domain.com')
-    expect(response.status).toBe(409)
-    expect(response.headers.get('retry-after')).toBe('30')
-    expect(await response.json()).toMatchObject({
-      upstreamCode: 'TaskIsBeingProcessed',
-      title: 'Domain busy at Alibaba Cloud',
+    expect(response.status).toBe(202)
+    const body = (await response.json()) as { id: string }
+    expect(body).toMatchObject({
+      status: 'queued',
+      queue: { reason: 'upstream-busy', checks: 0 },
+      upstream: {},
     })
+    // It holds the domain meanwhile: the next submission waits behind it, sending nothing.
+    const next = await sync('busy-domain.com')
+    expect(await next.json()).toMatchObject({ status: 'queued', queue: { reason: 'target-busy' } })
   })
 
   it('throttling → 429 with Retry-After, after the client retried', async () => {

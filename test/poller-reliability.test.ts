@@ -22,6 +22,7 @@ beforeEach(() => {
 function recordTransitions(real: TaskStore, log: Map<string, string[]>): TaskStore {
   return {
     shardCount: real.shardCount,
+    nudge: (id, at) => real.nudge(id, at),
     create: (task) => real.create(task),
     get: (id, now) => real.get(id, now),
     listByTenant: (...args) => real.listByTenant(...args),
@@ -50,6 +51,7 @@ function seeingOnly(deps: PollerDeps, taskId: string): PollerDeps {
   const real = deps.tasks
   const tasks: TaskStore = {
     shardCount: real.shardCount,
+    nudge: (id, at) => real.nudge(id, at),
     create: (task) => real.create(task),
     get: (id, now) => real.get(id, now),
     replace: (next, version) => real.replace(next, version),
@@ -272,41 +274,65 @@ describe('reconciler', () => {
     })
   })
 
-  it('one open submission per domain: another waits (409) until the first outcome is known', async () => {
+  it('one open task per domain: another is queued (202), sent once the first is final, never 409', async () => {
     p.emulator.faults.set([
       { kind: 'error5xx', count: 1, actions: ['SaveSingleTaskForSynchronizingDSRecord'] },
     ])
     const first = await p.submit('/domains/one-open.com/ds/sync')
     expect(first.body.status).toBe('submitting')
-    // The first's outcome is unknown: a second submission for the domain sends nothing.
+    // The first's outcome is unknown: a second submission for the domain waits, sending nothing.
     const second = await p.submit('/domains/one-open.com/ds/sync')
-    expect(second.status).toBe(409)
-    expect(second.body).toMatchObject({ type: '/docs#problem-target-busy' })
+    expect(second.status).toBe(202)
+    expect(second.body).toMatchObject({ status: 'queued', queue: { reason: 'target-busy' } })
     const batch = await p.submit('/dns-batch', {
       method: 'POST',
       body: JSON.stringify({ domains: ['other.com', 'one-open.com'], aliyunDns: true }),
     })
-    expect(batch.status).toBe(409)
-    // Nothing of the batch holds other.com: a submission for it alone goes through.
-    expect((await p.submit('/domains/other.com/ds/sync')).status).toBe(202)
-    const upstream = () =>
+    expect(batch.status).toBe(202)
+    expect(batch.body.status).toBe('queued')
+    // The waiting batch holds nothing: a submission for other.com alone must still wait behind
+    // it (FIFO), and is shown where it stands.
+    const other = await p.submit('/domains/other.com/ds/sync')
+    expect(other.body.status).toBe('queued')
+    const shown = await p.request(`/tasks/${other.id}`, { key: p.tenant.key })
+    expect(((await shown.json()) as { queue: { ahead: number } }).queue.ahead).toBe(1)
+    const upstream = (domain: string) =>
       [...p.emulator.account.tasks.values()].filter(
-        (task) => 'domain' in task.kind && task.kind.domain === 'one-open.com',
+        (task) =>
+          ('domain' in task.kind && task.kind.domain === domain) ||
+          ('domains' in task.kind && task.kind.domains.includes(domain)),
       )
-    expect(upstream()).toHaveLength(1)
-    // Once the reconciler has found the first's task, the domain is free again.
-    await p.drainUntil(async () => (await p.task(first.id)).status === 'succeeded')
-    expect((await p.submit('/domains/one-open.com/ds/sync')).status).toBe(202)
-    expect(upstream()).toHaveLength(2)
+    expect(upstream('one-open.com')).toHaveLength(1)
+    await p.drainUntil(async () =>
+      (await Promise.all([first, second, batch, other].map((t) => p.task(t.id)))).every(
+        (task) => task.status === 'succeeded',
+      ),
+    )
+    // Each was sent once, in acceptance order, never two at once on one domain.
+    const sent = upstream('one-open.com').sort((a, b) => a.createdAt - b.createdAt)
+    expect(sent).toHaveLength(3)
+    const tasks = await Promise.all([first, second, batch].map((t) => p.task(t.id)))
+    expect(sent.map((task) => task.taskNo)).toEqual(tasks.map((task) => task.upstream.taskNo))
+    // The registry settles a task taskMs after creating it; the next came only after that.
+    const taskMs = p.emulator.account.options.taskMs
+    for (let i = 1; i < sent.length; i++) {
+      expect(sent[i]!.createdAt - sent[i - 1]!.createdAt).toBeGreaterThanOrEqual(taskMs)
+    }
+    expect(upstream('other.com')).toHaveLength(2)
   })
 
-  it("a crashed holder's lock expires when its absence would be provable, not before", async () => {
+  it("a crashed holder's target is taken over once its until has passed and its task is gone, not before", async () => {
     const locks = createStores(loadGatewayConfig(p.env).store).targetLocks
     const now = Date.now()
-    await locks.acquire('dead-holder.com', 'tsk_deadholder000000000000', now - 1, now - 1_000)
-    expect((await p.submit('/domains/dead-holder.com/ds/sync')).status).toBe(202)
-    await locks.acquire('live-holder.com', 'tsk_liveholder000000000000', now + 60_000, now)
-    expect((await p.submit('/domains/live-holder.com/ds/sync')).status).toBe(409)
+    await locks.acquire('dead-holder.com', 'tsk_deadholder000000000000', now - 1)
+    const waiting = await p.submit('/domains/dead-holder.com/ds/sync')
+    expect(waiting.body.status).toBe('queued')
+    await locks.acquire('live-holder.com', 'tsk_liveholder000000000000', now + 60_000)
+    const blocked = await p.submit('/domains/live-holder.com/ds/sync')
+    expect(blocked.body.status).toBe('queued')
+    await p.drainUntil(async () => (await p.task(waiting.id)).status === 'succeeded')
+    expect((await p.task(blocked.id)).status).toBe('queued')
+    expect((await locks.read('live-holder.com')).holder).toBe('tsk_liveholder000000000000')
   })
 
   it('a submission proven absent upstream becomes rejected and is reported', async () => {

@@ -4,9 +4,8 @@ import type { GatewayConfig, WorkerConfig } from '#shared/config.ts'
 import { CursorCodec } from '#shared/http/cursor.ts'
 import { newTaskId } from '#shared/ids.ts'
 import { createLogger } from '#shared/logger.ts'
-import { absenceAfterSendByMs } from '#shared/poller/reconcile.ts'
 import { createStores } from '#shared/store/stores.ts'
-import { DEFAULT_SUBMIT_SETTINGS } from '#shared/tasks/submit-task.ts'
+import { submitSettingsFrom } from '#shared/tasks/submit-settings.ts'
 import { addressPolicy } from '#shared/webhooks/address-policy.ts'
 import { checkCallbackUrl, type ResolveAll, resolveWithDns } from '#shared/webhooks/callback-url.ts'
 import type { ApiDeps } from './context.ts'
@@ -37,21 +36,7 @@ export function buildApiDeps(
     newTaskId,
     randomBytes,
     logger: createLogger({ level: config.logLevel }),
-    settings: {
-      ...DEFAULT_SUBMIT_SETTINGS,
-      idempotencyTtlMs: config.store.idempotencyTtlMs,
-      taskRetentionMs: config.store.taskRetentionMs,
-      reconcileDelayMs: worker.poller.reconcileAfterMs,
-      sendWindowMs: config.submit.sendWindowMs,
-      absenceAfterSendByMs: absenceAfterSendByMs({
-        timestampWindowMs: config.upstream.timestampWindowMs,
-        maxClockSkewMs: config.upstream.maxClockSkewMs,
-        absenceMarginMs: worker.poller.absenceMarginMs,
-      }),
-      // A first request keeps its key while it may still be sending or waiting for the answer.
-      idempotencyLockMs: config.submit.sendWindowMs + config.upstream.timeoutMs + 20_000,
-      firstPollDelayMs: worker.poller.pollDelaysMs[0] ?? DEFAULT_SUBMIT_SETTINGS.firstPollDelayMs,
-    },
+    settings: submitSettingsFrom(config, worker),
     api: config.api,
     // Keyed from a secret the gateway already holds; rotating it only invalidates open cursors.
     cursors: CursorCodec.fromSecret(config.upstream.credentials.accessKeySecret),

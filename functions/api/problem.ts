@@ -13,8 +13,8 @@ import {
   MalformedBodyError,
   NotFoundError,
   PermissionError,
+  QueueFullError,
   RequestValidationError,
-  TargetBusyError,
   UnsupportedMediaTypeError,
 } from '#shared/errors.ts'
 import { InvalidCursorError } from '#shared/http/cursor.ts'
@@ -58,8 +58,8 @@ export const PROBLEM_TYPES = {
   'upstream-throttled': 'Alibaba Cloud is throttling; retry after `Retry-After`.',
   'upstream-unavailable': 'Alibaba Cloud could not be reached; retry after `Retry-After`.',
   'upstream-misconfigured': "Alibaba Cloud refused the gateway's own credentials or clock.",
-  'target-busy':
-    'Another submission for this domain or instance has an outcome not yet known; nothing was sent. Retry after `Retry-After`.',
+  'queue-full':
+    'Too many tasks already wait for this domain or instance (see the queue bound in the README); nothing was accepted. Retry after `Retry-After`.',
   'not-submitted':
     'Nothing reached Alibaba Cloud (the request could not be sent in time, or the clocks disagree); retry after `Retry-After`, with the same Idempotency-Key if you like.',
   'store-unavailable': 'The task store could not be reached; retry after `Retry-After`.',
@@ -85,7 +85,7 @@ const TITLES: Record<ProblemSlug, string> = {
   'upstream-throttled': 'Throttled by Alibaba Cloud',
   'upstream-unavailable': 'Alibaba Cloud unavailable',
   'upstream-misconfigured': 'Gateway misconfigured for Alibaba Cloud',
-  'target-busy': 'Domain busy',
+  'queue-full': 'Queue full',
   'not-submitted': 'Not submitted',
   'store-unavailable': 'Task store unavailable',
   conflict: 'Conflict',
@@ -181,8 +181,14 @@ export function problemFor(error: unknown): ProblemResponse {
   if (error instanceof IdempotencyKeyReuseError)
     return problem('idempotency-key-reused', 422, error.message)
   if (error instanceof ConflictError) return problem('conflict', 409, error.message)
-  if (error instanceof TargetBusyError) {
-    return problem('target-busy', 409, error.message, {}, { 'retry-after': '5' })
+  if (error instanceof QueueFullError) {
+    return problem(
+      'queue-full',
+      429,
+      error.message,
+      {},
+      { 'retry-after': String(error.retryAfterSeconds) },
+    )
   }
   if (error instanceof UpstreamError) return upstreamProblem(error)
   if (error instanceof StoreUnavailableError) {

@@ -221,6 +221,23 @@ export const TaskResourceSchema = z
     upstream: z.object({ taskNo: z.string().optional(), requestId: z.string().optional() }),
     details: z.array(DetailSchema),
     error: z.object({ code: z.string(), message: z.string() }).optional(),
+    queue: z
+      .object({
+        reason: z.enum(['target-busy', 'upstream-busy', 'after-steps']).openapi({
+          description:
+            'target-busy: another of the gateway\'s tasks holds one of its domains; upstream-busy: the registry answered TaskIsBeingProcessed (a task started elsewhere) and the gateway retries with backoff; after-steps: a step of a change that waits for its earlier steps.',
+        }),
+        since: z.string(),
+        ahead: z
+          .number()
+          .int()
+          .optional()
+          .openapi({ description: 'Tasks ahead of it in the busiest of its queues (on GET).' }),
+        checks: z.number().int(),
+      })
+      .optional()
+      .openapi({ description: 'Present while the task is `queued`.' }),
+    changeId: z.string().optional().openapi({ description: 'The change this task is a step of.' }),
     callback: z.object({
       url: z.string().optional(),
       state: z.string().openapi({

@@ -7,6 +7,7 @@ import type { PollerDeps } from '#shared/poller/process-task.ts'
 import { DEFAULT_POLLER_SETTINGS } from '#shared/poller/settings.ts'
 import { DEFAULT_DUE_SWEEP_SETTINGS, sweepDueIndex } from '#shared/poller/sweep-due-index.ts'
 import { createStores } from '#shared/store/stores.ts'
+import { submitSettingsFrom } from '#shared/tasks/submit-settings.ts'
 import { addressPolicy } from '#shared/webhooks/address-policy.ts'
 import { DEFAULT_ENDPOINT_HEALTH_SETTINGS } from '#shared/webhooks/endpoint-health.ts'
 import { createGuardedAgent } from '#shared/webhooks/guarded-agent.ts'
@@ -24,13 +25,24 @@ export function buildPollerDeps(
   const dispatcher = createGuardedAgent(addressPolicy(worker.callbacks))
   const owner = `poller-${randomUUID()}`
   const logger = createLogger({ level: gateway.logLevel }).child({ component: 'poller' })
+  const upstream = new DomainApiClient({ config: gateway.upstream })
   return {
     tasks: stores.tasks,
     taskNos: stores.taskNos,
     deliveries: stores.deliveries,
     endpoints: stores.endpoints,
     targetLocks: stores.targetLocks,
-    upstream: new DomainApiClient({ config: gateway.upstream }),
+    upstream,
+    // Queued tasks are sent in their turn exactly as the API sends.
+    send: {
+      tasks: stores.tasks,
+      taskNos: stores.taskNos,
+      targetLocks: stores.targetLocks,
+      upstream,
+      now,
+      logger,
+      settings: submitSettingsFrom(gateway, worker),
+    },
     secretsFor: createSecretResolver(stores.apiKeys, now, worker.sync.webhookSecret),
     sendWebhook: (message) =>
       sendWebhook(message, {

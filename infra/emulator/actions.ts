@@ -353,6 +353,35 @@ export const ACTIONS: Readonly<Record<string, ActionHandler>> = {
       })),
     }
   },
+  QueryDomainByDomainName: (params, context) => {
+    const domain = registeredDomain(params, context)
+    context.account.advance(context.now)
+    const facts = context.account.domainFacts(domain)
+    return {
+      DomainName: domain,
+      InstanceId: facts.instanceId,
+      UserId: facts.userId,
+      DnsList: { Dns: [...context.account.nameServersOf(domain)] },
+      DomainStatus: '3',
+      DomainType: 'gTLD',
+      RegistrationDate: formatServiceTime(facts.registeredAt),
+      RegistrationDateLong: facts.registeredAt,
+      ExpirationDate: formatServiceTime(facts.expiresAt),
+      ExpirationDateLong: facts.expiresAt,
+      ExpirationCurrDateDiff: Math.floor((facts.expiresAt - context.now) / DAY_MS),
+      Email: `hostmaster@${domain}`,
+      DomainNameProxyService: false,
+      Premium: false,
+      RealNameStatus: 'SUCCEED',
+      DomainNameVerificationStatus: 'SUCCEED',
+      RegistrantType: '2',
+      RegistrantName: 'Example Holdings',
+      RegistrantOrganization: 'Example Holdings',
+      TransferProhibitionLock: 'CLOSE',
+      UpdateProhibitionLock: 'CLOSE',
+      TransferOutStatus: '',
+    }
+  },
   QueryDnsHost: (params, context) => {
     const instanceId = required(params, 'InstanceId')
     if (!INSTANCE_PATTERN.test(instanceId))

@@ -122,6 +122,24 @@ export class DomainAccount {
     }
   }
 
+  /** The current name servers of a domain: Alibaba Cloud DNS's until a task changed them. */
+  nameServersOf(domain: string): readonly string[] {
+    return this.nameServers.get(domain) ?? ALIYUN_NAME_SERVERS
+  }
+
+  /** Stable made-up registration facts of a domain (instance id, dates), derived from its name. */
+  domainFacts(domain: string) {
+    let hash = 0
+    for (const char of domain) hash = (hash * 31 + char.charCodeAt(0)) >>> 0
+    const registeredAt = Date.UTC(2015 + (hash % 8), hash % 12, 1 + (hash % 28), 2, 30, 0)
+    return {
+      instanceId: `S2019${String(hash).padStart(10, '0').slice(0, 10)}`,
+      userId: '1234567890123456',
+      registeredAt,
+      expiresAt: registeredAt + 12 * 365 * 86_400_000,
+    }
+  }
+
   /** Creates a task, or refuses with `TaskIsBeingProcessed` if a target already has one running. */
   submit(kind: TaskKind, clientIp: string, now: number, request?: SignedRequest): TaskState {
     this.advance(now)

@@ -8,6 +8,7 @@ import { ClockSkewTracker } from './clock-skew.ts'
 import {
   ErrorResponseSchema,
   QueryDnsHostResponseSchema,
+  QueryDomainResponseSchema,
   QueryDsRecordResponseSchema,
   QueryTaskDetailListResponseSchema,
   QueryTaskListResponseSchema,
@@ -37,6 +38,7 @@ export const DomainActions = {
   QueryTaskList: 'read',
   QueryDSRecord: 'read',
   QueryDnsHost: 'read',
+  QueryDomainByDomainName: 'read',
 } as const satisfies Record<string, CallKind>
 export type DomainAction = keyof typeof DomainActions
 export type SubmitAction = {
@@ -249,6 +251,14 @@ export class DomainApiClient {
 
   queryDsRecord(input: { domainName: string } & CommonOptions) {
     return this.call('QueryDSRecord', QueryDsRecordResponseSchema, {
+      DomainName: input.domainName,
+      ...commonParams(input),
+    })
+  }
+
+  /** The domain's registration facts, with its current name servers. */
+  queryDomain(input: { domainName: string } & CommonOptions) {
+    return this.call('QueryDomainByDomainName', QueryDomainResponseSchema, {
       DomainName: input.domainName,
       ...commonParams(input),
     })

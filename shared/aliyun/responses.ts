@@ -191,6 +191,31 @@ export const QueryDnsHostResponseSchema = z
   })
   .transform((raw) => ({ requestId: raw.RequestId ?? '', hosts: raw.DnsHostList }))
 
+/**
+ * `QueryDomainByDomainName`: the domain's registration facts; the gateway reads its name servers
+ * (`DnsList.Dns`) and instance id. Dates come both as service-time strings and epoch ms.
+ */
+export const QueryDomainResponseSchema = z
+  .looseObject({
+    RequestId: z.string().optional(),
+    DomainName: z.string(),
+    InstanceId: z.string().optional(),
+    DnsList: listOf('Dns', z.string()),
+    DomainStatus: z.string().optional(),
+    ExpirationDateLong: z.number().optional(),
+    RegistrationDateLong: z.number().optional(),
+  })
+  .transform((raw) => ({
+    requestId: raw.RequestId ?? '',
+    domainName: raw.DomainName,
+    instanceId: raw.InstanceId,
+    nameServers: raw.DnsList.map((server) => server.toLowerCase().replace(/\.$/, '')),
+    domainStatus: raw.DomainStatus,
+    expiresAt: raw.ExpirationDateLong,
+    registeredAt: raw.RegistrationDateLong,
+  }))
+export type DomainInfo = z.infer<typeof QueryDomainResponseSchema>
+
 /** An error answer: `{ RequestId, HostId, Code, Message, Recommend }`. */
 export const ErrorResponseSchema = z.looseObject({
   RequestId: z.string().optional(),

@@ -10,6 +10,7 @@ const DETAIL_STATUS: Record<UpstreamDetail['status'], DetailStatus> = {
 
 /** Ordering used so a status never goes backwards. */
 const RANK: Record<TaskStatus, number> = {
+  queued: 0,
   submitting: 0,
   pending: 1,
   running: 2,

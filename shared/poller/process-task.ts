@@ -4,9 +4,17 @@ import type { Logger } from '../logger.ts'
 import type { DeliveryLogStore } from '../store/delivery-log-store.ts'
 import { toEpochSeconds } from '../store/dynamodb.ts'
 import type { EndpointHealthStore } from '../store/endpoint-health-store.ts'
-import { releaseAll, type TargetLockStore } from '../store/target-lock-store.ts'
+import type { TargetLockStore } from '../store/target-lock-store.ts'
 import type { TaskNoRegistry, TaskStore } from '../store/task-store.ts'
+import { asIntent, holdUntil, type SendDeps, sendSubmission } from '../tasks/submit-task.ts'
 import { isTerminal, type Task, type TaskStatus } from '../tasks/task.ts'
+import {
+  DEFAULT_QUEUE_SETTINGS,
+  delayAt,
+  leaveQueue,
+  releaseTargets,
+  tryTakeTurn,
+} from '../tasks/task-queue.ts'
 import { endpointVerdict, recordEndpointOutcome } from '../webhooks/endpoint-health.ts'
 import type { SendResult, WebhookMessage } from '../webhooks/send-webhook.ts'
 import { taskEventBody, webhookIdOf } from '../webhooks/task-event.ts'
@@ -31,8 +39,13 @@ export interface PollerDeps {
   readonly sleep: (ms: number) => Promise<void>
   readonly logger: Logger
   readonly settings: PollerSettings
-  /** The submission locks of the targets, released when a submission's outcome is settled. */
+  /** Who holds each target and who waits for it; a final task releases its targets. */
   readonly targetLocks?: TargetLockStore
+  /**
+   * How queued tasks are sent in their turn (the submission path's own dependencies); without it
+   * a queued task only waits.
+   */
+  readonly send?: SendDeps
   /** Per-endpoint delivery health (backoff as a whole, disabling); absent: not tracked. */
   readonly endpoints?: EndpointHealthStore
   /** Repairs the due index now and then (see sweep-due-index.ts); called once per run. */
@@ -46,6 +59,10 @@ export type ProcessOutcome =
   | 'polled'
   | 'completed'
   | 'reconciled'
+  /** A queued task whose turn came: sent upstream. */
+  | 'sent'
+  /** A queued task that still waits. */
+  | 'waiting'
   | 'delivered'
   | 'callback-failed'
   | 'throttled'
@@ -153,6 +170,7 @@ async function claimAndWork(
     return 'dispatched'
   }
   try {
+    if (task.status === 'queued') return await advanceQueued(deps, held)
     if (task.status === 'submitting') return await reconcile(deps, held)
     if (!isTerminal(task.status)) return await poll(deps, held)
     return await deliverCallback(deps, held, log)
@@ -237,6 +255,7 @@ async function poll(deps: PollerDeps, held: Task): Promise<ProcessOutcome> {
         : { code: 'TaskFailed', message: failure?.error ?? 'The registry task failed.' }
     const ok = await save(deps, held, finished(deps, { ...held, details }, derived, at, { error }))
     if (ok) deps.logger.info('task finished', { taskId: held.id, status: derived })
+    if (ok) await unlockTargets(deps, held)
     return ok ? 'completed' : 'lost'
   }
   if (at - Date.parse(held.createdAt) > deps.settings.maxTaskAgeMs) {
@@ -250,6 +269,7 @@ async function poll(deps: PollerDeps, held: Task): Promise<ProcessOutcome> {
       finished(deps, { ...held, details }, 'unknown', at, { error }),
     )
     if (ok) deps.logger.warn('task unknown after maximum age', { taskId: held.id, taskNo })
+    if (ok) await unlockTargets(deps, held)
     return ok ? 'completed' : 'lost'
   }
   const ok = await save(deps, held, {
@@ -276,7 +296,7 @@ async function reconcile(deps: PollerDeps, held: Task): Promise<ProcessOutcome> 
       updatedAt: iso(at),
       dueAt: at,
     })
-    if (ok) await unlockTargets(deps, held)
+    // The adopted task keeps its targets until it is final.
     if (ok)
       deps.logger.info('reconciled an unknown submission', {
         taskId: held.id,
@@ -314,17 +334,115 @@ async function reconcile(deps: PollerDeps, held: Task): Promise<ProcessOutcome> 
   return ok ? 'polled' : 'lost'
 }
 
-/** The submission's outcome is settled: its targets are free for the next one. */
+/** The task is final: its targets are free for the next in line, woken now. */
 async function unlockTargets(deps: PollerDeps, task: Task): Promise<void> {
   if (!deps.targetLocks) return
-  await releaseAll(
-    deps.targetLocks,
-    task.details.map((detail) => detail.target),
-    task.id,
-  ).catch((error: unknown) =>
-    // A lock that stays simply expires when absence would have been provable.
-    deps.logger.warn('could not release the target locks', { taskId: task.id, error }),
+  await releaseTargets(queueDepsOf(deps, deps.targetLocks), task)
+}
+
+const queueDepsOf = (deps: PollerDeps, targetLocks: TargetLockStore) => ({
+  tasks: deps.tasks,
+  targetLocks,
+  now: deps.now,
+  logger: deps.logger,
+  queue: deps.send?.settings.queue ?? DEFAULT_QUEUE_SETTINGS,
+})
+
+/**
+ * A queued task's turn: rejected if it waited too long or a step it depends on failed; else, when
+ * it is the head of every target's queue and the targets are free, it takes them, writes its
+ * intent (`submitting`, a new `sendBy`) and is sent exactly as the API sends. Otherwise it looks
+ * again after a backoff (sooner when a release wakes it).
+ */
+async function advanceQueued(deps: PollerDeps, held: Task): Promise<ProcessOutcome> {
+  const send = deps.send
+  const locks = deps.targetLocks
+  const now = deps.now()
+  const queue = held.queue
+  if (!send || !locks || !queue) {
+    const ok = await save(deps, held, { ...held, dueAt: now + 60_000 })
+    return ok ? 'waiting' : 'lost'
+  }
+  const queueDeps = queueDepsOf(deps, locks)
+  const since = Date.parse(queue.since)
+  if (now - since > send.settings.queue.maxWaitMs) {
+    return leaveUnsent(deps, held, {
+      code: 'QueueTimeout',
+      message: 'The task waited too long for its turn; nothing was sent.',
+    })
+  }
+  if (held.after && held.after.length > 0) {
+    const earlier = await Promise.all(held.after.map((id) => deps.tasks.get(id, now)))
+    if (earlier.some((step) => step && isTerminal(step.status) && step.status !== 'succeeded')) {
+      return leaveUnsent(deps, held, {
+        code: 'ChangeStopped',
+        message: 'An earlier step of the change did not succeed; this step was not sent.',
+      })
+    }
+    if (earlier.some((step) => !step || step.status !== 'succeeded')) {
+      return keepWaiting(deps, held, send)
+    }
+  }
+  const intentAt = deps.now()
+  if (queue.reason !== 'upstream-busy' || !(await holdsAll(locks, held))) {
+    if (!(await tryTakeTurn(queueDeps, held, holdUntil(send, intentAt)))) {
+      return keepWaiting(deps, held, send)
+    }
+  }
+  const intent = asIntent(send, held, intentAt)
+  if (!(await deps.tasks.replace(intent, held.version))) {
+    // Someone else moved the task: it keeps the targets only if it is still ours to send.
+    deps.logger.warn('lost a task update race', { taskId: held.id })
+    return 'lost'
+  }
+  const outcome = await sendSubmission(
+    { ...send, logger: deps.logger },
+    { ...intent, version: held.version + 1 },
+    { announced: true },
   )
+  if (outcome.kind === 'rejected') return 'completed'
+  return 'sent'
+}
+
+async function holdsAll(locks: TargetLockStore, task: Task): Promise<boolean> {
+  const states = await Promise.all(task.details.map((detail) => locks.read(detail.target)))
+  return states.every((state) => state.holder === task.id)
+}
+
+async function keepWaiting(deps: PollerDeps, held: Task, send: SendDeps): Promise<ProcessOutcome> {
+  const queue = held.queue as NonNullable<Task['queue']>
+  const delays =
+    queue.reason === 'upstream-busy'
+      ? send.settings.queue.busyRetryDelaysMs
+      : send.settings.queue.recheckDelaysMs
+  const ok = await save(deps, held, {
+    ...held,
+    queue: { ...queue, checks: queue.checks + 1 },
+    dueAt: deps.now() + delayAt(delays, queue.checks),
+  })
+  return ok ? 'waiting' : 'lost'
+}
+
+/** A queued task that will never be sent: rejected, its tickets and targets given back. */
+async function leaveUnsent(
+  deps: PollerDeps,
+  held: Task,
+  error: { code: string; message: string },
+): Promise<ProcessOutcome> {
+  const at = deps.now()
+  const details = held.details.map((detail) => ({
+    ...detail,
+    status: 'failed' as const,
+    error: error.code,
+  }))
+  const ok = await save(
+    deps,
+    held,
+    finished(deps, { ...held, details, queue: undefined }, 'rejected', at, { error }),
+  )
+  if (ok && deps.targetLocks) await leaveQueue(queueDepsOf(deps, deps.targetLocks), held)
+  if (ok) deps.logger.warn('queued task rejected unsent', { taskId: held.id, code: error.code })
+  return ok ? 'completed' : 'lost'
 }
 
 async function deliverCallback(

@@ -87,7 +87,8 @@ export async function findUpstreamTask(
   deps: Pick<PollerDeps, 'upstream' | 'taskNos' | 'now' | 'settings'>,
   task: Task,
 ): Promise<UpstreamSearch> {
-  const createdAt = Date.parse(task.createdAt)
+  // A queued task's intent comes after its creation; no attempt was signed before the intent.
+  const createdAt = task.intentAt ?? Date.parse(task.createdAt)
   const target = task.details[0]?.target
   if (!target) return { tooYoung: 0 }
   const byInstance = task.command.action === 'dnshost.sync'

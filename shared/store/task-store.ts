@@ -4,10 +4,16 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb'
 import { InvalidCursorError } from '../http/cursor.ts'
 import type { CallbackState, Task, TaskAction, TaskStatus } from '../tasks/task.ts'
-import { isConditionalCheckFailed, storeCall, toEpochSeconds } from './dynamodb.ts'
+import {
+  conditionalWrite,
+  isConditionalCheckFailed,
+  storeCall,
+  toEpochSeconds,
+} from './dynamodb.ts'
 import { INDEX_BY_OWNER, INDEX_DUE } from './table-definition.ts'
 
 export interface TaskFilter {
@@ -40,6 +46,11 @@ export interface TaskStore {
     start: Record<string, unknown> | undefined,
     now: number,
   ): Promise<TaskPage>
+  /**
+   * Makes a `queued` task due at `at` if it is due later (a target it waits for was released).
+   * Advisory: it changes neither the version nor anything else, so it never spoils a lease.
+   */
+  nudge(id: string, at: number): Promise<void>
   /** Ids of tasks whose `dueAt` ≤ `now` in one shard, oldest first. */
   dueIds(shard: number, now: number, limit: number): Promise<string[]>
   readonly shardCount: number
@@ -208,6 +219,21 @@ export class DynamoDbTaskStore implements TaskStore {
       startKey = page.LastEvaluatedKey
     } while (startKey && items.length < limit)
     return { items, next: startKey }
+  }
+
+  async nudge(id: string, at: number): Promise<void> {
+    await conditionalWrite('UpdateItem', () =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: taskPk(id), sk: TASK_SK },
+          UpdateExpression: 'SET dueAt = :at',
+          ConditionExpression: '#status = :queued AND dueAt > :at',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':queued': 'queued', ':at': at },
+        }),
+      ),
+    )
   }
 
   async dueIds(shard: number, now: number, limit: number): Promise<string[]> {

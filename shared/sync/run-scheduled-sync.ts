@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto'
-import { TargetBusyError } from '../errors.ts'
 import { type SubmitDeps, type SubmitOutcome, submitTask } from '../tasks/submit-task.ts'
 import type { TaskCommand } from '../tasks/task.ts'
 import { SYSTEM_KEY_ID, SYSTEM_TENANT } from '../webhooks/webhook-secrets.ts'
@@ -89,12 +88,6 @@ export async function runScheduledSync(
         replayed: answer.replayed,
       })
     } catch (error) {
-      if (error instanceof TargetBusyError) {
-        // Another submission for this target is in flight: this sync is not needed now.
-        deps.logger.info('scheduled sync item skipped: target busy', { target, action })
-        results.push({ target, action, status: 409, error: error.name, replayed: false })
-        continue
-      }
       deps.logger.error('scheduled sync item failed', { target, action, error })
       results.push({ target, action, status: 503, error: (error as Error).name, replayed: false })
     }

@@ -1,5 +1,5 @@
 import { isGatewayFault, tenantMessage, UpstreamError } from '../aliyun/upstream-error.ts'
-import { IdempotencyInFlightError, IdempotencyKeyReuseError, TargetBusyError } from '../errors.ts'
+import { IdempotencyInFlightError, IdempotencyKeyReuseError, QueueFullError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import { toEpochSeconds } from '../store/dynamodb.ts'
 import type {
@@ -7,10 +7,22 @@ import type {
   IdempotencyStore,
   StoredResponse,
 } from '../store/idempotency-store.ts'
-import { acquireAll, releaseAll, type TargetLockStore } from '../store/target-lock-store.ts'
+import {
+  acquireAll,
+  releaseAll,
+  type TargetLockStore,
+  ticketOf,
+} from '../store/target-lock-store.ts'
 import type { TaskNoRegistry, TaskStore } from '../store/task-store.ts'
 import { submitToUpstream, type TaskSubmitter } from './submit-to-upstream.ts'
-import { type Task, type TaskCommand, targetsOf } from './task.ts'
+import { type QueueReason, type Task, type TaskCommand, targetsOf } from './task.ts'
+import {
+  DEFAULT_QUEUE_SETTINGS,
+  delayAt,
+  enqueueAll,
+  type QueueSettings,
+  releaseTargets,
+} from './task-queue.ts'
 
 export interface SubmitSettings {
   /** How long a first request holds its Idempotency-Key before another may look at its task. */
@@ -33,6 +45,7 @@ export interface SubmitSettings {
    */
   readonly absenceAfterSendByMs: number
   readonly taskRetentionMs: number
+  readonly queue: QueueSettings
 }
 
 export const DEFAULT_SUBMIT_SETTINGS: SubmitSettings = {
@@ -43,6 +56,7 @@ export const DEFAULT_SUBMIT_SETTINGS: SubmitSettings = {
   sendWindowMs: 60_000,
   absenceAfterSendByMs: 900_000 + 30_000 + 60_000,
   taskRetentionMs: 30 * 86_400_000,
+  queue: DEFAULT_QUEUE_SETTINGS,
 }
 
 export interface SubmitDeps {
@@ -50,8 +64,8 @@ export interface SubmitDeps {
   readonly taskNos: TaskNoRegistry
   readonly idempotency: IdempotencyStore
   readonly upstream: TaskSubmitter
-  /** One open submission per domain or instance (see target-lock-store.ts). */
-  readonly targetLocks?: TargetLockStore
+  /** Who holds each domain or instance, and who waits for it (see target-lock-store.ts). */
+  readonly targetLocks: TargetLockStore
   readonly now: () => number
   readonly newTaskId: () => string
   readonly logger: Logger
@@ -61,6 +75,9 @@ export interface SubmitDeps {
   /** …and after the upstream call, before its outcome is written. */
   readonly afterUpstreamCall?: (task: Task) => Promise<void>
 }
+
+/** What sending a task needs (the poller sends queued tasks with it too). */
+export type SendDeps = Omit<SubmitDeps, 'idempotency' | 'newTaskId'>
 
 export interface SubmitRequest {
   readonly tenant: string
@@ -82,24 +99,19 @@ export interface SubmitResult extends StoredResponse {
   readonly replayed: boolean
 }
 
-/**
- * Errors after which the same request may succeed later, so its key is freed for a retry: those
- * that prove nothing was created (never sent, throttled) and `TaskIsBeingProcessed`.
- */
+/** Errors after which the same request may succeed later, so its key is freed for a retry. */
 function freesKey(error: UpstreamError): boolean {
-  return error.provesNothingDone || error.code === 'TaskIsBeingProcessed'
+  return error.provesNothingDone
 }
 
 /**
  * Submits a command to the registry without ever submitting it twice by accident:
  * 1. with an Idempotency-Key, claim the key (one conditional write) or answer from it;
- * 2. write the task as `submitting` (the intent) with its `sendBy`, before calling upstream;
- * 3. call the `Save*` action once; the client neither signs nor sends it after `sendBy`;
- * 4. record `pending` with the TaskNo, or `rejected` with an error that proves nothing was done;
- *    an ambiguous outcome leaves the task `submitting` for the reconciler, which looks it up
- *    instead of resubmitting.
- * The outcome is written task first, then the stored answer, so an answer never names a TaskNo
- * that its task does not hold.
+ * 2. take the command's domains (or instance) — free and with nobody waiting — or, when another
+ *    of the gateway's tasks holds one, write the task as `queued` with a ticket in each target's
+ *    queue and answer at once; the poller sends it in its turn (see task-queue.ts);
+ * 3. write the task as `submitting` (the intent) with its `sendBy`, before calling upstream;
+ * 4. call the `Save*` action once (see {@link sendSubmission}).
  */
 export async function submitTask(
   deps: SubmitDeps,
@@ -129,32 +141,114 @@ export async function submitTask(
   }
 
   // The intent's clock reading is taken before any write, so `sendBy` is never later than the
-  // reconciler (or a target lock) can assume from the stored item, however slow the writes are.
+  // reconciler (or a target's holder check) can assume from the stored item.
   const intentAt = deps.now()
-  const task = newTask(deps, request, taskId, intentAt)
   const targets = targetsOf(request.command)
-  const locks = deps.targetLocks
-  if (locks) {
-    const until = (task.sendBy as number) + deps.settings.absenceAfterSendByMs
-    if (!(await acquireAll(locks, targets, taskId, until, intentAt))) {
-      if (claim) await deps.idempotency.release(claim)
-      throw new TargetBusyError(targets.join(', '))
+  const base = newTask(request, taskId, intentAt)
+  if (!(await acquireAll(deps.targetLocks, targets, taskId, holdUntil(deps, intentAt)))) {
+    try {
+      const queued = await enqueueTask(deps, base, 0, 'target-busy')
+      return await finish(deps, claim, render({ kind: 'accepted', task: queued }), false)
+    } catch (error) {
+      if (claim) await deps.idempotency.release(claim).catch(() => undefined)
+      throw error
     }
   }
-  const unlock = () => (locks ? releaseAll(locks, targets, taskId) : Promise.resolve())
+  const task = asIntent(deps, base, intentAt)
   const created = await deps.tasks.create(task).catch(async (error: unknown) => {
-    await unlock().catch(() => undefined)
+    await releaseAll(deps.targetLocks, targets, taskId).catch(() => undefined)
     throw error
   })
   if (!created) {
-    await unlock().catch(() => undefined)
+    await releaseAll(deps.targetLocks, targets, taskId).catch(() => undefined)
     throw new Error(`task id ${taskId} is already taken`)
   }
+  const outcome = await sendSubmission(deps, task)
+  const response = render(outcome)
+  if (outcome.kind === 'rejected' && claim && freesKey(outcome.error)) {
+    await deps.idempotency.release(claim)
+    return { ...response, replayed: false }
+  }
+  return finish(deps, claim, response, false)
+}
 
+/** Until when a holder's submission may still reach the registry unseen (see the lock store). */
+export function holdUntil(deps: Pick<SendDeps, 'settings'>, intentAt: number): number {
+  return intentAt + deps.settings.sendWindowMs + deps.settings.absenceAfterSendByMs
+}
+
+/**
+ * Writes a new task as `queued`, its ticket first in every target's queue (so a crash between the
+ * two leaves at most a ticket without a task, which is dropped after a while). A full queue
+ * throws {@link QueueFullError} with nothing written.
+ */
+export async function enqueueTask(
+  deps: Pick<SendDeps, 'tasks' | 'targetLocks' | 'now' | 'settings'>,
+  task: Task,
+  step: number,
+  reason: QueueReason,
+): Promise<Task> {
+  const acceptedAt = Date.parse(task.createdAt)
+  const ticket = ticketOf(acceptedAt, step, task.id)
+  const targets = targetsOf(task.command)
+  const full = await enqueueAll(deps.targetLocks, targets, ticket, deps.settings.queue.maxPerTarget)
+  if (full !== undefined) {
+    throw new QueueFullError(
+      full,
+      Math.ceil(delayAt(deps.settings.queue.recheckDelaysMs, 99) / 1000),
+    )
+  }
+  const queued: Task = {
+    ...task,
+    status: 'queued',
+    queue: { ticket, reason, since: task.createdAt, checks: 0 },
+    dueAt: acceptedAt + deps.settings.queue.recheckDelaysMs[0]!,
+  }
+  if (!(await deps.tasks.create(queued))) {
+    // Written before (a retried step of a change): the stored one stands.
+    return (await deps.tasks.get(task.id, deps.now())) ?? queued
+  }
+  return queued
+}
+
+/** A task as the intent to send it now: `submitting`, with its send window. */
+export function asIntent(deps: Pick<SendDeps, 'settings'>, task: Task, intentAt: number): Task {
+  return {
+    ...task,
+    status: 'submitting',
+    queue: undefined,
+    intentAt,
+    sendBy: intentAt + deps.settings.sendWindowMs,
+    // Due for the reconciler in case this process stops before recording the outcome.
+    dueAt: intentAt + deps.settings.reconcileDelayMs,
+    pollCount: 0,
+    lease: undefined,
+  }
+}
+
+/**
+ * Sends a `submitting` task (its intent written, its targets held) as its `Save*` action, once:
+ * - a TaskNo: the task becomes `pending`; it keeps its targets until it is final;
+ * - `TaskIsBeingProcessed` (a task started outside the gateway): `queued` again, still holding
+ *   its targets, retried with backoff — nothing was done upstream;
+ * - another refusal that proves nothing was done: `rejected`, targets released;
+ * - an ambiguous outcome: left `submitting` for the reconciler, which looks it up instead of
+ *   resubmitting; the targets stay held.
+ * The outcome is written task first, so a stored answer never names a TaskNo its task lacks.
+ */
+export async function sendSubmission(
+  deps: SendDeps,
+  task: Task,
+  options: {
+    /** The caller was already answered (a queued task): a refusal is told by webhook. */
+    readonly announced?: boolean
+  } = {},
+): Promise<SubmitOutcome> {
+  const taskId = task.id
   await deps.beforeUpstreamCall?.(task)
   let result: Awaited<ReturnType<typeof submitToUpstream>>
   try {
-    result = await submitToUpstream(deps.upstream, request.command, task.sendBy as number)
+    result = await submitToUpstream(deps.upstream, task.command, task.sendBy as number)
   } catch (error) {
     if (!(error instanceof UpstreamError)) throw error
     if (error.retryability === 'ambiguous') {
@@ -163,17 +257,13 @@ export async function submitTask(
         action: error.action,
         code: error.code,
       })
-      return finish(deps, claim, render({ kind: 'accepted', task }), false)
+      return { kind: 'accepted', task }
     }
+    if (error.code === 'TaskIsBeingProcessed') return requeueBusy(deps, task)
     logRefusal(deps.logger, taskId, error)
-    const rejected = await rejectTask(deps, task, error)
-    await unlock()
-    const response = render({ kind: 'rejected', task: rejected, error })
-    if (claim && freesKey(error)) {
-      await deps.idempotency.release(claim)
-      return { ...response, replayed: false }
-    }
-    return finish(deps, claim, response, false)
+    const rejected = await rejectTask(deps, task, error, options.announced === true)
+    await releaseTargets(queueDeps(deps), rejected)
+    return { kind: 'rejected', task: rejected, error }
   }
 
   await deps.afterUpstreamCall?.(task)
@@ -186,8 +276,7 @@ export async function submitTask(
     dueAt: at + deps.settings.firstPollDelayMs,
     lease: undefined,
   })
-  // The TaskNo's owner (so no reconciler hands it to another task) and the task, in parallel;
-  // then the stored answer, which may name the TaskNo only once the task holds it.
+  // The TaskNo's owner (so no reconciler hands it to another task) and the task, in parallel.
   const [owned, recorded] = await Promise.all([
     deps.taskNos.claim(result.taskNo, taskId, toEpochSeconds(at + deps.settings.taskRetentionMs)),
     recordOutcome(deps, task, toPending),
@@ -198,8 +287,6 @@ export async function submitTask(
       taskNo: result.taskNo,
     })
   }
-  // The outcome is known and written: the target is free for the next submission.
-  if (recorded.upstream.taskNo === result.taskNo) await unlock()
   if (recorded.upstream.taskNo !== result.taskNo) {
     // Only a broken clock or timestamp window could let the reconciler call this task absent.
     deps.logger.error('the registry created a task for a submission already settled', {
@@ -210,7 +297,39 @@ export async function submitTask(
   } else {
     deps.logger.info('task submitted', { taskId, taskNo: result.taskNo, action: task.action })
   }
-  return finish(deps, claim, render({ kind: 'accepted', task: recorded }), false)
+  return { kind: 'accepted', task: recorded }
+}
+
+const queueDeps = (deps: SendDeps) => ({
+  tasks: deps.tasks,
+  targetLocks: deps.targetLocks,
+  now: deps.now,
+  logger: deps.logger,
+  queue: deps.settings.queue,
+})
+
+/** `TaskIsBeingProcessed`: wait for the registry's other task, holding the targets meanwhile. */
+async function requeueBusy(deps: SendDeps, task: Task): Promise<SubmitOutcome> {
+  const at = deps.now()
+  const checks = task.queue?.reason === 'upstream-busy' ? task.queue.checks + 1 : 0
+  deps.logger.info('the registry is busy with another task for the target; queued', {
+    taskId: task.id,
+    retries: checks,
+  })
+  const queued = await recordOutcome(deps, task, (current) => ({
+    ...current,
+    status: 'queued',
+    queue: {
+      ticket: ticketOf(Date.parse(current.createdAt), 0, current.id),
+      reason: 'upstream-busy',
+      since: current.queue?.since ?? new Date(at).toISOString(),
+      checks,
+    },
+    updatedAt: new Date(at).toISOString(),
+    dueAt: at + delayAt(deps.settings.queue.busyRetryDelaysMs, checks),
+    lease: undefined,
+  }))
+  return { kind: 'accepted', task: queued }
 }
 
 /** Operators get the whole upstream message (the logger redacts key ids); tenants do not. */
@@ -232,7 +351,7 @@ function logRefusal(logger: Logger, taskId: string, error: UpstreamError): void 
  * write is retried on the version found, for as long as the task is still `submitting`.
  */
 async function recordOutcome(
-  deps: SubmitDeps,
+  deps: SendDeps,
   task: Task,
   next: (current: Task) => Task,
 ): Promise<Task> {
@@ -283,25 +402,29 @@ async function answerFromExisting(
   return undefined
 }
 
-function newTask(deps: SubmitDeps, request: SubmitRequest, id: string, now: number): Task {
+/** A new task as accepted, before it is either sent or queued. */
+export function newTask(
+  request: Omit<SubmitRequest, 'idempotency'>,
+  id: string,
+  now: number,
+  extra: Pick<Task, 'changeId' | 'after'> = {},
+): Task {
   const iso = new Date(now).toISOString()
   return {
     id,
     tenant: request.tenant,
     keyId: request.keyId,
     action: request.command.action,
-    status: 'submitting',
+    status: 'queued',
     version: 1,
     command: request.command,
     upstream: {},
     details: targetsOf(request.command).map((target) => ({ target, status: 'pending' })),
     callback: { url: request.callbackUrl, state: 'none', attempts: 0 },
     createdAt: iso,
-    sendBy: now + deps.settings.sendWindowMs,
     updatedAt: iso,
-    // Due for the reconciler in case this process stops before recording the outcome.
-    dueAt: now + deps.settings.reconcileDelayMs,
     pollCount: 0,
+    ...extra,
   }
 }
 
@@ -319,9 +442,15 @@ function rejectionOf(error: UpstreamError) {
   return { code: error.code, message: tenantMessage(error) }
 }
 
-async function rejectTask(deps: SubmitDeps, task: Task, error: UpstreamError): Promise<Task> {
+async function rejectTask(
+  deps: SendDeps,
+  task: Task,
+  error: UpstreamError,
+  announced: boolean,
+): Promise<Task> {
   const at = deps.now()
   const rejection = rejectionOf(error)
+  const notify = announced && Boolean(task.callback.url)
   return recordOutcome(deps, task, (current) => ({
     ...current,
     status: 'rejected',
@@ -333,9 +462,18 @@ async function rejectTask(deps: SubmitDeps, task: Task, error: UpstreamError): P
     })),
     updatedAt: new Date(at).toISOString(),
     completedAt: new Date(at).toISOString(),
-    dueAt: undefined,
     lease: undefined,
-    expiresAt: toEpochSeconds(at + deps.settings.taskRetentionMs),
+    ...(notify
+      ? {
+          dueAt: at,
+          callback: {
+            ...current.callback,
+            state: 'scheduled' as const,
+            nextAttemptAt: new Date(at).toISOString(),
+          },
+          expiresAt: undefined,
+        }
+      : { dueAt: undefined, expiresAt: toEpochSeconds(at + deps.settings.taskRetentionMs) }),
   }))
 }
 

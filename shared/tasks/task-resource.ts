@@ -21,7 +21,11 @@ function requestOf(command: TaskCommand): Record<string, unknown> {
 }
 
 /** The public view of a task: what a tenant may see, nothing internal (leases, versions, keys). */
-export function toTaskResource(task: Task) {
+export function toTaskResource(
+  task: Task,
+  /** For a queued task: how many tasks are ahead of it (read from its targets' queues). */
+  queuePosition?: number,
+) {
   const byInstance = task.command.action === 'dnshost.sync'
   return {
     id: task.id,
@@ -40,6 +44,15 @@ export function toTaskResource(task: Task) {
       error: detail.error,
     })),
     error: task.error,
+    queue: task.queue
+      ? {
+          reason: task.queue.reason,
+          since: task.queue.since,
+          ahead: queuePosition,
+          checks: task.queue.checks,
+        }
+      : undefined,
+    changeId: task.changeId,
     callback: {
       url: task.callback.url,
       state: task.callback.state,

@@ -2,6 +2,7 @@ import type { SubmitAction } from '../aliyun/domain-api-client.ts'
 import type { DsRecord } from '../dnssec.ts'
 
 export const TASK_STATUSES = [
+  'queued',
   'submitting',
   'pending',
   'running',
@@ -89,6 +90,24 @@ export interface TaskCallback {
   readonly lastError?: string | undefined
 }
 
+/**
+ * Why a `queued` task waits: its domain or instance is held by another of the gateway's tasks
+ * (`target-busy`), the registry answered `TaskIsBeingProcessed` for a task started elsewhere
+ * (`upstream-busy`; the task holds its targets and retries with backoff), or it is a step of a
+ * change that runs only after the change's earlier steps succeeded (`after-steps`).
+ */
+export type QueueReason = 'target-busy' | 'upstream-busy' | 'after-steps'
+
+export interface TaskQueueState {
+  /** Its place in each target's queue (see target-lock-store.ts). */
+  readonly ticket: string
+  readonly reason: QueueReason
+  /** When it was first queued (ISO). */
+  readonly since: string
+  /** How many times it has looked for its turn (or retried a busy registry): the backoff step. */
+  readonly checks: number
+}
+
 export interface Task {
   readonly id: string
   readonly tenant: string
@@ -113,6 +132,16 @@ export interface Task {
    * upstream task can appear for this one after `sendBy` + that window (+ clock skew).
    */
   readonly sendBy?: number | undefined
+  /**
+   * Epoch ms of the latest intent (when the task last became `submitting`); a queued task's intent
+   * comes long after its creation. The reconciler's search window starts here.
+   */
+  readonly intentAt?: number | undefined
+  /** Set while the task is `queued`. */
+  readonly queue?: TaskQueueState | undefined
+  /** The change this task is a step of, and the steps that must succeed before it is sent. */
+  readonly changeId?: string | undefined
+  readonly after?: readonly string[] | undefined
   readonly updatedAt: string
   readonly completedAt?: string | undefined
   /** When work on this task is next due (poll, reconcile, callback), epoch ms; absent when none. */

@@ -3,6 +3,7 @@ import { createApp } from '#functions/api/app.ts'
 import type { ApiDeps } from '#functions/api/context.ts'
 import { buildApiDeps, callbackUrlChecker } from '#functions/api/deps.ts'
 import { createApiKey } from '#functions/api/routes/admin-routes.ts'
+import { buildPollerDeps } from '#functions/poller/deps.ts'
 import type { EmulatorOptions } from '#infra/emulator/app.ts'
 import type { RunningEmulator } from '#infra/emulator/server.ts'
 import { ensureTable, type LocalDynamoDb, startLocalDynamoDb } from '#infra/local/dynamodb-local.ts'
@@ -10,8 +11,9 @@ import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
 import { loadGatewayConfig, loadWorkerConfig } from '#shared/config.ts'
 import { randomId } from '#shared/ids.ts'
 import { silentLogger } from '#shared/logger.ts'
+import { runPoller } from '#shared/poller/run-poller.ts'
 import type { TaskStore } from '#shared/store/task-store.ts'
-import type { Scope } from '#shared/tasks/task.ts'
+import { isTerminal, type Scope } from '#shared/tasks/task.ts'
 import type { ResolveAll } from '#shared/webhooks/callback-url.ts'
 import { startTestEmulator, TEST_CREDENTIAL } from './emulator.ts'
 import { startMoto } from './moto.ts'
@@ -50,6 +52,11 @@ export interface Harness {
     scopes: Scope[],
     callbackUrl?: string,
   ): Promise<{ id: string; key: string; webhookSecret: string }>
+  /**
+   * Runs a fast poller until every given task is final (queued tasks are sent in their turn),
+   * at most `timeoutMs`.
+   */
+  settle(taskIds: readonly string[], timeoutMs?: number): Promise<void>
   close(): Promise<void>
 }
 
@@ -113,9 +120,42 @@ export async function startHarness(
         headers.set('content-type', 'application/json')
       return Promise.resolve(app.request(`http://gateway.test${path}`, { ...rest, headers }))
     },
+    async settle(taskIds, timeoutMs = 10_000) {
+      const base = buildPollerDeps(config, worker, { logger: silentLogger })
+      const poller = {
+        ...base,
+        tasks: deps.tasks,
+        send: base.send && { ...base.send, tasks: deps.tasks, settings: SETTLE_SUBMIT(deps) },
+        settings: { ...base.settings, ...SETTLE_POLLER },
+      }
+      const deadline = Date.now() + timeoutMs
+      const final = async () =>
+        (await Promise.all(taskIds.map((id) => deps.tasks.get(id, Date.now())))).every(
+          (task) => task !== undefined && isTerminal(task.status),
+        )
+      while (!(await final())) {
+        if (Date.now() > deadline) throw new Error('the tasks did not settle in time')
+        await runPoller(poller, Date.now() + 50)
+        await new Promise((resolve) => setTimeout(resolve, 5))
+      }
+    },
     close: () => emulator.close(),
   }
 }
+
+/** How `settle` paces the poller: polls and queue checks every 20 ms. */
+const SETTLE_POLLER = {
+  owner: 'settle',
+  pollDelaysMs: [20],
+  idleWaitMs: 10,
+  leaseMs: 2_000,
+  reconcileRetryMs: 20,
+}
+const SETTLE_SUBMIT = (deps: ApiDeps) => ({
+  ...deps.settings,
+  firstPollDelayMs: 20,
+  queue: { ...deps.settings.queue, recheckDelaysMs: [20], busyRetryDelaysMs: [50] },
+})
 
 /** Name resolution for tests (no network here): fixed answers, ENOTFOUND otherwise. */
 export const TEST_HOSTS: Record<string, string[]> = {

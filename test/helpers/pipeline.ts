@@ -7,6 +7,7 @@ import type { PollerDeps } from '#shared/poller/process-task.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
 import type { PollerSettings } from '#shared/poller/settings.ts'
 import { DEFAULT_SUBMIT_SETTINGS } from '#shared/tasks/submit-task.ts'
+import { DEFAULT_QUEUE_SETTINGS } from '#shared/tasks/task-queue.ts'
 import type { Task } from '#shared/tasks/task.ts'
 import { type Harness, startHarness, TEST_DYNAMODB_ENGINE } from './gateway.ts'
 import { TestReceiver } from './receiver.ts'
@@ -79,6 +80,7 @@ export async function startPipeline(
         firstPollDelayMs: 10,
         reconcileDelayMs: 50,
         sendWindowMs: PIPELINE_SEND_WINDOW_MS,
+        queue: { ...DEFAULT_QUEUE_SETTINGS, recheckDelaysMs: [20], busyRetryDelaysMs: [50] },
       },
       ...options.api,
     },
@@ -100,8 +102,11 @@ export async function startPipeline(
     settings: Partial<PollerSettings> = {},
   ) => {
     const base = buildPollerDeps(gateway, worker, { logger: silentLogger, ...overrides })
+    // Queued tasks are sent with the API's own (fast) submission settings.
+    const send = base.send && { ...base.send, logger: silentLogger, settings: harness.deps.settings }
     return {
       ...base,
+      send,
       ...overrides,
       settings: { ...base.settings, ...FAST_SETTINGS, owner: `test-${++owners}`, ...settings },
     }

@@ -72,6 +72,7 @@ function mortal(deps: PollerDeps, rate: number): PollerDeps {
     }
   const tasks: TaskStore = {
     shardCount: deps.tasks.shardCount,
+    nudge: (id, at) => deps.tasks.nudge(id, at),
     create: (task) => deps.tasks.create(task),
     listByTenant: (...args) => deps.tasks.listByTenant(...args),
     get: (id, now) => deps.tasks.get(id, now),

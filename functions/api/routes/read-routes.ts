@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { NotFoundError } from '#shared/errors.ts'
 import { TaskIdSchema } from '#shared/ids.ts'
+import { queuePosition } from '#shared/tasks/task-queue.ts'
 import { toTaskResource } from '#shared/tasks/task-resource.ts'
 import { requireScope } from '../auth.ts'
 import type { ApiDeps, App } from '../context.ts'
@@ -41,7 +42,8 @@ export function registerReadRoutes(app: App, deps: ApiDeps): void {
         : undefined
       // Another tenant's task is answered exactly like a missing one.
       if (!task || task.tenant !== principal.tenant) throw new NotFoundError('No such task.')
-      return toResponse(json(200, toTaskResource(task)))
+      const ahead = await queuePosition(deps.targetLocks, task)
+      return toResponse(json(200, toTaskResource(task, ahead)))
     },
   )
 
@@ -74,7 +76,7 @@ export function registerReadRoutes(app: App, deps: ApiDeps): void {
         deps.now(),
       )
       const nextCursor = page.next ? deps.cursors.seal(scope, page.next) : undefined
-      return toResponse(json(200, { items: page.items.map(toTaskResource), nextCursor }))
+      return toResponse(json(200, { items: page.items.map((task) => toTaskResource(task)), nextCursor }))
     },
   )
 

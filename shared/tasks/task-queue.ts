@@ -1,0 +1,186 @@
+import type { Logger } from '../logger.ts'
+import {
+  releaseAll,
+  type TargetLockStore,
+  type TargetState,
+  ticketTaskId,
+  ticketTime,
+} from '../store/target-lock-store.ts'
+import type { TaskStore } from '../store/task-store.ts'
+import { isTerminal, type Task, targetsOf } from './task.ts'
+
+/** How the per-target queue behaves. Durations in milliseconds. */
+export interface QueueSettings {
+  /** Tickets one target's queue holds at most; a submission beyond it gets 429. */
+  readonly maxPerTarget: number
+  /** Delay before the n-th look for a turn (the last value repeats); a release wakes sooner. */
+  readonly recheckDelaysMs: readonly number[]
+  /** Delay before the n-th retry after `TaskIsBeingProcessed` (the last value repeats). */
+  readonly busyRetryDelaysMs: readonly number[]
+  /** A task still queued after this long is rejected (`QueueTimeout`); nothing was sent. */
+  readonly maxWaitMs: number
+  /** A ticket whose task does not exist this long after its acceptance is dropped. */
+  readonly staleTicketMs: number
+}
+
+export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
+  maxPerTarget: 100,
+  recheckDelaysMs: [1_000, 2_000, 5_000, 10_000, 15_000],
+  busyRetryDelaysMs: [5_000, 10_000, 30_000, 60_000, 120_000],
+  maxWaitMs: 24 * 3_600_000,
+  staleTicketMs: 60_000,
+}
+
+export const delayAt = (delays: readonly number[], step: number): number =>
+  delays[Math.min(step, delays.length - 1)] as number
+
+export interface QueueDeps {
+  readonly tasks: TaskStore
+  readonly targetLocks: TargetLockStore
+  readonly now: () => number
+  readonly logger: Logger
+  readonly queue: QueueSettings
+}
+
+const uniqueSorted = (targets: readonly string[]) => [...new Set(targets)].sort()
+
+/**
+ * Puts a ticket in the queue of every target, or in none: on a full queue the tickets already
+ * placed are taken back and the full target is returned.
+ */
+export async function enqueueAll(
+  locks: TargetLockStore,
+  targets: readonly string[],
+  ticket: string,
+  max: number,
+): Promise<string | undefined> {
+  const placed: string[] = []
+  for (const target of uniqueSorted(targets)) {
+    if (!(await locks.enqueue(target, ticket, max))) {
+      await Promise.all(placed.map((done) => locks.dequeue(done, ticket)))
+      return target
+    }
+    placed.push(target)
+  }
+  return undefined
+}
+
+/**
+ * Whether the holder of a target is done with it. A holder releases its targets when it is final,
+ * so while its `until` lies ahead it is trusted; after that (a crash, a lost release) its task is
+ * read: gone or final, the target is free.
+ */
+async function holderDone(deps: QueueDeps, state: TargetState, now: number): Promise<boolean> {
+  if (!state.holder) return true
+  if (state.until === undefined || state.until > now) return false
+  const holder = await deps.tasks.get(state.holder, now)
+  return !holder || isTerminal(holder.status)
+}
+
+/**
+ * The head of a queue that is not this task: dropped if it is dead (its task gone after a while,
+ * final, or no longer waiting with that ticket), else woken, since the target may be free for it.
+ */
+async function tendHead(deps: QueueDeps, state: TargetState, now: number): Promise<void> {
+  const head = state.waiters[0]
+  if (!head) return
+  const task = await deps.tasks.get(ticketTaskId(head), now)
+  const dead = task
+    ? task.queue?.ticket !== head || task.status !== 'queued'
+    : now - ticketTime(head) > deps.queue.staleTicketMs
+  if (dead) {
+    deps.logger.warn('dropping a dead ticket from a target queue', {
+      target: state.target,
+      taskId: ticketTaskId(head),
+    })
+    await deps.targetLocks.dequeue(state.target, head)
+  } else if (!state.holder) {
+    await deps.tasks.nudge(ticketTaskId(head), now)
+  }
+}
+
+/**
+ * Tries to take every target of a queued task: it must be the head of each target's queue and
+ * each target must be free (or its already). All are taken or none; once all are held the
+ * tickets are removed. Answers false when the task must wait longer.
+ */
+export async function tryTakeTurn(deps: QueueDeps, task: Task, until: number): Promise<boolean> {
+  const ticket = task.queue?.ticket
+  if (!ticket) return false
+  const now = deps.now()
+  const targets = uniqueSorted(targetsOf(task.command))
+  const states = await Promise.all(targets.map((target) => deps.targetLocks.read(target)))
+  let ready = true
+  for (const state of states) {
+    if (state.holder === task.id) continue
+    if (!state.waiters.includes(ticket)) {
+      // Its ticket was lost (dropped as dead while the task was being created): put it back.
+      await deps.targetLocks.enqueue(state.target, ticket, Number.MAX_SAFE_INTEGER)
+      ready = false
+    } else if (state.waiters[0] !== ticket) {
+      await tendHead(deps, state, now)
+      ready = false
+    } else if (!(await holderDone(deps, state, now))) {
+      ready = false
+    }
+  }
+  if (!ready) return false
+  const taken: string[] = []
+  for (const state of states) {
+    if (state.holder === task.id) continue
+    if (!(await deps.targetLocks.acquireAsHead(state.target, task.id, ticket, until, state))) {
+      // The item changed since it was read: give back what was taken, keep the tickets.
+      await Promise.all(taken.map((target) => deps.targetLocks.release(target, task.id)))
+      return false
+    }
+    taken.push(state.target)
+  }
+  await Promise.all(targets.map((target) => deps.targetLocks.dequeue(target, ticket)))
+  return true
+}
+
+/** Gives a task's tickets and targets back (it leaves the queue without being sent). */
+export async function leaveQueue(deps: QueueDeps, task: Task): Promise<void> {
+  const ticket = task.queue?.ticket
+  const targets = targetsOf(task.command)
+  if (ticket) {
+    await Promise.all(
+      uniqueSorted(targets).map((target) => deps.targetLocks.dequeue(target, ticket)),
+    )
+  }
+  await releaseTargets(deps, task)
+}
+
+/**
+ * Releases a task's targets (it is final, or leaves without being sent) and wakes the head of
+ * each queue, so the next task need not wait for its next look. A failed release is harmless: the
+ * lock is taken over once its `until` has passed and its holder is seen final.
+ */
+export async function releaseTargets(deps: QueueDeps, task: Task): Promise<void> {
+  try {
+    const states = await releaseAll(deps.targetLocks, targetsOf(task.command), task.id)
+    const now = deps.now()
+    const heads = new Set(states.flatMap((state) => state.waiters.slice(0, 1)).map(ticketTaskId))
+    await Promise.all([...heads].map((id) => deps.tasks.nudge(id, now)))
+  } catch (error) {
+    deps.logger.warn('could not release the targets', { taskId: task.id, error })
+  }
+}
+
+/** Where a queued task stands: the most tickets ahead of it in any of its targets' queues. */
+export async function queuePosition(
+  locks: TargetLockStore,
+  task: Task,
+): Promise<number | undefined> {
+  const ticket = task.queue?.ticket
+  if (task.status !== 'queued' || !ticket) return undefined
+  const states = await Promise.all(uniqueSorted(targetsOf(task.command)).map((t) => locks.read(t)))
+  let ahead = 0
+  for (const state of states) {
+    if (state.holder === task.id) continue
+    const index = state.waiters.indexOf(ticket)
+    const before = index < 0 ? state.waiters.length : index
+    ahead = Math.max(ahead, before + (state.holder ? 1 : 0))
+  }
+  return ahead
+}
