@@ -22,6 +22,7 @@ const ON_BOTH_ENGINES = [
   'test/poller-reliability.test.ts',
   'test/scheduled-sync.test.ts',
   'test/ssrf.test.ts',
+  'test/task-queue.test.ts',
 ]
 
 export default defineConfig({

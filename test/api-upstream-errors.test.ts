@@ -37,7 +37,11 @@ describe('upstream errors map to clear statuses', () => {
 
   it('TaskIsBeingProcessed (a task started outside the gateway) → 202 queued, never 409', async () => {
     // A task started in the console: the gateway knows nothing of it.
-    h.emulator.account.submit({ type: 'syncDs', domain: 'busy-domain.com' }, '127.0.0.1', Date.now())
+    h.emulator.account.submit(
+      { type: 'syncDs', domain: 'busy-domain.com' },
+      '127.0.0.1',
+      Date.now(),
+    )
     const response = await sync('busy-domain.com')
     expect(response.status).toBe(202)
     const body = (await response.json()) as { id: string }

@@ -225,7 +225,7 @@ export const TaskResourceSchema = z
       .object({
         reason: z.enum(['target-busy', 'upstream-busy', 'after-steps']).openapi({
           description:
-            'target-busy: another of the gateway\'s tasks holds one of its domains; upstream-busy: the registry answered TaskIsBeingProcessed (a task started elsewhere) and the gateway retries with backoff; after-steps: a step of a change that waits for its earlier steps.',
+            "target-busy: another of the gateway's tasks holds one of its domains; upstream-busy: the registry answered TaskIsBeingProcessed (a task started elsewhere) and the gateway retries with backoff; after-steps: a step of a change that waits for its earlier steps.",
         }),
         since: z.string(),
         ahead: z

@@ -7,8 +7,8 @@ import type { PollerDeps } from '#shared/poller/process-task.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
 import type { PollerSettings } from '#shared/poller/settings.ts'
 import { DEFAULT_SUBMIT_SETTINGS } from '#shared/tasks/submit-task.ts'
-import { DEFAULT_QUEUE_SETTINGS } from '#shared/tasks/task-queue.ts'
 import type { Task } from '#shared/tasks/task.ts'
+import { DEFAULT_QUEUE_SETTINGS } from '#shared/tasks/task-queue.ts'
 import { type Harness, startHarness, TEST_DYNAMODB_ENGINE } from './gateway.ts'
 import { TestReceiver } from './receiver.ts'
 
@@ -80,7 +80,14 @@ export async function startPipeline(
         firstPollDelayMs: 10,
         reconcileDelayMs: 50,
         sendWindowMs: PIPELINE_SEND_WINDOW_MS,
-        queue: { ...DEFAULT_QUEUE_SETTINGS, recheckDelaysMs: [20], busyRetryDelaysMs: [50] },
+        queue: {
+          ...DEFAULT_QUEUE_SETTINGS,
+          maxPerTarget: Number(
+            options.env?.QUEUE_MAX_PER_TARGET ?? DEFAULT_QUEUE_SETTINGS.maxPerTarget,
+          ),
+          recheckDelaysMs: [20],
+          busyRetryDelaysMs: [50],
+        },
       },
       ...options.api,
     },
@@ -103,7 +110,11 @@ export async function startPipeline(
   ) => {
     const base = buildPollerDeps(gateway, worker, { logger: silentLogger, ...overrides })
     // Queued tasks are sent with the API's own (fast) submission settings.
-    const send = base.send && { ...base.send, logger: silentLogger, settings: harness.deps.settings }
+    const send = base.send && {
+      ...base.send,
+      logger: silentLogger,
+      settings: harness.deps.settings,
+    }
     return {
       ...base,
       send,

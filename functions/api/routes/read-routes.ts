@@ -76,7 +76,9 @@ export function registerReadRoutes(app: App, deps: ApiDeps): void {
         deps.now(),
       )
       const nextCursor = page.next ? deps.cursors.seal(scope, page.next) : undefined
-      return toResponse(json(200, { items: page.items.map((task) => toTaskResource(task)), nextCursor }))
+      return toResponse(
+        json(200, { items: page.items.map((task) => toTaskResource(task)), nextCursor }),
+      )
     },
   )
 

@@ -1,0 +1,144 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { loadGatewayConfig } from '#shared/config.ts'
+import { createStores } from '#shared/store/stores.ts'
+import { ticketOf } from '#shared/store/target-lock-store.ts'
+import { SHA256_DIGEST } from './helpers/emulator.ts'
+import { type Pipeline, startPipeline } from './helpers/pipeline.ts'
+
+let p: Pipeline
+beforeAll(async () => {
+  p = await startPipeline({ emulatorTaskMs: 40, env: { QUEUE_MAX_PER_TARGET: '3' } })
+})
+afterAll(() => p.closeAll())
+beforeEach(() => {
+  p.receiver.reply = () => ({ status: 204 })
+  p.emulator.faults.set([])
+})
+
+const ds = (keyTag: number) => ({
+  keyTag,
+  algorithm: 13,
+  digestType: 2,
+  digest: SHA256_DIGEST.replace(/^./, String(keyTag % 10)),
+})
+const post = (body: unknown) => ({ method: 'POST', body: JSON.stringify(body) })
+const upstreamFor = (domain: string) =>
+  [...p.emulator.account.tasks.values()]
+    .filter(
+      (task) =>
+        ('domain' in task.kind && task.kind.domain === domain) ||
+        ('domains' in task.kind && task.kind.domains.includes(domain)),
+    )
+    .sort((a, b) => a.createdAt - b.createdAt)
+const allFinal = (ids: string[]) => async () =>
+  (await Promise.all(ids.map((id) => p.task(id)))).every((task) =>
+    ['succeeded', 'failed', 'rejected', 'unknown', 'partially_failed'].includes(task.status),
+  )
+
+describe('the per-domain queue', () => {
+  it('two adds for one domain back to back: both 202, both succeed, in order, no 409', async () => {
+    const first = await p.submit('/domains/two-adds.com/ds', post(ds(1001)))
+    const second = await p.submit('/domains/two-adds.com/ds', post(ds(1002)))
+    expect([first.status, second.status]).toEqual([202, 202])
+    expect(first.body.status).toBe('pending')
+    expect(second.body).toMatchObject({ status: 'queued', queue: { reason: 'target-busy' } })
+    await p.drainUntil(allFinal([first.id, second.id]))
+    const [a, b] = [await p.task(first.id), await p.task(second.id)]
+    expect([a.status, b.status]).toEqual(['succeeded', 'succeeded'])
+    const sent = upstreamFor('two-adds.com')
+    expect(sent.map((task) => task.taskNo)).toEqual([a.upstream.taskNo, b.upstream.taskNo])
+    expect(p.emulator.account.dsRecords.get('two-adds.com')?.map((r) => r.keyTag)).toEqual([
+      1001, 1002,
+    ])
+    // Each finished task was reported; the queued one's webhook says it succeeded.
+    await p.drainUntil(() =>
+      [first.id, second.id].every((id) => p.receiver.received.some((r) => r.id === `msg_${id}`)),
+    )
+  })
+
+  it('many submissions for one domain run one at a time in acceptance order', async () => {
+    const ids: string[] = []
+    for (const keyTag of [2001, 2002, 2003]) {
+      const answer = await p.submit('/domains/fifo.com/ds', post(ds(keyTag)))
+      expect(answer.status).toBe(202)
+      ids.push(answer.id)
+    }
+    await p.drainUntil(allFinal(ids), { timeoutMs: 15_000 })
+    const tasks = await Promise.all(ids.map((id) => p.task(id)))
+    expect(tasks.every((task) => task.status === 'succeeded')).toBe(true)
+    const sent = upstreamFor('fifo.com')
+    expect(sent.map((task) => task.taskNo)).toEqual(tasks.map((task) => task.upstream.taskNo))
+    const taskMs = p.emulator.account.options.taskMs
+    for (let i = 1; i < sent.length; i++) {
+      expect(sent[i]!.createdAt - sent[i - 1]!.createdAt).toBeGreaterThanOrEqual(taskMs)
+    }
+  })
+
+  it('a batch that overlaps a running task waits for it, then succeeds; its other domains are not blocked meanwhile by it', async () => {
+    const running = await p.submit('/domains/overlap-b.com/ds/sync')
+    expect(running.body.status).toBe('pending')
+    const batch = await p.submit(
+      '/dns-batch',
+      post({ domains: ['overlap-a.com', 'overlap-b.com'], aliyunDns: true }),
+    )
+    expect(batch.body).toMatchObject({ status: 'queued', queue: { reason: 'target-busy' } })
+    // The batch holds neither domain while it waits.
+    const locks = createStores(loadGatewayConfig(p.env).store).targetLocks
+    expect((await locks.read('overlap-a.com')).holder).toBeUndefined()
+    await p.drainUntil(allFinal([running.id, batch.id]))
+    expect((await p.task(batch.id)).status).toBe('succeeded')
+    const [sync, change] = upstreamFor('overlap-b.com')
+    expect(change!.createdAt - sync!.createdAt).toBeGreaterThanOrEqual(
+      p.emulator.account.options.taskMs,
+    )
+  })
+
+  it('a task started outside the gateway: queued on TaskIsBeingProcessed, retried, then succeeds', async () => {
+    p.emulator.account.submit({ type: 'syncDs', domain: 'console.com' }, '127.0.0.1', Date.now())
+    const answer = await p.submit('/domains/console.com/ds/sync')
+    expect(answer.status).toBe(202)
+    expect(answer.body).toMatchObject({ status: 'queued', queue: { reason: 'upstream-busy' } })
+    await p.drainUntil(allFinal([answer.id]))
+    const task = await p.task(answer.id)
+    expect(task.status).toBe('succeeded')
+    expect(upstreamFor('console.com')).toHaveLength(2)
+  })
+
+  it('a full queue answers 429 with Retry-After and writes nothing', async () => {
+    const holder = await p.submit('/domains/full.com/ds/sync')
+    const queued = []
+    for (let i = 0; i < 3; i++) queued.push(await p.submit('/domains/full.com/ds/sync'))
+    expect(queued.map((answer) => answer.body.status)).toEqual(['queued', 'queued', 'queued'])
+    const refused = await p.request('/domains/full.com/ds/sync', {
+      method: 'POST',
+      key: p.tenant.key,
+      headers: { 'idempotency-key': 'full-1' },
+    })
+    expect(refused.status).toBe(429)
+    expect(refused.headers.get('retry-after')).toMatch(/^\d+$/)
+    expect(await refused.json()).toMatchObject({ type: '/docs#problem-queue-full' })
+    const listed = await p.request('/tasks?domain=full.com&limit=100', { key: p.tenant.key })
+    expect(((await listed.json()) as { items: unknown[] }).items).toHaveLength(4)
+    await p.drainUntil(allFinal([holder.id, ...queued.map((answer) => answer.id)]), {
+      timeoutMs: 15_000,
+    })
+    // The refused key was freed: the same request is accepted now.
+    const retried = await p.request('/domains/full.com/ds/sync', {
+      method: 'POST',
+      key: p.tenant.key,
+      headers: { 'idempotency-key': 'full-1' },
+    })
+    expect(retried.status).toBe(202)
+  })
+
+  it('a dead ticket at the head (its task never written) is dropped, and the queue moves on', async () => {
+    const locks = createStores(loadGatewayConfig(p.env).store).targetLocks
+    const dead = ticketOf(Date.now() - 120_000, 0, 'tsk_neverwritten0000000000')
+    await locks.enqueue('dead-ticket.com', dead, 10)
+    const answer = await p.submit('/domains/dead-ticket.com/ds/sync')
+    expect(answer.body.status).toBe('queued')
+    await p.drainUntil(allFinal([answer.id]))
+    expect((await p.task(answer.id)).status).toBe('succeeded')
+    expect((await locks.read('dead-ticket.com')).waiters).toEqual([])
+  })
+})
