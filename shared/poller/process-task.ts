@@ -379,7 +379,7 @@ async function advanceQueued(deps: PollerDeps, held: Task): Promise<ProcessOutco
         message: 'An earlier step of the change did not succeed; this step was not sent.',
       })
     }
-    if (earlier.some((step) => !step || step.status !== 'succeeded')) {
+    if (earlier.some((step) => step?.status !== 'succeeded')) {
       return keepWaiting(deps, held, send)
     }
   }
