@@ -431,6 +431,14 @@ export const WorkerEnvSchema = z.object({
     .min(1)
     .max(24 * 60)
     .default(10),
+  /** How often a running change looks at its steps when no step's end wakes it sooner. */
+  CHANGE_RECHECK_SECONDS: z.coerce.number().positive().max(3_600).default(15),
+  /** How often the drift check walks the managed domains (on AWS: the drift function's rate). */
+  DRIFT_CHECK_MINUTES: z.coerce
+    .number()
+    .positive()
+    .max(7 * 24 * 60)
+    .default(15),
   SYNC_CALLBACK_URL: z.url({ protocol: /^https?$/ }).optional(),
   SSM_ENDPOINT: z.url().optional(),
   SYNC_WEBHOOK_SECRET: z
@@ -460,6 +468,10 @@ export interface WorkerConfig {
     readonly absenceMarginMs: number
     readonly dueSweepIntervalMs: number
     readonly dueSweepStaleMs: number
+    readonly changeRecheckMs: number
+  }
+  readonly drift: {
+    readonly checkEveryMs: number
   }
   readonly sync: {
     readonly callbackUrl: string | undefined
@@ -497,7 +509,9 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       absenceMarginMs: parsed.RECONCILE_ABSENCE_MARGIN_SECONDS * 1000,
       dueSweepIntervalMs: parsed.DUE_SWEEP_INTERVAL_MINUTES * 60_000,
       dueSweepStaleMs: parsed.DUE_SWEEP_STALE_MINUTES * 60_000,
+      changeRecheckMs: parsed.CHANGE_RECHECK_SECONDS * 1000,
     },
+    drift: { checkEveryMs: parsed.DRIFT_CHECK_MINUTES * 60_000 },
     sync: { callbackUrl: parsed.SYNC_CALLBACK_URL, webhookSecret: parsed.SYNC_WEBHOOK_SECRET },
   }
 }

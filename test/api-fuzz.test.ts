@@ -24,6 +24,7 @@ const segment = fc.oneof(
     '-1',
     'sync',
     'tsk_x',
+    'chg_abcdefghijklmnop',
   ),
   fc.string({ unit: 'grapheme', maxLength: 30 }).map(encodeURIComponent),
   fc.string({ minLength: 250, maxLength: 400 }).map(encodeURIComponent),
@@ -34,6 +35,10 @@ const templates = [
   (a: string) => `/domains/${a}/ds`,
   (a: string, b: string) => `/domains/${a}/ds/${b}`,
   (a: string) => `/domains/${a}/ds/sync`,
+  (a: string) => `/domains/${a}/ds?dryRun=true`,
+  (a: string) => `/domains/${a}/name-servers`,
+  (a: string) => `/domains/${a}/drift`,
+  (a: string) => `/changes/${a}`,
   (a: string) => `/instances/${a}/dns-hosts/sync`,
   () => '/dns-batch',
   () => '/tasks',
@@ -72,6 +77,9 @@ const validBodies = [
     nameServers: ['ns1.example.net', 'ns2.example.net'],
   },
   { tenant: 'fuzz', scopes: ['tasks:read'] },
+  { records: [{ keyTag: 1, algorithm: 13, digestType: 2, digest: SHA256_DIGEST }], repair: true },
+  { records: [], allowEmpty: true },
+  { aliyunDns: false, nameServers: ['ns1.example.net', 'ns2.example.net'] },
   { callbackUrl: 'https://hooks.example.com/x' },
 ]
 const mutated = fc

@@ -55,6 +55,8 @@ describe('ids are checked by shape on every route', () => {
     ['GET', `/tasks/${long}`, 'tasks'],
     ['GET', `/tasks/${long}/deliveries`, 'tasks'],
     ['POST', `/tasks/${long}/deliveries/redeliver`, 'tasks'],
+    ['GET', `/changes/chg_${'a'.repeat(2_100)}`, 'tasks'],
+    ['GET', '/changes/chg_not-a-change', 'tasks'],
     ['DELETE', `/admin/keys/${'k'.repeat(2_100)}`, 'admin'],
     ['POST', `/admin/keys/${'k'.repeat(2_100)}/webhook-secret/rotate`, 'admin'],
   ])('%s %s… → 404, never a 5xx', async (method, path, who) => {

@@ -196,8 +196,11 @@ describe('service routes', () => {
         '/admin/keys/{id}/endpoints',
         '/admin/keys/{id}/endpoints/enable',
         '/admin/keys/{id}/webhook-secret/rotate',
+        '/changes/{id}',
         '/dns-batch',
+        '/domains/{name}/drift',
         '/domains/{name}/ds',
+        '/domains/{name}/name-servers',
         '/domains/{name}/ds/sync',
         '/domains/{name}/ds/{keyTag}',
         '/instances/{instanceId}/dns-hosts/sync',
@@ -209,6 +212,11 @@ describe('service routes', () => {
     )
     expect(Object.keys(doc.paths['/domains/{name}/ds/{keyTag}'] ?? {}).sort()).toEqual([
       'delete',
+      'put',
+    ])
+    expect(Object.keys(doc.paths['/domains/{name}/ds'] ?? {}).sort()).toEqual([
+      'get',
+      'post',
       'put',
     ])
     const docs = await h.request('/docs', { key: null })

@@ -28,9 +28,10 @@ let proxy: Awaited<ReturnType<typeof startRecordingProxy>>
 let moto: Awaited<ReturnType<typeof startMoto>>
 let emulator: RunningEmulator
 const receiver = new TestReceiver()
-const handlers: Record<'api' | 'poller' | 'sync', Handler> = {} as never
+type FunctionName = 'api' | 'poller' | 'sync' | 'drift'
+const handlers: Record<FunctionName, Handler> = {} as never
 
-async function loadBundle(name: 'api' | 'poller' | 'sync'): Promise<Handler> {
+async function loadBundle(name: FunctionName): Promise<Handler> {
   const module = (await import(pathToFileURL(resolve(`dist/${name}/index.mjs`)).href)) as {
     handler: Handler
   }
@@ -38,7 +39,7 @@ async function loadBundle(name: 'api' | 'poller' | 'sync'): Promise<Handler> {
   return module.handler
 }
 
-async function invoke(name: 'api' | 'poller' | 'sync', event: unknown, context: unknown = {}) {
+async function invoke(name: FunctionName, event: unknown, context: unknown = {}) {
   proxy.state.caller = name
   return handlers[name](event, context)
 }
@@ -115,6 +116,7 @@ beforeAll(async () => {
   handlers.api = await loadBundle('api')
   handlers.poller = await loadBundle('poller')
   handlers.sync = await loadBundle('sync')
+  handlers.drift = await loadBundle('drift')
 }, 60_000)
 
 afterAll(async () => {
@@ -132,7 +134,11 @@ describe('the API bundle', () => {
     const response = await invoke(
       'api',
       httpEvent('http-api-v2.json', 'POST', '/admin/keys', {
-        body: { tenant: 'bundle', scopes: ['ds:write', 'tasks:read'], callbackUrl: receiver.url },
+        body: {
+          tenant: 'bundle',
+          scopes: ['ds:write', 'dns:write', 'tasks:read'],
+          callbackUrl: receiver.url,
+        },
         headers: { authorization: `Bearer ${ADMIN_KEY}` },
       }),
     )
@@ -223,6 +229,27 @@ describe('the sync bundle', () => {
   })
 })
 
+describe('the drift bundle', () => {
+  it('walks the managed domains on a scheduled event and reports one drift', async () => {
+    const put = await invoke(
+      'api',
+      httpEvent('function-url.json', 'PUT', '/domains/drift-bundle.example.com/name-servers', {
+        headers: { authorization: `Bearer ${tenantKey}` },
+        body: { aliyunDns: true },
+      }),
+    )
+    expect(put.statusCode).toBe(202)
+    expect(parse(put)).toMatchObject({ status: 'succeeded', steps: [] })
+    // Changed behind the gateway's back, e.g. in the console.
+    emulator.account.nameServers.set('drift-bundle.example.com', ['ns1.elsewhere.example'])
+    const context = { getRemainingTimeInMillis: () => 30_000 }
+    const stats = await invoke('drift', fixture('scheduled-event.json'), context)
+    expect(stats).toMatchObject({ checked: 1, drifted: 1, failed: 0 })
+    const again = await invoke('drift', fixture('scheduled-event.json'), context)
+    expect(again).toMatchObject({ checked: 1, drifted: 0 })
+  })
+})
+
 describe('the packaged template', () => {
   let template: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> }
   beforeAll(() => {
@@ -256,7 +283,7 @@ describe('the packaged template', () => {
   }
 
   it('grants every DynamoDB operation each bundle performed, on exactly the table or index it used', () => {
-    const callers = ['api', 'poller', 'sync'] as const
+    const callers = ['api', 'poller', 'sync', 'drift'] as const
     for (const caller of callers) {
       const used = proxy.operations.filter((operation) => operation.caller === caller)
       expect(used.length, caller).toBeGreaterThan(0)
@@ -275,7 +302,7 @@ describe('the packaged template', () => {
   })
 
   it('grants no wildcard action and reads only its own secret parameters', () => {
-    for (const fn of ['api', 'poller', 'sync']) {
+    for (const fn of ['api', 'poller', 'sync', 'drift']) {
       for (const statement of statementsOf(fn)) {
         for (const action of statement.Action) expect(action).not.toContain('*')
         expect(JSON.stringify(statement.Resource)).not.toBe('"*"')

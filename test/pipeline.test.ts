@@ -91,7 +91,8 @@ describe('end to end', () => {
   })
 
   it('status moves pending → running → succeeded and never backwards', async () => {
-    const slow = await startPipeline({ emulatorTaskMs: 400 })
+    // Long enough that each status lasts several drain rounds, on either engine.
+    const slow = await startPipeline({ emulatorTaskMs: 1_500 })
     try {
       const submitted = await slow.submit('/domains/steps.com/ds/sync')
       const seen: string[] = []

@@ -146,9 +146,16 @@ describe('concurrent and interrupted pollers', () => {
     )
     await new Promise((resolve) => setTimeout(resolve, 30))
     void runPoller(hung, Date.now() + 200)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    const leased = await Promise.all(ids.map((id) => p.task(id)))
-    expect(leased.some((task) => task.lease?.owner === hung.settings.owner)).toBe(true)
+    // It claims (a store round trip or two; slower on moto), then hangs.
+    const claimedBy = async () =>
+      (await Promise.all(ids.map((id) => p.task(id)))).some(
+        (task) => task.lease?.owner === hung.settings.owner,
+      )
+    const until = Date.now() + 2_000
+    while (!(await claimedBy()) && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    expect(await claimedBy()).toBe(true)
     await p.drainUntil(allDelivered(ids))
     for (const id of ids) expect((await p.task(id)).status).toBe('succeeded')
   })

@@ -1,10 +1,14 @@
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import type { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
 import type { RandomBytes } from '#shared/auth/api-keys.ts'
+import type { Change } from '#shared/changes/change.ts'
+import type { WebhookEvent } from '#shared/events/webhook-event.ts'
 import type { CursorCodec } from '#shared/http/cursor.ts'
 import type { Logger } from '#shared/logger.ts'
 import type { ApiKeyStore } from '#shared/store/api-key-store.ts'
 import type { DeliveryLogStore } from '#shared/store/delivery-log-store.ts'
+import type { DomainStateStore } from '#shared/store/domain-state-store.ts'
+import type { DueItemStore } from '#shared/store/due-item-store.ts'
 import type { EndpointHealthStore } from '#shared/store/endpoint-health-store.ts'
 import type { IdempotencyStore } from '#shared/store/idempotency-store.ts'
 import type { TargetLockStore } from '#shared/store/target-lock-store.ts'
@@ -22,7 +26,12 @@ export interface ApiDeps {
   readonly deliveries: DeliveryLogStore
   readonly endpoints: EndpointHealthStore
   readonly targetLocks: TargetLockStore
-  readonly upstream: TaskSubmitter & Pick<DomainApiClient, 'queryDsRecord'>
+  readonly changes: DueItemStore<Change>
+  readonly events: DueItemStore<WebhookEvent>
+  readonly domainStates: DomainStateStore
+  /** How often a running change looks at its steps when nothing wakes it sooner. */
+  readonly changeRecheckMs: number
+  readonly upstream: TaskSubmitter & Pick<DomainApiClient, 'queryDsRecord' | 'queryDomain'>
   readonly now: () => number
   readonly newTaskId: () => string
   readonly randomBytes: RandomBytes

@@ -37,6 +37,7 @@ export function buildApiDeps(
     randomBytes,
     logger: createLogger({ level: config.logLevel }),
     settings: submitSettingsFrom(config, worker),
+    changeRecheckMs: worker.poller.changeRecheckMs,
     api: config.api,
     // Keyed from a secret the gateway already holds; rotating it only invalidates open cursors.
     cursors: CursorCodec.fromSecret(config.upstream.credentials.accessKeySecret),

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { CHANGE_STATUSES } from '#shared/changes/change.ts'
 import { DIGEST_HEX_LENGTH, DIGEST_TYPES, DNSSEC_ALGORITHMS } from '#shared/dnssec.ts'
 import { INSTANCE_ID_PATTERN, normalizeDomainName } from '#shared/domain-name.ts'
 import { SCOPES, TASK_ACTION_NAMES, TASK_STATUSES } from '#shared/tasks/task.ts'
@@ -12,6 +13,7 @@ export const LIMITS = {
   idempotencyKeyLength: 255,
   pageSizeMax: 100,
   pageSizeDefault: 20,
+  desiredDsRecords: 16,
 } as const
 
 const domainName = (what: string) =>
@@ -64,40 +66,49 @@ export const CallbackUrlSchema = z
 
 const ALGORITHM_NUMBERS = DNSSEC_ALGORITHMS as readonly number[]
 
+const dsRecordFields = {
+  algorithm: z
+    .number()
+    .int()
+    .refine((value) => ALGORITHM_NUMBERS.includes(value), {
+      message: `the algorithm must be one of ${DNSSEC_ALGORITHMS.join(', ')}`,
+    })
+    .openapi({ example: 13 }),
+  digestType: z
+    .number()
+    .int()
+    .refine((value) => (DIGEST_TYPES as readonly number[]).includes(value), {
+      message: 'the digest type must be 1 (SHA-1), 2 (SHA-256), 3 (GOST) or 4 (SHA-384)',
+    })
+    .openapi({ example: 2 }),
+  digest: z
+    .string()
+    .regex(/^[0-9a-fA-F]+$/, 'the digest must be hexadecimal')
+    .transform((value) => value.toLowerCase())
+    .openapi({ example: 'f58fa917424383934c7b0cf1a90f61d692745680fa06f5ecdbe0924e86de9598' }),
+}
+
+const digestLengthMatches = (
+  record: { digestType: number; digest: string },
+  ctx: z.RefinementCtx,
+) => {
+  const expected = DIGEST_HEX_LENGTH[record.digestType]
+  if (expected !== undefined && record.digest.length !== expected) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['digest'],
+      message: `a digest of type ${record.digestType} has ${expected} hex characters, not ${record.digest.length}`,
+    })
+  }
+}
+
 export const DsRecordBodySchema = z
   .strictObject({
     keyTag: KeyTagSchema.optional(),
-    algorithm: z
-      .number()
-      .int()
-      .refine((value) => ALGORITHM_NUMBERS.includes(value), {
-        message: `the algorithm must be one of ${DNSSEC_ALGORITHMS.join(', ')}`,
-      })
-      .openapi({ example: 13 }),
-    digestType: z
-      .number()
-      .int()
-      .refine((value) => (DIGEST_TYPES as readonly number[]).includes(value), {
-        message: 'the digest type must be 1 (SHA-1), 2 (SHA-256), 3 (GOST) or 4 (SHA-384)',
-      })
-      .openapi({ example: 2 }),
-    digest: z
-      .string()
-      .regex(/^[0-9a-fA-F]+$/, 'the digest must be hexadecimal')
-      .transform((value) => value.toLowerCase())
-      .openapi({ example: 'f58fa917424383934c7b0cf1a90f61d692745680fa06f5ecdbe0924e86de9598' }),
+    ...dsRecordFields,
     callbackUrl: CallbackUrlSchema.optional(),
   })
-  .superRefine((record, ctx) => {
-    const expected = DIGEST_HEX_LENGTH[record.digestType]
-    if (expected !== undefined && record.digest.length !== expected) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['digest'],
-        message: `a digest of type ${record.digestType} has ${expected} hex characters, not ${record.digest.length}`,
-      })
-    }
-  })
+  .superRefine(digestLengthMatches)
   .openapi('DsRecordInput', {
     description: 'A DS record given directly. `keyTag` is required on POST.',
   })
@@ -121,6 +132,188 @@ export const DnskeyBodySchema = z
   })
 
 export const DsBodySchema = z.union([DnskeyBodySchema, DsRecordBodySchema]).openapi('DsInput')
+
+/** One DS record of a desired state: given directly, or as a DNSKEY to compute it from. */
+export const DesiredDsRecordSchema = z
+  .strictObject({ keyTag: KeyTagSchema, ...dsRecordFields })
+  .superRefine(digestLengthMatches)
+  .openapi('DesiredDsRecord')
+
+export const DesiredDnskeySchema = z
+  .strictObject({
+    dnskey: z.string().min(1).max(8192).openapi({
+      description: 'DNSKEY RDATA `<flags> <protocol> <algorithm> <base64 key>`.',
+    }),
+    digestType: z
+      .union([z.literal(1), z.literal(2), z.literal(4)])
+      .optional()
+      .openapi({ description: 'Digest to compute: 1, 2 (default) or 4.' }),
+  })
+  .openapi('DesiredDnskey')
+
+export const DesiredDsBodySchema = z
+  .strictObject({
+    records: z
+      .array(z.union([DesiredDsRecordSchema, DesiredDnskeySchema]))
+      .max(LIMITS.desiredDsRecords, `at most ${LIMITS.desiredDsRecords} DS records`)
+      .openapi({
+        description:
+          'Every DS record the registry should hold for the domain, nothing else. Records are matched by content (key tag, algorithm, digest type, digest; digests case-insensitive).',
+      }),
+    allowEmpty: z.boolean().default(false).openapi({
+      description:
+        'Required with an empty `records`: removing every DS record turns DNSSEC validation off for the domain.',
+    }),
+    repair: z.boolean().default(false).openapi({
+      description: 'When the drift check finds the registry elsewhere, apply this state again.',
+    }),
+    callbackUrl: CallbackUrlSchema.optional(),
+  })
+  .openapi('DesiredDsInput')
+
+export const DesiredNameServersBodySchema = z
+  .strictObject({
+    aliyunDns: z.boolean().openapi({
+      description: "true: Alibaba Cloud DNS's own servers (no nameServers); false: nameServers.",
+    }),
+    nameServers: z
+      .array(HostNameSchema)
+      .min(
+        LIMITS.nameServersMin,
+        `list ${LIMITS.nameServersMin} to ${LIMITS.nameServersMax} name servers`,
+      )
+      .max(
+        LIMITS.nameServersMax,
+        `list ${LIMITS.nameServersMin} to ${LIMITS.nameServersMax} name servers`,
+      )
+      .optional(),
+    repair: z.boolean().default(false),
+    callbackUrl: CallbackUrlSchema.optional(),
+  })
+  .superRefine((body, ctx) => {
+    if (!body.aliyunDns && !body.nameServers) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['nameServers'],
+        message: 'aliyunDns=false needs nameServers',
+      })
+    }
+    if (body.aliyunDns && body.nameServers) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['nameServers'],
+        message: 'aliyunDns=true takes no nameServers',
+      })
+    }
+    const seen = new Set<string>()
+    for (const [index, server] of (body.nameServers ?? []).entries()) {
+      if (seen.has(server)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['nameServers', index],
+          message: `${server} is listed twice`,
+        })
+      }
+      seen.add(server)
+    }
+  })
+  .openapi('DesiredNameServersInput')
+
+export const DryRunQuerySchema = z.strictObject({
+  dryRun: z
+    .enum(['true', 'false'])
+    .optional()
+    .openapi({ description: 'true: answer with the plan only; nothing is written or sent.' }),
+})
+
+const DsRecordOutSchema = z.object({
+  keyTag: z.number().int(),
+  algorithm: z.number().int(),
+  digestType: z.number().int(),
+  digest: z.string(),
+})
+
+export const DsPlanSchema = z
+  .object({
+    add: z.array(DsRecordOutSchema),
+    remove: z.array(DsRecordOutSchema),
+    keep: z.array(DsRecordOutSchema),
+  })
+  .openapi('DsPlan')
+
+const NameServerSetSchema = z.object({
+  aliyunDns: z.boolean(),
+  nameServers: z.array(z.string()),
+})
+
+export const NameServerPlanSchema = z
+  .object({
+    current: NameServerSetSchema,
+    desired: NameServerSetSchema,
+    add: z.array(z.string()),
+    remove: z.array(z.string()),
+    keep: z.array(z.string()),
+    change: z.boolean(),
+  })
+  .openapi('NameServerPlan')
+
+export const PlanResponseSchema = z
+  .object({ plan: z.union([DsPlanSchema, NameServerPlanSchema]) })
+  .openapi('PlanResponse')
+
+export const ChangeResourceSchema = z
+  .object({
+    id: z.string().openapi({ example: 'chg_4fJ9k2LmQp8RtUvWxYz01234' }),
+    domain: z.string(),
+    kind: z.enum(['ds', 'name-servers']),
+    status: z.enum(CHANGE_STATUSES),
+    done: z.boolean(),
+    trigger: z.enum(['api', 'repair']),
+    plan: z.union([DsPlanSchema, NameServerPlanSchema]),
+    desired: z.record(z.string(), z.unknown()),
+    steps: z.array(z.string()).openapi({ description: 'Task ids, in the order they run.' }),
+    progress: z.array(
+      z.object({
+        taskId: z.string(),
+        action: z.string().optional(),
+        status: z.string(),
+        error: z.object({ code: z.string(), message: z.string() }).optional(),
+      }),
+    ),
+    error: z.object({ code: z.string(), message: z.string() }).optional(),
+    callbackUrl: z.string().optional(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    completedAt: z.string().optional(),
+  })
+  .openapi('Change')
+
+export const DriftReportSchema = z
+  .object({
+    domain: z.string(),
+    inSync: z.boolean(),
+    ds: z
+      .object({
+        inSync: z.boolean(),
+        missing: z.array(DsRecordOutSchema),
+        unexpected: z.array(DsRecordOutSchema),
+      })
+      .optional(),
+    nameServers: z
+      .object({
+        inSync: z.boolean(),
+        current: NameServerSetSchema,
+        desired: NameServerSetSchema,
+        missing: z.array(z.string()),
+        unexpected: z.array(z.string()),
+      })
+      .optional(),
+    changing: z
+      .array(z.string())
+      .openapi({ description: 'Kinds with a change still running: not judged until it ends.' }),
+    checkedAt: z.string(),
+  })
+  .openapi('DriftReport')
 
 export const CallbackOnlyBodySchema = z
   .strictObject({ callbackUrl: CallbackUrlSchema.optional() })

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
 import { sleep } from '#shared/backoff.ts'
+import { buildChangeDeps } from '#shared/changes/change-deps.ts'
 import type { GatewayConfig, WorkerConfig } from '#shared/config.ts'
 import { createLogger } from '#shared/logger.ts'
 import type { PollerDeps } from '#shared/poller/process-task.ts'
@@ -26,6 +27,14 @@ export function buildPollerDeps(
   const owner = `poller-${randomUUID()}`
   const logger = createLogger({ level: gateway.logLevel }).child({ component: 'poller' })
   const upstream = new DomainApiClient({ config: gateway.upstream })
+  const changes = buildChangeDeps({
+    stores,
+    upstream,
+    now,
+    logger,
+    settings: submitSettingsFrom(gateway, worker),
+    changeRecheckMs: worker.poller.changeRecheckMs,
+  })
   return {
     tasks: stores.tasks,
     taskNos: stores.taskNos,
@@ -33,16 +42,10 @@ export function buildPollerDeps(
     endpoints: stores.endpoints,
     targetLocks: stores.targetLocks,
     upstream,
-    // Queued tasks are sent in their turn exactly as the API sends.
-    send: {
-      tasks: stores.tasks,
-      taskNos: stores.taskNos,
-      targetLocks: stores.targetLocks,
-      upstream,
-      now,
-      logger,
-      settings: submitSettingsFrom(gateway, worker),
-    },
+    // Queued tasks are sent in their turn exactly as the API sends; changes are settled here.
+    send: changes,
+    changes,
+    events: stores.events,
     secretsFor: createSecretResolver(stores.apiKeys, now, worker.sync.webhookSecret),
     sendWebhook: (message) =>
       sendWebhook(message, {

@@ -28,7 +28,7 @@ export const zodEnglishOnly: Plugin = {
   },
 }
 
-export const FUNCTIONS = ['api', 'poller', 'sync'] as const
+export const FUNCTIONS = ['api', 'poller', 'sync', 'drift'] as const
 export type FunctionName = (typeof FUNCTIONS)[number]
 
 export interface BuiltFunction {

@@ -4,6 +4,7 @@ import { serve } from '@hono/node-server'
 import { createApp } from '#functions/api/app.ts'
 import { buildApiDeps } from '#functions/api/deps.ts'
 import { createApiKey } from '#functions/api/routes/admin-routes.ts'
+import { buildDriftDeps } from '#functions/drift/deps.ts'
 import { buildPollerDeps } from '#functions/poller/deps.ts'
 import { buildSyncDeps } from '#functions/sync/deps.ts'
 import type { FaultRuleInput } from '#infra/emulator/faults.ts'
@@ -16,6 +17,7 @@ import {
   loadLocalConfig,
   loadWorkerConfig,
 } from '#shared/config.ts'
+import { runDriftCheck } from '#shared/desired/check-drift.ts'
 import { LOCAL_DEFAULTS } from '#shared/local-defaults.ts'
 import type { Logger } from '#shared/logger.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
@@ -97,6 +99,9 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
     // The embedded engine can lose an index entry when the process is killed: sweep every minute.
     DUE_SWEEP_INTERVAL_MINUTES: '1',
     DUE_SWEEP_STALE_MINUTES: '1',
+    // Locally the drift check runs every minute, and changes look at their steps every 2 s.
+    DRIFT_CHECK_MINUTES: '1',
+    CHANGE_RECHECK_SECONDS: '2',
     SYNC_CALLBACK_URL: receiver?.url,
     SYNC_WEBHOOK_SECRET: systemSecret,
     // The local emulator's window is the service's rule the absence proof rests on: follow it.
@@ -179,6 +184,15 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
     }, every)
     stops.push(async () => clearInterval(timer))
   }
+
+  // The drift check, as its schedule would run it.
+  const driftDeps = buildDriftDeps(gateway, worker)
+  const driftTimer = setInterval(() => {
+    runDriftCheck(driftDeps).catch((error: unknown) => {
+      driftDeps.logger.error('drift check failed', { error })
+    })
+  }, worker.drift.checkEveryMs)
+  stops.push(async () => clearInterval(driftTimer))
 
   return {
     apiUrl: `http://127.0.0.1:${port}`,

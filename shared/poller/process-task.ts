@@ -1,7 +1,10 @@
 import type { DomainApiClient } from '../aliyun/domain-api-client.ts'
 import { UpstreamError } from '../aliyun/upstream-error.ts'
+import { type ChangeDeps, settleChange } from '../changes/apply-change.ts'
+import { eventBody, eventWebhookId, type WebhookEvent } from '../events/webhook-event.ts'
 import type { Logger } from '../logger.ts'
 import type { DeliveryLogStore } from '../store/delivery-log-store.ts'
+import type { DueItemStore } from '../store/due-item-store.ts'
 import { toEpochSeconds } from '../store/dynamodb.ts'
 import type { EndpointHealthStore } from '../store/endpoint-health-store.ts'
 import type { TargetLockStore } from '../store/target-lock-store.ts'
@@ -46,6 +49,10 @@ export interface PollerDeps {
    * a queued task only waits.
    */
   readonly send?: SendDeps
+  /** Changes to settle (see changes/apply-change.ts); without it, none are worked on. */
+  readonly changes?: ChangeDeps
+  /** Events to deliver (a change's end, a domain's drift). */
+  readonly events?: DueItemStore<WebhookEvent>
   /** Per-endpoint delivery health (backoff as a whole, disabling); absent: not tracked. */
   readonly endpoints?: EndpointHealthStore
   /** Repairs the due index now and then (see sweep-due-index.ts); called once per run. */
@@ -113,23 +120,86 @@ export async function processDueTask(
   // A lane reserved for this task (by the run, which knew it was waiting, or below) is given back
   // on every way out except a started delivery; `release` is a no-op for a task without one.
   let dispatched = false
+  const markDispatched = () => {
+    dispatched = true
+  }
   try {
-    return await claimAndWork(deps, taskId, handOff, () => {
-      dispatched = true
-    })
+    if (taskId.startsWith('chg_')) return await processDueChange(deps, taskId)
+    if (taskId.startsWith('evt_')) {
+      if (!deps.events) return 'skipped'
+      return await claimAndWork(deps, taskId, handOff, markDispatched, eventKind(deps.events))
+    }
+    return await claimAndWork(deps, taskId, handOff, markDispatched, taskKind(deps))
   } finally {
     if (!dispatched) handOff?.lanes.release(taskId)
   }
 }
 
-async function claimAndWork(
+/** What the poller does with one kind of due item that may carry a callback. */
+interface CarrierKind<T extends CallbackCarrier> {
+  get(id: string, now: number): Promise<T | undefined>
+  replace(next: T, expectedVersion: number): Promise<boolean>
+  webhookId(item: T): string
+  body(item: T): string
+  /** The URL of a callback that is due now, if the item's next step is one. */
+  callbackDue(item: T): string | undefined
+  /** The item's own next step when it is not a callback. */
+  work(held: T, log: Logger): Promise<ProcessOutcome>
+}
+
+/** Anything whose webhook the poller delivers: a task's completion, or an event. */
+export interface CallbackCarrier {
+  readonly id: string
+  readonly keyId: string
+  readonly version: number
+  readonly callback: Task['callback']
+  readonly dueAt?: number | undefined
+  readonly lease?: { readonly owner: string; readonly until: number } | undefined
+  readonly expiresAt?: number | undefined
+}
+
+function taskKind(deps: PollerDeps): CarrierKind<Task> {
+  return {
+    get: (id, now) => deps.tasks.get(id, now),
+    replace: (next, version) => deps.tasks.replace(next, version),
+    webhookId: webhookIdOf,
+    body: taskEventBody,
+    callbackDue,
+    async work(held, log) {
+      if (held.status === 'queued') return advanceQueued(deps, held)
+      if (held.status === 'submitting') return reconcile(deps, held)
+      if (!isTerminal(held.status)) return poll(deps, held)
+      return deliverCallback(deps, held, log, this)
+    },
+  }
+}
+
+function eventKind(events: DueItemStore<WebhookEvent>): CarrierKind<WebhookEvent> {
+  return {
+    get: (id, now) => events.get(id, now),
+    replace: (next, version) => events.replace(next, version),
+    webhookId: eventWebhookId,
+    body: eventBody,
+    callbackDue: (event) =>
+      event.callback.url && ['scheduled', 'sending'].includes(event.callback.state)
+        ? event.callback.url
+        : undefined,
+    async work() {
+      // An event has nothing to do but its callback; one without a due callback is left alone.
+      return 'skipped'
+    },
+  }
+}
+
+async function claimAndWork<T extends CallbackCarrier>(
   deps: PollerDeps,
   taskId: string,
   handOff: DeliveryHandOff | undefined,
   markDispatched: () => void,
+  kind: CarrierKind<T>,
 ): Promise<ProcessOutcome> {
   const now = deps.now()
-  const task = await deps.tasks.get(taskId, now)
+  const task = await kind.get(taskId, now)
   if (
     !task ||
     task.dueAt === undefined ||
@@ -138,7 +208,7 @@ async function claimAndWork(
   ) {
     return 'skipped'
   }
-  const callbackUrl = callbackDue(task)
+  const callbackUrl = kind.callbackDue(task)
   const lanes = callbackUrl ? handOff?.lanes : undefined
   if (lanes && handOff && callbackUrl) {
     if (now + deps.settings.callbackTimeoutMs > handOff.hardStop) return 'deferred'
@@ -152,17 +222,17 @@ async function claimAndWork(
       return 'lanes-full'
     }
   }
-  const claimed: Task = {
+  const claimed: T = {
     ...task,
     lease: { owner: deps.settings.owner, until: now + deps.settings.leaseMs },
   }
-  if (!(await deps.tasks.replace(claimed, task.version))) return 'lost'
-  const held: Task = { ...claimed, version: task.version + 1 }
-  const log = deps.logger.child({ taskId, status: task.status })
+  if (!(await kind.replace(claimed, task.version))) return 'lost'
+  const held: T = { ...claimed, version: task.version + 1 }
+  const log = deps.logger.child({ taskId })
   if (lanes && handOff) {
     lanes.run(taskId, async () => {
-      const outcome = await deliverCallback(deps, held, log, lanes).catch((error: unknown) =>
-        releaseAfterFailure(deps, task, held, log, error),
+      const outcome = await deliverCallback(deps, held, log, kind, lanes).catch((error: unknown) =>
+        releaseAfterFailure(deps, kind, task, held, log, error),
       )
       handOff.onDone(outcome)
     })
@@ -170,12 +240,10 @@ async function claimAndWork(
     return 'dispatched'
   }
   try {
-    if (task.status === 'queued') return await advanceQueued(deps, held)
-    if (task.status === 'submitting') return await reconcile(deps, held)
-    if (!isTerminal(task.status)) return await poll(deps, held)
-    return await deliverCallback(deps, held, log)
+    if (callbackUrl) return await deliverCallback(deps, held, log, kind)
+    return await kind.work(held, log)
   } catch (error) {
-    return releaseAfterFailure(deps, task, held, log, error)
+    return releaseAfterFailure(deps, kind, task, held, log, error)
   }
 }
 
@@ -190,17 +258,18 @@ function callbackDue(task: Task): string | undefined {
  * throttling passes). If even that write fails (the store is down), the lease simply expires and
  * the task stays due.
  */
-async function releaseAfterFailure(
+async function releaseAfterFailure<T extends CallbackCarrier>(
   deps: PollerDeps,
-  task: Task,
-  held: Task,
+  kind: Pick<CarrierKind<T>, 'replace'>,
+  task: T,
+  held: T,
   log: Logger,
   error: unknown,
 ): Promise<ProcessOutcome> {
   const throttled = isThrottling(error)
   if (!throttled) log.warn('task step failed; retrying later', { error })
   const retryAt = deps.now() + (throttled ? 0 : pollDelay(deps.settings, 1))
-  await deps.tasks
+  await kind
     .replace(
       { ...held, lease: undefined, dueAt: Math.max(retryAt, task.dueAt ?? retryAt) },
       held.version,
@@ -346,7 +415,45 @@ const queueDepsOf = (deps: PollerDeps, targetLocks: TargetLockStore) => ({
   now: deps.now,
   logger: deps.logger,
   queue: deps.send?.settings.queue ?? DEFAULT_QUEUE_SETTINGS,
+  nudgeChange: deps.changes
+    ? (id: string, at: number) => deps.changes!.changes.nudge(id, at)
+    : undefined,
 })
+
+/** A change falls due: claimed with a lease like a task, then moved on by `settleChange`. */
+async function processDueChange(deps: PollerDeps, id: string): Promise<ProcessOutcome> {
+  const context = deps.changes
+  if (!context) return 'skipped'
+  const now = deps.now()
+  const change = await context.changes.get(id, now)
+  if (
+    !change ||
+    change.dueAt === undefined ||
+    change.dueAt > now ||
+    (change.lease && change.lease.until > now && change.lease.owner !== deps.settings.owner)
+  ) {
+    return 'skipped'
+  }
+  const claimed = {
+    ...change,
+    lease: { owner: deps.settings.owner, until: now + deps.settings.leaseMs },
+  }
+  if (!(await context.changes.replace(claimed, change.version))) return 'lost'
+  const held = { ...claimed, version: change.version + 1 }
+  try {
+    const after = await settleChange({ ...context, logger: deps.logger }, held)
+    return after.status === 'running' ? 'waiting' : 'completed'
+  } catch (error) {
+    deps.logger.warn('change step failed; retrying later', { changeId: id, error })
+    await context.changes
+      .replace(
+        { ...held, lease: undefined, dueAt: deps.now() + pollDelay(deps.settings, 1) },
+        held.version,
+      )
+      .catch(() => undefined)
+    return 'error'
+  }
+}
 
 /**
  * A queued task's turn: rejected if it waited too long or a step it depends on failed; else, when
@@ -396,7 +503,7 @@ async function advanceQueued(deps: PollerDeps, held: Task): Promise<ProcessOutco
     return 'lost'
   }
   const outcome = await sendSubmission(
-    { ...send, logger: deps.logger },
+    { ...send, logger: deps.logger, nudgeChange: queueDeps.nudgeChange },
     { ...intent, version: held.version + 1 },
     { announced: true },
   )
@@ -445,18 +552,24 @@ async function leaveUnsent(
   return ok ? 'completed' : 'lost'
 }
 
-async function deliverCallback(
+async function deliverCallback<T extends CallbackCarrier>(
   deps: PollerDeps,
-  held: Task,
+  held: T,
   log: Logger,
+  kind: Pick<CarrierKind<T>, 'replace' | 'webhookId' | 'body'>,
   lanes?: DeliveryLanes,
 ): Promise<ProcessOutcome> {
+  const save = async (current: T, next: T) => {
+    const ok = await kind.replace({ ...next, lease: undefined }, current.version)
+    if (!ok) deps.logger.warn('lost a task update race', { taskId: current.id })
+    return ok
+  }
   const url = held.callback.url
   if (!url || !['scheduled', 'sending'].includes(held.callback.state)) {
-    await save(deps, held, { ...held, dueAt: undefined })
+    await save(held, { ...held, dueAt: undefined })
     return 'skipped'
   }
-  const webhookId = webhookIdOf(held)
+  const webhookId = kind.webhookId(held)
   const retention = toEpochSeconds(deps.now() + deps.settings.taskRetentionMs)
   const endpoint = endpointOf(url)
   const health = await deps.endpoints?.get(held.keyId, endpoint)
@@ -464,11 +577,11 @@ async function deliverCallback(
   if (verdict.kind === 'backoff') {
     // The endpoint as a whole is failing: wait for it, without spending one of this task's tries.
     lanes?.pause(url, verdict.until)
-    const ok = await save(deps, held, { ...held, dueAt: verdict.until })
+    const ok = await save(held, { ...held, dueAt: verdict.until })
     return ok ? 'deferred' : 'lost'
   }
   if (verdict.kind === 'disabled') {
-    const ok = await save(deps, held, {
+    const ok = await save(held, {
       ...held,
       callback: {
         ...held.callback,
@@ -501,16 +614,16 @@ async function deliverCallback(
   // Mark the attempt as in flight before sending: a crash now is seen and counted, never hidden.
   attempts += 1
   const startedAt = deps.now()
-  const sending: Task = {
+  const sending: T = {
     ...held,
     callback: { ...held.callback, state: 'sending', attempts, lastAttemptAt: iso(startedAt) },
     dueAt: startedAt + deps.settings.callbackTimeoutMs + deps.settings.leaseMs,
   }
-  if (!(await deps.tasks.replace(sending, held.version))) return 'lost'
-  const inFlight: Task = { ...sending, version: held.version + 1 }
+  if (!(await kind.replace(sending, held.version))) return 'lost'
+  const inFlight: T = { ...sending, version: held.version + 1 }
 
   const secrets = await deps.secretsFor(held.keyId)
-  const result = await deps.sendWebhook({ url, id: webhookId, body: taskEventBody(held), secrets })
+  const result = await deps.sendWebhook({ url, id: webhookId, body: kind.body(held), secrets })
   const at = deps.now()
   // 410 speaks of one message and `blocked` of our policy: neither says the endpoint is down.
   if (deps.endpoints && (result.outcome === 'delivered' || result.outcome === 'failed')) {
@@ -529,7 +642,7 @@ async function deliverCallback(
     if (recorded?.backoffUntil !== undefined) lanes?.pause(url, recorded.backoffUntil)
   }
 
-  let callback: Task['callback']
+  let callback: CallbackCarrier['callback']
   let dueAt: number | undefined
   if (result.outcome === 'delivered') {
     callback = {
@@ -589,7 +702,7 @@ async function deliverCallback(
     retention,
   )
   const final = dueAt === undefined
-  const ok = await save(deps, inFlight, {
+  const ok = await save(inFlight, {
     ...inFlight,
     callback,
     dueAt,

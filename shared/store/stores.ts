@@ -1,6 +1,10 @@
+import type { Change } from '../changes/change.ts'
 import type { StoreConfig } from '../config.ts'
+import type { WebhookEvent } from '../events/webhook-event.ts'
 import { DynamoDbApiKeyStore } from './api-key-store.ts'
 import { DynamoDbDeliveryLogStore } from './delivery-log-store.ts'
+import { DynamoDbDomainStateStore } from './domain-state-store.ts'
+import { DynamoDbDueItemStore } from './due-item-store.ts'
 import { DynamoDbDueSweepStore } from './due-sweep-store.ts'
 import { createDocumentClient } from './dynamodb.ts'
 import { DynamoDbEndpointHealthStore } from './endpoint-health-store.ts'
@@ -21,5 +25,8 @@ export function createStores(config: StoreConfig) {
     dueSweep: new DynamoDbDueSweepStore(db, table),
     endpoints: new DynamoDbEndpointHealthStore(db, table),
     targetLocks: new DynamoDbTargetLockStore(db, table),
+    changes: new DynamoDbDueItemStore<Change>(db, table, config.dueShards, 'CHANGE', 'change'),
+    events: new DynamoDbDueItemStore<WebhookEvent>(db, table, config.dueShards, 'EVENT', 'event'),
+    domainStates: new DynamoDbDomainStateStore(db, table),
   }
 }

@@ -51,7 +51,7 @@ export interface TaskStore {
    * Advisory: it changes neither the version nor anything else, so it never spoils a lease.
    */
   nudge(id: string, at: number): Promise<void>
-  /** Ids of tasks whose `dueAt` ≤ `now` in one shard, oldest first. */
+  /** Ids of tasks, changes and events whose `dueAt` ≤ `now` in one shard, oldest first. */
   dueIds(shard: number, now: number, limit: number): Promise<string[]>
   readonly shardCount: number
 }
@@ -59,6 +59,7 @@ export interface TaskStore {
 export { InvalidCursorError }
 
 const TASK_SK = 'TASK'
+const DUE_PREFIXES = ['TASK#', 'CHANGE#', 'EVENT#']
 const taskPk = (id: string) => `TASK#${id}`
 
 /** The due-index shard of an id: stable, evenly spread. */
@@ -248,10 +249,11 @@ export class DynamoDbTaskStore implements TaskStore {
         }),
       ),
     )
+    // Tasks, changes and events share the index; their ids say which is which (tsk_, chg_, evt_).
     return (result.Items ?? [])
       .map((item) => String(item.pk))
-      .filter((pk) => pk.startsWith('TASK#'))
-      .map((pk) => pk.slice('TASK#'.length))
+      .filter((pk) => DUE_PREFIXES.some((prefix) => pk.startsWith(prefix)))
+      .map((pk) => pk.slice(pk.indexOf('#') + 1))
   }
 }
 

@@ -66,6 +66,8 @@ export interface SubmitDeps {
   readonly upstream: TaskSubmitter
   /** Who holds each domain or instance, and who waits for it (see target-lock-store.ts). */
   readonly targetLocks: TargetLockStore
+  /** Wakes the change a final task is a step of (see changes/apply-change.ts). */
+  readonly nudgeChange?: ((changeId: string, at: number) => Promise<void>) | undefined
   readonly now: () => number
   readonly newTaskId: () => string
   readonly logger: Logger
@@ -306,6 +308,7 @@ const queueDeps = (deps: SendDeps) => ({
   now: deps.now,
   logger: deps.logger,
   queue: deps.settings.queue,
+  nudgeChange: deps.nudgeChange,
 })
 
 /** `TaskIsBeingProcessed`: wait for the registry's other task, holding the targets meanwhile. */

@@ -40,6 +40,8 @@ export interface QueueDeps {
   readonly now: () => number
   readonly logger: Logger
   readonly queue: QueueSettings
+  /** Wakes the change a final task is a step of. */
+  readonly nudgeChange?: ((changeId: string, at: number) => Promise<void>) | undefined
 }
 
 const uniqueSorted = (targets: readonly string[]) => [...new Set(targets)].sort()
@@ -153,7 +155,7 @@ export async function leaveQueue(deps: QueueDeps, task: Task): Promise<void> {
 
 /**
  * Releases a task's targets (it is final, or leaves without being sent) and wakes the head of
- * each queue, so the next task need not wait for its next look. A failed release is harmless: the
+ * each queue, so the next task need not wait for its next look, and the change it is a step of. A failed release is harmless: the
  * lock is taken over once its `until` has passed and its holder is seen final.
  */
 export async function releaseTargets(deps: QueueDeps, task: Task): Promise<void> {
@@ -161,7 +163,10 @@ export async function releaseTargets(deps: QueueDeps, task: Task): Promise<void>
     const states = await releaseAll(deps.targetLocks, targetsOf(task.command), task.id)
     const now = deps.now()
     const heads = new Set(states.flatMap((state) => state.waiters.slice(0, 1)).map(ticketTaskId))
-    await Promise.all([...heads].map((id) => deps.tasks.nudge(id, now)))
+    await Promise.all([
+      ...[...heads].map((id) => deps.tasks.nudge(id, now)),
+      task.changeId ? deps.nudgeChange?.(task.changeId, now) : undefined,
+    ])
   } catch (error) {
     deps.logger.warn('could not release the targets', { taskId: task.id, error })
   }

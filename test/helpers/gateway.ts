@@ -122,10 +122,17 @@ export async function startHarness(
     },
     async settle(taskIds, timeoutMs = 10_000) {
       const base = buildPollerDeps(config, worker, { logger: silentLogger })
+      const changes = base.changes && {
+        ...base.changes,
+        tasks: deps.tasks,
+        settings: SETTLE_SUBMIT(deps),
+        changeRecheckMs: 50,
+      }
       const poller = {
         ...base,
         tasks: deps.tasks,
-        send: base.send && { ...base.send, tasks: deps.tasks, settings: SETTLE_SUBMIT(deps) },
+        send: changes,
+        changes,
         settings: { ...base.settings, ...SETTLE_POLLER },
       }
       const deadline = Date.now() + timeoutMs

@@ -30,11 +30,23 @@ it(
   `${RUN_SECONDS} s of mixed load: zero 5xx, no lost and no duplicate upstream tasks`,
   async () => {
     const accepted = new Set<string>()
+    const changes = new Set<string>()
+    let queued = 0
     const statuses = new Map<number, number>()
     let requests = 0
     let sequence = 0
     const deadline = Date.now() + RUN_SECONDS * 1000
-    const domain = () => `load-${Math.floor(Math.random() * 3000)}.com`
+    // A few hot domains get many submissions at once: those wait in the domain's queue.
+    const domain = () =>
+      Math.random() < 0.15
+        ? `hot-${Math.floor(Math.random() * 4)}.com`
+        : `load-${Math.floor(Math.random() * 3000)}.com`
+    const KEYS = [1, 2, 3].map((n) => ({
+      keyTag: 40_000 + n,
+      algorithm: 13,
+      digestType: 2,
+      digest: String(n).repeat(64),
+    }))
 
     async function submit(method: string, path: string, body: unknown) {
       const idempotencyKey = `load-${++sequence}`
@@ -44,7 +56,14 @@ it(
         })
         requests++
         statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1)
-        if (answer.status === 202) accepted.add(String(answer.body.id))
+        if (answer.status === 202 && Array.isArray(answer.body.steps)) {
+          // A desired-state change: its steps are tasks like any other.
+          changes.add(String(answer.body.id))
+          for (const step of answer.body.steps) accepted.add(String(step))
+        } else if (answer.status === 202) {
+          accepted.add(String(answer.body.id))
+          if (answer.body.status === 'queued') queued++
+        }
         // Retry only what the API says is worth retrying: the same key, so never twice upstream.
         if (answer.status !== 409 || answer.body.title !== 'Idempotency key in use') return
         await new Promise((resolve) => setTimeout(resolve, 100))
@@ -86,6 +105,13 @@ it(
             `/instances/S${String(Math.floor(Math.random() * 1e12)).padStart(12, '0')}/dns-hosts/sync`,
             undefined,
           )
+        else if (dice < 0.72)
+          // A desired DS set (one or two of three keys) for one of a few domains: changes
+          // queue behind each other and behind the domain's other tasks.
+          await submit('PUT', `/domains/desired-${Math.floor(Math.random() * 8)}.com/ds`, {
+            records: KEYS.filter(() => Math.random() < 0.5).slice(0, 2),
+            allowEmpty: true,
+          })
         else if (dice < 0.8) await read('/tasks?limit=5', [200])
         else if (dice < 0.88)
           await read(
@@ -118,23 +144,39 @@ it(
         return !task || !isTerminal(task.status) || task.callback.state !== 'delivered'
       })
     }
+    // Every change finished, once.
+    let open = [...changes]
+    while (open.length > 0 && Date.now() < drainDeadline + 30_000) {
+      await runPoller(deps, Date.now() + 500)
+      const found = await Promise.all(open.map((id) => stack.apiDeps.changes.get(id, Date.now())))
+      open = open.filter((_, index) => found[index]?.status === 'running')
+    }
     const fiveHundreds = [...statuses].filter(([status]) => status >= 500)
     console.log(
-      `load: ${requests} requests in ${RUN_SECONDS} s (${Math.round(requests / RUN_SECONDS)}/s), ${accepted.size} tasks accepted; statuses ${JSON.stringify(Object.fromEntries(statuses))}`,
+      `load: ${requests} requests in ${RUN_SECONDS} s (${Math.round(requests / RUN_SECONDS)}/s), ${accepted.size} tasks accepted (${queued} queued at acceptance), ${changes.size} changes; statuses ${JSON.stringify(Object.fromEntries(statuses))}`,
     )
     expect(fiveHundreds).toEqual([])
     expect(pending).toEqual([])
+    expect(open).toEqual([])
+    expect(queued).toBeGreaterThan(0)
+    expect(changes.size).toBeGreaterThan(0)
 
     const tasks = await Promise.all(
       [...accepted].map((id) => stack.apiDeps.tasks.get(id, Date.now())),
     )
-    const taskNos = tasks.map((task) => task?.upstream.taskNo)
+    // A step after a failed step of its change is never sent; every other task was, once.
+    const unsent = tasks.filter((task) => task?.error?.code === 'ChangeStopped')
+    const taskNos = tasks
+      .filter((task) => task?.error?.code !== 'ChangeStopped')
+      .map((task) => task?.upstream.taskNo)
     expect(taskNos.every(Boolean)).toBe(true)
     expect(new Set(taskNos).size).toBe(taskNos.length)
+    for (const task of unsent) expect(task?.upstream.taskNo).toBeUndefined()
     // The emulator holds exactly the accepted tasks: none lost, none submitted twice.
     expect(new Set(stack.emulator.account.tasks.keys())).toEqual(new Set(taskNos))
     const counts = stack.receiver.countsById()
     for (const id of accepted) expect(counts.get(`msg_${id}`), id).toBe(1)
+    for (const id of changes) expect(counts.get(`msg_evt_${id.slice(4)}`), id).toBe(1)
     expect(stack.leakedSecrets()).toEqual([])
   },
   (RUN_SECONDS + 120) * 1000,

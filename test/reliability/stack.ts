@@ -18,6 +18,7 @@ import type { PollerDeps } from '#shared/poller/process-task.ts'
 import { DEFAULT_POLLER_SETTINGS, type PollerSettings } from '#shared/poller/settings.ts'
 import { DEFAULT_SUBMIT_SETTINGS } from '#shared/tasks/submit-task.ts'
 import type { Scope } from '#shared/tasks/task.ts'
+import { DEFAULT_QUEUE_SETTINGS } from '#shared/tasks/task-queue.ts'
 import { startTestEmulator, TEST_CREDENTIAL } from '../helpers/emulator.ts'
 import { TestReceiver } from '../helpers/receiver.ts'
 
@@ -88,7 +89,14 @@ export class ReliabilityStack {
         reconcileDelayMs: 300,
         idempotencyLockMs: 1_500,
         sendWindowMs: SEND_WINDOW_SECONDS * 1000,
+        absenceAfterSendByMs: (TIMESTAMP_WINDOW_SECONDS + 1 + 2) * 1000,
+        queue: {
+          ...DEFAULT_QUEUE_SETTINGS,
+          recheckDelaysMs: [50, 100, 200, 400],
+          busyRetryDelaysMs: [100, 200, 400],
+        },
       },
+      changeRecheckMs: 300,
       ...options.api,
     })
     const app = createApp(this.apiDeps)
@@ -111,8 +119,17 @@ export class ReliabilityStack {
     const base = buildPollerDeps(loadGatewayConfig(this.env), loadWorkerConfig(this.env), {
       logger: this.logger,
     })
+    // Queued tasks are sent, and changes settled, with the API's own (compressed) settings.
+    const changes = base.changes && {
+      ...base.changes,
+      logger: this.logger,
+      settings: this.apiDeps.settings,
+      changeRecheckMs: 300,
+    }
     return {
       ...base,
+      send: changes,
+      changes,
       ...overrides,
       settings: {
         ...base.settings,

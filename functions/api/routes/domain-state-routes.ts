@@ -1,0 +1,275 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import type { Context } from 'hono'
+import {
+  type ChangeDeps,
+  type ChangeRequest,
+  planChange,
+  startChange,
+} from '#shared/changes/apply-change.ts'
+import { CHANGE_ID_PATTERN, toChangeResource } from '#shared/changes/change.ts'
+import { measureDrift } from '#shared/desired/drift.ts'
+import { UnplannableError } from '#shared/desired/plan.ts'
+import { DnskeyError, type DsRecord, dsFromDnskey, parseDnskey } from '#shared/dnssec.ts'
+import { NotFoundError, RequestValidationError } from '#shared/errors.ts'
+import { randomId } from '#shared/ids.ts'
+import type { Logger } from '#shared/logger.ts'
+import { requireScope } from '../auth.ts'
+import type { ApiDeps, App, AppEnv } from '../context.ts'
+import { json, readJsonBody, toResponse } from '../http.ts'
+import {
+  ChangeResourceSchema,
+  DesiredDsBodySchema,
+  DesiredNameServersBodySchema,
+  DomainNameSchema,
+  DriftReportSchema,
+  DryRunQuerySchema,
+  PlanResponseSchema,
+} from '../schemas.ts'
+import { parseOrThrow } from '../validate.ts'
+import { defineRoute, problemResponses } from './define.ts'
+
+/** The change machinery with the API's stores, client and request logger. */
+function changeDeps(deps: ApiDeps, logger: Logger): ChangeDeps {
+  return {
+    tasks: deps.tasks,
+    taskNos: deps.taskNos,
+    targetLocks: deps.targetLocks,
+    changes: deps.changes,
+    domainStates: deps.domainStates,
+    events: deps.events,
+    upstream: deps.upstream,
+    registry: deps.upstream,
+    now: deps.now,
+    logger,
+    settings: deps.settings,
+    newId: (prefix) => (prefix === 'tsk' ? deps.newTaskId() : randomId('chg')),
+    changeRecheckMs: deps.changeRecheckMs,
+    nudgeChange: (id, at) => deps.changes.nudge(id, at),
+    beforeUpstreamCall: deps.beforeUpstreamCall,
+    afterUpstreamCall: deps.afterUpstreamCall,
+  }
+}
+
+const planOrChangeResponses = {
+  200: {
+    description: 'With `dryRun=true`: the plan against what the registry holds now.',
+    content: { 'application/json': { schema: PlanResponseSchema } },
+  },
+  202: {
+    description:
+      "The change, at `Location: /changes/{id}`; its steps run through the domain's queue, and one `change.succeeded` or `change.failed` webhook follows.",
+    headers: z.object({ Location: z.string() }),
+    content: { 'application/json': { schema: ChangeResourceSchema } },
+  },
+  ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 429, 502, 503),
+}
+
+/** A desired DS record set from the body: records as given, DNSKEYs turned into DS records. */
+function desiredRecords(
+  domain: string,
+  records: ReadonlyArray<
+    | { keyTag: number; algorithm: number; digestType: number; digest: string }
+    | { dnskey: string; digestType?: 1 | 2 | 4 | undefined }
+  >,
+): DsRecord[] {
+  const seen = new Set<string>()
+  return records.map((record, index) => {
+    let ds: DsRecord
+    if ('dnskey' in record) {
+      try {
+        ds = dsFromDnskey(domain, parseDnskey(record.dnskey), record.digestType ?? 2)
+      } catch (error) {
+        if (!(error instanceof DnskeyError)) throw error
+        throw new RequestValidationError(error.message, [
+          { path: `body.records.${index}.dnskey`, message: error.message },
+        ])
+      }
+    } else {
+      ds = { ...record, digest: record.digest.toLowerCase() }
+    }
+    const key = `${ds.keyTag}/${ds.algorithm}/${ds.digestType}/${ds.digest}`
+    if (seen.has(key)) {
+      throw new RequestValidationError('A DS record is listed twice.', [
+        { path: `body.records.${index}`, message: 'is listed twice' },
+      ])
+    }
+    seen.add(key)
+    return ds
+  })
+}
+
+async function planOrApply(
+  c: Context<AppEnv>,
+  deps: ApiDeps,
+  request: ChangeRequest,
+): Promise<Response> {
+  const query = parseOrThrow(DryRunQuerySchema, c.req.query(), 'query')
+  const context = changeDeps(deps, c.get('logger'))
+  try {
+    if (query.dryRun === 'true') {
+      const { plan } = await planChange(context, request)
+      return toResponse(json(200, { plan }))
+    }
+    if (request.callbackUrl) await deps.checkCallbackUrl(request.callbackUrl)
+    const change = await startChange(context, request)
+    const steps = await Promise.all(change.steps.map((id) => deps.tasks.get(id, deps.now())))
+    return toResponse(
+      json(202, toChangeResource(change, steps), { location: `/changes/${change.id}` }),
+    )
+  } catch (error) {
+    if (error instanceof UnplannableError) {
+      throw new RequestValidationError(error.message, [
+        { path: 'body.records', message: error.message },
+      ])
+    }
+    throw error
+  }
+}
+
+const domainParam = (c: Context<AppEnv>) =>
+  parseOrThrow(DomainNameSchema, c.req.param('name'), 'path.name')
+
+export function registerDomainStateRoutes(app: App, deps: ApiDeps): void {
+  defineRoute(
+    app,
+    createRoute({
+      method: 'put',
+      path: '/domains/{name}/ds',
+      tags: ['Desired state'],
+      summary: 'Make the DS records exactly these (plan with dryRun, or apply as a change)',
+      description:
+        'Plans the difference between the records given and those the registry holds (`QueryDSRecord`), matching by content, never by position. Applied, every add runs before any remove, so a key rollover never leaves the domain without a valid DS; if an add fails, no remove runs. An empty `records` removes every DS record (DNSSEC off) and needs `allowEmpty: true`.',
+      security: [{ bearer: [] }],
+      request: {
+        params: z.object({ name: DomainNameSchema }),
+        query: DryRunQuerySchema,
+        body: { required: true, content: { 'application/json': { schema: DesiredDsBodySchema } } },
+      },
+      responses: planOrChangeResponses,
+    }),
+    async (c) => {
+      const principal = await requireScope(c, deps, 'ds:write')
+      const domain = domainParam(c)
+      const body = parseOrThrow(
+        DesiredDsBodySchema,
+        await readJsonBody(c, { optional: false }),
+        'body',
+      )
+      if (body.records.length === 0 && !body.allowEmpty) {
+        throw new RequestValidationError(
+          'An empty records list removes every DS record and turns DNSSEC validation off; send allowEmpty: true to mean it.',
+          [{ path: 'body.allowEmpty', message: 'must be true with an empty records list' }],
+        )
+      }
+      const records = desiredRecords(domain, body.records)
+      return planOrApply(c, deps, {
+        tenant: principal.tenant,
+        keyId: principal.keyId,
+        domain,
+        callbackUrl: body.callbackUrl ?? principal.callbackUrl,
+        trigger: 'api',
+        kind: 'ds',
+        desired: { records, repair: body.repair },
+      })
+    },
+  )
+
+  defineRoute(
+    app,
+    createRoute({
+      method: 'put',
+      path: '/domains/{name}/name-servers',
+      tags: ['Desired state'],
+      summary: 'Make the name servers exactly these (plan with dryRun, or apply as a change)',
+      description:
+        "Planned against the registry's current servers (`QueryDomainByDomainName`); applied as one `SaveBatchTaskForModifyingDomainDns` step through the domain's queue.",
+      security: [{ bearer: [] }],
+      request: {
+        params: z.object({ name: DomainNameSchema }),
+        query: DryRunQuerySchema,
+        body: {
+          required: true,
+          content: { 'application/json': { schema: DesiredNameServersBodySchema } },
+        },
+      },
+      responses: planOrChangeResponses,
+    }),
+    async (c) => {
+      const principal = await requireScope(c, deps, 'dns:write')
+      const domain = domainParam(c)
+      const body = parseOrThrow(
+        DesiredNameServersBodySchema,
+        await readJsonBody(c, { optional: false }),
+        'body',
+      )
+      return planOrApply(c, deps, {
+        tenant: principal.tenant,
+        keyId: principal.keyId,
+        domain,
+        callbackUrl: body.callbackUrl ?? principal.callbackUrl,
+        trigger: 'api',
+        kind: 'name-servers',
+        desired: {
+          aliyunDns: body.aliyunDns,
+          nameServers: body.nameServers ?? [],
+          repair: body.repair,
+        },
+      })
+    },
+  )
+
+  defineRoute(
+    app,
+    createRoute({
+      method: 'get',
+      path: '/changes/{id}',
+      tags: ['Desired state'],
+      summary: "One of the caller's changes, with where each step stands",
+      security: [{ bearer: [] }],
+      request: { params: z.object({ id: z.string() }) },
+      responses: {
+        200: {
+          description: 'The change.',
+          content: { 'application/json': { schema: ChangeResourceSchema } },
+        },
+        ...problemResponses(401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const principal = await requireScope(c, deps, 'tasks:read')
+      const id = c.req.param('id') ?? ''
+      const change = CHANGE_ID_PATTERN.test(id) ? await deps.changes.get(id, deps.now()) : undefined
+      if (!change || change.tenant !== principal.tenant) throw new NotFoundError('No such change.')
+      const steps = await Promise.all(change.steps.map((step) => deps.tasks.get(step, deps.now())))
+      return toResponse(json(200, toChangeResource(change, steps)))
+    },
+  )
+
+  defineRoute(
+    app,
+    createRoute({
+      method: 'get',
+      path: '/domains/{name}/drift',
+      tags: ['Desired state'],
+      summary: 'Compare the last applied desired state with the registry now',
+      security: [{ bearer: [] }],
+      request: { params: z.object({ name: DomainNameSchema }) },
+      responses: {
+        200: {
+          description: 'What is missing and what is unexpected, per managed part.',
+          content: { 'application/json': { schema: DriftReportSchema } },
+        },
+        ...problemResponses(401, 403, 404, 502, 503),
+      },
+    }),
+    async (c) => {
+      const principal = await requireScope(c, deps, 'tasks:read')
+      const domain = domainParam(c)
+      const state = await deps.domainStates.get(domain)
+      if (!state || state.tenant !== principal.tenant || (!state.ds && !state.nameServers)) {
+        throw new NotFoundError('No desired state has been applied to this domain.')
+      }
+      return toResponse(json(200, await measureDrift(deps.upstream, state, deps.now())))
+    },
+  )
+}

@@ -1,0 +1,26 @@
+import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
+import type { ChangeDeps } from '#shared/changes/apply-change.ts'
+import { buildChangeDeps } from '#shared/changes/change-deps.ts'
+import type { GatewayConfig, WorkerConfig } from '#shared/config.ts'
+import { createLogger } from '#shared/logger.ts'
+import { createStores } from '#shared/store/stores.ts'
+import { submitSettingsFrom } from '#shared/tasks/submit-settings.ts'
+
+/** The production wiring of the drift check: the stores, the upstream client, the change path. */
+export function buildDriftDeps(
+  gateway: GatewayConfig,
+  worker: WorkerConfig,
+  overrides: Partial<ChangeDeps> = {},
+): ChangeDeps {
+  return {
+    ...buildChangeDeps({
+      stores: createStores(gateway.store),
+      upstream: new DomainApiClient({ config: gateway.upstream }),
+      now: Date.now,
+      logger: createLogger({ level: gateway.logLevel }).child({ component: 'drift' }),
+      settings: submitSettingsFrom(gateway, worker),
+      changeRecheckMs: worker.poller.changeRecheckMs,
+    }),
+    ...overrides,
+  }
+}

@@ -1,0 +1,75 @@
+import type { DsPlan, NameServerPlan } from '../desired/plan.ts'
+import type { DsRecord } from '../dnssec.ts'
+import type { DueItem } from '../store/due-item-store.ts'
+import type { Task } from '../tasks/task.ts'
+
+export const CHANGE_STATUSES = ['running', 'succeeded', 'failed'] as const
+export type ChangeStatus = (typeof CHANGE_STATUSES)[number]
+export type ChangeKind = 'ds' | 'name-servers'
+
+export interface DesiredDs {
+  readonly records: readonly DsRecord[]
+  /** Apply again when drift is found. */
+  readonly repair: boolean
+}
+
+export interface DesiredNs {
+  readonly aliyunDns: boolean
+  readonly nameServers: readonly string[]
+  readonly repair: boolean
+}
+
+/**
+ * A desired state being applied to one domain: its plan and the tasks (steps) that carry it out
+ * through the domain's queue, adds before removes. Final when every step is final.
+ */
+export interface Change extends DueItem {
+  readonly tenant: string
+  readonly keyId: string
+  readonly domain: string
+  readonly kind: ChangeKind
+  readonly status: ChangeStatus
+  readonly plan: DsPlan | NameServerPlan
+  readonly desired: DesiredDs | DesiredNs
+  /** Task ids, in the order they run. */
+  readonly steps: readonly string[]
+  readonly callbackUrl?: string | undefined
+  /** `api`: a PUT; `repair`: the drift check applying the desired state again. */
+  readonly trigger: 'api' | 'repair'
+  readonly error?: { readonly code: string; readonly message: string } | undefined
+  readonly createdAt: string
+  readonly updatedAt: string
+  readonly completedAt?: string | undefined
+}
+
+export const CHANGE_ID_PATTERN = /^chg_[A-Za-z0-9]{10,40}$/
+
+/** The public view of a change, with where each step stands. */
+export function toChangeResource(change: Change, steps: readonly (Task | undefined)[]) {
+  return {
+    id: change.id,
+    domain: change.domain,
+    kind: change.kind,
+    status: change.status,
+    done: change.status !== 'running',
+    trigger: change.trigger,
+    plan: change.plan,
+    desired: change.desired,
+    steps: change.steps,
+    progress: change.steps.map((id, index) => {
+      const task = steps[index]
+      return {
+        taskId: id,
+        action: task?.action,
+        status: task?.status ?? 'unknown',
+        error: task?.error,
+      }
+    }),
+    error: change.error,
+    callbackUrl: change.callbackUrl,
+    createdAt: change.createdAt,
+    updatedAt: change.updatedAt,
+    completedAt: change.completedAt,
+  }
+}
+export type ChangeResource = ReturnType<typeof toChangeResource>

@@ -1,0 +1,103 @@
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
+import { conditionalWrite, putVersioned, storeCall, toEpochSeconds } from './dynamodb.ts'
+import { shardOf } from './task-store.ts'
+
+/** An item the poller works on when it falls due (a change to settle, an event to deliver). */
+export interface DueItem {
+  readonly id: string
+  /** Optimistic-lock counter: every write expects the version it read. */
+  readonly version: number
+  /** When work on it is next due, epoch ms; absent when none. */
+  readonly dueAt?: number | undefined
+  readonly lease?: { readonly owner: string; readonly until: number } | undefined
+  /** Epoch seconds after which the item is gone (TTL). */
+  readonly expiresAt?: number | undefined
+}
+
+export interface DueItemStore<T extends DueItem> {
+  /** Writes a new item; false if the id is taken. */
+  create(item: T): Promise<boolean>
+  get(id: string, now: number): Promise<T | undefined>
+  /** Replaces the item if it is still at `expectedVersion`; the stored version becomes +1. */
+  replace(next: T, expectedVersion: number): Promise<boolean>
+  /** Makes an item that is due later due at `at` (advisory; version and lease stay). */
+  nudge(id: string, at: number): Promise<void>
+}
+
+/**
+ * Items kept like tasks: `<PREFIX>#<id>`, in the sparse due index while `dueAt` is set (so the
+ * poller's due-index reads find them beside tasks), every write conditional.
+ */
+export class DynamoDbDueItemStore<T extends DueItem> implements DueItemStore<T> {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly shardCount: number,
+    private readonly prefix: string,
+    private readonly type: string,
+    /** Extra attributes for an item (e.g. an owner-index entry). */
+    private readonly extra: (item: T) => Record<string, unknown> = () => ({}),
+  ) {}
+
+  #toItem(item: T): Record<string, unknown> {
+    const { dueAt, ...rest } = item
+    return {
+      ...rest,
+      ...this.extra(item),
+      pk: `${this.prefix}#${item.id}`,
+      sk: this.prefix,
+      type: this.type,
+      ...(dueAt !== undefined
+        ? { dueAt, dueShard: `DUE#${shardOf(item.id, this.shardCount)}` }
+        : {}),
+    }
+  }
+
+  create(item: T): Promise<boolean> {
+    return putVersioned(this.db, this.tableName, this.#toItem({ ...item, version: 0 }), undefined)
+  }
+
+  async get(id: string, now: number): Promise<T | undefined> {
+    const result = await storeCall('GetItem', () =>
+      this.db.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: { pk: `${this.prefix}#${id}`, sk: this.prefix },
+          ConsistentRead: true,
+        }),
+      ),
+    )
+    const item = result.Item
+    if (!item) return undefined
+    if (typeof item.expiresAt === 'number' && item.expiresAt <= toEpochSeconds(now))
+      return undefined
+    const {
+      pk: _pk,
+      sk: _sk,
+      type: _type,
+      gsi1pk: _g1,
+      gsi1sk: _g2,
+      dueShard: _shard,
+      ...rest
+    } = item
+    return rest as unknown as T
+  }
+
+  replace(next: T, expectedVersion: number): Promise<boolean> {
+    return putVersioned(this.db, this.tableName, this.#toItem(next), expectedVersion)
+  }
+
+  async nudge(id: string, at: number): Promise<void> {
+    await conditionalWrite('UpdateItem', () =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `${this.prefix}#${id}`, sk: this.prefix },
+          UpdateExpression: 'SET dueAt = :at',
+          ConditionExpression: 'dueAt > :at',
+          ExpressionAttributeValues: { ':at': at },
+        }),
+      ),
+    )
+  }
+}
