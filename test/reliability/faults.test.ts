@@ -118,6 +118,8 @@ it(
   async () => {
     const requests = new Map<string, Set<string>>()
     const accepted = new Set<string>()
+    const changes = new Set<string>()
+    let queued = 0
     const statuses = new Map<number, number>()
     let sequence = 0
     const started = Date.now()
@@ -135,10 +137,17 @@ it(
           'idempotency-key': idempotencyKey,
         }).catch(() => ({ status: 599, body: {} as Record<string, unknown> }))
         statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1)
+        if (answer.status === 202 && Array.isArray(answer.body.steps)) {
+          // A desired-state change: its steps are tasks; the change sends its own webhook.
+          changes.add(String(answer.body.id))
+          for (const step of answer.body.steps) accepted.add(String(step))
+          return
+        }
         const id = answer.body.id ?? answer.body.taskId
         if (typeof id === 'string') seen.add(id)
         if (answer.status === 202) {
           accepted.add(String(answer.body.id))
+          if (answer.body.status === 'queued') queued++
           return
         }
         const retry =
@@ -150,11 +159,30 @@ it(
       }
     }
 
+    const KEYS = [1, 2, 3].map((n) => ({
+      keyTag: 50_000 + n,
+      algorithm: 13,
+      digestType: 2,
+      digest: String(n).repeat(64),
+    }))
     async function client() {
       while (Date.now() < deadline) {
-        const domain = `fault-${Math.floor(Math.random() * 2000)}.com`
+        // Some domains are hot: their tasks wait in the domain's queue.
+        const domain =
+          Math.random() < 0.25
+            ? `fault-hot-${Math.floor(Math.random() * 3)}.com`
+            : `fault-${Math.floor(Math.random() * 2000)}.com`
         const dice = Math.random()
-        if (dice < 0.5)
+        if (dice < 0.1)
+          await logicalRequest(
+            'PUT',
+            `/domains/fault-desired-${Math.floor(Math.random() * 4)}.com/ds`,
+            {
+              records: KEYS.filter(() => Math.random() < 0.5).slice(0, 2),
+              allowEmpty: true,
+            },
+          )
+        else if (dice < 0.5)
           await logicalRequest('POST', `/domains/${domain}/ds`, {
             keyTag: sequence % 65_536,
             algorithm: 13,
@@ -226,8 +254,17 @@ it(
       }
     }
     const all = async () => {
-      const ids = new Set<string>()
+      const ids = new Set<string>(accepted)
       for (const seen of requests.values()) for (const id of seen) ids.add(id)
+      // And every task of the tenant, also the steps of a change whose PUT died mid-request.
+      let start: Record<string, unknown> | undefined
+      do {
+        const page = await stack.apiDeps.tasks
+          .listByTenant('faults', {}, 100, start, Date.now())
+          .catch(() => ({ items: [], next: undefined }))
+        for (const task of page.items) ids.add(task.id)
+        start = page.next
+      } while (start)
       const found: Task[] = []
       for (const id of ids) {
         const task = await readTask(id)
@@ -246,8 +283,20 @@ it(
       await runPoller(healthy, Date.now() + 5_000).catch(() => undefined)
       tasks = await all()
     }
+    const openChanges = async () =>
+      (
+        await Promise.all(
+          [...changes].map((id) =>
+            stack.apiDeps.changes.get(id, Date.now()).catch(() => undefined),
+          ),
+        )
+      ).filter((change) => change?.status === 'running')
+    while ((await openChanges()).length > 0 && Date.now() < recoveryDeadline + 30_000) {
+      await runPoller(healthy, Date.now() + 2_000).catch(() => undefined)
+    }
+    expect((await openChanges()).map((change) => change?.id)).toEqual([])
     console.log(
-      `faults: ${sequence} logical requests, ${accepted.size} accepted, ${tasks.length} gateway tasks; statuses ${JSON.stringify(Object.fromEntries(statuses))}; poller deaths ${JSON.stringify(Object.fromEntries(deaths))}; final ${JSON.stringify(countBy(tasks.map((task) => task.status)))}`,
+      `faults: ${sequence} logical requests, ${accepted.size} accepted (${queued} queued at acceptance), ${changes.size} changes, ${tasks.length} gateway tasks; statuses ${JSON.stringify(Object.fromEntries(statuses))}; poller deaths ${JSON.stringify(Object.fromEntries(deaths))}; final ${JSON.stringify(countBy(tasks.map((task) => task.status)))}`,
     )
     expect(
       tasks
@@ -289,6 +338,7 @@ it(
     for (const task of tasks.filter((candidate) => !candidate.upstream.taskNo)) {
       expect(task.status, task.id).toBe('rejected')
     }
+    expect(queued + changes.size).toBeGreaterThan(0)
 
     // Every accepted task was called back; a duplicate only where a poller died after sending.
     const delivered = new Map<string, number>()
@@ -297,6 +347,7 @@ it(
         delivered.set(request.id, (delivered.get(request.id) ?? 0) + 1)
     }
     for (const id of accepted) expect(delivered.has(`msg_${id}`), id).toBe(true)
+    for (const id of changes) expect(delivered.has(`msg_evt_${id.slice(4)}`), id).toBe(true)
     const duplicates = [...delivered.values()].filter((count) => count > 1).length
     console.log(
       `faults: ${delivered.size} callbacks delivered, ${duplicates} delivered twice (receivers deduplicate on webhook-id)`,

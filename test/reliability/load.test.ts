@@ -38,8 +38,8 @@ it(
     const deadline = Date.now() + RUN_SECONDS * 1000
     // A few hot domains get many submissions at once: those wait in the domain's queue.
     const domain = () =>
-      Math.random() < 0.15
-        ? `hot-${Math.floor(Math.random() * 4)}.com`
+      Math.random() < 0.25
+        ? `hot-${Math.floor(Math.random() * 3)}.com`
         : `load-${Math.floor(Math.random() * 3000)}.com`
     const KEYS = [1, 2, 3].map((n) => ({
       keyTag: 40_000 + n,
