@@ -19,6 +19,11 @@ Try it:
     -d '{"keyTag":2371,"algorithm":13,"digestType":2,"digest":"f58fa917424383934c7b0cf1a90f61d692745680fa06f5ecdbe0924e86de9598"}'
   curl -s ${base}/tasks -H 'Authorization: Bearer ${stack.devKey}'
 The task finishes in a few seconds and its signed callback is printed here.
+
+A key rollover as one desired state (plan it first with ?dryRun=true):
+  curl -s -X PUT ${base}/domains/example.com/ds \
+    -H 'Authorization: Bearer ${stack.devKey}' -H 'Content-Type: application/json' \
+    -d '{"records":[{"keyTag":40001,"algorithm":13,"digestType":2,"digest":"9c1e5a0f3e7d4b6c8a2f1e0d9c8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b"}]}'
 `)
 
 async function shutdown() {
