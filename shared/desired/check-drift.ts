@@ -55,7 +55,12 @@ async function checkDomain(
 ): Promise<void> {
   if (!state.ds && !state.nameServers) return
   const now = deps.now()
-  const report = await measureDrift(deps.registry, state, now)
+  // A change marked open that is no longer running (its close was lost) does not hold drift back.
+  const open: Record<string, string> = {}
+  for (const [kind, id] of Object.entries(state.open ?? {})) {
+    if (id && (await deps.changes.get(id, now))?.status === 'running') open[kind] = id
+  }
+  const report = await measureDrift(deps.registry, { ...state, open }, now)
   const judged =
     (state.ds && !report.changing.includes('ds')) ||
     (state.nameServers && !report.changing.includes('name-servers'))

@@ -487,14 +487,14 @@ async function advanceQueued(deps: PollerDeps, held: Task): Promise<ProcessOutco
       })
     }
     if (earlier.some((step) => step?.status !== 'succeeded')) {
-      return keepWaiting(deps, held, send)
+      // Its earlier steps end before it can be the head; each one's end wakes the change.
+      return keepWaiting(deps, held, send, 'behind')
     }
   }
   const intentAt = deps.now()
   if (queue.reason !== 'upstream-busy' || !(await holdsAll(locks, held))) {
-    if (!(await tryTakeTurn(queueDeps, held, holdUntil(send, intentAt)))) {
-      return keepWaiting(deps, held, send)
-    }
+    const turn = await tryTakeTurn(queueDeps, held, holdUntil(send, intentAt))
+    if (turn !== 'taken') return keepWaiting(deps, held, send, turn)
   }
   const intent = asIntent(send, held, intentAt)
   if (!(await deps.tasks.replace(intent, held.version))) {
@@ -516,12 +516,19 @@ async function holdsAll(locks: TargetLockStore, task: Task): Promise<boolean> {
   return states.every((state) => state.holder === task.id)
 }
 
-async function keepWaiting(deps: PollerDeps, held: Task, send: SendDeps): Promise<ProcessOutcome> {
+async function keepWaiting(
+  deps: PollerDeps,
+  held: Task,
+  send: SendDeps,
+  turn: 'head' | 'behind',
+): Promise<ProcessOutcome> {
   const queue = held.queue as NonNullable<Task['queue']>
   const delays =
     queue.reason === 'upstream-busy'
       ? send.settings.queue.busyRetryDelaysMs
-      : send.settings.queue.recheckDelaysMs
+      : turn === 'head'
+        ? send.settings.queue.headRecheckDelaysMs
+        : send.settings.queue.recheckDelaysMs
   const ok = await save(deps, held, {
     ...held,
     queue: { ...queue, checks: queue.checks + 1 },

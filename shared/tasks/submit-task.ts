@@ -197,14 +197,16 @@ export async function enqueueTask(
   if (full !== undefined) {
     throw new QueueFullError(
       full,
-      Math.ceil(delayAt(deps.settings.queue.recheckDelaysMs, 99) / 1000),
+      // About the time a queue needs to move on by one or two tasks.
+      Math.max(1, Math.ceil(delayAt(deps.settings.queue.recheckDelaysMs, 1) / 1000)),
     )
   }
   const queued: Task = {
     ...task,
     status: 'queued',
     queue: { ticket, reason, since: task.createdAt, checks: 0 },
-    dueAt: acceptedAt + deps.settings.queue.recheckDelaysMs[0]!,
+    // Looked at soon (it may be the head already); a release ahead of it wakes it sooner.
+    dueAt: acceptedAt + delayAt(deps.settings.queue.headRecheckDelaysMs, 0),
   }
   if (!(await deps.tasks.create(queued))) {
     // Written before (a retried step of a change): the stored one stands.

@@ -13,7 +13,15 @@ import { isTerminal, type Task, targetsOf } from './task.ts'
 export interface QueueSettings {
   /** Tickets one target's queue holds at most; a submission beyond it gets 429. */
   readonly maxPerTarget: number
-  /** Delay before the n-th look for a turn (the last value repeats); a release wakes sooner. */
+  /**
+   * Delay before the n-th look for a turn of a task at the head of its queues whose domain is still
+   * held (the last value repeats). A release wakes the head at once; this only covers a lost wake.
+   */
+  readonly headRecheckDelaysMs: readonly number[]
+  /**
+   * The same for a task further back: it cannot go before those ahead of it, and each release wakes
+   * the new head, so it looks again only now and then (cheap however long the queue).
+   */
   readonly recheckDelaysMs: readonly number[]
   /** Delay before the n-th retry after `TaskIsBeingProcessed` (the last value repeats). */
   readonly busyRetryDelaysMs: readonly number[]
@@ -25,7 +33,8 @@ export interface QueueSettings {
 
 export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
   maxPerTarget: 100,
-  recheckDelaysMs: [1_000, 2_000, 5_000, 10_000, 15_000],
+  headRecheckDelaysMs: [1_000, 2_000, 5_000],
+  recheckDelaysMs: [5_000, 15_000, 30_000, 60_000],
   busyRetryDelaysMs: [5_000, 10_000, 30_000, 60_000, 120_000],
   maxWaitMs: 24 * 3_600_000,
   staleTicketMs: 60_000,
@@ -101,44 +110,50 @@ async function tendHead(deps: QueueDeps, state: TargetState, now: number): Promi
   }
 }
 
+/** What a look for a turn found: taken, or waiting at the head of every queue, or further back. */
+export type Turn = 'taken' | 'head' | 'behind'
+
 /**
  * Tries to take every target of a queued task: it must be the head of each target's queue and
  * each target must be free (or its already). All are taken or none; once all are held the
- * tickets are removed. Answers false when the task must wait longer.
+ * tickets are removed.
  */
-export async function tryTakeTurn(deps: QueueDeps, task: Task, until: number): Promise<boolean> {
+export async function tryTakeTurn(deps: QueueDeps, task: Task, until: number): Promise<Turn> {
   const ticket = task.queue?.ticket
-  if (!ticket) return false
+  if (!ticket) return 'behind'
   const now = deps.now()
   const targets = uniqueSorted(targetsOf(task.command))
   const states = await Promise.all(targets.map((target) => deps.targetLocks.read(target)))
   let ready = true
+  let head = true
   for (const state of states) {
     if (state.holder === task.id) continue
     if (!state.waiters.includes(ticket)) {
       // Its ticket was lost (dropped as dead while the task was being created): put it back.
       await deps.targetLocks.enqueue(state.target, ticket, Number.MAX_SAFE_INTEGER)
       ready = false
+      head = false
     } else if (state.waiters[0] !== ticket) {
       await tendHead(deps, state, now)
       ready = false
+      head = false
     } else if (!(await holderDone(deps, state, now))) {
       ready = false
     }
   }
-  if (!ready) return false
+  if (!ready) return head ? 'head' : 'behind'
   const taken: string[] = []
   for (const state of states) {
     if (state.holder === task.id) continue
     if (!(await deps.targetLocks.acquireAsHead(state.target, task.id, ticket, until, state))) {
       // The item changed since it was read: give back what was taken, keep the tickets.
       await Promise.all(taken.map((target) => deps.targetLocks.release(target, task.id)))
-      return false
+      return 'head'
     }
     taken.push(state.target)
   }
   await Promise.all(targets.map((target) => deps.targetLocks.dequeue(target, ticket)))
-  return true
+  return 'taken'
 }
 
 /** Gives a task's tickets and targets back (it leaves the queue without being sent). */

@@ -161,7 +161,12 @@ const SETTLE_POLLER = {
 const SETTLE_SUBMIT = (deps: ApiDeps) => ({
   ...deps.settings,
   firstPollDelayMs: 20,
-  queue: { ...deps.settings.queue, recheckDelaysMs: [20], busyRetryDelaysMs: [50] },
+  queue: {
+    ...deps.settings.queue,
+    headRecheckDelaysMs: [20],
+    recheckDelaysMs: [50],
+    busyRetryDelaysMs: [50],
+  },
 })
 
 /** Name resolution for tests (no network here): fixed answers, ENOTFOUND otherwise. */

@@ -91,7 +91,8 @@ export async function startPipeline(
           maxPerTarget: Number(
             options.env?.QUEUE_MAX_PER_TARGET ?? DEFAULT_QUEUE_SETTINGS.maxPerTarget,
           ),
-          recheckDelaysMs: [20],
+          headRecheckDelaysMs: [20],
+          recheckDelaysMs: [50],
           busyRetryDelaysMs: [50],
         },
       },

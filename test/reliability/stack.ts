@@ -92,11 +92,12 @@ export class ReliabilityStack {
         absenceAfterSendByMs: (TIMESTAMP_WINDOW_SECONDS + 1 + 2) * 1000,
         queue: {
           ...DEFAULT_QUEUE_SETTINGS,
-          recheckDelaysMs: [50, 100, 200, 400],
+          headRecheckDelaysMs: [50, 100, 200, 400],
+          recheckDelaysMs: [500, 1_000, 2_000],
           busyRetryDelaysMs: [100, 200, 400],
         },
       },
-      changeRecheckMs: 300,
+      changeRecheckMs: 2_000,
       ...options.api,
     })
     const app = createApp(this.apiDeps)
@@ -124,7 +125,7 @@ export class ReliabilityStack {
       ...base.changes,
       logger: this.logger,
       settings: this.apiDeps.settings,
-      changeRecheckMs: 300,
+      changeRecheckMs: 2_000,
     }
     return {
       ...base,
