@@ -104,6 +104,8 @@ export class DomainAccount {
   #open: TaskState[] = []
   /** Targets (domains, instances) with an unsettled task. */
   readonly #busy = new Map<string, string>()
+  /** Told each domain's DS set when a task changed it, and from when (the parent zone serves it). */
+  onDsChanged: ((domain: string, records: readonly DsRecordState[], at: number) => void) | undefined
 
   constructor(
     options: Partial<AccountOptions>,
@@ -181,9 +183,13 @@ export class DomainAccount {
   }
 
   #settle(task: TaskState): void {
+    const at = task.createdAt + this.options.taskMs
     for (const detail of task.details) {
       detail.outcome = this.#execute(task.kind, detail.target)
       this.#busy.delete(detail.target)
+      if (['addDs', 'modifyDs', 'deleteDs', 'syncDs'].includes(task.kind.type)) {
+        this.onDsChanged?.(detail.target, this.dsRecords.get(detail.target) ?? [], at)
+      }
     }
     task.settled = true
   }

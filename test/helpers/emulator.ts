@@ -1,5 +1,9 @@
 import type { EmulatorOptions } from '#infra/emulator/app.ts'
-import { type RunningEmulator, startEmulator } from '#infra/emulator/server.ts'
+import {
+  type ParentZoneSettings,
+  type RunningEmulator,
+  startEmulator,
+} from '#infra/emulator/server.ts'
 import { DomainApiClient, type DomainApiClientDeps } from '#shared/aliyun/domain-api-client.ts'
 import { loadUpstreamConfig } from '#shared/config.ts'
 
@@ -20,7 +24,7 @@ export class ManualClock {
 }
 
 export async function startTestEmulator(
-  options: Partial<EmulatorOptions> = {},
+  options: Partial<EmulatorOptions> & { parentZone?: ParentZoneSettings } = {},
 ): Promise<RunningEmulator> {
   return startEmulator({ credentials: [TEST_CREDENTIAL], ...options })
 }

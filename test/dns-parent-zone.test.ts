@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { RunningEmulator } from '#infra/emulator/server.ts'
+import { queryServer } from '#shared/dns/dns-client.ts'
+import { clientFor, SHA256_DIGEST, startTestEmulator } from './helpers/emulator.ts'
+
+/** The emulator plays the parent zone: DS sets its tasks set, served over DNS after a delay. */
+let emulator: RunningEmulator
+const PUBLISH_DELAY_MS = 300
+beforeAll(async () => {
+  emulator = await startTestEmulator({
+    account: { taskMs: 50 },
+    parentZone: { publishDelayMs: PUBLISH_DELAY_MS, dsTtlSeconds: 2 },
+  })
+})
+afterAll(() => emulator.close())
+
+const server = () => ({ host: '127.0.0.1', port: emulator.parentZone?.port as number })
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+describe('the parent zone served by the emulator', () => {
+  it('serves a DS set only after its task settled and the publication delay passed', async () => {
+    const client = clientFor(emulator)
+    expect((await queryServer(server(), 'parent.example', 'DS')).rcode).toBe('NXDOMAIN')
+    await client.addDsRecord({
+      domainName: 'parent.example',
+      keyTag: 4242,
+      algorithm: 13,
+      digestType: 2,
+      digest: SHA256_DIGEST,
+    })
+    await sleep(60)
+    // Settled at the registry, not yet published by the parent.
+    expect((await queryServer(server(), 'parent.example', 'DS')).records).toEqual([])
+    await sleep(PUBLISH_DELAY_MS)
+    const answer = await queryServer(server(), 'parent.example', 'DS')
+    expect(answer.authoritative).toBe(true)
+    expect(answer.records).toHaveLength(1)
+    const [record] = answer.records
+    expect(record).toMatchObject({ type: 'DS', ttl: 2 })
+    expect(record?.data).toMatchObject({ keyTag: 4242, algorithm: 13, digestType: 2 })
+    expect((record?.data as { digest: Buffer }).digest.toString('hex')).toBe(SHA256_DIGEST)
+  })
+
+  it('answers the same over TCP', async () => {
+    const answer = await queryServer(server(), 'parent.example', 'DS', { tcp: true })
+    expect(answer.tcp).toBe(true)
+    expect(answer.records).toHaveLength(1)
+  })
+
+  it('fails clearly when a server does not answer', async () => {
+    await expect(
+      queryServer({ host: '127.0.0.1', port: 9 }, 'parent.example', 'DS', { timeoutMs: 200 }),
+    ).rejects.toThrow(/127\.0\.0\.1:9/)
+  })
+})
