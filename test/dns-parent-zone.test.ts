@@ -1,3 +1,4 @@
+import type { DSAnswer } from 'dns-packet'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningEmulator } from '#infra/emulator/server.ts'
 import { queryServer } from '#shared/dns/dns-client.ts'
@@ -35,10 +36,10 @@ describe('the parent zone served by the emulator', () => {
     const answer = await queryServer(server(), 'parent.example', 'DS')
     expect(answer.authoritative).toBe(true)
     expect(answer.records).toHaveLength(1)
-    const [record] = answer.records
+    const record = answer.records[0] as DSAnswer
     expect(record).toMatchObject({ type: 'DS', ttl: 2 })
-    expect(record?.data).toMatchObject({ keyTag: 4242, algorithm: 13, digestType: 2 })
-    expect((record?.data as { digest: Buffer }).digest.toString('hex')).toBe(SHA256_DIGEST)
+    expect(record.data).toMatchObject({ keyTag: 4242, algorithm: 13, digestType: 2 })
+    expect(record.data.digest.toString('hex')).toBe(SHA256_DIGEST)
   })
 
   it('answers the same over TCP', async () => {
