@@ -439,6 +439,38 @@ export const WorkerEnvSchema = z.object({
     .positive()
     .max(7 * 24 * 60)
     .default(15),
+  /**
+   * JSON `{"zone": ["host:port", …]}`: ask these servers for that zone instead of looking them up
+   * (local servers, tests, the emulator's parent zone). Not for production.
+   */
+  DNS_SERVER_OVERRIDES: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (!value) return {}
+      try {
+        const parsed = z
+          .record(z.string(), z.array(z.string().regex(/^[^\s]+:\d{1,5}$/)))
+          .parse(JSON.parse(value))
+        return Object.fromEntries(
+          Object.entries(parsed).map(([zone, servers]) => [
+            zone.toLowerCase().replace(/\.$/, ''),
+            servers,
+          ]),
+        )
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON: {"zone": ["host:port", …]}' })
+        return z.NEVER
+      }
+    }),
+  /** A rollover that has not moved for this long sends dnssec.rollover.stuck. */
+  DNSSEC_STUCK_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 365)
+    .default(48),
+  /** Identical scans over TCP before an unsigned delegation's first DS is added. */
+  DNSSEC_BOOTSTRAP_SCANS: z.coerce.number().int().min(1).max(1_000).default(3),
   SYNC_CALLBACK_URL: z.url({ protocol: /^https?$/ }).optional(),
   SSM_ENDPOINT: z.url().optional(),
   SYNC_WEBHOOK_SECRET: z
@@ -472,6 +504,11 @@ export interface WorkerConfig {
   }
   readonly drift: {
     readonly checkEveryMs: number
+  }
+  readonly dnssec: {
+    readonly serverOverrides: Readonly<Record<string, readonly string[]>>
+    readonly stuckAfterMs: number
+    readonly bootstrapScans: number
   }
   readonly sync: {
     readonly callbackUrl: string | undefined
@@ -512,6 +549,11 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       changeRecheckMs: parsed.CHANGE_RECHECK_SECONDS * 1000,
     },
     drift: { checkEveryMs: parsed.DRIFT_CHECK_MINUTES * 60_000 },
+    dnssec: {
+      serverOverrides: parsed.DNS_SERVER_OVERRIDES,
+      stuckAfterMs: parsed.DNSSEC_STUCK_HOURS * 3_600_000,
+      bootstrapScans: parsed.DNSSEC_BOOTSTRAP_SCANS,
+    },
     sync: { callbackUrl: parsed.SYNC_CALLBACK_URL, webhookSecret: parsed.SYNC_WEBHOOK_SECRET },
   }
 }

@@ -7,6 +7,7 @@ import { problem, problemFor, problemToResponse } from './problem.ts'
 import { registerAdminRoutes } from './routes/admin-routes.ts'
 import { methodsFor } from './routes/define.ts'
 import { registerDeliveryRoutes } from './routes/delivery-routes.ts'
+import { registerDnssecRoutes } from './routes/dnssec-routes.ts'
 import { registerDomainStateRoutes } from './routes/domain-state-routes.ts'
 import { registerReadRoutes } from './routes/read-routes.ts'
 import { registerSubmitRoutes } from './routes/submit-routes.ts'
@@ -58,6 +59,7 @@ export function createApp(deps: ApiDeps): App {
   app.get('/healthz', (c) => c.json({ status: 'ok' }))
   registerSubmitRoutes(app, deps)
   registerDomainStateRoutes(app, deps)
+  registerDnssecRoutes(app, deps)
   registerReadRoutes(app, deps)
   registerDeliveryRoutes(app, deps)
   registerAdminRoutes(app, deps)

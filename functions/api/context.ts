@@ -2,11 +2,13 @@ import type { OpenAPIHono } from '@hono/zod-openapi'
 import type { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
 import type { RandomBytes } from '#shared/auth/api-keys.ts'
 import type { Change } from '#shared/changes/change.ts'
+import type { DnssecDeps } from '#shared/dns/dnssec-service.ts'
 import type { WebhookEvent } from '#shared/events/webhook-event.ts'
 import type { CursorCodec } from '#shared/http/cursor.ts'
 import type { Logger } from '#shared/logger.ts'
 import type { ApiKeyStore } from '#shared/store/api-key-store.ts'
 import type { DeliveryLogStore } from '#shared/store/delivery-log-store.ts'
+import type { DnssecStateStore } from '#shared/store/dnssec-state-store.ts'
 import type { DomainStateStore } from '#shared/store/domain-state-store.ts'
 import type { DueItemStore } from '#shared/store/due-item-store.ts'
 import type { EndpointHealthStore } from '#shared/store/endpoint-health-store.ts'
@@ -29,6 +31,9 @@ export interface ApiDeps {
   readonly changes: DueItemStore<Change>
   readonly events: DueItemStore<WebhookEvent>
   readonly domainStates: DomainStateStore
+  readonly dnssecStates: DnssecStateStore
+  /** The CDS/CDNSKEY scanner with the API's stores and this request's logger. */
+  readonly dnssec?: ((logger: Logger) => DnssecDeps) | undefined
   /** How often a running change looks at its steps when nothing wakes it sooner. */
   readonly changeRecheckMs: number
   readonly upstream: TaskSubmitter & Pick<DomainApiClient, 'queryDsRecord' | 'queryDomain'>

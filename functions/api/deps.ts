@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
 import type { GatewayConfig, WorkerConfig } from '#shared/config.ts'
+import { buildDnssecDeps } from '#shared/dns/dnssec-deps.ts'
 import { CursorCodec } from '#shared/http/cursor.ts'
 import { newTaskId } from '#shared/ids.ts'
 import { createLogger } from '#shared/logger.ts'
@@ -8,6 +9,7 @@ import { createStores } from '#shared/store/stores.ts'
 import { submitSettingsFrom } from '#shared/tasks/submit-settings.ts'
 import { addressPolicy } from '#shared/webhooks/address-policy.ts'
 import { checkCallbackUrl, type ResolveAll, resolveWithDns } from '#shared/webhooks/callback-url.ts'
+import { changeDepsFor } from './change-deps.ts'
 import type { ApiDeps } from './context.ts'
 
 /** The submission-time callback URL check, with the configured policy and name resolution. */
@@ -29,7 +31,7 @@ export function buildApiDeps(
   worker: WorkerConfig,
   overrides: Partial<ApiDeps> = {},
 ): ApiDeps {
-  return {
+  const deps: ApiDeps = {
     ...createStores(config.store),
     upstream: new DomainApiClient({ config: config.upstream }),
     now: Date.now,
@@ -43,5 +45,12 @@ export function buildApiDeps(
     cursors: CursorCodec.fromSecret(config.upstream.credentials.accessKeySecret),
     checkCallbackUrl: callbackUrlChecker(worker, resolveWithDns),
     ...overrides,
+  }
+  return {
+    ...deps,
+    // The scanner works with the API's own (possibly overridden) stores and client.
+    dnssec:
+      overrides.dnssec ??
+      ((logger) => buildDnssecDeps(changeDepsFor(deps, logger), deps.dnssecStates, worker)),
   }
 }

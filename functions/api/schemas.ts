@@ -268,7 +268,7 @@ export const ChangeResourceSchema = z
     kind: z.enum(['ds', 'name-servers']),
     status: z.enum(CHANGE_STATUSES),
     done: z.boolean(),
-    trigger: z.enum(['api', 'repair']),
+    trigger: z.enum(['api', 'repair', 'dnssec']),
     plan: z.union([DsPlanSchema, NameServerPlanSchema]),
     desired: z.record(z.string(), z.unknown()),
     steps: z.array(z.string()).openapi({ description: 'Task ids, in the order they run.' }),

@@ -34,8 +34,11 @@ export interface Change extends DueItem {
   /** Task ids, in the order they run. */
   readonly steps: readonly string[]
   readonly callbackUrl?: string | undefined
-  /** `api`: a PUT; `repair`: the drift check applying the desired state again. */
-  readonly trigger: 'api' | 'repair'
+  /**
+   * `api`: a PUT; `repair`: the drift check applying the desired state again; `dnssec`: the
+   * CDS/CDNSKEY scanner moving a rollover on.
+   */
+  readonly trigger: 'api' | 'repair' | 'dnssec'
   readonly error?: { readonly code: string; readonly message: string } | undefined
   readonly createdAt: string
   readonly updatedAt: string

@@ -7,6 +7,11 @@ export const EVENT_TYPES = [
   'change.failed',
   'domain.drifted',
   'domain.in_sync',
+  'dnssec.ds.submitted',
+  'dnssec.ds.published',
+  'dnssec.rollover.completed',
+  'dnssec.rollover.stuck',
+  'dnssec.scan.failed',
 ] as const
 export type EventType = (typeof EVENT_TYPES)[number]
 

@@ -3,6 +3,7 @@ import type { StoreConfig } from '../config.ts'
 import type { WebhookEvent } from '../events/webhook-event.ts'
 import { DynamoDbApiKeyStore } from './api-key-store.ts'
 import { DynamoDbDeliveryLogStore } from './delivery-log-store.ts'
+import { DynamoDbDnssecStateStore } from './dnssec-state-store.ts'
 import { DynamoDbDomainStateStore } from './domain-state-store.ts'
 import { DynamoDbDueItemStore } from './due-item-store.ts'
 import { DynamoDbDueSweepStore } from './due-sweep-store.ts'
@@ -28,5 +29,6 @@ export function createStores(config: StoreConfig) {
     changes: new DynamoDbDueItemStore<Change>(db, table, config.dueShards, 'CHANGE', 'change'),
     events: new DynamoDbDueItemStore<WebhookEvent>(db, table, config.dueShards, 'EVENT', 'event'),
     domainStates: new DynamoDbDomainStateStore(db, table),
+    dnssecStates: new DynamoDbDnssecStateStore(db, table),
   }
 }

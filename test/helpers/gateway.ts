@@ -5,7 +5,7 @@ import { buildApiDeps, callbackUrlChecker } from '#functions/api/deps.ts'
 import { createApiKey } from '#functions/api/routes/admin-routes.ts'
 import { buildPollerDeps } from '#functions/poller/deps.ts'
 import type { EmulatorOptions } from '#infra/emulator/app.ts'
-import type { RunningEmulator } from '#infra/emulator/server.ts'
+import type { ParentZoneSettings, RunningEmulator } from '#infra/emulator/server.ts'
 import { ensureTable, type LocalDynamoDb, startLocalDynamoDb } from '#infra/local/dynamodb-local.ts'
 import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
 import { loadGatewayConfig, loadWorkerConfig } from '#shared/config.ts'
@@ -68,6 +68,8 @@ export async function startHarness(
     env?: Record<string, string>
     /** Wraps the real task store, e.g. to inject failures. */
     wrapTasks?: (real: TaskStore) => TaskStore
+    /** The emulator also plays the parent zone over DNS. */
+    parentZone?: ParentZoneSettings
   } = {},
 ): Promise<Harness> {
   const db = await localDynamoDb()
@@ -76,6 +78,7 @@ export async function startHarness(
   const emulator = await startTestEmulator({
     ...options.emulator,
     account: { taskMs: options.emulatorTaskMs ?? 60_000 },
+    parentZone: options.parentZone,
   })
   const env = {
     TABLE_NAME: tableName,

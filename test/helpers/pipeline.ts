@@ -1,6 +1,7 @@
 import type { ApiDeps } from '#functions/api/context.ts'
 import { buildPollerDeps } from '#functions/poller/deps.ts'
 import type { EmulatorOptions } from '#infra/emulator/app.ts'
+import type { ParentZoneSettings } from '#infra/emulator/server.ts'
 import { loadGatewayConfig, loadWorkerConfig } from '#shared/config.ts'
 import { silentLogger } from '#shared/logger.ts'
 import type { PollerDeps } from '#shared/poller/process-task.ts'
@@ -75,11 +76,13 @@ export async function startPipeline(
     emulator?: Partial<EmulatorOptions>
     api?: Partial<ApiDeps>
     env?: Record<string, string>
+    parentZone?: ParentZoneSettings
   } = {},
 ): Promise<Pipeline> {
   const harness = await startHarness({
     emulatorTaskMs: options.emulatorTaskMs ?? 30,
     emulator: options.emulator,
+    parentZone: options.parentZone,
     overrides: {
       settings: {
         ...DEFAULT_SUBMIT_SETTINGS,

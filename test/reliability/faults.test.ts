@@ -294,7 +294,15 @@ it(
     while ((await openChanges()).length > 0 && Date.now() < recoveryDeadline + 30_000) {
       await runPoller(healthy, Date.now() + 2_000).catch(() => undefined)
     }
-    expect((await openChanges()).map((change) => change?.id)).toEqual([])
+    const stuck = await Promise.all(
+      (await openChanges()).map(async (change) => {
+        const steps = await Promise.all(
+          (change?.steps ?? []).map((id) => stack.apiDeps.tasks.get(id, Date.now())),
+        )
+        return `${change?.id} due ${change?.dueAt === undefined ? '-' : change.dueAt - Date.now()} lease ${JSON.stringify(change?.lease)} steps ${steps.map((step) => `${step?.id ?? 'missing'} ${step?.status ?? ''}`).join(', ')}`
+      }),
+    )
+    expect(stuck).toEqual([])
     console.log(
       `faults: ${sequence} logical requests, ${accepted.size} accepted (${queued} queued at acceptance), ${changes.size} changes, ${tasks.length} gateway tasks; statuses ${JSON.stringify(Object.fromEntries(statuses))}; poller deaths ${JSON.stringify(Object.fromEntries(deaths))}; final ${JSON.stringify(countBy(tasks.map((task) => task.status)))}`,
     )

@@ -1,19 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
-import {
-  type ChangeDeps,
-  type ChangeRequest,
-  planChange,
-  startChange,
-} from '#shared/changes/apply-change.ts'
+import { type ChangeRequest, planChange, startChange } from '#shared/changes/apply-change.ts'
 import { CHANGE_ID_PATTERN, toChangeResource } from '#shared/changes/change.ts'
 import { measureDrift } from '#shared/desired/drift.ts'
 import { UnplannableError } from '#shared/desired/plan.ts'
 import { DnskeyError, type DsRecord, dsFromDnskey, parseDnskey } from '#shared/dnssec.ts'
 import { NotFoundError, RequestValidationError } from '#shared/errors.ts'
-import { randomId } from '#shared/ids.ts'
-import type { Logger } from '#shared/logger.ts'
 import { requireScope } from '../auth.ts'
+import { changeDepsFor } from '../change-deps.ts'
 import type { ApiDeps, App, AppEnv } from '../context.ts'
 import { json, readJsonBody, toResponse } from '../http.ts'
 import {
@@ -27,28 +21,6 @@ import {
 } from '../schemas.ts'
 import { parseOrThrow } from '../validate.ts'
 import { defineRoute, problemResponses } from './define.ts'
-
-/** The change machinery with the API's stores, client and request logger. */
-function changeDeps(deps: ApiDeps, logger: Logger): ChangeDeps {
-  return {
-    tasks: deps.tasks,
-    taskNos: deps.taskNos,
-    targetLocks: deps.targetLocks,
-    changes: deps.changes,
-    domainStates: deps.domainStates,
-    events: deps.events,
-    upstream: deps.upstream,
-    registry: deps.upstream,
-    now: deps.now,
-    logger,
-    settings: deps.settings,
-    newId: (prefix) => (prefix === 'tsk' ? deps.newTaskId() : randomId('chg')),
-    changeRecheckMs: deps.changeRecheckMs,
-    nudgeChange: (id, at) => deps.changes.nudge(id, at),
-    beforeUpstreamCall: deps.beforeUpstreamCall,
-    afterUpstreamCall: deps.afterUpstreamCall,
-  }
-}
 
 const planOrChangeResponses = {
   200: {
@@ -104,7 +76,7 @@ async function planOrApply(
   request: ChangeRequest,
 ): Promise<Response> {
   const query = parseOrThrow(DryRunQuerySchema, c.req.query(), 'query')
-  const context = changeDeps(deps, c.get('logger'))
+  const context = changeDepsFor(deps, c.get('logger'))
   try {
     if (query.dryRun === 'true') {
       const { plan } = await planChange(context, request)

@@ -1,0 +1,158 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import type { Context } from 'hono'
+import { scanAndStep } from '#shared/dns/dnssec-service.ts'
+import { ConflictError, NotFoundError } from '#shared/errors.ts'
+import type { DnssecState } from '#shared/store/dnssec-state-store.ts'
+import { requireScope } from '../auth.ts'
+import type { ApiDeps, App, AppEnv } from '../context.ts'
+import { json, readJsonBody, toResponse } from '../http.ts'
+import { CallbackUrlSchema, DomainNameSchema } from '../schemas.ts'
+import { parseOrThrow } from '../validate.ts'
+import { defineRoute, problemResponses } from './define.ts'
+
+export const DnssecEnrolmentSchema = z
+  .strictObject({
+    mode: z.enum(['cds', 'off']).openapi({
+      description: "cds: keep the DS set equal to the zone's validated CDS/CDNSKEY; off: stop.",
+    }),
+    bootstrap: z.boolean().default(false).openapi({
+      description:
+        "Accept an unsigned delegation's first CDS after identical scans over TCP (no RFC 9615 signal is used).",
+    }),
+    allowDelete: z.boolean().default(false).openapi({
+      description: 'Act on the delete signal (CDS 0 0 0 00): remove every DS, turning DNSSEC off.',
+    }),
+    callbackUrl: CallbackUrlSchema.optional(),
+  })
+  .openapi('DnssecEnrolment')
+
+const DnssecStateSchema = z.record(z.string(), z.unknown()).openapi('DnssecState', {
+  description:
+    "mode, the rollover phase and why it waits, the last scan (when, per server what was seen, the child's keys, the CDS set, the registry's DS set, what the parent serves).",
+})
+
+const view = (state: DnssecState) => {
+  const { version: _version, tenant: _tenant, keyId: _keyId, ...rest } = state
+  return rest
+}
+
+const domainParam = (c: Context<AppEnv>) =>
+  parseOrThrow(DomainNameSchema, c.req.param('name'), 'path.name')
+
+export function registerDnssecRoutes(app: App, deps: ApiDeps): void {
+  const owned = async (domain: string, tenant: string) => {
+    const state = await deps.dnssecStates.get(domain)
+    if (!state || state.tenant !== tenant) throw new NotFoundError('This domain is not enrolled.')
+    return state
+  }
+
+  defineRoute(
+    app,
+    createRoute({
+      method: 'put',
+      path: '/domains/{name}/dnssec',
+      tags: ['DNSSEC automation'],
+      summary: 'Enrol the domain in CDS/CDNSKEY-driven DS automation (or turn it off)',
+      security: [{ bearer: [] }],
+      request: {
+        params: z.object({ name: DomainNameSchema }),
+        body: {
+          required: true,
+          content: { 'application/json': { schema: DnssecEnrolmentSchema } },
+        },
+      },
+      responses: {
+        200: {
+          description: 'The enrolment.',
+          content: { 'application/json': { schema: DnssecStateSchema } },
+        },
+        ...problemResponses(400, 401, 403, 409, 415, 422),
+      },
+    }),
+    async (c) => {
+      const principal = await requireScope(c, deps, 'ds:write')
+      const domain = domainParam(c)
+      const body = parseOrThrow(
+        DnssecEnrolmentSchema,
+        await readJsonBody(c, { optional: false }),
+        'body',
+      )
+      const callbackUrl = body.callbackUrl ?? principal.callbackUrl
+      if (body.callbackUrl) await deps.checkCallbackUrl(body.callbackUrl)
+      const managed = await deps.domainStates.get(domain)
+      const current = await deps.dnssecStates.get(domain)
+      if (
+        (managed && managed.tenant !== principal.tenant) ||
+        (current && current.tenant !== principal.tenant)
+      ) {
+        throw new ConflictError('This domain is managed by another tenant of the gateway.')
+      }
+      const next = {
+        ...(current ? view(current) : { phase: 'idle' as const }),
+        domain,
+        tenant: principal.tenant,
+        keyId: principal.keyId,
+        callbackUrl,
+        mode: body.mode,
+        bootstrap: body.bootstrap,
+        allowDelete: body.allowDelete,
+      }
+      if (!(await deps.dnssecStates.save(next, current?.version))) {
+        throw new ConflictError('The enrolment changed meanwhile; try again.')
+      }
+      return toResponse(json(200, view({ ...next, version: 0 })))
+    },
+  )
+
+  defineRoute(
+    app,
+    createRoute({
+      method: 'get',
+      path: '/domains/{name}/dnssec',
+      tags: ['DNSSEC automation'],
+      summary: "Where the domain's DNSSEC automation stands",
+      security: [{ bearer: [] }],
+      request: { params: z.object({ name: DomainNameSchema }) },
+      responses: {
+        200: {
+          description: 'The state.',
+          content: { 'application/json': { schema: DnssecStateSchema } },
+        },
+        ...problemResponses(401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const principal = await requireScope(c, deps, 'tasks:read')
+      return toResponse(json(200, view(await owned(domainParam(c), principal.tenant))))
+    },
+  )
+
+  defineRoute(
+    app,
+    createRoute({
+      method: 'post',
+      path: '/domains/{name}/dnssec/scan',
+      tags: ['DNSSEC automation'],
+      summary: 'Scan the zone now and take the step it allows',
+      security: [{ bearer: [] }],
+      request: { params: z.object({ name: DomainNameSchema }) },
+      responses: {
+        200: {
+          description: "The scan's result and the state after it.",
+          content: { 'application/json': { schema: DnssecStateSchema } },
+        },
+        ...problemResponses(401, 403, 404, 409, 502, 503),
+      },
+    }),
+    async (c) => {
+      const principal = await requireScope(c, deps, 'ds:write')
+      const state = await owned(domainParam(c), principal.tenant)
+      if (state.mode !== 'cds') throw new ConflictError('DNSSEC automation is off for this domain.')
+      const dnssec = deps.dnssec
+      if (!dnssec) throw new ConflictError('DNSSEC automation is not configured.')
+      const result = await scanAndStep(dnssec(c.get('logger')), state)
+      const after = await owned(state.domain, principal.tenant)
+      return toResponse(json(200, { result, state: view(after) }))
+    },
+  )
+}

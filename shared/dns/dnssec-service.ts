@@ -1,0 +1,315 @@
+import { createHash } from 'node:crypto'
+import { type ChangeDeps, startChange } from '../changes/apply-change.ts'
+import type { DsRecord } from '../dnssec.ts'
+import { type EventType, newEvent } from '../events/webhook-event.ts'
+import type { DnssecState, DnssecStateStore } from '../store/dnssec-state-store.ts'
+import type { DnsAnswer, DnsServer } from './dns-client.ts'
+import { decideRollover, type RolloverPhase } from './rollover.ts'
+import { scanZone } from './scan-zone.ts'
+
+export interface DnssecDeps extends ChangeDeps {
+  readonly dnssecStates: DnssecStateStore
+  /** The authoritative servers of a zone (DNS_SERVER_OVERRIDES, or looked up and policed). */
+  readonly serversFor: (zone: string) => Promise<DnsServer[]>
+  readonly query: (
+    server: DnsServer,
+    name: string,
+    type: 'DNSKEY' | 'CDS' | 'CDNSKEY' | 'DS',
+    options?: { tcp?: boolean },
+  ) => Promise<DnsAnswer>
+  readonly dnssec: {
+    /** A rollover waiting longer than this in one phase sends `dnssec.rollover.stuck`, once. */
+    readonly stuckAfterMs: number
+    /** Identical scans over TCP needed before an unsigned delegation's first DS is added. */
+    readonly bootstrapScans: number
+  }
+}
+
+export interface ScanReport {
+  readonly domain: string
+  readonly ok: boolean
+  readonly phase: RolloverPhase
+  readonly action: 'none' | 'submitted' | 'refused' | 'failed'
+  readonly reason?: string | undefined
+  readonly changeId?: string | undefined
+}
+
+const normal = (records: readonly DsRecord[]) =>
+  records.map((ds) => ({ ...ds, digest: ds.digest.toLowerCase() }))
+
+const parentOf = (domain: string) => domain.split('.').slice(1).join('.')
+
+/** The DS set the parent's servers serve for the child (they must agree), and its TTL. */
+async function parentView(deps: DnssecDeps, domain: string) {
+  const servers = await deps.serversFor(parentOf(domain))
+  const views = await Promise.all(servers.map((server) => deps.query(server, domain, 'DS')))
+  const sets = views.map((view) =>
+    view.records.map((record) => {
+      const data = (
+        record as {
+          data: { keyTag: number; algorithm: number; digestType: number; digest: Buffer }
+        }
+      ).data
+      return {
+        keyTag: data.keyTag,
+        algorithm: data.algorithm,
+        digestType: data.digestType,
+        digest: data.digest.toString('hex'),
+      }
+    }),
+  )
+  const keyOf = (set: DsRecord[]) =>
+    set
+      .map((ds) => `${ds.keyTag}/${ds.digest}`)
+      .sort()
+      .join(',')
+  // Until every parent server serves the same set, the smallest common part counts as published.
+  const first = sets[0] ?? []
+  const records = sets.every((set) => keyOf(set) === keyOf(first)) ? first : []
+  const ttls = views.flatMap((view) =>
+    view.records.map((record) => (record as { ttl?: number }).ttl ?? 0),
+  )
+  return { records, ttlSeconds: ttls.length > 0 ? Math.max(...ttls) : 0 }
+}
+
+function eventId(domain: string, version: number, type: EventType): string {
+  const digest = createHash('sha256')
+    .update(`${domain}|${version}|${type}`)
+    .digest('hex')
+    .slice(0, 24)
+  return `evt_k${digest}`
+}
+
+/**
+ * One scan of an enrolled domain and the step it allows: read the registry's DS set, scan the
+ * child's servers, check the parent, and add or remove DS records through a desired-state change
+ * (so every add still runs before any remove, through the domain's queue). Every event is sent
+ * once per state it reports.
+ */
+export async function scanAndStep(deps: DnssecDeps, state: DnssecState): Promise<ScanReport> {
+  const now = deps.now()
+  const iso = new Date(now).toISOString()
+  const domain = state.domain
+  const events: { type: EventType; data: Record<string, unknown> }[] = []
+  const { version, ...base } = state
+  let next: Omit<DnssecState, 'version'> = base
+  let report: ScanReport
+
+  const registry = normal((await deps.registry.queryDsRecord({ domainName: domain })).records)
+  const servers = await deps.serversFor(domain)
+  const bootstrapping = registry.length === 0
+  const scan = await scanZone(
+    domain,
+    servers,
+    (server, name, type) => deps.query(server, name, type, { tcp: bootstrapping }),
+    registry,
+    { nowSeconds: Math.floor(now / 1000), bootstrap: state.bootstrap },
+  )
+  if (!scan.ok) {
+    next = {
+      ...base,
+      lastScan: {
+        at: iso,
+        ok: false,
+        reason: scan.reason,
+        servers: scan.servers,
+        keys: scan.keys ?? [],
+        cds: [],
+        registry,
+      },
+      failureReported: true,
+    }
+    if (!state.failureReported) {
+      events.push({
+        type: 'dnssec.scan.failed',
+        data: { domain, reason: scan.reason, servers: scan.servers },
+      })
+    }
+    report = { domain, ok: false, phase: state.phase, action: 'failed', reason: scan.reason }
+  } else {
+    const parent = await parentView(deps, domain)
+    const lastScan = {
+      at: iso,
+      ok: true,
+      servers: scan.servers,
+      keys: scan.keys,
+      cds: scan.desired,
+      registry,
+      parent,
+    }
+    next = { ...base, lastScan, failureReported: false }
+    const openChange = state.changeId ? await deps.changes.get(state.changeId, now) : undefined
+    if (scan.desired === 'delete' && !state.allowDelete) {
+      next = {
+        ...next,
+        waitReason: 'the zone asks to delete every DS; not enabled for this domain',
+      }
+      report = { domain, ok: true, phase: state.phase, action: 'refused', reason: next.waitReason }
+    } else if (openChange?.status === 'running') {
+      next = { ...next, waitReason: `change ${openChange.id} is running` }
+      report = { domain, ok: true, phase: state.phase, action: 'none', reason: next.waitReason }
+    } else {
+      const desired = scan.desired === 'delete' ? [] : normal(scan.desired)
+      let ready = true
+      if (bootstrapping && desired.length > 0) {
+        // RFC 9615 is not used here: the first DS needs identical scans over TCP.
+        const digest = desired
+          .map((ds) => `${ds.keyTag}/${ds.digest}`)
+          .sort()
+          .join(',')
+        const seen = state.bootstrapDigest === digest ? (state.bootstrapScans ?? 0) + 1 : 1
+        next = { ...next, bootstrapScans: seen, bootstrapDigest: digest }
+        ready = seen >= deps.dnssec.bootstrapScans
+      }
+      const decision = ready
+        ? decideRollover({
+            desired,
+            keys: scan.keys,
+            registry,
+            parent,
+            publishedSince: state.publishedSince,
+            now,
+          })
+        : ({
+            kind: 'wait',
+            phase: 'idle',
+            reason: 'bootstrapping: waiting for more identical scans over TCP',
+          } as const)
+      switch (decision.kind) {
+        case 'refuse':
+          next = { ...next, waitReason: decision.reason }
+          report = {
+            domain,
+            ok: true,
+            phase: state.phase,
+            action: 'refused',
+            reason: decision.reason,
+          }
+          break
+        case 'apply': {
+          const change = await startChange(deps, {
+            tenant: state.tenant,
+            keyId: state.keyId,
+            domain,
+            callbackUrl: state.callbackUrl,
+            trigger: 'dnssec',
+            kind: 'ds',
+            desired: { records: decision.records, repair: false },
+          })
+          next = {
+            ...next,
+            phase: decision.phase,
+            phaseSince: iso,
+            changeId: change.id,
+            waitReason: undefined,
+            publishedSince: decision.phase === 'adding' ? undefined : state.publishedSince,
+            stuckReported: false,
+          }
+          if (decision.phase === 'adding') {
+            events.push({
+              type: 'dnssec.ds.submitted',
+              data: { domain, changeId: change.id, records: decision.records },
+            })
+          }
+          report = {
+            domain,
+            ok: true,
+            phase: decision.phase,
+            action: 'submitted',
+            changeId: change.id,
+          }
+          break
+        }
+        case 'wait': {
+          const changed = decision.phase !== state.phase
+          next = {
+            ...next,
+            phase: decision.phase,
+            phaseSince: changed ? iso : (state.phaseSince ?? iso),
+            waitReason: decision.reason,
+            publishedSince: decision.publishedSince,
+          }
+          if (decision.publishedSince !== undefined && state.publishedSince === undefined) {
+            events.push({ type: 'dnssec.ds.published', data: { domain, records: desired, parent } })
+          }
+          report = {
+            domain,
+            ok: true,
+            phase: decision.phase,
+            action: 'none',
+            reason: decision.reason,
+          }
+          break
+        }
+        case 'in-sync':
+          if (state.phase !== 'idle') {
+            if (state.publishedSince === undefined) {
+              events.push({
+                type: 'dnssec.ds.published',
+                data: { domain, records: desired, parent },
+              })
+            }
+            events.push({ type: 'dnssec.rollover.completed', data: { domain, records: desired } })
+          }
+          next = {
+            ...next,
+            phase: 'idle',
+            phaseSince: iso,
+            waitReason: undefined,
+            publishedSince: undefined,
+            stuckReported: false,
+          }
+          report = { domain, ok: true, phase: 'idle', action: 'none' }
+          break
+      }
+    }
+  }
+  // A rollover that has not moved for too long is reported once.
+  const since = next.phaseSince ? Date.parse(next.phaseSince) : now
+  if (next.phase !== 'idle' && now - since > deps.dnssec.stuckAfterMs && !next.stuckReported) {
+    events.push({
+      type: 'dnssec.rollover.stuck',
+      data: { domain, phase: next.phase, since: next.phaseSince, reason: next.waitReason },
+    })
+    next = { ...next, stuckReported: true }
+  }
+  for (const event of events) {
+    await deps.events.create(
+      newEvent({
+        id: eventId(domain, version, event.type),
+        tenant: state.tenant,
+        keyId: state.keyId,
+        type: event.type,
+        data: event.data,
+        url: state.callbackUrl,
+        at: now,
+      }),
+    )
+  }
+  await deps.dnssecStates.save(next, version)
+  return report
+}
+
+/** The scheduled scan: every enrolled domain in `cds` mode, one at a time. */
+export async function runDnssecScans(
+  deps: DnssecDeps,
+  options: { readonly deadline?: number } = {},
+): Promise<{ scanned: number; failed: number }> {
+  const stats = { scanned: 0, failed: 0 }
+  let start: Record<string, unknown> | undefined
+  do {
+    const page = await deps.dnssecStates.list(50, start)
+    for (const state of page.items) {
+      if (state.mode !== 'cds') continue
+      if (options.deadline !== undefined && deps.now() > options.deadline) return stats
+      stats.scanned++
+      const report = await scanAndStep(deps, state).catch((error: unknown) => {
+        deps.logger.warn('DNSSEC scan failed', { domain: state.domain, error })
+        return undefined
+      })
+      if (!report?.ok) stats.failed++
+    }
+    start = page.next
+  } while (start)
+  return stats
+}

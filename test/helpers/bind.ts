@@ -1,0 +1,180 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { queryServer } from '#shared/dns/dns-client.ts'
+import { type DsRecord, dsFromDnskey, parseDnskey } from '#shared/dnssec.ts'
+
+/**
+ * A real authoritative server for the tests: BIND 9 (`named`) on a loopback port, serving a zone
+ * signed with keys made by `dnssec-keygen` and signed by `dnssec-signzone`; CDS records come from
+ * `dnssec-dsfromkey -C`. Nothing is mocked: when BIND is missing the test fails with the reason
+ * (`.ci/run` installs the Debian packages bind9, bind9-utils and bind9-dnsutils).
+ */
+
+export interface ZoneKey {
+  /** The key's file base name, e.g. `Kexample.test.+013+12345`. */
+  readonly file: string
+  readonly keyTag: number
+  readonly ksk: boolean
+  /** The DNSKEY RDATA as `dnssec-keygen` wrote it. */
+  readonly dnskey: string
+}
+
+export function requireBind(): void {
+  for (const tool of ['named', 'dnssec-keygen', 'dnssec-signzone', 'dnssec-dsfromkey']) {
+    try {
+      execFileSync('which', [tool], { stdio: 'ignore' })
+    } catch {
+      throw new Error(
+        `${tool} is not installed: apt-get install bind9 bind9-utils bind9-dnsutils (.ci/run does)`,
+      )
+    }
+  }
+}
+
+export class BindZone {
+  readonly dir = mkdtempSync(join(tmpdir(), 'dg-bind-'))
+  #process: ChildProcess | undefined
+
+  constructor(
+    readonly zone: string,
+    readonly port: number,
+  ) {}
+
+  newKey(ksk: boolean): ZoneKey {
+    const file = execFileSync(
+      'dnssec-keygen',
+      [
+        '-q',
+        '-K',
+        this.dir,
+        '-a',
+        'ECDSAP256SHA256',
+        ...(ksk ? ['-f', 'KSK'] : []),
+        '-n',
+        'ZONE',
+        this.zone,
+      ],
+      { encoding: 'utf8' },
+    ).trim()
+    const text = readFileSync(join(this.dir, `${file}.key`), 'utf8')
+    const line = text.split('\n').find((entry) => /\sDNSKEY\s/.test(entry)) as string
+    const dnskey = line.replace(/^.*\sDNSKEY\s+/, '').trim()
+    return { file, keyTag: Number(file.split('+').at(-1)), ksk, dnskey }
+  }
+
+  /** The DS a parent would hold for a key (SHA-256). */
+  dsOf(key: ZoneKey): DsRecord {
+    return dsFromDnskey(this.zone, parseDnskey(key.dnskey), 2)
+  }
+
+  /** The CDS lines `dnssec-dsfromkey -C` makes for a key. */
+  cdsOf(key: ZoneKey): string {
+    return execFileSync('dnssec-dsfromkey', ['-C', '-2', join(this.dir, `${key.file}.key`)], {
+      encoding: 'utf8',
+    }).trim()
+  }
+
+  /**
+   * Writes and signs the zone: `published` DNSKEYs, the DNSKEY RRset signed by every published
+   * KSK, the rest by the ZSKs; extra records (e.g. CDS lines) as given.
+   */
+  sign(published: readonly ZoneKey[], extra: readonly string[]): void {
+    const serial = Math.floor(Date.now() / 1000)
+    const zoneFile = join(this.dir, 'zone.db')
+    writeFileSync(
+      zoneFile,
+      [
+        '$TTL 60',
+        `@ IN SOA ns1.${this.zone}. hostmaster.${this.zone}. ${serial} 3600 600 86400 60`,
+        `@ IN NS ns1.${this.zone}.`,
+        'ns1 IN A 127.0.0.1',
+        'www IN A 192.0.2.1',
+        ...published.map((key) => `$INCLUDE ${join(this.dir, `${key.file}.key`)}`),
+        ...extra,
+        '',
+      ].join('\n'),
+    )
+    const ksks = published.filter((key) => key.ksk)
+    const zsks = published.filter((key) => !key.ksk)
+    execFileSync(
+      'dnssec-signzone',
+      [
+        '-q',
+        '-K',
+        this.dir,
+        '-o',
+        this.zone,
+        '-f',
+        join(this.dir, 'zone.signed'),
+        '-s',
+        'now-1h',
+        '-e',
+        'now+1d',
+        ...ksks.flatMap((key) => ['-k', join(this.dir, `${key.file}.key`)]),
+        zoneFile,
+        ...zsks.map((key) => join(this.dir, `${key.file}.key`)),
+      ],
+      { cwd: this.dir, stdio: ['ignore', 'ignore', 'pipe'] },
+    )
+  }
+
+  /** (Re)starts `named` on the port with the signed zone, and waits until it answers. */
+  async serve(): Promise<void> {
+    await this.stop()
+    const conf = join(this.dir, 'named.conf')
+    writeFileSync(
+      conf,
+      `options {
+  directory "${this.dir}";
+  pid-file "${join(this.dir, 'named.pid')}";
+  listen-on port ${this.port} { 127.0.0.1; };
+  listen-on-v6 { none; };
+  recursion no;
+  dnssec-validation no;
+  notify no;
+};
+zone "${this.zone}" { type primary; file "${join(this.dir, 'zone.signed')}"; };
+`,
+    )
+    const child = spawn('named', ['-g', '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] })
+    let output = ''
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString()
+    })
+    this.#process = child
+    const deadline = Date.now() + 10_000
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`named exited: ${output.slice(-2000)}`)
+      try {
+        await queryServer({ host: '127.0.0.1', port: this.port }, this.zone, 'DNSKEY', {
+          timeoutMs: 300,
+        })
+        return
+      } catch (error) {
+        if (Date.now() > deadline) {
+          throw new Error(
+            `named did not answer: ${(error as Error).message}\n${output.slice(-2000)}`,
+          )
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    const child = this.#process
+    this.#process = undefined
+    if (!child || child.exitCode !== null) return
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve())
+      child.kill('SIGTERM')
+    })
+  }
+
+  async close(): Promise<void> {
+    await this.stop()
+    rmSync(this.dir, { recursive: true, force: true })
+  }
+}
