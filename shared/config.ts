@@ -129,6 +129,10 @@ export const EmulatorEnvSchema = z.object({
   ALIYUN_ACCESS_KEY_SECRET: z.string().min(1).optional(),
   ALIYUN_SECURITY_TOKEN: z.string().min(1).optional(),
   EMULATOR_TASK_MS: z.coerce.number().int().min(0).max(3_600_000).default(2_000),
+  /** The parent zone over DNS (UDP and TCP) on this port; 0 picks a free one; unset: off. */
+  EMULATOR_DNS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  EMULATOR_DS_PUBLISH_DELAY_MS: z.coerce.number().int().min(0).max(86_400_000).default(500),
+  EMULATOR_DS_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(2),
   EMULATOR_TIMESTAMP_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
   /** Shifts the emulator's clock, to try a gateway against a service whose clock is off. */
   EMULATOR_CLOCK_OFFSET_SECONDS: z.coerce.number().int().min(-86_400).max(86_400).default(0),
@@ -167,6 +171,10 @@ export interface EmulatorConfig {
   readonly host: string
   readonly credential: { accessKeyId: string; accessKeySecret: string; securityToken?: string }
   readonly taskMs: number
+  /** The parent zone over DNS, when EMULATOR_DNS_PORT is set. */
+  readonly parentZone:
+    | { readonly port: number; readonly publishDelayMs: number; readonly dsTtlSeconds: number }
+    | undefined
   readonly timestampWindowMs: number
   readonly clockOffsetMs: number
   readonly unregisteredPattern: RegExp
@@ -209,6 +217,14 @@ export function loadEmulatorConfig(
       ...(parsed.ALIYUN_SECURITY_TOKEN ? { securityToken: parsed.ALIYUN_SECURITY_TOKEN } : {}),
     },
     taskMs: parsed.EMULATOR_TASK_MS,
+    parentZone:
+      parsed.EMULATOR_DNS_PORT === undefined
+        ? undefined
+        : {
+            port: parsed.EMULATOR_DNS_PORT,
+            publishDelayMs: parsed.EMULATOR_DS_PUBLISH_DELAY_MS,
+            dsTtlSeconds: parsed.EMULATOR_DS_TTL_SECONDS,
+          },
     timestampWindowMs: parsed.EMULATOR_TIMESTAMP_WINDOW_SECONDS * 1000,
     clockOffsetMs: parsed.EMULATOR_CLOCK_OFFSET_SECONDS * 1000,
     unregisteredPattern: parsed.EMULATOR_UNREGISTERED_PATTERN,

@@ -198,6 +198,8 @@ describe('service routes', () => {
         '/admin/keys/{id}/webhook-secret/rotate',
         '/changes/{id}',
         '/dns-batch',
+        '/domains/{name}/dnssec',
+        '/domains/{name}/dnssec/scan',
         '/domains/{name}/drift',
         '/domains/{name}/ds',
         '/domains/{name}/name-servers',

@@ -17,6 +17,7 @@ const emulator = await startEmulator({
   faults: config.faults as FaultRuleInput[],
   timestampWindowMs: config.timestampWindowMs,
   now: () => Date.now() + config.clockOffsetMs,
+  parentZone: config.parentZone,
 })
 console.log(
   JSON.stringify({
@@ -24,6 +25,7 @@ console.log(
     url: emulator.url,
     accessKeyId: config.credential.accessKeyId,
     taskMs: config.taskMs,
+    parentZoneDnsPort: emulator.parentZone?.port,
     faults: emulator.faults.list(),
   }),
 )

@@ -18,9 +18,12 @@ import {
   loadWorkerConfig,
 } from '#shared/config.ts'
 import { runDriftCheck } from '#shared/desired/check-drift.ts'
+import { buildDnssecDeps } from '#shared/dns/dnssec-deps.ts'
+import { runDnssecScans } from '#shared/dns/dnssec-service.ts'
 import { LOCAL_DEFAULTS } from '#shared/local-defaults.ts'
 import type { Logger } from '#shared/logger.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
+import { createStores } from '#shared/store/stores.ts'
 import { runScheduledSync } from '#shared/sync/run-scheduled-sync.ts'
 import { rateMs, SyncSchedulesFileSchema } from '#shared/sync/sync-schedules.ts'
 import schedulesFile from '../sync-schedules.json' with { type: 'json' }
@@ -45,6 +48,14 @@ export interface LocalStack {
   stop(): Promise<void>
 }
 
+/** Under npm start: the emulator's parent zone for the usual test and example TLDs. */
+function localParentOverrides(port: number): Record<string, string[]> {
+  const server = [`127.0.0.1:${port}`]
+  return Object.fromEntries(
+    ['test', 'example', 'com', 'net', 'org', 'local'].map((tld) => [tld, server]),
+  )
+}
+
 /**
  * The whole gateway in one process, as `npm start` runs it: the embedded DynamoDB, the Domain API
  * emulator, the API, the poller on a timer, the scheduled syncs on timers, and a callback
@@ -62,6 +73,7 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
   const dynamoDbEndpoint = local.dynamoDbEndpoint ?? (db as { endpoint: string }).endpoint
 
   let aliyunEndpoint = local.aliyunEndpoint
+  let parentZonePort: number | undefined
   if (!aliyunEndpoint) {
     const emulatorConfig = loadEmulatorConfig(env, LOCAL_DEFAULTS)
     const emulator = await startEmulator({
@@ -77,9 +89,16 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
       faults: emulatorConfig.faults as FaultRuleInput[],
       timestampWindowMs: emulatorConfig.timestampWindowMs,
       now: () => Date.now() + emulatorConfig.clockOffsetMs,
+      // The emulator also plays the parent zone over DNS, so a whole rollover runs locally.
+      parentZone: emulatorConfig.parentZone ?? {
+        port: 0,
+        publishDelayMs: 500,
+        dsTtlSeconds: 2,
+      },
     })
     stops.push(emulator.close)
     aliyunEndpoint = emulator.url
+    parentZonePort = emulator.parentZone?.port
   }
 
   const receiverSecrets: string[] = []
@@ -99,7 +118,7 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
     // The embedded engine can lose an index entry when the process is killed: sweep every minute.
     DUE_SWEEP_INTERVAL_MINUTES: '1',
     DUE_SWEEP_STALE_MINUTES: '1',
-    // Locally the drift check runs every minute, and changes look at their steps every 2 s.
+    // Locally the drift check and DNSSEC scans run every minute, changes look at their steps every 2 s.
     DRIFT_CHECK_MINUTES: '1',
     CHANGE_RECHECK_SECONDS: '2',
     SYNC_CALLBACK_URL: receiver?.url,
@@ -108,6 +127,10 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
     ...(local.aliyunEndpoint || !env.EMULATOR_TIMESTAMP_WINDOW_SECONDS
       ? {}
       : { ALIYUN_TIMESTAMP_WINDOW_SECONDS: env.EMULATOR_TIMESTAMP_WINDOW_SECONDS }),
+    // The emulator's parent zone answers for every TLD a local zone may sit under.
+    ...(parentZonePort !== undefined && !env.DNS_SERVER_OVERRIDES
+      ? { DNS_SERVER_OVERRIDES: JSON.stringify(localParentOverrides(parentZonePort)) }
+      : {}),
     ...env,
     ALIYUN_ENDPOINT: aliyunEndpoint,
     DYNAMODB_ENDPOINT: dynamoDbEndpoint,
@@ -185,11 +208,15 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
     stops.push(async () => clearInterval(timer))
   }
 
-  // The drift check, as its schedule would run it.
+  // The drift check and the DNSSEC scans, as their schedule would run them.
   const driftDeps = buildDriftDeps(gateway, worker)
+  const dnssecDeps = buildDnssecDeps(driftDeps, createStores(gateway.store).dnssecStates, worker)
   const driftTimer = setInterval(() => {
     runDriftCheck(driftDeps).catch((error: unknown) => {
       driftDeps.logger.error('drift check failed', { error })
+    })
+    runDnssecScans(dnssecDeps).catch((error: unknown) => {
+      driftDeps.logger.error('DNSSEC scans failed', { error })
     })
   }, worker.drift.checkEveryMs)
   stops.push(async () => clearInterval(driftTimer))
