@@ -15,6 +15,7 @@ import { type Pipeline, startPipeline } from './helpers/pipeline.ts'
  */
 const ZONE = 'example.test'
 const OTHER = 'mismatch.test'
+const BOOT = 'unsigned.test'
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -30,6 +31,7 @@ async function freePort(): Promise<number> {
 let p: Pipeline
 let bind: BindZone
 let second: BindZone
+let boot: BindZone
 let parentPort: number
 let ksk1: ZoneKey
 let zsk: ZoneKey
@@ -38,10 +40,11 @@ let current: ZoneKey
 
 beforeAll(async () => {
   requireBind()
-  const [bindPort, secondPort] = [await freePort(), await freePort()]
+  const [bindPort, secondPort, bootPort] = [await freePort(), await freePort(), await freePort()]
   parentPort = await freePort()
   bind = new BindZone(ZONE, bindPort)
   second = new BindZone(OTHER, secondPort)
+  boot = new BindZone(BOOT, bootPort)
   p = await startPipeline({
     emulatorTaskMs: 50,
     parentZone: { port: parentPort, publishDelayMs: 300, dsTtlSeconds: 1 },
@@ -49,9 +52,11 @@ beforeAll(async () => {
       DNS_SERVER_OVERRIDES: JSON.stringify({
         [ZONE]: [`127.0.0.1:${bindPort}`],
         [OTHER]: [`127.0.0.1:${bindPort}`, `127.0.0.1:${secondPort}`],
+        [BOOT]: [`127.0.0.1:${bootPort}`],
         test: [`127.0.0.1:${parentPort}`],
       }),
       CALLBACK_ALLOW_LOOPBACK: 'true',
+      DNSSEC_BOOTSTRAP_SCANS: '2',
     },
   })
   ksk1 = bind.newKey(true)
@@ -66,6 +71,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await bind?.close()
   await second?.close()
+  await boot?.close()
   await p?.closeAll()
 })
 
@@ -207,5 +213,28 @@ describe('CDS-driven DS automation against BIND 9', () => {
     const { result } = await scan(OTHER)
     expect(result.ok).toBe(false)
     expect(result.reason).toMatch(/disagree|did not answer/)
+  })
+
+  it('bootstraps an unsigned delegation only when enrolled so, after identical scans over TCP', async () => {
+    const key = boot.newKey(true)
+    const zoneKey = boot.newKey(false)
+    boot.sign([key, zoneKey], [boot.cdsOf(key)])
+    await boot.serve()
+    expect((await put(`/domains/${BOOT}/dnssec`, { mode: 'cds' })).status).toBe(200)
+    const refused = await scan(BOOT)
+    expect(refused.result).toMatchObject({ ok: false })
+    expect(refused.result.reason).toMatch(/unsigned/)
+    expect((await put(`/domains/${BOOT}/dnssec`, { mode: 'cds', bootstrap: true })).status).toBe(
+      200,
+    )
+    expect((await scan(BOOT)).result).toMatchObject({ ok: true, action: 'none' })
+    expect(registryDs(BOOT)).toEqual([])
+    expect((await scan(BOOT)).result).toMatchObject({ ok: true, action: 'submitted' })
+    const poller = p.pollerDeps()
+    const deadline = Date.now() + 10_000
+    while (JSON.stringify(registryDs(BOOT)) !== JSON.stringify([boot.dsOf(key)])) {
+      if (Date.now() > deadline) throw new Error('the first DS was not added')
+      await runPoller(poller, Date.now() + 300)
+    }
   })
 })

@@ -2,6 +2,22 @@ import { Resolver } from 'node:dns/promises'
 import { type AddressPolicy, checkAddress } from '../webhooks/address-policy.ts'
 import type { DnsServer } from './dns-client.ts'
 
+/** The lookups the scanner needs (the system resolver, or a fake in tests). */
+export interface NameResolver {
+  resolveNs(name: string): Promise<string[]>
+  resolve4(name: string): Promise<string[]>
+  resolve6(name: string): Promise<string[]>
+}
+
+function systemResolver(): NameResolver {
+  const resolver = new Resolver({ timeout: 3_000, tries: 2 })
+  return {
+    resolveNs: (name) => resolver.resolveNs(name),
+    resolve4: (name) => resolver.resolve4(name),
+    resolve6: (name) => resolver.resolve6(name),
+  }
+}
+
 /** A zone's servers could not be found, or none may be asked. */
 export class NameServerLookupError extends Error {
   override name = 'NameServerLookupError'
@@ -16,9 +32,9 @@ export class NameServerLookupError extends Error {
 export function serverLookup(options: {
   readonly overrides: Readonly<Record<string, readonly string[]>>
   readonly policy: AddressPolicy
-  readonly resolver?: Pick<Resolver, 'resolveNs' | 'resolve4' | 'resolve6'>
+  readonly resolver?: NameResolver
 }): (zone: string) => Promise<DnsServer[]> {
-  const resolver = options.resolver ?? new Resolver({ timeout: 3_000, tries: 2 })
+  const resolver: NameResolver = options.resolver ?? systemResolver()
   return async (zone) => {
     const name = zone.toLowerCase().replace(/\.$/, '')
     const override = options.overrides[name]
