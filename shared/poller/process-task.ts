@@ -406,7 +406,15 @@ async function reconcile(deps: PollerDeps, held: Task): Promise<ProcessOutcome> 
 /** The task is final: its targets are free for the next in line, woken now. */
 async function unlockTargets(deps: PollerDeps, task: Task): Promise<void> {
   if (!deps.targetLocks) return
-  await releaseTargets(queueDepsOf(deps, deps.targetLocks), task)
+  const woken = await releaseTargets(queueDepsOf(deps, deps.targetLocks), task)
+  // The next task in line goes now, in this run, rather than at the next read of the due index.
+  await Promise.all(
+    woken.map((id) =>
+      processDueTask(deps, id).catch((error: unknown) => {
+        deps.logger.warn('could not move the next queued task on', { taskId: id, error })
+      }),
+    ),
+  )
 }
 
 const queueDepsOf = (deps: PollerDeps, targetLocks: TargetLockStore) => ({

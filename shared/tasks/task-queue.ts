@@ -170,10 +170,11 @@ export async function leaveQueue(deps: QueueDeps, task: Task): Promise<void> {
 
 /**
  * Releases a task's targets (it is final, or leaves without being sent) and wakes the head of
- * each queue, so the next task need not wait for its next look, and the change it is a step of. A failed release is harmless: the
+ * each queue, so the next task need not wait for its next look, and the change it is a step of.
+ * Answers the woken heads' ids. A failed release is harmless: the
  * lock is taken over once its `until` has passed and its holder is seen final.
  */
-export async function releaseTargets(deps: QueueDeps, task: Task): Promise<void> {
+export async function releaseTargets(deps: QueueDeps, task: Task): Promise<string[]> {
   try {
     const states = await releaseAll(deps.targetLocks, targetsOf(task.command), task.id)
     const now = deps.now()
@@ -182,8 +183,10 @@ export async function releaseTargets(deps: QueueDeps, task: Task): Promise<void>
       ...[...heads].map((id) => deps.tasks.nudge(id, now)),
       task.changeId ? deps.nudgeChange?.(task.changeId, now) : undefined,
     ])
+    return [...heads]
   } catch (error) {
     deps.logger.warn('could not release the targets', { taskId: task.id, error })
+    return []
   }
 }
 

@@ -291,7 +291,7 @@ it(
           ),
         )
       ).filter((change) => change?.status === 'running')
-    while ((await openChanges()).length > 0 && Date.now() < recoveryDeadline + 30_000) {
+    while ((await openChanges()).length > 0 && Date.now() < recoveryDeadline + 60_000) {
       await runPoller(healthy, Date.now() + 2_000).catch(() => undefined)
     }
     const stuck = await Promise.all(
