@@ -133,6 +133,39 @@ export const DnskeyBodySchema = z
 
 export const DsBodySchema = z.union([DnskeyBodySchema, DsRecordBodySchema]).openapi('DsInput')
 
+const NameServersSchema = z
+  .array(HostNameSchema)
+  .min(
+    LIMITS.nameServersMin,
+    `list ${LIMITS.nameServersMin} to ${LIMITS.nameServersMax} name servers`,
+  )
+  .max(
+    LIMITS.nameServersMax,
+    `list ${LIMITS.nameServersMin} to ${LIMITS.nameServersMax} name servers`,
+  )
+  .optional()
+
+/** `aliyunDns=false` needs name servers; `aliyunDns=true` takes none. */
+function nameServersMatchAliyunDns(
+  body: { aliyunDns: boolean; nameServers?: string[] | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  if (!body.aliyunDns && !body.nameServers) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['nameServers'],
+      message: 'aliyunDns=false needs nameServers',
+    })
+  }
+  if (body.aliyunDns && body.nameServers) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['nameServers'],
+      message: 'aliyunDns=true takes no nameServers',
+    })
+  }
+}
+
 /** One DS record of a desired state: given directly, or as a DNSKEY to compute it from. */
 export const DesiredDsRecordSchema = z
   .strictObject({ keyTag: KeyTagSchema, ...dsRecordFields })
@@ -176,35 +209,12 @@ export const DesiredNameServersBodySchema = z
     aliyunDns: z.boolean().openapi({
       description: "true: Alibaba Cloud DNS's own servers (no nameServers); false: nameServers.",
     }),
-    nameServers: z
-      .array(HostNameSchema)
-      .min(
-        LIMITS.nameServersMin,
-        `list ${LIMITS.nameServersMin} to ${LIMITS.nameServersMax} name servers`,
-      )
-      .max(
-        LIMITS.nameServersMax,
-        `list ${LIMITS.nameServersMin} to ${LIMITS.nameServersMax} name servers`,
-      )
-      .optional(),
+    nameServers: NameServersSchema,
     repair: z.boolean().default(false),
     callbackUrl: CallbackUrlSchema.optional(),
   })
   .superRefine((body, ctx) => {
-    if (!body.aliyunDns && !body.nameServers) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['nameServers'],
-        message: 'aliyunDns=false needs nameServers',
-      })
-    }
-    if (body.aliyunDns && body.nameServers) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['nameServers'],
-        message: 'aliyunDns=true takes no nameServers',
-      })
-    }
+    nameServersMatchAliyunDns(body, ctx)
     const seen = new Set<string>()
     for (const [index, server] of (body.nameServers ?? []).entries()) {
       if (seen.has(server)) {
@@ -328,34 +338,11 @@ export const DnsBatchBodySchema = z
     aliyunDns: z.boolean().openapi({
       description: 'true: switch to Alibaba Cloud DNS (no nameServers); false: use nameServers.',
     }),
-    nameServers: z
-      .array(HostNameSchema)
-      .min(
-        LIMITS.nameServersMin,
-        `list ${LIMITS.nameServersMin} to ${LIMITS.nameServersMax} name servers`,
-      )
-      .max(
-        LIMITS.nameServersMax,
-        `list ${LIMITS.nameServersMin} to ${LIMITS.nameServersMax} name servers`,
-      )
-      .optional(),
+    nameServers: NameServersSchema,
     callbackUrl: CallbackUrlSchema.optional(),
   })
   .superRefine((body, ctx) => {
-    if (!body.aliyunDns && !body.nameServers) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['nameServers'],
-        message: 'aliyunDns=false needs nameServers',
-      })
-    }
-    if (body.aliyunDns && body.nameServers) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['nameServers'],
-        message: 'aliyunDns=true takes no nameServers',
-      })
-    }
+    nameServersMatchAliyunDns(body, ctx)
     for (const [field, values] of [
       ['domains', body.domains],
       ['nameServers', body.nameServers ?? []],

@@ -310,6 +310,21 @@ function finished(
   }
 }
 
+/** A task rejected without reaching the registry: every detail failed with the error's code. */
+function rejected(
+  deps: PollerDeps,
+  task: Task,
+  at: number,
+  error: { code: string; message: string },
+): Task {
+  const details = task.details.map((detail) => ({
+    ...detail,
+    status: 'failed' as const,
+    error: error.code,
+  }))
+  return finished(deps, { ...task, details }, 'rejected', at, { error })
+}
+
 async function poll(deps: PollerDeps, held: Task): Promise<ProcessOutcome> {
   const taskNo = held.upstream.taskNo as string
   const upstream = await deps.upstream.queryAllTaskDetails({ taskNo })
@@ -379,16 +394,7 @@ async function reconcile(deps: PollerDeps, held: Task): Promise<ProcessOutcome> 
       code: 'NotSubmitted',
       message: 'The submission never reached Alibaba Cloud; nothing was changed.',
     }
-    const details = held.details.map((detail) => ({
-      ...detail,
-      status: 'failed' as const,
-      error: error.code,
-    }))
-    const ok = await save(
-      deps,
-      held,
-      finished(deps, { ...held, details }, 'rejected', at, { error }),
-    )
+    const ok = await save(deps, held, rejected(deps, held, at, error))
     if (ok) await unlockTargets(deps, held)
     if (ok)
       deps.logger.warn('submission proven absent upstream; task rejected', { taskId: held.id })
@@ -551,16 +557,10 @@ async function leaveUnsent(
   held: Task,
   error: { code: string; message: string },
 ): Promise<ProcessOutcome> {
-  const at = deps.now()
-  const details = held.details.map((detail) => ({
-    ...detail,
-    status: 'failed' as const,
-    error: error.code,
-  }))
   const ok = await save(
     deps,
     held,
-    finished(deps, { ...held, details, queue: undefined }, 'rejected', at, { error }),
+    rejected(deps, { ...held, queue: undefined }, deps.now(), error),
   )
   if (ok && deps.targetLocks) await leaveQueue(queueDepsOf(deps, deps.targetLocks), held)
   if (ok) deps.logger.warn('queued task rejected unsent', { taskId: held.id, code: error.code })

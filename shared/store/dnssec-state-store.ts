@@ -1,9 +1,8 @@
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import type { RolloverPhase } from '../dns/rollover.ts'
 import type { ChildKey, ServerView } from '../dns/scan-zone.ts'
 import type { DsRecord } from '../dnssec.ts'
-import { putVersioned, storeCall } from './dynamodb.ts'
-import { INDEX_BY_OWNER } from './table-definition.ts'
+import { DynamoDbPerDomainStore, type PerDomainStore } from './per-domain-store.ts'
 
 /** A domain enrolled in CDS/CDNSKEY-driven DS automation, and where its rollover stands. */
 export interface DnssecState {
@@ -46,66 +45,11 @@ export interface DnssecState {
   readonly version: number
 }
 
-export interface DnssecStateStore {
-  get(domain: string): Promise<DnssecState | undefined>
-  save(next: Omit<DnssecState, 'version'>, expectedVersion: number | undefined): Promise<boolean>
-  list(
-    limit: number,
-    start: Record<string, unknown> | undefined,
-  ): Promise<{ items: DnssecState[]; next?: Record<string, unknown> | undefined }>
-}
+export type DnssecStateStore = PerDomainStore<DnssecState>
 
-const ENROLLED = 'DNSSEC'
-
-export class DynamoDbDnssecStateStore implements DnssecStateStore {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
-  async get(domain: string): Promise<DnssecState | undefined> {
-    const result = await storeCall('GetItem', () =>
-      this.db.send(
-        new GetCommand({
-          TableName: this.tableName,
-          Key: { pk: `DNSSEC#${domain}`, sk: 'DNSSEC' },
-          ConsistentRead: true,
-        }),
-      ),
-    )
-    return result.Item ? fromItem(result.Item) : undefined
+/** Stored as `DNSSEC#<domain>`; listed through the owner index's `DNSSEC` partition. */
+export class DynamoDbDnssecStateStore extends DynamoDbPerDomainStore<DnssecState> {
+  constructor(db: DynamoDBDocumentClient, tableName: string) {
+    super(db, tableName, 'DNSSEC')
   }
-
-  save(next: Omit<DnssecState, 'version'>, expectedVersion: number | undefined) {
-    const item = {
-      ...next,
-      pk: `DNSSEC#${next.domain}`,
-      sk: 'DNSSEC',
-      type: 'dnssec',
-      gsi1pk: ENROLLED,
-      gsi1sk: next.domain,
-    }
-    return putVersioned(this.db, this.tableName, item, expectedVersion)
-  }
-
-  async list(limit: number, start: Record<string, unknown> | undefined) {
-    const page = await storeCall('Query', () =>
-      this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: INDEX_BY_OWNER,
-          KeyConditionExpression: 'gsi1pk = :enrolled',
-          ExpressionAttributeValues: { ':enrolled': ENROLLED },
-          Limit: limit,
-          ExclusiveStartKey: start,
-        }),
-      ),
-    )
-    return { items: (page.Items ?? []).map(fromItem), next: page.LastEvaluatedKey }
-  }
-}
-
-function fromItem(item: Record<string, unknown>): DnssecState {
-  const { pk: _pk, sk: _sk, type: _type, gsi1pk: _g1, gsi1sk: _g2, ...state } = item
-  return state as unknown as DnssecState
 }

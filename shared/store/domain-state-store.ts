@@ -1,7 +1,6 @@
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import type { ChangeKind, DesiredDs, DesiredNs } from '../changes/change.ts'
-import { putVersioned, storeCall } from './dynamodb.ts'
-import { INDEX_BY_OWNER } from './table-definition.ts'
+import { DynamoDbPerDomainStore, type PerDomainStore } from './per-domain-store.ts'
 
 /** The change that applied a desired state. */
 export interface AppliedBy {
@@ -35,70 +34,11 @@ export interface DomainState {
   readonly version: number
 }
 
-export interface DomainStatePage {
-  readonly items: DomainState[]
-  readonly next?: Record<string, unknown> | undefined
-}
+export type DomainStateStore = PerDomainStore<DomainState>
 
-export interface DomainStateStore {
-  get(domain: string): Promise<DomainState | undefined>
-  /** Writes if still at `expectedVersion` (undefined: not yet written). */
-  save(next: Omit<DomainState, 'version'>, expectedVersion: number | undefined): Promise<boolean>
-  /** Every managed domain, a page at a time. */
-  list(limit: number, start: Record<string, unknown> | undefined): Promise<DomainStatePage>
-}
-
-const MANAGED = 'MANAGED'
-
-export class DynamoDbDomainStateStore implements DomainStateStore {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
-  async get(domain: string): Promise<DomainState | undefined> {
-    const result = await storeCall('GetItem', () =>
-      this.db.send(
-        new GetCommand({
-          TableName: this.tableName,
-          Key: { pk: `DOMAIN#${domain}`, sk: 'STATE' },
-          ConsistentRead: true,
-        }),
-      ),
-    )
-    return result.Item ? fromItem(result.Item) : undefined
+/** Stored as `MANAGED#<domain>`; listed through the owner index's `MANAGED` partition. */
+export class DynamoDbDomainStateStore extends DynamoDbPerDomainStore<DomainState> {
+  constructor(db: DynamoDBDocumentClient, tableName: string) {
+    super(db, tableName, 'MANAGED')
   }
-
-  save(next: Omit<DomainState, 'version'>, expectedVersion: number | undefined) {
-    const item = {
-      ...next,
-      pk: `DOMAIN#${next.domain}`,
-      sk: 'STATE',
-      type: 'domainState',
-      gsi1pk: MANAGED,
-      gsi1sk: next.domain,
-    }
-    return putVersioned(this.db, this.tableName, item, expectedVersion)
-  }
-
-  async list(limit: number, start: Record<string, unknown> | undefined): Promise<DomainStatePage> {
-    const page = await storeCall('Query', () =>
-      this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: INDEX_BY_OWNER,
-          KeyConditionExpression: 'gsi1pk = :managed',
-          ExpressionAttributeValues: { ':managed': MANAGED },
-          Limit: limit,
-          ExclusiveStartKey: start,
-        }),
-      ),
-    )
-    return { items: (page.Items ?? []).map(fromItem), next: page.LastEvaluatedKey }
-  }
-}
-
-function fromItem(item: Record<string, unknown>): DomainState {
-  const { pk: _pk, sk: _sk, type: _type, gsi1pk: _g1, gsi1sk: _g2, ...state } = item
-  return state as unknown as DomainState
 }

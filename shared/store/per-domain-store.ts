@@ -1,0 +1,77 @@
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
+import { putVersioned, storeCall } from './dynamodb.ts'
+import { INDEX_BY_OWNER } from './table-definition.ts'
+
+/** One versioned item per domain, listed through the owner index (all of a kind, paged). */
+export interface PerDomainStore<T extends { readonly domain: string; readonly version: number }> {
+  get(domain: string): Promise<T | undefined>
+  /** Writes if still at `expectedVersion` (undefined: not yet written). */
+  save(next: Omit<T, 'version'>, expectedVersion: number | undefined): Promise<boolean>
+  /** Every item of the kind, a page at a time. */
+  list(
+    limit: number,
+    start: Record<string, unknown> | undefined,
+  ): Promise<{ items: T[]; next?: Record<string, unknown> | undefined }>
+}
+
+export class DynamoDbPerDomainStore<T extends { readonly domain: string; readonly version: number }>
+  implements PerDomainStore<T>
+{
+  /**
+   * @param kind the item's `type`, its sort key, its key prefix (`<KIND>#<domain>`), and its
+   *   partition in the owner index
+   */
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly kind: string,
+  ) {}
+
+  #key(domain: string) {
+    return { pk: `${this.kind}#${domain}`, sk: this.kind }
+  }
+
+  async get(domain: string): Promise<T | undefined> {
+    const result = await storeCall('GetItem', () =>
+      this.db.send(
+        new GetCommand({ TableName: this.tableName, Key: this.#key(domain), ConsistentRead: true }),
+      ),
+    )
+    return result.Item ? fromItem<T>(result.Item) : undefined
+  }
+
+  save(next: Omit<T, 'version'>, expectedVersion: number | undefined): Promise<boolean> {
+    const item = {
+      ...next,
+      ...this.#key(next.domain),
+      type: this.kind,
+      gsi1pk: this.kind,
+      gsi1sk: next.domain,
+    }
+    return putVersioned(this.db, this.tableName, item, expectedVersion)
+  }
+
+  async list(limit: number, start: Record<string, unknown> | undefined) {
+    const page = await storeCall('Query', () =>
+      this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: INDEX_BY_OWNER,
+          KeyConditionExpression: 'gsi1pk = :kind',
+          ExpressionAttributeValues: { ':kind': this.kind },
+          Limit: limit,
+          ExclusiveStartKey: start,
+        }),
+      ),
+    )
+    return {
+      items: (page.Items ?? []).map((item) => fromItem<T>(item)),
+      next: page.LastEvaluatedKey,
+    }
+  }
+}
+
+function fromItem<T>(item: Record<string, unknown>): T {
+  const { pk: _pk, sk: _sk, type: _type, gsi1pk: _g1, gsi1sk: _g2, ...rest } = item
+  return rest as unknown as T
+}
