@@ -176,7 +176,7 @@ it(
         if (dice < 0.1)
           await logicalRequest(
             'PUT',
-            `/domains/fault-desired-${Math.floor(Math.random() * 4)}.com/ds`,
+            `/domains/fault-desired-${Math.floor(Math.random() * 8)}.com/ds`,
             {
               records: KEYS.filter(() => Math.random() < 0.5).slice(0, 2),
               allowEmpty: true,
