@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from '#shared/logger.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
-import { ADMIN_KEY } from './helpers/gateway.ts'
+import { ADMIN_KEY, TEST_DYNAMODB_ENGINE } from './helpers/gateway.ts'
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts'
 import { TestReceiver } from './helpers/receiver.ts'
 
@@ -45,23 +45,28 @@ async function submitFor(
 
 describe('delivery lanes', () => {
   it("a receiver that hangs holds only its own lanes: another tenant's callbacks go out at once", async () => {
-    // Its own pipeline, with a 5 s send timeout: long against anything else here, even on a busy
-    // machine. Each slow answer would take 10 s; the gateway gives up after 5.
-    const q = await startPipeline({ emulatorTaskMs: 20, env: { CALLBACK_TIMEOUT_MS: '5000' } })
+    // Its own pipeline, with a long send timeout (5 s; 10 s on moto, whose every store call is
+    // slow): long against anything else here, even on a busy machine. Each slow answer would
+    // take twice as long; the gateway gives up at the timeout.
+    const timeout = TEST_DYNAMODB_ENGINE === 'moto' ? 10_000 : 5_000
+    const q = await startPipeline({
+      emulatorTaskMs: 20,
+      env: { CALLBACK_TIMEOUT_MS: String(timeout) },
+    })
     closers.push(q.closeAll)
-    slow.reply = () => ({ status: 204, delayMs: 10_000 })
+    slow.reply = () => ({ status: 204, delayMs: timeout * 2 })
     const slowKey = await q.newKey('slow-tenant', ['sync:write', 'tasks:read'], slow.url)
     const hanging = await submitFor(q, slowKey.key, 'hangs', 20)
     const ordinary = await submitFor(q, q.tenant.key, 'ordinary', 5)
     const deps = q.pollerDeps(
       {},
-      { callbackPerEndpoint: 2, callbackConcurrency: 32, callbackTimeoutMs: 5_000 },
+      { callbackPerEndpoint: 2, callbackConcurrency: 32, callbackTimeoutMs: timeout },
     )
     // One run, as the scheduled poller makes it (a long one; it waits for its deliveries at the end).
     const started = Date.now()
-    const run = runPoller(deps, started + 6_000)
+    const run = runPoller(deps, started + timeout + 1_000)
     let deliveredAfter: number | undefined
-    while (Date.now() - started < 6_000) {
+    while (Date.now() - started < timeout + 1_000) {
       const tasks = await Promise.all(ordinary.map((id) => q.task(id)))
       if (tasks.every((task) => task.callback.state === 'delivered')) {
         deliveredAfter = Date.now() - started
@@ -69,14 +74,14 @@ describe('delivery lanes', () => {
       }
       await new Promise((resolve) => setTimeout(resolve, 20))
     }
-    // Twenty hanging deliveries fill any fixed pool of workers (16) for 5 s; the other tenant's
-    // five went out while the first two hung.
+    // Twenty hanging deliveries fill any fixed pool of workers (16) for the whole timeout; the
+    // other tenant's five went out while the first two hung.
     expect(deliveredAfter).toBeDefined()
-    expect(deliveredAfter).toBeLessThan(4_000)
+    expect(deliveredAfter).toBeLessThan(timeout - 1_000)
     expect(slow.received.length).toBe(2)
     await run
     expect(hanging).toHaveLength(20)
-  }, 30_000)
+  }, 60_000)
 })
 
 describe('a failing endpoint is backed off as a whole, then disabled, and can be re-enabled', () => {

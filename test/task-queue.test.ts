@@ -94,7 +94,12 @@ describe('the per-domain queue', () => {
   })
 
   it('a task started outside the gateway: queued on TaskIsBeingProcessed, retried, then succeeds', async () => {
-    p.emulator.account.submit({ type: 'syncDs', domain: 'console.com' }, '127.0.0.1', Date.now())
+    // Busy for a while yet (however slow the store makes the gateway's own submission).
+    p.emulator.account.submit(
+      { type: 'syncDs', domain: 'console.com' },
+      '127.0.0.1',
+      Date.now() + 1_000,
+    )
     const answer = await p.submit('/domains/console.com/ds/sync')
     expect(answer.status).toBe(202)
     expect(answer.body).toMatchObject({ status: 'queued', queue: { reason: 'upstream-busy' } })
