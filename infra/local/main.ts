@@ -21,8 +21,8 @@ Try it:
 The task finishes in a few seconds and its signed callback is printed here.
 
 A key rollover as one desired state (plan it first with ?dryRun=true):
-  curl -s -X PUT ${base}/domains/example.com/ds \
-    -H 'Authorization: Bearer ${stack.devKey}' -H 'Content-Type: application/json' \
+  curl -s -X PUT ${base}/domains/example.com/ds \\
+    -H 'Authorization: Bearer ${stack.devKey}' -H 'Content-Type: application/json' \\
     -d '{"records":[{"keyTag":40001,"algorithm":13,"digestType":2,"digest":"9c1e5a0f3e7d4b6c8a2f1e0d9c8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b"}]}'
 `)
 

@@ -198,6 +198,10 @@ it(
       }
     }
 
+    // A burst on one domain first: whatever the run's length, some tasks wait in a queue.
+    await Promise.all(
+      [1, 2, 3].map(() => logicalRequest('POST', '/domains/fault-burst.com/ds/sync', undefined)),
+    )
     // Pollers come and go: each round a new one, which may die; dead ones are simply abandoned.
     let faulty = true
     const pollerLoop = (async () => {
@@ -348,7 +352,7 @@ it(
     for (const task of tasks.filter((candidate) => !candidate.upstream.taskNo)) {
       expect(task.status, task.id).toBe('rejected')
     }
-    expect(queued + changes.size).toBeGreaterThan(0)
+    expect(queued).toBeGreaterThan(0)
 
     // Every accepted task was called back; a duplicate only where a poller died after sending.
     const delivered = new Map<string, number>()

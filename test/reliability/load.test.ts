@@ -123,6 +123,10 @@ it(
       }
     }
 
+    // A burst on one domain first: whatever the run's length, some tasks wait in a queue.
+    await Promise.all(
+      [1, 2, 3].map(() => submit('POST', '/domains/hot-burst.com/ds/sync', undefined)),
+    )
     let loading = true
     const pollers = (async () => {
       const deps = stack.pollerDeps()
