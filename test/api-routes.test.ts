@@ -187,6 +187,7 @@ describe('service routes', () => {
     const doc = (await (await h.request('/openapi.json', { key: null })).json()) as {
       openapi: string
       paths: Record<string, Record<string, unknown>>
+      webhooks: Record<string, { post: { requestBody: unknown } }>
     }
     expect(doc.openapi).toBe('3.1.0')
     expect(Object.keys(doc.paths).sort()).toEqual(
@@ -216,6 +217,21 @@ describe('service routes', () => {
       'delete',
       'put',
     ])
+    // The events besides tasks' own are in the document's 3.1 webhooks.
+    expect(Object.keys(doc.webhooks).sort()).toEqual(
+      [
+        'change.failed',
+        'change.succeeded',
+        'dnssec.ds.published',
+        'dnssec.ds.submitted',
+        'dnssec.rollover.completed',
+        'dnssec.rollover.stuck',
+        'dnssec.scan.failed',
+        'domain.drifted',
+        'domain.in_sync',
+      ].sort(),
+    )
+    expect(JSON.stringify(doc.webhooks['change.succeeded'])).toContain('webhook-signature')
     expect(Object.keys(doc.paths['/domains/{name}/ds'] ?? {}).sort()).toEqual([
       'get',
       'post',

@@ -11,6 +11,7 @@ import { registerDnssecRoutes } from './routes/dnssec-routes.ts'
 import { registerDomainStateRoutes } from './routes/domain-state-routes.ts'
 import { registerReadRoutes } from './routes/read-routes.ts'
 import { registerSubmitRoutes } from './routes/submit-routes.ts'
+import { registerWebhookDocs } from './webhook-docs.ts'
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/
 
@@ -63,6 +64,7 @@ export function createApp(deps: ApiDeps): App {
   registerReadRoutes(app, deps)
   registerDeliveryRoutes(app, deps)
   registerAdminRoutes(app, deps)
+  registerWebhookDocs(app)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
