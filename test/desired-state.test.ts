@@ -3,6 +3,7 @@ import { buildDriftDeps } from '#functions/drift/deps.ts'
 import { loadGatewayConfig, loadWorkerConfig } from '#shared/config.ts'
 import { runDriftCheck } from '#shared/desired/check-drift.ts'
 import { silentLogger } from '#shared/logger.ts'
+import { upstreamTasksFor } from './helpers/emulator.ts'
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts'
 
 let p: Pipeline
@@ -24,14 +25,7 @@ const put = (path: string, body: unknown, key = p.tenant.key) =>
   p.request(path, { method: 'PUT', key, body: JSON.stringify(body) })
 // biome-ignore lint/suspicious/noExplicitAny: the tests read answers' JSON loosely
 const json = async (response: Response) => (await response.json()) as Record<string, any>
-const upstreamFor = (domain: string) =>
-  [...p.emulator.account.tasks.values()]
-    .filter(
-      (task) =>
-        ('domain' in task.kind && task.kind.domain === domain) ||
-        ('domains' in task.kind && task.kind.domains.includes(domain)),
-    )
-    .sort((a, b) => a.createdAt - b.createdAt)
+const upstreamFor = (domain: string) => upstreamTasksFor(p.emulator, domain)
 /** The registry's DS records of a domain (it keeps digests upper-case), digests lower-cased. */
 const registryDs = (domain: string) =>
   (p.emulator.account.dsRecords.get(domain) ?? [])

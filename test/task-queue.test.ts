@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { loadGatewayConfig } from '#shared/config.ts'
 import { createStores } from '#shared/store/stores.ts'
 import { ticketOf } from '#shared/store/target-lock-store.ts'
-import { SHA256_DIGEST } from './helpers/emulator.ts'
+import { SHA256_DIGEST, upstreamTasksFor } from './helpers/emulator.ts'
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts'
 
 let p: Pipeline
@@ -22,14 +22,7 @@ const ds = (keyTag: number) => ({
   digest: SHA256_DIGEST.replace(/^./, String(keyTag % 10)),
 })
 const post = (body: unknown) => ({ method: 'POST', body: JSON.stringify(body) })
-const upstreamFor = (domain: string) =>
-  [...p.emulator.account.tasks.values()]
-    .filter(
-      (task) =>
-        ('domain' in task.kind && task.kind.domain === domain) ||
-        ('domains' in task.kind && task.kind.domains.includes(domain)),
-    )
-    .sort((a, b) => a.createdAt - b.createdAt)
+const upstreamFor = (domain: string) => upstreamTasksFor(p.emulator, domain)
 const allFinal = (ids: string[]) => async () =>
   (await Promise.all(ids.map((id) => p.task(id)))).every((task) =>
     ['succeeded', 'failed', 'rejected', 'unknown', 'partially_failed'].includes(task.status),

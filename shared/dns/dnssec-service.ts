@@ -63,7 +63,7 @@ async function parentView(deps: DnssecDeps, domain: string) {
       .map((ds) => `${ds.keyTag}/${ds.digest}`)
       .sort()
       .join(',')
-  // Until every parent server serves the same set, the smallest common part counts as published.
+  // Until every parent server serves the same set, nothing counts as published.
   const first = sets[0] ?? []
   const records = sets.every((set) => keyOf(set) === keyOf(first)) ? first : []
   const ttls = views.flatMap((view) =>

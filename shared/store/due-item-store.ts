@@ -1,5 +1,11 @@
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
-import { conditionalWrite, putVersioned, storeCall, toEpochSeconds } from './dynamodb.ts'
+import {
+  conditionalWrite,
+  putVersioned,
+  storeCall,
+  toEpochSeconds,
+  withoutTableKeys,
+} from './dynamodb.ts'
 import { shardOf } from './task-store.ts'
 
 /** An item the poller works on when it falls due (a change to settle, an event to deliver). */
@@ -35,15 +41,12 @@ export class DynamoDbDueItemStore<T extends DueItem> implements DueItemStore<T> 
     private readonly shardCount: number,
     private readonly prefix: string,
     private readonly type: string,
-    /** Extra attributes for an item (e.g. an owner-index entry). */
-    private readonly extra: (item: T) => Record<string, unknown> = () => ({}),
   ) {}
 
   #toItem(item: T): Record<string, unknown> {
     const { dueAt, ...rest } = item
     return {
       ...rest,
-      ...this.extra(item),
       pk: `${this.prefix}#${item.id}`,
       sk: this.prefix,
       type: this.type,
@@ -71,16 +74,7 @@ export class DynamoDbDueItemStore<T extends DueItem> implements DueItemStore<T> 
     if (!item) return undefined
     if (typeof item.expiresAt === 'number' && item.expiresAt <= toEpochSeconds(now))
       return undefined
-    const {
-      pk: _pk,
-      sk: _sk,
-      type: _type,
-      gsi1pk: _g1,
-      gsi1sk: _g2,
-      dueShard: _shard,
-      ...rest
-    } = item
-    return rest as unknown as T
+    return withoutTableKeys(item) as unknown as T
   }
 
   replace(next: T, expectedVersion: number): Promise<boolean> {

@@ -77,3 +77,9 @@ export function putVersioned(
     ),
   )
 }
+
+/** An item as the code knows it: without the table's keys, its kind and its index attributes. */
+export function withoutTableKeys(item: Record<string, unknown>): Record<string, unknown> {
+  const { pk: _pk, sk: _sk, type: _type, gsi1pk: _g1, gsi1sk: _g2, dueShard: _ds, ...rest } = item
+  return rest
+}

@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
-import { putVersioned, storeCall } from './dynamodb.ts'
+import { putVersioned, storeCall, withoutTableKeys } from './dynamodb.ts'
 import { INDEX_BY_OWNER } from './table-definition.ts'
 
 /** One versioned item per domain, listed through the owner index (all of a kind, paged). */
@@ -72,6 +72,5 @@ export class DynamoDbPerDomainStore<T extends { readonly domain: string; readonl
 }
 
 function fromItem<T>(item: Record<string, unknown>): T {
-  const { pk: _pk, sk: _sk, type: _type, gsi1pk: _g1, gsi1sk: _g2, ...rest } = item
-  return rest as unknown as T
+  return withoutTableKeys(item) as unknown as T
 }

@@ -13,6 +13,7 @@ import {
   isConditionalCheckFailed,
   storeCall,
   toEpochSeconds,
+  withoutTableKeys,
 } from './dynamodb.ts'
 import { INDEX_BY_OWNER, INDEX_DUE } from './table-definition.ts'
 
@@ -73,16 +74,7 @@ function isExpired(item: { expiresAt?: number }, now: number): boolean {
 
 /** A task as stored, without the table's own keys and index attributes. */
 export function taskFromItem(item: Record<string, unknown>): Task {
-  const {
-    pk: _pk,
-    sk: _sk,
-    type: _type,
-    gsi1pk: _g1,
-    gsi1sk: _g2,
-    dueShard: _ds,
-    targets: _targets,
-    ...task
-  } = item
+  const { targets: _targets, ...task } = withoutTableKeys(item)
   return task as unknown as Task
 }
 

@@ -43,3 +43,14 @@ export function clientFor(
   })
   return new DomainApiClient({ config, sleep: async () => {}, ...deps })
 }
+
+/** The emulator's registry tasks for a domain (alone or in a batch), oldest first. */
+export function upstreamTasksFor(emulator: RunningEmulator, domain: string) {
+  return [...emulator.account.tasks.values()]
+    .filter(
+      (task) =>
+        ('domain' in task.kind && task.kind.domain === domain) ||
+        ('domains' in task.kind && task.kind.domains.includes(domain)),
+    )
+    .sort((a, b) => a.createdAt - b.createdAt)
+}
