@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SHA256_DIGEST } from './helpers/emulator.ts'
 import { type Harness, postJson, startHarness } from './helpers/gateway.ts'
@@ -211,15 +212,22 @@ describe('service routes', () => {
         '/tasks/{id}',
         '/tasks/{id}/deliveries',
         '/tasks/{id}/deliveries/redeliver',
+        '/webhooks/test',
       ].sort(),
     )
     expect(Object.keys(doc.paths['/domains/{name}/ds/{keyTag}'] ?? {}).sort()).toEqual([
       'delete',
       'put',
     ])
-    // The events besides tasks' own are in the document's 3.1 webhooks.
+    // Every event a receiver can get is in the document's 3.1 webhooks.
     expect(Object.keys(doc.webhooks).sort()).toEqual(
       [
+        'task.succeeded',
+        'task.failed',
+        'task.partially_failed',
+        'task.rejected',
+        'task.unknown',
+        'ping',
         'change.failed',
         'change.succeeded',
         'dnssec.ds.published',
@@ -241,8 +249,23 @@ describe('service routes', () => {
     const html = await docs.text()
     expect(docs.headers.get('content-type')).toContain('text/html')
     expect(html).toContain('/openapi.json')
-    expect(html).not.toMatch(/<script[^>]+src=/)
+    // The renderer comes from the gateway itself: no CDN, no other origin.
+    const sources = [...html.matchAll(/<script[^>]+src="([^"]+)"/g)].map((match) => match[1])
+    expect(sources).toEqual(['/docs/redoc.standalone.js'])
     expect(html).toContain('id="problem-upstream-busy"')
+    const plain = await h.request('/docs/redoc.standalone.js', { key: null })
+    expect(plain.headers.get('content-type')).toContain('javascript')
+    const script = await plain.text()
+    expect(script).toContain('Redoc')
+    const zipped = await h.request('/docs/redoc.standalone.js', {
+      key: null,
+      headers: { 'accept-encoding': 'gzip, br' },
+    })
+    expect(zipped.headers.get('content-encoding')).toBe('gzip')
+    const bytes = Buffer.from(await zipped.arrayBuffer())
+    // (fetch in app.request does not decode: the body is the gzip stream itself.)
+    expect(gunzipSync(bytes).toString('utf8')).toBe(script)
+    expect(bytes.length).toBeLessThan(script.length / 2)
   })
 
   it('answers unknown routes with 404 and wrong methods with 405 and Allow, as problem+json', async () => {

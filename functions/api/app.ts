@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto'
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
 import type { ApiDeps, App, AppEnv } from './context.ts'
-import { docsPage } from './docs-page.ts'
+import { DOCS_SCRIPT_PATH, docsPage, docsScript } from './docs-page.ts'
+import { serveOpenApiDocument } from './openapi-document.ts'
 import { problem, problemFor, problemToResponse } from './problem.ts'
 import { registerAdminRoutes } from './routes/admin-routes.ts'
 import { methodsFor } from './routes/define.ts'
@@ -11,6 +12,7 @@ import { registerDnssecRoutes } from './routes/dnssec-routes.ts'
 import { registerDomainStateRoutes } from './routes/domain-state-routes.ts'
 import { registerReadRoutes } from './routes/read-routes.ts'
 import { registerSubmitRoutes } from './routes/submit-routes.ts'
+import { registerWebhookTestRoutes } from './routes/webhook-test-routes.ts'
 import { registerWebhookDocs } from './webhook-docs.ts'
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/
@@ -64,6 +66,7 @@ export function createApp(deps: ApiDeps): App {
   registerReadRoutes(app, deps)
   registerDeliveryRoutes(app, deps)
   registerAdminRoutes(app, deps)
+  registerWebhookTestRoutes(app, deps)
   registerWebhookDocs(app)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
@@ -76,16 +79,18 @@ export function createApp(deps: ApiDeps): App {
     scheme: 'bearer',
     description: 'The ADMIN_API_KEY.',
   })
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: {
-      title: 'domain-gateway',
-      version: '1.0.0',
-      description:
-        'Manage DNSSEC DS records, name servers and DNS-host synchronisation at Alibaba Cloud; get a signed webhook when each change has finished.',
-    },
-  })
+  serveOpenApiDocument(app)
   app.get('/docs', (c) => c.html(docsPage()))
+  app.get(DOCS_SCRIPT_PATH, async (c) => {
+    const script = await docsScript()
+    const gzip = /\bgzip\b/.test(c.req.header('accept-encoding') ?? '')
+    return c.body(new Uint8Array(gzip ? script.gzip : script.plain), 200, {
+      'content-type': 'text/javascript; charset=utf-8',
+      'cache-control': 'public, max-age=86400',
+      vary: 'accept-encoding',
+      ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+    })
+  })
 
   app.notFound((c) => {
     const path = c.req.path

@@ -18,6 +18,7 @@ import type { TaskNoRegistry, TaskStore } from '#shared/store/task-store.ts'
 import type { SubmitSettings } from '#shared/tasks/submit-task.ts'
 import type { TaskSubmitter } from '#shared/tasks/submit-to-upstream.ts'
 import type { Scope, Task } from '#shared/tasks/task.ts'
+import type { SendResult, WebhookMessage } from '#shared/webhooks/send-webhook.ts'
 
 /** Everything the API needs, built once per process (see `deps.ts`) and passed in. */
 export interface ApiDeps {
@@ -49,6 +50,8 @@ export interface ApiDeps {
     readonly maxBodyBytes: number
     readonly allowHttpCallbacks: boolean
   }
+  /** One signed delivery attempt through the guarded agent, as the poller sends webhooks. */
+  readonly sendWebhook: (message: WebhookMessage) => Promise<SendResult>
   /** Refuses callback URLs the gateway must not call (scheme, SSRF guard); resolves when allowed. */
   readonly checkCallbackUrl: (url: string) => Promise<void>
   /** Test seams for crash injection, see `submitTask`. */

@@ -9,6 +9,8 @@ import { createStores } from '#shared/store/stores.ts'
 import { submitSettingsFrom } from '#shared/tasks/submit-settings.ts'
 import { addressPolicy } from '#shared/webhooks/address-policy.ts'
 import { checkCallbackUrl, type ResolveAll, resolveWithDns } from '#shared/webhooks/callback-url.ts'
+import { createGuardedAgent } from '#shared/webhooks/guarded-agent.ts'
+import { sendWebhook } from '#shared/webhooks/send-webhook.ts'
 import { changeDepsFor } from './change-deps.ts'
 import type { ApiDeps } from './context.ts'
 
@@ -23,6 +25,20 @@ export function callbackUrlChecker(
     resolve,
   }
   return (url) => checkCallbackUrl(url, rules)
+}
+
+/** Test events are rare: the guarded agent is made at the first one, not at cold start. */
+function lazyWebhookSender(worker: WorkerConfig, now: () => number): ApiDeps['sendWebhook'] {
+  let dispatcher: ReturnType<typeof createGuardedAgent> | undefined
+  return (message) => {
+    dispatcher ??= createGuardedAgent(addressPolicy(worker.callbacks))
+    return sendWebhook(message, {
+      dispatcher,
+      timeoutMs: worker.callbacks.timeoutMs,
+      allowHttp: worker.callbacks.allowHttp,
+      now,
+    })
+  }
 }
 
 /** The production wiring of the API: DynamoDB stores, the signed upstream client, real clock. */
@@ -44,6 +60,7 @@ export function buildApiDeps(
     // Keyed from a secret the gateway already holds; rotating it only invalidates open cursors.
     cursors: CursorCodec.fromSecret(config.upstream.credentials.accessKeySecret),
     checkCallbackUrl: callbackUrlChecker(worker, resolveWithDns),
+    sendWebhook: lazyWebhookSender(worker, overrides.now ?? Date.now),
     ...overrides,
   }
   return {

@@ -1,45 +1,50 @@
+import { readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
+import { gzipSync } from 'node:zlib'
 import { PROBLEM_TYPES } from './problem.ts'
 
+/** Where `/docs` loads its renderer from (same origin: the page works with no other network). */
+export const DOCS_SCRIPT_PATH = '/docs/redoc.standalone.js'
+
 /**
- * A self-contained API reference page: the OpenAPI document is fetched from `/openapi.json` and
- * rendered by a few lines of inline script, so it works with no network beyond the gateway.
+ * The API reference page: Redoc renders `/openapi.json` (operations, schemas, examples, search,
+ * the webhooks). The problem types follow as plain HTML, so `/docs#problem-<slug>` (every
+ * problem's `type`) lands on its explanation.
  */
 export function docsPage(): string {
   const problems = Object.entries(PROBLEM_TYPES)
     .map(
-      ([slug, text]) => `<li id="problem-${slug}"><code>${slug}</code>: ${escapeHtml(text)}</li>`,
+      ([slug, text]) =>
+        `<li id="problem-${slug}"><code>${slug}</code>: ${escapeHtml(text).replace(/`([^`]+)`/g, '<code>$1</code>')}</li>`,
     )
     .join('')
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>domain-gateway API</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
-body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
-code,pre{font:13px ui-monospace,monospace;background:#f5f5f5;border-radius:4px}
-pre{padding:.75rem;overflow:auto}.op{border:1px solid #ddd;border-radius:6px;margin:1rem 0;padding:.5rem 1rem}
-.m{display:inline-block;min-width:4.5rem;font-weight:600;text-transform:uppercase}
-details summary{cursor:pointer}
+body{margin:0;font:15px/1.5 system-ui,sans-serif;color:#222}
+#problems{max-width:60rem;margin:2rem auto;padding:0 1rem 3rem}
+#problems code{font:13px ui-monospace,monospace;background:#f5f5f5;border-radius:4px;padding:0 .2rem}
+#fallback{max-width:60rem;margin:2rem auto;padding:0 1rem}
 </style></head><body>
-<h1>domain-gateway API</h1>
-<p>Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1). Authenticate with
-<code>Authorization: Bearer &lt;key&gt;</code>. Submitting routes answer <code>202 Accepted</code> with
-<code>Location: /tasks/{id}</code> and accept an <code>Idempotency-Key</code> header.</p>
-<div id="ops">Loading…</div>
-<h2>Problem types</h2><p>Errors are <code>application/problem+json</code> (RFC 9457); <code>type</code> points here.</p>
-<ul>${problems}</ul>
+<div id="reference"><p id="fallback">Loading the API reference… (machine-readable:
+<a href="/openapi.json">/openapi.json</a>, OpenAPI 3.1)</p></div>
+<section id="problems"><h2>Problem types</h2>
+<p>Errors are <code>application/problem+json</code> (RFC 9457); their <code>type</code> points here.</p>
+<ul>${problems}</ul></section>
+<script src="${DOCS_SCRIPT_PATH}"></script>
 <script>
-fetch('/openapi.json').then(r=>r.json()).then(doc=>{
-  const ops=document.getElementById('ops');ops.textContent='';
-  for(const [path,item] of Object.entries(doc.paths)){for(const [method,op] of Object.entries(item)){
-    const d=document.createElement('div');d.className='op';
-    const h=document.createElement('h3');h.innerHTML='<span class="m"></span> <code></code>';
-    h.querySelector('.m').textContent=method;h.querySelector('code').textContent=path;d.append(h);
-    const p=document.createElement('p');p.textContent=op.summary||'';d.append(p);
-    const det=document.createElement('details');const s=document.createElement('summary');s.textContent='Request and responses';
-    const pre=document.createElement('pre');pre.textContent=JSON.stringify({parameters:op.parameters,requestBody:op.requestBody,responses:op.responses},null,2);
-    det.append(s,pre);d.append(det);ops.append(d);
-  }}
-}).catch(e=>{document.getElementById('ops').textContent='Could not load /openapi.json: '+e});
+(function(){
+  var target=document.getElementById('reference');
+  if(!window.Redoc){target.textContent='The renderer did not load; the document is at /openapi.json.';return}
+  Redoc.init('/openapi.json',{hideDownloadButton:false,expandResponses:'200,202',jsonSampleExpandLevel:3,
+    pathInMiddlePanel:true,sortTagsAlphabetically:false,theme:{typography:{fontFamily:'system-ui, sans-serif',headings:{fontFamily:'system-ui, sans-serif'}}}},
+    target,function(){
+      document.body.setAttribute('data-rendered','true');
+      if(location.hash.indexOf('#problem-')===0){var el=document.getElementById(location.hash.slice(1));if(el)el.scrollIntoView()}
+    });
+})();
 </script></body></html>`
 }
 
@@ -48,4 +53,32 @@ function escapeHtml(text: string): string {
     /[&<>"]/g,
     (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[char] as string,
   )
+}
+
+export interface DocsAsset {
+  readonly plain: Buffer
+  readonly gzip: Buffer
+}
+
+let asset: Promise<DocsAsset> | undefined
+
+/**
+ * The renderer's script, read (and gzipped) at the first `/docs` visit, never at a cold start: in
+ * the Lambda zip it lies beside the bundle; under `npm start` and the tests it is read from
+ * node_modules.
+ */
+export function docsScript(): Promise<DocsAsset> {
+  asset ??= readDocsScript().catch((error) => {
+    asset = undefined
+    throw error
+  })
+  return asset
+}
+
+async function readDocsScript(): Promise<DocsAsset> {
+  const beside = fileURLToPath(new URL('./redoc.standalone.js', import.meta.url))
+  const plain = await readFile(beside).catch(() =>
+    readFile(createRequire(import.meta.url).resolve('redoc/bundles/redoc.standalone.js')),
+  )
+  return { plain, gzip: gzipSync(plain) }
 }

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi'
 import { CHANGE_STATUSES } from '#shared/changes/change.ts'
 import { DIGEST_HEX_LENGTH, DIGEST_TYPES, DNSSEC_ALGORITHMS } from '#shared/dnssec.ts'
 import { INSTANCE_ID_PATTERN, normalizeDomainName } from '#shared/domain-name.ts'
-import { SCOPES, TASK_ACTION_NAMES, TASK_STATUSES } from '#shared/tasks/task.ts'
+import { CALLBACK_STATES, SCOPES, TASK_ACTION_NAMES, TASK_STATUSES } from '#shared/tasks/task.ts'
 
 /** Documented limits. */
 export const LIMITS = {
@@ -15,6 +15,11 @@ export const LIMITS = {
   pageSizeDefault: 20,
   desiredDsRecords: 16,
 } as const
+
+/** An instant the gateway reports: ISO 8601 in UTC with milliseconds. */
+export const TimestampSchema = z
+  .string()
+  .openapi({ format: 'date-time', example: '2026-11-23T08:15:30.120Z' })
 
 const domainName = (what: string) =>
   z
@@ -285,16 +290,16 @@ export const ChangeResourceSchema = z
     progress: z.array(
       z.object({
         taskId: z.string(),
-        action: z.string().optional(),
-        status: z.string(),
+        action: z.enum(TASK_ACTION_NAMES as [string, ...string[]]).optional(),
+        status: z.enum(TASK_STATUSES),
         error: z.object({ code: z.string(), message: z.string() }).optional(),
       }),
     ),
     error: z.object({ code: z.string(), message: z.string() }).optional(),
     callbackUrl: z.string().optional(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-    completedAt: z.string().optional(),
+    createdAt: TimestampSchema,
+    updatedAt: TimestampSchema,
+    completedAt: TimestampSchema.optional(),
   })
   .openapi('Change')
 
@@ -321,7 +326,7 @@ export const DriftReportSchema = z
     changing: z
       .array(z.string())
       .openapi({ description: 'Kinds with a change still running: not judged until it ends.' }),
-    checkedAt: z.string(),
+    checkedAt: TimestampSchema,
   })
   .openapi('DriftReport')
 
@@ -407,7 +412,7 @@ export const TaskResourceSchema = z
           description:
             "target-busy: another of the gateway's tasks holds one of its domains; upstream-busy: the registry answered TaskIsBeingProcessed (a task started elsewhere) and the gateway retries with backoff; after-steps: a step of a change that waits for its earlier steps.",
         }),
-        since: z.string(),
+        since: TimestampSchema,
         ahead: z
           .number()
           .int()
@@ -420,21 +425,53 @@ export const TaskResourceSchema = z
     changeId: z.string().optional().openapi({ description: 'The change this task is a step of.' }),
     callback: z.object({
       url: z.string().optional(),
-      state: z.string().openapi({
+      state: z.enum(CALLBACK_STATES).openapi({
         description:
-          'none, scheduled, sending, delivered, exhausted, gone (410), blocked (address policy), disabled (its endpoint was disabled after failing too long)',
+          'none (no callback URL), scheduled (an attempt is due at nextAttemptAt), sending; final: delivered, exhausted (every retry failed), gone (the receiver answered 410), blocked (the address policy refused the URL), disabled (its endpoint was disabled after failing too long).',
       }),
       attempts: z.number(),
-      lastAttemptAt: z.string().optional(),
-      nextAttemptAt: z.string().optional(),
-      deliveredAt: z.string().optional(),
+      lastAttemptAt: TimestampSchema.optional(),
+      nextAttemptAt: TimestampSchema.optional(),
+      deliveredAt: TimestampSchema.optional(),
       lastError: z.string().optional(),
     }),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-    completedAt: z.string().optional(),
+    createdAt: TimestampSchema,
+    updatedAt: TimestampSchema,
+    completedAt: TimestampSchema.optional(),
   })
-  .openapi('Task')
+  .openapi('Task', {
+    description:
+      'One submission to the registry and what became of it. Final statuses: succeeded, failed, partially_failed, rejected, unknown (`done` is true).',
+    example: {
+      id: 'tsk_4fJ9k2LmQp8RtUvWxYz01234',
+      action: 'ds.add',
+      upstreamAction: 'SaveSingleTaskForAddingDSRecord',
+      status: 'succeeded',
+      done: true,
+      domains: ['example.com'],
+      request: {
+        domain: 'example.com',
+        record: {
+          keyTag: 2371,
+          algorithm: 13,
+          digestType: 2,
+          digest: 'f58fa917424383934c7b0cf1a90f61d692745680fa06f5ecdbe0924e86de9598',
+        },
+      },
+      upstream: { taskNo: '9bd0b6a2-6b8f-4b9f-a9a5-2f1c3f0e1d2c', requestId: 'E2A4E5F1-0B2C' },
+      details: [{ domain: 'example.com', status: 'succeeded' }],
+      callback: {
+        url: 'https://app.example.com/hooks/domain-gateway',
+        state: 'delivered',
+        attempts: 1,
+        lastAttemptAt: '2026-11-23T08:15:41.310Z',
+        deliveredAt: '2026-11-23T08:15:41.402Z',
+      },
+      createdAt: '2026-11-23T08:15:30.120Z',
+      updatedAt: '2026-11-23T08:15:41.402Z',
+      completedAt: '2026-11-23T08:15:40.980Z',
+    },
+  })
 
 export const TaskPageSchema = z
   .object({ items: z.array(TaskResourceSchema), nextCursor: z.string().optional() })
@@ -462,10 +499,28 @@ export const ProblemSchema = z
     detail: z.string().optional(),
     instance: z.string().optional(),
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-    upstreamCode: z.string().optional(),
-    taskId: z.string().optional(),
+    upstreamCode: z.string().optional().openapi({
+      description: "The registry's error code, when the problem comes from the registry.",
+      example: 'Throttling.User',
+    }),
+    upstreamRequestId: z.string().optional().openapi({
+      description: "The registry's RequestId of the failed call: quote it to Alibaba Cloud support.",
+    }),
+    taskId: z.string().optional().openapi({
+      description: 'The task the problem belongs to (when one was written).',
+    }),
   })
-  .openapi('Problem')
+  .openapi('Problem', {
+    description: 'An error (RFC 9457). `type` links to the problem types on /docs.',
+    example: {
+      type: '/docs#problem-invalid-request',
+      title: 'Invalid request',
+      status: 422,
+      detail: 'body.digest: a digest of type 2 has 64 hex characters, not 63',
+      instance: '/domains/example.com/ds',
+      errors: [{ path: 'body.digest', message: 'a digest of type 2 has 64 hex characters, not 63' }],
+    },
+  })
 
 export const CreateKeyBodySchema = z
   .strictObject({
@@ -498,10 +553,10 @@ export const KeySummarySchema = z
   .object({
     id: z.string(),
     tenant: z.string(),
-    scopes: z.array(z.string()),
+    scopes: z.array(z.enum(SCOPES)),
     callbackUrl: z.string().optional(),
-    createdAt: z.string(),
-    revokedAt: z.string().optional(),
+    createdAt: TimestampSchema,
+    revokedAt: TimestampSchema.optional(),
     webhookSecrets: z
       .number()
       .openapi({ description: 'How many webhook secrets sign callbacks now.' }),
@@ -513,7 +568,7 @@ export const CreatedKeySchema = z
     id: z.string(),
     key: z.string().openapi({ description: 'Shown only here. Store it; it cannot be read again.' }),
     tenant: z.string(),
-    scopes: z.array(z.string()),
+    scopes: z.array(z.enum(SCOPES)),
     callbackUrl: z.string().optional(),
     webhookSecret: z.string().openapi({ description: 'whsec_… Shown only here.' }),
   })

@@ -1,7 +1,14 @@
 import { z } from '@hono/zod-openapi'
 import { EVENT_TYPES } from '#shared/events/webhook-event.ts'
+import { TERMINAL_STATUSES } from '#shared/tasks/task.ts'
+import { PING_EVENT_TYPE } from '#shared/webhooks/ping-event.ts'
 import type { App } from './context.ts'
-import { ChangeResourceSchema, DriftReportSchema } from './schemas.ts'
+import {
+  ChangeResourceSchema,
+  DriftReportSchema,
+  TaskResourceSchema,
+  TimestampSchema,
+} from './schemas.ts'
 
 /** The Standard Webhooks headers every delivery carries. */
 const WebhookHeadersSchema = z.object({
@@ -9,13 +16,37 @@ const WebhookHeadersSchema = z.object({
     description: 'The same on every attempt and redelivery of one event: deduplicate on it.',
     example: 'msg_evt_4fJ9k2LmQp8RtUvWxYz01234',
   }),
-  'webhook-timestamp': z.string().openapi({ description: 'This attempt, Unix seconds.' }),
+  'webhook-timestamp': z
+    .string()
+    .openapi({ description: 'This attempt, Unix seconds.', example: '1795421730' }),
   'webhook-signature': z.string().openapi({
     description: '`v1,<base64 HMAC-SHA256 of id.timestamp.body>`; two during a secret rotation.',
+    example: 'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=',
   }),
 })
 
-const DESCRIPTIONS: Record<(typeof EVENT_TYPES)[number], string> = {
+const TASK_EVENT_TYPES = [...TERMINAL_STATUSES].map((status) => `task.${status}` as const)
+
+const TaskEventDataSchema = TaskResourceSchema.omit({ callback: true }).openapi('TaskEventData', {
+  description: 'The finished task as `GET /tasks/{id}` shows it, without `callback`.',
+})
+
+const PingDataSchema = z
+  .object({
+    tenant: z.string(),
+    keyId: z.string().openapi({ description: 'The API key that asked for the test event.' }),
+    url: z.string().openapi({ description: 'Where it was sent.' }),
+    message: z.string(),
+  })
+  .openapi('PingEventData')
+
+const DESCRIPTIONS: Record<string, string> = {
+  'task.succeeded': 'The registry finished the task; every domain succeeded.',
+  'task.failed': 'The registry finished the task and it failed (`error`, `details`).',
+  'task.partially_failed': 'A batch finished with some domains failed (see `details`).',
+  'task.rejected': 'The task was refused before or at submission (`error.code` says why).',
+  'task.unknown':
+    'The outcome could not be established (the registry never confirmed the submission either way).',
   'change.succeeded': 'Every step of a desired-state change succeeded; `data` is the change.',
   'change.failed':
     'A step of a change did not succeed; later steps did not run. `data` is the change.',
@@ -29,23 +60,39 @@ const DESCRIPTIONS: Record<(typeof EVENT_TYPES)[number], string> = {
   'dnssec.rollover.stuck':
     'A rollover phase has lasted longer than DNSSEC_STUCK_HOURS (sent once).',
   'dnssec.scan.failed': 'A scan of the zone failed (sent once until a scan succeeds again).',
+  [PING_EVENT_TYPE]:
+    'A test event sent by `POST /webhooks/test`: check that the receiver verifies the signature.',
 }
 
-const dataFor = (type: (typeof EVENT_TYPES)[number]) =>
-  type.startsWith('change.')
-    ? ChangeResourceSchema
-    : type.startsWith('domain.')
-      ? DriftReportSchema
-      : z.record(z.string(), z.unknown()).openapi({ description: 'The domain and what was seen.' })
+const dataFor = (type: string) =>
+  type.startsWith('task.')
+    ? TaskEventDataSchema
+    : type === PING_EVENT_TYPE
+      ? PingDataSchema
+      : type.startsWith('change.')
+        ? ChangeResourceSchema
+        : type.startsWith('domain.')
+          ? DriftReportSchema
+          : z
+              .record(z.string(), z.unknown())
+              .openapi({ description: 'The domain and what was seen.' })
 
-/** OpenAPI 3.1 `webhooks`: the events besides tasks' own, as a receiver gets them. */
+/** `task.partially_failed` → `taskPartiallyFailedEvent`. */
+const operationIdOf = (type: string) =>
+  `${type.replace(/[._](\w)/g, (_match, letter: string) => letter.toUpperCase())}Event`
+
+/** OpenAPI 3.1 `webhooks`: every event a receiver can get, with its body and headers. */
 export function registerWebhookDocs(app: App): void {
-  for (const type of EVENT_TYPES) {
+  for (const type of [...TASK_EVENT_TYPES, ...EVENT_TYPES, PING_EVENT_TYPE]) {
     app.openAPIRegistry.registerWebhook({
       method: 'post',
       path: type,
+      operationId: operationIdOf(type),
+      tags: ['Webhooks'],
       summary: type,
-      description: DESCRIPTIONS[type],
+      description: `${DESCRIPTIONS[type]} Signed with the API key's webhook secret (Standard Webhooks); verify before trusting it.`,
+      // Receivers authenticate the gateway by the signature headers, not by a credential.
+      security: [],
       request: {
         headers: WebhookHeadersSchema,
         body: {
@@ -53,7 +100,7 @@ export function registerWebhookDocs(app: App): void {
             'application/json': {
               schema: z.object({
                 type: z.literal(type),
-                timestamp: z.string().openapi({ format: 'date-time' }),
+                timestamp: TimestampSchema,
                 data: dataFor(type),
               }),
             },

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { build, type Metafile, type Plugin } from 'esbuild'
@@ -30,6 +30,14 @@ export const zodEnglishOnly: Plugin = {
 
 export const FUNCTIONS = ['api', 'poller', 'sync', 'drift'] as const
 export type FunctionName = (typeof FUNCTIONS)[number]
+
+/**
+ * Static files a function serves, copied beside its bundle into the zip. Read from disk only when
+ * asked for (the API reference's renderer at `/docs`), so they add nothing to a cold start.
+ */
+const STATIC_ASSETS: Readonly<Record<string, readonly { from: string; name: string }[]>> = {
+  api: [{ from: 'redoc/bundles/redoc.standalone.js', name: 'redoc.standalone.js' }],
+}
 
 export interface BuiltFunction {
   readonly name: string
@@ -76,8 +84,12 @@ export async function buildFunction(
       js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
     },
   })
+  for (const asset of STATIC_ASSETS[name] ?? []) {
+    await copyFile(require.resolve(asset.from), join(dir, asset.name))
+  }
+  const assetNames = new Set((STATIC_ASSETS[name] ?? []).map((asset) => asset.name))
   const files = (await readdir(dir))
-    .filter((file) => file.endsWith('.mjs') || file.endsWith('.mjs.map'))
+    .filter((file) => file.endsWith('.mjs') || file.endsWith('.mjs.map') || assetNames.has(file))
     .sort()
   const zip = join(outDir, `${name}.zip`)
   const archive = createZip(

@@ -70,15 +70,17 @@ export interface TaskError {
  * answered 410), `blocked` (the URL resolves to an address the gateway may not call), `disabled`
  * (its endpoint was disabled after failing too long; re-enabling the endpoint schedules it again).
  */
-export type CallbackState =
-  | 'none'
-  | 'scheduled'
-  | 'sending'
-  | 'delivered'
-  | 'exhausted'
-  | 'gone'
-  | 'blocked'
-  | 'disabled'
+export const CALLBACK_STATES = [
+  'none',
+  'scheduled',
+  'sending',
+  'delivered',
+  'exhausted',
+  'gone',
+  'blocked',
+  'disabled',
+] as const
+export type CallbackState = (typeof CALLBACK_STATES)[number]
 
 export interface TaskCallback {
   readonly url: string | undefined

@@ -18,6 +18,7 @@ import {
   CreateKeyBodySchema,
   KeySummarySchema,
   RotateSecretBodySchema,
+  TimestampSchema,
 } from '../schemas.ts'
 import { parseOrThrow } from '../validate.ts'
 import { defineRoute, problemResponses } from './define.ts'
@@ -70,9 +71,9 @@ const EndpointHealthSchema = z
   .object({
     endpoint: z.string().openapi({ example: 'https://app.example.com' }),
     failures: z.number().openapi({ description: 'Failed attempts in a row.' }),
-    failingSince: z.string().optional(),
-    backoffUntil: z.string().optional(),
-    disabledAt: z.string().optional(),
+    failingSince: TimestampSchema.optional(),
+    backoffUntil: TimestampSchema.optional(),
+    disabledAt: TimestampSchema.optional(),
     lastError: z.string().optional(),
   })
   .openapi('EndpointHealth')
@@ -132,6 +133,7 @@ export function registerAdminRoutes(app: App, deps: ApiDeps): void {
     createRoute({
       method: 'post',
       path: '/admin/keys',
+      operationId: 'createApiKey',
       tags: ['Admin'],
       summary: 'Create an API key for a tenant (key and webhook secret are shown once)',
       security: [{ admin: [] }],
@@ -166,6 +168,7 @@ export function registerAdminRoutes(app: App, deps: ApiDeps): void {
     createRoute({
       method: 'get',
       path: '/admin/keys',
+      operationId: 'listApiKeys',
       tags: ['Admin'],
       summary: 'List API keys (never their secrets)',
       security: [{ admin: [] }],
@@ -191,6 +194,7 @@ export function registerAdminRoutes(app: App, deps: ApiDeps): void {
     createRoute({
       method: 'get',
       path: '/admin/keys/{id}/endpoints',
+      operationId: 'listKeyEndpoints',
       tags: ['Admin'],
       summary: "The health of a key's callback endpoints: failures in a row, backoff, disabled",
       security: [{ admin: [] }],
@@ -219,6 +223,7 @@ export function registerAdminRoutes(app: App, deps: ApiDeps): void {
     createRoute({
       method: 'post',
       path: '/admin/keys/{id}/endpoints/enable',
+      operationId: 'enableKeyEndpoints',
       tags: ['Admin'],
       summary:
         "Re-enable a key's callback endpoints and schedule again the callbacks they missed while disabled",
@@ -262,6 +267,7 @@ export function registerAdminRoutes(app: App, deps: ApiDeps): void {
     createRoute({
       method: 'delete',
       path: '/admin/keys/{id}',
+      operationId: 'revokeApiKey',
       tags: ['Admin'],
       summary: 'Revoke an API key (its tasks still get their callbacks)',
       security: [{ admin: [] }],
@@ -292,6 +298,7 @@ export function registerAdminRoutes(app: App, deps: ApiDeps): void {
     createRoute({
       method: 'post',
       path: '/admin/keys/{id}/webhook-secret/rotate',
+      operationId: 'rotateWebhookSecret',
       tags: ['Admin'],
       summary: 'Issue a new webhook secret; the old one keeps signing during the grace period',
       security: [{ admin: [] }],
@@ -310,7 +317,7 @@ export function registerAdminRoutes(app: App, deps: ApiDeps): void {
               schema: z.object({
                 id: z.string(),
                 webhookSecret: z.string(),
-                previousSecretExpiresAt: z.string(),
+                previousSecretExpiresAt: TimestampSchema,
               }),
             },
           },

@@ -1,7 +1,15 @@
-import type { RouteConfig } from '@hono/zod-openapi'
+import { type RouteConfig, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { App, AppEnv } from '../context.ts'
 import { ProblemSchema } from '../schemas.ts'
+
+/** Statuses whose problem answers carry `Retry-After` (409 only for a key still in use). */
+const RETRY_AFTER_STATUSES = new Set([409, 429, 503])
+
+const RetryAfterHeader = z.string().openapi({
+  description: 'Seconds to wait before trying again.',
+  example: '5',
+})
 
 export const problemResponses = (...statuses: number[]) =>
   Object.fromEntries(
@@ -9,10 +17,43 @@ export const problemResponses = (...statuses: number[]) =>
       status,
       {
         description: 'A problem (RFC 9457).',
+        ...(RETRY_AFTER_STATUSES.has(status)
+          ? { headers: z.object({ 'Retry-After': RetryAfterHeader.optional() }) }
+          : {}),
         content: { 'application/problem+json': { schema: ProblemSchema } },
       },
     ]),
   )
+
+/** Sent on every answer. */
+const RequestIdHeader = z.string().openapi({
+  description:
+    "The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it.",
+  example: '5f0c2a4e-9b1d-4a7e-8e42-0c1b2d3e4f50',
+})
+
+/** Sent by routes that take an `Idempotency-Key` when the answer is the stored first one. */
+const ReplayedHeader = z.enum(['true']).openapi({
+  description: "Present when this is the stored answer to an earlier request with the same key.",
+})
+
+type Responses = RouteConfig['responses']
+
+/** Adds the headers the gateway sends on every answer (and on replayable ones) to a route. */
+function withCommonHeaders(responses: Responses, replayable: boolean): Responses {
+  return Object.fromEntries(
+    Object.entries(responses).map(([status, response]) => {
+      if ('$ref' in response) return [status, response]
+      const own = response.headers instanceof z.ZodObject ? response.headers.shape : {}
+      const headers = z.object({
+        ...own,
+        'X-Request-Id': RequestIdHeader,
+        ...(replayable ? { 'Idempotent-Replayed': ReplayedHeader.optional() } : {}),
+      })
+      return [status, { ...response, headers }]
+    }),
+  )
+}
 
 interface RouteEntry {
   readonly method: string
@@ -28,16 +69,24 @@ export function methodsFor(app: App, path: string): string[] {
   ]
 }
 
+/** Every documented route has an `operationId` (what generated clients name their methods). */
+export type DocumentedRoute = RouteConfig & { readonly operationId: string; readonly tags: string[] }
+
 /**
  * Registers a route in the OpenAPI document and binds its handler. The handler validates with the
  * same schemas the document is generated from, so the two cannot drift apart.
  */
 export function defineRoute(
   app: App,
-  route: RouteConfig,
+  route: DocumentedRoute,
   handler: (c: Context<AppEnv>) => Promise<Response> | Response,
 ): void {
-  app.openAPIRegistry.registerPath(route)
+  const headers = route.request?.headers
+  const replayable = headers instanceof z.ZodObject && 'Idempotency-Key' in headers.shape
+  app.openAPIRegistry.registerPath({
+    ...route,
+    responses: withCommonHeaders(route.responses, replayable),
+  })
   const honoPath = route.path.replace(/\{(\w+)\}/g, ':$1')
   const routes = routesByApp.get(app) ?? []
   routesByApp.set(app, routes)

@@ -7,13 +7,13 @@ import { toTaskResource } from '#shared/tasks/task-resource.ts'
 import { authenticate, requireScope } from '../auth.ts'
 import type { ApiDeps, App, AppEnv, Principal } from '../context.ts'
 import { json, toResponse } from '../http.ts'
-import { TaskResourceSchema } from '../schemas.ts'
+import { TaskResourceSchema, TimestampSchema } from '../schemas.ts'
 import { defineRoute, problemResponses } from './define.ts'
 
 const DeliveryAttemptSchema = z
   .object({
     attempt: z.number(),
-    at: z.string(),
+    at: TimestampSchema,
     url: z.string(),
     webhookId: z.string(),
     outcome: z.enum(['delivered', 'failed', 'gone', 'blocked', 'interrupted']),
@@ -21,7 +21,7 @@ const DeliveryAttemptSchema = z
     durationMs: z.number().optional(),
     error: z.string().optional(),
     responseSnippet: z.string().optional().openapi({ description: 'At most 2 KB of the answer.' }),
-    nextAttemptAt: z.string().optional(),
+    nextAttemptAt: TimestampSchema.optional(),
   })
   .openapi('DeliveryAttempt')
 
@@ -38,6 +38,7 @@ export function registerDeliveryRoutes(app: App, deps: ApiDeps): void {
     createRoute({
       method: 'get',
       path: '/tasks/{id}/deliveries',
+      operationId: 'listDeliveries',
       tags: ['Tasks'],
       summary:
         "The attempt log of a task's webhook: time, status code, duration, error, answer snippet",
@@ -78,6 +79,7 @@ export function registerDeliveryRoutes(app: App, deps: ApiDeps): void {
     createRoute({
       method: 'post',
       path: '/tasks/{id}/deliveries/redeliver',
+      operationId: 'redeliverWebhook',
       tags: ['Tasks'],
       summary: 'Send the finished task\'s webhook again (same webhook-id), e.g. after "exhausted"',
       security: [{ bearer: [] }],

@@ -51,6 +51,7 @@ export function registerDnssecRoutes(app: App, deps: ApiDeps): void {
     createRoute({
       method: 'put',
       path: '/domains/{name}/dnssec',
+      operationId: 'setDnssecAutomation',
       tags: ['DNSSEC automation'],
       summary: 'Enrol the domain in CDS/CDNSKEY-driven DS automation (or turn it off)',
       security: [{ bearer: [] }],
@@ -109,6 +110,7 @@ export function registerDnssecRoutes(app: App, deps: ApiDeps): void {
     createRoute({
       method: 'get',
       path: '/domains/{name}/dnssec',
+      operationId: 'getDnssecState',
       tags: ['DNSSEC automation'],
       summary: "Where the domain's DNSSEC automation stands",
       security: [{ bearer: [] }],
@@ -132,6 +134,7 @@ export function registerDnssecRoutes(app: App, deps: ApiDeps): void {
     createRoute({
       method: 'post',
       path: '/domains/{name}/dnssec/scan',
+      operationId: 'scanDnssec',
       tags: ['DNSSEC automation'],
       summary: 'Scan the zone now and take the step it allows',
       security: [{ bearer: [] }],

@@ -107,6 +107,7 @@ export function registerDomainStateRoutes(app: App, deps: ApiDeps): void {
     createRoute({
       method: 'put',
       path: '/domains/{name}/ds',
+      operationId: 'setDesiredDsRecords',
       tags: ['Desired state'],
       summary: 'Make the DS records exactly these (plan with dryRun, or apply as a change)',
       description:
@@ -151,6 +152,7 @@ export function registerDomainStateRoutes(app: App, deps: ApiDeps): void {
     createRoute({
       method: 'put',
       path: '/domains/{name}/name-servers',
+      operationId: 'setDesiredNameServers',
       tags: ['Desired state'],
       summary: 'Make the name servers exactly these (plan with dryRun, or apply as a change)',
       description:
@@ -195,6 +197,7 @@ export function registerDomainStateRoutes(app: App, deps: ApiDeps): void {
     createRoute({
       method: 'get',
       path: '/changes/{id}',
+      operationId: 'getChange',
       tags: ['Desired state'],
       summary: "One of the caller's changes, with where each step stands",
       security: [{ bearer: [] }],
@@ -222,6 +225,7 @@ export function registerDomainStateRoutes(app: App, deps: ApiDeps): void {
     createRoute({
       method: 'get',
       path: '/domains/{name}/drift',
+      operationId: 'getDrift',
       tags: ['Desired state'],
       summary: 'Compare the last applied desired state with the registry now',
       security: [{ bearer: [] }],

@@ -22,6 +22,7 @@ export function registerReadRoutes(app: App, deps: ApiDeps): void {
     createRoute({
       method: 'get',
       path: '/tasks/{id}',
+      operationId: 'getTask',
       tags: ['Tasks'],
       summary: "One of the caller's tasks",
       security: [{ bearer: [] }],
@@ -52,6 +53,7 @@ export function registerReadRoutes(app: App, deps: ApiDeps): void {
     createRoute({
       method: 'get',
       path: '/tasks',
+      operationId: 'listTasks',
       tags: ['Tasks'],
       summary: "The caller's tasks, newest first, filtered, with cursor paging",
       security: [{ bearer: [] }],
@@ -87,6 +89,7 @@ export function registerReadRoutes(app: App, deps: ApiDeps): void {
     createRoute({
       method: 'get',
       path: '/domains/{name}/ds',
+      operationId: 'listDsRecords',
       tags: ['DS records'],
       summary: 'The DS records Alibaba Cloud holds for a domain now (QueryDSRecord, read-through)',
       security: [{ bearer: [] }],

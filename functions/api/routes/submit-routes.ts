@@ -149,6 +149,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
     createRoute({
       method: 'post',
       path: '/domains/{name}/ds',
+      operationId: 'addDsRecord',
       tags: ['DS records'],
       summary: 'Add a DS record (SaveSingleTaskForAddingDSRecord)',
       security: [{ bearer: [] }],
@@ -176,6 +177,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
     createRoute({
       method: 'put',
       path: '/domains/{name}/ds/{keyTag}',
+      operationId: 'replaceDsRecord',
       tags: ['DS records'],
       summary: 'Replace the DS record with this key tag (SaveSingleTaskForModifyingDSRecord)',
       security: [{ bearer: [] }],
@@ -204,6 +206,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
     createRoute({
       method: 'delete',
       path: '/domains/{name}/ds/{keyTag}',
+      operationId: 'deleteDsRecord',
       tags: ['DS records'],
       summary: 'Delete the DS record with this key tag (SaveSingleTaskForDeletingDSRecord)',
       security: [{ bearer: [] }],
@@ -232,6 +235,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
     createRoute({
       method: 'post',
       path: '/domains/{name}/ds/sync',
+      operationId: 'syncDsRecords',
       tags: ['Sync'],
       summary: 'Push the DS records to the registry again (SaveSingleTaskForSynchronizingDSRecord)',
       security: [{ bearer: [] }],
@@ -259,6 +263,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
     createRoute({
       method: 'post',
       path: '/instances/{instanceId}/dns-hosts/sync',
+      operationId: 'syncDnsHosts',
       tags: ['Sync'],
       summary: 'Synchronise the DNS hosts of an instance (SaveSingleTaskForSynchronizingDnsHost)',
       security: [{ bearer: [] }],
@@ -290,6 +295,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
     createRoute({
       method: 'post',
       path: '/dns-batch',
+      operationId: 'changeNameServersBatch',
       tags: ['Name servers'],
       summary: 'Change the name servers of up to 100 domains (SaveBatchTaskForModifyingDomainDns)',
       security: [{ bearer: [] }],

@@ -1,0 +1,72 @@
+import type { App } from './context.ts'
+
+/** The tags, in the order the reference shows them. */
+const TAGS = [
+  {
+    name: 'DS records',
+    description:
+      'Add, replace and delete single DS records at the registry. Each call is one registry task; the answer is `202` with the task, a webhook follows when it finishes.',
+  },
+  {
+    name: 'Name servers',
+    description: 'Change the name servers of up to 100 domains in one registry task.',
+  },
+  {
+    name: 'Sync',
+    description: "Push a domain's DS records, or an instance's DNS hosts, to the registry again.",
+  },
+  {
+    name: 'Desired state',
+    description:
+      'Say what a domain should have (`PUT`), see the plan (`?dryRun=true`), follow the change, and check for drift.',
+  },
+  {
+    name: 'DNSSEC automation',
+    description:
+      "Keep the registry's DS set equal to the zone's validated CDS/CDNSKEY: KSK rollovers with no human at the registrar.",
+  },
+  { name: 'Tasks', description: 'Read tasks, their webhook deliveries, and redeliver.' },
+  {
+    name: 'Webhooks',
+    description:
+      'Every event is POSTed signed (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`) to the callback URL; verify the signature with the API key\'s `whsec_` secret and deduplicate on `webhook-id`. `POST /webhooks/test` sends a `ping`.',
+  },
+  {
+    name: 'Admin',
+    description: 'API keys and their callback endpoints. Needs the `ADMIN_API_KEY`.',
+  },
+]
+
+const INFO = {
+  title: 'domain-gateway',
+  version: '1.0.0',
+  summary: 'DNSSEC DS records, name servers and DNS-host sync at Alibaba Cloud, with webhooks.',
+  description: [
+    'Manage DNSSEC DS records, name servers and DNS-host synchronisation of Alibaba Cloud registered domains, and get a signed webhook when each change has really finished.',
+    '',
+    '* Authenticate with `Authorization: Bearer <key>` (a tenant key `dgw_…`; the admin routes take the `ADMIN_API_KEY`).',
+    '* Submitting routes answer `202 Accepted` with the task and `Location: /tasks/{id}`; send an `Idempotency-Key` to make a retry safe.',
+    '* Errors are `application/problem+json` (RFC 9457); the problem types are listed at the end of this page.',
+    '* Every answer carries `X-Request-Id` (yours, if you send one).',
+  ].join('\n'),
+  license: { name: 'Proprietary: internal use', url: 'https://example.invalid/domain-gateway/license' },
+  contact: { name: 'Platform team' },
+}
+
+/**
+ * Serves the OpenAPI 3.1 document at `/openapi.json`, generated at the first request (not at cold
+ * start) and kept. The server is `/`: relative to where the document was fetched, i.e. whichever
+ * gateway (stage, custom domain, `npm start`) serves it.
+ */
+export function serveOpenApiDocument(app: App): void {
+  let document: ReturnType<App['getOpenAPI31Document']> | undefined
+  app.get('/openapi.json', (c) => {
+    document ??= app.getOpenAPI31Document({
+      openapi: '3.1.0',
+      info: INFO,
+      servers: [{ url: '/', description: 'The gateway serving this document' }],
+      tags: TAGS,
+    })
+    return c.json(document)
+  })
+}

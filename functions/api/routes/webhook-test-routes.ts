@@ -1,0 +1,98 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import { activeWebhookSecrets } from '#shared/auth/api-keys.ts'
+import { RequestValidationError } from '#shared/errors.ts'
+import { randomId } from '#shared/ids.ts'
+import { pingEventBody } from '#shared/webhooks/ping-event.ts'
+import { authenticate } from '../auth.ts'
+import type { ApiDeps, App } from '../context.ts'
+import { json, readJsonBody, toResponse } from '../http.ts'
+import { CallbackUrlSchema, TimestampSchema } from '../schemas.ts'
+import { parseOrThrow } from '../validate.ts'
+import { defineRoute, problemResponses } from './define.ts'
+
+const TestWebhookBodySchema = z
+  .strictObject({
+    url: CallbackUrlSchema.optional().openapi({
+      description: "Where to send it; the API key's callback URL when absent.",
+    }),
+  })
+  .openapi('TestWebhookInput')
+
+const TestWebhookResultSchema = z
+  .object({
+    webhookId: z.string().openapi({ example: 'msg_ping_Xk3mQ9rT2vLp8WzN4bYc7dFh' }),
+    url: z.string(),
+    at: TimestampSchema,
+    outcome: z.enum(['delivered', 'failed', 'gone', 'blocked']).openapi({
+      description:
+        'delivered: the receiver answered 2xx; failed: another status, a timeout or a network error; gone: 410; blocked: the address policy refused the URL.',
+    }),
+    statusCode: z.number().int().optional(),
+    durationMs: z.number(),
+    error: z.string().optional(),
+    responseSnippet: z.string().optional().openapi({ description: 'At most 2 KB of the answer.' }),
+  })
+  .openapi('TestWebhookResult')
+
+export function registerWebhookTestRoutes(app: App, deps: ApiDeps): void {
+  defineRoute(
+    app,
+    createRoute({
+      method: 'post',
+      path: '/webhooks/test',
+      operationId: 'sendTestWebhook',
+      tags: ['Webhooks'],
+      summary: 'Send a signed test event (ping) to a receiver and report the attempt',
+      description:
+        "Signs a `ping` event with the API key's webhook secrets and POSTs it once, through the same address policy, signing and timeout as task webhooks, to `url` or the key's callback URL. Nothing is stored or retried; the answer is the attempt. Any valid key may use it, whatever its scopes.",
+      security: [{ bearer: [] }],
+      request: {
+        body: {
+          required: false,
+          content: { 'application/json': { schema: TestWebhookBodySchema } },
+        },
+      },
+      responses: {
+        200: {
+          description: 'The attempt (whatever the receiver answered).',
+          content: { 'application/json': { schema: TestWebhookResultSchema } },
+        },
+        ...problemResponses(400, 401, 413, 415, 422),
+      },
+    }),
+    async (c) => {
+      const principal = await authenticate(c, deps)
+      const body = parseOrThrow(
+        TestWebhookBodySchema,
+        await readJsonBody(c, { optional: true }),
+        'body',
+      )
+      const url = body.url ?? principal.callbackUrl
+      if (!url) {
+        throw new RequestValidationError('The API key has no callback URL; give `url`.', [
+          { path: 'body.url', message: 'is required: the API key has no callback URL' },
+        ])
+      }
+      await deps.checkCallbackUrl(url)
+      const key = await deps.apiKeys.get(principal.keyId)
+      const at = deps.now()
+      const webhookId = randomId('msg_ping', 24, deps.randomBytes)
+      const result = await deps.sendWebhook({
+        url,
+        id: webhookId,
+        body: pingEventBody({ tenant: principal.tenant, keyId: principal.keyId, url, at }),
+        secrets: key ? activeWebhookSecrets(key, at) : [],
+      })
+      c.get('logger').info('test webhook sent', {
+        webhookId,
+        outcome: result.outcome,
+        statusCode: result.statusCode,
+        durationMs: result.durationMs,
+      })
+      const { retryAfterMs: _retryAfter, ...attempt } = result
+      return toResponse(
+        json(200, { webhookId, url, at: new Date(at).toISOString(), ...attempt }),
+      )
+    },
+  )
+}
