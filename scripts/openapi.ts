@@ -11,6 +11,7 @@ import { LOCAL_DEFAULTS } from '#shared/local-defaults.ts'
  */
 const out = process.argv[2] ?? 'dist/openapi.json'
 const env = {
+  LOG_LEVEL: 'warn',
   TABLE_NAME: 'domain-gateway',
   ALIYUN_ACCESS_KEY_ID: LOCAL_DEFAULTS.accessKeyId,
   ALIYUN_ACCESS_KEY_SECRET: LOCAL_DEFAULTS.accessKeySecret,

@@ -273,6 +273,13 @@ export const GatewayEnvSchema = z.object({
     .max(24 * 30)
     .default(24),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** `on`: write CloudWatch EMF metric lines to stdout (set on AWS; a flag to see them locally). */
+  METRICS: z.enum(['on', 'off']).default('off'),
+  METRICS_NAMESPACE: z
+    .string()
+    .regex(/^[A-Za-z0-9._/#:-]{1,255}$/, 'must be a CloudWatch namespace')
+    .default('DomainGateway'),
+  METRICS_SERVICE: z.string().min(1).max(255).default('domain-gateway'),
 })
 
 export interface StoreConfig {
@@ -301,6 +308,8 @@ export interface GatewayConfig {
     readonly queueMaxWaitMs: number
   }
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error'
+  /** Undefined: metrics off. */
+  readonly metrics: { readonly namespace: string; readonly service: string } | undefined
 }
 
 export function loadStoreConfig(env: Env = process.env): StoreConfig {
@@ -332,6 +341,10 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       queueMaxWaitMs: parsed.QUEUE_MAX_WAIT_HOURS * 3_600_000,
     },
     logLevel: parsed.LOG_LEVEL,
+    metrics:
+      parsed.METRICS === 'on'
+        ? { namespace: parsed.METRICS_NAMESPACE, service: parsed.METRICS_SERVICE }
+        : undefined,
   }
 }
 

@@ -40,6 +40,17 @@ export function redact(value: unknown, depth = 0): unknown {
   return out
 }
 
+/**
+ * Fields every line carries during one invocation (a Lambda's request id, cold start, trace id).
+ * A Lambda environment runs one invocation at a time, so one module-level set is exact.
+ */
+let invocationFields: Readonly<Record<string, unknown>> = {}
+
+/** Replaces the invocation's fields (see `functions/invocation.ts`). */
+export function setInvocationFields(fields: Readonly<Record<string, unknown>>): void {
+  invocationFields = fields
+}
+
 export interface LoggerOptions {
   readonly level?: LogLevel
   readonly write?: (line: string) => void
@@ -56,7 +67,14 @@ export function createLogger(
   const now = options.now ?? Date.now
   const log = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (LEVELS[level] < threshold) return
-    const entry = { time: new Date(now()).toISOString(), level, msg, ...base, ...fields }
+    const entry = {
+      time: new Date(now()).toISOString(),
+      level,
+      msg,
+      ...invocationFields,
+      ...base,
+      ...fields,
+    }
     write(JSON.stringify(redact(entry)))
   }
   return {

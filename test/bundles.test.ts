@@ -2,10 +2,12 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { gunzipSync } from 'node:zlib'
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { RunningEmulator } from '#infra/emulator/server.ts'
 import { ensureTable } from '#infra/local/dynamodb-local.ts'
+import { METRIC_NAMES } from '#shared/metrics.ts'
 import { tableDefinition } from '#shared/store/table-definition.ts'
 import { SHA256_DIGEST, startTestEmulator, TEST_CREDENTIAL } from './helpers/emulator.ts'
 import { localDynamoDb } from './helpers/gateway.ts'
@@ -39,10 +41,33 @@ async function loadBundle(name: FunctionName): Promise<Handler> {
   return module.handler
 }
 
-async function invoke(name: FunctionName, event: unknown, context: unknown = {}) {
+/** What the bundles wrote to stdout (log lines, EMF metric lines), captured, not shown. */
+const stdoutLines: Record<string, unknown>[] = []
+let invocations = 0
+
+async function invoke(name: FunctionName, event: unknown, context: object = {}) {
   proxy.state.caller = name
-  return handlers[name](event, context)
+  const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    for (const line of String(chunk).split('\n').filter(Boolean)) {
+      try {
+        stdoutLines.push(JSON.parse(line) as Record<string, unknown>)
+      } catch {
+        stdoutLines.push({ text: line })
+      }
+    }
+    return true
+  })
+  try {
+    return await handlers[name](event, { awsRequestId: `aws-req-${++invocations}`, ...context })
+  } finally {
+    write.mockRestore()
+  }
 }
+
+const emf = (metric: string) =>
+  stdoutLines.filter(
+    (line) => (line._aws as { CloudWatchMetrics?: unknown } | undefined) && metric in line,
+  )
 
 function httpEvent(
   base: 'http-api-v2.json' | 'function-url.json',
@@ -111,7 +136,10 @@ beforeAll(async () => {
     // A poller invocation with 6.5 s left sends only callbacks whose timeout fits before its end.
     CALLBACK_TIMEOUT_MS: '2000',
     POLL_DELAYS: '0.05',
-    LOG_LEVEL: 'error',
+    LOG_LEVEL: 'info',
+    METRICS: 'on',
+    METRICS_SERVICE: 'bundle-test',
+    _X_AMZN_TRACE_ID: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
   })
   handlers.api = await loadBundle('api')
   handlers.poller = await loadBundle('poller')
@@ -159,6 +187,55 @@ describe('the API bundle', () => {
     expect((response.headers as Record<string, string>).location).toMatch(/^\/tasks\/tsk_/)
     taskId = String(parse(response).id)
     expect(emulator.account.tasks.size).toBe(1)
+    // EMF metrics: the accepted task and the upstream call, with the service dimension.
+    expect(emf('TasksAccepted').at(-1)).toMatchObject({
+      Service: 'bundle-test',
+      Action: 'ds.add',
+      TasksAccepted: 1,
+      _aws: {
+        CloudWatchMetrics: [
+          {
+            Namespace: 'DomainGateway',
+            Dimensions: [['Service'], ['Service', 'Action']],
+            Metrics: [{ Name: 'TasksAccepted', Unit: 'Count' }],
+          },
+        ],
+      },
+    })
+    expect(emf('UpstreamCalls').at(-1)).toMatchObject({
+      Action: 'SaveSingleTaskForAddingDSRecord',
+      UpstreamCalls: 1,
+    })
+  })
+
+  it('puts the Lambda request id, cold start and trace id on every log line', () => {
+    const logs = stdoutLines.filter((line) => typeof line.msg === 'string')
+    expect(logs.length).toBeGreaterThan(1)
+    for (const line of logs) {
+      expect(line.awsRequestId).toMatch(/^aws-req-\d+$/)
+      expect(line.traceId).toBe('1-5759e988-bd862e3fe1be46a994272793')
+      expect(typeof line.coldStart).toBe('boolean')
+    }
+    const requests = logs.filter((line) => line.msg === 'request')
+    expect(requests[0]).toMatchObject({ coldStart: true, requestId: expect.any(String) })
+    expect(requests.slice(1).every((line) => line.coldStart === false)).toBe(true)
+  })
+
+  it('serves /docs and its renderer from the file in the zip, gzipped, with no other origin', async () => {
+    const page = await invoke('api', httpEvent('http-api-v2.json', 'GET', '/docs'))
+    expect(page.statusCode).toBe(200)
+    expect(String(page.body)).toContain('<script src="/docs/redoc.standalone.js">')
+    const script = await invoke(
+      'api',
+      httpEvent('http-api-v2.json', 'GET', '/docs/redoc.standalone.js', {
+        headers: { 'accept-encoding': 'gzip' },
+      }),
+    )
+    expect(script.statusCode).toBe(200)
+    expect((script.headers as Record<string, string>)['content-encoding']).toBe('gzip')
+    expect(script.isBase64Encoded).toBe(true)
+    const text = gunzipSync(Buffer.from(String(script.body), 'base64')).toString('utf8')
+    expect(text).toBe(readFileSync('dist/api/redoc.standalone.js', 'utf8'))
   })
 
   it('answers a Lambda Function URL event, and problem+json for bad input', async () => {
@@ -197,6 +274,22 @@ describe('the poller bundle', () => {
     )
     expect(parse(read)).toMatchObject({ status: 'succeeded', callback: { state: 'delivered' } })
     expect(receiver.received.map((request) => request.id)).toContain(`msg_${taskId}`)
+    // The run's metrics: what finished, the callback, and the due backlog it began with.
+    expect(emf('TasksFinished')).toContainEqual(
+      expect.objectContaining({ Status: 'succeeded', TasksFinished: 1 }),
+    )
+    expect(emf('CallbackAttempts')).toContainEqual(
+      expect.objectContaining({ Outcome: 'delivered', CallbackAttempts: expect.any(Number) }),
+    )
+    const backlog = emf('DueBacklog').at(-1) as Record<string, number>
+    expect(backlog.DueBacklog).toBeGreaterThanOrEqual(1)
+    const age = emf('OldestDueAgeSeconds').at(-1) as Record<string, unknown>
+    expect(age).toMatchObject({
+      _aws: {
+        CloudWatchMetrics: [{ Metrics: [{ Name: 'OldestDueAgeSeconds', Unit: 'Seconds' }] }],
+      },
+    })
+    expect(age.OldestDueAgeSeconds).toBeGreaterThanOrEqual(0)
   })
 })
 
@@ -313,6 +406,93 @@ describe('the packaged template', () => {
     )
     expect(apiParams).toContain('admin-api-key')
     expect(apiParams).not.toContain('sync-webhook-secret')
+  })
+
+  it('traces every function, sends failed scheduled runs to a queue and logs HTTP API access', () => {
+    const resources = template.Resources
+    for (const fn of ['Api', 'Poller', 'Sync', 'Drift']) {
+      expect(resources[`${fn}LambdaFunction`]?.Properties.TracingConfig).toEqual({ Mode: 'Active' })
+      const lambda = resources[`${fn}LambdaFunction`]
+      if (!lambda) throw new Error(`no function ${fn}`)
+      const role = (lambda.Properties.Role as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0]
+      expect(JSON.stringify(resources[role]?.Properties.ManagedPolicyArns)).toContain(
+        'AWSXRayDaemonWriteAccess',
+      )
+    }
+    expect(resources.FailedRunsQueue?.Type).toBe('AWS::SQS::Queue')
+    for (const fn of ['Poller', 'Sync', 'Drift']) {
+      const config = resources[`${fn}LambdaEvConf`]?.Properties as {
+        DestinationConfig: { OnFailure: { Destination: unknown } }
+      }
+      expect(config.DestinationConfig.OnFailure.Destination).toEqual({
+        'Fn::GetAtt': ['FailedRunsQueue', 'Arn'],
+      })
+      // ...and its role may send there, and only there.
+      const send = statementsOf(fn.toLowerCase()).filter((statement) =>
+        statement.Action.includes('sqs:SendMessage'),
+      )
+      expect(send.map((statement) => statement.Resource)).toEqual([
+        { 'Fn::GetAtt': ['FailedRunsQueue', 'Arn'] },
+      ])
+    }
+    const stage = resources.HttpApiStage?.Properties as {
+      AccessLogSettings: { DestinationArn: unknown; Format: string }
+    }
+    expect(stage.AccessLogSettings.DestinationArn).toEqual({
+      'Fn::GetAtt': ['HttpApiLogGroup', 'Arn'],
+    })
+    expect(JSON.parse(stage.AccessLogSettings.Format)).toMatchObject({
+      requestId: '$context.requestId',
+      status: '$context.status',
+    })
+  })
+
+  it('alarms on function errors and throttles, the oldest due item, exhausted callbacks, the upstream error rate and API 5xx, to the topic given', () => {
+    const alarms = Object.entries(template.Resources).filter(
+      ([, resource]) => resource.Type === 'AWS::CloudWatch::Alarm',
+    )
+    const byName = new Map(alarms.map(([name, resource]) => [name, resource.Properties]))
+    const metricOf = (name: string) => {
+      const alarm = byName.get(name) as Record<string, unknown>
+      expect(alarm, name).toBeDefined()
+      return `${alarm.Namespace}/${alarm.MetricName}`
+    }
+    for (const fn of ['Api', 'Poller', 'Sync', 'Drift']) {
+      expect(metricOf(`${fn}ErrorsAlarm`)).toBe('AWS/Lambda/Errors')
+    }
+    expect(JSON.stringify(byName.get('ThrottlesAlarm'))).toContain('"MetricName":"Throttles"')
+    expect(metricOf('OldestDueAlarm')).toBe('DomainGateway/OldestDueAgeSeconds')
+    expect(byName.get('OldestDueAlarm')).toMatchObject({ TreatMissingData: 'breaching' })
+    expect(metricOf('CallbacksExhaustedAlarm')).toBe('DomainGateway/CallbacksExhausted')
+    const rate = JSON.stringify(byName.get('UpstreamErrorRateAlarm'))
+    expect(rate).toContain('UpstreamErrors')
+    expect(rate).toContain('UpstreamCalls')
+    expect(metricOf('Api5xxAlarm')).toBe('AWS/ApiGateway/5xx')
+    // The metric names the alarms watch are the ones the code emits.
+    for (const [, resource] of alarms) {
+      const text = JSON.stringify(resource.Properties)
+      for (const match of text.matchAll(
+        /"Namespace":"DomainGateway","MetricName":"(\w+)"|"MetricName":"(\w+)","Dimensions":\[\{"Name":"Service"/g,
+      )) {
+        expect(METRIC_NAMES).toContain(match[1] ?? match[2])
+      }
+    }
+    for (const [name, resource] of alarms) {
+      expect(resource.Properties.AlarmActions, name).toEqual({
+        'Fn::If': ['HasAlarmTopic', [{ Ref: 'AlarmTopicArn' }], { Ref: 'AWS::NoValue' }],
+      })
+    }
+    const dashboard = template.Resources.Dashboard?.Properties.DashboardBody as {
+      'Fn::Sub': [string, Record<string, unknown>]
+    }
+    const body = JSON.parse(dashboard['Fn::Sub'][0].replace(/\$\{[^}]+\}/g, 'x')) as {
+      widgets: { properties: { title: string } }[]
+    }
+    expect(body.widgets.map((widget) => widget.properties.title)).toEqual(
+      expect.arrayContaining(['Alarms', 'Tasks', 'Callback attempts by outcome', 'HTTP API']),
+    )
+    for (const name of byName.keys())
+      expect(dashboard['Fn::Sub'][1]).toHaveProperty(name.replace(/Alarm$/, ''))
   })
 
   it('declares the same table as the code', () => {

@@ -36,6 +36,7 @@ export function createApp(deps: ApiDeps): App {
       status: c.res.status,
       ms: Math.round(performance.now() - started),
     })
+    deps.metrics.flush()
   })
 
   app.use(

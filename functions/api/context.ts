@@ -6,6 +6,7 @@ import type { DnssecDeps } from '#shared/dns/dnssec-service.ts'
 import type { WebhookEvent } from '#shared/events/webhook-event.ts'
 import type { CursorCodec } from '#shared/http/cursor.ts'
 import type { Logger } from '#shared/logger.ts'
+import type { Metrics } from '#shared/metrics.ts'
 import type { ApiKeyStore } from '#shared/store/api-key-store.ts'
 import type { DeliveryLogStore } from '#shared/store/delivery-log-store.ts'
 import type { DnssecStateStore } from '#shared/store/dnssec-state-store.ts'
@@ -42,6 +43,8 @@ export interface ApiDeps {
   readonly newTaskId: () => string
   readonly randomBytes: RandomBytes
   readonly logger: Logger
+  /** Tasks accepted and queued, upstream calls (see metrics.ts); flushed after each request. */
+  readonly metrics: Metrics
   readonly settings: SubmitSettings
   /** Seals and opens the paging cursors handed to callers. */
   readonly cursors: CursorCodec

@@ -5,6 +5,7 @@ import { buildDnssecDeps } from '#shared/dns/dnssec-deps.ts'
 import { CursorCodec } from '#shared/http/cursor.ts'
 import { newTaskId } from '#shared/ids.ts'
 import { createLogger } from '#shared/logger.ts'
+import { metricsFor } from '#shared/metrics.ts'
 import { createStores } from '#shared/store/stores.ts'
 import { submitSettingsFrom } from '#shared/tasks/submit-settings.ts'
 import { addressPolicy } from '#shared/webhooks/address-policy.ts'
@@ -47,9 +48,11 @@ export function buildApiDeps(
   worker: WorkerConfig,
   overrides: Partial<ApiDeps> = {},
 ): ApiDeps {
+  const metrics = overrides.metrics ?? metricsFor(config.metrics)
   const deps: ApiDeps = {
     ...createStores(config.store),
-    upstream: new DomainApiClient({ config: config.upstream }),
+    upstream: new DomainApiClient({ config: config.upstream, metrics }),
+    metrics,
     now: Date.now,
     newTaskId,
     randomBytes,

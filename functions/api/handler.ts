@@ -1,5 +1,7 @@
+import type { Context } from 'aws-lambda'
 import { handle } from 'hono/aws-lambda'
 import { loadGatewayConfig, loadWorkerConfig } from '#shared/config.ts'
+import { beginInvocation } from '../invocation.ts'
 import { lambdaEnvironment } from '../runtime-env.ts'
 import { createApp } from './app.ts'
 import { buildApiDeps } from './deps.ts'
@@ -7,6 +9,10 @@ import { buildApiDeps } from './deps.ts'
 // Built once per Lambda execution environment and reused by every invocation.
 const env = await lambdaEnvironment()
 const app = createApp(buildApiDeps(loadGatewayConfig(env), loadWorkerConfig(env)))
+const serve = handle(app)
 
 /** API Gateway HTTP API (payload 2.0) and Lambda Function URL entry point. */
-export const handler = handle(app)
+export const handler: typeof serve = (event, context) => {
+  beginInvocation(context as Context)
+  return serve(event, context)
+}

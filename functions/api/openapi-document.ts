@@ -29,7 +29,7 @@ const TAGS = [
   {
     name: 'Webhooks',
     description:
-      'Every event is POSTed signed (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`) to the callback URL; verify the signature with the API key\'s `whsec_` secret and deduplicate on `webhook-id`. `POST /webhooks/test` sends a `ping`.',
+      "Every event is POSTed signed (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`) to the callback URL; verify the signature with the API key's `whsec_` secret and deduplicate on `webhook-id`. `POST /webhooks/test` sends a `ping`.",
   },
   {
     name: 'Admin',
@@ -49,7 +49,10 @@ const INFO = {
     '* Errors are `application/problem+json` (RFC 9457); the problem types are listed at the end of this page.',
     '* Every answer carries `X-Request-Id` (yours, if you send one).',
   ].join('\n'),
-  license: { name: 'Proprietary: internal use', url: 'https://example.invalid/domain-gateway/license' },
+  license: {
+    name: 'Proprietary: internal use',
+    url: 'https://example.invalid/domain-gateway/license',
+  },
   contact: { name: 'Platform team' },
 }
 

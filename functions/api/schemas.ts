@@ -504,7 +504,8 @@ export const ProblemSchema = z
       example: 'Throttling.User',
     }),
     upstreamRequestId: z.string().optional().openapi({
-      description: "The registry's RequestId of the failed call: quote it to Alibaba Cloud support.",
+      description:
+        "The registry's RequestId of the failed call: quote it to Alibaba Cloud support.",
     }),
     taskId: z.string().optional().openapi({
       description: 'The task the problem belongs to (when one was written).',
@@ -518,7 +519,9 @@ export const ProblemSchema = z
       status: 422,
       detail: 'body.digest: a digest of type 2 has 64 hex characters, not 63',
       instance: '/domains/example.com/ds',
-      errors: [{ path: 'body.digest', message: 'a digest of type 2 has 64 hex characters, not 63' }],
+      errors: [
+        { path: 'body.digest', message: 'a digest of type 2 has 64 hex characters, not 63' },
+      ],
     },
   })
 

@@ -4,6 +4,7 @@ import { runDriftCheck } from '#shared/desired/check-drift.ts'
 import { buildDnssecDeps } from '#shared/dns/dnssec-deps.ts'
 import { runDnssecScans } from '#shared/dns/dnssec-service.ts'
 import { createStores } from '#shared/store/stores.ts'
+import { beginInvocation } from '../invocation.ts'
 import { lambdaEnvironment } from '../runtime-env.ts'
 import { buildDriftDeps } from './deps.ts'
 
@@ -19,7 +20,11 @@ const SAFETY_MARGIN_MS = 10_000
  * EventBridge `rate(…)` entry point: one pass over the managed domains (drift), then one over the
  * domains enrolled in DNSSEC automation (CDS/CDNSKEY scans), each within the time left.
  */
-export async function handler(_event: unknown, context: Pick<Context, 'getRemainingTimeInMillis'>) {
+export async function handler(
+  _event: unknown,
+  context: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>,
+) {
+  beginInvocation(context)
   const deadline = deps.now() + Math.max(0, context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS)
   const stats = await runDriftCheck(deps, { deadline })
   const scans = await runDnssecScans(dnssec, { deadline })

@@ -4,6 +4,7 @@ import { sleep } from '#shared/backoff.ts'
 import { buildChangeDeps } from '#shared/changes/change-deps.ts'
 import type { GatewayConfig, WorkerConfig } from '#shared/config.ts'
 import { createLogger } from '#shared/logger.ts'
+import { metricsFor } from '#shared/metrics.ts'
 import type { PollerDeps } from '#shared/poller/process-task.ts'
 import { DEFAULT_POLLER_SETTINGS } from '#shared/poller/settings.ts'
 import { DEFAULT_DUE_SWEEP_SETTINGS, sweepDueIndex } from '#shared/poller/sweep-due-index.ts'
@@ -26,7 +27,8 @@ export function buildPollerDeps(
   const dispatcher = createGuardedAgent(addressPolicy(worker.callbacks))
   const owner = `poller-${randomUUID()}`
   const logger = createLogger({ level: gateway.logLevel }).child({ component: 'poller' })
-  const upstream = new DomainApiClient({ config: gateway.upstream })
+  const metrics = overrides.metrics ?? metricsFor(gateway.metrics)
+  const upstream = new DomainApiClient({ config: gateway.upstream, metrics })
   const changes = buildChangeDeps({
     stores,
     upstream,
@@ -55,6 +57,7 @@ export function buildPollerDeps(
         allowHttp: worker.callbacks.allowHttp,
       }),
     now,
+    metrics,
     random: Math.random,
     sleep,
     logger,

@@ -1,6 +1,7 @@
 import type { Context } from 'aws-lambda'
 import { loadGatewayConfig, loadWorkerConfig } from '#shared/config.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
+import { beginInvocation } from '../invocation.ts'
 import { lambdaEnvironment } from '../runtime-env.ts'
 import { buildPollerDeps } from './deps.ts'
 
@@ -12,7 +13,11 @@ const SAFETY_MARGIN_MS = 5_000
 const MAX_RUN_MS = 55_000
 
 /** EventBridge `rate(1 minute)` entry point: drains due work until the time budget is spent. */
-export async function handler(_event: unknown, context: Pick<Context, 'getRemainingTimeInMillis'>) {
+export async function handler(
+  _event: unknown,
+  context: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>,
+) {
+  beginInvocation(context)
   const remaining = context.getRemainingTimeInMillis()
   const budget = Math.min(MAX_RUN_MS, remaining - SAFETY_MARGIN_MS)
   const now = deps.now()
@@ -21,5 +26,6 @@ export async function handler(_event: unknown, context: Pick<Context, 'getRemain
     hardStop: now + remaining - 1_000,
   })
   deps.logger.info('poller run finished', { ...stats })
+  deps.metrics?.flush()
   return stats
 }

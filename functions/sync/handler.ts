@@ -3,6 +3,7 @@ import { loadGatewayConfig, loadWorkerConfig } from '#shared/config.ts'
 import { runScheduledSync } from '#shared/sync/run-scheduled-sync.ts'
 import { parseSyncEvent, SyncSchedulesFileSchema } from '#shared/sync/sync-schedules.ts'
 import schedulesFile from '../../infra/sync-schedules.json' with { type: 'json' }
+import { beginInvocation } from '../invocation.ts'
 import { lambdaEnvironment } from '../runtime-env.ts'
 import { buildSyncDeps } from './deps.ts'
 
@@ -13,6 +14,7 @@ const { schedules } = SyncSchedulesFileSchema.parse(schedulesFile)
 
 /** EventBridge schedule entry point: the envelope or the `input:` form, see `parseSyncEvent`. */
 export async function handler(event: unknown, context: Pick<Context, 'awsRequestId'>) {
+  beginInvocation(context)
   const request = parseSyncEvent(event, schedules, context.awsRequestId)
   const results = await runScheduledSync(deps, request, worker.sync.callbackUrl)
   deps.logger.info('scheduled sync finished', {

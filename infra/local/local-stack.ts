@@ -179,6 +179,8 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
       await runPoller(pollerDeps, pollerDeps.now() + 5_000).catch((error: unknown) => {
         pollerDeps.logger.error('poller run failed', { error })
       })
+      // `METRICS=on npm start` shows each run's EMF lines, as CloudWatch would get them.
+      pollerDeps.metrics?.flush()
       // A run ends early when nothing is due; look again shortly, as a tighter schedule would.
       if (running) await sleep(local.pollIntervalMs)
     }

@@ -4,6 +4,7 @@ import { jitteredBackoffMs, sleep } from '../backoff.ts'
 import type { UpstreamConfig } from '../config.ts'
 import { checkedDispatcher } from '../http/checked-dispatch.ts'
 import { type Dispatcher, Pool, request } from '../http/undici-core.ts'
+import { type Metrics, noMetrics } from '../metrics.ts'
 import { ClockSkewTracker } from './clock-skew.ts'
 import {
   ErrorResponseSchema,
@@ -97,6 +98,8 @@ export interface DomainApiClientDeps {
   readonly random?: () => number
   readonly sleep?: (ms: number) => Promise<void>
   readonly clockSkew?: ClockSkewTracker
+  /** Counts every attempt (`UpstreamCalls`) and every failed one (`UpstreamErrors`). */
+  readonly metrics?: Metrics
 }
 
 const READ_BACKOFF = { baseMs: 200, maxMs: 5_000 } as const
@@ -152,8 +155,10 @@ export class DomainApiClient {
   readonly #sleep: (ms: number) => Promise<void>
   readonly #url: URL
   readonly #skew: ClockSkewTracker
+  readonly #metrics: Metrics
 
   constructor(deps: DomainApiClientDeps) {
+    this.#metrics = deps.metrics ?? noMetrics
     this.#config = deps.config
     this.#dispatcher = deps.dispatcher ?? sharedUpstreamPool(deps.config)
     this.#now = deps.now ?? Date.now
@@ -294,9 +299,15 @@ export class DomainApiClient {
     const kind = DomainActions[action]
     const maxRetries = kind === 'read' ? this.#config.readRetries : WRITE_RETRIES
     for (let attempt = 0; ; attempt++) {
+      this.#metrics.add('UpstreamCalls', 1, { dimensions: { Action: action } })
       try {
         return await this.#send(action, kind, schema, params, sendBy)
       } catch (error) {
+        if (error instanceof UpstreamError) {
+          this.#metrics.add('UpstreamErrors', 1, {
+            dimensions: { Code: error.code, Retryability: error.retryability },
+          })
+        }
         const retryable =
           error instanceof UpstreamError && error.retryability === Retryability.retryable
         if (!retryable || attempt >= maxRetries) throw error

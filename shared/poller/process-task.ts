@@ -3,6 +3,7 @@ import { UpstreamError } from '../aliyun/upstream-error.ts'
 import { type ChangeDeps, settleChange } from '../changes/apply-change.ts'
 import { eventBody, eventWebhookId, type WebhookEvent } from '../events/webhook-event.ts'
 import type { Logger } from '../logger.ts'
+import type { Metrics } from '../metrics.ts'
 import type { DeliveryLogStore } from '../store/delivery-log-store.ts'
 import type { DueItemStore } from '../store/due-item-store.ts'
 import { toEpochSeconds } from '../store/dynamodb.ts'
@@ -57,6 +58,8 @@ export interface PollerDeps {
   readonly endpoints?: EndpointHealthStore
   /** Repairs the due index now and then (see sweep-due-index.ts); called once per run. */
   readonly sweepDueIndex?: () => Promise<unknown>
+  /** Tasks finished, callback attempts, the due backlog (see metrics.ts); absent: not counted. */
+  readonly metrics?: Metrics
 }
 
 /** What happened to one due task; `throttled` asks the run to back off. */
@@ -284,6 +287,9 @@ async function releaseAfterFailure<T extends CallbackCarrier>(
 async function save(deps: PollerDeps, held: Task, next: Task): Promise<boolean> {
   const ok = await deps.tasks.replace({ ...next, lease: undefined }, held.version)
   if (!ok) deps.logger.warn('lost a task update race', { taskId: held.id })
+  else if (isTerminal(next.status) && !isTerminal(held.status)) {
+    deps.metrics?.add('TasksFinished', 1, { dimensions: { Status: next.status } })
+  }
   return ok
 }
 
@@ -700,6 +706,8 @@ async function deliverCallback<T extends CallbackCarrier>(
       }
     }
   }
+  deps.metrics?.add('CallbackAttempts', 1, { dimensions: { Outcome: result.outcome } })
+  if (callback.state === 'exhausted') deps.metrics?.add('CallbacksExhausted')
   await deps.deliveries.record(
     held.id,
     {

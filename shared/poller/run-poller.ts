@@ -62,6 +62,29 @@ async function feedWaitingCallbacks(
   }
 }
 
+/** Most due items counted per shard for the backlog metric (one page of keys). */
+const BACKLOG_COUNT_LIMIT = 1_000
+
+/** The run's `DueBacklog` and `OldestDueAgeSeconds` (0 when nothing is due). */
+async function measureBacklog(deps: PollerDeps): Promise<void> {
+  const store = deps.tasks
+  if (!deps.metrics || !store.dueBacklog) return
+  const now = deps.now()
+  const shards = await Promise.all(
+    Array.from({ length: store.shardCount }, (_, shard) =>
+      store.dueBacklog?.(shard, now, BACKLOG_COUNT_LIMIT),
+    ),
+  )
+  let count = 0
+  let oldest = now
+  for (const shard of shards) {
+    count += shard?.count ?? 0
+    if (shard?.oldestDueAt !== undefined) oldest = Math.min(oldest, shard.oldestDueAt)
+  }
+  deps.metrics.add('DueBacklog', count)
+  deps.metrics.add('OldestDueAgeSeconds', Math.max(0, (now - oldest) / 1000), { unit: 'Seconds' })
+}
+
 /**
  * One scheduled run: reads due task ids from every shard of the sparse due index (never a scan),
  * works on them with bounded concurrency, and keeps draining — waiting briefly while work falls
@@ -97,6 +120,9 @@ export async function runPoller(
   }
   await deps.sweepDueIndex?.().catch((error: unknown) => {
     deps.logger.warn('the due-index sweep failed; the next run tries again', { error })
+  })
+  await measureBacklog(deps).catch((error: unknown) => {
+    deps.logger.warn('could not measure the due backlog', { error })
   })
   while (timeLeft() > 0) {
     rounds++

@@ -54,6 +54,12 @@ export interface TaskStore {
   nudge(id: string, at: number): Promise<void>
   /** Ids of tasks, changes and events whose `dueAt` ≤ `now` in one shard, oldest first. */
   dueIds(shard: number, now: number, limit: number): Promise<string[]>
+  /** Due items of one shard (counted up to `limit`) and the oldest one's due time, for metrics. */
+  dueBacklog?(
+    shard: number,
+    now: number,
+    limit: number,
+  ): Promise<{ count: number; oldestDueAt: number | undefined }>
   readonly shardCount: number
 }
 
@@ -227,6 +233,28 @@ export class DynamoDbTaskStore implements TaskStore {
         }),
       ),
     )
+  }
+
+  async dueBacklog(
+    shard: number,
+    now: number,
+    limit: number,
+  ): Promise<{ count: number; oldestDueAt: number | undefined }> {
+    const result = await storeCall('Query', () =>
+      this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: INDEX_DUE,
+          KeyConditionExpression: 'dueShard = :shard AND dueAt <= :now',
+          ExpressionAttributeValues: { ':shard': `DUE#${shard}`, ':now': now },
+          ProjectionExpression: 'dueAt',
+          Limit: limit,
+        }),
+      ),
+    )
+    const items = result.Items ?? []
+    const oldest = items[0]?.dueAt
+    return { count: items.length, oldestDueAt: typeof oldest === 'number' ? oldest : undefined }
   }
 
   async dueIds(shard: number, now: number, limit: number): Promise<string[]> {

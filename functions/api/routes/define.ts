@@ -34,7 +34,7 @@ const RequestIdHeader = z.string().openapi({
 
 /** Sent by routes that take an `Idempotency-Key` when the answer is the stored first one. */
 const ReplayedHeader = z.enum(['true']).openapi({
-  description: "Present when this is the stored answer to an earlier request with the same key.",
+  description: 'Present when this is the stored answer to an earlier request with the same key.',
 })
 
 type Responses = RouteConfig['responses']
@@ -70,7 +70,10 @@ export function methodsFor(app: App, path: string): string[] {
 }
 
 /** Every documented route has an `operationId` (what generated clients name their methods). */
-export type DocumentedRoute = RouteConfig & { readonly operationId: string; readonly tags: string[] }
+export type DocumentedRoute = RouteConfig & {
+  readonly operationId: string
+  readonly tags: string[]
+}
 
 /**
  * Registers a route in the OpenAPI document and binds its handler. The handler validates with the

@@ -93,6 +93,13 @@ async function submit(
     },
     render,
   )
+  if (!result.replayed && result.status === 202) {
+    const dimensions = { Action: command.action }
+    deps.metrics.add('TasksAccepted', 1, { dimensions })
+    if ((result.body as { status?: string }).status === 'queued') {
+      deps.metrics.add('TasksQueued', 1, { dimensions })
+    }
+  }
   return toResponse(result, result.replayed ? { 'idempotent-replayed': 'true' } : {})
 }
 

@@ -90,9 +90,7 @@ export function registerWebhookTestRoutes(app: App, deps: ApiDeps): void {
         durationMs: result.durationMs,
       })
       const { retryAfterMs: _retryAfter, ...attempt } = result
-      return toResponse(
-        json(200, { webhookId, url, at: new Date(at).toISOString(), ...attempt }),
-      )
+      return toResponse(json(200, { webhookId, url, at: new Date(at).toISOString(), ...attempt }))
     },
   )
 }
