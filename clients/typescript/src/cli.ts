@@ -1,0 +1,392 @@
+import { Command, CommanderError, Option } from 'commander'
+import { createGatewayClient, type GatewayClient, type Problem, waitForTask } from './index.ts'
+
+/**
+ * `domain-gateway`: the admin and operator CLI. Every command is one or a few calls of the typed
+ * client. Exit codes: 0 done, 1 the gateway answered with a problem (4xx/5xx), 2 bad usage
+ * (unknown command, missing option or key), 3 the gateway could not be reached.
+ */
+export const EXIT = { ok: 0, problem: 1, usage: 2, unreachable: 3 } as const
+
+const SCOPES = ['ds:write', 'dns:write', 'sync:write', 'tasks:read'] as const
+
+export interface CliIo {
+  readonly out: (text: string) => void
+  readonly err: (text: string) => void
+}
+
+class UsageError extends Error {}
+class ProblemAnswer extends Error {
+  constructor(readonly problem: Problem) {
+    super(problem.title)
+  }
+}
+
+interface GlobalOptions {
+  url: string
+  key?: string
+  adminKey?: string
+  json?: boolean
+}
+
+/** The answer's data, or a `ProblemAnswer` carrying the problem+json the gateway sent. */
+function unwrap<T>(result: { data?: T; error?: unknown; response: Response }): T {
+  if (result.error !== undefined || !result.response.ok) {
+    const problem = (result.error ?? {}) as Partial<Problem>
+    throw new ProblemAnswer({
+      type: problem.type ?? 'about:blank',
+      title: problem.title ?? result.response.statusText,
+      status: problem.status ?? result.response.status,
+      ...problem,
+    })
+  }
+  return result.data as T
+}
+
+function table(rows: Record<string, unknown>[], columns: string[]): string {
+  const cell = (value: unknown) =>
+    value === undefined || value === null
+      ? '-'
+      : Array.isArray(value)
+        ? value.join(',')
+        : String(value)
+  const widths = columns.map((column) =>
+    Math.max(column.length, ...rows.map((row) => cell(row[column]).length)),
+  )
+  const line = (values: string[]) =>
+    values
+      .map((value, index) => value.padEnd(widths[index] ?? 0))
+      .join('  ')
+      .trimEnd()
+  return [
+    line(columns),
+    ...rows.map((row) => line(columns.map((column) => cell(row[column])))),
+  ].join('\n')
+}
+
+function fields(record: Record<string, unknown>, indent = ''): string {
+  return Object.entries(record)
+    .filter(([, value]) => value !== undefined)
+    .map(([name, value]) =>
+      value && typeof value === 'object' && !Array.isArray(value)
+        ? `${indent}${name}:\n${fields(value as Record<string, unknown>, `${indent}  `)}`
+        : `${indent}${name}: ${Array.isArray(value) ? JSON.stringify(value) : String(value)}`,
+    )
+    .join('\n')
+}
+
+export function buildProgram(io: CliIo): Command {
+  const program = new Command('domain-gateway')
+    .description(
+      'Administer and operate a domain-gateway: API keys, tasks, webhook deliveries and test events.',
+    )
+    .addOption(
+      new Option('--url <url>', 'the gateway origin')
+        .env('DOMAIN_GATEWAY_URL')
+        .default('http://127.0.0.1:8080'),
+    )
+    .addOption(new Option('--key <key>', 'a tenant API key (dgw_…)').env('DOMAIN_GATEWAY_KEY'))
+    .addOption(
+      new Option('--admin-key <key>', 'the ADMIN_API_KEY, for `keys`').env(
+        'DOMAIN_GATEWAY_ADMIN_KEY',
+      ),
+    )
+    .option('--json', 'print JSON (the data, or the problem) instead of text')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 done, 1 the gateway answered with a problem, 2 bad usage, 3 unreachable.',
+    )
+    .showHelpAfterError()
+    // Set before the subcommands are added: they inherit these settings when created.
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.out(text.trimEnd()),
+      writeErr: (text) => io.err(text.trimEnd()),
+    })
+
+  const globals = () => program.opts<GlobalOptions>()
+  const print = (data: unknown, text: () => string) =>
+    io.out(globals().json ? JSON.stringify(data, null, 2) : text())
+  const client = (which: 'tenant' | 'admin'): GatewayClient => {
+    const { url, key, adminKey } = globals()
+    const apiKey = which === 'admin' ? adminKey : key
+    if (!apiKey) {
+      throw new UsageError(
+        which === 'admin'
+          ? 'this command needs the admin key: --admin-key or DOMAIN_GATEWAY_ADMIN_KEY'
+          : 'this command needs an API key: --key or DOMAIN_GATEWAY_KEY',
+      )
+    }
+    return createGatewayClient({ baseUrl: url, apiKey })
+  }
+
+  const keys = program.command('keys').description('API keys (needs the admin key)')
+  keys
+    .command('create')
+    .description('create an API key and its webhook secret (both shown once)')
+    .requiredOption('--tenant <tenant>', 'the tenant the key acts for')
+    .addOption(
+      new Option('--scope <scope...>', 'what the key may do').choices(SCOPES).makeOptionMandatory(),
+    )
+    .option('--callback-url <url>', 'where its webhooks go by default')
+    .action(
+      async (options: {
+        tenant: string
+        scope: (typeof SCOPES)[number][]
+        callbackUrl?: string
+      }) => {
+        const created = unwrap(
+          await client('admin').POST('/admin/keys', {
+            body: {
+              tenant: options.tenant,
+              scopes: options.scope,
+              callbackUrl: options.callbackUrl,
+            },
+          }),
+        )
+        print(
+          created,
+          () =>
+            `${fields(created)}\n\nStore the key and the webhook secret now: they are not shown again.`,
+        )
+      },
+    )
+  keys
+    .command('list')
+    .description('list the API keys')
+    .action(async () => {
+      const { items } = unwrap(await client('admin').GET('/admin/keys'))
+      print(items, () =>
+        table(items, ['id', 'tenant', 'scopes', 'callbackUrl', 'createdAt', 'revokedAt']),
+      )
+    })
+  keys
+    .command('revoke <id>')
+    .description('revoke an API key (it stops working at once)')
+    .action(async (id: string) => {
+      unwrap(await client('admin').DELETE('/admin/keys/{id}', { params: { path: { id } } }))
+      print({ id, revoked: true }, () => `revoked ${id}`)
+    })
+  keys
+    .command('rotate <id>')
+    .description(
+      'issue a new key with the same tenant, scopes and callback URL; --revoke-old revokes the old one',
+    )
+    .option('--revoke-old', 'revoke the old key once the new one exists')
+    .action(async (id: string, options: { revokeOld?: boolean }) => {
+      const admin = client('admin')
+      const { items } = unwrap(await admin.GET('/admin/keys'))
+      const old = items.find((item) => item.id === id)
+      if (!old)
+        throw new ProblemAnswer({
+          type: 'about:blank',
+          title: 'Not found',
+          status: 404,
+          detail: `No API key ${id}.`,
+        })
+      if (old.revokedAt) throw new UsageError(`${id} is revoked; create a new key instead`)
+      const created = unwrap(
+        await admin.POST('/admin/keys', {
+          body: { tenant: old.tenant, scopes: old.scopes, callbackUrl: old.callbackUrl },
+        }),
+      )
+      if (options.revokeOld) {
+        unwrap(await admin.DELETE('/admin/keys/{id}', { params: { path: { id } } }))
+      }
+      const result = { replaces: id, oldRevoked: Boolean(options.revokeOld), ...created }
+      print(
+        result,
+        () =>
+          `${fields(result)}\n\nThe new key has its own webhook secret: receivers should accept both until the old key's tasks are done.`,
+      )
+    })
+  keys
+    .command('rotate-secret <id>')
+    .description("rotate a key's webhook secret; the old one keeps signing for the grace period")
+    .option('--grace-seconds <seconds>', 'how long the old secret keeps signing', (value) => {
+      const seconds = Number(value)
+      if (!Number.isInteger(seconds) || seconds < 0)
+        throw new UsageError('--grace-seconds takes a whole number')
+      return seconds
+    })
+    .action(async (id: string, options: { graceSeconds?: number }) => {
+      const rotated = unwrap(
+        await client('admin').POST('/admin/keys/{id}/webhook-secret/rotate', {
+          params: { path: { id } },
+          body: options.graceSeconds === undefined ? {} : { graceSeconds: options.graceSeconds },
+        }),
+      )
+      print(rotated, () => fields(rotated as Record<string, unknown>))
+    })
+  keys
+    .command('endpoints <id>')
+    .description("a key's callback endpoints and their health")
+    .action(async (id: string) => {
+      const { items } = unwrap(
+        await client('admin').GET('/admin/keys/{id}/endpoints', { params: { path: { id } } }),
+      )
+      print(items, () =>
+        table(items, [
+          'endpoint',
+          'failures',
+          'failingSince',
+          'backoffUntil',
+          'disabledAt',
+          'lastError',
+        ]),
+      )
+    })
+  keys
+    .command('enable-endpoints <id>')
+    .description("re-enable a key's disabled endpoints and send again what they missed")
+    .action(async (id: string) => {
+      const result = unwrap(
+        await client('admin').POST('/admin/keys/{id}/endpoints/enable', {
+          params: { path: { id } },
+        }),
+      )
+      print(result, () => fields(result))
+    })
+
+  const tasks = program.command('tasks').description('tasks of the key’s tenant (needs --key)')
+  tasks
+    .command('list')
+    .description('list tasks, newest first')
+    .option('--status <status>', 'only tasks with this status')
+    .option('--action <action>', 'only tasks of this action (ds.add, dns.batch, …)')
+    .option('--domain <domain>', 'only tasks for this domain')
+    .option('--limit <n>', 'how many (1-100 per page)', (value) => Number(value), 20)
+    .option('--all', 'follow the pages to the end')
+    .action(
+      async (options: {
+        status?: string
+        action?: string
+        domain?: string
+        limit: number
+        all?: boolean
+      }) => {
+        const tenant = client('tenant')
+        const items: Record<string, unknown>[] = []
+        let cursor: string | undefined
+        do {
+          const page = unwrap(
+            await tenant.GET('/tasks', {
+              params: {
+                query: {
+                  status: options.status as never,
+                  action: options.action as never,
+                  domain: options.domain,
+                  limit: options.limit,
+                  cursor,
+                },
+              },
+            }),
+          )
+          items.push(...page.items)
+          cursor = page.nextCursor
+        } while (options.all && cursor)
+        print(items, () =>
+          table(
+            items.map((task) => ({
+              ...task,
+              target: (task.domains as string[] | undefined)?.join(',') ?? task.instanceId,
+              callback: (task.callback as { state: string }).state,
+            })),
+            ['id', 'action', 'status', 'target', 'callback', 'createdAt'],
+          ),
+        )
+      },
+    )
+  tasks
+    .command('show <id>')
+    .description('one task in full')
+    .action(async (id: string) => {
+      const task = unwrap(await client('tenant').GET('/tasks/{id}', { params: { path: { id } } }))
+      print(task, () => fields(task as Record<string, unknown>))
+    })
+  tasks
+    .command('wait <id>')
+    .description('wait until a task is final, then show it (exit 1 unless it succeeded)')
+    .option('--timeout <seconds>', 'give up after', (value) => Number(value), 300)
+    .action(async (id: string, options: { timeout: number }) => {
+      const task = await waitForTask(client('tenant'), id, {
+        timeoutMs: options.timeout * 1000,
+        intervalMs: 1_000,
+      })
+      print(task, () => fields(task as Record<string, unknown>))
+      if (task.status !== 'succeeded') process.exitCode = EXIT.problem
+    })
+  tasks
+    .command('deliveries <id>')
+    .description("a task's webhook delivery attempts")
+    .action(async (id: string) => {
+      const log = unwrap(
+        await client('tenant').GET('/tasks/{id}/deliveries', { params: { path: { id } } }),
+      )
+      const items = log.attempts
+      print(log, () =>
+        table(items, ['attempt', 'at', 'outcome', 'statusCode', 'durationMs', 'error']),
+      )
+    })
+  tasks
+    .command('redeliver <id>')
+    .description("send a finished task's webhook again (same webhook-id)")
+    .action(async (id: string) => {
+      const task = unwrap(
+        await client('tenant').POST('/tasks/{id}/deliveries/redeliver', {
+          params: { path: { id } },
+        }),
+      )
+      print(task, () => `scheduled: ${task.id} (callback ${task.callback.state})`)
+    })
+
+  program
+    .command('webhooks')
+    .description('webhook tools (needs --key)')
+    .command('test')
+    .description("send a signed test event (ping) to the key's callback URL, or --to")
+    .option('--to <url>', 'where to send it')
+    .action(async (options: { to?: string }) => {
+      const attempt = unwrap(
+        await client('tenant').POST('/webhooks/test', {
+          body: options.to ? { url: options.to } : {},
+        }),
+      )
+      print(attempt, () => fields(attempt as Record<string, unknown>))
+      if (attempt.outcome !== 'delivered') process.exitCode = EXIT.problem
+    })
+
+  return program
+}
+
+/** Runs the CLI; resolves to its exit code (never exits the process itself). */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const program = buildProgram(io)
+  process.exitCode = undefined
+  try {
+    await program.parseAsync([...argv], { from: 'user' })
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage
+    }
+    if (error instanceof UsageError) {
+      io.err(`error: ${error.message}`)
+      return EXIT.usage
+    }
+    if (error instanceof ProblemAnswer) {
+      const { problem } = error
+      if (program.opts<GlobalOptions>().json) io.out(JSON.stringify(problem, null, 2))
+      io.err(
+        `error: ${problem.status} ${problem.title}${problem.detail ? `: ${problem.detail}` : ''}`,
+      )
+      for (const issue of problem.errors ?? []) io.err(`  ${issue.path}: ${issue.message}`)
+      return EXIT.problem
+    }
+    const cause = (error as { cause?: { code?: string } }).cause
+    io.err(
+      `error: could not reach the gateway at ${program.opts<GlobalOptions>().url}: ${cause?.code ?? (error as Error).message}`,
+    )
+    return EXIT.unreachable
+  }
+}

@@ -1,0 +1,224 @@
+import { spawn } from 'node:child_process'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import {
+  createGatewayClient,
+  verifyWebhook,
+  WebhookVerificationError,
+  waitForTask,
+} from '@domain-gateway/client'
+import { type ServerType, serve } from '@hono/node-server'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ADMIN_KEY } from './helpers/gateway.ts'
+import { type Pipeline, startPipeline } from './helpers/pipeline.ts'
+
+/**
+ * The typed client (clients/typescript) and the `domain-gateway` CLI, run against the gateway over
+ * real HTTP: the client in-process, the CLI and the README example as child processes, as a user
+ * would run them.
+ */
+// RFC 4509's example key; its DS (key tag 60485) is the one the gateway computes.
+const DNSKEY =
+  '256 3 5 AQOeiiR0GOMYkDshWoSKz9XzfwJr1AYtsmx3TGkJaNXVbfi/2pHm822aJ5iI9BMzNXxeYCmZDRD99WYwYqUSdjMmmAphXdvxegXd/M5+X7OrzKBaMbCVdFLUUh6DhweJBjEVv5f2wwjM9XzcnOf+EPbtG9DMBmADjFDc2w/rljwvFw=='
+const BIN = resolve('node_modules/.bin/domain-gateway')
+
+let p: Pipeline
+let server: ServerType
+let baseUrl = ''
+
+beforeAll(async () => {
+  p = await startPipeline()
+  server = serve({ fetch: p.app.fetch, port: 0, hostname: '127.0.0.1' })
+  await new Promise((ready) => server.once('listening', ready))
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+})
+afterAll(async () => {
+  await new Promise((done) => server.close(done))
+  await p.closeAll()
+})
+
+/** Runs a command to its end, while pollers drain the pipeline beside it. */
+async function run(command: string, args: string[], env: Record<string, string> = {}) {
+  const child = spawn(command, args, {
+    env: { ...process.env, DOMAIN_GATEWAY_URL: baseUrl, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk
+  })
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk
+  })
+  let code: number | null | undefined
+  const exited = new Promise<void>((done) =>
+    child.on('exit', (exitCode) => {
+      code = exitCode
+      done()
+    }),
+  )
+  await p.drainUntil(() => code !== undefined, { timeoutMs: 60_000 })
+  await exited
+  return { code, stdout, stderr }
+}
+const cli = (args: string[], env: Record<string, string> = {}) => run(BIN, args, env)
+
+describe('the typed client', () => {
+  it('is generated from the document the gateway serves now (npm run client:generate)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'client-types-'))
+    await writeFile(
+      join(dir, 'openapi.json'),
+      await (await fetch(`${baseUrl}/openapi.json`)).text(),
+    )
+    const generated = await run(resolve('node_modules/.bin/openapi-typescript'), [
+      join(dir, 'openapi.json'),
+      '--output',
+      join(dir, 'schema.d.ts'),
+      '--default-non-nullable',
+      'false',
+    ])
+    expect(generated.code).toBe(0)
+    expect(await readFile(join(dir, 'schema.d.ts'), 'utf8')).toBe(
+      await readFile('clients/typescript/src/schema.d.ts', 'utf8'),
+    )
+    await rm(dir, { recursive: true })
+  })
+
+  it('submits, reads typed data and typed problems, waits for the task and verifies its webhook', async () => {
+    const gateway = createGatewayClient({ baseUrl, apiKey: p.tenant.key })
+    const {
+      data: task,
+      error,
+      response,
+    } = await gateway.POST('/domains/{name}/ds', {
+      params: { path: { name: 'client.example' }, header: { 'Idempotency-Key': 'client-1' } },
+      body: { dnskey: DNSKEY },
+    })
+    expect(error).toBeUndefined()
+    expect(response.status).toBe(202)
+    expect(task?.action).toBe('ds.add')
+    expect(response.headers.get('x-request-id')).toBeTruthy()
+
+    const bad = await gateway.POST('/domains/{name}/ds', {
+      params: { path: { name: 'client.example' } },
+      body: { keyTag: 1, algorithm: 13, digestType: 2, digest: 'abc' },
+    })
+    expect(bad.data).toBeUndefined()
+    expect(bad.error).toMatchObject({ status: 422, type: '/docs#problem-invalid-request' })
+
+    const waiting = waitForTask(gateway, task?.id ?? '', { intervalMs: 50, timeoutMs: 30_000 })
+    let finished: Awaited<typeof waiting> | undefined
+    void waiting.then((value) => {
+      finished = value
+    })
+    await p.drainUntil(
+      () => finished !== undefined && p.receiver.received.some((r) => r.id === `msg_${task?.id}`),
+    )
+    expect(finished?.status).toBe('succeeded')
+
+    const delivery = p.receiver.received.find((r) => r.id === `msg_${task?.id}`)
+    const headers = delivery?.headers as Record<string, string>
+    const event = verifyWebhook(p.tenant.webhookSecret, delivery?.body ?? '', headers)
+    expect(event.type).toBe('task.succeeded')
+    if (event.type === 'task.succeeded') expect(event.data.id).toBe(task?.id)
+    expect(() => verifyWebhook(p.tenant.webhookSecret, `${delivery?.body} `, headers)).toThrow(
+      WebhookVerificationError,
+    )
+  })
+
+  it('runs the README example to a succeeded task', async () => {
+    const result = await run(
+      resolve('node_modules/.bin/tsx'),
+      ['clients/typescript/examples/add-ds-record.ts'],
+      { GATEWAY_URL: baseUrl, GATEWAY_KEY: p.tenant.key, DOMAIN: 'example-run.example', DNSKEY },
+    )
+    expect(result.stderr).toBe('')
+    expect(result.stdout).toMatch(/^accepted tsk_\w+ \(pending\)\ntsk_\w+ succeeded\n$/)
+    expect(result.code).toBe(0)
+  })
+})
+
+describe('the domain-gateway CLI', () => {
+  it('creates, lists, rotates and revokes keys with the admin key (--json), and a rotated key works', async () => {
+    const created = await cli([
+      '--admin-key',
+      ADMIN_KEY,
+      '--json',
+      'keys',
+      'create',
+      '--tenant',
+      'cli-tenant',
+      '--scope',
+      'ds:write',
+      'tasks:read',
+      '--callback-url',
+      p.receiver.url,
+    ])
+    expect(created.code).toBe(0)
+    const key = JSON.parse(created.stdout) as { id: string; key: string; webhookSecret: string }
+    expect(key.key).toMatch(/^dgw_/)
+    expect(key.webhookSecret).toMatch(/^whsec_/)
+
+    const listed = await cli(['keys', 'list'], { DOMAIN_GATEWAY_ADMIN_KEY: ADMIN_KEY })
+    expect(listed.code).toBe(0)
+    expect(listed.stdout.split('\n')[0]).toMatch(/^id\s+tenant\s+scopes/)
+    expect(listed.stdout).toContain(key.id)
+
+    const rotated = await cli(['--json', 'keys', 'rotate', key.id, '--revoke-old'], {
+      DOMAIN_GATEWAY_ADMIN_KEY: ADMIN_KEY,
+    })
+    expect(rotated.code).toBe(0)
+    const next = JSON.parse(rotated.stdout) as { key: string; tenant: string; replaces: string }
+    expect(next).toMatchObject({ tenant: 'cli-tenant', replaces: key.id, oldRevoked: true })
+    expect((await p.request('/tasks', { key: key.key })).status).toBe(401)
+    expect((await p.request('/tasks', { key: next.key })).status).toBe(200)
+
+    const secret = await cli(['keys', 'rotate-secret', key.id, '--grace-seconds', '60'], {
+      DOMAIN_GATEWAY_ADMIN_KEY: ADMIN_KEY,
+    })
+    expect(secret.code).toBe(0)
+  })
+
+  it('lists and shows tasks, sends a test event, and says what went wrong with its exit code', async () => {
+    const submitted = await p.submit('/domains/cli-tasks.example/ds', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ dnskey: DNSKEY }),
+    })
+    expect(submitted.status).toBe(202)
+    const env = { DOMAIN_GATEWAY_KEY: p.tenant.key }
+    const listed = await cli(['tasks', 'list', '--domain', 'cli-tasks.example'], env)
+    expect(listed.code).toBe(0)
+    expect(listed.stdout).toContain(submitted.id)
+    expect(listed.stdout).toContain('ds.add')
+
+    const shown = await cli(['--json', 'tasks', 'show', submitted.id], env)
+    expect(JSON.parse(shown.stdout)).toMatchObject({ id: submitted.id, action: 'ds.add' })
+
+    const ping = await cli(['--json', 'webhooks', 'test'], env)
+    expect(ping.code).toBe(0)
+    const attempt = JSON.parse(ping.stdout) as { webhookId: string; outcome: string }
+    expect(attempt.outcome).toBe('delivered')
+    const received = p.receiver.received.find((r) => r.id === attempt.webhookId)
+    expect(p.receiver.verify(received as never, p.tenant.webhookSecret).type).toBe('ping')
+
+    // 1: the gateway answered with a problem.
+    const missing = await cli(['tasks', 'show', 'tsk_doesnotexist0000'], env)
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toContain('404')
+    // 2: bad usage (no key, a missing option, an unknown scope).
+    expect((await cli(['tasks', 'list'])).code).toBe(2)
+    const noScope = await cli(['keys', 'create', '--tenant', 'x'], {
+      DOMAIN_GATEWAY_ADMIN_KEY: ADMIN_KEY,
+    })
+    expect(noScope.code).toBe(2)
+    expect(noScope.stderr).toContain('--scope')
+    // 3: the gateway cannot be reached.
+    const down = await cli(['--url', 'http://127.0.0.1:9', 'tasks', 'list'], env)
+    expect(down.code).toBe(3)
+    expect(down.stderr).toContain('could not reach the gateway')
+  })
+})
