@@ -13,7 +13,6 @@ import { registerDomainStateRoutes } from './routes/domain-state-routes.ts'
 import { registerReadRoutes } from './routes/read-routes.ts'
 import { registerSubmitRoutes } from './routes/submit-routes.ts'
 import { registerWebhookTestRoutes } from './routes/webhook-test-routes.ts'
-import { registerWebhookDocs } from './webhook-docs.ts'
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/
 
@@ -68,7 +67,6 @@ export function createApp(deps: ApiDeps): App {
   registerDeliveryRoutes(app, deps)
   registerAdminRoutes(app, deps)
   registerWebhookTestRoutes(app, deps)
-  registerWebhookDocs(app)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

@@ -1,4 +1,5 @@
 import type { App } from './context.ts'
+import { registerWebhookDocs } from './webhook-docs.ts'
 
 /** The tags, in the order the reference shows them. */
 const TAGS = [
@@ -58,12 +59,13 @@ const INFO = {
 
 /**
  * Serves the OpenAPI 3.1 document at `/openapi.json`, generated at the first request (not at cold
- * start) and kept. The server is `/`: relative to where the document was fetched, i.e. whichever
+ * start) and kept; the webhooks, documentation only, are described then too. The server is `/`: relative to where the document was fetched, i.e. whichever
  * gateway (stage, custom domain, `npm start`) serves it.
  */
 export function serveOpenApiDocument(app: App): void {
   let document: ReturnType<App['getOpenAPI31Document']> | undefined
   app.get('/openapi.json', (c) => {
+    if (!document) registerWebhookDocs(app)
     document ??= app.getOpenAPI31Document({
       openapi: '3.1.0',
       info: INFO,
