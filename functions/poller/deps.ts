@@ -27,7 +27,8 @@ export function buildPollerDeps(
   const dispatcher = createGuardedAgent(addressPolicy(worker.callbacks))
   const owner = `poller-${randomUUID()}`
   const logger = createLogger({ level: gateway.logLevel }).child({ component: 'poller' })
-  const metrics = overrides.metrics ?? metricsFor(gateway.metrics)
+  // Only when on: a run measures the due backlog (a query per shard) just to report it.
+  const metrics = overrides.metrics ?? (gateway.metrics ? metricsFor(gateway.metrics) : undefined)
   const upstream = new DomainApiClient({ config: gateway.upstream, metrics })
   const changes = buildChangeDeps({
     stores,
