@@ -254,6 +254,8 @@ export const GatewayEnvSchema = z.object({
   AWS_REGION: z.string().min(1).default('us-east-1'),
   ADMIN_API_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
   API_MAX_BODY_BYTES: positiveInt(64 * 1024),
+  /** How long an API instance trusts a key it read (revocation elsewhere shows within this). */
+  API_KEY_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
   DUE_SHARDS: z.coerce.number().int().min(1).max(64).default(8),
   IDEMPOTENCY_TTL_HOURS: z.coerce
     .number()
@@ -298,6 +300,8 @@ export interface GatewayConfig {
     /** Unset: the admin API answers 401 to everyone. */
     readonly adminApiKey: string | undefined
     readonly maxBodyBytes: number
+    /** 0: every request reads its key from the store. */
+    readonly keyCacheMs: number
     /** Allow `http:` callback URLs (local development); `https:` otherwise. */
     readonly allowHttpCallbacks: boolean
   }
@@ -333,6 +337,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     api: {
       adminApiKey: parsed.ADMIN_API_KEY,
       maxBodyBytes: parsed.API_MAX_BODY_BYTES,
+      keyCacheMs: parsed.API_KEY_CACHE_SECONDS * 1000,
       allowHttpCallbacks: parsed.CALLBACK_ALLOW_HTTP,
     },
     submit: {

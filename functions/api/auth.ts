@@ -16,7 +16,7 @@ function bearerToken(c: Context<AppEnv>): string {
 export async function authenticate(c: Context<AppEnv>, deps: ApiDeps): Promise<Principal> {
   const token = bearerToken(c)
   const id = apiKeyId(token)
-  const key = id ? await deps.apiKeys.get(id) : undefined
+  const key = id ? await deps.keyLookup(id) : undefined
   if (!key || key.revokedAt || !apiKeyMatches(token, key.keyHash)) {
     throw new AuthenticationError('The API key is not valid.')
   }

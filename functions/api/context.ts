@@ -1,6 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import type { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
-import type { RandomBytes } from '#shared/auth/api-keys.ts'
+import type { ApiKey, RandomBytes } from '#shared/auth/api-keys.ts'
 import type { Change } from '#shared/changes/change.ts'
 import type { DnssecDeps } from '#shared/dns/dnssec-service.ts'
 import type { WebhookEvent } from '#shared/events/webhook-event.ts'
@@ -27,6 +27,13 @@ export interface ApiDeps {
   readonly taskNos: TaskNoRegistry
   readonly idempotency: IdempotencyStore
   readonly apiKeys: ApiKeyStore
+  /**
+   * How a request's key is found (authentication only; the admin routes read the store): the
+   * store behind a short cache, see `api-key-cache.ts`.
+   */
+  readonly keyLookup: (id: string) => Promise<ApiKey | undefined>
+  /** Drops a key from this instance's cache (after it is revoked or changed here). */
+  readonly forgetKey?: (id: string) => void
   readonly deliveries: DeliveryLogStore
   readonly endpoints: EndpointHealthStore
   readonly targetLocks: TargetLockStore
@@ -51,6 +58,7 @@ export interface ApiDeps {
   readonly api: {
     readonly adminApiKey: string | undefined
     readonly maxBodyBytes: number
+    readonly keyCacheMs?: number
     readonly allowHttpCallbacks: boolean
   }
   /** One signed delivery attempt through the guarded agent, as the poller sends webhooks. */

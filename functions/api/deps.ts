@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
+import { cachedKeyLookup } from '#shared/auth/api-key-cache.ts'
 import type { GatewayConfig, WorkerConfig } from '#shared/config.ts'
 import { buildDnssecDeps } from '#shared/dns/dnssec-deps.ts'
 import { CursorCodec } from '#shared/http/cursor.ts'
@@ -49,8 +50,16 @@ export function buildApiDeps(
   overrides: Partial<ApiDeps> = {},
 ): ApiDeps {
   const metrics = overrides.metrics ?? metricsFor(config.metrics)
+  const stores = createStores(config.store)
+  const apiKeys = overrides.apiKeys ?? stores.apiKeys
+  const keys = cachedKeyLookup((id) => apiKeys.get(id), {
+    ttlMs: config.api.keyCacheMs,
+    now: overrides.now ?? Date.now,
+  })
   const deps: ApiDeps = {
-    ...createStores(config.store),
+    ...stores,
+    keyLookup: keys.get,
+    forgetKey: keys.forget,
     upstream: new DomainApiClient({ config: config.upstream, metrics }),
     metrics,
     now: Date.now,

@@ -288,6 +288,7 @@ export function registerAdminRoutes(app: App, deps: ApiDeps): void {
       const revoked = { ...key, revokedAt: new Date(deps.now()).toISOString() }
       if (!(await deps.apiKeys.replace(revoked, key.version)))
         throw new ConflictError('The key changed; retry.')
+      deps.forgetKey?.(key.id)
       c.get('logger').info('api key revoked', { id: key.id, tenant: key.tenant })
       return toResponse(json(200, summary(revoked, deps.now())))
     },
@@ -353,6 +354,7 @@ export function registerAdminRoutes(app: App, deps: ApiDeps): void {
       }
       if (!(await deps.apiKeys.replace(rotated, key.version)))
         throw new ConflictError('The key changed; retry.')
+      deps.forgetKey?.(key.id)
       c.get('logger').info('webhook secret rotated', { id: key.id, tenant: key.tenant })
       return toResponse(
         json(

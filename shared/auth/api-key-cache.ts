@@ -1,0 +1,41 @@
+import type { ApiKey } from './api-keys.ts'
+
+export interface ApiKeyCacheOptions {
+  /** How long a key read from the store is trusted (0: every request reads the store). */
+  readonly ttlMs: number
+  readonly now: () => number
+  /** At most this many keys are kept; the oldest entry goes first. */
+  readonly maxEntries?: number
+}
+
+/**
+ * Key lookups for authentication, cached in the function for `ttlMs`: a warm API instance reads
+ * a caller's key once per `ttlMs`, not once per request. The price is stated, not hidden: a key
+ * revoked (or its scopes changed) by another instance keeps working here for at most `ttlMs`.
+ * Unknown ids are not cached, so a key created elsewhere works at once.
+ */
+export function cachedKeyLookup(
+  read: (id: string) => Promise<ApiKey | undefined>,
+  options: ApiKeyCacheOptions,
+): { get(id: string): Promise<ApiKey | undefined>; forget(id: string): void } {
+  const maxEntries = options.maxEntries ?? 1_000
+  const entries = new Map<string, { key: ApiKey; until: number }>()
+  return {
+    async get(id) {
+      if (options.ttlMs <= 0) return read(id)
+      const now = options.now()
+      const cached = entries.get(id)
+      if (cached && cached.until > now) return cached.key
+      entries.delete(id)
+      const key = await read(id)
+      if (key) {
+        if (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string)
+        entries.set(id, { key, until: now + options.ttlMs })
+      }
+      return key
+    },
+    forget(id) {
+      entries.delete(id)
+    },
+  }
+}
