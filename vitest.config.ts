@@ -17,6 +17,7 @@ const ON_BOTH_ENGINES = [
   'test/api-validation.test.ts',
   'test/callback-isolation.test.ts',
   'test/callback-url-entry.test.ts',
+  'test/claim-lease.test.ts',
   'test/desired-state.test.ts',
   'test/due-sweep.test.ts',
   'test/pipeline.test.ts',

@@ -160,6 +160,7 @@ describe('no lost TaskNo', () => {
           return real.create(task)
         },
         get: (id, now) => real.get(id, now),
+        claim: (...args) => real.claim(...args),
         listByTenant: (...args) => real.listByTenant(...args),
         dueIds: (...args) => real.dueIds(...args),
         replace: (next, version) => real.replace(next, version),
@@ -227,6 +228,7 @@ describe('no lost TaskNo', () => {
         nudge: (id, at) => real.nudge(id, at),
         create: (task) => real.create(task),
         get: (id, now) => real.get(id, now),
+        claim: (...args) => real.claim(...args),
         listByTenant: (...args) => real.listByTenant(...args),
         dueIds: (...args) => real.dueIds(...args),
         replace: async (_next: Task, _version: number) => {

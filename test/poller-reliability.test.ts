@@ -26,6 +26,7 @@ function recordTransitions(real: TaskStore, log: Map<string, string[]>): TaskSto
     nudge: (id, at) => real.nudge(id, at),
     create: (task) => real.create(task),
     get: (id, now) => real.get(id, now),
+    claim: (...args) => real.claim(...args),
     listByTenant: (...args) => real.listByTenant(...args),
     dueIds: (...args) => real.dueIds(...args),
     async replace(next: Task, expectedVersion: number) {
@@ -55,6 +56,7 @@ function seeingOnly(deps: PollerDeps, taskId: string): PollerDeps {
     nudge: (id, at) => real.nudge(id, at),
     create: (task) => real.create(task),
     get: (id, now) => real.get(id, now),
+    claim: (...args) => real.claim(...args),
     replace: (next, version) => real.replace(next, version),
     listByTenant: (...args) => real.listByTenant(...args),
     dueIds: async (...args) => (await real.dueIds(...args)).filter((due) => due === taskId),

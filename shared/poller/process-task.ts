@@ -140,7 +140,7 @@ export async function processDueTask(
 
 /** What the poller does with one kind of due item that may carry a callback. */
 interface CarrierKind<T extends CallbackCarrier> {
-  get(id: string, now: number): Promise<T | undefined>
+  claim(id: string, lease: { owner: string; until: number }, now: number): Promise<T | undefined>
   replace(next: T, expectedVersion: number): Promise<boolean>
   webhookId(item: T): string
   body(item: T): string
@@ -163,7 +163,7 @@ export interface CallbackCarrier {
 
 function taskKind(deps: PollerDeps): CarrierKind<Task> {
   return {
-    get: (id, now) => deps.tasks.get(id, now),
+    claim: (id, lease, now) => deps.tasks.claim(id, lease, now),
     replace: (next, version) => deps.tasks.replace(next, version),
     webhookId: webhookIdOf,
     body: taskEventBody,
@@ -179,7 +179,7 @@ function taskKind(deps: PollerDeps): CarrierKind<Task> {
 
 function eventKind(events: DueItemStore<WebhookEvent>): CarrierKind<WebhookEvent> {
   return {
-    get: (id, now) => events.get(id, now),
+    claim: (id, lease, now) => events.claim(id, lease, now),
     replace: (next, version) => events.replace(next, version),
     webhookId: eventWebhookId,
     body: eventBody,
@@ -202,40 +202,41 @@ async function claimAndWork<T extends CallbackCarrier>(
   kind: CarrierKind<T>,
 ): Promise<ProcessOutcome> {
   const now = deps.now()
-  const task = await kind.get(taskId, now)
-  if (
-    !task ||
-    task.dueAt === undefined ||
-    task.dueAt > now ||
-    (task.lease && task.lease.until > now && task.lease.owner !== deps.settings.owner)
-  ) {
-    return 'skipped'
-  }
-  const callbackUrl = kind.callbackDue(task)
+  // Claim and read in one request: most due items are polls, worked on at once.
+  const held = await kind.claim(
+    taskId,
+    { owner: deps.settings.owner, until: now + deps.settings.leaseMs },
+    now,
+  )
+  if (!held) return 'skipped'
+  const callbackUrl = kind.callbackDue(held)
   const lanes = callbackUrl ? handOff?.lanes : undefined
   if (lanes && handOff && callbackUrl) {
-    if (now + deps.settings.callbackTimeoutMs > handOff.hardStop) return 'deferred'
-    if (lanes.pausedUntil(callbackUrl) > now) {
-      // Its endpoint is backed off as a whole: leave the task as it is, read nothing more.
-      handOff.onLanesFull?.(taskId, callbackUrl)
-      return 'deferred'
-    }
-    if (!lanes.isReserved(taskId) && !lanes.reserve(taskId, callbackUrl)) {
-      handOff.onLanesFull?.(taskId, callbackUrl)
-      return 'lanes-full'
+    // A callback that cannot go now gives its lease back (one more write, only in these cases)
+    // and stays due; the run feeds it a lane from memory when one frees.
+    const wait: ProcessOutcome | undefined =
+      now + deps.settings.callbackTimeoutMs > handOff.hardStop
+        ? 'deferred'
+        : lanes.pausedUntil(callbackUrl) > now
+          ? 'deferred'
+          : !lanes.isReserved(taskId) && !lanes.reserve(taskId, callbackUrl)
+            ? 'lanes-full'
+            : undefined
+    if (wait) {
+      await kind
+        .replace({ ...held, lease: undefined }, held.version)
+        .catch((error: unknown) => deps.logger.warn('could not give a lease back', { error }))
+      if (now + deps.settings.callbackTimeoutMs <= handOff.hardStop) {
+        handOff.onLanesFull?.(taskId, callbackUrl)
+      }
+      return wait
     }
   }
-  const claimed: T = {
-    ...task,
-    lease: { owner: deps.settings.owner, until: now + deps.settings.leaseMs },
-  }
-  if (!(await kind.replace(claimed, task.version))) return 'lost'
-  const held: T = { ...claimed, version: task.version + 1 }
   const log = deps.logger.child({ taskId })
   if (lanes && handOff) {
     lanes.run(taskId, async () => {
       const outcome = await deliverCallback(deps, held, log, kind, lanes).catch((error: unknown) =>
-        releaseAfterFailure(deps, kind, task, held, log, error),
+        releaseAfterFailure(deps, kind, held, log, error),
       )
       handOff.onDone(outcome)
     })
@@ -246,7 +247,7 @@ async function claimAndWork<T extends CallbackCarrier>(
     if (callbackUrl) return await deliverCallback(deps, held, log, kind)
     return await kind.work(held, log)
   } catch (error) {
-    return releaseAfterFailure(deps, kind, task, held, log, error)
+    return releaseAfterFailure(deps, kind, held, log, error)
   }
 }
 
@@ -264,7 +265,6 @@ function callbackDue(task: Task): string | undefined {
 async function releaseAfterFailure<T extends CallbackCarrier>(
   deps: PollerDeps,
   kind: Pick<CarrierKind<T>, 'replace'>,
-  task: T,
   held: T,
   log: Logger,
   error: unknown,
@@ -274,7 +274,7 @@ async function releaseAfterFailure<T extends CallbackCarrier>(
   const retryAt = deps.now() + (throttled ? 0 : pollDelay(deps.settings, 1))
   await kind
     .replace(
-      { ...held, lease: undefined, dueAt: Math.max(retryAt, task.dueAt ?? retryAt) },
+      { ...held, lease: undefined, dueAt: Math.max(retryAt, held.dueAt ?? retryAt) },
       held.version,
     )
     .catch((releaseError: unknown) =>

@@ -1,5 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import {
+  claimLease,
   conditionalWrite,
   putVersioned,
   storeCall,
@@ -24,6 +25,8 @@ export interface DueItemStore<T extends DueItem> {
   /** Writes a new item; false if the id is taken. */
   create(item: T): Promise<boolean>
   get(id: string, now: number): Promise<T | undefined>
+  /** Takes a due item's lease and reads it in one request (see `claimLease`). */
+  claim(id: string, lease: { owner: string; until: number }, now: number): Promise<T | undefined>
   /** Replaces the item if it is still at `expectedVersion`; the stored version becomes +1. */
   replace(next: T, expectedVersion: number): Promise<boolean>
   /** Makes an item that is due later due at `at` (advisory; version and lease stay). */
@@ -75,6 +78,16 @@ export class DynamoDbDueItemStore<T extends DueItem> implements DueItemStore<T> 
     if (typeof item.expiresAt === 'number' && item.expiresAt <= toEpochSeconds(now))
       return undefined
     return withoutTableKeys(item) as unknown as T
+  }
+
+  async claim(
+    id: string,
+    lease: { owner: string; until: number },
+    now: number,
+  ): Promise<T | undefined> {
+    const key = { pk: `${this.prefix}#${id}`, sk: this.prefix }
+    const item = await claimLease(this.db, this.tableName, key, lease, now)
+    return item ? (withoutTableKeys(item) as unknown as T) : undefined
   }
 
   replace(next: T, expectedVersion: number): Promise<boolean> {

@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb'
+import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import type { StoreConfig } from '../config.ts'
 
 /** The store could not be reached or answered with an error that is not ours to handle. */
@@ -76,6 +76,54 @@ export function putVersioned(
       }),
     ),
   )
+}
+
+/**
+ * Takes the lease of a due item and reads it in one conditional update (`ReturnValues: ALL_NEW`):
+ * only if it exists, has not expired, is due by `now`, and its lease is free, expired or already
+ * `lease.owner`'s. The version goes up by one, as with every write, so a writer that read the item
+ * before the claim loses its race. Undefined when the condition did not hold.
+ */
+export async function claimLease(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  key: { pk: string; sk: string },
+  lease: { owner: string; until: number },
+  now: number,
+): Promise<Record<string, unknown> | undefined> {
+  try {
+    const result = await storeCall('UpdateItem', () =>
+      db.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: key,
+          UpdateExpression: 'SET #lease = :lease, #version = #version + :one',
+          ConditionExpression:
+            'attribute_exists(pk) AND dueAt <= :now' +
+            ' AND (attribute_not_exists(expiresAt) OR expiresAt > :nowSeconds)' +
+            ' AND (attribute_not_exists(#lease) OR #lease.#until <= :now OR #lease.#owner = :owner)',
+          ExpressionAttributeNames: {
+            '#lease': 'lease',
+            '#version': 'version',
+            '#until': 'until',
+            '#owner': 'owner',
+          },
+          ExpressionAttributeValues: {
+            ':lease': lease,
+            ':one': 1,
+            ':now': now,
+            ':nowSeconds': toEpochSeconds(now),
+            ':owner': lease.owner,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    )
+    return result.Attributes
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return undefined
+    throw error
+  }
 }
 
 /** An item as the code knows it: without the table's keys, its kind and its index attributes. */

@@ -9,6 +9,7 @@ import {
 import { InvalidCursorError } from '../http/cursor.ts'
 import type { CallbackState, Task, TaskAction, TaskStatus } from '../tasks/task.ts'
 import {
+  claimLease,
   conditionalWrite,
   isConditionalCheckFailed,
   storeCall,
@@ -52,6 +53,11 @@ export interface TaskStore {
    * Advisory: it changes neither the version nor anything else, so it never spoils a lease.
    */
   nudge(id: string, at: number): Promise<void>
+  /**
+   * Takes a due task's lease and reads it in one request (see `claimLease`): undefined when it is
+   * gone, not due, or leased by another owner.
+   */
+  claim(id: string, lease: { owner: string; until: number }, now: number): Promise<Task | undefined>
   /** Ids of tasks, changes and events whose `dueAt` ≤ `now` in one shard, oldest first. */
   dueIds(shard: number, now: number, limit: number): Promise<string[]>
   /** Due items of one shard (counted up to `limit`) and the oldest one's due time, for metrics. */
@@ -138,6 +144,21 @@ export class DynamoDbTaskStore implements TaskStore {
     )
     if (!result.Item || isExpired(result.Item, now)) return undefined
     return taskFromItem(result.Item)
+  }
+
+  async claim(
+    id: string,
+    lease: { owner: string; until: number },
+    now: number,
+  ): Promise<Task | undefined> {
+    const item = await claimLease(
+      this.db,
+      this.tableName,
+      { pk: taskPk(id), sk: TASK_SK },
+      lease,
+      now,
+    )
+    return item ? taskFromItem(item) : undefined
   }
 
   async replace(next: Task, expectedVersion: number): Promise<boolean> {

@@ -76,6 +76,7 @@ function mortal(deps: PollerDeps, rate: number): PollerDeps {
     create: (task) => deps.tasks.create(task),
     listByTenant: (...args) => deps.tasks.listByTenant(...args),
     get: (id, now) => deps.tasks.get(id, now),
+    claim: (...args) => deps.tasks.claim(...args),
     dueIds: (...args) => deps.tasks.dueIds(...args),
     replace: wrap('task write', async (next: Task, version: number) => {
       const ok = await deps.tasks.replace(next, version)

@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildPollerDeps } from '#functions/poller/deps.ts'
+import { loadGatewayConfig, loadWorkerConfig } from '#shared/config.ts'
+import { silentLogger } from '#shared/logger.ts'
+import { processDueTask } from '#shared/poller/process-task.ts'
+import { type DueItem, DynamoDbDueItemStore } from '#shared/store/due-item-store.ts'
+import { createDocumentClient, toEpochSeconds } from '#shared/store/dynamodb.ts'
+import { type Harness, postJson, startHarness } from './helpers/gateway.ts'
+import { startRecordingProxy } from './helpers/recording-proxy.ts'
+
+/**
+ * A due item is claimed and read in one conditional update, and a drained poll costs two store
+ * requests: the claim and the result.
+ */
+let h: Harness
+let proxy: Awaited<ReturnType<typeof startRecordingProxy>>
+let items: DynamoDbDueItemStore<DueItem & { note?: string }>
+
+beforeAll(async () => {
+  h = await startHarness()
+  proxy = await startRecordingProxy(h.env.DYNAMODB_ENDPOINT as string)
+  const config = loadGatewayConfig({ ...h.env, DYNAMODB_ENDPOINT: proxy.endpoint })
+  items = new DynamoDbDueItemStore(
+    createDocumentClient(config.store),
+    config.store.tableName,
+    config.store.dueShards,
+    'CLAIMTEST',
+    'claimTest',
+  )
+})
+afterAll(async () => {
+  await proxy.close()
+  await h.close()
+})
+
+const T0 = Date.parse('2026-11-23T12:00:00Z')
+const lease = (owner: string, until: number) => ({ owner, until })
+
+describe('claimLease', () => {
+  it('takes a due, unleased item and returns it with the lease and the next version', async () => {
+    await items.create({ id: 'free', version: 0, dueAt: T0, note: 'kept' })
+    const claimed = await items.claim('free', lease('a', T0 + 1_000), T0)
+    expect(claimed).toMatchObject({
+      id: 'free',
+      version: 2, // created at 1, claimed: 2
+      dueAt: T0,
+      note: 'kept',
+      lease: { owner: 'a', until: T0 + 1_000 },
+    })
+    expect(claimed).not.toHaveProperty('pk')
+    // A writer that read version 1 before the claim loses its race.
+    expect(await items.replace({ id: 'free', version: 1, dueAt: T0 }, 1)).toBe(false)
+  })
+
+  it('refuses while another owner holds the lease; the holder itself, or anyone after it expires, may', async () => {
+    await items.create({ id: 'held', version: 0, dueAt: T0 })
+    expect(await items.claim('held', lease('a', T0 + 1_000), T0)).toBeDefined()
+    expect(await items.claim('held', lease('b', T0 + 2_000), T0 + 999)).toBeUndefined()
+    expect(await items.claim('held', lease('a', T0 + 2_000), T0 + 999)).toMatchObject({
+      lease: { owner: 'a', until: T0 + 2_000 },
+    })
+    expect(await items.claim('held', lease('b', T0 + 5_000), T0 + 2_000)).toMatchObject({
+      lease: { owner: 'b' },
+      version: 4,
+    })
+  })
+
+  it('refuses what is not due, gone, expired or missing', async () => {
+    await items.create({ id: 'later', version: 0, dueAt: T0 + 10_000 })
+    expect(await items.claim('later', lease('a', T0 + 1_000), T0)).toBeUndefined()
+    await items.create({ id: 'idle', version: 0 })
+    expect(await items.claim('idle', lease('a', T0 + 1_000), T0)).toBeUndefined()
+    await items.create({ id: 'expired', version: 0, dueAt: T0, expiresAt: toEpochSeconds(T0) })
+    expect(await items.claim('expired', lease('a', T0 + 1_000), T0)).toBeUndefined()
+    expect(await items.claim('missing', lease('a', T0 + 1_000), T0)).toBeUndefined()
+    // ...and a refused claim wrote nothing.
+    expect(await items.get('later', T0)).toMatchObject({ version: 1 })
+    expect(await items.get('later', T0)).not.toHaveProperty('lease')
+  })
+})
+
+describe('a drained poll', () => {
+  it('costs two store requests: the claim (which reads) and the result', async () => {
+    const submitted = await h.request('/domains/two-requests.example/ds/sync', postJson({}))
+    expect(submitted.status).toBe(202)
+    const { id } = (await submitted.json()) as { id: string }
+    // A poller on the same table through the recording proxy, its clock past the task's due time.
+    const env = { ...h.env, DYNAMODB_ENDPOINT: proxy.endpoint }
+    const deps = buildPollerDeps(loadGatewayConfig(env), loadWorkerConfig(env), {
+      logger: silentLogger,
+      now: () => Date.now() + 60_000,
+    })
+    const before = proxy.operations.length
+    expect(await processDueTask(deps, id)).toBe('polled')
+    const used = proxy.operations.slice(before).map((operation) => operation.operation)
+    expect(used).toEqual(['UpdateItem', 'PutItem'])
+    const task = await h.deps.tasks.get(id, Date.now())
+    expect(task?.lease).toBeUndefined()
+    expect(task?.status).toMatch(/^(pending|running)$/)
+    expect(task?.dueAt).toBeGreaterThan(Date.now() + 60_000)
+  })
+})
