@@ -1,4 +1,5 @@
 import type { App } from './context.ts'
+import { registerDocumentedRoutes } from './routes/define.ts'
 import { registerWebhookDocs } from './webhook-docs.ts'
 
 /** The tags, in the order the reference shows them. */
@@ -65,7 +66,10 @@ const INFO = {
 export function serveOpenApiDocument(app: App): void {
   let document: ReturnType<App['getOpenAPI31Document']> | undefined
   app.get('/openapi.json', (c) => {
-    if (!document) registerWebhookDocs(app)
+    if (!document) {
+      registerDocumentedRoutes(app)
+      registerWebhookDocs(app)
+    }
     document ??= app.getOpenAPI31Document({
       openapi: '3.1.0',
       info: INFO,

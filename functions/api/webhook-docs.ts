@@ -11,34 +11,37 @@ import {
 } from './schemas.ts'
 
 /** The Standard Webhooks headers every delivery carries. */
-const WebhookHeadersSchema = z.object({
-  'webhook-id': z.string().openapi({
-    description: 'The same on every attempt and redelivery of one event: deduplicate on it.',
-    example: 'msg_evt_4fJ9k2LmQp8RtUvWxYz01234',
-  }),
-  'webhook-timestamp': z
-    .string()
-    .openapi({ description: 'This attempt, Unix seconds.', example: '1795421730' }),
-  'webhook-signature': z.string().openapi({
-    description: '`v1,<base64 HMAC-SHA256 of id.timestamp.body>`; two during a secret rotation.',
-    example: 'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=',
-  }),
-})
+const webhookHeadersSchema = () =>
+  z.object({
+    'webhook-id': z.string().openapi({
+      description: 'The same on every attempt and redelivery of one event: deduplicate on it.',
+      example: 'msg_evt_4fJ9k2LmQp8RtUvWxYz01234',
+    }),
+    'webhook-timestamp': z
+      .string()
+      .openapi({ description: 'This attempt, Unix seconds.', example: '1795421730' }),
+    'webhook-signature': z.string().openapi({
+      description: '`v1,<base64 HMAC-SHA256 of id.timestamp.body>`; two during a secret rotation.',
+      example: 'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=',
+    }),
+  })
 
 const TASK_EVENT_TYPES = [...TERMINAL_STATUSES].map((status) => `task.${status}` as const)
 
-const TaskEventDataSchema = TaskResourceSchema.omit({ callback: true }).openapi('TaskEventData', {
-  description: 'The finished task as `GET /tasks/{id}` shows it, without `callback`.',
-})
-
-const PingDataSchema = z
-  .object({
-    tenant: z.string(),
-    keyId: z.string().openapi({ description: 'The API key that asked for the test event.' }),
-    url: z.string().openapi({ description: 'Where it was sent.' }),
-    message: z.string(),
+const taskEventDataSchema = () =>
+  TaskResourceSchema.omit({ callback: true }).openapi('TaskEventData', {
+    description: 'The finished task as `GET /tasks/{id}` shows it, without `callback`.',
   })
-  .openapi('PingEventData')
+
+const pingDataSchema = () =>
+  z
+    .object({
+      tenant: z.string(),
+      keyId: z.string().openapi({ description: 'The API key that asked for the test event.' }),
+      url: z.string().openapi({ description: 'Where it was sent.' }),
+      message: z.string(),
+    })
+    .openapi('PingEventData')
 
 const DESCRIPTIONS: Record<string, string> = {
   'task.succeeded': 'The registry finished the task; every domain succeeded.',
@@ -64,11 +67,11 @@ const DESCRIPTIONS: Record<string, string> = {
     'A test event sent by `POST /webhooks/test`: check that the receiver verifies the signature.',
 }
 
-const dataFor = (type: string) =>
+const dataFor = (type: string, built: { taskEventData: z.ZodType; pingData: z.ZodType }) =>
   type.startsWith('task.')
-    ? TaskEventDataSchema
+    ? built.taskEventData
     : type === PING_EVENT_TYPE
-      ? PingDataSchema
+      ? built.pingData
       : type.startsWith('change.')
         ? ChangeResourceSchema
         : type.startsWith('domain.')
@@ -81,8 +84,13 @@ const dataFor = (type: string) =>
 const operationIdOf = (type: string) =>
   `${type.replace(/[._](\w)/g, (_match, letter: string) => letter.toUpperCase())}Event`
 
-/** OpenAPI 3.1 `webhooks`: every event a receiver can get, with its body and headers. */
+/**
+ * OpenAPI 3.1 `webhooks`: every event a receiver can get, with its body and headers. Its schemas
+ * are built here, when the document is first generated, not at cold start.
+ */
 export function registerWebhookDocs(app: App): void {
+  const headers = webhookHeadersSchema()
+  const built = { taskEventData: taskEventDataSchema(), pingData: pingDataSchema() }
   for (const type of [...TASK_EVENT_TYPES, ...EVENT_TYPES, PING_EVENT_TYPE]) {
     app.openAPIRegistry.registerWebhook({
       method: 'post',
@@ -94,14 +102,14 @@ export function registerWebhookDocs(app: App): void {
       // Receivers authenticate the gateway by the signature headers, not by a credential.
       security: [],
       request: {
-        headers: WebhookHeadersSchema,
+        headers,
         body: {
           content: {
             'application/json': {
               schema: z.object({
                 type: z.literal(type),
                 timestamp: TimestampSchema,
-                data: dataFor(type),
+                data: dataFor(type, built),
               }),
             },
           },

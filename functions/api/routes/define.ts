@@ -6,9 +6,11 @@ import { ProblemSchema } from '../schemas.ts'
 /** Statuses whose problem answers carry `Retry-After` (409 only for a key still in use). */
 const RETRY_AFTER_STATUSES = new Set([409, 429, 503])
 
-const RetryAfterHeader = z.string().openapi({
-  description: 'Seconds to wait before trying again.',
-  example: '5',
+const RetryAfterHeaders = z.object({
+  'Retry-After': z
+    .string()
+    .optional()
+    .openapi({ description: 'Seconds to wait before trying again.', example: '5' }),
 })
 
 export const problemResponses = (...statuses: number[]) =>
@@ -17,9 +19,7 @@ export const problemResponses = (...statuses: number[]) =>
       status,
       {
         description: 'A problem (RFC 9457).',
-        ...(RETRY_AFTER_STATUSES.has(status)
-          ? { headers: z.object({ 'Retry-After': RetryAfterHeader.optional() }) }
-          : {}),
+        ...(RETRY_AFTER_STATUSES.has(status) ? { headers: RetryAfterHeaders } : {}),
         content: { 'application/problem+json': { schema: ProblemSchema } },
       },
     ]),
@@ -60,6 +60,8 @@ interface RouteEntry {
   readonly pattern: RegExp
 }
 const routesByApp = new WeakMap<App, RouteEntry[]>()
+/** Routes not yet in the app's OpenAPI registry: they go in when the document is first asked for. */
+const undocumented = new WeakMap<App, DocumentedRoute[]>()
 
 /** The methods an app serves on a path, for 405 answers. */
 export function methodsFor(app: App, path: string): string[] {
@@ -76,7 +78,24 @@ export type DocumentedRoute = RouteConfig & {
 }
 
 /**
- * Registers a route in the OpenAPI document and binds its handler. The handler validates with the
+ * Puts the routes defined so far in the app's OpenAPI registry, with the headers every answer
+ * carries. Called when the document is first generated, not at cold start: the document is
+ * rarely asked for, and building its header schemas for every response takes time.
+ */
+export function registerDocumentedRoutes(app: App): void {
+  for (const route of undocumented.get(app) ?? []) {
+    const headers = route.request?.headers
+    const replayable = headers instanceof z.ZodObject && 'Idempotency-Key' in headers.shape
+    app.openAPIRegistry.registerPath({
+      ...route,
+      responses: withCommonHeaders(route.responses, replayable),
+    })
+  }
+  undocumented.delete(app)
+}
+
+/**
+ * Defines a route for the OpenAPI document (see `registerDocumentedRoutes`) and binds its handler. The handler validates with the
  * same schemas the document is generated from, so the two cannot drift apart.
  */
 export function defineRoute(
@@ -84,12 +103,9 @@ export function defineRoute(
   route: DocumentedRoute,
   handler: (c: Context<AppEnv>) => Promise<Response> | Response,
 ): void {
-  const headers = route.request?.headers
-  const replayable = headers instanceof z.ZodObject && 'Idempotency-Key' in headers.shape
-  app.openAPIRegistry.registerPath({
-    ...route,
-    responses: withCommonHeaders(route.responses, replayable),
-  })
+  const pending = undocumented.get(app) ?? []
+  undocumented.set(app, pending)
+  pending.push(route)
   const honoPath = route.path.replace(/\{(\w+)\}/g, ':$1')
   const routes = routesByApp.get(app) ?? []
   routesByApp.set(app, routes)
