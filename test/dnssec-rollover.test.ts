@@ -1,5 +1,6 @@
 import { createServer } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { DnssecStateSchema } from '#functions/api/routes/dnssec-routes.ts'
 import { queryServer } from '#shared/dns/dns-client.ts'
 import { scanZone } from '#shared/dns/scan-zone.ts'
 import type { DsRecord } from '#shared/dnssec.ts'
@@ -129,6 +130,11 @@ describe('CDS-driven DS automation against BIND 9', () => {
       [ksk1.keyTag, zsk.keyTag].sort(),
     )
     expect(state.lastScan.cds).toEqual([bind.dsOf(ksk1)])
+    // The answer is exactly what the OpenAPI document describes: it parses, and parsing (which
+    // drops undescribed fields at any depth) leaves it whole.
+    const described = DnssecStateSchema.safeParse(state)
+    expect(described.error?.issues ?? []).toEqual([])
+    expect(described.data).toEqual(state)
     expect(await chainValid()).toBe(true)
   })
 

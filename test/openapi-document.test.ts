@@ -175,3 +175,24 @@ describe('POST /webhooks/test', () => {
     expect((await h.request('/webhooks/test', { method: 'POST', key: null })).status).toBe(401)
   })
 })
+
+describe('the DNSSEC state as documented', () => {
+  it('is what GET /domains/{name}/dnssec answers, field for field', async () => {
+    const { DnssecStateSchema } = await import('#functions/api/routes/dnssec-routes.ts')
+    const enrol = await h.request('/domains/documented.example/dnssec', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ mode: 'cds' }),
+    })
+    expect(enrol.status).toBeLessThan(300)
+    const read = await h.request('/domains/documented.example/dnssec')
+    expect(read.status).toBe(200)
+    const body = (await read.json()) as Record<string, unknown>
+    // It parses, and parsing (which drops undescribed fields at any depth) leaves it whole.
+    const parsed = DnssecStateSchema.safeParse(body)
+    expect(parsed.error?.issues ?? []).toEqual([])
+    expect(parsed.data).toEqual(body)
+    expect(body).toMatchObject({ domain: 'documented.example', mode: 'cds' })
+    // (Its last scan is checked the same way against a real zone in dnssec-rollover.test.ts.)
+  })
+})

@@ -8,7 +8,14 @@ import type { ChildKey } from './scan-zone.ts'
  * RFC 7583). Each wait says why.
  */
 
-export type RolloverPhase = 'idle' | 'adding' | 'awaiting-publication' | 'awaiting-ttl' | 'removing'
+export const ROLLOVER_PHASES = [
+  'idle',
+  'adding',
+  'awaiting-publication',
+  'awaiting-ttl',
+  'removing',
+] as const
+export type RolloverPhase = (typeof ROLLOVER_PHASES)[number]
 
 export interface RolloverInput {
   /** What the CDS/CDNSKEY say the DS set should be (already validated). */

@@ -1130,9 +1130,78 @@ export interface components {
              */
             callbackUrl?: string;
         };
-        /** @description mode, the rollover phase and why it waits, the last scan (when, per server what was seen, the child's keys, the CDS set, the registry's DS set, what the parent serves). */
+        /** @description The enrolment, the rollover phase and why it waits, and the last scan: when, per server what was seen, the child's keys, the CDS set, the registry's DS set, what the parent serves. */
         DnssecState: {
-            [key: string]: unknown;
+            domain: string;
+            /** @enum {string} */
+            mode: "cds" | "off";
+            bootstrap: boolean;
+            allowDelete: boolean;
+            callbackUrl?: string;
+            /**
+             * @description idle: the registry holds the zone's CDS set; adding: a new DS is being submitted; awaiting-publication: the parent's servers do not serve the new set yet; awaiting-ttl: they do, the old set's TTL has not passed; removing: the old DS is being removed.
+             * @enum {string}
+             */
+            phase: "idle" | "adding" | "awaiting-publication" | "awaiting-ttl" | "removing";
+            /** @description Why the rollover waits, in words. */
+            waitReason?: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-23T08:15:30.120Z
+             */
+            phaseSince?: string;
+            /** @description When the parent was first seen serving the new set, epoch ms. */
+            publishedSince?: number;
+            stuckReported?: boolean;
+            failureReported?: boolean;
+            bootstrapScans?: number;
+            bootstrapDigest?: string;
+            /** @description The change the last step made. */
+            changeId?: string;
+            lastScan?: {
+                /**
+                 * Format: date-time
+                 * @example 2026-11-23T08:15:30.120Z
+                 */
+                at: string;
+                ok: boolean;
+                reason?: string;
+                servers: {
+                    server: string;
+                    /** @description Key tags served. */
+                    dnskeys: number[];
+                    cds: string[];
+                    cdnskey: number[];
+                    error?: string;
+                }[];
+                keys: {
+                    keyTag: number;
+                    algorithm: number;
+                    flags: number;
+                    sep: boolean;
+                }[];
+                cds: {
+                    keyTag: number;
+                    algorithm: number;
+                    digestType: number;
+                    digest: string;
+                }[] | "delete";
+                registry: {
+                    keyTag: number;
+                    algorithm: number;
+                    digestType: number;
+                    digest: string;
+                }[];
+                parent?: {
+                    records: {
+                        keyTag: number;
+                        algorithm: number;
+                        digestType: number;
+                        digest: string;
+                    }[];
+                    ttlSeconds: number;
+                };
+            };
         };
         DnssecEnrolment: {
             /**
@@ -1322,6 +1391,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             401: {
                 headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -1447,6 +1518,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             401: {
                 headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -1493,6 +1566,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             413: {
                 headers: {
+                    /** @description `close`: the rest of the body was not read. */
+                    Connection: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -1504,6 +1579,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             415: {
                 headers: {
+                    /** @description What bodies may be. */
+                    Accept: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -1612,6 +1689,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             401: {
                 headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
@@ -1653,6 +1732,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             413: {
                 headers: {
+                    /** @description `close`: the rest of the body was not read. */
+                    Connection: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
@@ -1666,6 +1747,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             415: {
                 headers: {
+                    /** @description What bodies may be. */
+                    Accept: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
@@ -1785,6 +1868,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             401: {
                 headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
@@ -1826,6 +1911,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             413: {
                 headers: {
+                    /** @description `close`: the rest of the body was not read. */
+                    Connection: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
@@ -1839,6 +1926,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             415: {
                 headers: {
+                    /** @description What bodies may be. */
+                    Accept: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
@@ -1958,6 +2047,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             401: {
                 headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
@@ -1999,6 +2090,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             413: {
                 headers: {
+                    /** @description `close`: the rest of the body was not read. */
+                    Connection: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
@@ -2012,6 +2105,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             415: {
                 headers: {
+                    /** @description What bodies may be. */
+                    Accept: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
@@ -2130,6 +2225,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             401: {
                 headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
@@ -2171,6 +2268,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             413: {
                 headers: {
+                    /** @description `close`: the rest of the body was not read. */
+                    Connection: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
@@ -2184,6 +2283,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             415: {
                 headers: {
+                    /** @description What bodies may be. */
+                    Accept: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
@@ -2301,6 +2402,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             401: {
                 headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
@@ -2342,6 +2445,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             413: {
                 headers: {
+                    /** @description `close`: the rest of the body was not read. */
+                    Connection: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
@@ -2355,6 +2460,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             415: {
                 headers: {
+                    /** @description What bodies may be. */
+                    Accept: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
@@ -2470,6 +2577,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             401: {
                 headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
@@ -2511,6 +2620,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             413: {
                 headers: {
+                    /** @description `close`: the rest of the body was not read. */
+                    Connection: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
@@ -2524,6 +2635,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             415: {
                 headers: {
+                    /** @description What bodies may be. */
+                    Accept: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
@@ -2648,6 +2761,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             401: {
                 headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -2694,6 +2809,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             413: {
                 headers: {
+                    /** @description `close`: the rest of the body was not read. */
+                    Connection: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -2705,6 +2822,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             415: {
                 headers: {
+                    /** @description What bodies may be. */
+                    Accept: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -2788,6 +2907,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             401: {
                 headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -2846,6 +2967,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             401: {
                 headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -2928,6 +3051,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             401: {
                 headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -3001,6 +3126,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             401: {
                 headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -3036,6 +3163,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             415: {
                 headers: {
+                    /** @description What bodies may be. */
+                    Accept: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -3083,6 +3212,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             401: {
                 headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -3177,6 +3308,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             401: {
                 headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -3239,6 +3372,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             401: {
                 headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -3324,6 +3459,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             401: {
                 headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -3381,6 +3518,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             401: {
                 headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -3451,6 +3590,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             401: {
                 headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -3499,6 +3640,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             401: {
                 headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -3510,6 +3653,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             415: {
                 headers: {
+                    /** @description What bodies may be. */
+                    Accept: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -3558,6 +3703,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             401: {
                 headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -3607,6 +3754,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             401: {
                 headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -3653,6 +3802,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             401: {
                 headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -3724,6 +3875,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             401: {
                 headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -3759,6 +3912,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             415: {
                 headers: {
+                    /** @description What bodies may be. */
+                    Accept: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -3818,6 +3973,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             401: {
                 headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -3829,6 +3986,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             413: {
                 headers: {
+                    /** @description `close`: the rest of the body was not read. */
+                    Connection: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -3840,6 +3999,8 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             415: {
                 headers: {
+                    /** @description What bodies may be. */
+                    Accept: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;

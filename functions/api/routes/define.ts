@@ -13,6 +13,24 @@ const RetryAfterHeaders = z.object({
     .openapi({ description: 'Seconds to wait before trying again.', example: '5' }),
 })
 
+/** Headers a problem of some statuses carries besides `X-Request-Id`. */
+const PROBLEM_HEADERS: Record<number, z.ZodObject> = {
+  401: z.object({
+    'WWW-Authenticate': z
+      .string()
+      .openapi({ description: 'The scheme to use.', example: 'Bearer' }),
+  }),
+  413: z.object({
+    Connection: z.string().openapi({
+      description: '`close`: the rest of the body was not read.',
+      example: 'close',
+    }),
+  }),
+  415: z.object({
+    Accept: z.string().openapi({ description: 'What bodies may be.', example: 'application/json' }),
+  }),
+}
+
 export const problemResponses = (...statuses: number[]) =>
   Object.fromEntries(
     statuses.map((status) => [
@@ -20,6 +38,7 @@ export const problemResponses = (...statuses: number[]) =>
       {
         description: 'A problem (RFC 9457).',
         ...(RETRY_AFTER_STATUSES.has(status) ? { headers: RetryAfterHeaders } : {}),
+        ...(PROBLEM_HEADERS[status] ? { headers: PROBLEM_HEADERS[status] } : {}),
         content: { 'application/problem+json': { schema: ProblemSchema } },
       },
     ]),

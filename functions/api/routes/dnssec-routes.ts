@@ -1,12 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import { scanAndStep } from '#shared/dns/dnssec-service.ts'
+import { ROLLOVER_PHASES } from '#shared/dns/rollover.ts'
 import { ConflictError, NotFoundError } from '#shared/errors.ts'
 import type { DnssecState } from '#shared/store/dnssec-state-store.ts'
 import { requireScope } from '../auth.ts'
 import type { ApiDeps, App, AppEnv } from '../context.ts'
 import { json, readJsonBody, toResponse } from '../http.ts'
-import { CallbackUrlSchema, DomainNameSchema } from '../schemas.ts'
+import { CallbackUrlSchema, DomainNameSchema, TimestampSchema } from '../schemas.ts'
 import { parseOrThrow } from '../validate.ts'
 import { defineRoute, problemResponses } from './define.ts'
 
@@ -26,10 +27,70 @@ export const DnssecEnrolmentSchema = z
   })
   .openapi('DnssecEnrolment')
 
-const DnssecStateSchema = z.record(z.string(), z.unknown()).openapi('DnssecState', {
-  description:
-    "mode, the rollover phase and why it waits, the last scan (when, per server what was seen, the child's keys, the CDS set, the registry's DS set, what the parent serves).",
+const DsRecordViewSchema = z.object({
+  keyTag: z.number().int(),
+  algorithm: z.number().int(),
+  digestType: z.number().int(),
+  digest: z.string(),
 })
+
+export const DnssecStateSchema = z
+  .object({
+    domain: z.string(),
+    mode: z.enum(['cds', 'off']),
+    bootstrap: z.boolean(),
+    allowDelete: z.boolean(),
+    callbackUrl: z.string().optional(),
+    phase: z.enum(ROLLOVER_PHASES).openapi({
+      description:
+        "idle: the registry holds the zone's CDS set; adding: a new DS is being submitted; awaiting-publication: the parent's servers do not serve the new set yet; awaiting-ttl: they do, the old set's TTL has not passed; removing: the old DS is being removed.",
+    }),
+    waitReason: z.string().optional().openapi({ description: 'Why the rollover waits, in words.' }),
+    phaseSince: TimestampSchema.optional(),
+    publishedSince: z
+      .number()
+      .int()
+      .optional()
+      .openapi({ description: 'When the parent was first seen serving the new set, epoch ms.' }),
+    stuckReported: z.boolean().optional(),
+    failureReported: z.boolean().optional(),
+    bootstrapScans: z.number().int().optional(),
+    bootstrapDigest: z.string().optional(),
+    changeId: z.string().optional().openapi({ description: 'The change the last step made.' }),
+    lastScan: z
+      .object({
+        at: TimestampSchema,
+        ok: z.boolean(),
+        reason: z.string().optional(),
+        servers: z.array(
+          z.object({
+            server: z.string(),
+            dnskeys: z.array(z.number().int()).openapi({ description: 'Key tags served.' }),
+            cds: z.array(z.string()),
+            cdnskey: z.array(z.number().int()),
+            error: z.string().optional(),
+          }),
+        ),
+        keys: z.array(
+          z.object({
+            keyTag: z.number().int(),
+            algorithm: z.number().int(),
+            flags: z.number().int(),
+            sep: z.boolean(),
+          }),
+        ),
+        cds: z.union([z.array(DsRecordViewSchema), z.enum(['delete'])]),
+        registry: z.array(DsRecordViewSchema),
+        parent: z
+          .object({ records: z.array(DsRecordViewSchema), ttlSeconds: z.number().int() })
+          .optional(),
+      })
+      .optional(),
+  })
+  .openapi('DnssecState', {
+    description:
+      "The enrolment, the rollover phase and why it waits, and the last scan: when, per server what was seen, the child's keys, the CDS set, the registry's DS set, what the parent serves.",
+  })
 
 const view = (state: DnssecState) => {
   const { version: _version, tenant: _tenant, keyId: _keyId, ...rest } = state
