@@ -1,7 +1,8 @@
 /**
  * Metrics as CloudWatch Embedded Metric Format: JSON log lines that CloudWatch turns into metrics
  * (no API call, no agent). Values are gathered in memory and written by `flush()`, at the end of a
- * request or a scheduled run: counts summed per metric and dimensions, other values as a list.
+ * request or a scheduled run: counts summed per metric and dimensions, other values as a list, one
+ * line per set of dimension values.
  */
 
 export type MetricUnit = 'Count' | 'Seconds' | 'Milliseconds'
@@ -87,7 +88,14 @@ export function emfMetrics(options: EmfOptions): Metrics {
       if (entries.size === 0) return
       const gathered = entries
       entries = new Map()
+      // One line per set of dimension values, carrying every metric gathered with them.
+      const lines = new Map<string, Entry[]>()
       for (const entry of gathered.values()) {
+        const key = JSON.stringify(Object.entries(entry.dimensions).sort())
+        lines.set(key, [...(lines.get(key) ?? []), entry])
+      }
+      for (const group of lines.values()) {
+        const dimensions = (group[0] as Entry).dimensions
         write(
           JSON.stringify({
             _aws: {
@@ -95,14 +103,19 @@ export function emfMetrics(options: EmfOptions): Metrics {
               CloudWatchMetrics: [
                 {
                   Namespace: options.namespace,
-                  Dimensions: dimensionSets(entry.dimensions),
-                  Metrics: [{ Name: entry.name, Unit: entry.unit }],
+                  Dimensions: dimensionSets(dimensions),
+                  Metrics: group.map((entry) => ({ Name: entry.name, Unit: entry.unit })),
                 },
               ],
             },
             Service: options.service,
-            ...entry.dimensions,
-            [entry.name]: entry.values.length === 1 ? entry.values[0] : entry.values,
+            ...dimensions,
+            ...Object.fromEntries(
+              group.map((entry) => [
+                entry.name,
+                entry.values.length === 1 ? entry.values[0] : entry.values,
+              ]),
+            ),
           }),
         )
       }
