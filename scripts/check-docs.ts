@@ -3,10 +3,7 @@ import { mkdir } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { promisify } from 'node:util'
 import { serve } from '@hono/node-server'
-import { createApp } from '#functions/api/app.ts'
-import { buildApiDeps } from '#functions/api/deps.ts'
-import { loadGatewayConfig, loadWorkerConfig } from '#shared/config.ts'
-import { LOCAL_DEFAULTS } from '#shared/local-defaults.ts'
+import { offlineApp } from './offline-app.ts'
 
 /**
  * Opens `/docs` in headless Chromium, as a reader would, and checks what it shows: the reference
@@ -16,13 +13,7 @@ import { LOCAL_DEFAULTS } from '#shared/local-defaults.ts'
  */
 const run = promisify(execFile)
 const browser = process.env.CHROMIUM ?? 'chromium'
-const env = {
-  LOG_LEVEL: 'warn',
-  TABLE_NAME: 'domain-gateway',
-  ALIYUN_ACCESS_KEY_ID: LOCAL_DEFAULTS.accessKeyId,
-  ALIYUN_ACCESS_KEY_SECRET: LOCAL_DEFAULTS.accessKeySecret,
-}
-const app = createApp(buildApiDeps(loadGatewayConfig(env), loadWorkerConfig(env)))
+const app = offlineApp()
 const requested: string[] = []
 const server = serve({
   fetch: (request) => {

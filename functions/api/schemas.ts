@@ -241,7 +241,7 @@ export const DryRunQuerySchema = z.strictObject({
     .openapi({ description: 'true: answer with the plan only; nothing is written or sent.' }),
 })
 
-const DsRecordOutSchema = z.object({
+export const DsRecordOutSchema = z.object({
   keyTag: z.number().int(),
   algorithm: z.number().int(),
   digestType: z.number().int(),

@@ -256,42 +256,36 @@ export class DynamoDbTaskStore implements TaskStore {
     )
   }
 
+  /** One page of a shard's due entries, oldest first (the index is keys-only). */
+  async #due(shard: number, now: number, limit: number, projection?: string) {
+    const result = await storeCall('Query', () =>
+      this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: INDEX_DUE,
+          KeyConditionExpression: 'dueShard = :shard AND dueAt <= :now',
+          ExpressionAttributeValues: { ':shard': `DUE#${shard}`, ':now': now },
+          ProjectionExpression: projection,
+          Limit: limit,
+        }),
+      ),
+    )
+    return result.Items ?? []
+  }
+
   async dueBacklog(
     shard: number,
     now: number,
     limit: number,
   ): Promise<{ count: number; oldestDueAt: number | undefined }> {
-    const result = await storeCall('Query', () =>
-      this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: INDEX_DUE,
-          KeyConditionExpression: 'dueShard = :shard AND dueAt <= :now',
-          ExpressionAttributeValues: { ':shard': `DUE#${shard}`, ':now': now },
-          ProjectionExpression: 'dueAt',
-          Limit: limit,
-        }),
-      ),
-    )
-    const items = result.Items ?? []
+    const items = await this.#due(shard, now, limit, 'dueAt')
     const oldest = items[0]?.dueAt
     return { count: items.length, oldestDueAt: typeof oldest === 'number' ? oldest : undefined }
   }
 
   async dueIds(shard: number, now: number, limit: number): Promise<string[]> {
-    const result = await storeCall('Query', () =>
-      this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: INDEX_DUE,
-          KeyConditionExpression: 'dueShard = :shard AND dueAt <= :now',
-          ExpressionAttributeValues: { ':shard': `DUE#${shard}`, ':now': now },
-          Limit: limit,
-        }),
-      ),
-    )
     // Tasks, changes and events share the index; their ids say which is which (tsk_, chg_, evt_).
-    return (result.Items ?? [])
+    return (await this.#due(shard, now, limit))
       .map((item) => String(item.pk))
       .filter((pk) => DUE_PREFIXES.some((prefix) => pk.startsWith(prefix)))
       .map((pk) => pk.slice(pk.indexOf('#') + 1))

@@ -7,7 +7,12 @@ import type { DnssecState } from '#shared/store/dnssec-state-store.ts'
 import { requireScope } from '../auth.ts'
 import type { ApiDeps, App, AppEnv } from '../context.ts'
 import { json, readJsonBody, toResponse } from '../http.ts'
-import { CallbackUrlSchema, DomainNameSchema, TimestampSchema } from '../schemas.ts'
+import {
+  CallbackUrlSchema,
+  DomainNameSchema,
+  DsRecordOutSchema,
+  TimestampSchema,
+} from '../schemas.ts'
 import { parseOrThrow } from '../validate.ts'
 import { defineRoute, problemResponses } from './define.ts'
 
@@ -26,13 +31,6 @@ export const DnssecEnrolmentSchema = z
     callbackUrl: CallbackUrlSchema.optional(),
   })
   .openapi('DnssecEnrolment')
-
-const DsRecordViewSchema = z.object({
-  keyTag: z.number().int(),
-  algorithm: z.number().int(),
-  digestType: z.number().int(),
-  digest: z.string(),
-})
 
 export const DnssecStateSchema = z
   .object({
@@ -79,10 +77,10 @@ export const DnssecStateSchema = z
             sep: z.boolean(),
           }),
         ),
-        cds: z.union([z.array(DsRecordViewSchema), z.enum(['delete'])]),
-        registry: z.array(DsRecordViewSchema),
+        cds: z.union([z.array(DsRecordOutSchema), z.enum(['delete'])]),
+        registry: z.array(DsRecordOutSchema),
         parent: z
-          .object({ records: z.array(DsRecordViewSchema), ttlSeconds: z.number().int() })
+          .object({ records: z.array(DsRecordOutSchema), ttlSeconds: z.number().int() })
           .optional(),
       })
       .optional(),
