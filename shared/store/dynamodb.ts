@@ -80,9 +80,10 @@ export function putVersioned(
 
 /**
  * Takes the lease of a due item and reads it in one conditional update (`ReturnValues: ALL_NEW`):
- * only if it exists, has not expired, is due by `now`, and its lease is free, expired or already
- * `lease.owner`'s. The version goes up by one, as with every write, so a writer that read the item
- * before the claim loses its race. Undefined when the condition did not hold.
+ * only if it exists, has not expired, is due by `now`, and holds no live lease — not even one of
+ * `lease.owner`'s own, so two workers of one run never hold an item at once. The version goes up
+ * by one, as with every write, so a writer that read the item before the claim loses its race.
+ * Undefined when the condition did not hold.
  */
 export async function claimLease(
   db: DynamoDBDocumentClient,
@@ -101,19 +102,13 @@ export async function claimLease(
           ConditionExpression:
             'attribute_exists(pk) AND dueAt <= :now' +
             ' AND (attribute_not_exists(expiresAt) OR expiresAt > :nowSeconds)' +
-            ' AND (attribute_not_exists(#lease) OR #lease.#until <= :now OR #lease.#owner = :owner)',
-          ExpressionAttributeNames: {
-            '#lease': 'lease',
-            '#version': 'version',
-            '#until': 'until',
-            '#owner': 'owner',
-          },
+            ' AND (attribute_not_exists(#lease) OR #lease.#until <= :now)',
+          ExpressionAttributeNames: { '#lease': 'lease', '#version': 'version', '#until': 'until' },
           ExpressionAttributeValues: {
             ':lease': lease,
             ':one': 1,
             ':now': now,
             ':nowSeconds': toEpochSeconds(now),
-            ':owner': lease.owner,
           },
           ReturnValues: 'ALL_NEW',
         }),
