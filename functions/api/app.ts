@@ -83,7 +83,7 @@ export function createApp(deps: ApiDeps): App {
   app.get(DOCS_SCRIPT_PATH, async (c) => {
     const script = await docsScript()
     const gzip = /\bgzip\b/.test(c.req.header('accept-encoding') ?? '')
-    return c.body(new Uint8Array(gzip ? script.gzip : script.plain), 200, {
+    return c.body(gzip ? script.gzip : script.plain, 200, {
       'content-type': 'text/javascript; charset=utf-8',
       'cache-control': 'public, max-age=86400',
       vary: 'accept-encoding',

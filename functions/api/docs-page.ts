@@ -56,8 +56,8 @@ function escapeHtml(text: string): string {
 }
 
 export interface DocsAsset {
-  readonly plain: Buffer
-  readonly gzip: Buffer
+  readonly plain: Uint8Array<ArrayBuffer>
+  readonly gzip: Uint8Array<ArrayBuffer>
 }
 
 let asset: Promise<DocsAsset> | undefined
@@ -80,5 +80,6 @@ async function readDocsScript(): Promise<DocsAsset> {
   const plain = await readFile(beside).catch(() =>
     readFile(createRequire(import.meta.url).resolve('redoc/bundles/redoc.standalone.js')),
   )
-  return { plain, gzip: gzipSync(plain) }
+  // Bytes of their own (not views of Node's pooled buffers), handed to every answer as they are.
+  return { plain: new Uint8Array(plain), gzip: new Uint8Array(gzipSync(plain)) }
 }

@@ -69,13 +69,13 @@ export function serveOpenApiDocument(app: App): void {
     if (!document) {
       registerDocumentedRoutes(app)
       registerWebhookDocs(app)
+      document = app.getOpenAPI31Document({
+        openapi: '3.1.0',
+        info: INFO,
+        servers: [{ url: '/', description: 'The gateway serving this document' }],
+        tags: TAGS,
+      })
     }
-    document ??= app.getOpenAPI31Document({
-      openapi: '3.1.0',
-      info: INFO,
-      servers: [{ url: '/', description: 'The gateway serving this document' }],
-      tags: TAGS,
-    })
     return c.json(document)
   })
 }

@@ -214,21 +214,19 @@ async function claimAndWork<T extends CallbackCarrier>(
   if (lanes && handOff && callbackUrl) {
     // A callback that cannot go now gives its lease back (one more write, only in these cases)
     // and stays due; the run feeds it a lane from memory when one frees.
+    const runEnding = now + deps.settings.callbackTimeoutMs > handOff.hardStop
     const wait: ProcessOutcome | undefined =
-      now + deps.settings.callbackTimeoutMs > handOff.hardStop
+      runEnding || lanes.pausedUntil(callbackUrl) > now
         ? 'deferred'
-        : lanes.pausedUntil(callbackUrl) > now
-          ? 'deferred'
-          : !lanes.isReserved(taskId) && !lanes.reserve(taskId, callbackUrl)
-            ? 'lanes-full'
-            : undefined
+        : !lanes.isReserved(taskId) && !lanes.reserve(taskId, callbackUrl)
+          ? 'lanes-full'
+          : undefined
     if (wait) {
       await kind
         .replace({ ...held, lease: undefined }, held.version)
         .catch((error: unknown) => deps.logger.warn('could not give a lease back', { error }))
-      if (now + deps.settings.callbackTimeoutMs <= handOff.hardStop) {
-        handOff.onLanesFull?.(taskId, callbackUrl)
-      }
+      // Waiting for a lane or its endpoint: the run feeds it from memory, without a re-read.
+      if (!runEnding) handOff.onLanesFull?.(taskId, callbackUrl)
       return wait
     }
   }

@@ -74,7 +74,8 @@ export function registerWebhookTestRoutes(app: App, deps: ApiDeps): void {
         ])
       }
       await deps.checkCallbackUrl(url)
-      const key = await deps.apiKeys.get(principal.keyId)
+      // The key as authentication just found it (the same per-instance cache, no second read).
+      const key = await deps.keyLookup(principal.keyId)
       const at = deps.now()
       const webhookId = randomId('msg_ping', 24, deps.randomBytes)
       const result = await deps.sendWebhook({
