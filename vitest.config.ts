@@ -32,8 +32,6 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',
-    // Two test files at a time (the default on two cores is one): about three minutes, not four.
-    maxWorkers: 2,
     // The AWS SDK warns once per process about Node 20; the Lambda runtime is Node 22.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     projects: [
