@@ -49,7 +49,7 @@ function recordTransitions(real: TaskStore, log: Map<string, string[]>): TaskSto
 }
 
 /** A poller whose due-index reads return only the given task. */
-function seeingOnly(deps: PollerDeps, taskId: string): PollerDeps {
+function seeingOnly(deps: PollerDeps, ...taskIds: string[]): PollerDeps {
   const real = deps.tasks
   const tasks: TaskStore = {
     shardCount: real.shardCount,
@@ -59,7 +59,7 @@ function seeingOnly(deps: PollerDeps, taskId: string): PollerDeps {
     claim: (...args) => real.claim(...args),
     replace: (next, version) => real.replace(next, version),
     listByTenant: (...args) => real.listByTenant(...args),
-    dueIds: async (...args) => (await real.dueIds(...args)).filter((due) => due === taskId),
+    dueIds: async (...args) => (await real.dueIds(...args)).filter((due) => taskIds.includes(due)),
   }
   return { ...deps, tasks }
 }
@@ -150,13 +150,14 @@ describe('concurrent and interrupted pollers', () => {
       { leaseMs: 300 },
     )
     await new Promise((resolve) => setTimeout(resolve, 30))
-    void runPoller(hung, Date.now() + 200)
-    // It claims (a store round trip or two; slower on moto), then hangs.
+    // It sees only these tasks, so its run may be long: how soon it claims depends on the
+    // store (slow on moto under load), not on a short deadline it might miss. It claims, then hangs.
+    void runPoller(seeingOnly(hung, ...ids), Date.now() + 5_000)
     const claimedBy = async () =>
       (await Promise.all(ids.map((id) => p.task(id)))).some(
         (task) => task.lease?.owner === hung.settings.owner,
       )
-    const until = Date.now() + 2_000
+    const until = Date.now() + 4_000
     while (!(await claimedBy()) && Date.now() < until) {
       await new Promise((resolve) => setTimeout(resolve, 20))
     }
