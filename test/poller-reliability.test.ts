@@ -191,7 +191,11 @@ describe('concurrent and interrupted pollers', () => {
     p.emulator.faults.set([{ kind: 'throttle', actions: ['QueryTaskDetailList'] }])
     const deps = p.pollerDeps()
     await new Promise((resolve) => setTimeout(resolve, 30))
-    const stats = await runPoller({ ...deps, sleep: async () => {} }, Date.now() + 200)
+    // A run long enough to reach upstream however slow the store is under load; its pauses are
+    // kept short so the test does not wait out the real back-off.
+    const sleep = (ms: number) =>
+      new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 25)))
+    const stats = await runPoller({ ...deps, sleep }, Date.now() + 1_500)
     expect(stats.throttledPauses).toBeGreaterThan(0)
     for (const id of ids) {
       const task = await p.task(id)
