@@ -313,11 +313,21 @@ it(
     console.log(
       `faults: ${sequence} logical requests, ${accepted.size} accepted (${queued} queued at acceptance), ${changes.size} changes, ${tasks.length} gateway tasks; statuses ${JSON.stringify(Object.fromEntries(statuses))}; poller deaths ${JSON.stringify(Object.fromEntries(deaths))}; final ${JSON.stringify(countBy(tasks.map((task) => task.status)))}`,
     )
-    expect(
-      tasks
-        .filter((task) => !settled(task))
-        .map((task) => `${task.id} ${task.status} ${task.callback.state}`),
-    ).toEqual([])
+    // An unsettled task is shown with what it waits for: its due time and lease, and each
+    // target's holder (with the holder's status) and queue.
+    const describe = async (task: Task) => {
+      const at = Date.now()
+      const targets = await Promise.all(
+        task.details.map(async ({ target }) => {
+          const lock = await stack.apiDeps.targetLocks.read(target)
+          const holder = lock.holder ? await readTask(lock.holder) : undefined
+          const place = task.queue ? lock.waiters.indexOf(task.queue.ticket) : -1
+          return `${target}: holder ${lock.holder ?? '-'} ${holder?.status ?? ''} until ${lock.until === undefined ? '-' : lock.until - at} waiters ${lock.waiters.length} mine at ${place}`
+        }),
+      )
+      return `${task.id} ${task.status} ${task.callback.state} due ${task.dueAt === undefined ? '-' : task.dueAt - at} lease ${task.lease ? task.lease.until - at : '-'} queue ${JSON.stringify(task.queue ?? null)} polls ${task.pollCount} [${targets.join('; ')}]`
+    }
+    expect(await Promise.all(tasks.filter((task) => !settled(task)).map(describe))).toEqual([])
 
     // Exactly one upstream task per task that reached the registry; none unaccounted for upstream.
     const byTaskNo = new Map<string, string[]>()
