@@ -286,10 +286,20 @@ it(
     // Tasks queued behind others on one domain run one after another: allow for that too.
     const recoveryDeadline =
       Date.now() + 60_000 + tasks.length * 50 + Math.min(120_000, queued * 500)
+    const recoveryStarted = Date.now()
+    const progress: string[] = []
     while (!tasks.every(settled) && Date.now() < recoveryDeadline) {
-      await runPoller(healthy, Date.now() + 5_000).catch(() => undefined)
+      const runStarted = Date.now()
+      const stats = await runPoller(healthy, Date.now() + 5_000).catch(() => undefined)
+      const readStarted = Date.now()
       tasks = await all()
+      progress.push(
+        `+${Math.round((runStarted - recoveryStarted) / 1000)}s run ${readStarted - runStarted}ms ${JSON.stringify(stats?.outcomes ?? {})} read ${Date.now() - readStarted}ms unsettled ${tasks.filter((task) => !settled(task)).length}`,
+      )
     }
+    console.log(
+      `faults recovery (deadline ${Math.round((recoveryDeadline - recoveryStarted) / 1000)} s):\n${progress.join('\n')}`,
+    )
     const openChanges = async () =>
       (
         await Promise.all(
@@ -315,7 +325,8 @@ it(
     )
     // An unsettled task is shown with what it waits for: its due time and lease, and each
     // target's holder (with the holder's status) and queue.
-    const describe = async (task: Task) => {
+    const describe = async (snapshot: Task) => {
+      const task = (await readTask(snapshot.id)) ?? snapshot
       const at = Date.now()
       const targets = await Promise.all(
         task.details.map(async ({ target }) => {
