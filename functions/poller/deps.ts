@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
+import { cachedKeyLookup } from '#shared/auth/api-key-cache.ts'
 import { sleep } from '#shared/backoff.ts'
 import { buildChangeDeps } from '#shared/changes/change-deps.ts'
 import type { GatewayConfig, WorkerConfig } from '#shared/config.ts'
@@ -49,7 +50,12 @@ export function buildPollerDeps(
     send: changes,
     changes,
     events: stores.events,
-    secretsFor: createSecretResolver(stores.apiKeys, now, worker.sync.webhookSecret),
+    // Every delivery signs with its key's secrets: read once per key per few seconds, not per call.
+    secretsFor: createSecretResolver(
+      cachedKeyLookup((id) => stores.apiKeys.get(id), { ttlMs: gateway.api.keyCacheMs, now }).get,
+      now,
+      worker.sync.webhookSecret,
+    ),
     sendWebhook: (message) =>
       sendWebhook(message, {
         dispatcher,

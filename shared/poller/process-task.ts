@@ -654,6 +654,7 @@ async function deliverCallback<T extends CallbackCarrier>(
       { ok: result.outcome === 'delivered', error: result.error },
       at,
       deps.settings.endpointHealth,
+      { health },
     ).catch((error: unknown) => {
       log.warn('could not record the endpoint outcome', { error })
       return undefined

@@ -80,9 +80,12 @@ export async function recordEndpointOutcome(
   outcome: { readonly ok: boolean; readonly error?: string | undefined },
   now: number,
   settings: EndpointHealthSettings,
+  /** The record as read just before the attempt, if it was: saves a read when nothing changes. */
+  seen?: { readonly health: EndpointHealth | undefined },
 ): Promise<Omit<EndpointHealth, 'version'> | undefined> {
   for (let attempt = 0; attempt < 3; attempt++) {
-    const health = await store.get(keyId, endpoint)
+    // The first try trusts what was read before sending; a lost write reads again.
+    const health = attempt === 0 && seen ? seen.health : await store.get(keyId, endpoint)
     if (outcome.ok) {
       if (!health || health.disabledAt || health.failures === 0) return health
       const cleared = { keyId, endpoint, failures: 0 }
