@@ -258,24 +258,27 @@ it(
         }
       }
     }
+    // Every task of the tenant (also the steps of a change whose PUT died mid-request), from the
+    // tenant's listing — a few queries, not a read per task, which would crowd out the pollers —
+    // plus any task a request saw that the listing lacks.
     const all = async () => {
-      const ids = new Set<string>(accepted)
-      for (const seen of requests.values()) for (const id of seen) ids.add(id)
-      // And every task of the tenant, also the steps of a change whose PUT died mid-request.
+      const found = new Map<string, Task>()
       let start: Record<string, unknown> | undefined
       do {
         const page = await stack.apiDeps.tasks
           .listByTenant('faults', {}, 100, start, Date.now())
-          .catch(() => ({ items: [], next: undefined }))
-        for (const task of page.items) ids.add(task.id)
+          .catch(() => ({ items: [] as Task[], next: undefined }))
+        for (const task of page.items) found.set(task.id, task)
         start = page.next
       } while (start)
-      const found: Task[] = []
+      const ids = new Set<string>(accepted)
+      for (const seen of requests.values()) for (const id of seen) ids.add(id)
       for (const id of ids) {
+        if (found.has(id)) continue
         const task = await readTask(id)
-        if (task) found.push(task)
+        if (task) found.set(id, task)
       }
-      return found
+      return [...found.values()]
     }
     const settled = (task: Task) =>
       isTerminal(task.status) &&
@@ -283,22 +286,34 @@ it(
         ['delivered', 'none'].includes(task.callback.state) ||
         (task.status === 'rejected' && task.callback.state === 'none'))
     let tasks = await all()
-    // Tasks queued behind others on one domain run one after another: allow for that too.
-    const recoveryDeadline =
-      Date.now() + 60_000 + tasks.length * 50 + Math.min(120_000, queued * 500)
+    // Liveness, not speed: under CPU pressure recovery is slow (a few callbacks a second when
+    // everything shares one starved core), so it goes on while tasks keep settling and fails once
+    // nothing has settled for a minute, or when the test's own time runs short.
     const recoveryStarted = Date.now()
+    const recoveryDeadline = started + (RUN_SECONDS * 4 + 180) * 1000
     const progress: string[] = []
-    while (!tasks.every(settled) && Date.now() < recoveryDeadline) {
+    let fewest = Number.POSITIVE_INFINITY
+    let lastProgress = Date.now()
+    while (
+      !tasks.every(settled) &&
+      Date.now() - lastProgress < 60_000 &&
+      Date.now() < recoveryDeadline
+    ) {
       const runStarted = Date.now()
       const stats = await runPoller(healthy, Date.now() + 5_000).catch(() => undefined)
       const readStarted = Date.now()
       tasks = await all()
+      const unsettled = tasks.filter((task) => !settled(task)).length
+      if (unsettled < fewest) {
+        fewest = unsettled
+        lastProgress = Date.now()
+      }
       progress.push(
-        `+${Math.round((runStarted - recoveryStarted) / 1000)}s run ${readStarted - runStarted}ms ${JSON.stringify(stats?.outcomes ?? {})} read ${Date.now() - readStarted}ms unsettled ${tasks.filter((task) => !settled(task)).length}`,
+        `+${Math.round((runStarted - recoveryStarted) / 1000)}s run ${readStarted - runStarted}ms ${JSON.stringify(stats?.outcomes ?? {})} read ${Date.now() - readStarted}ms unsettled ${unsettled}`,
       )
     }
     console.log(
-      `faults recovery (deadline ${Math.round((recoveryDeadline - recoveryStarted) / 1000)} s):\n${progress.join('\n')}`,
+      `faults recovery (${Math.round((Date.now() - recoveryStarted) / 1000)} s):\n${progress.join('\n')}`,
     )
     const openChanges = async () =>
       (
@@ -308,7 +323,7 @@ it(
           ),
         )
       ).filter((change) => change?.status === 'running')
-    while ((await openChanges()).length > 0 && Date.now() < recoveryDeadline + 60_000) {
+    while ((await openChanges()).length > 0 && Date.now() < recoveryDeadline + 30_000) {
       await runPoller(healthy, Date.now() + 2_000).catch(() => undefined)
     }
     const stuck = await Promise.all(
