@@ -193,7 +193,7 @@ describe('delivery', () => {
     const deps = p.pollerDeps({}, { callbackTimeoutMs: 200 })
     const fast = (await import('#shared/webhooks/send-webhook.ts')).sendWebhook
     const { createGuardedAgent } = await import('#shared/webhooks/guarded-agent.ts')
-    const agent = createGuardedAgent({ allowLoopback: true, allowlist: [] })
+    const agent = await createGuardedAgent({ allowLoopback: true, allowlist: [] })
     const timed = {
       ...deps,
       sendWebhook: (message: Parameters<typeof fast>[0]) =>

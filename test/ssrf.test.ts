@@ -78,7 +78,7 @@ describe('SSRF guard at connect time', () => {
   }
 
   it('refuses to dial a loopback literal under the strict policy', async () => {
-    const agent = createGuardedAgent(STRICT_POLICY)
+    const agent = await createGuardedAgent(STRICT_POLICY)
     const result = await sendWebhook(message(), {
       dispatcher: agent,
       timeoutMs: 2_000,
@@ -90,7 +90,7 @@ describe('SSRF guard at connect time', () => {
   })
 
   it('checks the URL itself again at delivery: plain http and credentials are blocked, never sent', async () => {
-    const agent = createGuardedAgent({ allowLoopback: true, allowlist: [] })
+    const agent = await createGuardedAgent({ allowLoopback: true, allowlist: [] })
     const port = new URL(receiver.url).port
     for (const [url, allowHttp] of [
       [`http://127.0.0.1:${port}/plainhttp`, false],
@@ -106,7 +106,7 @@ describe('SSRF guard at connect time', () => {
   })
 
   it('refuses a host name that resolves to a blocked address when dialled (DNS rebinding)', async () => {
-    const agent = createGuardedAgent(STRICT_POLICY, { lookup: fakeLookup })
+    const agent = await createGuardedAgent(STRICT_POLICY, { lookup: fakeLookup })
     const port = new URL(receiver.url).port
     for (const host of ['rebind.test', 'localhost', 'mixed.test']) {
       const result = await sendWebhook(
@@ -119,7 +119,10 @@ describe('SSRF guard at connect time', () => {
   })
 
   it('dials loopback when local mode allows it', async () => {
-    const agent = createGuardedAgent({ allowLoopback: true, allowlist: [] }, { lookup: fakeLookup })
+    const agent = await createGuardedAgent(
+      { allowLoopback: true, allowlist: [] },
+      { lookup: fakeLookup },
+    )
     const port = new URL(receiver.url).port
     const result = await sendWebhook(
       { ...message(), url: `http://localhost:${port}/hook` },

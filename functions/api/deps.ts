@@ -32,10 +32,10 @@ export function callbackUrlChecker(
 /** Test events are rare: the guarded agent is made at the first one, not at cold start. */
 function lazyWebhookSender(worker: WorkerConfig, now: () => number): ApiDeps['sendWebhook'] {
   let dispatcher: ReturnType<typeof createGuardedAgent> | undefined
-  return (message) => {
+  return async (message) => {
     dispatcher ??= createGuardedAgent(addressPolicy(worker.callbacks))
     return sendWebhook(message, {
-      dispatcher,
+      dispatcher: await dispatcher,
       timeoutMs: worker.callbacks.timeoutMs,
       allowHttp: worker.callbacks.allowHttp,
       now,

@@ -25,7 +25,8 @@ export function buildPollerDeps(
 ): PollerDeps {
   const stores = createStores(gateway.store)
   const now = overrides.now ?? Date.now
-  const dispatcher = createGuardedAgent(addressPolicy(worker.callbacks))
+  // Made at the first callback (undici is loaded then, see undici-core.ts).
+  let dispatcher: ReturnType<typeof createGuardedAgent> | undefined
   const owner = `poller-${randomUUID()}`
   const logger = createLogger({ level: gateway.logLevel }).child({ component: 'poller' })
   // Only when on: a run measures the due backlog (a query per shard) just to report it.
@@ -56,9 +57,9 @@ export function buildPollerDeps(
       now,
       worker.sync.webhookSecret,
     ),
-    sendWebhook: (message) =>
+    sendWebhook: async (message) =>
       sendWebhook(message, {
-        dispatcher,
+        dispatcher: await (dispatcher ??= createGuardedAgent(addressPolicy(worker.callbacks))),
         timeoutMs: worker.callbacks.timeoutMs,
         now,
         allowHttp: worker.callbacks.allowHttp,

@@ -3,7 +3,7 @@ import type { z } from 'zod'
 import { jitteredBackoffMs, sleep } from '../backoff.ts'
 import type { UpstreamConfig } from '../config.ts'
 import { checkedDispatcher } from '../http/checked-dispatch.ts'
-import { type Dispatcher, Pool, request } from '../http/undici-core.ts'
+import { type Dispatcher, loadUndici, type Pool, request } from '../http/undici-core.ts'
 import { type Metrics, noMetrics } from '../metrics.ts'
 import { ClockSkewTracker } from './clock-skew.ts'
 import {
@@ -107,7 +107,7 @@ const READ_BACKOFF = { baseMs: 200, maxMs: 5_000 } as const
 const WRITE_RETRIES = 2
 const MAX_ERROR_BODY = 2_048
 
-const pools = new Map<string, Pool>()
+const pools = new Map<string, Promise<Pool>>()
 const skews = new Map<string, ClockSkewTracker>()
 
 /** The value kept for the endpoint's origin, made on first use. */
@@ -126,19 +126,20 @@ function sharedClockSkew(config: UpstreamConfig): ClockSkewTracker {
   return perOrigin(skews, config.endpoint, () => new ClockSkewTracker())
 }
 
-/** One keep-alive pool per upstream origin per process, shared by every client instance. */
-export function sharedUpstreamPool(config: UpstreamConfig): Pool {
-  return perOrigin(
-    pools,
-    config.endpoint,
-    (origin) =>
-      new Pool(origin, {
-        connections: config.maxConnections,
-        keepAliveTimeout: 4_000,
-        keepAliveMaxTimeout: 30_000,
-        connect: { timeout: config.connectTimeoutMs },
-      }),
-  )
+/**
+ * One keep-alive pool per upstream origin per process, shared by every client instance; made
+ * (and undici loaded) at the first call, not at start.
+ */
+export function sharedUpstreamPool(config: UpstreamConfig): Promise<Pool> {
+  return perOrigin(pools, config.endpoint, async (origin) => {
+    const { Pool } = await loadUndici()
+    return new Pool(origin, {
+      connections: config.maxConnections,
+      keepAliveTimeout: 4_000,
+      keepAliveMaxTimeout: 30_000,
+      connect: { timeout: config.connectTimeoutMs },
+    })
+  })
 }
 
 /**
@@ -148,7 +149,8 @@ export function sharedUpstreamPool(config: UpstreamConfig): Pool {
  */
 export class DomainApiClient {
   readonly #config: UpstreamConfig
-  readonly #dispatcher: Dispatcher
+  /** The given dispatcher, or the shared pool once the first call has made it. */
+  #dispatcher: Dispatcher | undefined
   readonly #now: () => number
   readonly #nonce: () => string
   readonly #random: () => number
@@ -160,7 +162,7 @@ export class DomainApiClient {
   constructor(deps: DomainApiClientDeps) {
     this.#metrics = deps.metrics ?? noMetrics
     this.#config = deps.config
-    this.#dispatcher = deps.dispatcher ?? sharedUpstreamPool(deps.config)
+    this.#dispatcher = deps.dispatcher
     this.#now = deps.now ?? Date.now
     this.#nonce = deps.nonce ?? randomUUID
     this.#random = deps.random ?? Math.random
@@ -328,8 +330,9 @@ export class DomainApiClient {
     const refusal = write ? this.#refusalToSend(action, sendBy) : undefined
     if (refusal) throw refusal
     const prepared = this.#prepare(action, params)
+    this.#dispatcher ??= await sharedUpstreamPool(this.#config)
     const dispatcher = write
-      ? checkedDispatcher(this.#dispatcher, () => this.#refusalToSend(action, sendBy))
+      ? await checkedDispatcher(this.#dispatcher, () => this.#refusalToSend(action, sendBy))
       : this.#dispatcher
     const sentAt = this.#now()
     let status: number

@@ -1,5 +1,5 @@
 import type * as Undici from 'undici'
-import DispatcherClass from 'undici/lib/dispatcher/dispatcher.js'
+import { loadUndici } from './undici-core.ts'
 
 /**
  * Runs `check` at the last moment before a request is written to a socket — after any wait for
@@ -7,36 +7,46 @@ import DispatcherClass from 'undici/lib/dispatcher/dispatcher.js'
  * the request unsent when `check` returns an error. undici calls a handler's `onConnect` from
  * `writeH1` just before it writes; an abort there leaves not a byte on the wire.
  */
-export function checkedDispatcher(
+export async function checkedDispatcher(
   inner: Undici.Dispatcher,
   check: () => Error | undefined,
-): Undici.Dispatcher {
+): Promise<Undici.Dispatcher> {
+  CheckedDispatcher ??= checkedDispatcherClass((await loadUndici()).DispatcherBase)
   return new CheckedDispatcher(inner, check) as unknown as Undici.Dispatcher
 }
 
 type LegacyHandler = Record<string, ((...args: unknown[]) => unknown) | undefined>
+type CheckedDispatcherClass = new (
+  inner: Undici.Dispatcher,
+  check: () => Error | undefined,
+) => object
 
-class CheckedDispatcher extends (DispatcherClass as unknown as new () => object) {
-  constructor(
-    private readonly inner: Undici.Dispatcher,
-    private readonly check: () => Error | undefined,
-  ) {
-    super()
-  }
+/** Made once undici is loaded: it extends undici's own Dispatcher (see undici-core.ts). */
+let CheckedDispatcher: CheckedDispatcherClass | undefined
 
-  dispatch(options: Undici.Dispatcher.DispatchOptions, handler: LegacyHandler): boolean {
-    return this.inner.dispatch(
-      options,
-      new CheckBeforeWrite(handler, this.check) as unknown as Undici.Dispatcher.DispatchHandler,
-    )
-  }
+function checkedDispatcherClass(Base: new () => object): CheckedDispatcherClass {
+  return class extends Base {
+    constructor(
+      private readonly inner: Undici.Dispatcher,
+      private readonly check: () => Error | undefined,
+    ) {
+      super()
+    }
 
-  close(): Promise<void> {
-    return Promise.resolve()
-  }
+    dispatch(options: Undici.Dispatcher.DispatchOptions, handler: LegacyHandler): boolean {
+      return this.inner.dispatch(
+        options,
+        new CheckBeforeWrite(handler, this.check) as unknown as Undici.Dispatcher.DispatchHandler,
+      )
+    }
 
-  destroy(): Promise<void> {
-    return Promise.resolve()
+    close(): Promise<void> {
+      return Promise.resolve()
+    }
+
+    destroy(): Promise<void> {
+      return Promise.resolve()
+    }
   }
 }
 

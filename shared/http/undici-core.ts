@@ -1,24 +1,23 @@
 import type * as Undici from 'undici'
-import api from 'undici/lib/api/index.js'
-import buildConnectorFunction from 'undici/lib/core/connect.js'
-// The dispatcher core of undici only. The package's main entry also loads fetch, WebSocket,
-// EventSource, caches, mocks and interceptors, which doubled the cold-start cost of every
-// bundle (see BENCHMARKS.md). undici has no `exports` map, so these paths are public to Node;
-// the version is pinned by the lockfile and every use is covered by tests.
-import AgentClass from 'undici/lib/dispatcher/agent.js'
-import DispatcherClass from 'undici/lib/dispatcher/dispatcher.js'
-import PoolClass from 'undici/lib/dispatcher/pool.js'
 
-// What undici's own index does: give every dispatcher `request`, `stream`, `pipeline`…
-Object.assign(DispatcherClass.prototype, api)
-
-export const Pool = PoolClass as typeof Undici.Pool
 export type Pool = Undici.Pool
-export const Agent = AgentClass as typeof Undici.Agent
 export type Agent = Undici.Agent
-export const buildConnector = buildConnectorFunction as typeof Undici.buildConnector
 export type Dispatcher = Undici.Dispatcher
 export type ResponseData = Undici.Dispatcher.ResponseData
+
+type Runtime = typeof import('./undici-runtime.ts')
+let runtime: Promise<Runtime> | undefined
+
+/**
+ * undici's dispatcher core (Pool, Agent, buildConnector), loaded at the first call and kept. It
+ * is a quarter of the API bundle and ~20–30 ms of module evaluation, which a cold start serving
+ * a read, a key check or the docs does not need; the bundler keeps it in the same file but
+ * evaluates it only here (see BENCHMARKS.md, cold start).
+ */
+export function loadUndici(): Promise<Runtime> {
+  runtime ??= import('./undici-runtime.ts')
+  return runtime
+}
 
 export type RequestOptions = Omit<
   Undici.Dispatcher.RequestOptions,

@@ -1,4 +1,4 @@
-// Types for the undici internals imported by undici-core.ts (typed there, from the main entry).
+// Types for the undici internals imported by undici-runtime.ts (typed there, from the main entry).
 declare module 'undici/lib/dispatcher/agent.js' {
   const Agent: unknown
   export default Agent

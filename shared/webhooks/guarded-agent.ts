@@ -1,7 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns'
 import { isIP, type Socket } from 'node:net'
 import type { buildConnector as BuildConnector } from 'undici'
-import { Agent, buildConnector } from '../http/undici-core.ts'
+import { type Agent, loadUndici } from '../http/undici-core.ts'
 import { type AddressPolicy, checkAddress } from './address-policy.ts'
 
 /** The address a callback would dial is not allowed (SSRF guard, checked at connect time). */
@@ -44,10 +44,11 @@ export function guardedLookup(
  * on every resolution (DNS rebinding), IP literals before connecting, and the socket's actual
  * peer after connecting.
  */
-export function createGuardedAgent(
+export async function createGuardedAgent(
   policy: AddressPolicy,
   options: { connectTimeoutMs?: number; lookup?: Lookup } = {},
-): Agent {
+): Promise<Agent> {
+  const { Agent, buildConnector } = await loadUndici()
   const connector = buildConnector({
     timeout: options.connectTimeoutMs ?? 5_000,
     lookup: guardedLookup(policy, options.lookup) as never,
