@@ -249,3 +249,42 @@ describe('no lost TaskNo', () => {
     }
   })
 })
+
+describe('the first answer, kept on the task', () => {
+  it('a queued acceptance is replayed as it was first given', async () => {
+    // The domain is held by an open task, so the keyed request is queued behind it.
+    expect((await h.request('/domains/idem-queued.com/ds/sync', postJson({}))).status).toBe(202)
+    const first = await sync('idem-queued.com', 'q-1')
+    expect(first.status).toBe(202)
+    const body = (await first.json()) as { id: string; status: string }
+    expect(body.status).toBe('queued')
+    const again = await sync('idem-queued.com', 'q-1')
+    expect(again.status).toBe(202)
+    expect(again.headers.get('idempotent-replayed')).toBe('true')
+    expect(await again.json()).toEqual(body)
+    // The answer lives on the task (not in the response of GET, which shows the task now).
+    const stored = await h.deps.tasks.get(body.id, Date.now())
+    expect(stored?.answer?.status).toBe(202)
+    expect(
+      Object.keys((await (await h.request(`/tasks/${body.id}`)).json()) as object),
+    ).not.toContain('answer')
+  })
+
+  it('a refusal that keeps the key is replayed with its status and problem', async () => {
+    const remove = (key: string) =>
+      // The registry answers DomainNotExist: final, so the key keeps the answer.
+      h.request('/domains/unregistered-idem.com/ds/4242', {
+        method: 'DELETE',
+        headers: { 'idempotency-key': key },
+      })
+    const first = await remove('r-1')
+    expect(first.status).toBe(422)
+    const firstBody = await first.text()
+    expect(JSON.parse(firstBody)).toMatchObject({ upstreamCode: 'DomainNotExist' })
+    const again = await remove('r-1')
+    expect(again.status).toBe(first.status)
+    expect(again.headers.get('idempotent-replayed')).toBe('true')
+    expect(await again.text()).toBe(firstBody)
+    expect(upstreamTasksFor('unregistered-idem.com')).toHaveLength(0)
+  })
+})

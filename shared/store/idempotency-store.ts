@@ -7,14 +7,11 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb'
 import { unmarshall } from '@aws-sdk/util-dynamodb'
+import type { StoredAnswer } from '../tasks/task.ts'
 import { isConditionalCheckFailed, storeCall, toEpochSeconds } from './dynamodb.ts'
 
 /** A response as first sent, kept to be sent again for a retry with the same key. */
-export interface StoredResponse {
-  readonly status: number
-  readonly headers: Readonly<Record<string, string>>
-  readonly body: unknown
-}
+export type StoredResponse = StoredAnswer
 
 export interface IdempotencyRecord {
   readonly tenant: string

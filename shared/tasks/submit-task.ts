@@ -147,10 +147,12 @@ export async function submitTask(
   const intentAt = deps.now()
   const targets = targetsOf(request.command)
   const base = newTask(request, taskId, intentAt)
+  // With a key, the answer is written on the task with its outcome: no separate write for it.
+  const answer = claim ? render : undefined
   if (!(await acquireAll(deps.targetLocks, targets, taskId, holdUntil(deps, intentAt)))) {
     try {
-      const queued = await enqueueTask(deps, base, 0, 'target-busy')
-      return await finish(deps, claim, render({ kind: 'accepted', task: queued }), false)
+      const queued = await enqueueTask(deps, base, 0, 'target-busy', answer)
+      return { ...(queued.answer ?? render({ kind: 'accepted', task: queued })), replayed: false }
     } catch (error) {
       if (claim) await deps.idempotency.release(claim).catch(() => undefined)
       throw error
@@ -165,13 +167,23 @@ export async function submitTask(
     await releaseAll(deps.targetLocks, targets, taskId).catch(() => undefined)
     throw new Error(`task id ${taskId} is already taken`)
   }
-  const outcome = await sendSubmission(deps, task)
-  const response = render(outcome)
+  const outcome = await sendSubmission(deps, task, { answer })
   if (outcome.kind === 'rejected' && claim && freesKey(outcome.error)) {
     await deps.idempotency.release(claim)
-    return { ...response, replayed: false }
+    return { ...render(outcome), replayed: false }
   }
-  return finish(deps, claim, response, false)
+  if (outcome.task.answer) return { ...outcome.task.answer, replayed: false }
+  // Left `submitting` (the outcome is unknown) or written without its answer: store it now.
+  const response = render(outcome)
+  if (claim && !(await storeAnswer(deps, outcome.task, response))) {
+    await deps.idempotency.complete(claim, response)
+  }
+  return { ...response, replayed: false }
+}
+
+/** Writes a keyed request's answer onto its task, if the task is still as it was read. */
+async function storeAnswer(deps: SendDeps, task: Task, answer: StoredResponse): Promise<boolean> {
+  return deps.tasks.replace({ ...task, answer }, task.version).catch(() => false)
 }
 
 /** Until when a holder's submission may still reach the registry unseen (see the lock store). */
@@ -189,6 +201,8 @@ export async function enqueueTask(
   task: Task,
   step: number,
   reason: QueueReason,
+  /** A keyed request's answer, written on the task with it. */
+  answer?: RenderOutcome,
 ): Promise<Task> {
   const acceptedAt = Date.parse(task.createdAt)
   const ticket = ticketOf(acceptedAt, step, task.id)
@@ -201,13 +215,14 @@ export async function enqueueTask(
       Math.max(1, Math.ceil(delayAt(deps.settings.queue.recheckDelaysMs, 1) / 1000)),
     )
   }
-  const queued: Task = {
+  const waiting: Task = {
     ...task,
     status: 'queued',
     queue: { ticket, reason, since: task.createdAt, checks: 0 },
     // Looked at soon (it may be the head already); a release ahead of it wakes it sooner.
     dueAt: acceptedAt + delayAt(deps.settings.queue.headRecheckDelaysMs, 0),
   }
+  const queued = withAnswer(waiting, answer && ((task) => answer({ kind: 'accepted', task })))
   if (!(await deps.tasks.create(queued))) {
     // Written before (a retried step of a change): the stored one stands.
     return (await deps.tasks.get(task.id, deps.now())) ?? queued
@@ -246,6 +261,8 @@ export async function sendSubmission(
   options: {
     /** The caller was already answered (a queued task): a refusal is told by webhook. */
     readonly announced?: boolean
+    /** A keyed request's answer to each outcome, written on the task with the outcome. */
+    readonly answer?: RenderOutcome | undefined
   } = {},
 ): Promise<SubmitOutcome> {
   const taskId = task.id
@@ -263,9 +280,16 @@ export async function sendSubmission(
       })
       return { kind: 'accepted', task }
     }
-    if (error.code === 'TaskIsBeingProcessed') return requeueBusy(deps, task)
+    if (error.code === 'TaskIsBeingProcessed') return requeueBusy(deps, task, options.answer)
     logRefusal(deps.logger, taskId, error)
-    const rejected = await rejectTask(deps, task, error, options.announced === true)
+    const rejected = await rejectTask(
+      deps,
+      task,
+      error,
+      options.announced === true,
+      // A refusal that frees the key is not kept: the same request may be sent again.
+      freesKey(error) ? undefined : options.answer,
+    )
     await releaseTargets(queueDeps(deps), rejected)
     return { kind: 'rejected', task: rejected, error }
   }
@@ -280,10 +304,15 @@ export async function sendSubmission(
     dueAt: at + deps.settings.firstPollDelayMs,
     lease: undefined,
   })
+  const answer = options.answer
   // The TaskNo's owner (so no reconciler hands it to another task) and the task, in parallel.
   const [owned, recorded] = await Promise.all([
     deps.taskNos.claim(result.taskNo, taskId, toEpochSeconds(at + deps.settings.taskRetentionMs)),
-    recordOutcome(deps, task, toPending),
+    recordOutcome(
+      deps,
+      task,
+      answering(toPending, answer && ((current) => answer({ kind: 'accepted', task: current }))),
+    ),
   ])
   if (!owned) {
     deps.logger.error('the TaskNo is recorded as owned by another task', {
@@ -314,14 +343,18 @@ const queueDeps = (deps: SendDeps) => ({
 })
 
 /** `TaskIsBeingProcessed`: wait for the registry's other task, holding the targets meanwhile. */
-async function requeueBusy(deps: SendDeps, task: Task): Promise<SubmitOutcome> {
+async function requeueBusy(
+  deps: SendDeps,
+  task: Task,
+  answer: RenderOutcome | undefined,
+): Promise<SubmitOutcome> {
   const at = deps.now()
   const checks = task.queue?.reason === 'upstream-busy' ? task.queue.checks + 1 : 0
   deps.logger.info('the registry is busy with another task for the target; queued', {
     taskId: task.id,
     retries: checks,
   })
-  const queued = await recordOutcome(deps, task, (current) => ({
+  const toQueued = (current: Task): Task => ({
     ...current,
     status: 'queued',
     queue: {
@@ -333,7 +366,12 @@ async function requeueBusy(deps: SendDeps, task: Task): Promise<SubmitOutcome> {
     updatedAt: new Date(at).toISOString(),
     dueAt: at + delayAt(deps.settings.queue.busyRetryDelaysMs, checks),
     lease: undefined,
-  }))
+  })
+  const queued = await recordOutcome(
+    deps,
+    task,
+    answering(toQueued, answer && ((current) => answer({ kind: 'accepted', task: current }))),
+  )
   return { kind: 'accepted', task: queued }
 }
 
@@ -388,11 +426,13 @@ async function answerFromExisting(
   if (existing.status === 'completed' && existing.response) {
     return { ...existing.response, replayed: true }
   }
+  // The first answer is on the task, written with its outcome.
+  const task = await deps.tasks.get(existing.taskId, now)
+  if (task?.answer) return { ...task.answer, replayed: true }
   if (existing.lockedUntil > now) {
     throw new IdempotencyInFlightError(Math.max(1, Math.ceil((existing.lockedUntil - now) / 1000)))
   }
   // The first request stopped (a crash or a timeout) while holding the key.
-  const task = await deps.tasks.get(existing.taskId, now)
   if (task) {
     // It wrote its intent, so it may have reached the registry: never resubmit; answer with it.
     const response = render({ kind: 'accepted', task })
@@ -452,11 +492,12 @@ async function rejectTask(
   task: Task,
   error: UpstreamError,
   announced: boolean,
+  answer?: RenderOutcome,
 ): Promise<Task> {
   const at = deps.now()
   const rejection = rejectionOf(error)
   const notify = announced && Boolean(task.callback.url)
-  return recordOutcome(deps, task, (current) => ({
+  const toRejected = (current: Task): Task => ({
     ...current,
     status: 'rejected',
     error: rejection,
@@ -479,15 +520,26 @@ async function rejectTask(
           expiresAt: undefined,
         }
       : { dueAt: undefined, expiresAt: toEpochSeconds(at + deps.settings.taskRetentionMs) }),
-  }))
+  })
+  return recordOutcome(
+    deps,
+    task,
+    answering(
+      toRejected,
+      answer && ((current) => answer({ kind: 'rejected', task: current, error })),
+    ),
+  )
 }
 
-async function finish(
-  deps: SubmitDeps,
-  claim: IdempotencyRecord | undefined,
-  response: StoredResponse,
-  replayed: boolean,
-): Promise<SubmitResult> {
-  if (claim) await deps.idempotency.complete(claim, response)
-  return { ...response, replayed }
+/** The task with a keyed request's answer to it, when there is one to keep. */
+function withAnswer(task: Task, answerFor: ((task: Task) => StoredResponse) | undefined): Task {
+  return answerFor ? { ...task, answer: answerFor(task) } : task
+}
+
+/** An outcome's next state, with the answer to that state when one is kept. */
+function answering(
+  next: (current: Task) => Task,
+  answerFor: ((task: Task) => StoredResponse) | undefined,
+): (current: Task) => Task {
+  return (current) => withAnswer(next(current), answerFor)
 }

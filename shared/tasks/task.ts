@@ -110,6 +110,13 @@ export interface TaskQueueState {
   readonly checks: number
 }
 
+/** An HTTP answer as first sent (see `Task.answer`). */
+export interface StoredAnswer {
+  readonly status: number
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: unknown
+}
+
 export interface Task {
   readonly id: string
   readonly tenant: string
@@ -149,6 +156,11 @@ export interface Task {
   /** When work on this task is next due (poll, reconcile, callback), epoch ms; absent when none. */
   readonly dueAt?: number | undefined
   readonly pollCount: number
+  /**
+   * The HTTP answer to the request that created the task, when it carried an Idempotency-Key:
+   * written with the outcome (one write), sent again for a retry with the same key.
+   */
+  readonly answer?: StoredAnswer | undefined
   readonly lease?: { readonly owner: string; readonly until: number } | undefined
   /** Epoch seconds after which the item is gone (TTL). */
   readonly expiresAt?: number | undefined
