@@ -330,10 +330,12 @@ export class DomainApiClient {
     const refusal = write ? this.#refusalToSend(action, sendBy) : undefined
     if (refusal) throw refusal
     const prepared = this.#prepare(action, params)
-    this.#dispatcher ??= await sharedUpstreamPool(this.#config)
-    const dispatcher = write
-      ? await checkedDispatcher(this.#dispatcher, () => this.#refusalToSend(action, sendBy))
-      : this.#dispatcher
+    // The pool is made (and undici loaded) at the first call; later calls do not await for it.
+    const inner = this.#dispatcher ?? (this.#dispatcher = await sharedUpstreamPool(this.#config))
+    let dispatcher = write
+      ? checkedDispatcher(inner, () => this.#refusalToSend(action, sendBy))
+      : inner
+    if (dispatcher instanceof Promise) dispatcher = await dispatcher
     const sentAt = this.#now()
     let status: number
     let text: string

@@ -1,5 +1,5 @@
 import type * as Undici from 'undici'
-import { loadUndici } from './undici-core.ts'
+import { loadUndici, undiciIfLoaded } from './undici-core.ts'
 
 /**
  * Runs `check` at the last moment before a request is written to a socket — after any wait for
@@ -7,11 +7,16 @@ import { loadUndici } from './undici-core.ts'
  * the request unsent when `check` returns an error. undici calls a handler's `onConnect` from
  * `writeH1` just before it writes; an abort there leaves not a byte on the wire.
  */
-export async function checkedDispatcher(
+export function checkedDispatcher(
   inner: Undici.Dispatcher,
   check: () => Error | undefined,
-): Promise<Undici.Dispatcher> {
-  CheckedDispatcher ??= checkedDispatcherClass((await loadUndici()).DispatcherBase)
+): Undici.Dispatcher | Promise<Undici.Dispatcher> {
+  if (!CheckedDispatcher) {
+    // The first time only: undici may not be loaded yet (a caller's own dispatcher).
+    const undici = undiciIfLoaded()
+    if (!undici) return loadUndici().then(() => checkedDispatcher(inner, check))
+    CheckedDispatcher = checkedDispatcherClass(undici.DispatcherBase)
+  }
   return new CheckedDispatcher(inner, check) as unknown as Undici.Dispatcher
 }
 

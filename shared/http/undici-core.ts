@@ -15,8 +15,18 @@ let runtime: Promise<Runtime> | undefined
  * evaluates it only here (see BENCHMARKS.md, cold start).
  */
 export function loadUndici(): Promise<Runtime> {
-  runtime ??= import('./undici-runtime.ts')
+  runtime ??= import('./undici-runtime.ts').then((module) => {
+    loaded = module
+    return module
+  })
   return runtime
+}
+
+let loaded: Runtime | undefined
+
+/** undici's core once `loadUndici()` has resolved, else undefined: the hot path need not await. */
+export function undiciIfLoaded(): Runtime | undefined {
+  return loaded
 }
 
 export type RequestOptions = Omit<
