@@ -57,13 +57,15 @@ export function buildPollerDeps(
       now,
       worker.sync.webhookSecret,
     ),
-    sendWebhook: async (message) =>
-      sendWebhook(message, {
-        dispatcher: await (dispatcher ??= createGuardedAgent(addressPolicy(worker.callbacks))),
+    sendWebhook: async (message) => {
+      dispatcher ??= createGuardedAgent(addressPolicy(worker.callbacks))
+      return sendWebhook(message, {
+        dispatcher: await dispatcher,
         timeoutMs: worker.callbacks.timeoutMs,
         now,
         allowHttp: worker.callbacks.allowHttp,
-      }),
+      })
+    },
     now,
     metrics,
     random: Math.random,

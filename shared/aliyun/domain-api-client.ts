@@ -331,7 +331,8 @@ export class DomainApiClient {
     if (refusal) throw refusal
     const prepared = this.#prepare(action, params)
     // The pool is made (and undici loaded) at the first call; later calls do not await for it.
-    const inner = this.#dispatcher ?? (this.#dispatcher = await sharedUpstreamPool(this.#config))
+    this.#dispatcher ??= await sharedUpstreamPool(this.#config)
+    const inner = this.#dispatcher
     let dispatcher = write
       ? checkedDispatcher(inner, () => this.#refusalToSend(action, sendBy))
       : inner
