@@ -5,6 +5,8 @@ import { silentLogger } from '#shared/logger.ts'
 import { processDueTask } from '#shared/poller/process-task.ts'
 import { type DueItem, DynamoDbDueItemStore } from '#shared/store/due-item-store.ts'
 import { createDocumentClient, toEpochSeconds } from '#shared/store/dynamodb.ts'
+import { newTask } from '#shared/tasks/submit-task.ts'
+import type { Task } from '#shared/tasks/task.ts'
 import { type Harness, postJson, startHarness } from './helpers/gateway.ts'
 import { startRecordingProxy } from './helpers/recording-proxy.ts'
 
@@ -74,6 +76,61 @@ describe('claimLease', () => {
     // ...and a refused claim wrote nothing.
     expect(await items.get('later', T0)).toMatchObject({ version: 1 })
     expect(await items.get('later', T0)).not.toHaveProperty('lease')
+  })
+})
+
+describe('waking a queued task', () => {
+  const queuedTask = (id: string, dueAt: number): Task => ({
+    ...newTask(
+      {
+        tenant: 'wake',
+        keyId: 'k',
+        command: { action: 'ds.sync', domain: `${id}.example` },
+        callbackUrl: undefined,
+      },
+      id,
+      T0,
+    ),
+    status: 'queued',
+    dueAt,
+  })
+
+  it('brings a task due later forward', async () => {
+    await h.deps.tasks.create(queuedTask('tsk_wakelater', T0 + 60_000))
+    await h.deps.tasks.nudge('tsk_wakelater', T0 + 10)
+    expect(await h.deps.tasks.get('tsk_wakelater', T0)).toMatchObject({
+      dueAt: T0 + 10,
+      version: 2,
+    })
+  })
+
+  it('is not lost while a poller holds the task on a decision made before the release', async () => {
+    await h.deps.tasks.create(queuedTask('tsk_wakeheld', T0))
+    // A poller claims the head and reads its domain as still held…
+    const held = await h.deps.tasks.claim('tsk_wakeheld', lease('w', T0 + 60_000), T0 + 5)
+    expect(held).toBeDefined()
+    // …the holder releases the domain and wakes the head…
+    await h.deps.tasks.nudge('tsk_wakeheld', T0 + 10)
+    // …so the poller's "look again in a few seconds" loses its race,
+    const stale = { ...(held as Task), dueAt: T0 + 5_000, lease: undefined }
+    expect(await h.deps.tasks.replace(stale, (held as Task).version)).toBe(false)
+    // and the task is due now and free for the next claim, not put off.
+    const after = await h.deps.tasks.get('tsk_wakeheld', T0 + 20)
+    expect(after?.dueAt).toBe(T0 + 10)
+    expect(after?.lease).toBeUndefined()
+    expect(await h.deps.tasks.claim('tsk_wakeheld', lease('x', T0 + 60_000), T0 + 20)).toBeDefined()
+  })
+
+  it('leaves a due, unleased task and a task that is not queued alone', async () => {
+    await h.deps.tasks.create(queuedTask('tsk_wakedue', T0))
+    await h.deps.tasks.nudge('tsk_wakedue', T0 + 10)
+    expect(await h.deps.tasks.get('tsk_wakedue', T0)).toMatchObject({ dueAt: T0, version: 1 })
+    await h.deps.tasks.create({ ...queuedTask('tsk_wakepending', T0 + 60_000), status: 'pending' })
+    await h.deps.tasks.nudge('tsk_wakepending', T0 + 10)
+    expect(await h.deps.tasks.get('tsk_wakepending', T0)).toMatchObject({
+      dueAt: T0 + 60_000,
+      version: 1,
+    })
   })
 })
 

@@ -49,8 +49,12 @@ export interface TaskStore {
     now: number,
   ): Promise<TaskPage>
   /**
-   * Makes a `queued` task due at `at` if it is due later (a target it waits for was released).
-   * Advisory: it changes neither the version nor anything else, so it never spoils a lease.
+   * Wakes a `queued` task (a target it waits for was released): due at `at` if it was due later.
+   * If a poller holds its lease meanwhile, that poller decided on a read from before the release,
+   * so the wake-up also takes the lease away and moves the version on: the stale decision's write
+   * (another look in a few seconds) then fails, and the task stays due now instead of being put
+   * off. Every writer of a queued task writes conditionally on its version, so this only ever
+   * costs the leaseholder a lost race.
    */
   nudge(id: string, at: number): Promise<void>
   /**
@@ -247,10 +251,14 @@ export class DynamoDbTaskStore implements TaskStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: taskPk(id), sk: TASK_SK },
-          UpdateExpression: 'SET dueAt = :at',
-          ConditionExpression: '#status = :queued AND dueAt > :at',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':queued': 'queued', ':at': at },
+          UpdateExpression: 'SET dueAt = :at, #version = #version + :one REMOVE #lease',
+          ConditionExpression: '#status = :queued AND (dueAt > :at OR attribute_exists(#lease))',
+          ExpressionAttributeNames: {
+            '#status': 'status',
+            '#version': 'version',
+            '#lease': 'lease',
+          },
+          ExpressionAttributeValues: { ':queued': 'queued', ':at': at, ':one': 1 },
         }),
       ),
     )
