@@ -23,9 +23,9 @@ const DRAIN_TIMEOUT_MS = TEST_DYNAMODB_ENGINE === 'moto' ? 15_000 : 5_000
 const DRAIN_RUN_MS = TEST_DYNAMODB_ENGINE === 'moto' ? 250 : 50
 
 /** Submissions in the pipeline are signed and sent only within this of their intent. */
-export const PIPELINE_SEND_WINDOW_MS = 200
+export const PIPELINE_SEND_WINDOW_MS = 1_000
 
-/** Settings under which a lost submission is proven absent 300 ms after its intent. */
+/** Settings under which a lost submission is proven absent 1.1 s after its intent. */
 export const QUICK_ABSENCE: Partial<PollerSettings> = { timestampWindowMs: 100 }
 
 /** Fast pacing for tests: polls every 20 ms, callback retries after 50/100/150 ms. */
