@@ -11,8 +11,7 @@ import { createStores } from '#shared/store/stores.ts'
 import { submitSettingsFrom } from '#shared/tasks/submit-settings.ts'
 import { addressPolicy } from '#shared/webhooks/address-policy.ts'
 import { checkCallbackUrl, type ResolveAll, resolveWithDns } from '#shared/webhooks/callback-url.ts'
-import { createGuardedAgent } from '#shared/webhooks/guarded-agent.ts'
-import { sendWebhook } from '#shared/webhooks/send-webhook.ts'
+import { webhookSender } from '#shared/webhooks/webhook-sender.ts'
 import { changeDepsFor } from './change-deps.ts'
 import type { ApiDeps } from './context.ts'
 
@@ -27,20 +26,6 @@ export function callbackUrlChecker(
     resolve,
   }
   return (url) => checkCallbackUrl(url, rules)
-}
-
-/** Test events are rare: the guarded agent is made at the first one, not at cold start. */
-function lazyWebhookSender(worker: WorkerConfig, now: () => number): ApiDeps['sendWebhook'] {
-  let dispatcher: ReturnType<typeof createGuardedAgent> | undefined
-  return async (message) => {
-    dispatcher ??= createGuardedAgent(addressPolicy(worker.callbacks))
-    return sendWebhook(message, {
-      dispatcher: await dispatcher,
-      timeoutMs: worker.callbacks.timeoutMs,
-      allowHttp: worker.callbacks.allowHttp,
-      now,
-    })
-  }
 }
 
 /** The production wiring of the API: DynamoDB stores, the signed upstream client, real clock. */
@@ -72,7 +57,8 @@ export function buildApiDeps(
     // Keyed from a secret the gateway already holds; rotating it only invalidates open cursors.
     cursors: CursorCodec.fromSecret(config.upstream.credentials.accessKeySecret),
     checkCallbackUrl: callbackUrlChecker(worker, resolveWithDns),
-    sendWebhook: lazyWebhookSender(worker, overrides.now ?? Date.now),
+    // Test events are rare: the agent is made at the first one (see webhook-sender.ts).
+    sendWebhook: webhookSender(worker, overrides.now ?? Date.now),
     ...overrides,
   }
   return {

@@ -11,11 +11,9 @@ import { DEFAULT_POLLER_SETTINGS } from '#shared/poller/settings.ts'
 import { DEFAULT_DUE_SWEEP_SETTINGS, sweepDueIndex } from '#shared/poller/sweep-due-index.ts'
 import { createStores } from '#shared/store/stores.ts'
 import { submitSettingsFrom } from '#shared/tasks/submit-settings.ts'
-import { addressPolicy } from '#shared/webhooks/address-policy.ts'
 import { DEFAULT_ENDPOINT_HEALTH_SETTINGS } from '#shared/webhooks/endpoint-health.ts'
-import { createGuardedAgent } from '#shared/webhooks/guarded-agent.ts'
-import { sendWebhook } from '#shared/webhooks/send-webhook.ts'
 import { createSecretResolver } from '#shared/webhooks/webhook-secrets.ts'
+import { webhookSender } from '#shared/webhooks/webhook-sender.ts'
 
 /** The production wiring of the poller: DynamoDB stores, the upstream client, guarded webhooks. */
 export function buildPollerDeps(
@@ -25,8 +23,6 @@ export function buildPollerDeps(
 ): PollerDeps {
   const stores = createStores(gateway.store)
   const now = overrides.now ?? Date.now
-  // Made at the first callback (undici is loaded then, see undici-core.ts).
-  let dispatcher: ReturnType<typeof createGuardedAgent> | undefined
   const owner = `poller-${randomUUID()}`
   const logger = createLogger({ level: gateway.logLevel }).child({ component: 'poller' })
   // Only when on: a run measures the due backlog (a query per shard) just to report it.
@@ -57,15 +53,7 @@ export function buildPollerDeps(
       now,
       worker.sync.webhookSecret,
     ),
-    sendWebhook: async (message) => {
-      dispatcher ??= createGuardedAgent(addressPolicy(worker.callbacks))
-      return sendWebhook(message, {
-        dispatcher: await dispatcher,
-        timeoutMs: worker.callbacks.timeoutMs,
-        now,
-        allowHttp: worker.callbacks.allowHttp,
-      })
-    },
+    sendWebhook: webhookSender(worker, now),
     now,
     metrics,
     random: Math.random,

@@ -3,7 +3,13 @@ import type { z } from 'zod'
 import { jitteredBackoffMs, sleep } from '../backoff.ts'
 import type { UpstreamConfig } from '../config.ts'
 import { checkedDispatcher } from '../http/checked-dispatch.ts'
-import { type Dispatcher, loadUndici, type Pool, request } from '../http/undici-core.ts'
+import {
+  type Dispatcher,
+  loadUndici,
+  type Pool,
+  request,
+  undiciIfLoaded,
+} from '../http/undici-core.ts'
 import { type Metrics, noMetrics } from '../metrics.ts'
 import { ClockSkewTracker } from './clock-skew.ts'
 import {
@@ -330,13 +336,12 @@ export class DomainApiClient {
     const refusal = write ? this.#refusalToSend(action, sendBy) : undefined
     if (refusal) throw refusal
     const prepared = this.#prepare(action, params)
-    // The pool is made (and undici loaded) at the first call; later calls do not await for it.
+    // The pool is made (and undici loaded) at the first call; later calls do not wait for it.
     this.#dispatcher ??= await sharedUpstreamPool(this.#config)
-    const inner = this.#dispatcher
-    let dispatcher = write
-      ? checkedDispatcher(inner, () => this.#refusalToSend(action, sendBy))
-      : inner
-    if (dispatcher instanceof Promise) dispatcher = await dispatcher
+    if (write && !undiciIfLoaded()) await loadUndici() // a caller's own dispatcher, first write
+    const dispatcher = write
+      ? checkedDispatcher(this.#dispatcher, () => this.#refusalToSend(action, sendBy))
+      : this.#dispatcher
     const sentAt = this.#now()
     let status: number
     let text: string

@@ -1,5 +1,5 @@
 import type * as Undici from 'undici'
-import { loadUndici, undiciIfLoaded } from './undici-core.ts'
+import { undiciIfLoaded } from './undici-core.ts'
 
 /**
  * Runs `check` at the last moment before a request is written to a socket — after any wait for
@@ -10,11 +10,10 @@ import { loadUndici, undiciIfLoaded } from './undici-core.ts'
 export function checkedDispatcher(
   inner: Undici.Dispatcher,
   check: () => Error | undefined,
-): Undici.Dispatcher | Promise<Undici.Dispatcher> {
+): Undici.Dispatcher {
   if (!CheckedDispatcher) {
-    // The first time only: undici may not be loaded yet (a caller's own dispatcher).
     const undici = undiciIfLoaded()
-    if (!undici) return loadUndici().then(() => checkedDispatcher(inner, check))
+    if (!undici) throw new Error('checkedDispatcher needs undici loaded first (loadUndici())')
     CheckedDispatcher = checkedDispatcherClass(undici.DispatcherBase)
   }
   return new CheckedDispatcher(inner, check) as unknown as Undici.Dispatcher

@@ -222,7 +222,7 @@ export async function enqueueTask(
     // Looked at soon (it may be the head already); a release ahead of it wakes it sooner.
     dueAt: acceptedAt + delayAt(deps.settings.queue.headRecheckDelaysMs, 0),
   }
-  const queued = withAnswer(waiting, answer && ((task) => answer({ kind: 'accepted', task })))
+  const queued = withAnswer(waiting, acceptedAnswer(answer))
   if (!(await deps.tasks.create(queued))) {
     // Written before (a retried step of a change): the stored one stands.
     return (await deps.tasks.get(task.id, deps.now())) ?? queued
@@ -308,11 +308,7 @@ export async function sendSubmission(
   // The TaskNo's owner (so no reconciler hands it to another task) and the task, in parallel.
   const [owned, recorded] = await Promise.all([
     deps.taskNos.claim(result.taskNo, taskId, toEpochSeconds(at + deps.settings.taskRetentionMs)),
-    recordOutcome(
-      deps,
-      task,
-      answering(toPending, answer && ((current) => answer({ kind: 'accepted', task: current }))),
-    ),
+    recordOutcome(deps, task, answering(toPending, acceptedAnswer(answer))),
   ])
   if (!owned) {
     deps.logger.error('the TaskNo is recorded as owned by another task', {
@@ -367,11 +363,7 @@ async function requeueBusy(
     dueAt: at + delayAt(deps.settings.queue.busyRetryDelaysMs, checks),
     lease: undefined,
   })
-  const queued = await recordOutcome(
-    deps,
-    task,
-    answering(toQueued, answer && ((current) => answer({ kind: 'accepted', task: current }))),
-  )
+  const queued = await recordOutcome(deps, task, answering(toQueued, acceptedAnswer(answer)))
   return { kind: 'accepted', task: queued }
 }
 
@@ -529,6 +521,13 @@ async function rejectTask(
       answer && ((current) => answer({ kind: 'rejected', task: current, error })),
     ),
   )
+}
+
+/** The answer to a task accepted in the state given, when a keyed request keeps one. */
+function acceptedAnswer(
+  render: RenderOutcome | undefined,
+): ((task: Task) => StoredResponse) | undefined {
+  return render && ((task) => render({ kind: 'accepted', task }))
 }
 
 /** The task with a keyed request's answer to it, when there is one to keep. */

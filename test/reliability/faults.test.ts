@@ -340,7 +340,7 @@ it(
     )
     // An unsettled task is shown with what it waits for: its due time and lease, and each
     // target's holder (with the holder's status) and queue.
-    const describe = async (snapshot: Task) => {
+    const whatItWaitsFor = async (snapshot: Task) => {
       const task = (await readTask(snapshot.id)) ?? snapshot
       const at = Date.now()
       const targets = await Promise.all(
@@ -353,7 +353,9 @@ it(
       )
       return `${task.id} ${task.status} ${task.callback.state} due ${task.dueAt === undefined ? '-' : task.dueAt - at} lease ${task.lease ? task.lease.until - at : '-'} queue ${JSON.stringify(task.queue ?? null)} polls ${task.pollCount} [${targets.join('; ')}]`
     }
-    expect(await Promise.all(tasks.filter((task) => !settled(task)).map(describe))).toEqual([])
+    expect(await Promise.all(tasks.filter((task) => !settled(task)).map(whatItWaitsFor))).toEqual(
+      [],
+    )
 
     // Exactly one upstream task per task that reached the registry; none unaccounted for upstream.
     const byTaskNo = new Map<string, string[]>()
