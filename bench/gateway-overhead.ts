@@ -15,7 +15,8 @@ import { fmt, header, percentile, table, verdict } from './lib.ts'
 
 /**
  * Gateway overhead: `POST /domains/:name/ds` through the whole gateway (HTTP, auth, validation,
- * idempotency record, intent write, the upstream call, the outcome write) against the bare
+ * intent write (with a key, also its claim), the domain taken, the upstream call, the outcome and
+ * TaskNo owner writes) against the bare
  * upstream call, with the emulator adding 20 ms to every answer. Sequential requests. Then the store
  * requests one accepted submission makes (with and without an Idempotency-Key), counted by a
  * recording proxy in front of the same engine on a second instance of the API.

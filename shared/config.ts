@@ -257,11 +257,6 @@ export const GatewayEnvSchema = z.object({
   /** How long an API instance trusts a key it read (revocation elsewhere shows within this). */
   API_KEY_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
   DUE_SHARDS: z.coerce.number().int().min(1).max(64).default(8),
-  IDEMPOTENCY_TTL_HOURS: z.coerce
-    .number()
-    .positive()
-    .max(24 * 30)
-    .default(24),
   TASK_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(30),
   CALLBACK_ALLOW_HTTP: booleanFlag(false),
   /** A submission's attempts are signed and sent only this long after its intent is written. */
@@ -289,7 +284,6 @@ export interface StoreConfig {
   readonly endpoint: string | undefined
   readonly region: string
   readonly dueShards: number
-  readonly idempotencyTtlMs: number
   readonly taskRetentionMs: number
 }
 
@@ -323,7 +317,6 @@ export function loadStoreConfig(env: Env = process.env): StoreConfig {
     endpoint: parsed.DYNAMODB_ENDPOINT,
     region: parsed.AWS_REGION,
     dueShards: parsed.DUE_SHARDS,
-    idempotencyTtlMs: parsed.IDEMPOTENCY_TTL_HOURS * 3_600_000,
     taskRetentionMs: parsed.TASK_RETENTION_DAYS * 86_400_000,
   }
 }

@@ -1,15 +1,18 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { ClockSkewTracker } from '#shared/aliyun/clock-skew.ts'
 import { UpstreamError } from '#shared/aliyun/upstream-error.ts'
+import { keyedTaskId } from '#shared/ids.ts'
 import { silentLogger } from '#shared/logger.ts'
 import type { PollerDeps } from '#shared/poller/process-task.ts'
 import { absenceProvableAfter } from '#shared/poller/reconcile.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
-import { StoreUnavailableError } from '#shared/store/dynamodb.ts'
-import type { IdempotencyStore } from '#shared/store/idempotency-store.ts'
+import type { TargetLockStore } from '#shared/store/target-lock-store.ts'
+import type { TaskStore } from '#shared/store/task-store.ts'
+import { type SubmitDeps, submitTask } from '#shared/tasks/submit-task.ts'
 import { clientFor, SHA256_DIGEST, startTestEmulator } from './helpers/emulator.ts'
 import { postJson, startHarness } from './helpers/gateway.ts'
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts'
+import { passThrough } from './helpers/task-store-wrapper.ts'
 
 /**
  * The exactly-once argument, pinned: no `Save*` attempt is signed or put on the wire after the
@@ -154,6 +157,32 @@ async function pipelineWithWindow(windowMs: number): Promise<Pipeline> {
   return p
 }
 
+/** Every method of a target-lock store, calling the real one (to override one of them). */
+function lockPassThrough(real: TargetLockStore): TargetLockStore {
+  return {
+    acquire: (...args) => real.acquire(...args),
+    acquireAsHead: (...args) => real.acquireAsHead(...args),
+    enqueue: (...args) => real.enqueue(...args),
+    dequeue: (...args) => real.dequeue(...args),
+    read: (target) => real.read(target),
+    release: (...args) => real.release(...args),
+  }
+}
+
+/** Due-index reads that return only the given task. */
+const seeing =
+  (real: TaskStore, id: string): TaskStore['dueIds'] =>
+  async (...args) =>
+    (await real.dueIds(...args)).filter((due) => due === id)
+
+async function until(done: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time')
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
 /** Runs pollers until `done`, recording every status the task was seen in. */
 async function watch(p: Pipeline, deps: PollerDeps, id: string, timeoutMs: number) {
   const seen: string[] = []
@@ -199,6 +228,49 @@ describe('the reconciler and the window', () => {
     const task = await p.task(submitted.id)
     expect(task.upstream.taskNo).toBeDefined()
     expect([...p.emulator.account.tasks.keys()]).toEqual([task.upstream.taskNo])
+  })
+
+  it("a process that stopped between its intent and taking the domain: no upstream search, a neighbour's lost task not adopted, NotSubmitted once absence is provable", async () => {
+    const p = await pipelineWithWindow(60_000)
+    const stopped = () => new Promise<never>(() => undefined)
+    const domain = 'stopped-before-lock.com'
+    const submitAs = (key: string, deps: Partial<SubmitDeps>) => {
+      void submitTask(
+        { ...p.deps, logger: silentLogger, ...deps },
+        {
+          tenant: 'pipeline',
+          keyId: p.tenant.id,
+          command: { action: 'ds.sync', domain },
+          callbackUrl: undefined,
+          idempotency: { key, requestHash: key },
+        },
+        (outcome) => ({ status: 202, headers: {}, body: { id: outcome.task.id } }),
+      )
+      return keyedTaskId('pipeline', key)
+    }
+    // A: its intent is written, then its process stops before the domain is taken.
+    const a = submitAs('a', {
+      targetLocks: { ...lockPassThrough(p.deps.targetLocks), acquire: stopped },
+    })
+    await until(async () => (await p.deps.tasks.get(a, Date.now()))?.status === 'submitting')
+    // B, the same domain: taken, sent, and its process stops before recording the TaskNo.
+    const b = submitAs('b', { afterUpstreamCall: stopped })
+    await until(() => p.emulator.account.tasks.size === 1)
+    // A's reconciler runs first, alone, while B's upstream task is unowned and in A's window.
+    const settings = { timestampWindowMs: 100 }
+    const deps = p.pollerDeps({}, settings)
+    await p.drainUntil(async () => (await p.task(a)).status !== 'submitting', {
+      deps: { ...deps, tasks: { ...passThrough(deps.tasks), dueIds: seeing(deps.tasks, a) } },
+    })
+    const first = await p.task(a)
+    expect(first).toMatchObject({ status: 'rejected', error: { code: 'NotSubmitted' } })
+    expect(first.upstream.taskNo).toBeUndefined()
+    expect(Date.parse(first.completedAt as string)).toBeGreaterThanOrEqual(
+      absenceProvableAfter(deps.settings, first),
+    )
+    // B's own reconciler finds B's task.
+    await p.drainUntil(async () => (await p.task(b)).status !== 'submitting', { deps })
+    expect((await p.task(b)).upstream.taskNo).toBe([...p.emulator.account.tasks.keys()][0])
   })
 
   it('a scan that started before the window closed gives no verdict, however long it takes', async () => {
@@ -279,24 +351,25 @@ describe('the reconciler and the window', () => {
 
 describe('one consistent outcome', () => {
   it('the answer is written with the outcome: no separate write to lose, and a replay names the TaskNo the task holds', async () => {
-    // The idempotency record is never completed on this path: a store that would fail there
-    // changes nothing (before, a crash between the task write and the stored answer could).
+    // A keyed submission writes its task twice: the key's claim with the intent, then the outcome
+    // with the answer. There is no third write (an idempotency record to complete) to fail.
     const h = await startHarness({ overrides: { logger: silentLogger } })
     closers.push(h.close)
-    const real = h.deps.idempotency
-    let completions = 0
-    const neverCompleting: IdempotencyStore = {
-      begin: (...args) => real.begin(...args),
-      takeOver: (...args) => real.takeOver(...args),
-      release: (...args) => real.release(...args),
-      complete: async () => {
-        completions++
-        throw new StoreUnavailableError('the process died here')
-      },
-    }
+    const writes: string[] = []
     const keyed = await startHarness({
-      overrides: { idempotency: neverCompleting, logger: silentLogger },
+      overrides: { logger: silentLogger },
       env: { TABLE_NAME: h.env.TABLE_NAME as string, ALIYUN_ENDPOINT: h.emulator.url },
+      wrapTasks: (real): TaskStore => ({
+        ...passThrough(real),
+        createOrGet: (task, now) => {
+          writes.push(`claim ${task.status}`)
+          return real.createOrGet(task, now)
+        },
+        replace: (next, version) => {
+          writes.push(`write ${next.status}${next.answer ? ' + answer' : ''}`)
+          return real.replace(next, version)
+        },
+      }),
     })
     closers.push(keyed.close)
     const sync = (harness: typeof h) =>
@@ -304,7 +377,7 @@ describe('one consistent outcome', () => {
     const first = await sync(keyed)
     expect(first.status).toBe(202)
     const firstBody = (await first.json()) as { id: string; upstream: { taskNo?: string } }
-    expect(completions).toBe(0)
+    expect(writes).toEqual(['claim submitting', 'write pending + answer'])
     // Another instance answers the retry from the task: the same answer, the TaskNo it holds.
     const replay = await sync(h)
     expect(replay.status).toBe(202)

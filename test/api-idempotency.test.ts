@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { keyedTaskId } from '#shared/ids.ts'
 import { StoreUnavailableError } from '#shared/store/dynamodb.ts'
 import type { TaskStore } from '#shared/store/task-store.ts'
 import { DEFAULT_SUBMIT_SETTINGS } from '#shared/tasks/submit-task.ts'
 import type { Task } from '#shared/tasks/task.ts'
 import { type Harness, postJson, startHarness } from './helpers/gateway.ts'
+import { passThrough } from './helpers/task-store-wrapper.ts'
 
 let h: Harness
 let clockOffsetMs = 0
@@ -109,9 +111,42 @@ describe('Idempotency-Key', () => {
       { kind: 'throttle', actions: ['SaveSingleTaskForSynchronizingDSRecord'] },
     ])
     expect((await sync('idem-retry.com', 'k-4')).status).toBe(429)
+    const refused = await h.deps.tasks.get(keyedTaskId('alpha', 'k-4'), Date.now())
+    expect(refused).toMatchObject({ status: 'rejected', idempotency: { freed: true } })
+    expect(refused?.answer).toBeUndefined()
     h.emulator.faults.set([])
-    expect((await sync('idem-retry.com', 'k-4')).status).toBe(202)
+    const retried = await sync('idem-retry.com', 'k-4')
+    expect(retried.status).toBe(202)
+    // The retry took the refused request's task over: one task for the key, now sent.
+    const body = (await retried.json()) as { id: string; status: string }
+    expect(body).toMatchObject({ id: keyedTaskId('alpha', 'k-4'), status: 'pending' })
+    const listed = await h.request('/tasks?domain=idem-retry.com')
+    expect(((await listed.json()) as { items: { id: string }[] }).items.map((t) => t.id)).toEqual([
+      body.id,
+    ])
     expect(upstreamTasksFor('idem-retry.com')).toHaveLength(1)
+    // And it is kept now: the same request again is a replay.
+    const again = await sync('idem-retry.com', 'k-4')
+    expect(again.headers.get('idempotent-replayed')).toBe('true')
+    expect(await again.json()).toEqual(body)
+  })
+
+  it("the key names its task: one id for every request with it, another tenant's key another", async () => {
+    const first = (await (await sync('idem-named.com', 'k-named')).json()) as { id: string }
+    expect(first.id).toBe(keyedTaskId('alpha', 'k-named'))
+    expect(first.id).toMatch(/^tsk_[A-Za-z0-9]{32}$/)
+    expect(keyedTaskId('beta', 'k-named')).not.toBe(first.id)
+    // Without a key, every request is a new task with a random id.
+    const plain = h.request('/domains/idem-named.com/ds/sync', { method: 'POST' })
+    const [one, two] = await Promise.all([
+      plain,
+      h.request('/domains/idem-plain.com/ds/sync', { method: 'POST' }),
+    ])
+    const ids = [
+      ((await one.json()) as { id: string }).id,
+      ((await two.json()) as { id: string }).id,
+    ]
+    expect(new Set([...ids, first.id]).size).toBe(3)
   })
 
   it('a final upstream rejection is replayed, not resubmitted', async () => {
@@ -152,18 +187,16 @@ describe('no lost TaskNo', () => {
     const slow = await startHarness({
       overrides: { settings: { ...DEFAULT_SUBMIT_SETTINGS, sendWindowMs: 5_000 } },
       wrapTasks: (real): TaskStore => ({
-        shardCount: real.shardCount,
-        nudge: (id, at) => real.nudge(id, at),
+        ...passThrough(real),
+        // Far slower than the old 5 s-per-intent bound allowed, relative to the window.
         create: async (task) => {
-          // Far slower than the old 5 s-per-intent bound allowed, relative to the window.
           await new Promise((resolve) => setTimeout(resolve, 600))
           return real.create(task)
         },
-        get: (id, now) => real.get(id, now),
-        claim: (...args) => real.claim(...args),
-        listByTenant: (...args) => real.listByTenant(...args),
-        dueIds: (...args) => real.dueIds(...args),
-        replace: (next, version) => real.replace(next, version),
+        createOrGet: async (task, now) => {
+          await new Promise((resolve) => setTimeout(resolve, 600))
+          return real.createOrGet(task, now)
+        },
       }),
     })
     try {
@@ -224,13 +257,7 @@ describe('no lost TaskNo', () => {
   it('a store outage after the upstream call answers 503 and keeps the intent', async () => {
     const outage = await startHarness({
       wrapTasks: (real): TaskStore => ({
-        shardCount: real.shardCount,
-        nudge: (id, at) => real.nudge(id, at),
-        create: (task) => real.create(task),
-        get: (id, now) => real.get(id, now),
-        claim: (...args) => real.claim(...args),
-        listByTenant: (...args) => real.listByTenant(...args),
-        dueIds: (...args) => real.dueIds(...args),
+        ...passThrough(real),
         replace: async (_next: Task, _version: number) => {
           throw new StoreUnavailableError('injected outage')
         },

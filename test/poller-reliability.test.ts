@@ -8,6 +8,7 @@ import type { Task } from '#shared/tasks/task.ts'
 import { clientFor } from './helpers/emulator.ts'
 import { TEST_DYNAMODB_ENGINE } from './helpers/gateway.ts'
 import { type Pipeline, QUICK_ABSENCE, startPipeline } from './helpers/pipeline.ts'
+import { passThrough } from './helpers/task-store-wrapper.ts'
 
 let p: Pipeline
 beforeAll(async () => {
@@ -22,13 +23,7 @@ beforeEach(() => {
 /** Wraps a store so every successful status change is recorded as `from→to`. */
 function recordTransitions(real: TaskStore, log: Map<string, string[]>): TaskStore {
   return {
-    shardCount: real.shardCount,
-    nudge: (id, at) => real.nudge(id, at),
-    create: (task) => real.create(task),
-    get: (id, now) => real.get(id, now),
-    claim: (...args) => real.claim(...args),
-    listByTenant: (...args) => real.listByTenant(...args),
-    dueIds: (...args) => real.dueIds(...args),
+    ...passThrough(real),
     async replace(next: Task, expectedVersion: number) {
       const before = await real.get(next.id, Date.now())
       const ok = await real.replace(next, expectedVersion)
@@ -52,13 +47,7 @@ function recordTransitions(real: TaskStore, log: Map<string, string[]>): TaskSto
 function seeingOnly(deps: PollerDeps, ...taskIds: string[]): PollerDeps {
   const real = deps.tasks
   const tasks: TaskStore = {
-    shardCount: real.shardCount,
-    nudge: (id, at) => real.nudge(id, at),
-    create: (task) => real.create(task),
-    get: (id, now) => real.get(id, now),
-    claim: (...args) => real.claim(...args),
-    replace: (next, version) => real.replace(next, version),
-    listByTenant: (...args) => real.listByTenant(...args),
+    ...passThrough(real),
     dueIds: async (...args) => (await real.dueIds(...args)).filter((due) => taskIds.includes(due)),
   }
   return { ...deps, tasks }

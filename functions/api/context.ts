@@ -13,7 +13,6 @@ import type { DnssecStateStore } from '#shared/store/dnssec-state-store.ts'
 import type { DomainStateStore } from '#shared/store/domain-state-store.ts'
 import type { DueItemStore } from '#shared/store/due-item-store.ts'
 import type { EndpointHealthStore } from '#shared/store/endpoint-health-store.ts'
-import type { IdempotencyStore } from '#shared/store/idempotency-store.ts'
 import type { TargetLockStore } from '#shared/store/target-lock-store.ts'
 import type { TaskNoRegistry, TaskStore } from '#shared/store/task-store.ts'
 import type { SubmitSettings } from '#shared/tasks/submit-task.ts'
@@ -25,7 +24,6 @@ import type { SendResult, WebhookMessage } from '#shared/webhooks/send-webhook.t
 export interface ApiDeps {
   readonly tasks: TaskStore
   readonly taskNos: TaskNoRegistry
-  readonly idempotency: IdempotencyStore
   readonly apiKeys: ApiKeyStore
   /**
    * How a request's key is found (authentication only; the admin routes read the store): the
@@ -66,6 +64,7 @@ export interface ApiDeps {
   /** Refuses callback URLs the gateway must not call (scheme, SSRF guard); resolves when allowed. */
   readonly checkCallbackUrl: (url: string) => Promise<void>
   /** Test seams for crash injection, see `submitTask`. */
+  readonly beforeTakingTargets?: (task: Task) => Promise<void>
   readonly beforeUpstreamCall?: (task: Task) => Promise<void>
   readonly afterUpstreamCall?: (task: Task) => Promise<void>
 }

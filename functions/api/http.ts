@@ -5,7 +5,7 @@ import {
   RequestValidationError,
   UnsupportedMediaTypeError,
 } from '#shared/errors.ts'
-import type { StoredResponse } from '#shared/store/idempotency-store.ts'
+import type { StoredAnswer } from '#shared/tasks/task.ts'
 import type { AppEnv } from './context.ts'
 import { IdempotencyKeyHeaderSchema } from './schemas.ts'
 import { parseOrThrow } from './validate.ts'
@@ -63,12 +63,12 @@ export function json(
   status: number,
   body: unknown,
   headers: Record<string, string> = {},
-): StoredResponse {
+): StoredAnswer {
   return { status, body, headers: { 'content-type': 'application/json', ...headers } }
 }
 
 export function toResponse(
-  stored: StoredResponse,
+  stored: StoredAnswer,
   extraHeaders: Record<string, string> = {},
 ): Response {
   return new Response(JSON.stringify(stored.body), {

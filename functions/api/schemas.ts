@@ -375,7 +375,7 @@ export const IdempotencyKeyHeaderSchema = z
   .openapi({
     param: { name: 'Idempotency-Key', in: 'header' },
     description:
-      'Makes the request safe to retry: the same key and body within 24 h return the first response (409 while it runs, 422 with another body).',
+      'Makes the request safe to retry: the same key and body return the first response for as long as the task it created is kept (409 while it runs, 422 with another body).',
   })
 
 export const TaskListQuerySchema = z.strictObject({

@@ -12,7 +12,6 @@ export function buildSyncDeps(
   return {
     tasks: api.tasks,
     taskNos: api.taskNos,
-    idempotency: api.idempotency,
     upstream: api.upstream,
     targetLocks: api.targetLocks,
     now: api.now,

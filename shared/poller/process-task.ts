@@ -372,6 +372,9 @@ async function poll(deps: PollerDeps, held: Task): Promise<ProcessOutcome> {
 }
 
 async function reconcile(deps: PollerDeps, held: Task): Promise<ProcessOutcome> {
+  if (deps.targetLocks && !(await holdsAll(deps.targetLocks, held))) {
+    return reconcileUnheld(deps, held)
+  }
   // A verdict of absence rests on the whole scan having started after the window closed.
   const scanStartedAt = deps.now()
   const search = await findUpstreamTask(deps, held)
@@ -411,6 +414,36 @@ async function reconcile(deps: PollerDeps, held: Task): Promise<ProcessOutcome> 
       : at + deps.settings.reconcileRetryMs
   const ok = await save(deps, held, { ...held, dueAt: next })
   return ok ? 'polled' : 'lost'
+}
+
+/**
+ * A `submitting` task that does not hold every target has not been sent: a task is sent only
+ * while it holds them all, and a target held by a task that is not final is never released or
+ * given to another. Its process stopped (or is slow) between the intent and taking the targets.
+ * It may still take them and send until `sendBy`, so nothing is decided before absence is
+ * provable; and nothing is searched for upstream either, since any task found there for its
+ * domain in its window is another's (a neighbour's whose process died before recording it).
+ */
+async function reconcileUnheld(deps: PollerDeps, held: Task): Promise<ProcessOutcome> {
+  const at = deps.now()
+  const provableAfter = absenceProvableAfter(deps.settings, held)
+  if (at < provableAfter) {
+    // Looked at again after the usual pause: if it takes its targets and sends meanwhile, and
+    // its process then stops, the next look searches for its upstream task as usual.
+    const next = Math.min(at + deps.settings.reconcileRetryMs, provableAfter)
+    const ok = await save(deps, held, { ...held, dueAt: next })
+    return ok ? 'polled' : 'lost'
+  }
+  const error = {
+    code: 'NotSubmitted',
+    message: 'The submission never reached Alibaba Cloud; nothing was changed.',
+  }
+  const ok = await save(deps, held, rejected(deps, held, at, error))
+  // It may hold some of a batch's targets (a process that stopped while taking them).
+  if (ok) await unlockTargets(deps, held)
+  if (ok)
+    deps.logger.warn('submission never sent (targets not held); task rejected', { taskId: held.id })
+  return ok ? 'completed' : 'lost'
 }
 
 /** The task is final: its targets are free for the next in line, woken now. */

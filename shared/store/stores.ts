@@ -9,7 +9,6 @@ import { DynamoDbDueItemStore } from './due-item-store.ts'
 import { DynamoDbDueSweepStore } from './due-sweep-store.ts'
 import { createDocumentClient } from './dynamodb.ts'
 import { DynamoDbEndpointHealthStore } from './endpoint-health-store.ts'
-import { DynamoDbIdempotencyStore } from './idempotency-store.ts'
 import { DynamoDbTargetLockStore } from './target-lock-store.ts'
 import { DynamoDbTaskNoRegistry, DynamoDbTaskStore } from './task-store.ts'
 
@@ -20,7 +19,6 @@ export function createStores(config: StoreConfig) {
   return {
     tasks: new DynamoDbTaskStore(db, table, config.dueShards),
     taskNos: new DynamoDbTaskNoRegistry(db, table),
-    idempotency: new DynamoDbIdempotencyStore(db, table),
     apiKeys: new DynamoDbApiKeyStore(db, table),
     deliveries: new DynamoDbDeliveryLogStore(db, table),
     dueSweep: new DynamoDbDueSweepStore(db, table),

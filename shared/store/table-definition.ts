@@ -1,8 +1,8 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb'
 
 /**
- * One table for every item (task, idempotency record, API key), keyed for its access patterns:
- * - `pk`/`sk`: the item itself (`TASK#<id>`, `IDEM#<tenant>#<key>`, `KEY#<id>`).
+ * One table for every item (task, API key, target lock, …), keyed for its access patterns:
+ * - `pk`/`sk`: the item itself (`TASK#<id>`, `KEY#<id>`, `TARGET#<name>`, …).
  * - `byOwner` (`gsi1pk`/`gsi1sk`): a tenant's tasks newest first (`TENANT#<t>`, `<createdAt>#<id>`),
  *   and the list of API keys (`APIKEYS`).
  * - `due` (`dueShard`/`dueAt`): sparse; only items with work due (a task to poll or reconcile,

@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto'
+import type { AttributeValue } from '@aws-sdk/client-dynamodb'
 import {
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb'
+import { unmarshall } from '@aws-sdk/util-dynamodb'
 import { InvalidCursorError } from '../http/cursor.ts'
 import type { CallbackState, Task, TaskAction, TaskStatus } from '../tasks/task.ts'
 import {
@@ -38,6 +41,18 @@ export interface TaskPage {
 export interface TaskStore {
   /** Writes a new task; false if the id is taken. */
   create(task: Task): Promise<boolean>
+  /**
+   * Writes a new task unless a live one has its id (one whose retention has run out counts as
+   * gone: TTL deletion is late), or answers that one — in the same request where the engine can.
+   * A keyed submission's id is derived from its key, so this one write is both the key's claim and
+   * the intent (see submit-task.ts).
+   */
+  createOrGet(
+    task: Task,
+    now: number,
+  ): Promise<{ readonly created: true } | { readonly created: false; readonly existing: Task }>
+  /** Deletes the task if it is still at `expectedVersion` (a submission that wrote nothing else). */
+  remove(id: string, expectedVersion: number): Promise<boolean>
   get(id: string, now: number): Promise<Task | undefined>
   /** Replaces the task if it is still at `expectedVersion`; the stored version becomes +1. */
   replace(next: Task, expectedVersion: number): Promise<boolean>
@@ -88,6 +103,12 @@ function isExpired(item: { expiresAt?: number }, now: number): boolean {
   return item.expiresAt !== undefined && item.expiresAt <= toEpochSeconds(now)
 }
 
+/** An item from a failed write's `Item`: raw attribute values (DynamoDB) or already plain. */
+function plainItem(item: Record<string, unknown>): Record<string, unknown> {
+  const raw = typeof item.pk === 'object' && item.pk !== null && 'S' in item.pk
+  return raw ? unmarshall(item as Record<string, AttributeValue>) : item
+}
+
 /** A task as stored, without the table's own keys and index attributes. */
 export function taskFromItem(item: Record<string, unknown>): Task {
   const { targets: _targets, ...task } = withoutTableKeys(item)
@@ -126,6 +147,55 @@ export class DynamoDbTaskStore implements TaskStore {
             TableName: this.tableName,
             Item: this.#toItem(task),
             ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      )
+      return true
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false
+      throw error
+    }
+  }
+
+  async createOrGet(
+    task: Task,
+    now: number,
+  ): Promise<{ readonly created: true } | { readonly created: false; readonly existing: Task }> {
+    try {
+      await storeCall('PutItem', () =>
+        this.db.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: this.#toItem(task),
+            ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
+            ExpressionAttributeValues: { ':now': toEpochSeconds(now) },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+      )
+      return { created: true }
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error
+      // DynamoDB returns the item that failed the condition in raw attribute-value form: the
+      // document client does not translate it (aws-sdk-js-v3#6723). Engines without the option
+      // return nothing, and the task is read instead.
+      const old = (error as { Item?: Record<string, unknown> }).Item
+      const existing = old ? taskFromItem(plainItem(old)) : await this.get(task.id, now)
+      // Deleted (or expired) between the write and the read: try once more.
+      if (!existing) return this.createOrGet(task, now)
+      return { created: false, existing }
+    }
+  }
+
+  async remove(id: string, expectedVersion: number): Promise<boolean> {
+    try {
+      await storeCall('DeleteItem', () =>
+        this.db.send(
+          new DeleteCommand({
+            TableName: this.tableName,
+            Key: { pk: taskPk(id), sk: TASK_SK },
+            ConditionExpression: 'version = :expected',
+            ExpressionAttributeValues: { ':expected': expectedVersion },
           }),
         ),
       )

@@ -6,7 +6,6 @@ import { DEFAULT_SUBMIT_SETTINGS, type SubmitSettings } from './submit-task.ts'
 export function submitSettingsFrom(config: GatewayConfig, worker: WorkerConfig): SubmitSettings {
   return {
     ...DEFAULT_SUBMIT_SETTINGS,
-    idempotencyTtlMs: config.store.idempotencyTtlMs,
     taskRetentionMs: config.store.taskRetentionMs,
     reconcileDelayMs: worker.poller.reconcileAfterMs,
     sendWindowMs: config.submit.sendWindowMs,

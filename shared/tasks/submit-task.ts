@@ -1,12 +1,8 @@
 import { isGatewayFault, tenantMessage, UpstreamError } from '../aliyun/upstream-error.ts'
 import { IdempotencyInFlightError, IdempotencyKeyReuseError, QueueFullError } from '../errors.ts'
+import { keyedTaskId } from '../ids.ts'
 import type { Logger } from '../logger.ts'
 import { toEpochSeconds } from '../store/dynamodb.ts'
-import type {
-  IdempotencyRecord,
-  IdempotencyStore,
-  StoredResponse,
-} from '../store/idempotency-store.ts'
 import {
   acquireAll,
   releaseAll,
@@ -15,7 +11,13 @@ import {
 } from '../store/target-lock-store.ts'
 import type { TaskNoRegistry, TaskStore } from '../store/task-store.ts'
 import { submitToUpstream, type TaskSubmitter } from './submit-to-upstream.ts'
-import { type QueueReason, type Task, type TaskCommand, targetsOf } from './task.ts'
+import {
+  type QueueReason,
+  type StoredAnswer,
+  type Task,
+  type TaskCommand,
+  targetsOf,
+} from './task.ts'
 import {
   DEFAULT_QUEUE_SETTINGS,
   delayAt,
@@ -25,9 +27,12 @@ import {
 } from './task-queue.ts'
 
 export interface SubmitSettings {
-  /** How long a first request holds its Idempotency-Key before another may look at its task. */
+  /**
+   * How long a first request holds its Idempotency-Key before another request with the key may
+   * be answered from its task as it stands (until then: 409). The key itself is kept as long as
+   * its task (`taskRetentionMs` after it ends).
+   */
   readonly idempotencyLockMs: number
-  readonly idempotencyTtlMs: number
   /** First status poll after acceptance. */
   readonly firstPollDelayMs: number
   /** When the reconciler first looks at a submission whose outcome is unknown. */
@@ -50,7 +55,6 @@ export interface SubmitSettings {
 
 export const DEFAULT_SUBMIT_SETTINGS: SubmitSettings = {
   idempotencyLockMs: 90_000,
-  idempotencyTtlMs: 24 * 3_600_000,
   firstPollDelayMs: 2_000,
   reconcileDelayMs: 30_000,
   sendWindowMs: 60_000,
@@ -62,7 +66,6 @@ export const DEFAULT_SUBMIT_SETTINGS: SubmitSettings = {
 export interface SubmitDeps {
   readonly tasks: TaskStore
   readonly taskNos: TaskNoRegistry
-  readonly idempotency: IdempotencyStore
   readonly upstream: TaskSubmitter
   /** Who holds each domain or instance, and who waits for it (see target-lock-store.ts). */
   readonly targetLocks: TargetLockStore
@@ -72,14 +75,16 @@ export interface SubmitDeps {
   readonly newTaskId: () => string
   readonly logger: Logger
   readonly settings: SubmitSettings
-  /** Test seams for crash injection: after the intent is written, before the upstream call… */
+  /** Test seams for crash injection: after the intent is written, before the targets are taken… */
+  readonly beforeTakingTargets?: (task: Task) => Promise<void>
+  /** …after the targets are taken, before the upstream call… */
   readonly beforeUpstreamCall?: (task: Task) => Promise<void>
   /** …and after the upstream call, before its outcome is written. */
   readonly afterUpstreamCall?: (task: Task) => Promise<void>
 }
 
 /** What sending a task needs (the poller sends queued tasks with it too). */
-export type SendDeps = Omit<SubmitDeps, 'idempotency' | 'newTaskId'>
+export type SendDeps = Omit<SubmitDeps, 'newTaskId'>
 
 export interface SubmitRequest {
   readonly tenant: string
@@ -94,9 +99,9 @@ export type SubmitOutcome =
   | { readonly kind: 'rejected'; readonly task: Task; readonly error: UpstreamError }
 
 /** Turns an outcome into the HTTP response to send (and to replay for the same key). */
-export type RenderOutcome = (outcome: SubmitOutcome) => StoredResponse
+export type RenderOutcome = (outcome: SubmitOutcome) => StoredAnswer
 
-export interface SubmitResult extends StoredResponse {
+export interface SubmitResult extends StoredAnswer {
   /** True when this is the stored answer to an earlier request with the same key. */
   readonly replayed: boolean
 }
@@ -108,82 +113,164 @@ function freesKey(error: UpstreamError): boolean {
 
 /**
  * Submits a command to the registry without ever submitting it twice by accident:
- * 1. with an Idempotency-Key, claim the key (one conditional write) or answer from it;
+ * 1. write the task as `submitting` (the intent) with its `sendBy`, before anything else. With an
+ *    Idempotency-Key the task's id is derived from the key, so this one conditional write is also
+ *    the key's claim; a request that finds the key's task answers from it (see {@link fromKeyed});
  * 2. take the command's domains (or instance) — free and with nobody waiting — or, when another
- *    of the gateway's tasks holds one, write the task as `queued` with a ticket in each target's
- *    queue and answer at once; the poller sends it in its turn (see task-queue.ts);
- * 3. write the task as `submitting` (the intent) with its `sendBy`, before calling upstream;
- * 4. call the `Save*` action once (see {@link sendSubmission}).
+ *    of the gateway's tasks holds one, turn the intent into `queued` with a ticket in each
+ *    target's queue and answer at once; the poller sends it in its turn (see task-queue.ts);
+ * 3. call the `Save*` action once (see {@link sendSubmission}).
+ * A task is sent only while it holds every target, and a target held by a task that is not final
+ * is never given to another; so a `submitting` task that does not hold its targets was never
+ * sent, which is what the reconciler checks before it looks upstream for one (a process that
+ * stopped between its intent and the targets leaves exactly that).
  */
 export async function submitTask(
   deps: SubmitDeps,
   request: SubmitRequest,
   render: RenderOutcome,
 ): Promise<SubmitResult> {
-  const now = deps.now()
-  let taskId = deps.newTaskId()
-  let claim: IdempotencyRecord | undefined
-  if (request.idempotency) {
-    claim = {
-      tenant: request.tenant,
-      key: request.idempotency.key,
-      requestHash: request.idempotency.requestHash,
-      status: 'in_progress',
-      taskId,
-      lockedUntil: now + deps.settings.idempotencyLockMs,
-      expiresAt: toEpochSeconds(now + deps.settings.idempotencyTtlMs),
-    }
-    const begun = await deps.idempotency.begin(claim, now)
-    if (!begun.acquired) {
-      const answer = await answerFromExisting(deps, claim, begun.existing, render, now)
-      if (answer) return answer
-      claim = { ...begun.existing, lockedUntil: now + deps.settings.idempotencyLockMs }
-      taskId = begun.existing.taskId
-    }
-  }
-
+  const keyed = request.idempotency
   // The intent's clock reading is taken before any write, so `sendBy` is never later than the
   // reconciler (or a target's holder check) can assume from the stored item.
   const intentAt = deps.now()
-  const targets = targetsOf(request.command)
-  const base = newTask(request, taskId, intentAt)
-  // With a key, the answer is written on the task with its outcome: no separate write for it.
-  const answer = claim ? render : undefined
-  if (!(await acquireAll(deps.targetLocks, targets, taskId, holdUntil(deps, intentAt)))) {
-    try {
-      const queued = await enqueueTask(deps, base, 0, 'target-busy', answer)
-      return { ...(queued.answer ?? render({ kind: 'accepted', task: queued })), replayed: false }
-    } catch (error) {
-      if (claim) await deps.idempotency.release(claim).catch(() => undefined)
-      throw error
+  const taskId = keyed ? keyedTaskId(request.tenant, keyed.key) : deps.newTaskId()
+  let task = asIntent(
+    deps,
+    newTask(
+      request,
+      taskId,
+      intentAt,
+      keyed ? { idempotency: { requestHash: keyed.requestHash } } : {},
+    ),
+    intentAt,
+  )
+  if (keyed) {
+    const claimed = await deps.tasks.createOrGet(task, intentAt)
+    if (!claimed.created) {
+      const found = await fromKeyed(deps, claimed.existing, task, render)
+      if (found.kind === 'answer') return found.answer
+      task = found.task
     }
-  }
-  const task = asIntent(deps, base, intentAt)
-  const created = await deps.tasks.create(task).catch(async (error: unknown) => {
-    await releaseAll(deps.targetLocks, targets, taskId).catch(() => undefined)
-    throw error
-  })
-  if (!created) {
-    await releaseAll(deps.targetLocks, targets, taskId).catch(() => undefined)
+  } else if (!(await deps.tasks.create(task))) {
     throw new Error(`task id ${taskId} is already taken`)
   }
+  await deps.beforeTakingTargets?.(task)
+  // With a key, the answer is written on the task with its outcome: no separate write for it.
+  const answer = keyed ? render : undefined
+  const targets = targetsOf(request.command)
+  let held: boolean
+  try {
+    held = await acquireAll(deps.targetLocks, targets, taskId, holdUntil(deps, intentAt))
+  } catch (error) {
+    // Nothing was sent: take the intent back, so a retry (with the same key) starts afresh.
+    await releaseAll(deps.targetLocks, targets, taskId).catch(() => undefined)
+    await deps.tasks.remove(taskId, task.version).catch(() => false)
+    throw error
+  }
+  if (!held) {
+    const queued = await queueIntent(deps, task, answer)
+    return { ...(queued.answer ?? render({ kind: 'accepted', task: queued })), replayed: false }
+  }
   const outcome = await sendSubmission(deps, task, { answer })
-  if (outcome.kind === 'rejected' && claim && freesKey(outcome.error)) {
-    await deps.idempotency.release(claim)
+  // The task records the key as freed: the same request may be sent again with it.
+  if (outcome.kind === 'rejected' && keyed && freesKey(outcome.error)) {
     return { ...render(outcome), replayed: false }
   }
   if (outcome.task.answer) return { ...outcome.task.answer, replayed: false }
-  // Left `submitting` (the outcome is unknown) or written without its answer: store it now.
+  // Left `submitting` (the outcome is unknown) or written without its answer: store it now. A
+  // lost race is harmless: a retry with the key then answers from the task as it stands.
   const response = render(outcome)
-  if (claim && !(await storeAnswer(deps, outcome.task, response))) {
-    await deps.idempotency.complete(claim, response)
-  }
+  if (keyed) await storeAnswer(deps, outcome.task, response)
   return { ...response, replayed: false }
 }
 
 /** Writes a keyed request's answer onto its task, if the task is still as it was read. */
-async function storeAnswer(deps: SendDeps, task: Task, answer: StoredResponse): Promise<boolean> {
+async function storeAnswer(deps: SendDeps, task: Task, answer: StoredAnswer): Promise<boolean> {
   return deps.tasks.replace({ ...task, answer }, task.version).catch(() => false)
+}
+
+/**
+ * A keyed request whose key already names a task: another request with the key → 422; the stored
+ * answer → replayed; the first request still running → 409; a key freed by a refusal that proved
+ * nothing done → the task is taken over for this request (a fresh intent at its next version);
+ * a first request that stopped without an answer → answered with its task as it stands (it may
+ * have reached the registry: never resubmitted).
+ */
+async function fromKeyed(
+  deps: SubmitDeps,
+  existing: Task,
+  intent: Task,
+  render: RenderOutcome,
+): Promise<{ kind: 'answer'; answer: SubmitResult } | { kind: 'task'; task: Task }> {
+  const now = deps.now()
+  if (existing.idempotency?.requestHash !== intent.idempotency?.requestHash) {
+    throw new IdempotencyKeyReuseError()
+  }
+  if (existing.answer) return { kind: 'answer', answer: { ...existing.answer, replayed: true } }
+  if (existing.status === 'rejected' && existing.idempotency?.freed) {
+    const fresh = { ...intent, version: existing.version }
+    if (!(await deps.tasks.replace(fresh, existing.version))) throw new IdempotencyInFlightError(1)
+    return { kind: 'task', task: { ...fresh, version: existing.version + 1 } }
+  }
+  const heldUntil = Date.parse(existing.createdAt) + deps.settings.idempotencyLockMs
+  if (heldUntil > now) {
+    throw new IdempotencyInFlightError(Math.max(1, Math.ceil((heldUntil - now) / 1000)))
+  }
+  const response = render({ kind: 'accepted', task: existing })
+  await storeAnswer(deps, existing, response)
+  return { kind: 'answer', answer: { ...response, replayed: true } }
+}
+
+/**
+ * An intent whose targets are busy becomes `queued`: a ticket in every target's queue first, then
+ * the task (it was never sent, so dropping its intent is safe). A full queue throws
+ * {@link QueueFullError} and takes the intent back, so nothing is left of the request.
+ */
+async function queueIntent(
+  deps: SubmitDeps,
+  task: Task,
+  answer: RenderOutcome | undefined,
+): Promise<Task> {
+  const ticket = ticketOf(Date.parse(task.createdAt), 0, task.id)
+  const full = await enqueueAll(
+    deps.targetLocks,
+    targetsOf(task.command),
+    ticket,
+    deps.settings.queue.maxPerTarget,
+  )
+  if (full !== undefined) {
+    await deps.tasks.remove(task.id, task.version).catch(() => false)
+    throw queueFull(deps, full)
+  }
+  const toQueued = (current: Task): Task =>
+    queuedState(deps, { ...current, intentAt: undefined, sendBy: undefined }, ticket, 'target-busy')
+  return recordOutcome(deps, task, answering(toQueued, acceptedAnswer(answer)))
+}
+
+function queueFull(deps: Pick<SendDeps, 'settings'>, target: string): QueueFullError {
+  return new QueueFullError(
+    target,
+    // About the time a queue needs to move on by one or two tasks.
+    Math.max(1, Math.ceil(delayAt(deps.settings.queue.recheckDelaysMs, 1) / 1000)),
+  )
+}
+
+/** A task waiting in its targets' queues with `ticket`. */
+function queuedState(
+  deps: Pick<SendDeps, 'settings'>,
+  task: Task,
+  ticket: string,
+  reason: QueueReason,
+): Task {
+  return {
+    ...task,
+    status: 'queued',
+    queue: { ticket, reason, since: task.createdAt, checks: 0 },
+    // Looked at soon (it may be the head already); a release ahead of it wakes it sooner.
+    dueAt: Date.parse(task.createdAt) + delayAt(deps.settings.queue.headRecheckDelaysMs, 0),
+    lease: undefined,
+  }
 }
 
 /** Until when a holder's submission may still reach the registry unseen (see the lock store). */
@@ -208,20 +295,8 @@ export async function enqueueTask(
   const ticket = ticketOf(acceptedAt, step, task.id)
   const targets = targetsOf(task.command)
   const full = await enqueueAll(deps.targetLocks, targets, ticket, deps.settings.queue.maxPerTarget)
-  if (full !== undefined) {
-    throw new QueueFullError(
-      full,
-      // About the time a queue needs to move on by one or two tasks.
-      Math.max(1, Math.ceil(delayAt(deps.settings.queue.recheckDelaysMs, 1) / 1000)),
-    )
-  }
-  const waiting: Task = {
-    ...task,
-    status: 'queued',
-    queue: { ticket, reason, since: task.createdAt, checks: 0 },
-    // Looked at soon (it may be the head already); a release ahead of it wakes it sooner.
-    dueAt: acceptedAt + delayAt(deps.settings.queue.headRecheckDelaysMs, 0),
-  }
+  if (full !== undefined) throw queueFull(deps, full)
+  const waiting = queuedState(deps, task, ticket, reason)
   const queued = withAnswer(waiting, acceptedAnswer(answer))
   if (!(await deps.tasks.create(queued))) {
     // Written before (a retried step of a change): the stored one stands.
@@ -282,14 +357,13 @@ export async function sendSubmission(
     }
     if (error.code === 'TaskIsBeingProcessed') return requeueBusy(deps, task, options.answer)
     logRefusal(deps.logger, taskId, error)
-    const rejected = await rejectTask(
-      deps,
-      task,
-      error,
-      options.announced === true,
-      // A refusal that frees the key is not kept: the same request may be sent again.
-      freesKey(error) ? undefined : options.answer,
-    )
+    // A refusal that frees the key is not kept: the same request may be sent again with it.
+    const freed = options.answer !== undefined && freesKey(error)
+    const rejected = await rejectTask(deps, task, error, {
+      announced: options.announced === true,
+      answer: freed ? undefined : options.answer,
+      freed,
+    })
     await releaseTargets(queueDeps(deps), rejected)
     return { kind: 'rejected', task: rejected, error }
   }
@@ -407,44 +481,12 @@ async function recordOutcome(
   return (await deps.tasks.get(task.id, deps.now())) ?? next(current)
 }
 
-async function answerFromExisting(
-  deps: SubmitDeps,
-  claim: IdempotencyRecord,
-  existing: IdempotencyRecord,
-  render: RenderOutcome,
-  now: number,
-): Promise<SubmitResult | undefined> {
-  if (existing.requestHash !== claim.requestHash) throw new IdempotencyKeyReuseError()
-  if (existing.status === 'completed' && existing.response) {
-    return { ...existing.response, replayed: true }
-  }
-  // The first answer is on the task, written with its outcome.
-  const task = await deps.tasks.get(existing.taskId, now)
-  if (task?.answer) return { ...task.answer, replayed: true }
-  if (existing.lockedUntil > now) {
-    throw new IdempotencyInFlightError(Math.max(1, Math.ceil((existing.lockedUntil - now) / 1000)))
-  }
-  // The first request stopped (a crash or a timeout) while holding the key.
-  if (task) {
-    // It wrote its intent, so it may have reached the registry: never resubmit; answer with it.
-    const response = render({ kind: 'accepted', task })
-    await deps.idempotency.complete(existing, response)
-    return { ...response, replayed: true }
-  }
-  // It stopped before writing the task, so nothing was sent upstream: take the key over.
-  const lockedUntil = now + deps.settings.idempotencyLockMs
-  if (!(await deps.idempotency.takeOver(existing, lockedUntil, now))) {
-    throw new IdempotencyInFlightError(1)
-  }
-  return undefined
-}
-
 /** A new task as accepted, before it is either sent or queued. */
 export function newTask(
   request: Omit<SubmitRequest, 'idempotency'>,
   id: string,
   now: number,
-  extra: Pick<Task, 'changeId' | 'after'> = {},
+  extra: Pick<Task, 'changeId' | 'after' | 'idempotency'> = {},
 ): Task {
   const iso = new Date(now).toISOString()
   return {
@@ -483,15 +525,23 @@ async function rejectTask(
   deps: SendDeps,
   task: Task,
   error: UpstreamError,
-  announced: boolean,
-  answer?: RenderOutcome,
+  options: {
+    readonly announced: boolean
+    readonly answer?: RenderOutcome | undefined
+    /** The request's Idempotency-Key may be used again for the same request. */
+    readonly freed: boolean
+  },
 ): Promise<Task> {
   const at = deps.now()
   const rejection = rejectionOf(error)
-  const notify = announced && Boolean(task.callback.url)
+  const notify = options.announced && Boolean(task.callback.url)
+  const answer = options.answer
   const toRejected = (current: Task): Task => ({
     ...current,
     status: 'rejected',
+    ...(options.freed && current.idempotency
+      ? { idempotency: { ...current.idempotency, freed: true } }
+      : {}),
     error: rejection,
     details: current.details.map((detail) => ({
       ...detail,
@@ -526,19 +576,19 @@ async function rejectTask(
 /** The answer to a task accepted in the state given, when a keyed request keeps one. */
 function acceptedAnswer(
   render: RenderOutcome | undefined,
-): ((task: Task) => StoredResponse) | undefined {
+): ((task: Task) => StoredAnswer) | undefined {
   return render && ((task) => render({ kind: 'accepted', task }))
 }
 
 /** The task with a keyed request's answer to it, when there is one to keep. */
-function withAnswer(task: Task, answerFor: ((task: Task) => StoredResponse) | undefined): Task {
+function withAnswer(task: Task, answerFor: ((task: Task) => StoredAnswer) | undefined): Task {
   return answerFor ? { ...task, answer: answerFor(task) } : task
 }
 
 /** An outcome's next state, with the answer to that state when one is kept. */
 function answering(
   next: (current: Task) => Task,
-  answerFor: ((task: Task) => StoredResponse) | undefined,
+  answerFor: ((task: Task) => StoredAnswer) | undefined,
 ): (current: Task) => Task {
   return (current) => withAnswer(next(current), answerFor)
 }

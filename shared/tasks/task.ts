@@ -161,6 +161,15 @@ export interface Task {
    * written with the outcome (one write), sent again for a retry with the same key.
    */
   readonly answer?: StoredAnswer | undefined
+  /**
+   * Set when the task was created by a request with an Idempotency-Key (its id is derived from the
+   * key, see `keyedTaskId`): the request's hash, so a reuse of the key with another request is
+   * refused; `freed` when the request was refused in a way that proves nothing was done, so the
+   * same request may be sent again with the key (it then takes this task over).
+   */
+  readonly idempotency?:
+    | { readonly requestHash: string; readonly freed?: boolean | undefined }
+    | undefined
   readonly lease?: { readonly owner: string; readonly until: number } | undefined
   /** Epoch seconds after which the item is gone (TTL). */
   readonly expiresAt?: number | undefined

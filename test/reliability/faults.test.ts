@@ -5,14 +5,16 @@ import { runPoller } from '#shared/poller/run-poller.ts'
 import type { TaskStore } from '#shared/store/task-store.ts'
 import { isTerminal, type Task } from '#shared/tasks/task.ts'
 import { SHA256_DIGEST } from '../helpers/emulator.ts'
+import { passThrough } from '../helpers/task-store-wrapper.ts'
 import { call, ReliabilityStack, RUN_SECONDS } from './stack.ts'
 
 /**
  * Faults everywhere at once, then recovery: the emulator's fault modes at rates rising from 1 %
- * to 50 %, the embedded DynamoDB stopped and started mid-run, the API dying before and after its
- * upstream call, pollers dying at every step of polling and delivering, a flaky receiver. After
- * the faults stop, every accepted task must finish or be reported, with exactly one upstream task
- * each (none for a submission proven never to have arrived) and its callback received.
+ * to 50 %, the embedded DynamoDB stopped and started mid-run, the API dying before taking the
+ * domain and before and after its upstream call, pollers dying at every step of polling and
+ * delivering, a flaky receiver. After the faults stop, every accepted task must finish or be
+ * reported, with exactly one upstream task each (none for a submission proven never to have
+ * arrived) and its callback received.
  */
 const DEATH_RATE = 0.03
 const stack = new ReliabilityStack()
@@ -22,6 +24,10 @@ let crashApi = false
 beforeAll(async () => {
   await stack.start({
     api: {
+      beforeTakingTargets: async () => {
+        if (crashApi && Math.random() < DEATH_RATE)
+          throw new Error('injected: API died after writing the intent, before taking the domain')
+      },
       beforeUpstreamCall: async () => {
         if (crashApi && Math.random() < DEATH_RATE)
           throw new Error('injected: API died after writing the intent')
@@ -71,13 +77,7 @@ function mortal(deps: PollerDeps, rate: number): PollerDeps {
       return result
     }
   const tasks: TaskStore = {
-    shardCount: deps.tasks.shardCount,
-    nudge: (id, at) => deps.tasks.nudge(id, at),
-    create: (task) => deps.tasks.create(task),
-    listByTenant: (...args) => deps.tasks.listByTenant(...args),
-    get: (id, now) => deps.tasks.get(id, now),
-    claim: (...args) => deps.tasks.claim(...args),
-    dueIds: (...args) => deps.tasks.dueIds(...args),
+    ...passThrough(deps.tasks),
     replace: wrap('task write', async (next: Task, version: number) => {
       const ok = await deps.tasks.replace(next, version)
       if (next.callback.state !== 'sending') deliveredUnrecorded.delete(`msg_${next.id}`)

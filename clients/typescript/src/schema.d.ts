@@ -1643,7 +1643,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: the same key and body within 24 h return the first response (409 while it runs, 422 with another body). */
+                /** @description Makes the request safe to retry: the same key and body return the first response for as long as the task it created is kept (409 while it runs, 422 with another body). */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -1821,7 +1821,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: the same key and body within 24 h return the first response (409 while it runs, 422 with another body). */
+                /** @description Makes the request safe to retry: the same key and body return the first response for as long as the task it created is kept (409 while it runs, 422 with another body). */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -2000,7 +2000,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: the same key and body within 24 h return the first response (409 while it runs, 422 with another body). */
+                /** @description Makes the request safe to retry: the same key and body return the first response for as long as the task it created is kept (409 while it runs, 422 with another body). */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -2179,7 +2179,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: the same key and body within 24 h return the first response (409 while it runs, 422 with another body). */
+                /** @description Makes the request safe to retry: the same key and body return the first response for as long as the task it created is kept (409 while it runs, 422 with another body). */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -2357,7 +2357,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: the same key and body within 24 h return the first response (409 while it runs, 422 with another body). */
+                /** @description Makes the request safe to retry: the same key and body return the first response for as long as the task it created is kept (409 while it runs, 422 with another body). */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -2534,7 +2534,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry: the same key and body within 24 h return the first response (409 while it runs, 422 with another body). */
+                /** @description Makes the request safe to retry: the same key and body return the first response for as long as the task it created is kept (409 while it runs, 422 with another body). */
                 "Idempotency-Key"?: string;
             };
             path?: never;

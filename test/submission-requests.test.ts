@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { keyedTaskId } from '#shared/ids.ts'
+import { type Harness, startHarness } from './helpers/gateway.ts'
+import { startRecordingProxy } from './helpers/recording-proxy.ts'
+
+/**
+ * What one accepted submission costs the store: the intent (with an Idempotency-Key, also the
+ * key's claim: the task's id is derived from the key), the domain taken, then the TaskNo's owner
+ * record and the outcome (with the key's answer) side by side. A replay reads the task in the
+ * failed claim itself where the engine returns the item that failed the condition.
+ */
+let h: Harness
+let proxied: Harness
+let proxy: Awaited<ReturnType<typeof startRecordingProxy>>
+
+beforeAll(async () => {
+  h = await startHarness()
+  proxy = await startRecordingProxy(h.env.DYNAMODB_ENDPOINT as string)
+  proxied = await startHarness({
+    env: {
+      TABLE_NAME: h.env.TABLE_NAME as string,
+      DYNAMODB_ENDPOINT: proxy.endpoint,
+      ALIYUN_ENDPOINT: h.emulator.url,
+      API_KEY_CACHE_SECONDS: '60',
+    },
+  })
+})
+afterAll(async () => {
+  await proxied.close()
+  await proxy.close()
+  await h.close()
+})
+
+async function operationsOf(domain: string, headers: Record<string, string> = {}) {
+  const before = proxy.operations.length
+  const response = await proxied.request(`/domains/${domain}/ds/sync`, { method: 'POST', headers })
+  const body = (await response.json()) as { id: string; status: string }
+  return {
+    status: response.status,
+    body,
+    operations: proxy.operations.slice(before).map((operation) => operation.operation),
+  }
+}
+
+it('an accepted submission costs four store requests, with or without a key; a replay one or two', async () => {
+  // The API key is read once, then served from the instance's cache.
+  expect((await operationsOf('warm-up.example')).status).toBe(202)
+  const sent = ['PutItem', 'PutItem', 'PutItem', 'UpdateItem']
+  const unkeyed = await operationsOf('unkeyed.example')
+  expect(unkeyed.status).toBe(202)
+  expect(unkeyed.body.status).toBe('pending')
+  expect(unkeyed.operations.sort()).toEqual(sent)
+
+  const keyed = await operationsOf('keyed.example', { 'idempotency-key': 'count-1' })
+  expect(keyed.status).toBe(202)
+  expect(keyed.body.status).toBe('pending')
+  expect(keyed.operations.sort()).toEqual(sent)
+  expect(keyed.body.id).toBe(keyedTaskId('alpha', 'count-1'))
+
+  const replay = await operationsOf('keyed.example', { 'idempotency-key': 'count-1' })
+  expect(replay.status).toBe(202)
+  expect(replay.body).toEqual(keyed.body)
+  // The failed claim, and a read where the engine does not return the item with the failure.
+  expect(replay.operations[0]).toBe('PutItem')
+  expect(replay.operations.slice(1).every((operation) => operation === 'GetItem')).toBe(true)
+  expect(replay.operations.length).toBeLessThanOrEqual(2)
+  expect(h.emulator.account.tasks.size).toBe(3)
+})
