@@ -90,6 +90,28 @@ describe('run budget', () => {
       await later.closeAll()
     }
   })
+
+  it("a shard whose items fall due again and again does not starve another shard's", async () => {
+    // Shard 0 lists a hundred items (queued tasks looking for their turn, say), shard 7 one; the
+    // run's budget is spent long before a hundred are worked on, one at a time.
+    const busy = Array.from({ length: 100 }, (_, i) => `tsk_busy${String(i).padStart(8, '0')}`)
+    const lonely = 'tsk_lonely00000001'
+    const deps = p.pollerDeps({}, { concurrency: 1, idleWaitMs: 5 })
+    const claimed: string[] = []
+    const tasks: TaskStore = {
+      ...passThrough(deps.tasks),
+      shardCount: 8,
+      dueIds: async (shard) => (shard === 0 ? busy : shard === 7 ? [lonely] : []),
+      claim: async (id) => {
+        claimed.push(id)
+        await new Promise((resolve) => setTimeout(resolve, 5))
+        return undefined
+      },
+    }
+    await runPoller({ ...deps, tasks, sweepDueIndex: undefined }, Date.now() + 150)
+    expect(claimed.length).toBeLessThan(busy.length)
+    expect(claimed).toContain(lonely)
+  })
 })
 
 describe('concurrent and interrupted pollers', () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { loadGatewayConfig } from '#shared/config.ts'
 import { createStores } from '#shared/store/stores.ts'
 import { ticketOf } from '#shared/store/target-lock-store.ts'
+import { asIntent, newTask } from '#shared/tasks/submit-task.ts'
 import { SHA256_DIGEST, upstreamTasksFor } from './helpers/emulator.ts'
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts'
 
@@ -127,6 +128,29 @@ describe('the per-domain queue', () => {
       headers: { 'idempotency-key': 'full-1' },
     })
     expect(retried.status).toBe(202)
+  })
+
+  it('a ticket whose task is still the intent being turned into queued is not dropped as dead', async () => {
+    // A submission for a busy domain writes its intent, then its ticket, then turns `queued`:
+    // a release in between must not take the ticket for a dead one.
+    const locks = createStores(loadGatewayConfig(p.env).store).targetLocks
+    const holder = await p.submit('/domains/turning.com/ds/sync')
+    const now = Date.now()
+    const command = { action: 'ds.sync', domain: 'turning.com' } as const
+    const base = { tenant: 'pipeline', keyId: p.tenant.id, command, callbackUrl: undefined }
+    const intent = asIntent(p.deps, newTask(base, 'tsk_turning0000000000001', now), now)
+    expect(await p.deps.tasks.create(intent)).toBe(true)
+    const ticket = ticketOf(now, 0, intent.id)
+    await locks.enqueue('turning.com', ticket, 10)
+    // Another submission queues behind it, and looks at the head of the queue when it can.
+    const behind = await p.submit('/domains/turning.com/ds/sync')
+    expect(behind.body.status).toBe('queued')
+    await p.drainUntil(async () => {
+      const next = await p.task(behind.id)
+      return (await p.task(holder.id)).status === 'succeeded' && (next.queue?.checks ?? 0) >= 2
+    })
+    expect((await locks.read('turning.com')).waiters[0]).toBe(ticket)
+    expect((await p.task(behind.id)).status).toBe('queued')
   })
 
   it('a dead ticket at the head (its task never written) is dropped, and the queue moves on', async () => {

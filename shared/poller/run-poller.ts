@@ -12,6 +12,23 @@ export interface PollerRunStats {
   readonly throttledPauses: number
 }
 
+/**
+ * The shards' due ids, oldest of each first, taken in turn: a round that runs out of time has
+ * worked on every shard's oldest items, so items that fall due again and again in one shard
+ * (queued tasks looking for their turn) cannot starve another shard's.
+ */
+export function interleave(lists: readonly (readonly string[])[]): string[] {
+  const out: string[] = []
+  const longest = Math.max(0, ...lists.map((list) => list.length))
+  for (let index = 0; index < longest; index++) {
+    for (const list of lists) {
+      const id = list[index]
+      if (id !== undefined) out.push(id)
+    }
+  }
+  return out
+}
+
 /** Runs `work` over `items` with at most `limit` at once. */
 async function eachLimited<T>(
   items: readonly T[],
@@ -128,11 +145,11 @@ export async function runPoller(
     rounds++
     const now = deps.now()
     const shards = Array.from({ length: deps.tasks.shardCount }, (_, shard) => shard)
-    const ids = (
+    const ids = interleave(
       await Promise.all(
         shards.map((shard) => deps.tasks.dueIds(shard, now, deps.settings.batchSize)),
-      )
-    ).flat()
+      ),
+    )
     if (ids.length === 0) {
       // Nothing due now: wait only if something falls due within this run's budget, else stop,
       // so an idle gateway costs one short invocation a minute.

@@ -96,9 +96,14 @@ async function tendHead(deps: QueueDeps, state: TargetState, now: number): Promi
   const head = state.waiters[0]
   if (!head) return
   const task = await deps.tasks.get(ticketTaskId(head), now)
-  const dead = task
-    ? task.queue?.ticket !== head || task.status !== 'queued'
-    : now - ticketTime(head) > deps.queue.staleTicketMs
+  // A submission whose domain was busy writes its tickets while its task is still the intent
+  // (`submitting`), then turns it `queued`: young, that ticket is not dead yet.
+  const young = now - ticketTime(head) <= deps.queue.staleTicketMs
+  const dead = !task
+    ? !young
+    : task.status === 'queued'
+      ? task.queue?.ticket !== head
+      : task.status !== 'submitting' || !young
   if (dead) {
     deps.logger.warn('dropping a dead ticket from a target queue', {
       target: state.target,
