@@ -397,15 +397,7 @@ async function reconcile(deps: PollerDeps, held: Task): Promise<ProcessOutcome> 
   }
   const provableAfter = absenceProvableAfter(deps.settings, held)
   if (scanStartedAt >= provableAfter && search.tooYoung === 0) {
-    const error = {
-      code: 'NotSubmitted',
-      message: 'The submission never reached Alibaba Cloud; nothing was changed.',
-    }
-    const ok = await save(deps, held, rejected(deps, held, at, error))
-    if (ok) await unlockTargets(deps, held)
-    if (ok)
-      deps.logger.warn('submission proven absent upstream; task rejected', { taskId: held.id })
-    return ok ? 'completed' : 'lost'
+    return rejectUnsent(deps, held, at, 'submission proven absent upstream; task rejected')
   }
   // Look again after the usual pause, and no later than the moment absence becomes provable.
   const next =
@@ -434,16 +426,27 @@ async function reconcileUnheld(deps: PollerDeps, held: Task): Promise<ProcessOut
     const ok = await save(deps, held, { ...held, dueAt: next })
     return ok ? 'polled' : 'lost'
   }
+  // It may hold some of a batch's targets (a process that stopped while taking them).
+  return rejectUnsent(deps, held, at, 'submission never sent (targets not held); task rejected')
+}
+
+/** A submission known never to have reached the registry: `rejected` / `NotSubmitted`. */
+async function rejectUnsent(
+  deps: PollerDeps,
+  held: Task,
+  at: number,
+  logMessage: string,
+): Promise<ProcessOutcome> {
   const error = {
     code: 'NotSubmitted',
     message: 'The submission never reached Alibaba Cloud; nothing was changed.',
   }
   const ok = await save(deps, held, rejected(deps, held, at, error))
-  // It may hold some of a batch's targets (a process that stopped while taking them).
-  if (ok) await unlockTargets(deps, held)
-  if (ok)
-    deps.logger.warn('submission never sent (targets not held); task rejected', { taskId: held.id })
-  return ok ? 'completed' : 'lost'
+  if (!ok) return 'lost'
+  // Its targets, or those of them it holds, are free for the next in line.
+  await unlockTargets(deps, held)
+  deps.logger.warn(logMessage, { taskId: held.id })
+  return 'completed'
 }
 
 /** The task is final: its targets are free for the next in line, woken now. */

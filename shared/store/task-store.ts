@@ -139,22 +139,16 @@ export class DynamoDbTaskStore implements TaskStore {
     }
   }
 
-  async create(task: Task): Promise<boolean> {
-    try {
-      await storeCall('PutItem', () =>
-        this.db.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: this.#toItem(task),
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        ),
-      )
-      return true
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false
-      throw error
-    }
+  create(task: Task): Promise<boolean> {
+    return conditionalWrite('PutItem', () =>
+      this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: this.#toItem(task),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    )
   }
 
   async createOrGet(
@@ -187,23 +181,17 @@ export class DynamoDbTaskStore implements TaskStore {
     }
   }
 
-  async remove(id: string, expectedVersion: number): Promise<boolean> {
-    try {
-      await storeCall('DeleteItem', () =>
-        this.db.send(
-          new DeleteCommand({
-            TableName: this.tableName,
-            Key: { pk: taskPk(id), sk: TASK_SK },
-            ConditionExpression: 'version = :expected',
-            ExpressionAttributeValues: { ':expected': expectedVersion },
-          }),
-        ),
-      )
-      return true
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false
-      throw error
-    }
+  remove(id: string, expectedVersion: number): Promise<boolean> {
+    return conditionalWrite('DeleteItem', () =>
+      this.db.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: taskPk(id), sk: TASK_SK },
+          ConditionExpression: 'version = :expected',
+          ExpressionAttributeValues: { ':expected': expectedVersion },
+        }),
+      ),
+    )
   }
 
   async get(id: string, now: number): Promise<Task | undefined> {
@@ -235,23 +223,17 @@ export class DynamoDbTaskStore implements TaskStore {
     return item ? taskFromItem(item) : undefined
   }
 
-  async replace(next: Task, expectedVersion: number): Promise<boolean> {
-    try {
-      await storeCall('PutItem', () =>
-        this.db.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: this.#toItem({ ...next, version: expectedVersion + 1 }),
-            ConditionExpression: 'version = :expected',
-            ExpressionAttributeValues: { ':expected': expectedVersion },
-          }),
-        ),
-      )
-      return true
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false
-      throw error
-    }
+  replace(next: Task, expectedVersion: number): Promise<boolean> {
+    return conditionalWrite('PutItem', () =>
+      this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: this.#toItem({ ...next, version: expectedVersion + 1 }),
+          ConditionExpression: 'version = :expected',
+          ExpressionAttributeValues: { ':expected': expectedVersion },
+        }),
+      ),
+    )
   }
 
   async listByTenant(
