@@ -17,7 +17,7 @@ export interface PollerRunStats {
  * worked on every shard's oldest items, so items that fall due again and again in one shard
  * (queued tasks looking for their turn) cannot starve another shard's.
  */
-export function interleave(lists: readonly (readonly string[])[]): string[] {
+function interleave(lists: readonly (readonly string[])[]): string[] {
   const out: string[] = []
   const longest = Math.max(0, ...lists.map((list) => list.length))
   for (let index = 0; index < longest; index++) {

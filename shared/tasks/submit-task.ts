@@ -174,9 +174,7 @@ export async function submitTask(
   }
   const outcome = await sendSubmission(deps, task, { answer })
   // The task records the key as freed: the same request may be sent again with it.
-  if (outcome.kind === 'rejected' && keyed && freesKey(outcome.error)) {
-    return { ...render(outcome), replayed: false }
-  }
+  if (outcome.task.idempotency?.freed) return { ...render(outcome), replayed: false }
   if (outcome.task.answer) return { ...outcome.task.answer, replayed: false }
   // Left `submitting` (the outcome is unknown) or written without its answer: store it now. A
   // lost race is harmless: a retry with the key then answers from the task as it stands.
@@ -288,16 +286,13 @@ export async function enqueueTask(
   task: Task,
   step: number,
   reason: QueueReason,
-  /** A keyed request's answer, written on the task with it. */
-  answer?: RenderOutcome,
 ): Promise<Task> {
   const acceptedAt = Date.parse(task.createdAt)
   const ticket = ticketOf(acceptedAt, step, task.id)
   const targets = targetsOf(task.command)
   const full = await enqueueAll(deps.targetLocks, targets, ticket, deps.settings.queue.maxPerTarget)
   if (full !== undefined) throw queueFull(deps, full)
-  const waiting = queuedState(deps, task, ticket, reason)
-  const queued = withAnswer(waiting, acceptedAnswer(answer))
+  const queued = queuedState(deps, task, ticket, reason)
   if (!(await deps.tasks.create(queued))) {
     // Written before (a retried step of a change): the stored one stands.
     return (await deps.tasks.get(task.id, deps.now())) ?? queued
@@ -357,12 +352,9 @@ export async function sendSubmission(
     }
     if (error.code === 'TaskIsBeingProcessed') return requeueBusy(deps, task, options.answer)
     logRefusal(deps.logger, taskId, error)
-    // A refusal that frees the key is not kept: the same request may be sent again with it.
-    const freed = options.answer !== undefined && freesKey(error)
     const rejected = await rejectTask(deps, task, error, {
       announced: options.announced === true,
-      answer: freed ? undefined : options.answer,
-      freed,
+      answer: options.answer,
     })
     await releaseTargets(queueDeps(deps), rejected)
     return { kind: 'rejected', task: rejected, error }
@@ -527,19 +519,21 @@ async function rejectTask(
   error: UpstreamError,
   options: {
     readonly announced: boolean
+    /** A keyed request's answer; not kept for a refusal that frees the key. */
     readonly answer?: RenderOutcome | undefined
-    /** The request's Idempotency-Key may be used again for the same request. */
-    readonly freed: boolean
   },
 ): Promise<Task> {
   const at = deps.now()
   const rejection = rejectionOf(error)
   const notify = options.announced && Boolean(task.callback.url)
-  const answer = options.answer
+  // A keyed request refused in a way that proves nothing done frees its key: the task says so,
+  // and no answer is kept, so the same request may be sent again with the key.
+  const freed = options.answer !== undefined && freesKey(error)
+  const answer = freed ? undefined : options.answer
   const toRejected = (current: Task): Task => ({
     ...current,
     status: 'rejected',
-    ...(options.freed && current.idempotency
+    ...(freed && current.idempotency
       ? { idempotency: { ...current.idempotency, freed: true } }
       : {}),
     error: rejection,
@@ -580,15 +574,14 @@ function acceptedAnswer(
   return render && ((task) => render({ kind: 'accepted', task }))
 }
 
-/** The task with a keyed request's answer to it, when there is one to keep. */
-function withAnswer(task: Task, answerFor: ((task: Task) => StoredAnswer) | undefined): Task {
-  return answerFor ? { ...task, answer: answerFor(task) } : task
-}
-
-/** An outcome's next state, with the answer to that state when one is kept. */
+/** An outcome's next state, with a keyed request's answer to that state when one is kept. */
 function answering(
   next: (current: Task) => Task,
   answerFor: ((task: Task) => StoredAnswer) | undefined,
 ): (current: Task) => Task {
-  return (current) => withAnswer(next(current), answerFor)
+  if (!answerFor) return next
+  return (current) => {
+    const task = next(current)
+    return { ...task, answer: answerFor(task) }
+  }
 }
