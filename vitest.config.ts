@@ -21,6 +21,7 @@ const ON_BOTH_ENGINES = [
   'test/desired-state.test.ts',
   'test/due-sweep.test.ts',
   'test/pipeline.test.ts',
+  'test/refusal-is-final.test.ts',
   'test/poller-reliability.test.ts',
   'test/scheduled-sync.test.ts',
   'test/ssrf.test.ts',

@@ -198,24 +198,33 @@ async function watch(p: Pipeline, deps: PollerDeps, id: string, timeoutMs: numbe
 }
 
 describe('the reconciler and the window', () => {
-  it('calls a submission absent only after the window, and the verdict is true: the late request is refused', async () => {
+  it('calls a submission absent only after the window, and the verdict is true: the late request is refused, and the accepted task is sent again', async () => {
     const p = await pipelineWithWindow(1_000)
     // Held on the wire for 2.5 s: the gateway times out at 2 s, not knowing whether it arrived.
     p.emulator.faults.set([{ kind: 'latency', ms: 2_500, actions: [SYNC], count: 1 }])
     const submitted = await p.submit('/domains/on-the-wire.com/ds/sync')
     expect(submitted.body.status).toBe('submitting')
+    const first = await p.task(submitted.id)
+    expect(first.accepted).toBe(true)
     const deps = p.pollerDeps({}, { timestampWindowMs: 1_000 })
     await watch(p, deps, submitted.id, 5_000)
+    // Proven absent after the window: the request was answered 202, so it is sent again.
     const task = await p.task(submitted.id)
-    expect(task).toMatchObject({ status: 'rejected', error: { code: 'NotSubmitted' } })
-    expect(Date.parse(task.completedAt as string)).toBeGreaterThanOrEqual(
-      absenceProvableAfter(deps.settings, task),
+    expect(task).toMatchObject({ resends: 1 })
+    expect(Date.parse(task.updatedAt)).toBeGreaterThanOrEqual(
+      absenceProvableAfter(deps.settings, first),
     )
-    // The request is still travelling when the verdict is given; when it lands it is refused.
+    // The first request is still travelling when the verdict is given; when it lands it is
+    // refused, and the domain is changed once, by the second.
     await new Promise((resolve) =>
       setTimeout(resolve, 2_700 - (Date.now() - Date.parse(task.createdAt))),
     )
-    expect(p.emulator.account.tasks.size).toBe(0)
+    await p.drainUntil(async () => (await p.task(submitted.id)).status === 'succeeded', {
+      deps,
+      timeoutMs: 8_000,
+    })
+    const done = await p.task(submitted.id)
+    expect([...p.emulator.account.tasks.keys()]).toEqual([done.upstream.taskNo])
   })
 
   it('never declares absence while the window is open, and adopts a task that appears inside it', async () => {
@@ -265,6 +274,10 @@ describe('the reconciler and the window', () => {
     const first = await p.task(a)
     expect(first).toMatchObject({ status: 'rejected', error: { code: 'NotSubmitted' } })
     expect(first.upstream.taskNo).toBeUndefined()
+    // Never answered 202: the key is free for the same request, and no answer replays.
+    expect(first.accepted).toBeUndefined()
+    expect(first.idempotency).toMatchObject({ freed: true })
+    expect(first.answer).toBeUndefined()
     expect(Date.parse(first.completedAt as string)).toBeGreaterThanOrEqual(
       absenceProvableAfter(deps.settings, first),
     )

@@ -5,7 +5,7 @@ import { runPoller } from '#shared/poller/run-poller.ts'
 import { createStores } from '#shared/store/stores.ts'
 import type { TaskStore } from '#shared/store/task-store.ts'
 import type { Task } from '#shared/tasks/task.ts'
-import { clientFor } from './helpers/emulator.ts'
+import { clientFor, upstreamTasksFor } from './helpers/emulator.ts'
 import { TEST_DYNAMODB_ENGINE } from './helpers/gateway.ts'
 import { type Pipeline, QUICK_ABSENCE, startPipeline } from './helpers/pipeline.ts'
 import { passThrough } from './helpers/task-store-wrapper.ts'
@@ -269,10 +269,14 @@ describe('reconciler', () => {
     expect(second.body.status).toBe('submitting')
     const deps = p.pollerDeps({}, QUICK_ABSENCE)
     await p.drainUntil(delivered(second.id), { deps })
+    // Proven absent without taking the first's task; accepted, so sent again as its own.
     const task = await p.task(second.id)
-    expect(task.status).toBe('rejected')
-    expect(task.upstream.taskNo).toBeUndefined()
-    expect((await p.task(first.id)).upstream.taskNo).toBeDefined()
+    const firstTaskNo = (await p.task(first.id)).upstream.taskNo
+    expect(task).toMatchObject({ status: 'succeeded', resends: 1 })
+    expect(firstTaskNo).toBeDefined()
+    expect(task.upstream.taskNo).toBeDefined()
+    expect(task.upstream.taskNo).not.toBe(firstTaskNo)
+    expect(upstreamTasksFor(p.emulator, 'adopted.com')).toHaveLength(2)
   })
 
   it('adopts a batch only if the upstream batch names exactly its domains', async () => {
@@ -363,15 +367,17 @@ describe('reconciler', () => {
     expect((await locks.read('live-holder.com')).holder).toBe('tsk_liveholder000000000000')
   })
 
-  it('a submission proven absent upstream becomes rejected and is reported', async () => {
+  it('an accepted submission proven absent upstream is sent again, carried out once, and reported once', async () => {
     loseNextSyncSubmission()
     const submitted = await p.submit('/domains/never-arrived.com/ds/sync')
     expect(submitted.body.status).toBe('submitting')
     const deps = p.pollerDeps({}, QUICK_ABSENCE)
     await p.drainUntil(delivered(submitted.id), { deps })
-    const [callback] = p.receiver.received.filter((request) => request.id === `msg_${submitted.id}`)
-    const event = p.receiver.verify(callback!, p.tenant.webhookSecret)
-    expect(event.type).toBe('task.rejected')
-    expect(event.data).toMatchObject({ status: 'rejected', error: { code: 'NotSubmitted' } })
+    const callbacks = p.receiver.received.filter((request) => request.id === `msg_${submitted.id}`)
+    expect(callbacks).toHaveLength(1)
+    const event = p.receiver.verify(callbacks[0]!, p.tenant.webhookSecret)
+    expect(event.type).toBe('task.succeeded')
+    expect(await p.task(submitted.id)).toMatchObject({ status: 'succeeded', resends: 1 })
+    expect(upstreamTasksFor(p.emulator, 'never-arrived.com')).toHaveLength(1)
   })
 })

@@ -6,21 +6,15 @@ import {
   planDs,
   planNameServers,
 } from '../desired/plan.ts'
-import { ConflictError } from '../errors.ts'
+import { ConflictError, QueueFullError } from '../errors.ts'
 import { newEvent, type WebhookEvent } from '../events/webhook-event.ts'
 import type { DomainState, DomainStateStore } from '../store/domain-state-store.ts'
 import type { DueItemStore } from '../store/due-item-store.ts'
 import { toEpochSeconds } from '../store/dynamodb.ts'
-import { acquireAll } from '../store/target-lock-store.ts'
-import {
-  asIntent,
-  enqueueTask,
-  holdUntil,
-  newTask,
-  type SendDeps,
-  sendSubmission,
-} from '../tasks/submit-task.ts'
-import { isTerminal, type Task, type TaskCommand } from '../tasks/task.ts'
+import { ticketOf } from '../store/target-lock-store.ts'
+import { newTask, queuedState, queueFull, type SendDeps, sendInTurn } from '../tasks/submit-task.ts'
+import { isTerminal, type Task, type TaskCommand, targetsOf } from '../tasks/task.ts'
+import { enqueueAll } from '../tasks/task-queue.ts'
 import type { Change, ChangeKind, DesiredDs, DesiredNs } from './change.ts'
 
 export interface ChangeDeps extends SendDeps {
@@ -63,6 +57,16 @@ export class DomainManagedElsewhereError extends ConflictError {
   }
 }
 
+/** Another change of the same kind for the domain started while this one was being planned. */
+export class ChangeRaceError extends ConflictError {
+  override name = 'ChangeRaceError'
+  constructor() {
+    super(
+      'Another change of this domain was started at the same moment; nothing was accepted. Plan again and retry.',
+    )
+  }
+}
+
 /**
  * The plan of a desired state against what the registry will hold when this change runs: the
  * registry now, or — when a change of the same kind is still running for the domain — that
@@ -75,24 +79,26 @@ export async function planChange(
   plan: DsPlan | NameServerPlan
   state: DomainState | undefined
   open: StoredChange | undefined
+  /** The change the domain named as open when it was read (running, being started, or stale). */
+  openSeen: StoredChange | undefined
 }> {
   const state = await deps.domainStates.get(request.domain)
   if (state && state.tenant !== request.tenant) throw new DomainManagedElsewhereError()
   const openId = state?.open?.[request.kind]
-  const open = openId
+  const openSeen = openId
     ? ((await deps.changes.get(openId, deps.now())) as StoredChange | undefined)
     : undefined
-  const running = open?.status === 'running' ? open : undefined
+  const running = openSeen?.status === 'running' ? openSeen : undefined
   if (request.kind === 'ds') {
     const current = running
       ? (running.desired as DesiredDs).records
       : (await deps.registry.queryDsRecord({ domainName: request.domain })).records
-    return { plan: planDs(current, request.desired.records), state, open: running }
+    return { plan: planDs(current, request.desired.records), state, open: running, openSeen }
   }
   const current = running
     ? desiredServers(running.desired as DesiredNs)
     : (await deps.registry.queryDomain({ domainName: request.domain })).nameServers
-  return { plan: planNameServers(current, request.desired), state, open: running }
+  return { plan: planNameServers(current, request.desired), state, open: running, openSeen }
 }
 
 /** What a name-server desired state looks like as a registry list (Alibaba's own when aliyunDns). */
@@ -140,24 +146,33 @@ function stepsOf(
 }
 
 /**
- * Starts applying a desired state: plans it, writes the change (with its steps' commands, so a
- * crash before they are written is repaired by the poller), marks it open on the domain, and
- * writes its steps: the first one sent at once when the domain is free, the others queued in
- * order behind it. A change with nothing to do is final at once.
+ * Starts applying a desired state, deciding everything before anything can run. The change is
+ * first written as `proposed` — a state nothing executes and no step is written for. Then:
+ * 1. the domain names it as its open change of the kind: one conditional write that decides the
+ *    managing tenant (409 for another's domain) and that the plan still stands (409 when another
+ *    change of the kind started since it was planned);
+ * 2. a ticket per step in the domain's queue, all or none (429 when the queue has no room);
+ * 3. the change is accepted: a conditional write `proposed → running` on its first version. The
+ *    poller withdraws a proposal left behind (a stopped process) with the same kind of write, so
+ *    exactly one of the two wins.
+ * Only then are its steps written (queued, in order) and the first one sent if its turn has come.
+ * A refusal at 1–3 withdraws the proposal: tickets back, the domain no longer names it, the
+ * change left `withdrawn` (never listed, never run). A change with nothing to do is final at once.
  */
 export async function startChange(deps: ChangeDeps, request: ChangeRequest): Promise<Change> {
-  const { plan, state, open } = await planChange(deps, request)
+  const { plan, state, open, openSeen } = await planChange(deps, request)
+  if (openSeen?.status === 'proposed') throw new ChangeRaceError()
   const at = deps.now()
   const iso = new Date(at).toISOString()
   const planned = stepsOf(request, plan, () => deps.newId('tsk'), open?.steps ?? [])
-  const change: StoredChange = {
+  const proposal: StoredChange = {
     id: deps.newId('chg'),
     version: 1,
     tenant: request.tenant,
     keyId: request.keyId,
     domain: request.domain,
     kind: request.kind,
-    status: 'running',
+    status: 'proposed',
     plan,
     desired: request.desired,
     steps: planned.map((step) => step.id),
@@ -166,26 +181,55 @@ export async function startChange(deps: ChangeDeps, request: ChangeRequest): Pro
     trigger: request.trigger,
     createdAt: iso,
     updatedAt: iso,
-    dueAt: at + deps.changeRecheckMs,
+    // Withdrawn by the poller if this process stops before it is accepted.
+    dueAt: at + deps.settings.sendWindowMs,
   }
-  if (!(await deps.changes.create(change))) throw new Error(`change id ${change.id} is taken`)
-  await markOpen(deps, request, state, change.id)
-  if (planned.length === 0) {
-    return settleChange(deps, { ...change, version: 1 })
+  if (!(await deps.changes.create(proposal))) throw new Error(`change id ${proposal.id} is taken`)
+  try {
+    await markOpen(deps, request, state, proposal.id, openSeen?.id)
+    await reserveTickets(deps, proposal)
+  } catch (error) {
+    await withdraw(deps, proposal).catch((cleanup: unknown) =>
+      deps.logger.warn('could not withdraw a refused change; the poller will', {
+        changeId: proposal.id,
+        error: cleanup,
+      }),
+    )
+    throw error
   }
-  await writeSteps(deps, change, [])
-  return change
+  const accepted: StoredChange = {
+    ...proposal,
+    status: 'running',
+    updatedAt: new Date(deps.now()).toISOString(),
+    dueAt: deps.now() + deps.changeRecheckMs,
+  }
+  if (!(await deps.changes.replace(accepted, proposal.version))) {
+    // The poller withdrew it as left behind (this process was stalled that long).
+    throw new ConflictError(
+      'The change could not be accepted in time and was withdrawn; nothing was changed. Retry.',
+    )
+  }
+  const running = { ...accepted, version: proposal.version + 1 }
+  if (planned.length === 0) return settleChange(deps, running)
+  await writeSteps(deps, running, [])
+  return running
 }
 
-/** Records the change as the domain's open one of its kind (creating the domain's state). */
+/**
+ * Names the change as the domain's open one of its kind (creating the domain's state): only while
+ * the domain is the tenant's (or nobody's) and still names the change this one was planned after.
+ */
 async function markOpen(
   deps: ChangeDeps,
   request: ChangeRequest,
   state: DomainState | undefined,
   changeId: string,
+  plannedAfter: string | undefined,
 ): Promise<void> {
   let current = state
   for (let attempt = 0; attempt < 5; attempt++) {
+    if (current && current.tenant !== request.tenant) throw new DomainManagedElsewhereError()
+    if (current?.open?.[request.kind] !== plannedAfter) throw new ChangeRaceError()
     const { version: _version, ...base } = current ?? {
       domain: request.domain,
       tenant: request.tenant,
@@ -200,48 +244,126 @@ async function markOpen(
     }
     if (await deps.domainStates.save(next, current?.version)) return
     current = await deps.domainStates.get(request.domain)
-    if (current && current.tenant !== request.tenant) throw new DomainManagedElsewhereError()
   }
   throw new ConflictError('The domain state kept changing; try again.')
 }
 
-/** Writes the steps not written yet, in order: queued (the first one sent when the domain is free). */
+/** A step's place in its domain's queue, fixed by the change (so it can be taken back). */
+function stepTicket(change: StoredChange, index: number): string {
+  return ticketOf(Date.parse(change.createdAt), index, change.planned[index]?.id ?? '')
+}
+
+/** A ticket for every step in its targets' queues, or none ({@link QueueFullError}). */
+async function reserveTickets(deps: ChangeDeps, change: StoredChange): Promise<void> {
+  const placed: { targets: readonly string[]; ticket: string }[] = []
+  for (const [index, step] of change.planned.entries()) {
+    const targets = targetsOf(step.command)
+    const ticket = stepTicket(change, index)
+    const full = await enqueueAll(
+      deps.targetLocks,
+      targets,
+      ticket,
+      deps.settings.queue.maxPerTarget,
+    )
+    if (full !== undefined) {
+      await takeTicketsBack(deps, placed)
+      throw queueFull(deps, full)
+    }
+    placed.push({ targets, ticket })
+  }
+}
+
+async function takeTicketsBack(
+  deps: Pick<ChangeDeps, 'targetLocks'>,
+  tickets: readonly { targets: readonly string[]; ticket: string }[],
+): Promise<void> {
+  await Promise.all(
+    tickets.flatMap(({ targets, ticket }) =>
+      [...new Set(targets)].map((target) => deps.targetLocks.dequeue(target, ticket)),
+    ),
+  )
+}
+
+/**
+ * Takes a proposal back: its tickets, the domain's mention of it (and the domain's state when the
+ * proposal created it and nothing else was written since: still at its first version, holding
+ * nothing else), then the change itself, left `withdrawn` with nothing due. Every part is harmless
+ * to repeat.
+ */
+async function withdraw(deps: ChangeDeps, change: StoredChange): Promise<void> {
+  await takeTicketsBack(
+    deps,
+    change.planned.map((step, index) => ({
+      targets: targetsOf(step.command),
+      ticket: stepTicket(change, index),
+    })),
+  )
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const state = await deps.domainStates.get(change.domain)
+    if (!state || state.open?.[change.kind] !== change.id) break
+    const { version, ...base } = state
+    const open = { ...base.open }
+    delete open[change.kind]
+    const empty = !base.ds && !base.nameServers && !base.drift && Object.keys(open).length === 0
+    if (empty && version === 1) {
+      if (await deps.domainStates.remove(change.domain, version)) break
+    } else if (await deps.domainStates.save({ ...base, open }, version)) break
+  }
+  const at = deps.now()
+  const current = (await deps.changes.get(change.id, at)) as StoredChange | undefined
+  if (current?.status !== 'proposed') return
+  await deps.changes.replace(
+    {
+      ...current,
+      status: 'withdrawn',
+      updatedAt: new Date(at).toISOString(),
+      dueAt: undefined,
+      lease: undefined,
+      expiresAt: toEpochSeconds(at + deps.settings.taskRetentionMs),
+    },
+    current.version,
+  )
+}
+
+/**
+ * Writes the steps of an accepted change not written yet, `queued` with the tickets reserved when
+ * it was proposed, then sends the first one if its turn has come (the domain free, nobody ahead).
+ */
 async function writeSteps(
   deps: ChangeDeps,
   change: StoredChange,
   existing: readonly (Task | undefined)[],
 ): Promise<void> {
   const acceptedAt = Date.parse(change.createdAt)
+  let first: Task | undefined
   for (const [index, step] of change.planned.entries()) {
     if (existing[index]) continue
-    const task = newTask(
-      {
-        tenant: change.tenant,
-        keyId: change.keyId,
-        command: step.command,
-        callbackUrl: change.callbackUrl,
-      },
-      step.id,
-      acceptedAt,
-      { changeId: change.id, after: step.after.length > 0 ? step.after : undefined },
+    const task = queuedState(
+      deps,
+      newTask(
+        {
+          tenant: change.tenant,
+          keyId: change.keyId,
+          command: step.command,
+          callbackUrl: change.callbackUrl,
+        },
+        step.id,
+        acceptedAt,
+        {
+          changeId: change.id,
+          after: step.after.length > 0 ? step.after : undefined,
+          accepted: true,
+        },
+      ),
+      stepTicket(change, index),
+      step.after.length > 0 ? 'after-steps' : 'target-busy',
     )
-    const first = index === 0 && step.after.length === 0 && existing.length === 0
-    if (first && (await sendNow(deps, task))) continue
-    await enqueueTask(deps, task, index, step.after.length > 0 ? 'after-steps' : 'target-busy')
+    // Written before (a step repaired twice): the stored one stands.
+    if (!(await deps.tasks.create(task))) continue
+    if (index === 0 && step.after.length === 0) first = task
   }
-}
-
-/** The fast path of a first step: its domain is free and nobody waits, so it is sent now. */
-async function sendNow(deps: ChangeDeps, task: Task): Promise<boolean> {
-  const intentAt = deps.now()
-  const targets = task.details.map((detail) => detail.target)
-  if (!(await acquireAll(deps.targetLocks, targets, task.id, holdUntil(deps, intentAt)))) {
-    return false
-  }
-  const intent = asIntent(deps, task, intentAt)
-  if (!(await deps.tasks.create(intent))) return true
-  await sendSubmission(deps, intent, { announced: true })
-  return true
+  // The fast path: the first step goes now when its domain is free; else it waits in its turn.
+  if (first) await sendInTurn(deps, first)
 }
 
 /**
@@ -252,6 +374,35 @@ async function sendNow(deps: ChangeDeps, task: Task): Promise<boolean> {
  */
 export async function settleChange(deps: ChangeDeps, held: Change): Promise<Change> {
   const change = held as StoredChange
+  if (change.status === 'proposed') {
+    // Left behind by a process that stopped before accepting it: withdrawn, never run. The
+    // withdrawal is a conditional write on the version held, so a late acceptance loses.
+    const at = deps.now()
+    const withdrawn: StoredChange = {
+      ...change,
+      status: 'withdrawn',
+      updatedAt: new Date(at).toISOString(),
+      // Due again at once until its tickets and the domain's mention of it are taken back.
+      dueAt: at,
+      lease: undefined,
+    }
+    if (!(await deps.changes.replace(withdrawn, change.version))) return change
+    deps.logger.warn('withdrew a change that was never accepted', { changeId: change.id })
+    return settleChange(deps, { ...withdrawn, version: change.version + 1 })
+  }
+  if (change.status === 'withdrawn') {
+    if (change.dueAt === undefined) return change
+    await withdraw(deps, { ...change, status: 'proposed' } as StoredChange).catch(() => undefined)
+    const at = deps.now()
+    const done: StoredChange = {
+      ...change,
+      dueAt: undefined,
+      lease: undefined,
+      expiresAt: toEpochSeconds(at + deps.settings.taskRetentionMs),
+    }
+    await deps.changes.replace(done, change.version)
+    return done
+  }
   if (change.status !== 'running') return change
   const now = deps.now()
   const steps = await Promise.all(change.steps.map((id) => deps.tasks.get(id, now)))

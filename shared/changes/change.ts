@@ -4,7 +4,21 @@ import type { DueItem } from '../store/due-item-store.ts'
 import type { Task } from '../tasks/task.ts'
 
 export const CHANGE_STATUSES = ['running', 'succeeded', 'failed'] as const
-export type ChangeStatus = (typeof CHANGE_STATUSES)[number]
+/**
+ * Public statuses, and two the API never shows: `proposed` (written before the request is decided;
+ * nothing executes it) and `withdrawn` (a proposal refused or left behind; it never ran).
+ */
+export type ChangeStatus = (typeof CHANGE_STATUSES)[number] | 'proposed' | 'withdrawn'
+
+/** A change that was accepted (its request answered 202): the only kind the API shows. */
+export function isAccepted(change: Pick<Change, 'status'>): boolean {
+  return change.status !== 'proposed' && change.status !== 'withdrawn'
+}
+
+/** A change that holds its domain for its kind: running, or being decided. */
+export function changeInFlight(change: Pick<Change, 'status'> | undefined): boolean {
+  return change?.status === 'running' || change?.status === 'proposed'
+}
 export type ChangeKind = 'ds' | 'name-servers'
 
 export interface DesiredDs {

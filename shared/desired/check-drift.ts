@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { type ChangeDeps, startChange } from '../changes/apply-change.ts'
-import type { DesiredDs, DesiredNs } from '../changes/change.ts'
+import { changeInFlight, type DesiredDs, type DesiredNs } from '../changes/change.ts'
 import { newEvent } from '../events/webhook-event.ts'
 import type { DomainState } from '../store/domain-state-store.ts'
 import { type DriftReport, measureDrift } from './drift.ts'
@@ -58,7 +58,7 @@ async function checkDomain(
   // A change marked open that is no longer running (its close was lost) does not hold drift back.
   const open: Record<string, string> = {}
   for (const [kind, id] of Object.entries(state.open ?? {})) {
-    if (id && (await deps.changes.get(id, now))?.status === 'running') open[kind] = id
+    if (id && changeInFlight(await deps.changes.get(id, now))) open[kind] = id
   }
   const report = await measureDrift(deps.registry, { ...state, open }, now)
   const judged =

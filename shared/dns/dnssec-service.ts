@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { type ChangeDeps, startChange } from '../changes/apply-change.ts'
+import { changeInFlight } from '../changes/change.ts'
 import type { DsRecord } from '../dnssec.ts'
 import { type EventType, newEvent } from '../events/webhook-event.ts'
 import type { DnssecState, DnssecStateStore } from '../store/dnssec-state-store.ts'
@@ -145,7 +146,7 @@ export async function scanAndStep(deps: DnssecDeps, state: DnssecState): Promise
         waitReason: 'the zone asks to delete every DS; not enabled for this domain',
       }
       report = { domain, ok: true, phase: state.phase, action: 'refused', reason: next.waitReason }
-    } else if (openChange?.status === 'running') {
+    } else if (openChange && changeInFlight(openChange)) {
       next = { ...next, waitReason: `change ${openChange.id} is running` }
       report = { domain, ok: true, phase: state.phase, action: 'none', reason: next.waitReason }
     } else {

@@ -10,14 +10,14 @@ import { toEpochSeconds } from '../store/dynamodb.ts'
 import type { EndpointHealthStore } from '../store/endpoint-health-store.ts'
 import type { TargetLockStore } from '../store/target-lock-store.ts'
 import type { TaskNoRegistry, TaskStore } from '../store/task-store.ts'
-import { asIntent, holdUntil, type SendDeps, sendSubmission } from '../tasks/submit-task.ts'
+import { MAX_RESENDS, resendState, type SendDeps, sendInTurn } from '../tasks/submit-task.ts'
 import { isTerminal, type Task, type TaskStatus } from '../tasks/task.ts'
 import {
   DEFAULT_QUEUE_SETTINGS,
   delayAt,
+  holdsAll,
   leaveQueue,
   releaseTargets,
-  tryTakeTurn,
 } from '../tasks/task-queue.ts'
 import { endpointVerdict, recordEndpointOutcome } from '../webhooks/endpoint-health.ts'
 import type { SendResult, WebhookMessage } from '../webhooks/send-webhook.ts'
@@ -430,18 +430,34 @@ async function reconcileUnheld(deps: PollerDeps, held: Task): Promise<ProcessOut
   return rejectUnsent(deps, held, at, 'submission never sent (targets not held); task rejected')
 }
 
-/** A submission known never to have reached the registry: `rejected` / `NotSubmitted`. */
+/**
+ * A submission proven never to have reached the registry. Accepted (answered 202): sent again with
+ * a fresh intent in its turn, keeping what it holds — the gateway carries out what it accepted.
+ * Never answered 202 (its process stopped first): `rejected` / `NotSubmitted`, and a keyed
+ * request's key is freed, so the same request may be sent again with it.
+ */
 async function rejectUnsent(
   deps: PollerDeps,
   held: Task,
   at: number,
   logMessage: string,
 ): Promise<ProcessOutcome> {
+  if (held.accepted && (held.resends ?? 0) < MAX_RESENDS && deps.send) {
+    const ok = await save(deps, held, resendState(held, at))
+    if (ok) deps.logger.warn(`${logMessage}; accepted, so sent again`, { taskId: held.id })
+    return ok ? 'reconciled' : 'lost'
+  }
   const error = {
     code: 'NotSubmitted',
-    message: 'The submission never reached Alibaba Cloud; nothing was changed.',
+    message: held.accepted
+      ? `The submission never reached Alibaba Cloud in ${MAX_RESENDS + 1} attempts; nothing was changed.`
+      : 'The submission never reached Alibaba Cloud; nothing was changed.',
   }
-  const ok = await save(deps, held, rejected(deps, held, at, error))
+  const freed = held.idempotency && !held.accepted
+  const ok = await save(deps, held, {
+    ...rejected(deps, held, at, error),
+    ...(freed ? { idempotency: { ...held.idempotency, freed: true }, answer: undefined } : {}),
+  })
   if (!ok) return 'lost'
   // Its targets, or those of them it holds, are free for the next in line.
   await unlockTargets(deps, held)
@@ -545,29 +561,14 @@ async function advanceQueued(deps: PollerDeps, held: Task): Promise<ProcessOutco
       return keepWaiting(deps, held, send, 'behind')
     }
   }
-  const intentAt = deps.now()
-  if (queue.reason !== 'upstream-busy' || !(await holdsAll(locks, held))) {
-    const turn = await tryTakeTurn(queueDeps, held, holdUntil(send, intentAt))
-    if (turn !== 'taken') return keepWaiting(deps, held, send, turn)
-  }
-  const intent = asIntent(send, held, intentAt)
-  if (!(await deps.tasks.replace(intent, held.version))) {
-    // Someone else moved the task: it keeps the targets only if it is still ours to send.
-    deps.logger.warn('lost a task update race', { taskId: held.id })
-    return 'lost'
-  }
-  const outcome = await sendSubmission(
+  const outcome = await sendInTurn(
     { ...send, logger: deps.logger, nudgeChange: queueDeps.nudgeChange },
-    { ...intent, version: held.version + 1 },
-    { announced: true },
+    held,
   )
+  if (outcome === 'head' || outcome === 'behind') return keepWaiting(deps, held, send, outcome)
+  if (outcome === 'lost') return 'lost'
   if (outcome.kind === 'rejected') return 'completed'
   return 'sent'
-}
-
-async function holdsAll(locks: TargetLockStore, task: Task): Promise<boolean> {
-  const states = await Promise.all(task.details.map((detail) => locks.read(detail.target)))
-  return states.every((state) => state.holder === task.id)
 }
 
 async function keepWaiting(

@@ -1,5 +1,10 @@
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
-import { putVersioned, storeCall, withoutTableKeys } from './dynamodb.ts'
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb'
+import { conditionalWrite, putVersioned, storeCall, withoutTableKeys } from './dynamodb.ts'
 import { INDEX_BY_OWNER } from './table-definition.ts'
 
 /** One versioned item per domain, listed through the owner index (all of a kind, paged). */
@@ -7,6 +12,8 @@ export interface PerDomainStore<T extends { readonly domain: string; readonly ve
   get(domain: string): Promise<T | undefined>
   /** Writes if still at `expectedVersion` (undefined: not yet written). */
   save(next: Omit<T, 'version'>, expectedVersion: number | undefined): Promise<boolean>
+  /** Deletes the item if it is still at `expectedVersion`. */
+  remove(domain: string, expectedVersion: number): Promise<boolean>
   /** Every item of the kind, a page at a time. */
   list(
     limit: number,
@@ -49,6 +56,19 @@ export class DynamoDbPerDomainStore<T extends { readonly domain: string; readonl
       gsi1sk: next.domain,
     }
     return putVersioned(this.db, this.tableName, item, expectedVersion)
+  }
+
+  remove(domain: string, expectedVersion: number): Promise<boolean> {
+    return conditionalWrite('DeleteItem', () =>
+      this.db.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: this.#key(domain),
+          ConditionExpression: 'version = :expected',
+          ExpressionAttributeValues: { ':expected': expectedVersion },
+        }),
+      ),
+    )
   }
 
   async list(limit: number, start: Record<string, unknown> | undefined) {

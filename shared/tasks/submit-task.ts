@@ -12,6 +12,7 @@ import {
 import type { TaskNoRegistry, TaskStore } from '../store/task-store.ts'
 import { submitToUpstream, type TaskSubmitter } from './submit-to-upstream.ts'
 import {
+  isTerminal,
   type QueueReason,
   type StoredAnswer,
   type Task,
@@ -22,8 +23,11 @@ import {
   DEFAULT_QUEUE_SETTINGS,
   delayAt,
   enqueueAll,
+  holdsAll,
   type QueueSettings,
   releaseTargets,
+  type Turn,
+  tryTakeTurn,
 } from './task-queue.ts'
 
 export interface SubmitSettings {
@@ -176,16 +180,18 @@ export async function submitTask(
   // The task records the key as freed: the same request may be sent again with it.
   if (outcome.task.idempotency?.freed) return { ...render(outcome), replayed: false }
   if (outcome.task.answer) return { ...outcome.task.answer, replayed: false }
-  // Left `submitting` (the outcome is unknown) or written without its answer: store it now. A
-  // lost race is harmless: a retry with the key then answers from the task as it stands.
-  const response = render(outcome)
-  if (keyed) await storeAnswer(deps, outcome.task, response)
-  return { ...response, replayed: false }
-}
-
-/** Writes a keyed request's answer onto its task, if the task is still as it was read. */
-async function storeAnswer(deps: SendDeps, task: Task, answer: StoredAnswer): Promise<boolean> {
-  return deps.tasks.replace({ ...task, answer }, task.version).catch(() => false)
+  if (outcome.kind === 'accepted' && outcome.task.status === 'submitting') {
+    // The outcome is unknown, and the answer is 202: the task is marked accepted first, so if it
+    // proves never sent it is sent again rather than handed back (with a key: its answer too).
+    const marked = await recordOutcome(
+      deps,
+      outcome.task,
+      answering((current) => ({ ...current, accepted: true }), acceptedAnswer(answer)),
+    )
+    if (marked.answer) return { ...marked.answer, replayed: false }
+    return { ...render({ kind: 'accepted', task: marked }), replayed: false }
+  }
+  return { ...render(outcome), replayed: false }
 }
 
 /**
@@ -215,9 +221,22 @@ async function fromKeyed(
   if (heldUntil > now) {
     throw new IdempotencyInFlightError(Math.max(1, Math.ceil((heldUntil - now) / 1000)))
   }
-  const response = render({ kind: 'accepted', task: existing })
-  await storeAnswer(deps, existing, response)
-  return { kind: 'answer', answer: { ...response, replayed: true } }
+  // The first request stopped without an answer: this one is answered with the task as it stands
+  // (202 while it is open), written on the task with the mark that it was accepted, so a task that
+  // then proves never sent is sent again. A lost race is read again and answered from there.
+  let current: Task | undefined = existing
+  for (let attempt = 0; current && attempt < 3; attempt++) {
+    if (current.answer) return { kind: 'answer', answer: { ...current.answer, replayed: true } }
+    if (current.idempotency?.freed) break
+    const response = render({ kind: 'accepted', task: current })
+    const open = !isTerminal(current.status)
+    const marked = { ...current, answer: response, ...(open ? { accepted: true } : {}) }
+    if (await deps.tasks.replace(marked, current.version).catch(() => false)) {
+      return { kind: 'answer', answer: { ...response, replayed: true } }
+    }
+    current = await deps.tasks.get(existing.id, deps.now())
+  }
+  throw new IdempotencyInFlightError(1)
 }
 
 /**
@@ -242,11 +261,16 @@ async function queueIntent(
     throw queueFull(deps, full)
   }
   const toQueued = (current: Task): Task =>
-    queuedState(deps, { ...current, intentAt: undefined, sendBy: undefined }, ticket, 'target-busy')
+    queuedState(
+      deps,
+      { ...current, intentAt: undefined, sendBy: undefined, accepted: true },
+      ticket,
+      'target-busy',
+    )
   return recordOutcome(deps, task, answering(toQueued, acceptedAnswer(answer)))
 }
 
-function queueFull(deps: Pick<SendDeps, 'settings'>, target: string): QueueFullError {
+export function queueFull(deps: Pick<SendDeps, 'settings'>, target: string): QueueFullError {
   return new QueueFullError(
     target,
     // About the time a queue needs to move on by one or two tasks.
@@ -255,7 +279,7 @@ function queueFull(deps: Pick<SendDeps, 'settings'>, target: string): QueueFullE
 }
 
 /** A task waiting in its targets' queues with `ticket`. */
-function queuedState(
+export function queuedState(
   deps: Pick<SendDeps, 'settings'>,
   task: Task,
   ticket: string,
@@ -274,30 +298,6 @@ function queuedState(
 /** Until when a holder's submission may still reach the registry unseen (see the lock store). */
 export function holdUntil(deps: Pick<SendDeps, 'settings'>, intentAt: number): number {
   return intentAt + deps.settings.sendWindowMs + deps.settings.absenceAfterSendByMs
-}
-
-/**
- * Writes a new task as `queued`, its ticket first in every target's queue (so a crash between the
- * two leaves at most a ticket without a task, which is dropped after a while). A full queue
- * throws {@link QueueFullError} with nothing written.
- */
-export async function enqueueTask(
-  deps: Pick<SendDeps, 'tasks' | 'targetLocks' | 'now' | 'settings'>,
-  task: Task,
-  step: number,
-  reason: QueueReason,
-): Promise<Task> {
-  const acceptedAt = Date.parse(task.createdAt)
-  const ticket = ticketOf(acceptedAt, step, task.id)
-  const targets = targetsOf(task.command)
-  const full = await enqueueAll(deps.targetLocks, targets, ticket, deps.settings.queue.maxPerTarget)
-  if (full !== undefined) throw queueFull(deps, full)
-  const queued = queuedState(deps, task, ticket, reason)
-  if (!(await deps.tasks.create(queued))) {
-    // Written before (a retried step of a change): the stored one stands.
-    return (await deps.tasks.get(task.id, deps.now())) ?? queued
-  }
-  return queued
 }
 
 /** A task as the intent to send it now: `submitting`, with its send window. */
@@ -351,6 +351,7 @@ export async function sendSubmission(
       return { kind: 'accepted', task }
     }
     if (error.code === 'TaskIsBeingProcessed') return requeueBusy(deps, task, options.answer)
+    if (task.accepted && mayResend(task, error)) return resend(deps, task, error.code)
     logRefusal(deps.logger, taskId, error)
     const rejected = await rejectTask(deps, task, error, {
       announced: options.announced === true,
@@ -365,6 +366,7 @@ export async function sendSubmission(
   const toPending = (current: Task): Task => ({
     ...current,
     status: 'pending',
+    accepted: true,
     upstream: { taskNo: result.taskNo, requestId: result.requestId },
     updatedAt: new Date(at).toISOString(),
     dueAt: at + deps.settings.firstPollDelayMs,
@@ -419,6 +421,7 @@ async function requeueBusy(
   const toQueued = (current: Task): Task => ({
     ...current,
     status: 'queued',
+    accepted: true,
     queue: {
       ticket: ticketOf(Date.parse(current.createdAt), 0, current.id),
       reason: 'upstream-busy',
@@ -431,6 +434,82 @@ async function requeueBusy(
   })
   const queued = await recordOutcome(deps, task, answering(toQueued, acceptedAnswer(answer)))
   return { kind: 'accepted', task: queued }
+}
+
+/** Sends of an accepted task proven never to have reached the registry, before it is given up. */
+export const MAX_RESENDS = 5
+
+/**
+ * Whether an accepted task whose attempt provably never reached the registry is sent again: only
+ * when the reason is time (its send window passed in a stalled process, or the service found the
+ * signed timestamp too old), not a clock the gateway must fix first, and only a few times.
+ */
+function mayResend(task: Task, error: UpstreamError): boolean {
+  return (
+    error.neverReachedService &&
+    error.code !== 'ClockSkewTooLarge' &&
+    (task.resends ?? 0) < MAX_RESENDS
+  )
+}
+
+/**
+ * An accepted task proven never sent: queued again to be sent with a fresh intent in its turn,
+ * keeping the targets it holds (it is still the one allowed to send for them).
+ */
+export async function resend(deps: SendDeps, task: Task, reason: string): Promise<SubmitOutcome> {
+  const at = deps.now()
+  deps.logger.warn('an accepted task never reached the registry; sending it again', {
+    taskId: task.id,
+    reason,
+    resends: (task.resends ?? 0) + 1,
+  })
+  const again = await recordOutcome(deps, task, (current) => resendState(current, at))
+  return { kind: 'accepted', task: again }
+}
+
+/** The state of an accepted task to be sent again: queued (`resend`), due now. */
+export function resendState(task: Task, at: number): Task {
+  return {
+    ...task,
+    status: 'queued',
+    queue: {
+      ticket: ticketOf(Date.parse(task.createdAt), 0, task.id),
+      reason: 'resend',
+      since: task.queue?.since ?? new Date(at).toISOString(),
+      checks: 0,
+    },
+    intentAt: undefined,
+    sendBy: undefined,
+    resends: (task.resends ?? 0) + 1,
+    updatedAt: new Date(at).toISOString(),
+    dueAt: at,
+    lease: undefined,
+  }
+}
+
+/**
+ * A queued task's turn: when it is the head of every target's queue and the targets are free —
+ * or it holds them already (`upstream-busy`, `resend`) — it writes its intent (`submitting`, a new
+ * `sendBy`) and is sent as the API sends. Otherwise answers where it waits; `lost` when another
+ * writer moved the task first.
+ */
+export async function sendInTurn(
+  deps: SendDeps,
+  held: Task,
+): Promise<SubmitOutcome | Exclude<Turn, 'taken'> | 'lost'> {
+  const intentAt = deps.now()
+  const holding = held.queue?.reason === 'upstream-busy' || held.queue?.reason === 'resend'
+  if (!holding || !(await holdsAll(deps.targetLocks, held))) {
+    const turn = await tryTakeTurn(queueDeps(deps), held, holdUntil(deps, intentAt))
+    if (turn !== 'taken') return turn
+  }
+  const intent = asIntent(deps, held, intentAt)
+  if (!(await deps.tasks.replace(intent, held.version))) {
+    // Someone else moved the task: it keeps the targets only if it is still ours to send.
+    deps.logger.warn('lost a task update race', { taskId: held.id })
+    return 'lost'
+  }
+  return sendSubmission(deps, { ...intent, version: held.version + 1 }, { announced: true })
 }
 
 /** Operators get the whole upstream message (the logger redacts key ids); tenants do not. */
@@ -478,7 +557,7 @@ export function newTask(
   request: Omit<SubmitRequest, 'idempotency'>,
   id: string,
   now: number,
-  extra: Pick<Task, 'changeId' | 'after' | 'idempotency'> = {},
+  extra: Pick<Task, 'changeId' | 'after' | 'idempotency' | 'accepted'> = {},
 ): Task {
   const iso = new Date(now).toISOString()
   return {

@@ -195,6 +195,12 @@ export async function releaseTargets(deps: QueueDeps, task: Task): Promise<strin
   }
 }
 
+/** Whether the task holds every one of its targets. */
+export async function holdsAll(locks: TargetLockStore, task: Task): Promise<boolean> {
+  const states = await Promise.all(task.details.map((detail) => locks.read(detail.target)))
+  return states.every((state) => state.holder === task.id)
+}
+
 /** Where a queued task stands: the most tickets ahead of it in any of its targets' queues. */
 export async function queuePosition(
   locks: TargetLockStore,

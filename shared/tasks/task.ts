@@ -96,9 +96,11 @@ export interface TaskCallback {
  * Why a `queued` task waits: its domain or instance is held by another of the gateway's tasks
  * (`target-busy`), the registry answered `TaskIsBeingProcessed` for a task started elsewhere
  * (`upstream-busy`; the task holds its targets and retries with backoff), or it is a step of a
- * change that runs only after the change's earlier steps succeeded (`after-steps`).
+ * change that runs only after the change's earlier steps succeeded (`after-steps`), or it was
+ * accepted and then proven never to have reached the registry, so it is sent again (`resend`; it
+ * keeps the targets it holds).
  */
-export type QueueReason = 'target-busy' | 'upstream-busy' | 'after-steps'
+export type QueueReason = 'target-busy' | 'upstream-busy' | 'after-steps' | 'resend'
 
 export interface TaskQueueState {
   /** Its place in each target's queue (see target-lock-store.ts). */
@@ -170,6 +172,16 @@ export interface Task {
   readonly idempotency?:
     | { readonly requestHash: string; readonly freed?: boolean | undefined }
     | undefined
+  /**
+   * Set once the gateway has answered (or is answering) the request with 202: queued, pending, a
+   * step of an accepted change, or left `submitting` with its outcome unknown. Such a task is
+   * carried out: proven never to have reached the registry, it is sent again (`resend`), not
+   * handed back. A task without it that is proven unsent was never answered 202 (its process
+   * stopped first): it is `rejected` / `NotSubmitted` and a keyed request's key is freed.
+   */
+  readonly accepted?: boolean | undefined
+  /** How many times an accepted task was sent again after being proven never sent. */
+  readonly resends?: number | undefined
   readonly lease?: { readonly owner: string; readonly until: number } | undefined
   /** Epoch seconds after which the item is gone (TTL). */
   readonly expiresAt?: number | undefined

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import { type ChangeRequest, planChange, startChange } from '#shared/changes/apply-change.ts'
-import { CHANGE_ID_PATTERN, toChangeResource } from '#shared/changes/change.ts'
+import { CHANGE_ID_PATTERN, isAccepted, toChangeResource } from '#shared/changes/change.ts'
 import { measureDrift } from '#shared/desired/drift.ts'
 import { UnplannableError } from '#shared/desired/plan.ts'
 import { DnskeyError, type DsRecord, dsFromDnskey, parseDnskey } from '#shared/dnssec.ts'
@@ -214,7 +214,9 @@ export function registerDomainStateRoutes(app: App, deps: ApiDeps): void {
       const principal = await requireScope(c, deps, 'tasks:read')
       const id = c.req.param('id') ?? ''
       const change = CHANGE_ID_PATTERN.test(id) ? await deps.changes.get(id, deps.now()) : undefined
-      if (!change || change.tenant !== principal.tenant) throw new NotFoundError('No such change.')
+      if (!change || change.tenant !== principal.tenant || !isAccepted(change)) {
+        throw new NotFoundError('No such change.')
+      }
       const steps = await Promise.all(change.steps.map((step) => deps.tasks.get(step, deps.now())))
       return toResponse(json(200, toChangeResource(change, steps)))
     },
