@@ -1,5 +1,6 @@
 import { HTTPException } from 'hono/http-exception'
 import {
+  codeClass,
   isCallerInputCode,
   isGatewayFault,
   tenantMessage,
@@ -122,7 +123,7 @@ export function upstreamProblem(error: UpstreamError, extensions: Record<string,
       { 'retry-after': '5' },
     )
   }
-  if (error.code.startsWith('Throttling')) {
+  if (codeClass(error.code) === 'refused-retry') {
     return problem('upstream-throttled', 429, 'Alibaba Cloud is throttling requests.', upstream, {
       'retry-after': '5',
     })

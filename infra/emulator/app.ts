@@ -171,6 +171,16 @@ export function createEmulator(options: EmulatorOptions): Emulator {
                 EmulatorErrors.internalError().message,
               ),
             )
+          case 'code':
+            return respondError(
+              new EmulatorError(
+                fault.code,
+                fault.status,
+                `The request was refused (${fault.code}).`,
+              ),
+            )
+          case 'duplicateDelivery':
+            return respondError(EmulatorErrors.nonceUsed())
           case 'error5xxEmpty':
             return new Response(null, { status: fault.status })
           case 'reset':

@@ -16,6 +16,13 @@ export const FAULT_KINDS = [
   'slowBody',
   'malformed',
   'networkIoError',
+  /** An error answer with the rule's `code` and `status` (a throttling variant, an unknown code). */
+  'code',
+  /**
+   * A copy of the same signed request already reached the service: the action runs, and the
+   * answer the client sees is `SignatureNonceUsed` (aliyun/alibaba-cloud-sdk-go#39).
+   */
+  'duplicateDelivery',
 ] as const
 export type FaultKind = (typeof FAULT_KINDS)[number]
 
@@ -31,21 +38,30 @@ const DEFAULT_PHASE: Record<FaultKind, 'before' | 'after'> = {
   // Documented for the batch, DNS-host and query actions; whether the action ran is not: `after`
   // by default (the ambiguous case), `before` on request.
   networkIoError: 'after',
+  code: 'before',
+  duplicateDelivery: 'after',
 }
 
-export const FaultRuleSchema = z.object({
-  kind: z.enum(FAULT_KINDS),
-  rate: z.number().min(0).max(1).default(1),
-  /** Fire at most this many times, then stop. */
-  count: z.number().int().positive().optional(),
-  /** Only for these actions (all when absent). */
-  actions: z.array(z.string()).optional(),
-  phase: z.enum(['before', 'after']).optional(),
-  /** latency: added delay; slowBody: pause in the middle of the body. */
-  ms: z.number().int().min(0).max(120_000).default(0),
-  /** error5xx: the status to answer with. */
-  status: z.number().int().min(500).max(599).default(500),
-})
+export const FaultRuleSchema = z
+  .object({
+    kind: z.enum(FAULT_KINDS),
+    rate: z.number().min(0).max(1).default(1),
+    /** Fire at most this many times, then stop. */
+    count: z.number().int().positive().optional(),
+    /** Only for these actions (all when absent). */
+    actions: z.array(z.string()).optional(),
+    phase: z.enum(['before', 'after']).optional(),
+    /** latency: added delay; slowBody: pause in the middle of the body. */
+    ms: z.number().int().min(0).max(120_000).default(0),
+    /** error5xx: the status to answer with (500–599); code: the status of its error (400–599). */
+    status: z.number().int().min(400).max(599).optional(),
+    /** code: the error code to answer with. */
+    code: z.string().min(1).max(100).default('Throttling'),
+  })
+  .refine((rule) => rule.kind === 'code' || rule.status === undefined || rule.status >= 500, {
+    message: 'status must be 500–599 except for a code fault',
+    path: ['status'],
+  })
 export type FaultRuleInput = z.input<typeof FaultRuleSchema>
 export type FaultRule = z.infer<typeof FaultRuleSchema>
 
@@ -53,6 +69,7 @@ export interface FiredFault {
   readonly kind: FaultKind
   readonly ms: number
   readonly status: number
+  readonly code: string
 }
 
 export class FaultInjector {
@@ -87,7 +104,8 @@ export class FaultInjector {
       if (rule.count !== undefined && entry.fired >= rule.count) continue
       if (this.random() >= rule.rate) continue
       entry.fired++
-      fired.push({ kind: rule.kind, ms: rule.ms, status: rule.status })
+      const status = rule.status ?? (rule.kind === 'code' ? 400 : 500)
+      fired.push({ kind: rule.kind, ms: rule.ms, status, code: rule.code })
     }
     return fired
   }

@@ -65,42 +65,109 @@ export class UpstreamError extends Error {
   }
 }
 
-/** Codes with which the service refuses a request before doing any work. */
-const THROTTLING_CODES = new Set([
-  'Throttling',
-  'Throttling.User',
-  'Throttling.Api',
-  'Throttling.API',
-  // The nonce was already seen: the request was refused before any work; resend with a new one.
-  'SignatureNonceUsed',
-])
+/**
+ * What an error code proves about a request the service answered:
+ * - `refused-retry`: refused before any work (flow control); send again later, with a new nonce;
+ * - `refused-final`: refused before any work, and the same request gets the same answer;
+ * - `refused-busy`: refused before any work because another registry task runs on the target
+ *   (`TaskIsBeingProcessed`); the gateway waits for it and sends again;
+ * - `may-have-executed`: the request may have been carried out (for a `Save*`: a task may exist;
+ *   look it up, never send it blindly again; a read is simply retried).
+ * A code not in the table proves nothing: on a `Save*` it may have executed.
+ */
+export type CodeClass = 'refused-retry' | 'refused-final' | 'refused-busy' | 'may-have-executed'
 
-/** Codes that mean the service failed while handling the request, so a task may exist. */
-const SERVER_FAILURE_CODES = new Set([
-  'InternalError',
-  'NetworkIOError',
-  'UnknownError',
-  'ServiceUnavailable',
-])
+export interface KnownCode {
+  readonly class: CodeClass
+  /** Where the classification comes from (see README "Upstream error codes"). */
+  readonly source: string
+}
+
+const ERROR_TABLE = 'Domain API error table'
+const FIELD_THROTTLING =
+  'SDK retry rules (aliyun-openapi-python-sdk core, terraform-provider-alicloud errors.go)'
+const GATEWAY = 'API gateway common errors (signature, credentials, version, action)'
+
+/** Every upstream code the gateway knows, with what it proves and the source. */
+export const UPSTREAM_CODES: Readonly<Record<string, KnownCode>> = {
+  Throttling: { class: 'refused-retry', source: ERROR_TABLE },
+  'Throttling.User': { class: 'refused-retry', source: ERROR_TABLE },
+  'Throttling.Api': { class: 'refused-retry', source: ERROR_TABLE },
+  'Throttling.API': { class: 'refused-retry', source: FIELD_THROTTLING },
+  'Rejected.Throttling': { class: 'refused-retry', source: FIELD_THROTTLING },
+  'Throttling.ConcurrentLimitExceeded': { class: 'refused-retry', source: FIELD_THROTTLING },
+  TaskIsBeingProcessed: {
+    class: 'refused-busy',
+    source: 'Domain API error table (SaveSingleTaskForSynchronizingDnsHost)',
+  },
+  SignatureDoesNotMatch: { class: 'refused-final', source: GATEWAY },
+  IncompleteSignature: { class: 'refused-final', source: GATEWAY },
+  'InvalidAccessKeyId.NotFound': { class: 'refused-final', source: GATEWAY },
+  'InvalidAccessKeyId.Inactive': { class: 'refused-final', source: GATEWAY },
+  'InvalidTimeStamp.Expired': {
+    class: 'refused-final',
+    source: 'API gateway common errors: the timestamp window (15 min)',
+  },
+  'InvalidTimeStamp.Format': { class: 'refused-final', source: GATEWAY },
+  InvalidVersion: { class: 'refused-final', source: GATEWAY },
+  'InvalidAction.NotFound': { class: 'refused-final', source: GATEWAY },
+  Forbidden: { class: 'refused-final', source: ERROR_TABLE },
+  'Forbidden.RiskControl': { class: 'refused-final', source: ERROR_TABLE },
+  'Forbidden.UserVerification': { class: 'refused-final', source: ERROR_TABLE },
+  MissingParameter: { class: 'refused-final', source: ERROR_TABLE },
+  InvalidParameter: { class: 'refused-final', source: ERROR_TABLE },
+  ParameterIllegal: { class: 'refused-final', source: ERROR_TABLE },
+  InvalidDomainName: { class: 'refused-final', source: ERROR_TABLE },
+  DomainNotExist: { class: 'refused-final', source: ERROR_TABLE },
+  SignatureNonceUsed: {
+    class: 'may-have-executed',
+    source: 'aliyun/alibaba-cloud-sdk-go#39: a copy of the same signed request reached the service',
+  },
+  InternalError: { class: 'may-have-executed', source: ERROR_TABLE },
+  UnknownError: { class: 'may-have-executed', source: FIELD_THROTTLING },
+  ServiceUnavailable: {
+    class: 'may-have-executed',
+    source: 'Domain API error table; a front end may answer so after the back end ran',
+  },
+  NetworkIOError: {
+    class: 'may-have-executed',
+    source:
+      'Domain API docs (NetworkIOError on Save* actions; whether the task exists is not stated)',
+  },
+}
+
+/** `Missing<Name>`: a required parameter absent (the service's gateway answers so). */
+const MISSING_PARAMETER = /^Missing[A-Z]/
+
+/** What a code proves; undefined for a code the gateway does not know. */
+export function codeClass(code: string | undefined): CodeClass | undefined {
+  if (code === undefined) return undefined
+  const known = UPSTREAM_CODES[code]
+  if (known) return known.class
+  return MISSING_PARAMETER.test(code) ? 'refused-final' : undefined
+}
 
 export type CallKind = 'read' | 'write'
 
 /**
- * Classifies an error answer the service sent back. For a `Save*`, only a throttling answer proves
- * that nothing was done; any 5xx (503 and `ServiceUnavailable` included: a front end may answer so
- * after the back end ran the action) and the server-failure codes leave the task possibly created.
+ * Classifies an error answer the service sent back. For a `Save*`, only a code known to be decided
+ * before execution proves that nothing was done: flow control is retried, other refusals are
+ * final; a code that may have executed, an unknown code, and any 5xx (`ServiceUnavailable`
+ * included) leave the task possibly created. A read is retried on those instead.
  */
 export function classifyErrorResponse(
   kind: CallKind,
   httpStatus: number,
   code: string | undefined,
 ): Retryability {
-  if (code && THROTTLING_CODES.has(code)) return Retryability.retryable
-  if (httpStatus === 429) return Retryability.retryable
-  if (httpStatus >= 500 || (code && SERVER_FAILURE_CODES.has(code))) {
+  const known = codeClass(code)
+  if (known === 'refused-retry' || httpStatus === 429) return Retryability.retryable
+  if (httpStatus >= 500 || known === 'may-have-executed') {
     return kind === 'read' ? Retryability.retryable : Retryability.ambiguous
   }
-  return Retryability.final
+  if (known === 'refused-final' || known === 'refused-busy') return Retryability.final
+  // Unknown: nothing proves it was decided before execution.
+  return kind === 'write' ? Retryability.ambiguous : Retryability.final
 }
 
 /** Socket errors raised while connecting, before a byte of the request left this process. */
@@ -154,7 +221,7 @@ export const CALLER_INPUT_CODES: ReadonlySet<string> = new Set([
 
 /** The caller's input refused: the codes above, and `Missing<Name>` (a required parameter absent). */
 export function isCallerInputCode(code: string): boolean {
-  return CALLER_INPUT_CODES.has(code) || /^Missing[A-Z]/.test(code)
+  return CALLER_INPUT_CODES.has(code) || MISSING_PARAMETER.test(code)
 }
 
 /**
@@ -173,7 +240,7 @@ export function tenantMessage(error: UpstreamError): string {
   if (isGatewayFault(error.code)) {
     return "Alibaba Cloud refused the gateway's own credentials, clock or signature."
   }
-  if (THROTTLING_CODES.has(error.code)) return 'Alibaba Cloud is throttling requests.'
+  if (codeClass(error.code) === 'refused-retry') return 'Alibaba Cloud is throttling requests.'
   if (error.retryability !== Retryability.final) return 'Alibaba Cloud could not be reached.'
   return 'Alibaba Cloud refused the request.'
 }

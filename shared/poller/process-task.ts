@@ -1,5 +1,5 @@
 import type { DomainApiClient } from '../aliyun/domain-api-client.ts'
-import { UpstreamError } from '../aliyun/upstream-error.ts'
+import { codeClass, UpstreamError } from '../aliyun/upstream-error.ts'
 import { type ChangeDeps, settleChange } from '../changes/apply-change.ts'
 import { eventBody, eventWebhookId, type WebhookEvent } from '../events/webhook-event.ts'
 import type { Logger } from '../logger.ts'
@@ -90,7 +90,7 @@ function isThrottling(error: unknown): boolean {
   return (
     error instanceof UpstreamError &&
     error.retryability === 'retryable' &&
-    error.code.startsWith('Throttling')
+    codeClass(error.code) === 'refused-retry'
   )
 }
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { codeClass } from '../aliyun/upstream-error.ts'
 import { type SubmitDeps, type SubmitOutcome, submitTask } from '../tasks/submit-task.ts'
 import type { TaskCommand } from '../tasks/task.ts'
 import { SYSTEM_KEY_ID, SYSTEM_TENANT } from '../webhooks/webhook-secrets.ts'
@@ -21,7 +22,7 @@ function render(outcome: SubmitOutcome) {
   const status =
     code === 'TaskIsBeingProcessed'
       ? 409
-      : code.startsWith('Throttling')
+      : codeClass(code) === 'refused-retry'
         ? 429
         : retryability === 'retryable'
           ? 503
