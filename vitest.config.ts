@@ -7,6 +7,7 @@ import { defineConfig } from 'vitest/config'
  */
 const ON_BOTH_ENGINES = [
   'test/absence-proof.test.ts',
+  'test/adversarial-service.test.ts',
   'test/api-auth.test.ts',
   'test/api-fuzz.test.ts',
   'test/api-hardening.test.ts',
@@ -25,6 +26,7 @@ const ON_BOTH_ENGINES = [
   'test/poller-reliability.test.ts',
   'test/scheduled-sync.test.ts',
   'test/ssrf.test.ts',
+  'test/upstream-error-classes.test.ts',
   'test/task-queue.test.ts',
 ]
 

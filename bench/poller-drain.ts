@@ -1,10 +1,13 @@
 import { buildPollerDeps } from '#functions/poller/deps.ts'
+import { adversarialBehaviour } from '#infra/emulator/behaviour.ts'
 import { startEmulator } from '#infra/emulator/server.ts'
 import { ensureTable } from '#infra/local/dynamodb-local.ts'
 import { loadGatewayConfig, loadWorkerConfig } from '#shared/config.ts'
 import { silentLogger } from '#shared/logger.ts'
+import type { Metrics } from '#shared/metrics.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
 import { createDocumentClient } from '#shared/store/dynamodb.ts'
+import { DynamoDbTargetLockStore } from '#shared/store/target-lock-store.ts'
 import { DynamoDbTaskStore } from '#shared/store/task-store.ts'
 import type { Task } from '#shared/tasks/task.ts'
 import { startRecordingProxy } from '../test/helpers/recording-proxy.ts'
@@ -153,6 +156,102 @@ const running = await (async () => {
     byOperation: byOperation(),
   }
 })()
+// Reconciling: submissions whose outcome is unknown, every one past its absence window (so each
+// search must read the whole listing for a verdict), in an account that lists tasks in a random
+// order among hundreds of unrelated ones; half of them did reach the registry. Upstream calls are
+// counted per reconciled task (listing pages and candidates' details, shared within the process).
+const RECONCILED = Number(process.env.BENCH_RECONCILE_SIZE ?? 500)
+const reconciled = await (async () => {
+  const emulator = await startEmulator({
+    credentials: [credential],
+    account: {
+      taskMs: 1,
+      behaviour: adversarialBehaviour(Math.random, {
+        listOrder: 'random',
+        listingDelayMs: 0,
+        unrelatedTasks: 300,
+      }),
+    },
+  })
+  const { env, gateway, store } = await drainTable('reconcile', emulator.url)
+  const locks = new DynamoDbTargetLockStore(createDocumentClient(gateway.store), 'reconcile')
+  const intentAt = Date.now() - 30_000
+  const iso = new Date(intentAt).toISOString()
+  const tasks: Task[] = []
+  for (let i = 0; i < RECONCILED; i++) {
+    const domain = `reconcile-${i}.example.com`
+    // Every other submission reached the registry; its answer was lost.
+    if (i % 2 === 0) emulator.account.submit({ type: 'syncDs', domain }, '127.0.0.1', intentAt + 10)
+    tasks.push({
+      id: `tsk_reconcile${String(i).padStart(16, '0')}`,
+      tenant: 'bench',
+      keyId: 'bench',
+      action: 'ds.sync',
+      status: 'submitting',
+      version: 1,
+      command: { action: 'ds.sync', domain },
+      upstream: {},
+      details: [{ target: domain, status: 'pending' }],
+      callback: { url: undefined, state: 'none', attempts: 0 },
+      createdAt: iso,
+      updatedAt: iso,
+      intentAt,
+      sendBy: intentAt + 1_000,
+      dueAt: Date.now(),
+      pollCount: 0,
+    })
+  }
+  for (let start = 0; start < tasks.length; start += 64) {
+    const batch = tasks.slice(start, start + 64)
+    await Promise.all(batch.map((task) => store.create(task)))
+    await Promise.all(
+      batch.map((task) =>
+        locks.acquire(task.details[0]?.target ?? '', task.id, Date.now() + 3_600_000),
+      ),
+    )
+  }
+  const calls = new Map<string, number>()
+  const metrics: Metrics = {
+    add: (name, value = 1, options) => {
+      if (name !== 'UpstreamCalls') return
+      const action = options?.dimensions?.Action ?? '?'
+      calls.set(action, (calls.get(action) ?? 0) + value)
+    },
+    flush: () => {},
+  }
+  const deps = buildPollerDeps(gateway, loadWorkerConfig(env), { logger: silentLogger, metrics })
+  const started = performance.now()
+  const stats = await runPoller(
+    {
+      ...deps,
+      // Queued tasks are not sent here: this part measures the searches alone.
+      send: undefined,
+      sweepDueIndex: undefined,
+      settings: {
+        ...deps.settings,
+        concurrency: CONCURRENCY,
+        batchSize: 200,
+        sendWindowMs: 1_000,
+        timestampWindowMs: 1_000,
+        maxClockSkewMs: 0,
+        absenceMarginMs: 0,
+        candidateSettleMs: 0,
+      },
+    },
+    Date.now() + 10 * 60_000,
+  )
+  const seconds = (performance.now() - started) / 1000
+  const after = await Promise.all(tasks.map((task) => store.get(task.id, Date.now())))
+  await emulator.close()
+  return {
+    size: RECONCILED,
+    adopted: after.filter((task) => task?.search?.outcome === 'found').length,
+    absent: after.filter((task) => task?.search?.outcome === 'absent').length,
+    seconds,
+    outcomes: stats.outcomes,
+    calls,
+  }
+})()
 // What the embedded engine itself sustains: single-item reads, 32 at a time.
 const probe = new DynamoDbTaskStore(
   createDocumentClient(
@@ -257,4 +356,29 @@ table([
 console.log(
   '\nA poll that finds the task running: the claim (an UpdateItem that also reads) and the result (a PutItem); the due-index Query is shared by a page of 200.',
 )
+const reconcileCalls = [...reconciled.calls.values()].reduce((sum, count) => sum + count, 0)
+header('Reconciler searches')
+console.log(
+  `${reconciled.size} submissions with an unknown outcome, each past its absence window, half of them present upstream; the account also holds 300 unrelated tasks, listed in a random order (the adversarial profile). Every search reads the whole listing of its days (no early stop, whatever the order); the listing and each candidate's targets are read once per process and shared. QueryTaskDetailList counts the one poll that finishes each adopted task.\n`,
+)
+table([
+  [
+    'submissions',
+    'adopted',
+    'proven absent',
+    'seconds',
+    'upstream calls / task',
+    'by action / task',
+  ],
+  [
+    reconciled.size,
+    reconciled.adopted,
+    reconciled.absent,
+    fmt(reconciled.seconds, 1),
+    fmt(reconcileCalls / reconciled.size, 2),
+    [...reconciled.calls.entries()]
+      .map(([action, count]) => `${action} ${fmt(count / reconciled.size, 2)}`)
+      .join(', '),
+  ],
+])
 process.exit(0)

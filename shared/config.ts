@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { DOCUMENTED_DS_TLDS } from './desired/ds-rules.ts'
 
 /**
  * The one place that reads the environment. Every setting is parsed with zod; a bad or missing
@@ -139,6 +140,16 @@ export const EmulatorEnvSchema = z.object({
   EMULATOR_UNREGISTERED_PATTERN: regex('^unregistered'),
   EMULATOR_UNREGISTERED_DOMAINS: commaList,
   EMULATOR_FAILING_PATTERN: regex('^fail'),
+  /**
+   * `documented` (default) or `adversarial`: the latter varies what the public documents leave
+   * open (listing order, DS task types, listing delay, batch failures, durations, unrelated tasks);
+   * the settings below pin one of them.
+   */
+  EMULATOR_PROFILE: z.enum(['documented', 'adversarial']).default('documented'),
+  EMULATOR_LIST_ORDER: z.enum(['newest', 'oldest', 'random']).optional(),
+  EMULATOR_LISTING_DELAY_MS: z.coerce.number().int().min(0).max(600_000).optional(),
+  EMULATOR_BATCH_FAILURE: z.enum(['request', 'detail']).optional(),
+  EMULATOR_UNRELATED_TASKS: z.coerce.number().int().min(0).max(100_000).optional(),
   EMULATOR_LATENCY_MS: z.coerce.number().int().min(0).max(120_000).optional(),
   EMULATOR_THROTTLE_RATE: rate,
   EMULATOR_UNAVAILABLE_RATE: rate,
@@ -181,6 +192,14 @@ export interface EmulatorConfig {
   readonly unregisteredDomains: readonly string[]
   readonly failingPattern: RegExp
   readonly faults: readonly FaultRuleConfig[]
+  /** The behaviour profile and what is pinned of it (see infra/emulator/behaviour.ts). */
+  readonly behaviour: {
+    readonly profile: 'documented' | 'adversarial'
+    readonly listOrder?: 'newest' | 'oldest' | 'random'
+    readonly listingDelayMs?: number
+    readonly batchFailure?: 'request' | 'detail'
+    readonly unrelatedTasks?: number
+  }
 }
 
 /**
@@ -231,6 +250,17 @@ export function loadEmulatorConfig(
     unregisteredDomains: parsed.EMULATOR_UNREGISTERED_DOMAINS,
     failingPattern: parsed.EMULATOR_FAILING_PATTERN,
     faults: [...rules, ...parsed.EMULATOR_FAULTS],
+    behaviour: {
+      profile: parsed.EMULATOR_PROFILE,
+      ...(parsed.EMULATOR_LIST_ORDER ? { listOrder: parsed.EMULATOR_LIST_ORDER } : {}),
+      ...(parsed.EMULATOR_LISTING_DELAY_MS !== undefined
+        ? { listingDelayMs: parsed.EMULATOR_LISTING_DELAY_MS }
+        : {}),
+      ...(parsed.EMULATOR_BATCH_FAILURE ? { batchFailure: parsed.EMULATOR_BATCH_FAILURE } : {}),
+      ...(parsed.EMULATOR_UNRELATED_TASKS !== undefined
+        ? { unrelatedTasks: parsed.EMULATOR_UNRELATED_TASKS }
+        : {}),
+    },
   }
 }
 
@@ -259,6 +289,18 @@ export const GatewayEnvSchema = z.object({
   DUE_SHARDS: z.coerce.number().int().min(1).max(64).default(8),
   TASK_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(30),
   CALLBACK_ALLOW_HTTP: booleanFlag(false),
+  /** TLDs for which the registry takes DS records (a DS add elsewhere answers 422). */
+  DNSSEC_TLDS: z
+    .string()
+    .optional()
+    .transform((value) =>
+      value === undefined || value.trim() === ''
+        ? [...DOCUMENTED_DS_TLDS]
+        : value
+            .split(',')
+            .map((item) => item.trim().replace(/^\./, '').toLowerCase())
+            .filter(Boolean),
+    ),
   /** A submission's attempts are signed and sent only this long after its intent is written. */
   SUBMIT_SEND_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3_600).default(60),
   /** Tasks that may wait for one domain or instance; one more gets 429. */
@@ -298,6 +340,8 @@ export interface GatewayConfig {
     readonly keyCacheMs: number
     /** Allow `http:` callback URLs (local development); `https:` otherwise. */
     readonly allowHttpCallbacks: boolean
+    /** TLDs whose domains may get DS records (see desired/ds-rules.ts). */
+    readonly dsTlds: ReadonlySet<string>
   }
   readonly submit: {
     /** Attempts are signed and sent only until the intent's creation time plus this. */
@@ -332,6 +376,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       maxBodyBytes: parsed.API_MAX_BODY_BYTES,
       keyCacheMs: parsed.API_KEY_CACHE_SECONDS * 1000,
       allowHttpCallbacks: parsed.CALLBACK_ALLOW_HTTP,
+      dsTlds: new Set(parsed.DNSSEC_TLDS),
     },
     submit: {
       sendWindowMs: parsed.SUBMIT_SEND_WINDOW_SECONDS * 1000,

@@ -27,6 +27,8 @@ export const METRIC_NAMES = [
   'DueBacklog',
   /** Per poller run: how long the oldest due item has been due. */
   'OldestDueAgeSeconds',
+  /** Upstream calls one reconciler search made (listing pages and candidates' details). */
+  'ReconcileUpstreamCalls',
 ] as const
 export type MetricName = (typeof METRIC_NAMES)[number]
 

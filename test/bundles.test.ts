@@ -322,6 +322,11 @@ describe('the sync bundle', () => {
 
 describe('the drift bundle', () => {
   it('walks the managed domains on a scheduled event and reports one drift', async () => {
+    // The domain is on Alibaba Cloud DNS already: applying that changes nothing.
+    emulator.account.nameServers.set('drift-bundle.example.com', [
+      'dns1.hichina.com',
+      'dns2.hichina.com',
+    ])
     const put = await invoke(
       'api',
       httpEvent('function-url.json', 'PUT', '/domains/drift-bundle.example.com/name-servers', {

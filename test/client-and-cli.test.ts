@@ -94,7 +94,7 @@ describe('the typed client', () => {
       error,
       response,
     } = await gateway.POST('/domains/{name}/ds', {
-      params: { path: { name: 'client.example' }, header: { 'Idempotency-Key': 'client-1' } },
+      params: { path: { name: 'client-example.com' }, header: { 'Idempotency-Key': 'client-1' } },
       body: { dnskey: DNSKEY },
     })
     expect(error).toBeUndefined()
@@ -103,7 +103,7 @@ describe('the typed client', () => {
     expect(response.headers.get('x-request-id')).toBeTruthy()
 
     const bad = await gateway.POST('/domains/{name}/ds', {
-      params: { path: { name: 'client.example' } },
+      params: { path: { name: 'client-example.com' } },
       body: { keyTag: 1, algorithm: 13, digestType: 2, digest: 'abc' },
     })
     expect(bad.data).toBeUndefined()
@@ -133,7 +133,7 @@ describe('the typed client', () => {
     const result = await run(
       resolve('node_modules/.bin/tsx'),
       ['clients/typescript/examples/add-ds-record.ts'],
-      { GATEWAY_URL: baseUrl, GATEWAY_KEY: p.tenant.key, DOMAIN: 'example-run.example', DNSKEY },
+      { GATEWAY_URL: baseUrl, GATEWAY_KEY: p.tenant.key, DOMAIN: 'example-run.com', DNSKEY },
     )
     expect(result.stderr).toBe('')
     expect(result.stdout).toMatch(/^accepted tsk_\w+ \(pending\)\ntsk_\w+ succeeded\n$/)
@@ -183,14 +183,14 @@ describe('the domain-gateway CLI', () => {
   })
 
   it('lists and shows tasks, sends a test event, and says what went wrong with its exit code', async () => {
-    const submitted = await p.submit('/domains/cli-tasks.example/ds', {
+    const submitted = await p.submit('/domains/cli-tasks.com/ds', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ dnskey: DNSKEY }),
     })
     expect(submitted.status).toBe(202)
     const env = { DOMAIN_GATEWAY_KEY: p.tenant.key }
-    const listed = await cli(['tasks', 'list', '--domain', 'cli-tasks.example'], env)
+    const listed = await cli(['tasks', 'list', '--domain', 'cli-tasks.com'], env)
     expect(listed.code).toBe(0)
     expect(listed.stdout).toContain(submitted.id)
     expect(listed.stdout).toContain('ds.add')

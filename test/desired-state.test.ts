@@ -163,6 +163,8 @@ describe('desired-state DS records', () => {
 describe('desired-state name servers', () => {
   it('plans against QueryDomainByDomainName, applies in one step, and an applied state plans nothing', async () => {
     const servers = ['ns1.example.net', 'ns2.example.net']
+    // The domain's DNS is on Alibaba Cloud DNS to begin with.
+    p.emulator.account.nameServers.set('ns-state.com', ['dns1.hichina.com', 'dns2.hichina.com'])
     const plan = await json(
       await put('/domains/ns-state.com/name-servers?dryRun=true', {
         aliyunDns: false,

@@ -21,9 +21,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 describe('the parent zone served by the emulator', () => {
   it('serves a DS set only after its task settled and the publication delay passed', async () => {
     const client = clientFor(emulator)
-    expect((await queryServer(server(), 'parent.example', 'DS')).rcode).toBe('NXDOMAIN')
+    expect((await queryServer(server(), 'parent-example.com', 'DS')).rcode).toBe('NXDOMAIN')
     await client.addDsRecord({
-      domainName: 'parent.example',
+      domainName: 'parent-example.com',
       keyTag: 4242,
       algorithm: 13,
       digestType: 2,
@@ -31,9 +31,9 @@ describe('the parent zone served by the emulator', () => {
     })
     await sleep(60)
     // Settled at the registry, not yet published by the parent.
-    expect((await queryServer(server(), 'parent.example', 'DS')).records).toEqual([])
+    expect((await queryServer(server(), 'parent-example.com', 'DS')).records).toEqual([])
     await sleep(PUBLISH_DELAY_MS)
-    const answer = await queryServer(server(), 'parent.example', 'DS')
+    const answer = await queryServer(server(), 'parent-example.com', 'DS')
     expect(answer.authoritative).toBe(true)
     expect(answer.records).toHaveLength(1)
     const record = answer.records[0] as DSAnswer
@@ -43,14 +43,14 @@ describe('the parent zone served by the emulator', () => {
   })
 
   it('answers the same over TCP', async () => {
-    const answer = await queryServer(server(), 'parent.example', 'DS', { tcp: true })
+    const answer = await queryServer(server(), 'parent-example.com', 'DS', { tcp: true })
     expect(answer.tcp).toBe(true)
     expect(answer.records).toHaveLength(1)
   })
 
   it('fails clearly when a server does not answer', async () => {
     await expect(
-      queryServer({ host: '127.0.0.1', port: 9 }, 'parent.example', 'DS', { timeoutMs: 200 }),
+      queryServer({ host: '127.0.0.1', port: 9 }, 'parent-example.com', 'DS', { timeoutMs: 200 }),
     ).rejects.toThrow(/127\.0\.0\.1:9/)
   })
 })

@@ -14,9 +14,9 @@ import { type Pipeline, startPipeline } from './helpers/pipeline.ts'
  * adds the new DS, waits until the parent serves it and its TTL has passed, then removes the old
  * one — and at every step the parent's DS set validates the zone's DNSKEY set.
  */
-const ZONE = 'example.test'
-const OTHER = 'mismatch.test'
-const BOOT = 'unsigned.test'
+const ZONE = 'rollover-example.com'
+const OTHER = 'mismatch-example.com'
+const BOOT = 'unsigned-example.com'
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -54,7 +54,7 @@ beforeAll(async () => {
         [ZONE]: [`127.0.0.1:${bindPort}`],
         [OTHER]: [`127.0.0.1:${bindPort}`, `127.0.0.1:${secondPort}`],
         [BOOT]: [`127.0.0.1:${bootPort}`],
-        test: [`127.0.0.1:${parentPort}`],
+        com: [`127.0.0.1:${parentPort}`],
       }),
       CALLBACK_ALLOW_LOOPBACK: 'true',
       DNSSEC_BOOTSTRAP_SCANS: '2',
@@ -213,7 +213,7 @@ describe('CDS-driven DS automation against BIND 9', () => {
     const b = second.newKey(true)
     second.sign([a, b, z], [second.cdsOf(a)])
     await second.serve()
-    // The other listed server (the example.test one) does not serve this zone at all.
+    // The other listed server (the rollover-example.com one) does not serve this zone at all.
     p.emulator.account.dsRecords.set(OTHER, [second.dsOf(a)])
     expect((await put(`/domains/${OTHER}/dnssec`, { mode: 'cds' })).status).toBe(200)
     const { result } = await scan(OTHER)

@@ -1,7 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
+import {
+  adversarialBehaviour,
+  DOCUMENTED_BEHAVIOUR,
+  type ListOrder,
+} from '#infra/emulator/behaviour.ts'
 import type { RunningEmulator } from '#infra/emulator/server.ts'
 import type { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
+import { DOCUMENTED_TASK_TYPES } from '#shared/poller/reconcile.ts'
 import { clientFor, ManualClock, SHA256_DIGEST, startTestEmulator } from './helpers/emulator.ts'
 import { upstreamRejection } from './helpers/rejection.ts'
 
@@ -12,7 +18,11 @@ let client: DomainApiClient
 
 beforeEach(async () => {
   clock = new ManualClock()
-  emulator = await startTestEmulator({ now: clock.now, account: { taskMs: TASK_MS } })
+  // These tests pin the documented profile; the adversarial one is tested below.
+  emulator = await startTestEmulator({
+    now: clock.now,
+    account: { taskMs: TASK_MS, behaviour: DOCUMENTED_BEHAVIOUR },
+  })
   client = clientFor(emulator, {}, { now: clock.now })
 })
 afterEach(() => emulator.close())
@@ -42,7 +52,7 @@ describe('emulator tasks', () => {
   })
 
   it('keep add, modify, delete and QueryDSRecord in agreement', async () => {
-    const domainName = 'dnssec.example.org'
+    const domainName = 'dnssec-example.com'
     const done = () => clock.advance(TASK_MS)
     await client.addDsRecord({ domainName, ...record(100) })
     done()
@@ -213,5 +223,132 @@ describe('emulator tasks', () => {
   it("accept instance ids as the docs' own examples write them", async () => {
     const { taskNo } = await client.syncDnsHost({ instanceId: 'S20179H1BBI9test' })
     expect(taskNo).toBeTruthy()
+  })
+})
+
+describe('the adversarial profile varies what the documents leave open', () => {
+  async function adversarial(given: Parameters<typeof adversarialBehaviour>[1]) {
+    await emulator.close()
+    emulator = await startTestEmulator({
+      now: clock.now,
+      account: { taskMs: TASK_MS, behaviour: adversarialBehaviour(Math.random, given) },
+    })
+    client = clientFor(emulator, {}, { now: clock.now })
+  }
+
+  const orders: Record<ListOrder, (created: string[]) => string[]> = {
+    newest: (created) => [...created].reverse(),
+    oldest: (created) => created,
+    random: (created) => created,
+  }
+  for (const order of ['newest', 'oldest', 'random'] as const) {
+    it(`lists tasks ${order === 'random' ? 'in a stable random order' : `${order} first`}, among hundreds of unrelated ones`, async () => {
+      await adversarial({ listOrder: order, listingDelayMs: 0, unrelatedTasks: 250 })
+      const created: string[] = []
+      for (let i = 0; i < 5; i++) {
+        created.push((await client.syncDsRecord({ domainName: `order-${i}.com` })).taskNo)
+        clock.advance(1_000)
+      }
+      const listAll = async () => {
+        const seen: string[] = []
+        for (let pageNum = 1; ; pageNum++) {
+          const page = await client.queryTaskList({
+            beginCreateTime: clock.now() - 60_000,
+            endCreateTime: clock.now(),
+            pageNum,
+            pageSize: 100,
+          })
+          seen.push(...page.tasks.map((task) => task.taskNo))
+          if (!page.hasNextPage) return seen
+        }
+      }
+      const first = await listAll()
+      expect(first.length).toBeGreaterThanOrEqual(255)
+      const ours = first.filter((taskNo) => created.includes(taskNo))
+      if (order === 'random') {
+        expect(new Set(ours)).toEqual(new Set(created))
+        // Stable: the same order on every read.
+        expect(await listAll()).toEqual(first)
+      } else {
+        expect(ours).toEqual(orders[order](created))
+      }
+      // Only the requests' own tasks are the account's tasks; the crowd is listed, not counted.
+      expect(emulator.account.tasks.size).toBe(5)
+    })
+  }
+
+  it('shows a new task in QueryTaskList only after its listing delay (its details at once)', async () => {
+    await adversarial({ listingDelayMs: 800, unrelatedTasks: 0 })
+    const { taskNo } = await client.syncDsRecord({ domainName: 'delayed.com' })
+    const list = () =>
+      client.queryTaskList({ beginCreateTime: clock.now(), endCreateTime: clock.now() })
+    expect((await list()).tasks).toEqual([])
+    expect(await client.queryAllTaskDetails({ taskNo })).toHaveLength(1)
+    clock.advance(800)
+    expect((await list()).tasks.map((task) => task.taskNo)).toEqual([taskNo])
+  })
+
+  it('names the DS task types at random, never with a documented name', async () => {
+    await adversarial({ unrelatedTasks: 0, listingDelayMs: 0 })
+    const { taskNo } = await client.syncDsRecord({ domainName: 'types.com' })
+    const [detail] = await client.queryAllTaskDetails({ taskNo })
+    expect(detail?.taskType).toMatch(/^T_[A-Z]{8}$/)
+    expect(DOCUMENTED_TASK_TYPES.has(detail?.taskType ?? '')).toBe(false)
+  })
+
+  it('fails a busy or unregistered domain of a batch in its own detail, when the profile says so', async () => {
+    await adversarial({ batchFailure: 'detail', unrelatedTasks: 0, taskMsSpread: 1 })
+    await client.syncDsRecord({ domainName: 'busy-one.com' })
+    const { taskNo } = await client.modifyDomainDnsBatch({
+      domainNames: ['busy-one.com', 'unregistered-two.com', 'free-three.com'],
+      aliyunDns: true,
+    })
+    clock.advance(TASK_MS)
+    const details = await client.queryAllTaskDetails({ taskNo })
+    expect(Object.fromEntries(details.map((detail) => [detail.domainName, detail.status]))).toEqual(
+      {
+        'busy-one.com': 'EXECUTE_FAILURE',
+        'unregistered-two.com': 'EXECUTE_FAILURE',
+        'free-three.com': 'EXECUTE_SUCCESS',
+      },
+    )
+  })
+})
+
+describe('the documented DS preconditions', () => {
+  it('a domain starts on another provider’s name servers, not Alibaba Cloud DNS', async () => {
+    const { nameServers } = await client.queryDomain({ domainName: 'fresh.com' })
+    expect(nameServers).toEqual(['ns1.example-dns.net', 'ns2.example-dns.net'])
+  })
+
+  it('refuses a DS record for a TLD outside the documented list, in the task’s FailReason', async () => {
+    const { taskNo } = await client.addDsRecord({ domainName: 'example.xyz', ...record(1) })
+    clock.advance(TASK_MS)
+    const [detail] = await client.queryAllTaskDetails({ taskNo })
+    expect(detail).toMatchObject({ status: 'EXECUTE_FAILURE' })
+    expect(detail?.errorMessage).toMatch(/\.xyz/)
+    expect(emulator.account.dsRecords.get('example.xyz')).toBeUndefined()
+  })
+
+  it('holds at most eight DS records per domain', async () => {
+    for (let keyTag = 1; keyTag <= 9; keyTag++) {
+      const { taskNo } = await client.addDsRecord({ domainName: 'eight.com', ...record(keyTag) })
+      clock.advance(TASK_MS)
+      const [detail] = await client.queryAllTaskDetails({ taskNo })
+      expect(detail?.status, `record ${keyTag}`).toBe(
+        keyTag <= 8 ? 'EXECUTE_SUCCESS' : 'EXECUTE_FAILURE',
+      )
+    }
+    expect(emulator.account.dsRecords.get('eight.com')).toHaveLength(8)
+  })
+
+  it('refuses a registrar DS record while the domain is on Alibaba Cloud DNS', async () => {
+    await client.modifyDomainDnsBatch({ domainNames: ['on-alidns.com'], aliyunDns: true })
+    clock.advance(TASK_MS)
+    const { taskNo } = await client.addDsRecord({ domainName: 'on-alidns.com', ...record(7) })
+    clock.advance(TASK_MS)
+    const [detail] = await client.queryAllTaskDetails({ taskNo })
+    expect(detail).toMatchObject({ status: 'EXECUTE_FAILURE' })
+    expect(detail?.errorMessage).toMatch(/Alibaba Cloud DNS/)
   })
 })

@@ -67,7 +67,7 @@ describe.each(['v3', 'v2'] as const)(
   (mode) => {
     it('calls every action the gateway uses', async () => {
       const call = sdk(mode)
-      const domain = `openapi-${mode}.example`
+      const domain = `openapi-${mode}.com`
       const added = await call('SaveSingleTaskForAddingDSRecord', {
         DomainName: domain,
         KeyTag: 2371,

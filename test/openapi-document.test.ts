@@ -179,20 +179,20 @@ describe('POST /webhooks/test', () => {
 describe('the DNSSEC state as documented', () => {
   it('is what GET /domains/{name}/dnssec answers, field for field', async () => {
     const { DnssecStateSchema } = await import('#functions/api/routes/dnssec-routes.ts')
-    const enrol = await h.request('/domains/documented.example/dnssec', {
+    const enrol = await h.request('/domains/documented-example.com/dnssec', {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ mode: 'cds' }),
     })
     expect(enrol.status).toBeLessThan(300)
-    const read = await h.request('/domains/documented.example/dnssec')
+    const read = await h.request('/domains/documented-example.com/dnssec')
     expect(read.status).toBe(200)
     const body = (await read.json()) as Record<string, unknown>
     // It parses, and parsing (which drops undescribed fields at any depth) leaves it whole.
     const parsed = DnssecStateSchema.safeParse(body)
     expect(parsed.error?.issues ?? []).toEqual([])
     expect(parsed.data).toEqual(body)
-    expect(body).toMatchObject({ domain: 'documented.example', mode: 'cds' })
+    expect(body).toMatchObject({ domain: 'documented-example.com', mode: 'cds' })
     // (Its last scan is checked the same way against a real zone in dnssec-rollover.test.ts.)
   })
 })

@@ -29,7 +29,7 @@ describe('the official @alicloud/pop-core against the emulator', () => {
     const added = await client.request(
       'SaveSingleTaskForAddingDSRecord',
       {
-        DomainName: 'pop-core.example',
+        DomainName: 'pop-core-example.com',
         KeyTag: 1,
         Algorithm: 13,
         DigestType: 2,
@@ -89,7 +89,7 @@ describe('the official @alicloud/pop-core against the emulator', () => {
   it('gets SignatureDoesNotMatch with a wrong secret', async () => {
     const client = popCore('not-the-secret')
     await expect(
-      client.request('QueryDSRecord', { DomainName: 'pop-core.example' }, { method: 'POST' }),
+      client.request('QueryDSRecord', { DomainName: 'pop-core-example.com' }, { method: 'POST' }),
     ).rejects.toMatchObject({ code: 'SignatureDoesNotMatch' })
   })
 })

@@ -58,6 +58,8 @@ export interface ApiDeps {
     readonly maxBodyBytes: number
     readonly keyCacheMs?: number
     readonly allowHttpCallbacks: boolean
+    /** TLDs whose domains may get DS records; a DS for another answers 422. */
+    readonly dsTlds: ReadonlySet<string>
   }
   /** One signed delivery attempt through the guarded agent, as the poller sends webhooks. */
   readonly sendWebhook: (message: WebhookMessage) => Promise<SendResult>

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { CHANGE_STATUSES } from '#shared/changes/change.ts'
+import { MAX_DS_RECORDS } from '#shared/desired/ds-rules.ts'
 import { DIGEST_HEX_LENGTH, DIGEST_TYPES, DNSSEC_ALGORITHMS } from '#shared/dnssec.ts'
 import { INSTANCE_ID_PATTERN, normalizeDomainName } from '#shared/domain-name.ts'
 import { CALLBACK_STATES, SCOPES, TASK_ACTION_NAMES, TASK_STATUSES } from '#shared/tasks/task.ts'
@@ -13,7 +14,8 @@ export const LIMITS = {
   idempotencyKeyLength: 255,
   pageSizeMax: 100,
   pageSizeDefault: 20,
-  desiredDsRecords: 16,
+  /** The registry holds at most this many DS records per domain (desired/ds-rules.ts). */
+  desiredDsRecords: MAX_DS_RECORDS,
 } as const
 
 /** An instant the gateway reports: ISO 8601 in UTC with milliseconds. */
@@ -193,7 +195,10 @@ export const DesiredDsBodySchema = z
   .strictObject({
     records: z
       .array(z.union([DesiredDsRecordSchema, DesiredDnskeySchema]))
-      .max(LIMITS.desiredDsRecords, `at most ${LIMITS.desiredDsRecords} DS records`)
+      .max(
+        LIMITS.desiredDsRecords,
+        `at most ${LIMITS.desiredDsRecords} DS records: the registry holds no more per domain`,
+      )
       .openapi({
         description:
           'Every DS record the registry should hold for the domain, nothing else. Records are matched by content (key tag, algorithm, digest type, digest; digests case-insensitive).',
@@ -408,9 +413,9 @@ export const TaskResourceSchema = z
     error: z.object({ code: z.string(), message: z.string() }).optional(),
     queue: z
       .object({
-        reason: z.enum(['target-busy', 'upstream-busy', 'after-steps']).openapi({
+        reason: z.enum(['target-busy', 'upstream-busy', 'after-steps', 'resend']).openapi({
           description:
-            "target-busy: another of the gateway's tasks holds one of its domains; upstream-busy: the registry answered TaskIsBeingProcessed (a task started elsewhere) and the gateway retries with backoff; after-steps: a step of a change that waits for its earlier steps.",
+            "target-busy: another of the gateway's tasks holds one of its domains; upstream-busy: the registry answered TaskIsBeingProcessed (a task started elsewhere) and the gateway retries with backoff; after-steps: a step of a change that waits for its earlier steps; resend: accepted, then proven never to have reached the registry, so it is sent again.",
         }),
         since: TimestampSchema,
         ahead: z
@@ -423,6 +428,22 @@ export const TaskResourceSchema = z
       .optional()
       .openapi({ description: 'Present while the task is `queued`.' }),
     changeId: z.string().optional().openapi({ description: 'The change this task is a step of.' }),
+    resends: z.number().int().optional().openapi({
+      description:
+        'How many times the gateway sent the task again after proving that an attempt never reached the registry.',
+    }),
+    search: z
+      .object({
+        at: TimestampSchema,
+        outcome: z.enum(['not-yet', 'inconclusive', 'absent', 'found']),
+        reason: z.string().optional(),
+        calls: z.number().int(),
+      })
+      .optional()
+      .openapi({
+        description:
+          "The reconciler's last search upstream while the submission's outcome was unknown (`submitting`): not-yet (nothing found, absence not yet provable), inconclusive (the listing could not be read whole: no verdict, `reason` says why; searched again later), absent (proven never to have reached the registry), found (its registry task adopted). `calls`: upstream calls that search made.",
+      }),
     callback: z.object({
       url: z.string().optional(),
       state: z.enum(CALLBACK_STATES).openapi({

@@ -9,6 +9,7 @@ import { metricsFor } from '#shared/metrics.ts'
 import type { PollerDeps } from '#shared/poller/process-task.ts'
 import { DEFAULT_POLLER_SETTINGS } from '#shared/poller/settings.ts'
 import { DEFAULT_DUE_SWEEP_SETTINGS, sweepDueIndex } from '#shared/poller/sweep-due-index.ts'
+import { UpstreamListing } from '#shared/poller/upstream-listing.ts'
 import { createStores } from '#shared/store/stores.ts'
 import { submitSettingsFrom } from '#shared/tasks/submit-settings.ts'
 import { DEFAULT_ENDPOINT_HEALTH_SETTINGS } from '#shared/webhooks/endpoint-health.ts'
@@ -43,6 +44,7 @@ export function buildPollerDeps(
     endpoints: stores.endpoints,
     targetLocks: stores.targetLocks,
     upstream,
+    listing: new UpstreamListing(),
     // Queued tasks are sent in their turn exactly as the API sends; changes are settled here.
     send: changes,
     changes,

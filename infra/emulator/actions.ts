@@ -1,13 +1,7 @@
 import type { FlatParams } from '#shared/aliyun/rpc-params.ts'
 import { DIGEST_HEX_LENGTH, DNSSEC_ALGORITHMS } from '#shared/dnssec.ts'
 import { INSTANCE_ID_PATTERN } from '#shared/domain-name.ts'
-import {
-  type DetailStatus,
-  type DomainAccount,
-  type SignedRequest,
-  TASK_TYPES,
-  type TaskState,
-} from './domain-account.ts'
+import type { DetailStatus, DomainAccount, SignedRequest, TaskState } from './domain-account.ts'
 import { EmulatorErrors } from './emulator-error.ts'
 
 const ALGORITHMS: ReadonlySet<number> = new Set(DNSSEC_ALGORITHMS)
@@ -218,10 +212,19 @@ export const ACTIONS: Readonly<Record<string, ActionHandler>> = {
     }
     const domains = list(params, 'DomainName').map((value) => value.toLowerCase())
     if (domains.length === 0) throw EmulatorErrors.missingParameter('DomainName.1')
+    // A domain that is not registered refuses the whole batch, or — in a profile that fails it
+    // per detail — only its own detail.
+    const perDetail = context.account.options.behaviour.batchFailure === 'detail'
+    const failed = new Map<string, string>()
     for (const domain of domains) {
       if (!DOMAIN_PATTERN.test(domain))
         throw EmulatorErrors.parameterIllegal(`${domain} is not a domain name.`)
-      context.account.assertRegistered(domain)
+      try {
+        context.account.assertRegistered(domain)
+      } catch (error) {
+        if (!perDetail) throw error
+        failed.set(domain, 'The domain name does not exist.')
+      }
     }
     if (new Set(domains).size !== domains.length) {
       throw EmulatorErrors.parameterIllegal('DomainName contains duplicates.')
@@ -240,6 +243,7 @@ export const ACTIONS: Readonly<Record<string, ActionHandler>> = {
         context.clientIp,
         context.now,
         context.request,
+        failed,
       ),
     )
   },
@@ -250,7 +254,7 @@ export const ACTIONS: Readonly<Record<string, ActionHandler>> = {
     const domainFilter = params.DomainName?.toLowerCase()
     const instanceFilter = params.InstanceId
     context.account.advance(context.now)
-    const task = context.account.tasks.get(taskNo)
+    const task = context.account.taskByNo(taskNo)
     const rows = (task?.details ?? [])
       .map((detail) => ({
         detail,
@@ -272,15 +276,15 @@ export const ACTIONS: Readonly<Record<string, ActionHandler>> = {
           return {
             TaskNo: t.taskNo,
             TaskDetailNo: detail.taskDetailNo,
-            TaskType: TASK_TYPES[t.kind.type].type,
-            TaskTypeDescription: TASK_TYPES[t.kind.type].description,
+            TaskType: context.account.typeOf(t.kind).type,
+            TaskTypeDescription: context.account.typeOf(t.kind).description,
             InstanceId: isInstance ? detail.target : '',
             DomainName: isInstance ? '' : detail.target,
             TaskStatus: status,
             TaskStatusCode: DETAIL_STATUS_CODES[status],
             CreateTime: formatServiceTime(t.createdAt),
             UpdateTime: formatServiceTime(
-              detail.outcome ? t.createdAt + context.account.options.taskMs : t.createdAt,
+              detail.outcome ? t.createdAt + t.durationMs : t.createdAt,
             ),
             TryCount: detail.outcome ? 1 : 0,
             ErrorMsg:
@@ -302,7 +306,11 @@ export const ACTIONS: Readonly<Record<string, ActionHandler>> = {
     context.account.advance(context.now)
     // "Only query by day is supported": each bound stands for its whole day (UTC+8).
     const { slice, meta } = page(
-      context.account.tasksCreatedBetween(startOfServiceDay(begin), endOfServiceDay(end)),
+      context.account.tasksCreatedBetween(
+        startOfServiceDay(begin),
+        endOfServiceDay(end),
+        context.now,
+      ),
       pageNum,
       pageSize,
     )
@@ -316,21 +324,17 @@ export const ACTIONS: Readonly<Record<string, ActionHandler>> = {
           ).length
           return {
             TaskNo: task.taskNo,
-            TaskType: TASK_TYPES[task.kind.type].type,
-            TaskTypeCode: TASK_TYPES[task.kind.type].code,
+            TaskType: context.account.typeOf(task.kind).type,
+            TaskTypeCode: context.account.typeOf(task.kind).code,
             TaskBizType: 'DOMAIN',
             TaskResult: done ? `${succeeded}/${task.details.length}` : '',
-            TaskTypeDescription: TASK_TYPES[task.kind.type].description,
+            TaskTypeDescription: context.account.typeOf(task.kind).description,
             TaskStatus: done
               ? 'COMPLETE'
-              : context.now < task.createdAt + context.account.options.taskMs / 2
+              : context.now < task.createdAt + task.durationMs / 2
                 ? 'WAITING_EXECUTE'
                 : 'EXECUTING',
-            TaskStatusCode: done
-              ? 3
-              : context.now < task.createdAt + context.account.options.taskMs / 2
-                ? 1
-                : 2,
+            TaskStatusCode: done ? 3 : context.now < task.createdAt + task.durationMs / 2 ? 1 : 2,
             TaskNum: task.details.length,
             CreateTime: formatTaskListTime(task.createdAt),
             Clientip: task.clientIp,

@@ -57,6 +57,8 @@ export function createEmulator(options: EmulatorOptions): Emulator {
   )
   const versions = new Set(options.versions ?? SUPPORTED_VERSIONS)
   const account = new DomainAccount(options.account ?? {}, newId)
+  // The adversarial profile's crowd: unrelated tasks already in the account today.
+  account.seedUnrelated(now())
   const faults = new FaultInjector(options.faults, options.random)
   const nonces = new NonceMemory()
   const timestampWindowMs = options.timestampWindowMs ?? TIMESTAMP_TOLERANCE_MS

@@ -1,3 +1,4 @@
+import { DOCUMENTED_BEHAVIOUR, type ServiceBehaviour } from './behaviour.ts'
 import { EmulatorErrors } from './emulator-error.ts'
 
 /**
@@ -33,7 +34,7 @@ export type TaskKind =
 
 /**
  * Task types. `CHG_DNS` and `SYNC_DNSHOST` are documented; the DS names and every `code` are not
- * (the emulator's own choice; clients must not depend on them).
+ * (the emulator's own choice, varied by the adversarial profile; clients must not depend on them).
  */
 export const TASK_TYPES: Record<
   TaskKind['type'],
@@ -68,6 +69,10 @@ export interface TaskState {
   readonly taskNo: string
   readonly kind: TaskKind
   readonly createdAt: number
+  /** From creation to a final status. */
+  readonly durationMs: number
+  /** Its place in a random listing order (stable for the task's life). */
+  readonly listKey: number
   readonly clientIp: string
   readonly request?: SignedRequest | undefined
   readonly details: TaskDetailState[]
@@ -82,6 +87,9 @@ export interface AccountOptions {
   readonly unregisteredDomains: ReadonlySet<string>
   /** Domains whose first label matches fail every task at the registry. */
   readonly failingPattern: RegExp
+  /** What the service does where the documents are silent (see behaviour.ts). */
+  readonly behaviour: ServiceBehaviour
+  readonly random: () => number
 }
 
 export const DEFAULT_ACCOUNT_OPTIONS: AccountOptions = {
@@ -89,9 +97,38 @@ export const DEFAULT_ACCOUNT_OPTIONS: AccountOptions = {
   unregisteredPattern: /^unregistered/,
   unregisteredDomains: new Set(),
   failingPattern: /^fail/,
+  behaviour: DOCUMENTED_BEHAVIOUR,
+  random: Math.random,
 }
 
 const ALIYUN_NAME_SERVERS = ['dns1.hichina.com', 'dns2.hichina.com'] as const
+/**
+ * A domain's name servers until a task changes them: another DNS provider's, since a registrar DS
+ * record is refused while the domain's DNS is hosted on Alibaba Cloud DNS (see below).
+ */
+export const DEFAULT_NAME_SERVERS = ['ns1.example-dns.net', 'ns2.example-dns.net'] as const
+const ALIYUN_DNS_SUFFIXES = ['.hichina.com', '.alidns.com']
+
+/**
+ * The documented DS preconditions (Domain docs FAQ, "Configure DNS Security Extensions"): DS
+ * records only for these TLDs, at most 8 per domain, none while the domain's DNS is hosted on
+ * Alibaba Cloud DNS. How a breach fails is not documented: here the task is created and its
+ * detail fails at execution with a FailReason (unconfirmed; see the fidelity table).
+ */
+export const DS_TLDS: ReadonlySet<string> = new Set([
+  'com',
+  'net',
+  'cc',
+  'tv',
+  'name',
+  'info',
+  'mobi',
+  'pro',
+  'xin',
+  'biz',
+  'club',
+])
+export const MAX_DS_RECORDS = 8
 
 export class DomainAccount {
   readonly options: AccountOptions
@@ -99,7 +136,10 @@ export class DomainAccount {
   readonly nameServers = new Map<string, readonly string[]>()
   readonly dnsHosts = new Map<string, DnsHostState[]>()
   readonly dnsHostSyncs = new Map<string, number>()
+  /** Tasks created by requests to this emulator. */
   readonly tasks = new Map<string, TaskState>()
+  /** Tasks the account had before (the adversarial profile's crowd): listed and readable only. */
+  readonly #unrelated = new Map<string, TaskState>()
   /** Unsettled tasks in creation order. */
   #open: TaskState[] = []
   /** Targets (domains, instances) with an unsettled task. */
@@ -126,7 +166,7 @@ export class DomainAccount {
 
   /** The current name servers of a domain: Alibaba Cloud DNS's until a task changed them. */
   nameServersOf(domain: string): readonly string[] {
-    return this.nameServers.get(domain) ?? ALIYUN_NAME_SERVERS
+    return this.nameServers.get(domain) ?? DEFAULT_NAME_SERVERS
   }
 
   /** Stable made-up registration facts of a domain (instance id, dates), derived from its name. */
@@ -142,49 +182,123 @@ export class DomainAccount {
     }
   }
 
-  /** Creates a task, or refuses with `TaskIsBeingProcessed` if a target already has one running. */
-  submit(kind: TaskKind, clientIp: string, now: number, request?: SignedRequest): TaskState {
+  /** The task type the service reports for a kind of task (the DS ones vary by profile). */
+  typeOf(kind: TaskKind): { type: string; description: string; code: number } {
+    const base = TASK_TYPES[kind.type]
+    const ds =
+      this.options.behaviour.dsTaskTypes[kind.type as keyof ServiceBehaviour['dsTaskTypes']]
+    return ds ? { ...base, type: ds } : base
+  }
+
+  /**
+   * Creates a task, or refuses with `TaskIsBeingProcessed` if a target already has one running.
+   * A batch whose profile fails busy targets per detail instead creates the task, with those
+   * details (and those in `failed`) failing.
+   */
+  submit(
+    kind: TaskKind,
+    clientIp: string,
+    now: number,
+    request?: SignedRequest,
+    failed: ReadonlyMap<string, string> = new Map(),
+  ): TaskState {
     this.advance(now)
     const targets = targetsOf(kind)
-    if (targets.some((target) => this.#busy.has(target))) throw EmulatorErrors.taskBeingProcessed()
+    const perDetail = kind.type === 'changeDns' && this.options.behaviour.batchFailure === 'detail'
+    const busy = targets.filter((target) => this.#busy.has(target))
+    if (busy.length > 0 && !perDetail) throw EmulatorErrors.taskBeingProcessed()
+    const refused = new Map(failed)
+    for (const target of busy)
+      refused.set(target, 'Another task is being processed for the domain.')
+    const spread = this.options.behaviour.taskMsSpread
     const task: TaskState = {
       taskNo: this.newId(),
       kind,
       createdAt: now,
+      durationMs: Math.round(this.options.taskMs * (1 + (spread - 1) * this.options.random())),
+      listKey: this.options.random(),
       clientIp,
       request,
       // 32 hexadecimal characters, as the docs show them.
       details: targets.map((target) => ({
         taskDetailNo: this.newId().replace(/-/g, '').toLowerCase().padEnd(32, '0').slice(0, 32),
         target,
+        ...(refused.has(target)
+          ? {
+              outcome: {
+                status: 'EXECUTE_FAILURE' as const,
+                errorMsg: refused.get(target) as string,
+              },
+            }
+          : {}),
       })),
       settled: false,
     }
     this.tasks.set(task.taskNo, task)
     this.#open.push(task)
-    for (const target of targets) this.#busy.set(target, task.taskNo)
+    for (const target of targets) if (!refused.has(target)) this.#busy.set(target, task.taskNo)
     return task
   }
 
-  /** Settles, in creation order, every task whose time is up, applying its changes. */
+  /** Settles every task whose time is up, in the order they end, applying its changes. */
   advance(now: number): void {
-    while (
-      this.#open.length > 0 &&
-      (this.#open[0] as TaskState).createdAt + this.options.taskMs <= now
-    ) {
-      const task = this.#open.shift() as TaskState
-      this.#settle(task)
-    }
+    const due = this.#open
+      .filter((task) => task.createdAt + task.durationMs <= now)
+      .sort((a, b) => a.createdAt + a.durationMs - (b.createdAt + b.durationMs))
+    if (due.length === 0) return
+    this.#open = this.#open.filter((task) => task.createdAt + task.durationMs > now)
+    for (const task of due) this.#settle(task)
   }
 
   statusOf(task: TaskState, detail: TaskDetailState, now: number): DetailStatus {
     if (detail.outcome) return detail.outcome.status
-    return now < task.createdAt + this.options.taskMs / 2 ? 'WAITING_EXECUTE' : 'EXECUTING'
+    return now < task.createdAt + task.durationMs / 2 ? 'WAITING_EXECUTE' : 'EXECUTING'
+  }
+
+  /**
+   * Unrelated tasks already in the account today (the adversarial profile's crowd): settled, for
+   * other domains and instances, of every kind — documented types among them.
+   */
+  seedUnrelated(now: number): void {
+    const count = this.options.behaviour.unrelatedTasks
+    const dayStart = Math.floor((now + 8 * 3_600_000) / 86_400_000) * 86_400_000 - 8 * 3_600_000
+    for (let i = 0; i < count; i++) {
+      const at = dayStart + Math.floor(this.options.random() * Math.max(1, now - dayStart))
+      const domain = `unrelated-${i}.example`
+      const kinds: TaskKind[] = [
+        { type: 'syncDs', domain },
+        { type: 'deleteDs', domain, keyTag: i },
+        { type: 'changeDns', domains: [domain], nameServers: [] },
+        { type: 'syncDnsHost', instanceId: `S2019UNRELATED${String(i).padStart(4, '0')}` },
+      ]
+      const kind = kinds[i % kinds.length] as TaskKind
+      const task: TaskState = {
+        taskNo: this.newId(),
+        kind,
+        createdAt: at,
+        durationMs: this.options.taskMs,
+        listKey: this.options.random(),
+        clientIp: '10.0.0.1',
+        details: targetsOf(kind).map((target) => ({
+          taskDetailNo: this.newId().replace(/-/g, '').toLowerCase().padEnd(32, '0').slice(0, 32),
+          target,
+          outcome: { status: 'EXECUTE_SUCCESS' as const },
+        })),
+        settled: true,
+      }
+      this.#unrelated.set(task.taskNo, task)
+    }
+  }
+
+  /** A task by its number, whether made by a request or there before. */
+  taskByNo(taskNo: string): TaskState | undefined {
+    return this.tasks.get(taskNo) ?? this.#unrelated.get(taskNo)
   }
 
   #settle(task: TaskState): void {
-    const at = task.createdAt + this.options.taskMs
+    const at = task.createdAt + task.durationMs
     for (const detail of task.details) {
+      if (detail.outcome) continue
       detail.outcome = this.#execute(task.kind, detail.target)
       this.#busy.delete(detail.target)
       if (['addDs', 'modifyDs', 'deleteDs', 'syncDs'].includes(task.kind.type)) {
@@ -200,9 +314,16 @@ export class DomainAccount {
     if (this.options.failingPattern.test(target.split('.')[0] ?? '')) {
       return failure(`The registry rejected the change for ${target}.`)
     }
+    if (kind.type === 'addDs' || kind.type === 'modifyDs') {
+      const refusal = this.#dsPrecondition(target)
+      if (refusal) return failure(refusal)
+    }
     switch (kind.type) {
       case 'addDs': {
         const records = this.dsRecords.get(target) ?? []
+        if (records.length >= MAX_DS_RECORDS) {
+          return failure(`A domain can have at most ${MAX_DS_RECORDS} DS records.`)
+        }
         if (records.some((record) => sameRecord(record, kind.record))) {
           return failure('The DS record already exists.')
         }
@@ -243,11 +364,35 @@ export class DomainAccount {
     }
   }
 
-  /** Tasks created in [from, to], newest first. */
-  tasksCreatedBetween(from: number, to: number): TaskState[] {
-    return [...this.tasks.values()]
-      .filter((task) => task.createdAt >= from && task.createdAt <= to)
-      .sort((a, b) => b.createdAt - a.createdAt)
+  /** Why a DS record cannot be set for the domain, if it cannot. */
+  #dsPrecondition(domain: string): string | undefined {
+    const tld = domain.slice(domain.lastIndexOf('.') + 1)
+    if (!DS_TLDS.has(tld)) return `DS records are not supported for .${tld} domains.`
+    const servers = this.nameServersOf(domain)
+    if (servers.some((server) => ALIYUN_DNS_SUFFIXES.some((suffix) => server.endsWith(suffix)))) {
+      return 'The domain uses Alibaba Cloud DNS: turn DNSSEC on in Alibaba Cloud DNS instead.'
+    }
+    return undefined
+  }
+
+  /**
+   * Tasks created in [from, to] that the listing shows by `now` (after the profile's listing
+   * delay), in the profile's order.
+   */
+  tasksCreatedBetween(from: number, to: number, now: number): TaskState[] {
+    const { listOrder, listingDelayMs } = this.options.behaviour
+    const order =
+      listOrder === 'oldest'
+        ? (a: TaskState, b: TaskState) => a.createdAt - b.createdAt
+        : listOrder === 'random'
+          ? (a: TaskState, b: TaskState) => a.listKey - b.listKey
+          : (a: TaskState, b: TaskState) => b.createdAt - a.createdAt
+    return [...this.tasks.values(), ...this.#unrelated.values()]
+      .filter(
+        (task) =>
+          task.createdAt >= from && task.createdAt <= to && task.createdAt + listingDelayMs <= now,
+      )
+      .sort(order)
   }
 
   snapshot(now: number) {
@@ -259,7 +404,7 @@ export class DomainAccount {
       dnsHostSyncs: Object.fromEntries(this.dnsHostSyncs),
       tasks: [...this.tasks.values()].map((task) => ({
         taskNo: task.taskNo,
-        type: TASK_TYPES[task.kind.type].type,
+        type: this.typeOf(task.kind).type,
         kind: task.kind,
         createdAt: new Date(task.createdAt).toISOString(),
         request: task.request && {

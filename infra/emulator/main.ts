@@ -1,5 +1,6 @@
 import { loadEmulatorConfig } from '#shared/config.ts'
 import { LOCAL_DEFAULTS } from '#shared/local-defaults.ts'
+import { behaviourFor } from './behaviour.ts'
 import type { FaultRuleInput } from './faults.ts'
 import { startEmulator } from './server.ts'
 
@@ -13,6 +14,7 @@ const emulator = await startEmulator({
     unregisteredPattern: config.unregisteredPattern,
     unregisteredDomains: new Set(config.unregisteredDomains),
     failingPattern: config.failingPattern,
+    behaviour: behaviourFor(config.behaviour.profile, Math.random, config.behaviour),
   },
   faults: config.faults as FaultRuleInput[],
   timestampWindowMs: config.timestampWindowMs,
@@ -27,6 +29,7 @@ console.log(
     taskMs: config.taskMs,
     parentZoneDnsPort: emulator.parentZone?.port,
     faults: emulator.faults.list(),
+    behaviour: emulator.account.options.behaviour,
   }),
 )
 const stop = () => {

@@ -7,6 +7,7 @@ import { createApiKey } from '#functions/api/routes/admin-routes.ts'
 import { buildDriftDeps } from '#functions/drift/deps.ts'
 import { buildPollerDeps } from '#functions/poller/deps.ts'
 import { buildSyncDeps } from '#functions/sync/deps.ts'
+import { behaviourFor } from '#infra/emulator/behaviour.ts'
 import type { FaultRuleInput } from '#infra/emulator/faults.ts'
 import { startEmulator } from '#infra/emulator/server.ts'
 import { apiKeyId } from '#shared/auth/api-keys.ts'
@@ -85,6 +86,11 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
         unregisteredPattern: emulatorConfig.unregisteredPattern,
         unregisteredDomains: new Set(emulatorConfig.unregisteredDomains),
         failingPattern: emulatorConfig.failingPattern,
+        behaviour: behaviourFor(
+          emulatorConfig.behaviour.profile,
+          Math.random,
+          emulatorConfig.behaviour,
+        ),
       },
       faults: emulatorConfig.faults as FaultRuleInput[],
       timestampWindowMs: emulatorConfig.timestampWindowMs,

@@ -11,7 +11,7 @@ import type { EndpointHealthStore } from '../store/endpoint-health-store.ts'
 import type { TargetLockStore } from '../store/target-lock-store.ts'
 import type { TaskNoRegistry, TaskStore } from '../store/task-store.ts'
 import { MAX_RESENDS, resendState, type SendDeps, sendInTurn } from '../tasks/submit-task.ts'
-import { isTerminal, type Task, type TaskStatus } from '../tasks/task.ts'
+import { isTerminal, type Task, type TaskSearch, type TaskStatus } from '../tasks/task.ts'
 import {
   DEFAULT_QUEUE_SETTINGS,
   delayAt,
@@ -26,6 +26,7 @@ import { type DeliveryLanes, endpointOf } from './delivery-lanes.ts'
 import { deriveStatus, forward, mergeDetails } from './derive-status.ts'
 import { absenceProvableAfter, findUpstreamTask } from './reconcile.ts'
 import { callbackRetryDelay, type PollerSettings, pollDelay } from './settings.ts'
+import type { UpstreamListing } from './upstream-listing.ts'
 
 export interface PollerDeps {
   readonly tasks: TaskStore
@@ -35,6 +36,8 @@ export interface PollerDeps {
     DomainApiClient,
     'queryAllTaskDetails' | 'queryTaskList' | 'queryTaskDetailList'
   >
+  /** The account's task listing and candidates' targets, shared by the searches of a process. */
+  readonly listing: UpstreamListing
   /** The webhook secrets that sign callbacks for tasks submitted with this API key. */
   readonly secretsFor: (keyId: string) => Promise<string[]>
   readonly sendWebhook: (message: WebhookMessage) => Promise<SendResult>
@@ -375,15 +378,21 @@ async function reconcile(deps: PollerDeps, held: Task): Promise<ProcessOutcome> 
   if (deps.targetLocks && !(await holdsAll(deps.targetLocks, held))) {
     return reconcileUnheld(deps, held)
   }
-  // A verdict of absence rests on the whole scan having started after the window closed.
-  const scanStartedAt = deps.now()
   const search = await findUpstreamTask(deps, held)
   const at = deps.now()
+  deps.metrics?.add('ReconcileUpstreamCalls', search.calls)
+  const seen = (outcome: TaskSearch['outcome']): TaskSearch => ({
+    at: iso(at),
+    outcome,
+    reason: search.reason,
+    calls: search.calls,
+  })
   if (search.taskNo) {
     const ok = await save(deps, held, {
       ...held,
       status: 'pending',
       upstream: { taskNo: search.taskNo, requestId: held.upstream.requestId },
+      search: seen('found'),
       updatedAt: iso(at),
       dueAt: at,
     })
@@ -396,15 +405,32 @@ async function reconcile(deps: PollerDeps, held: Task): Promise<ProcessOutcome> 
     return ok ? 'reconciled' : 'lost'
   }
   const provableAfter = absenceProvableAfter(deps.settings, held)
-  if (scanStartedAt >= provableAfter && search.tooYoung === 0) {
-    return rejectUnsent(deps, held, at, 'submission proven absent upstream; task rejected')
+  // A verdict of absence rests on a whole listing read after the window closed, and on no
+  // matching candidate being too young to judge.
+  if (search.complete && search.listedAt >= provableAfter && search.tooYoung === 0) {
+    return rejectUnsent(
+      deps,
+      { ...held, search: seen('absent') },
+      at,
+      'submission proven absent upstream',
+    )
+  }
+  if (!search.complete) {
+    deps.logger.warn('the upstream search was inconclusive; no verdict', {
+      taskId: held.id,
+      reason: search.reason,
+    })
   }
   // Look again after the usual pause, and no later than the moment absence becomes provable.
   const next =
-    scanStartedAt < provableAfter
+    at < provableAfter
       ? Math.min(at + deps.settings.reconcileRetryMs, Math.max(at, provableAfter))
       : at + deps.settings.reconcileRetryMs
-  const ok = await save(deps, held, { ...held, dueAt: next })
+  const ok = await save(deps, held, {
+    ...held,
+    search: seen(search.complete ? 'not-yet' : 'inconclusive'),
+    dueAt: next,
+  })
   return ok ? 'polled' : 'lost'
 }
 

@@ -5,24 +5,47 @@ import { serviceTimeCandidates } from './service-time.ts'
 import type { PollerSettings } from './settings.ts'
 
 /**
- * Upstream task types per action. Alibaba documents `CHG_DNS` and `SYNC_DNSHOST`; the DS names are those
- * the emulator uses and are unconfirmed, so a candidate whose type is unrecognised is still
- * considered (checked by its domain), while one with another action's known type is not.
+ * Task types the public documents name (Domain API, QueryTaskList / QueryTaskDetailList). A
+ * candidate with one of them belongs to the action it is documented for; the gateway submits only
+ * `CHG_DNS` (the name-server batch) and `SYNC_DNSHOST` of them. The DS actions' types are not
+ * documented anywhere: a type outside this list — or none — never excludes a candidate.
  */
-const TASK_TYPES: Record<TaskAction, readonly string[]> = {
-  'ds.add': ['ADD_DS_RECORD'],
-  'ds.modify': ['MODIFY_DS_RECORD'],
-  'ds.delete': ['DELETE_DS_RECORD'],
-  'ds.sync': ['SYNC_DS_RECORD'],
-  'dnshost.sync': ['SYNC_DNSHOST'],
-  'dns.batch': ['CHG_DNS'],
+export const DOCUMENTED_TASK_TYPES: ReadonlySet<string> = new Set([
+  'CHG_HOLDER',
+  'CHG_DNS',
+  'SET_WHOIS_PROTECT',
+  'UPDATE_ADMIN_CONTACT',
+  'UPDATE_BILLING_CONTACT',
+  'UPDATE_TECH_CONTACT',
+  'SET_UPDATE_PROHIBITED',
+  'SET_TRANSFER_PROHIBITED',
+  'ORDER_ACTIVATE',
+  'ORDER_RENEW',
+  'ORDER_REDEEM',
+  'CREATE_DNSHOST',
+  'UPDATE_DNSHOST',
+  'SYNC_DNSHOST',
+])
+
+/** The documented type of the task each action creates, where one is documented. */
+const DOCUMENTED_TYPE_OF: Partial<Record<TaskAction, string>> = {
+  'dns.batch': 'CHG_DNS',
+  'dnshost.sync': 'SYNC_DNSHOST',
 }
-const KNOWN_TYPES = new Set(Object.values(TASK_TYPES).flat())
-const DAY_MS = 86_400_000
-const PAGE_SIZE = 100
-const MAX_PAGES = 50
+
+/**
+ * Whether a candidate's type allows it to be this action's task: only a documented type of
+ * another action excludes it.
+ */
+export function typeMayMatch(action: TaskAction, taskType: string | undefined): boolean {
+  if (!taskType || !DOCUMENTED_TASK_TYPES.has(taskType)) return true
+  return DOCUMENTED_TYPE_OF[action] === taskType
+}
+
 /** Service time strings have one-second resolution. */
 const TIME_RESOLUTION_MS = 1_000
+/** A listing read this recently is used again by a search that does not need a verdict. */
+const LISTING_REUSE_MS = 5_000
 
 type ReconcileSettings = Pick<
   PollerSettings,
@@ -57,102 +80,108 @@ export interface UpstreamSearch {
   readonly taskNo?: string | undefined
   /** Candidates skipped as too young to adopt: while there are any, absence is not proven. */
   readonly tooYoung: number
-}
-
-/** A batch candidate is ours only if its details name exactly the task's domains. */
-async function coversExactly(
-  deps: Pick<PollerDeps, 'upstream'>,
-  taskNo: string,
-  targets: readonly string[],
-): Promise<boolean> {
-  const details = await deps.upstream.queryAllTaskDetails({ taskNo })
-  const found = new Set(details.map((detail) => detail.domainName))
-  return found.size === targets.length && targets.every((target) => found.has(target))
-}
-
-function mayBeOurs(action: TaskAction, taskType: string | undefined): boolean {
-  if (!taskType || !KNOWN_TYPES.has(taskType)) return true
-  return TASK_TYPES[action].includes(taskType)
+  /**
+   * False when the scan could not read every page of the listing or every candidate's details
+   * (the page cap, an error, the time budget): it then supports no verdict, and `reason` says why.
+   */
+  readonly complete: boolean
+  readonly reason?: string | undefined
+  /** When the listing this scan used started to be read (a verdict needs it after the window). */
+  readonly listedAt: number
+  /** Upstream calls this search made (a listing shared with another search counts for one). */
+  readonly calls: number
 }
 
 /**
- * Looks for the upstream task a `submitting` task may have created, without ever submitting:
- * `QueryTaskList` over the days concerned (the service filters by day only), narrowed to tasks
- * created between the intent (less the clock-skew bound) and the end of the absence window —
- * no assumption that a request arrives promptly —, oldest first, then `QueryTaskDetailList`
- * filtered by the task's domain or instance. A match is adopted only if its TaskNo can be claimed
- * (a conditional write), so no two gateway tasks adopt the same one.
+ * Looks for the upstream task a `submitting` task may have created, without ever submitting, and
+ * without assuming anything the documents leave open (list order, DS task-type names):
+ * - `QueryTaskList` over the service days of the window — every page, in whatever order the
+ *   service lists (see {@link UpstreamListing}); a listing that could not be read whole makes the
+ *   search incomplete;
+ * - candidates created in the window (from the intent less the clock-skew bound to the moment
+ *   absence is provable), of a type that may be this action's, with as many domains;
+ * - each candidate's domains or instance from `QueryTaskDetailList` (kept per TaskNo: they never
+ *   change), matching the task's targets exactly.
+ * A match is adopted only if its TaskNo can be claimed (a conditional write), so no two gateway
+ * tasks adopt the same one.
  */
 export async function findUpstreamTask(
-  deps: Pick<PollerDeps, 'upstream' | 'taskNos' | 'now' | 'settings'>,
+  deps: Pick<PollerDeps, 'upstream' | 'taskNos' | 'now' | 'settings' | 'listing'>,
   task: Task,
 ): Promise<UpstreamSearch> {
   // A queued task's intent comes after its creation; no attempt was signed before the intent.
   const createdAt = task.intentAt ?? Date.parse(task.createdAt)
-  const target = task.details[0]?.target
-  if (!target) return { tooYoung: 0 }
-  const byInstance = task.command.action === 'dnshost.sync'
+  const targets = task.details.map((detail) => detail.target)
   const windowStart = createdAt - deps.settings.maxClockSkewMs - TIME_RESOLUTION_MS
   const windowEnd = absenceProvableAfter(deps.settings, task)
-  // A creation time that can be read must fall in the window under one of its readings; one
-  // that cannot be read does not exclude the candidate.
+  const now = deps.now()
+  // A verdict needs a listing read after the window closed; before that any recent one will do.
+  const notBefore =
+    now >= windowEnd ? windowEnd : now - Math.min(LISTING_REUSE_MS, deps.settings.reconcileRetryMs)
+  const listing = await deps.listing.list(deps.upstream, {
+    from: windowStart,
+    to: Math.min(windowEnd, now),
+    notBefore,
+    deadline: now + deps.settings.leaseMs / 2,
+    now: deps.now,
+  })
+  let calls = listing.calls
+  // A creation time that can be read must fall in the window; one that cannot does not exclude.
   const inWindow = (text: string | undefined) => {
     const instants = serviceTimeCandidates(text)
     return instants.length === 0 || instants.some((at) => at >= windowStart && at <= windowEnd)
   }
-  const olderThanWindow = (text: string | undefined) => {
-    const instants = serviceTimeCandidates(text)
-    return instants.length > 0 && instants.every((at) => at < windowStart)
-  }
-  const candidates = []
-  for (let pageNum = 1; pageNum <= MAX_PAGES; pageNum++) {
-    const page = await deps.upstream.queryTaskList({
-      beginCreateTime: createdAt - DAY_MS,
-      endCreateTime: Math.min(windowEnd, deps.now()) + DAY_MS,
-      pageNum,
-      pageSize: PAGE_SIZE,
-    })
-    candidates.push(...page.tasks.filter((candidate) => inWindow(candidate.createTime)))
-    // Newest first: once a whole page is older than the window, the rest is too.
-    const oldest = page.tasks.at(-1)
-    if (!page.hasNextPage || page.tasks.length === 0 || olderThanWindow(oldest?.createTime)) break
-  }
+  const candidates = listing.tasks.filter(
+    (candidate) =>
+      inWindow(candidate.createTime) &&
+      typeMayMatch(task.action, candidate.taskType) &&
+      (candidate.domainCount === undefined || candidate.domainCount === targets.length),
+  )
   let tooYoung = 0
-  // Newest first from the service; the submission is most likely near the start of the window.
-  for (const candidate of candidates.reverse()) {
-    if (!mayBeOurs(task.action, candidate.taskType)) continue
-    if (candidate.domainCount !== undefined && candidate.domainCount !== task.details.length)
+  let unread: string | undefined
+  for (const candidate of candidates) {
+    let found: readonly string[]
+    try {
+      const read = await deps.listing.targetsOf(deps.upstream, candidate.taskNo)
+      calls += read.calls
+      found = read.targets
+    } catch (error) {
+      unread = `the details of ${candidate.taskNo} could not be read (${errorCode(error)})`
       continue
+    }
     const matches =
-      task.details.length > 1
-        ? await coversExactly(
-            deps,
-            candidate.taskNo,
-            task.details.map((detail) => detail.target),
-          )
-        : (
-            await deps.upstream.queryTaskDetailList({
-              taskNo: candidate.taskNo,
-              pageSize: 10,
-              ...(byInstance ? { instanceId: target } : { domainName: target }),
-            })
-          ).details.some(
-            (detail) => (byInstance ? detail.instanceId : detail.domainName) === target,
-          )
+      found.length === targets.length && targets.every((target) => found.includes(target))
     if (!matches) continue
     // Too young to be sure that no live submission is about to record it as its own: not yet,
     // and no verdict of absence from this scan either. Judged by the clock now, not at the start.
-    const now = deps.now()
-    const created = serviceTimeCandidates(candidate.createTime).filter((at) => at <= now + 60_000)
-    const newest = created.length > 0 ? Math.max(...created) : now
-    if (now - newest < deps.settings.candidateSettleMs) {
+    const at = deps.now()
+    const created = serviceTimeCandidates(candidate.createTime).filter((t) => t <= at + 60_000)
+    const newest = created.length > 0 ? Math.max(...created) : at
+    if (at - newest < deps.settings.candidateSettleMs) {
       tooYoung++
       continue
     }
-    const expiresAt = toEpochSeconds(deps.now() + deps.settings.taskRetentionMs)
+    const expiresAt = toEpochSeconds(at + deps.settings.taskRetentionMs)
     if (await deps.taskNos.claim(candidate.taskNo, task.id, expiresAt)) {
-      return { taskNo: candidate.taskNo, tooYoung }
+      return {
+        taskNo: candidate.taskNo,
+        tooYoung,
+        complete: true,
+        listedAt: listing.startedAt,
+        calls,
+      }
     }
   }
-  return { tooYoung }
+  const reason = listing.reason ?? unread
+  return {
+    tooYoung,
+    complete: listing.complete && unread === undefined,
+    reason,
+    listedAt: listing.startedAt,
+    calls,
+  }
+}
+
+function errorCode(error: unknown): string {
+  return error instanceof Error && 'code' in error ? String(error.code) : String(error)
 }

@@ -53,6 +53,8 @@ export function toTaskResource(
         }
       : undefined,
     changeId: task.changeId,
+    resends: task.resends,
+    search: task.search,
     callback: {
       url: task.callback.url,
       state: task.callback.state,

@@ -112,6 +112,20 @@ export interface TaskQueueState {
   readonly checks: number
 }
 
+/**
+ * What the reconciler's last look upstream found for a submission whose outcome is unknown:
+ * `not-yet` (nothing found, and absence not yet provable), `inconclusive` (the listing or a
+ * candidate could not be read whole, so no verdict; `reason` says why), `absent` (proven absent:
+ * sent again if accepted), `found` (its upstream task adopted).
+ */
+export interface TaskSearch {
+  readonly at: string
+  readonly outcome: 'not-yet' | 'inconclusive' | 'absent' | 'found'
+  readonly reason?: string | undefined
+  /** Upstream calls this search made. */
+  readonly calls: number
+}
+
 /** An HTTP answer as first sent (see `Task.answer`). */
 export interface StoredAnswer {
   readonly status: number
@@ -182,6 +196,8 @@ export interface Task {
   readonly accepted?: boolean | undefined
   /** How many times an accepted task was sent again after being proven never sent. */
   readonly resends?: number | undefined
+  /** The reconciler's last search upstream for this submission, while its outcome is unknown. */
+  readonly search?: TaskSearch | undefined
   readonly lease?: { readonly owner: string; readonly until: number } | undefined
   /** Epoch seconds after which the item is gone (TTL). */
   readonly expiresAt?: number | undefined

@@ -1,4 +1,5 @@
 import type { EmulatorOptions } from '#infra/emulator/app.ts'
+import { behaviourFor } from '#infra/emulator/behaviour.ts'
 import {
   type ParentZoneSettings,
   type RunningEmulator,
@@ -23,10 +24,22 @@ export class ManualClock {
   }
 }
 
+/**
+ * The emulator's behaviour profile for this test run: `EMULATOR_PROFILE=adversarial` varies what
+ * the documents leave open (see infra/emulator/behaviour.ts); the documented one otherwise.
+ */
+export const TEST_EMULATOR_PROFILE =
+  process.env.EMULATOR_PROFILE === 'adversarial' ? 'adversarial' : 'documented'
+
 export async function startTestEmulator(
   options: Partial<EmulatorOptions> & { parentZone?: ParentZoneSettings } = {},
 ): Promise<RunningEmulator> {
-  return startEmulator({ credentials: [TEST_CREDENTIAL], ...options })
+  const behaviour = options.account?.behaviour ?? behaviourFor(TEST_EMULATOR_PROFILE)
+  return startEmulator({
+    credentials: [TEST_CREDENTIAL],
+    ...options,
+    account: { ...options.account, behaviour },
+  })
 }
 
 export function clientFor(

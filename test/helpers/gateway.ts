@@ -77,7 +77,7 @@ export async function startHarness(
   await ensureTable(db.endpoint, tableName)
   const emulator = await startTestEmulator({
     ...options.emulator,
-    account: { taskMs: options.emulatorTaskMs ?? 60_000 },
+    account: { ...options.emulator?.account, taskMs: options.emulatorTaskMs ?? 60_000 },
     parentZone: options.parentZone,
   })
   const env = {

@@ -125,11 +125,18 @@ export async function startPipeline(
       logger: silentLogger,
       settings: harness.deps.settings,
     }
+    const merged = { ...base.settings, ...FAST_SETTINGS, owner: `test-${++owners}`, ...settings }
+    // The absence proof's margin covers the service's listing delay (a requirement on the
+    // service, varied by the emulator's adversarial profile).
+    const listingDelayMs = harness.emulator.account.options.behaviour.listingDelayMs
     return {
       ...base,
       send,
       ...overrides,
-      settings: { ...base.settings, ...FAST_SETTINGS, owner: `test-${++owners}`, ...settings },
+      settings: {
+        ...merged,
+        absenceMarginMs: Math.max(merged.absenceMarginMs, listingDelayMs),
+      },
     }
   }
   const defaultDeps = pollerDeps()

@@ -391,6 +391,15 @@ it(
     for (const task of tasks.filter((candidate) => !candidate.upstream.taskNo)) {
       expect(task.status, task.id).toBe('rejected')
     }
+    // Every request answered 202 was carried out or refused by the service for a stated reason:
+    // none handed back as NotSubmitted, however its process died between intent and wire.
+    const handedBack = tasks.filter(
+      (task) => accepted.has(task.id) && task.error?.code === 'NotSubmitted',
+    )
+    expect(handedBack.map((task) => `${task.id} ${task.error?.message}`)).toEqual([])
+    console.log(
+      `faults: ${tasks.filter((task) => (task.resends ?? 0) > 0).length} accepted tasks proven never sent and sent again`,
+    )
     expect(queued).toBeGreaterThan(0)
 
     // Every accepted task was called back; a duplicate only where a poller died after sending.

@@ -695,10 +695,10 @@ export interface components {
             /** @description Present while the task is `queued`. */
             queue?: {
                 /**
-                 * @description target-busy: another of the gateway's tasks holds one of its domains; upstream-busy: the registry answered TaskIsBeingProcessed (a task started elsewhere) and the gateway retries with backoff; after-steps: a step of a change that waits for its earlier steps.
+                 * @description target-busy: another of the gateway's tasks holds one of its domains; upstream-busy: the registry answered TaskIsBeingProcessed (a task started elsewhere) and the gateway retries with backoff; after-steps: a step of a change that waits for its earlier steps; resend: accepted, then proven never to have reached the registry, so it is sent again.
                  * @enum {string}
                  */
-                reason: "target-busy" | "upstream-busy" | "after-steps";
+                reason: "target-busy" | "upstream-busy" | "after-steps" | "resend";
                 /**
                  * Format: date-time
                  * @example 2026-11-23T08:15:30.120Z
@@ -710,6 +710,20 @@ export interface components {
             };
             /** @description The change this task is a step of. */
             changeId?: string;
+            /** @description How many times the gateway sent the task again after proving that an attempt never reached the registry. */
+            resends?: number;
+            /** @description The reconciler's last search upstream while the submission's outcome was unknown (`submitting`): not-yet (nothing found, absence not yet provable), inconclusive (the listing could not be read whole: no verdict, `reason` says why; searched again later), absent (proven never to have reached the registry), found (its registry task adopted). `calls`: upstream calls that search made. */
+            search?: {
+                /**
+                 * Format: date-time
+                 * @example 2026-11-23T08:15:30.120Z
+                 */
+                at: string;
+                /** @enum {string} */
+                outcome: "not-yet" | "inconclusive" | "absent" | "found";
+                reason?: string;
+                calls: number;
+            };
             /**
              * Format: date-time
              * @example 2026-11-23T08:15:30.120Z
@@ -929,10 +943,10 @@ export interface components {
             /** @description Present while the task is `queued`. */
             queue?: {
                 /**
-                 * @description target-busy: another of the gateway's tasks holds one of its domains; upstream-busy: the registry answered TaskIsBeingProcessed (a task started elsewhere) and the gateway retries with backoff; after-steps: a step of a change that waits for its earlier steps.
+                 * @description target-busy: another of the gateway's tasks holds one of its domains; upstream-busy: the registry answered TaskIsBeingProcessed (a task started elsewhere) and the gateway retries with backoff; after-steps: a step of a change that waits for its earlier steps; resend: accepted, then proven never to have reached the registry, so it is sent again.
                  * @enum {string}
                  */
-                reason: "target-busy" | "upstream-busy" | "after-steps";
+                reason: "target-busy" | "upstream-busy" | "after-steps" | "resend";
                 /**
                  * Format: date-time
                  * @example 2026-11-23T08:15:30.120Z
@@ -944,6 +958,20 @@ export interface components {
             };
             /** @description The change this task is a step of. */
             changeId?: string;
+            /** @description How many times the gateway sent the task again after proving that an attempt never reached the registry. */
+            resends?: number;
+            /** @description The reconciler's last search upstream while the submission's outcome was unknown (`submitting`): not-yet (nothing found, absence not yet provable), inconclusive (the listing could not be read whole: no verdict, `reason` says why; searched again later), absent (proven never to have reached the registry), found (its registry task adopted). `calls`: upstream calls that search made. */
+            search?: {
+                /**
+                 * Format: date-time
+                 * @example 2026-11-23T08:15:30.120Z
+                 */
+                at: string;
+                /** @enum {string} */
+                outcome: "not-yet" | "inconclusive" | "absent" | "found";
+                reason?: string;
+                calls: number;
+            };
             callback: {
                 url?: string;
                 /**

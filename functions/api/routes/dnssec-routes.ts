@@ -6,6 +6,7 @@ import { ConflictError, NotFoundError } from '#shared/errors.ts'
 import type { DnssecState } from '#shared/store/dnssec-state-store.ts'
 import { requireScope } from '../auth.ts'
 import type { ApiDeps, App, AppEnv } from '../context.ts'
+import { requireDsTld } from '../ds-tld.ts'
 import { json, readJsonBody, toResponse } from '../http.ts'
 import {
   CallbackUrlSchema,
@@ -137,6 +138,7 @@ export function registerDnssecRoutes(app: App, deps: ApiDeps): void {
         await readJsonBody(c, { optional: false }),
         'body',
       )
+      if (body.mode === 'cds') requireDsTld(deps, domain)
       const callbackUrl = body.callbackUrl ?? principal.callbackUrl
       if (body.callbackUrl) await deps.checkCallbackUrl(body.callbackUrl)
       const managed = await deps.domainStates.get(domain)

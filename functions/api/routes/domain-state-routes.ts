@@ -9,6 +9,7 @@ import { NotFoundError, RequestValidationError } from '#shared/errors.ts'
 import { requireScope } from '../auth.ts'
 import { changeDepsFor } from '../change-deps.ts'
 import type { ApiDeps, App, AppEnv } from '../context.ts'
+import { requireDsTld } from '../ds-tld.ts'
 import { json, readJsonBody, toResponse } from '../http.ts'
 import {
   ChangeResourceSchema,
@@ -134,6 +135,7 @@ export function registerDomainStateRoutes(app: App, deps: ApiDeps): void {
           [{ path: 'body.allowEmpty', message: 'must be true with an empty records list' }],
         )
       }
+      if (body.records.length > 0) requireDsTld(deps, domain)
       const records = desiredRecords(domain, body.records)
       return planOrApply(c, deps, {
         tenant: principal.tenant,

@@ -7,6 +7,7 @@ import { TASK_ACTIONS, type TaskAction, type TaskCommand } from '#shared/tasks/t
 import { toTaskResource } from '#shared/tasks/task-resource.ts'
 import { requireScope } from '../auth.ts'
 import type { ApiDeps, App, AppEnv, Principal } from '../context.ts'
+import { requireDsTld } from '../ds-tld.ts'
 import { idempotencyKeyOf, json, readJsonBody, requestHash, toResponse } from '../http.ts'
 import { upstreamProblem } from '../problem.ts'
 import {
@@ -170,6 +171,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
     async (c) => {
       const principal = await authorize(c, deps, 'ds.add')
       const domain = domainParam(c)
+      requireDsTld(deps, domain)
       const { record, callbackUrl } = dsRecordFrom(
         await readJsonBody(c, { optional: false }),
         domain,
@@ -198,6 +200,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
     async (c) => {
       const principal = await authorize(c, deps, 'ds.modify')
       const domain = domainParam(c)
+      requireDsTld(deps, domain)
       const keyTag = keyTagParam(c)
       const { record, callbackUrl } = dsRecordFrom(
         await readJsonBody(c, { optional: false }),
