@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { behaviourFor, type ServiceBehaviour } from '#infra/emulator/behaviour.ts'
 import { ClockSkewTracker } from '#shared/aliyun/clock-skew.ts'
 import { UpstreamError } from '#shared/aliyun/upstream-error.ts'
 import { keyedTaskId } from '#shared/ids.ts'
@@ -9,7 +10,12 @@ import { runPoller } from '#shared/poller/run-poller.ts'
 import type { TargetLockStore } from '#shared/store/target-lock-store.ts'
 import type { TaskStore } from '#shared/store/task-store.ts'
 import { type SubmitDeps, submitTask } from '#shared/tasks/submit-task.ts'
-import { clientFor, SHA256_DIGEST, startTestEmulator } from './helpers/emulator.ts'
+import {
+  clientFor,
+  SHA256_DIGEST,
+  startTestEmulator,
+  TEST_EMULATOR_PROFILE,
+} from './helpers/emulator.ts'
 import { postJson, startHarness } from './helpers/gateway.ts'
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts'
 import { passThrough } from './helpers/task-store-wrapper.ts'
@@ -151,8 +157,16 @@ describe('the emulator judges a request by its arrival', () => {
 })
 
 /** A pipeline whose emulator refuses a request signed more than `windowMs` before it arrives. */
-async function pipelineWithWindow(windowMs: number): Promise<Pipeline> {
-  const p = await startPipeline({ emulator: { timestampWindowMs: windowMs } })
+async function pipelineWithWindow(
+  windowMs: number,
+  behaviour: Partial<ServiceBehaviour> = {},
+): Promise<Pipeline> {
+  const p = await startPipeline({
+    emulator: {
+      timestampWindowMs: windowMs,
+      account: { behaviour: behaviourFor(TEST_EMULATOR_PROFILE, Math.random, behaviour) },
+    },
+  })
   closers.push(p.closeAll)
   return p
 }
@@ -287,14 +301,20 @@ describe('the reconciler and the window', () => {
   })
 
   it('a scan that started before the window closed gives no verdict, however long it takes', async () => {
-    const p = await pipelineWithWindow(60_000)
+    // The gateway's clock is moved on below while the service's is not, so the service must list a
+    // task at once here (the margin that covers a listing delay is counted on the gateway's clock).
+    const p = await pipelineWithWindow(60_000, { listingDelayMs: 0 })
     // The Save* ran, its answer was lost: an upstream task exists that the gateway must find.
     p.emulator.faults.set([{ kind: 'error5xx', count: 1, actions: [SYNC] }])
     const submitted = await p.submit('/domains/slow-scan.com/ds/sync')
     expect(submitted.body.status).toBe('submitting')
     let skipMs = 0
     const patient = (extra: Partial<PollerDeps['settings']>) => {
-      const base = p.pollerDeps({}, { timestampWindowMs: 100, candidateSettleMs: 60_000, ...extra })
+      // A lease long enough that the slow scan stays within its time budget (half a lease).
+      const base = p.pollerDeps(
+        {},
+        { timestampWindowMs: 100, candidateSettleMs: 60_000, leaseMs: 3_600_000, ...extra },
+      )
       return {
         ...base,
         now: () => Date.now() + skipMs,
@@ -305,7 +325,8 @@ describe('the reconciler and the window', () => {
           // The scan is slow: by the time its listing answers, the window has long closed.
           queryTaskList: async (input: Parameters<PollerDeps['upstream']['queryTaskList']>[0]) => {
             const page = await base.upstream.queryTaskList(input)
-            skipMs += 10_000
+            // Once per scan, however many pages the account's listing has.
+            if ((input.pageNum ?? 1) === 1) skipMs += 10_000
             return page
           },
         },

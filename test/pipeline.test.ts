@@ -160,8 +160,9 @@ describe('delivery', () => {
       statusCode: 302,
       error: 'redirects are not followed',
     })
-    // One request per attempt: the Location was never requested.
-    expect(callbacksFor(submitted.id)).toHaveLength(1)
+    // One request per attempt (a run may have retried already): the Location was never requested.
+    const attempts = await p.deps.deliveries.list(submitted.id)
+    expect(callbacksFor(submitted.id)).toHaveLength(attempts.length)
   })
 
   it('410 Gone stops delivery to that URL', async () => {
