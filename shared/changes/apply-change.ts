@@ -6,7 +6,7 @@ import {
   planDs,
   planNameServers,
 } from '../desired/plan.ts'
-import { ConflictError, QueueFullError } from '../errors.ts'
+import { ConflictError } from '../errors.ts'
 import { newEvent, type WebhookEvent } from '../events/webhook-event.ts'
 import type { DomainState, DomainStateStore } from '../store/domain-state-store.ts'
 import type { DueItemStore } from '../store/due-item-store.ts'
@@ -189,7 +189,8 @@ export async function startChange(deps: ChangeDeps, request: ChangeRequest): Pro
     await markOpen(deps, request, state, proposal.id, openSeen?.id)
     await reserveTickets(deps, proposal)
   } catch (error) {
-    await withdraw(deps, proposal).catch((cleanup: unknown) =>
+    // Its tickets were never placed, or were taken back (see reserveTickets).
+    await withdraw(deps, proposal, { tickets: false }).catch((cleanup: unknown) =>
       deps.logger.warn('could not withdraw a refused change; the poller will', {
         changeId: proposal.id,
         error: cleanup,
@@ -253,23 +254,25 @@ function stepTicket(change: StoredChange, index: number): string {
   return ticketOf(Date.parse(change.createdAt), index, change.planned[index]?.id ?? '')
 }
 
-/** A ticket for every step in its targets' queues, or none ({@link QueueFullError}). */
+/**
+ * A ticket for every step in its targets' queues, or none: a full queue (`QueueFullError`) or a
+ * store error takes back what was placed (a process that stops meanwhile leaves tickets whose tasks
+ * never come; the poller's withdrawal, or the queue's dead-ticket rule, drops them).
+ */
 async function reserveTickets(deps: ChangeDeps, change: StoredChange): Promise<void> {
   const placed: { targets: readonly string[]; ticket: string }[] = []
-  for (const [index, step] of change.planned.entries()) {
-    const targets = targetsOf(step.command)
-    const ticket = stepTicket(change, index)
-    const full = await enqueueAll(
-      deps.targetLocks,
-      targets,
-      ticket,
-      deps.settings.queue.maxPerTarget,
-    )
-    if (full !== undefined) {
-      await takeTicketsBack(deps, placed)
-      throw queueFull(deps, full)
+  try {
+    for (const [index, step] of change.planned.entries()) {
+      const targets = targetsOf(step.command)
+      const ticket = stepTicket(change, index)
+      const max = deps.settings.queue.maxPerTarget
+      const full = await enqueueAll(deps.targetLocks, targets, ticket, max)
+      if (full !== undefined) throw queueFull(deps, full)
+      placed.push({ targets, ticket })
     }
-    placed.push({ targets, ticket })
+  } catch (error) {
+    await takeTicketsBack(deps, placed).catch(() => undefined)
+    throw error
   }
 }
 
@@ -290,14 +293,20 @@ async function takeTicketsBack(
  * nothing else), then the change itself, left `withdrawn` with nothing due. Every part is harmless
  * to repeat.
  */
-async function withdraw(deps: ChangeDeps, change: StoredChange): Promise<void> {
-  await takeTicketsBack(
-    deps,
-    change.planned.map((step, index) => ({
-      targets: targetsOf(step.command),
-      ticket: stepTicket(change, index),
-    })),
-  )
+async function withdraw(
+  deps: ChangeDeps,
+  change: StoredChange,
+  options: { readonly tickets: boolean },
+): Promise<void> {
+  if (options.tickets) {
+    await takeTicketsBack(
+      deps,
+      change.planned.map((step, index) => ({
+        targets: targetsOf(step.command),
+        ticket: stepTicket(change, index),
+      })),
+    )
+  }
   for (let attempt = 0; attempt < 5; attempt++) {
     const state = await deps.domainStates.get(change.domain)
     if (!state || state.open?.[change.kind] !== change.id) break
@@ -392,7 +401,8 @@ export async function settleChange(deps: ChangeDeps, held: Change): Promise<Chan
   }
   if (change.status === 'withdrawn') {
     if (change.dueAt === undefined) return change
-    await withdraw(deps, { ...change, status: 'proposed' } as StoredChange).catch(() => undefined)
+    // A store error leaves it due: the poller tries again (see processDueChange).
+    await withdraw(deps, change, { tickets: true })
     const at = deps.now()
     const done: StoredChange = {
       ...change,
