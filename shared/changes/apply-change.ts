@@ -11,8 +11,17 @@ import { newEvent, type WebhookEvent } from '../events/webhook-event.ts'
 import type { DomainState, DomainStateStore } from '../store/domain-state-store.ts'
 import type { DueItemStore } from '../store/due-item-store.ts'
 import { toEpochSeconds } from '../store/dynamodb.ts'
-import { ticketOf } from '../store/target-lock-store.ts'
-import { newTask, queuedState, queueFull, type SendDeps, sendInTurn } from '../tasks/submit-task.ts'
+import { acquireAll, ticketOf } from '../store/target-lock-store.ts'
+import {
+  asIntent,
+  holdUntil,
+  newTask,
+  queuedState,
+  queueFull,
+  type SendDeps,
+  sendInTurn,
+  sendSubmission,
+} from '../tasks/submit-task.ts'
 import { isTerminal, type Task, type TaskCommand, targetsOf } from '../tasks/task.ts'
 import { enqueueAll } from '../tasks/task-queue.ts'
 import type { Change, ChangeKind, DesiredDs, DesiredNs } from './change.ts'
@@ -185,11 +194,12 @@ export async function startChange(deps: ChangeDeps, request: ChangeRequest): Pro
     dueAt: at + deps.settings.sendWindowMs,
   }
   if (!(await deps.changes.create(proposal))) throw new Error(`change id ${proposal.id} is taken`)
+  let heldSince: number | undefined
   try {
     await markOpen(deps, request, state, proposal.id, openSeen?.id)
-    await reserveTickets(deps, proposal)
+    heldSince = await reserveQueue(deps, proposal)
   } catch (error) {
-    // Its tickets were never placed, or were taken back (see reserveTickets).
+    // Nothing was reserved, or it was given back (see reserveQueue).
     await withdraw(deps, proposal, { tickets: false }).catch((cleanup: unknown) =>
       deps.logger.warn('could not withdraw a refused change; the poller will', {
         changeId: proposal.id,
@@ -205,14 +215,15 @@ export async function startChange(deps: ChangeDeps, request: ChangeRequest): Pro
     dueAt: deps.now() + deps.changeRecheckMs,
   }
   if (!(await deps.changes.replace(accepted, proposal.version))) {
-    // The poller withdrew it as left behind (this process was stalled that long).
+    // The poller withdrew it as left behind (this process was stalled that long), and gave back
+    // what it had reserved.
     throw new ConflictError(
       'The change could not be accepted in time and was withdrawn; nothing was changed. Retry.',
     )
   }
   const running = { ...accepted, version: proposal.version + 1 }
   if (planned.length === 0) return settleChange(deps, running)
-  await writeSteps(deps, running, [])
+  await writeSteps(deps, running, [], heldSince)
   return running
 }
 
@@ -255,15 +266,28 @@ function stepTicket(change: StoredChange, index: number): string {
 }
 
 /**
- * A ticket for every step in its targets' queues, or none: a full queue (`QueueFullError`) or a
- * store error takes back what was placed (a process that stops meanwhile leaves tickets whose tasks
- * never come; the poller's withdrawal, or the queue's dead-ticket rule, drops them).
+ * Room in the domain's queue for every step, or none: the first step takes its domain at once when
+ * it is free and nobody waits (the fast path, as a submission does); every other step, or the first
+ * when the domain is busy, gets a ticket. A full queue (`QueueFullError`) or a store error gives back
+ * what was taken. Answers, if the first step holds its domain, the clock reading its hold was
+ * taken with: its intent must carry no later one (see writeSteps). (A process that stops meanwhile
+ * leaves a hold or tickets whose tasks never come: the poller's withdrawal gives them back, and
+ * the queue's own rules — a holder seen gone, a dead ticket — free them in any case.)
  */
-async function reserveTickets(deps: ChangeDeps, change: StoredChange): Promise<void> {
-  const placed: { targets: readonly string[]; ticket: string }[] = []
+async function reserveQueue(deps: ChangeDeps, change: StoredChange): Promise<number | undefined> {
+  const placed: Reserved[] = []
+  let heldSince: number | undefined
   try {
     for (const [index, step] of change.planned.entries()) {
       const targets = targetsOf(step.command)
+      if (index === 0 && step.after.length === 0) {
+        const at = deps.now()
+        if (await acquireAll(deps.targetLocks, targets, step.id, holdUntil(deps, at))) {
+          placed.push({ targets, holder: step.id })
+          heldSince = at
+          continue
+        }
+      }
       const ticket = stepTicket(change, index)
       const max = deps.settings.queue.maxPerTarget
       const full = await enqueueAll(deps.targetLocks, targets, ticket, max)
@@ -271,18 +295,29 @@ async function reserveTickets(deps: ChangeDeps, change: StoredChange): Promise<v
       placed.push({ targets, ticket })
     }
   } catch (error) {
-    await takeTicketsBack(deps, placed).catch(() => undefined)
+    await giveBack(deps, placed).catch(() => undefined)
     throw error
   }
+  return heldSince
 }
 
-async function takeTicketsBack(
+/** A step's place reserved in its targets' queues: a ticket, or the targets held. */
+type Reserved = { readonly targets: readonly string[] } & (
+  | { readonly ticket: string; readonly holder?: undefined }
+  | { readonly holder: string; readonly ticket?: undefined }
+)
+
+async function giveBack(
   deps: Pick<ChangeDeps, 'targetLocks'>,
-  tickets: readonly { targets: readonly string[]; ticket: string }[],
+  reserved: readonly Reserved[],
 ): Promise<void> {
   await Promise.all(
-    tickets.flatMap(({ targets, ticket }) =>
-      [...new Set(targets)].map((target) => deps.targetLocks.dequeue(target, ticket)),
+    reserved.flatMap(({ targets, ticket, holder }) =>
+      [...new Set(targets)].map((target) =>
+        holder !== undefined
+          ? deps.targetLocks.release(target, holder)
+          : deps.targetLocks.dequeue(target, ticket),
+      ),
     ),
   )
 }
@@ -299,13 +334,15 @@ async function withdraw(
   options: { readonly tickets: boolean },
 ): Promise<void> {
   if (options.tickets) {
-    await takeTicketsBack(
-      deps,
-      change.planned.map((step, index) => ({
+    // Whatever it reserved: the first step's hold, if it took its domain, and every ticket.
+    const first = change.planned[0]
+    await giveBack(deps, [
+      ...(first ? [{ targets: targetsOf(first.command), holder: first.id }] : []),
+      ...change.planned.map((step, index) => ({
         targets: targetsOf(step.command),
         ticket: stepTicket(change, index),
       })),
-    )
+    ])
   }
   for (let attempt = 0; attempt < 5; attempt++) {
     const state = await deps.domainStates.get(change.domain)
@@ -335,43 +372,51 @@ async function withdraw(
 }
 
 /**
- * Writes the steps of an accepted change not written yet, `queued` with the tickets reserved when
- * it was proposed, then sends the first one if its turn has come (the domain free, nobody ahead).
+ * Writes the steps of an accepted change not written yet, `queued` with the places reserved when it
+ * was proposed — except a first step that took its domain then (`heldSince`): it is written as its
+ * intent and sent at once. Its intent carries the clock reading taken before the domain was taken,
+ * so its `sendBy` never lies beyond what the hold's `until` allows for (a process stalled past it
+ * does not send: the step is proven unsent and sent again in its turn). A step repaired later (its process stopped) is written queued and sent in its turn
+ * (`sendInTurn` finds the domain its own if it took it).
  */
 async function writeSteps(
   deps: ChangeDeps,
   change: StoredChange,
   existing: readonly (Task | undefined)[],
+  heldSince?: number,
 ): Promise<void> {
   const acceptedAt = Date.parse(change.createdAt)
   let first: Task | undefined
   for (const [index, step] of change.planned.entries()) {
     if (existing[index]) continue
-    const task = queuedState(
-      deps,
-      newTask(
-        {
-          tenant: change.tenant,
-          keyId: change.keyId,
-          command: step.command,
-          callbackUrl: change.callbackUrl,
-        },
-        step.id,
-        acceptedAt,
-        {
-          changeId: change.id,
-          after: step.after.length > 0 ? step.after : undefined,
-          accepted: true,
-        },
-      ),
-      stepTicket(change, index),
-      step.after.length > 0 ? 'after-steps' : 'target-busy',
+    const task = newTask(
+      {
+        tenant: change.tenant,
+        keyId: change.keyId,
+        command: step.command,
+        callbackUrl: change.callbackUrl,
+      },
+      step.id,
+      acceptedAt,
+      {
+        changeId: change.id,
+        after: step.after.length > 0 ? step.after : undefined,
+        accepted: true,
+      },
     )
+    const leads = index === 0 && step.after.length === 0
+    if (leads && heldSince !== undefined) {
+      const intent = asIntent(deps, task, heldSince)
+      if (await deps.tasks.create(intent)) await sendSubmission(deps, intent, { announced: true })
+      continue
+    }
+    const reason = step.after.length > 0 ? 'after-steps' : 'target-busy'
+    const queued = queuedState(deps, task, stepTicket(change, index), reason)
     // Written before (a step repaired twice): the stored one stands.
-    if (!(await deps.tasks.create(task))) continue
-    if (index === 0 && step.after.length === 0) first = task
+    if (!(await deps.tasks.create(queued))) continue
+    if (leads) first = queued
   }
-  // The fast path: the first step goes now when its domain is free; else it waits in its turn.
+  // The first step goes now if its turn has come; else it waits in its turn.
   if (first) await sendInTurn(deps, first)
 }
 
