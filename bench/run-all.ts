@@ -7,6 +7,7 @@ const BENCHES = [
   'gateway-overhead',
   'cold-start',
   'poller-drain',
+  'change-requests',
   'queue',
   'webhooks',
   'memory',

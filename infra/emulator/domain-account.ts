@@ -1,3 +1,5 @@
+import { DOCUMENTED_DS_TLDS, MAX_DS_RECORDS } from '#shared/desired/ds-rules.ts'
+import { isAliyunDns } from '#shared/desired/plan.ts'
 import { DOCUMENTED_BEHAVIOUR, type ServiceBehaviour } from './behaviour.ts'
 import { EmulatorErrors } from './emulator-error.ts'
 
@@ -107,7 +109,6 @@ const ALIYUN_NAME_SERVERS = ['dns1.hichina.com', 'dns2.hichina.com'] as const
  * record is refused while the domain's DNS is hosted on Alibaba Cloud DNS (see below).
  */
 export const DEFAULT_NAME_SERVERS = ['ns1.example-dns.net', 'ns2.example-dns.net'] as const
-const ALIYUN_DNS_SUFFIXES = ['.hichina.com', '.alidns.com']
 
 /**
  * The documented DS preconditions (Domain docs FAQ, "Configure DNS Security Extensions"): DS
@@ -115,20 +116,7 @@ const ALIYUN_DNS_SUFFIXES = ['.hichina.com', '.alidns.com']
  * Alibaba Cloud DNS. How a breach fails is not documented: here the task is created and its
  * detail fails at execution with a FailReason (unconfirmed; see the fidelity table).
  */
-export const DS_TLDS: ReadonlySet<string> = new Set([
-  'com',
-  'net',
-  'cc',
-  'tv',
-  'name',
-  'info',
-  'mobi',
-  'pro',
-  'xin',
-  'biz',
-  'club',
-])
-export const MAX_DS_RECORDS = 8
+const DS_TLDS: ReadonlySet<string> = new Set(DOCUMENTED_DS_TLDS)
 
 export class DomainAccount {
   readonly options: AccountOptions
@@ -368,8 +356,7 @@ export class DomainAccount {
   #dsPrecondition(domain: string): string | undefined {
     const tld = domain.slice(domain.lastIndexOf('.') + 1)
     if (!DS_TLDS.has(tld)) return `DS records are not supported for .${tld} domains.`
-    const servers = this.nameServersOf(domain)
-    if (servers.some((server) => ALIYUN_DNS_SUFFIXES.some((suffix) => server.endsWith(suffix)))) {
+    if (isAliyunDns(this.nameServersOf(domain))) {
       return 'The domain uses Alibaba Cloud DNS: turn DNSSEC on in Alibaba Cloud DNS instead.'
     }
     return undefined
