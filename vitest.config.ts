@@ -28,6 +28,7 @@ const ON_BOTH_ENGINES = [
   'test/ssrf.test.ts',
   'test/upstream-error-classes.test.ts',
   'test/task-queue.test.ts',
+  'test/tenant-scope.test.ts',
 ]
 
 export default defineConfig({

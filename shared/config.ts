@@ -289,6 +289,11 @@ export const GatewayEnvSchema = z.object({
   DUE_SHARDS: z.coerce.number().int().min(1).max(64).default(8),
   TASK_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(30),
   CALLBACK_ALLOW_HTTP: booleanFlag(false),
+  /**
+   * `open` (default): a tenant the admin gave no scope may act on every domain and instance (as
+   * before scopes existed); `strict`: such a tenant acts on nothing.
+   */
+  TENANT_SCOPES: z.enum(['open', 'strict']).default('open'),
   /** TLDs for which the registry takes DS records (a DS add elsewhere answers 422). */
   DNSSEC_TLDS: z
     .string()
@@ -342,6 +347,8 @@ export interface GatewayConfig {
     readonly allowHttpCallbacks: boolean
     /** TLDs whose domains may get DS records (see desired/ds-rules.ts). */
     readonly dsTlds: ReadonlySet<string>
+    /** How a tenant without a scope record is treated (see tenants/tenant-scope.ts). */
+    readonly tenantScopes: 'open' | 'strict'
   }
   readonly submit: {
     /** Attempts are signed and sent only until the intent's creation time plus this. */
@@ -377,6 +384,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       keyCacheMs: parsed.API_KEY_CACHE_SECONDS * 1000,
       allowHttpCallbacks: parsed.CALLBACK_ALLOW_HTTP,
       dsTlds: new Set(parsed.DNSSEC_TLDS),
+      tenantScopes: parsed.TENANT_SCOPES,
     },
     submit: {
       sendWindowMs: parsed.SUBMIT_SEND_WINDOW_SECONDS * 1000,

@@ -198,6 +198,7 @@ describe('service routes', () => {
         '/admin/keys/{id}/endpoints',
         '/admin/keys/{id}/endpoints/enable',
         '/admin/keys/{id}/webhook-secret/rotate',
+        '/admin/tenants/{tenant}',
         '/changes/{id}',
         '/dns-batch',
         '/domains/{name}/dnssec',

@@ -182,6 +182,28 @@ describe('the domain-gateway CLI', () => {
     expect(secret.code).toBe(0)
   })
 
+  it('sets and shows a tenant scope with the admin key; outside it a domain is 404 for the tenant', async () => {
+    const admin = { DOMAIN_GATEWAY_ADMIN_KEY: ADMIN_KEY }
+    const set = await cli(
+      ['--json', 'tenants', 'set', 'cli-scoped', '--domain', 'cli-mine.com', '*.cli-team.com'],
+      admin,
+    )
+    expect(set.code).toBe(0)
+    expect(JSON.parse(set.stdout)).toMatchObject({
+      tenant: 'cli-scoped',
+      domains: ['cli-mine.com', '*.cli-team.com'],
+      instances: [],
+    })
+    const shown = await cli(['tenants', 'show', 'cli-scoped'], admin)
+    expect(shown.code).toBe(0)
+    expect(shown.stdout).toContain('*.cli-team.com')
+    const key = await p.newKey('cli-scoped', ['sync:write', 'tasks:read'])
+    const sync = (domain: string) =>
+      p.request(`/domains/${domain}/ds/sync`, { method: 'POST', key: key.key })
+    expect((await sync('x.cli-team.com')).status).toBe(202)
+    expect((await sync('cli-elsewhere.com')).status).toBe(404)
+  })
+
   it('lists and shows tasks, sends a test event, and says what went wrong with its exit code', async () => {
     const submitted = await p.submit('/domains/cli-tasks.com/ds', {
       method: 'POST',

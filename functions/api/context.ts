@@ -18,6 +18,11 @@ import type { TaskNoRegistry, TaskStore } from '#shared/store/task-store.ts'
 import type { SubmitSettings } from '#shared/tasks/submit-task.ts'
 import type { TaskSubmitter } from '#shared/tasks/submit-to-upstream.ts'
 import type { Scope, Task } from '#shared/tasks/task.ts'
+import type {
+  TenantScope,
+  TenantScopeMode,
+  TenantScopeStore,
+} from '#shared/tenants/tenant-scope.ts'
 import type { SendResult, WebhookMessage } from '#shared/webhooks/send-webhook.ts'
 
 /** Everything the API needs, built once per process (see `deps.ts`) and passed in. */
@@ -39,6 +44,12 @@ export interface ApiDeps {
   readonly events: DueItemStore<WebhookEvent>
   readonly domainStates: DomainStateStore
   readonly dnssecStates: DnssecStateStore
+  /** Tenants' scopes, as the admin sets them (the admin routes read and write the store). */
+  readonly tenantScopes: TenantScopeStore
+  /** A tenant's scope for a request: the store behind a short cache (see tenant-scope.ts). */
+  readonly scopeLookup: (tenant: string) => Promise<TenantScope | undefined>
+  /** Drops a tenant's scope from this instance's cache (after the admin changed it here). */
+  readonly forgetScope?: (tenant: string) => void
   /** The CDS/CDNSKEY scanner with the API's stores and this request's logger. */
   readonly dnssec?: ((logger: Logger) => DnssecDeps) | undefined
   /** How often a running change looks at its steps when nothing wakes it sooner. */
@@ -60,6 +71,8 @@ export interface ApiDeps {
     readonly allowHttpCallbacks: boolean
     /** TLDs whose domains may get DS records; a DS for another answers 422. */
     readonly dsTlds: ReadonlySet<string>
+    /** How a tenant without a scope record is treated. */
+    readonly tenantScopes: TenantScopeMode
   }
   /** One signed delivery attempt through the guarded agent, as the poller sends webhooks. */
   readonly sendWebhook: (message: WebhookMessage) => Promise<SendResult>

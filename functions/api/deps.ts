@@ -9,6 +9,7 @@ import { createLogger } from '#shared/logger.ts'
 import { metricsFor } from '#shared/metrics.ts'
 import { createStores } from '#shared/store/stores.ts'
 import { submitSettingsFrom } from '#shared/tasks/submit-settings.ts'
+import { cachedScopeLookup } from '#shared/tenants/tenant-scope.ts'
 import { addressPolicy } from '#shared/webhooks/address-policy.ts'
 import { checkCallbackUrl, type ResolveAll, resolveWithDns } from '#shared/webhooks/callback-url.ts'
 import { webhookSender } from '#shared/webhooks/webhook-sender.ts'
@@ -41,10 +42,17 @@ export function buildApiDeps(
     ttlMs: config.api.keyCacheMs,
     now: overrides.now ?? Date.now,
   })
+  const tenantScopes = overrides.tenantScopes ?? stores.tenantScopes
+  const scopes = cachedScopeLookup((tenant) => tenantScopes.get(tenant), {
+    ttlMs: config.api.keyCacheMs,
+    now: overrides.now ?? Date.now,
+  })
   const deps: ApiDeps = {
     ...stores,
     keyLookup: keys.get,
     forgetKey: keys.forget,
+    scopeLookup: scopes.get,
+    forgetScope: scopes.forget,
     upstream: new DomainApiClient({ config: config.upstream, metrics }),
     metrics,
     now: Date.now,

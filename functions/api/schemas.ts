@@ -1,9 +1,11 @@
 import { z } from '@hono/zod-openapi'
+import { TENANT_PATTERN } from '#shared/auth/api-keys.ts'
 import { CHANGE_STATUSES } from '#shared/changes/change.ts'
 import { MAX_DS_RECORDS } from '#shared/desired/ds-rules.ts'
 import { DIGEST_HEX_LENGTH, DIGEST_TYPES, DNSSEC_ALGORITHMS } from '#shared/dnssec.ts'
 import { INSTANCE_ID_PATTERN, normalizeDomainName } from '#shared/domain-name.ts'
 import { CALLBACK_STATES, SCOPES, TASK_ACTION_NAMES, TASK_STATUSES } from '#shared/tasks/task.ts'
+import { SYSTEM_TENANT } from '#shared/webhooks/webhook-secrets.ts'
 
 /** Documented limits. */
 export const LIMITS = {
@@ -546,14 +548,61 @@ export const ProblemSchema = z
     },
   })
 
+/** A tenant's name; `system` is the scheduled syncs' own and cannot be given to a key. */
+export const TenantNameSchema = z
+  .string()
+  .regex(TENANT_PATTERN, 'the tenant is 1-63 lower-case letters, digits, ".", "_" or "-"')
+  .refine((tenant) => tenant !== SYSTEM_TENANT, {
+    message: `"${SYSTEM_TENANT}" is reserved for the gateway's own scheduled syncs`,
+  })
+  .openapi({ example: 'billing-app' })
+
+/** A domain pattern of a tenant's scope: a name, `*.` and a name (every name below it), or `*`. */
+const DomainPatternSchema = z
+  .string()
+  .max(1024)
+  .transform((value, ctx) => {
+    const trimmed = value.trim()
+    if (trimmed === '*') return trimmed
+    const suffix = trimmed.startsWith('*.')
+    const normalized = normalizeDomainName(suffix ? trimmed.slice(2) : trimmed)
+    if (normalized.ok) return suffix ? `*.${normalized.value}` : normalized.value
+    ctx.addIssue({ code: 'custom', message: `the domain pattern ${normalized.reason}` })
+    return z.NEVER
+  })
+  .openapi({ example: '*.example.com' })
+
+export const TenantScopeBodySchema = z
+  .strictObject({
+    domains: z.array(DomainPatternSchema).max(1_000).openapi({
+      description:
+        'The domains the tenant may act on: exact names (`example.com`), every name below a suffix (`*.example.com`, which does not include `example.com` itself), or `*` for all.',
+    }),
+    instances: z
+      .array(
+        z.union([
+          z.literal('*'),
+          z.string().regex(INSTANCE_ID_PATTERN, 'an instance id must look like ST2017…'),
+        ]),
+      )
+      .max(1_000)
+      .default([])
+      .openapi({ description: 'The DNS-host instance ids the tenant may sync, or `*` for all.' }),
+  })
+  .openapi('TenantScopeInput')
+
+export const TenantScopeSchema = z
+  .object({
+    tenant: z.string(),
+    domains: z.array(z.string()),
+    instances: z.array(z.string()),
+    updatedAt: TimestampSchema,
+  })
+  .openapi('TenantScope')
+
 export const CreateKeyBodySchema = z
   .strictObject({
-    tenant: z
-      .string()
-      .regex(
-        /^[a-z0-9][a-z0-9._-]{0,62}$/,
-        'the tenant is 1-63 lower-case letters, digits, ".", "_" or "-"',
-      ),
+    tenant: TenantNameSchema,
     scopes: z.array(z.enum(SCOPES)).min(1).max(SCOPES.length),
     callbackUrl: CallbackUrlSchema.optional(),
   })

@@ -163,6 +163,18 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
         local.devApiKey,
       )
   receiverSecrets.push(devKey.webhookSecret)
+  // The dev tenant may act on everything, also under TENANT_SCOPES=strict.
+  if (!(await apiDeps.tenantScopes.get(local.devTenant))) {
+    await apiDeps.tenantScopes.save(
+      {
+        tenant: local.devTenant,
+        domains: ['*'],
+        instances: ['*'],
+        updatedAt: new Date().toISOString(),
+      },
+      undefined,
+    )
+  }
 
   const server = serve({ fetch: app.fetch, port: local.port, hostname: '127.0.0.1' })
   await new Promise<void>((resolve, reject) => {

@@ -11,6 +11,7 @@ import { createDocumentClient } from './dynamodb.ts'
 import { DynamoDbEndpointHealthStore } from './endpoint-health-store.ts'
 import { DynamoDbTargetLockStore } from './target-lock-store.ts'
 import { DynamoDbTaskNoRegistry, DynamoDbTaskStore } from './task-store.ts'
+import { DynamoDbTenantScopeStore } from './tenant-scope-store.ts'
 
 /** Every store of the one table, sharing one DynamoDB client. */
 export function createStores(config: StoreConfig) {
@@ -28,5 +29,6 @@ export function createStores(config: StoreConfig) {
     events: new DynamoDbDueItemStore<WebhookEvent>(db, table, config.dueShards, 'EVENT', 'event'),
     domainStates: new DynamoDbDomainStateStore(db, table),
     dnssecStates: new DynamoDbDnssecStateStore(db, table),
+    tenantScopes: new DynamoDbTenantScopeStore(db, table),
   }
 }

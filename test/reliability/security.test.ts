@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runPoller } from '#shared/poller/run-poller.ts'
 import { SHA256_DIGEST } from '../helpers/emulator.ts'
 import { ADMIN_KEY as ADMIN_KEY_OF_HARNESS, startHarness } from '../helpers/gateway.ts'
+import { scopedOperations } from '../helpers/scoped-operations.ts'
 import { ADMIN_KEY, call, ReliabilityStack } from './stack.ts'
 
 /**
@@ -221,5 +222,24 @@ describe('secrets', () => {
     stack.secrets.push(String(rotated.body.webhookSecret))
     expect(stack.logLines.length).toBeGreaterThan(10)
     expect(stack.leakedSecrets()).toEqual([])
+  })
+})
+
+// Last: it narrows beta's scope.
+describe('the tenant scope on every route', () => {
+  it('a domain or instance outside the scope answers 404 on every operation of the document', async () => {
+    const set = await call(stack, ADMIN_KEY, 'PUT', '/admin/tenants/beta', {
+      domains: ['beta-only.com'],
+    })
+    expect(set.status).toBe(200)
+    const doc = (await (await fetch(`${stack.apiUrl}/openapi.json`)).json()) as {
+      paths: Record<string, object>
+    }
+    const operations = scopedOperations(doc, 'sec.com', 'ST2017120814571100001303')
+    expect(operations.length).toBeGreaterThanOrEqual(13)
+    for (const operation of operations) {
+      const answer = await call(stack, beta.key, operation.method, operation.path, operation.body)
+      expect(answer.status, `${operation.method} ${operation.path}`).toBe(404)
+    }
   })
 })

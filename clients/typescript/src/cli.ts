@@ -248,6 +248,35 @@ export function buildProgram(io: CliIo): Command {
       print(result, () => fields(result))
     })
 
+  const tenants = program
+    .command('tenants')
+    .description('what each tenant’s keys may act on (needs the admin key)')
+  tenants
+    .command('set <tenant>')
+    .description(
+      'set the domains (exact, *.suffix or *) and DNS-host instances (id or *) a tenant may act on',
+    )
+    .option('--domain <pattern...>', 'a domain, *.example.com, or *', [])
+    .option('--instance <id...>', 'a DNS-host instance id, or *', [])
+    .action(async (tenant: string, options: { domain: string[]; instance: string[] }) => {
+      const scope = unwrap(
+        await client('admin').PUT('/admin/tenants/{tenant}', {
+          params: { path: { tenant } },
+          body: { domains: options.domain, instances: options.instance },
+        }),
+      )
+      print(scope, () => fields(scope))
+    })
+  tenants
+    .command('show <tenant>')
+    .description('a tenant’s scope (none set: everything, or nothing under TENANT_SCOPES=strict)')
+    .action(async (tenant: string) => {
+      const scope = unwrap(
+        await client('admin').GET('/admin/tenants/{tenant}', { params: { path: { tenant } } }),
+      )
+      print(scope, () => fields(scope))
+    })
+
   const tasks = program.command('tasks').description('tasks of the key’s tenant (needs --key)')
   tasks
     .command('list')

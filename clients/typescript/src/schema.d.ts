@@ -338,6 +338,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/tenants/{tenant}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A tenant's scope */
+        get: operations["getTenantScope"];
+        /**
+         * Set the domains and DNS-host instances a tenant's keys may act on
+         * @description Replaces the tenant's scope. A domain or instance outside it answers 404 on every route, as if it did not exist. Takes effect at once on this API instance and within `API_KEY_CACHE_SECONDS` on the others.
+         */
+        put: operations["setTenantScope"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/webhooks/test": {
         parameters: {
             query?: never;
@@ -1300,6 +1321,7 @@ export interface components {
             webhookSecret: string;
         };
         CreateKeyInput: {
+            /** @example billing-app */
             tenant: string;
             scopes: ("ds:write" | "dns:write" | "sync:write" | "tasks:read")[];
             /**
@@ -1355,6 +1377,25 @@ export interface components {
              * @default 86400
              */
             graceSeconds?: number;
+        };
+        TenantScope: {
+            tenant: string;
+            domains: string[];
+            instances: string[];
+            /**
+             * Format: date-time
+             * @example 2026-11-23T08:15:30.120Z
+             */
+            updatedAt: string;
+        };
+        TenantScopeInput: {
+            /** @description The domains the tenant may act on: exact names (`example.com`), every name below a suffix (`*.example.com`, which does not include `example.com` itself), or `*` for all. */
+            domains: string[];
+            /**
+             * @description The DNS-host instance ids the tenant may sync, or `*` for all.
+             * @default []
+             */
+            instances?: ("*" | string)[];
         };
         TestWebhookResult: {
             /** @example msg_ping_Xk3mQ9rT2vLp8WzN4bYc7dFh */
@@ -3929,6 +3970,167 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            415: {
+                headers: {
+                    /** @description What bodies may be. */
+                    Accept: string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            422: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTenantScope: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The scope as stored. 404: none was set — the tenant acts on everything under `TENANT_SCOPES=open` (the default), on nothing under `strict`. */
+            200: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantScope"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            401: {
+                headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            404: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            422: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setTenantScope: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TenantScopeInput"];
+            };
+        };
+        responses: {
+            /** @description The scope as stored. */
+            200: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantScope"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            400: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            401: {
+                headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            413: {
+                headers: {
+                    /** @description `close`: the rest of the body was not read. */
+                    Connection: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;

@@ -10,6 +10,7 @@ import {
 } from '#shared/auth/api-keys.ts'
 import { ConflictError, NotFoundError } from '#shared/errors.ts'
 import type { EndpointHealth } from '#shared/store/endpoint-health-store.ts'
+import type { TenantScope } from '#shared/tenants/tenant-scope.ts'
 import { requireAdmin } from '../auth.ts'
 import type { ApiDeps, App } from '../context.ts'
 import { json, readJsonBody, toResponse } from '../http.ts'
@@ -18,6 +19,9 @@ import {
   CreateKeyBodySchema,
   KeySummarySchema,
   RotateSecretBodySchema,
+  TenantNameSchema,
+  TenantScopeBodySchema,
+  TenantScopeSchema,
   TimestampSchema,
 } from '../schemas.ts'
 import { parseOrThrow } from '../validate.ts'
@@ -363,6 +367,96 @@ export function registerAdminRoutes(app: App, deps: ApiDeps): void {
           { 'cache-control': 'no-store' },
         ),
       )
+    },
+  )
+
+  const tenantParam = z.object({ tenant: TenantNameSchema })
+  const tenantView = (scope: TenantScope) => ({
+    tenant: scope.tenant,
+    domains: scope.domains,
+    instances: scope.instances,
+    updatedAt: scope.updatedAt,
+  })
+
+  defineRoute(
+    app,
+    createRoute({
+      method: 'put',
+      path: '/admin/tenants/{tenant}',
+      operationId: 'setTenantScope',
+      tags: ['Admin'],
+      summary: "Set the domains and DNS-host instances a tenant's keys may act on",
+      description:
+        "Replaces the tenant's scope. A domain or instance outside it answers 404 on every route, as if it did not exist. Takes effect at once on this API instance and within `API_KEY_CACHE_SECONDS` on the others.",
+      security: [{ admin: [] }],
+      request: {
+        params: tenantParam,
+        body: {
+          required: true,
+          content: { 'application/json': { schema: TenantScopeBodySchema } },
+        },
+      },
+      responses: {
+        200: {
+          description: 'The scope as stored.',
+          content: { 'application/json': { schema: TenantScopeSchema } },
+        },
+        ...problemResponses(400, 401, 409, 413, 415, 422),
+      },
+    }),
+    async (c) => {
+      requireAdmin(c, deps)
+      const tenant = parseOrThrow(TenantNameSchema, c.req.param('tenant'), 'path.tenant')
+      const body = parseOrThrow(
+        TenantScopeBodySchema,
+        await readJsonBody(c, { optional: false }),
+        'body',
+      )
+      const current = await deps.tenantScopes.get(tenant)
+      const next = {
+        tenant,
+        domains: [...new Set(body.domains)],
+        instances: [...new Set(body.instances)],
+        updatedAt: new Date(deps.now()).toISOString(),
+      }
+      if (!(await deps.tenantScopes.save(next, current?.version))) {
+        throw new ConflictError('The tenant changed meanwhile; retry.')
+      }
+      deps.forgetScope?.(tenant)
+      c.get('logger').info('tenant scope set', {
+        tenant,
+        domains: next.domains.length,
+        instances: next.instances.length,
+      })
+      return toResponse(json(200, tenantView({ ...next, version: (current?.version ?? 0) + 1 })))
+    },
+  )
+
+  defineRoute(
+    app,
+    createRoute({
+      method: 'get',
+      path: '/admin/tenants/{tenant}',
+      operationId: 'getTenantScope',
+      tags: ['Admin'],
+      summary: "A tenant's scope",
+      security: [{ admin: [] }],
+      request: { params: tenantParam },
+      responses: {
+        200: {
+          description:
+            'The scope as stored. 404: none was set — the tenant acts on everything under `TENANT_SCOPES=open` (the default), on nothing under `strict`.',
+          content: { 'application/json': { schema: TenantScopeSchema } },
+        },
+        ...problemResponses(401, 404, 422),
+      },
+    }),
+    async (c) => {
+      requireAdmin(c, deps)
+      const tenant = parseOrThrow(TenantNameSchema, c.req.param('tenant'), 'path.tenant')
+      const scope = await deps.tenantScopes.get(tenant)
+      if (!scope) throw new NotFoundError('No scope was set for this tenant.')
+      return toResponse(json(200, tenantView(scope)))
     },
   )
 }

@@ -14,6 +14,7 @@ import {
   DsRecordOutSchema,
   TimestampSchema,
 } from '../schemas.ts'
+import { requireDomains } from '../tenant-scope.ts'
 import { parseOrThrow } from '../validate.ts'
 import { defineRoute, problemResponses } from './define.ts'
 
@@ -133,6 +134,7 @@ export function registerDnssecRoutes(app: App, deps: ApiDeps): void {
     async (c) => {
       const principal = await requireScope(c, deps, 'ds:write')
       const domain = domainParam(c)
+      await requireDomains(deps, principal, [domain])
       const body = parseOrThrow(
         DnssecEnrolmentSchema,
         await readJsonBody(c, { optional: false }),
@@ -186,7 +188,9 @@ export function registerDnssecRoutes(app: App, deps: ApiDeps): void {
     }),
     async (c) => {
       const principal = await requireScope(c, deps, 'tasks:read')
-      return toResponse(json(200, view(await owned(domainParam(c), principal.tenant))))
+      const domain = domainParam(c)
+      await requireDomains(deps, principal, [domain])
+      return toResponse(json(200, view(await owned(domain, principal.tenant))))
     },
   )
 
@@ -210,7 +214,9 @@ export function registerDnssecRoutes(app: App, deps: ApiDeps): void {
     }),
     async (c) => {
       const principal = await requireScope(c, deps, 'ds:write')
-      const state = await owned(domainParam(c), principal.tenant)
+      const domain = domainParam(c)
+      await requireDomains(deps, principal, [domain])
+      const state = await owned(domain, principal.tenant)
       if (state.mode !== 'cds') throw new ConflictError('DNSSEC automation is off for this domain.')
       const dnssec = deps.dnssec
       if (!dnssec) throw new ConflictError('DNSSEC automation is not configured.')

@@ -20,6 +20,7 @@ import {
   DryRunQuerySchema,
   PlanResponseSchema,
 } from '../schemas.ts'
+import { requireDomains } from '../tenant-scope.ts'
 import { parseOrThrow } from '../validate.ts'
 import { defineRoute, problemResponses } from './define.ts'
 
@@ -124,6 +125,7 @@ export function registerDomainStateRoutes(app: App, deps: ApiDeps): void {
     async (c) => {
       const principal = await requireScope(c, deps, 'ds:write')
       const domain = domainParam(c)
+      await requireDomains(deps, principal, [domain])
       const body = parseOrThrow(
         DesiredDsBodySchema,
         await readJsonBody(c, { optional: false }),
@@ -173,6 +175,7 @@ export function registerDomainStateRoutes(app: App, deps: ApiDeps): void {
     async (c) => {
       const principal = await requireScope(c, deps, 'dns:write')
       const domain = domainParam(c)
+      await requireDomains(deps, principal, [domain])
       const body = parseOrThrow(
         DesiredNameServersBodySchema,
         await readJsonBody(c, { optional: false }),
@@ -245,6 +248,7 @@ export function registerDomainStateRoutes(app: App, deps: ApiDeps): void {
     async (c) => {
       const principal = await requireScope(c, deps, 'tasks:read')
       const domain = domainParam(c)
+      await requireDomains(deps, principal, [domain])
       const state = await deps.domainStates.get(domain)
       if (!state || state.tenant !== principal.tenant || (!state.ds && !state.nameServers)) {
         throw new NotFoundError('No desired state has been applied to this domain.')

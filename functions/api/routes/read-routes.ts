@@ -13,6 +13,7 @@ import {
   TaskPageSchema,
   TaskResourceSchema,
 } from '../schemas.ts'
+import { requireDomains } from '../tenant-scope.ts'
 import { parseOrThrow } from '../validate.ts'
 import { defineRoute, problemResponses } from './define.ts'
 
@@ -103,8 +104,9 @@ export function registerReadRoutes(app: App, deps: ApiDeps): void {
       },
     }),
     async (c) => {
-      await requireScope(c, deps, 'ds:write', 'tasks:read')
+      const principal = await requireScope(c, deps, 'ds:write', 'tasks:read')
       const domain = parseOrThrow(DomainNameSchema, c.req.param('name'), 'path.name')
+      await requireDomains(deps, principal, [domain])
       const result = await deps.upstream.queryDsRecord({ domainName: domain })
       return toResponse(json(200, { domain, records: result.records }))
     },

@@ -22,6 +22,7 @@ import {
   KeyTagPathSchema,
   TaskResourceSchema,
 } from '../schemas.ts'
+import { requireDomains, requireInstance } from '../tenant-scope.ts'
 import { parseOrThrow } from '../validate.ts'
 import { defineRoute, problemResponses } from './define.ts'
 
@@ -171,6 +172,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
     async (c) => {
       const principal = await authorize(c, deps, 'ds.add')
       const domain = domainParam(c)
+      await requireDomains(deps, principal, [domain])
       requireDsTld(deps, domain)
       const { record, callbackUrl } = dsRecordFrom(
         await readJsonBody(c, { optional: false }),
@@ -200,6 +202,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
     async (c) => {
       const principal = await authorize(c, deps, 'ds.modify')
       const domain = domainParam(c)
+      await requireDomains(deps, principal, [domain])
       requireDsTld(deps, domain)
       const keyTag = keyTagParam(c)
       const { record, callbackUrl } = dsRecordFrom(
@@ -230,6 +233,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
     async (c) => {
       const principal = await authorize(c, deps, 'ds.delete')
       const domain = domainParam(c)
+      await requireDomains(deps, principal, [domain])
       const keyTag = keyTagParam(c)
       const body = parseOrThrow(
         CallbackOnlyBodySchema,
@@ -259,6 +263,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
     async (c) => {
       const principal = await authorize(c, deps, 'ds.sync')
       const domain = domainParam(c)
+      await requireDomains(deps, principal, [domain])
       const body = parseOrThrow(
         CallbackOnlyBodySchema,
         await readJsonBody(c, { optional: true }),
@@ -291,6 +296,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
         c.req.param('instanceId'),
         'path.instanceId',
       )
+      await requireInstance(deps, principal, instanceId)
       const body = parseOrThrow(
         CallbackOnlyBodySchema,
         await readJsonBody(c, { optional: true }),
@@ -319,6 +325,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
         await readJsonBody(c, { optional: false }),
         'body',
       )
+      await requireDomains(deps, principal, body.domains)
       return submit(
         c,
         deps,
