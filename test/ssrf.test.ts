@@ -50,6 +50,39 @@ describe('SSRF guard at submission', () => {
     expect(body.detail).toMatch(/not allowed|cannot be resolved/)
   })
 
+  it('a refused name says the same whether it resolves to an internal address or not at all, naming no address', async () => {
+    const details = []
+    for (const host of ['localhost', 'internal.test', 'does-not-resolve.test']) {
+      const response = await strict.request(
+        '/domains/ssrf.com/ds/sync',
+        postJson({ callbackUrl: `http://${host}/hook` }),
+      )
+      const { detail } = (await response.json()) as { detail: string }
+      expect(detail).not.toMatch(/\d+\.\d+\.\d+\.\d+|::|loopback|private/)
+      details.push(detail.replace(host, '<host>'))
+    }
+    expect(new Set(details).size).toBe(1)
+  })
+
+  it("a key's stored default URL is checked at each submission: one that now resolves inside is refused, nothing written", async () => {
+    // Stored when it was fine; its name now resolves to a private address.
+    const key = await strict.newKey(
+      'rebound',
+      ['sync:write', 'tasks:read'],
+      'http://internal.test/hook',
+    )
+    const response = await strict.request('/domains/rebound.com/ds/sync', {
+      method: 'POST',
+      key: key.key,
+    })
+    expect(response.status).toBe(400)
+    expect(((await response.json()) as { type: string }).type).toBe(
+      '/docs#problem-callback-url-refused',
+    )
+    const listed = await strict.request('/tasks', { key: key.key })
+    expect(((await listed.json()) as { items: unknown[] }).items).toEqual([])
+  })
+
   it('accepts a public address', async () => {
     const response = await strict.request(
       '/domains/ssrf.com/ds/sync',

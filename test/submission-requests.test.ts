@@ -66,3 +66,20 @@ it('an accepted submission costs four store requests, with or without a key; a r
   expect(replay.operations.length).toBeLessThanOrEqual(2)
   expect(h.emulator.account.tasks.size).toBe(3)
 })
+
+it('an unknown key id costs the store what a known one with a wrong secret does: one read, then none', async () => {
+  const known = await proxied.newKey('cost', ['tasks:read'])
+  const knownId = known.key.split('_')[1] as string
+  const attempt = async (token: string) => {
+    const before = proxy.operations.length
+    const response = await proxied.request('/tasks', { key: token })
+    expect(response.status).toBe(401)
+    return proxy.operations.slice(before).map((operation) => operation.operation)
+  }
+  const wrongSecret = `dgw_${knownId}_${'A'.repeat(43)}`
+  const unknown = `dgw_${'q'.repeat(16)}_${'A'.repeat(43)}`
+  // The known key is read once (it is then cached, as the unknown id's absence is).
+  const knownCosts = [await attempt(wrongSecret), await attempt(wrongSecret)]
+  const unknownCosts = [await attempt(unknown), await attempt(unknown)]
+  expect(unknownCosts).toEqual(knownCosts)
+})

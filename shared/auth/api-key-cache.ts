@@ -12,14 +12,16 @@ export interface ApiKeyCacheOptions {
  * Key lookups for authentication, cached in the function for `ttlMs`: a warm API instance reads
  * a caller's key once per `ttlMs`, not once per request. The price is stated, not hidden: a key
  * revoked (or its scopes changed) by another instance keeps working here for at most `ttlMs`.
- * Unknown ids are not cached, so a key created elsewhere works at once.
+ * Unknown ids are kept as unknown for as long, so an unknown id and a known one (with a wrong
+ * secret) cost the same store reads: a caller cannot tell them apart by cost or time. (Only an id
+ * tried here before its key was created elsewhere waits out `ttlMs`; ids are random.)
  */
 export function cachedKeyLookup(
   read: (id: string) => Promise<ApiKey | undefined>,
   options: ApiKeyCacheOptions,
 ): { get(id: string): Promise<ApiKey | undefined>; forget(id: string): void } {
   const maxEntries = options.maxEntries ?? 1_000
-  const entries = new Map<string, { key: ApiKey; until: number }>()
+  const entries = new Map<string, { key: ApiKey | undefined; until: number }>()
   return {
     async get(id) {
       if (options.ttlMs <= 0) return read(id)
@@ -28,10 +30,8 @@ export function cachedKeyLookup(
       if (cached && cached.until > now) return cached.key
       entries.delete(id)
       const key = await read(id)
-      if (key) {
-        if (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string)
-        entries.set(id, { key, until: now + options.ttlMs })
-      }
+      if (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string)
+      entries.set(id, { key, until: now + options.ttlMs })
       return key
     },
     forget(id) {

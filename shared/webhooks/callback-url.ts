@@ -48,22 +48,23 @@ export async function checkCallbackUrl(url: string, rules: CallbackUrlRules): Pr
   if (problem) throw new CallbackUrlRefusedError(problem)
   const parsed = new URL(url)
   const host = parsed.hostname.replace(/^\[|\]$/g, '')
-  let addresses: readonly string[]
   if (isIP(host)) {
-    addresses = [host]
-  } else {
-    try {
-      addresses = await rules.resolve(host)
-    } catch {
-      throw new CallbackUrlRefusedError(`callbackUrl host ${host} cannot be resolved.`)
-    }
-  }
-  if (addresses.length === 0)
-    throw new CallbackUrlRefusedError(`callbackUrl host ${host} has no address.`)
-  for (const address of addresses) {
-    const verdict = checkAddress(address, rules.policy)
+    // The caller gave the address: saying why it is refused tells it nothing new.
+    const verdict = checkAddress(host, rules.policy)
     if (!verdict.allowed) {
       throw new CallbackUrlRefusedError(`callbackUrl is not allowed: ${verdict.reason}.`)
     }
+    return
+  }
+  // A name: one answer whether it does not resolve, resolves to nothing, or to an address the
+  // policy refuses — the caller must not learn what the gateway's resolver knows of internal names.
+  let addresses: readonly string[] = []
+  try {
+    addresses = await rules.resolve(host)
+  } catch {}
+  if (addresses.length === 0 || addresses.some((a) => !checkAddress(a, rules.policy).allowed)) {
+    throw new CallbackUrlRefusedError(
+      `callbackUrl is not allowed: ${host} does not resolve only to addresses the gateway may call.`,
+    )
   }
 }

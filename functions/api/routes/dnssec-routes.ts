@@ -142,7 +142,7 @@ export function registerDnssecRoutes(app: App, deps: ApiDeps): void {
       )
       if (body.mode === 'cds') requireDsTld(deps, domain)
       const callbackUrl = body.callbackUrl ?? principal.callbackUrl
-      if (body.callbackUrl) await deps.checkCallbackUrl(body.callbackUrl)
+      if (callbackUrl) await deps.checkCallbackUrl(callbackUrl)
       const managed = await deps.domainStates.get(domain)
       const current = await deps.dnssecStates.get(domain)
       if (

@@ -71,7 +71,9 @@ async function submit(
   callbackUrl: string | undefined,
 ): Promise<Response> {
   const key = idempotencyKeyOf(c)
-  if (callbackUrl) await deps.checkCallbackUrl(callbackUrl)
+  // The key's stored default too: where it resolves to may have changed since it was set.
+  const target = callbackUrl ?? principal.callbackUrl
+  if (target) await deps.checkCallbackUrl(target)
   const result = await submitTask(
     {
       tasks: deps.tasks,
