@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, loadEmulatorConfig, loadUpstreamConfig } from './config.ts'
+import { ConfigError, loadEmulatorConfig, loadUpstreamConfig, loadWorkerConfig } from './config.ts'
 
 const credentials = { ALIYUN_ACCESS_KEY_ID: 'id', ALIYUN_ACCESS_KEY_SECRET: 'secret' }
 
@@ -78,5 +78,36 @@ describe('loadEmulatorConfig', () => {
     ])
     expect(() => loadEmulatorConfig({ EMULATOR_5XX_RATE: '2' }, local)).toThrow(/EMULATOR_5XX_RATE/)
     expect(() => loadEmulatorConfig({ EMULATOR_FAULTS: '{' }, local)).toThrow(/EMULATOR_FAULTS/)
+  })
+})
+
+describe('loadWorkerConfig', () => {
+  const overrides = (servers: string[]) => JSON.stringify({ 'example.com': servers })
+
+  it('refuses DNS_SERVER_OVERRIDES the address policy refuses, naming the variable', () => {
+    expect(() =>
+      loadWorkerConfig({
+        CALLBACK_ALLOW_LOOPBACK: 'false',
+        DNS_SERVER_OVERRIDES: overrides(['127.0.0.1:5353']),
+      }),
+    ).toThrow(/DNS_SERVER_OVERRIDES for example\.com: 127\.0\.0\.1 is a loopback address/)
+    expect(() =>
+      loadWorkerConfig({ DNS_SERVER_OVERRIDES: overrides(['169.254.169.254:53']) }),
+    ).toThrow(/metadata/)
+  })
+
+  it('takes overrides the policy allows: loopback when allowed, listed ranges, public addresses', () => {
+    expect(
+      loadWorkerConfig({
+        CALLBACK_ALLOW_LOOPBACK: 'true',
+        DNS_SERVER_OVERRIDES: overrides(['127.0.0.1:5353']),
+      }).dnssec.serverOverrides,
+    ).toEqual({ 'example.com': ['127.0.0.1:5353'] })
+    expect(
+      loadWorkerConfig({
+        CALLBACK_ALLOWLIST: '10.20.0.0/16',
+        DNS_SERVER_OVERRIDES: overrides(['10.20.1.2:53', '[2606:4700::1111]:53']),
+      }).dnssec.serverOverrides,
+    ).toEqual({ 'example.com': ['10.20.1.2:53', '[2606:4700::1111]:53'] })
   })
 })

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { DOCUMENTED_DS_TLDS } from './desired/ds-rules.ts'
+import { addressPolicy, checkAddress } from './webhooks/address-policy.ts'
 
 /**
  * The one place that reads the environment. Every setting is parsed with zod; a bad or missing
@@ -603,6 +604,22 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
   for (const cidr of parsed.CALLBACK_ALLOWLIST) {
     if (!/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(cidr)) {
       throw new ConfigError(`Invalid configuration: CALLBACK_ALLOWLIST entry ${cidr} is not a CIDR`)
+    }
+  }
+  // The scanner asks override servers as given: each must be an address the policy allows.
+  const policy = addressPolicy({
+    allowLoopback: parsed.CALLBACK_ALLOW_LOOPBACK,
+    allowlist: parsed.CALLBACK_ALLOWLIST,
+  })
+  for (const [zone, servers] of Object.entries(parsed.DNS_SERVER_OVERRIDES)) {
+    for (const server of servers) {
+      const host = server.slice(0, server.lastIndexOf(':'))
+      const verdict = checkAddress(host, policy)
+      if (!verdict.allowed) {
+        throw new ConfigError(
+          `Invalid configuration: DNS_SERVER_OVERRIDES for ${zone}: ${verdict.reason} (the address policy: CALLBACK_ALLOW_LOOPBACK, CALLBACK_ALLOWLIST)`,
+        )
+      }
     }
   }
   return {

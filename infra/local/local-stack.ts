@@ -133,8 +133,11 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
     ...(local.aliyunEndpoint || !env.EMULATOR_TIMESTAMP_WINDOW_SECONDS
       ? {}
       : { ALIYUN_TIMESTAMP_WINDOW_SECONDS: env.EMULATOR_TIMESTAMP_WINDOW_SECONDS }),
-    // The emulator's parent zone answers for every TLD a local zone may sit under.
-    ...(parentZonePort !== undefined && !env.DNS_SERVER_OVERRIDES
+    // The emulator's parent zone answers for every TLD a local zone may sit under — on loopback,
+    // so only while the address policy allows loopback (not in a strict run).
+    ...(parentZonePort !== undefined &&
+    !env.DNS_SERVER_OVERRIDES &&
+    env.CALLBACK_ALLOW_LOOPBACK !== 'false'
       ? { DNS_SERVER_OVERRIDES: JSON.stringify(localParentOverrides(parentZonePort)) }
       : {}),
     ...env,
