@@ -20,6 +20,7 @@ const ON_BOTH_ENGINES = [
   'test/callback-url-entry.test.ts',
   'test/claim-lease.test.ts',
   'test/desired-state.test.ts',
+  'test/fair-queue.test.ts',
   'test/due-sweep.test.ts',
   'test/pipeline.test.ts',
   'test/refusal-is-final.test.ts',

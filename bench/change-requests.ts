@@ -10,7 +10,7 @@ import { fmt, header, table } from './lib.ts'
  * (429). Counts, not times: the same on any machine.
  */
 const RUNS = Number(process.env.BENCH_CHANGE_RUNS ?? 20)
-const h = await startHarness({ env: { QUEUE_MAX_PER_TARGET: '2' } })
+const h = await startHarness({ env: { QUEUE_MAX_PER_TARGET: '2', QUEUE_MAX_PER_TENANT: '2' } })
 const proxy = await startRecordingProxy(h.env.DYNAMODB_ENDPOINT as string)
 const proxied = await startHarness({
   env: {
@@ -19,6 +19,7 @@ const proxied = await startHarness({
     ALIYUN_ENDPOINT: h.emulator.url,
     API_KEY_CACHE_SECONDS: '300',
     QUEUE_MAX_PER_TARGET: '2',
+    QUEUE_MAX_PER_TENANT: '2',
   },
 })
 const other = await proxied.newKey('other', ['ds:write', 'sync:write', 'tasks:read'])

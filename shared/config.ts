@@ -311,6 +311,11 @@ export const GatewayEnvSchema = z.object({
   SUBMIT_SEND_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3_600).default(60),
   /** Tasks that may wait for one domain or instance; one more gets 429. */
   QUEUE_MAX_PER_TARGET: z.coerce.number().int().min(1).max(1_000).default(100),
+  /**
+   * Tasks of one tenant that may wait for one domain or instance (default: half of
+   * QUEUE_MAX_PER_TARGET, rounded up), so one tenant's backlog leaves room for the others.
+   */
+  QUEUE_MAX_PER_TENANT: z.coerce.number().int().min(1).max(1_000).optional(),
   /** A task still queued after this long is rejected unsent (`QueueTimeout`). */
   QUEUE_MAX_WAIT_HOURS: z.coerce
     .number()
@@ -355,6 +360,7 @@ export interface GatewayConfig {
     /** Attempts are signed and sent only until the intent's creation time plus this. */
     readonly sendWindowMs: number
     readonly queueMaxPerTarget: number
+    readonly queueMaxPerTenant: number
     readonly queueMaxWaitMs: number
   }
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error'
@@ -390,6 +396,10 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     submit: {
       sendWindowMs: parsed.SUBMIT_SEND_WINDOW_SECONDS * 1000,
       queueMaxPerTarget: parsed.QUEUE_MAX_PER_TARGET,
+      queueMaxPerTenant: Math.min(
+        parsed.QUEUE_MAX_PER_TARGET,
+        parsed.QUEUE_MAX_PER_TENANT ?? Math.ceil(parsed.QUEUE_MAX_PER_TARGET / 2),
+      ),
       queueMaxWaitMs: parsed.QUEUE_MAX_WAIT_HOURS * 3_600_000,
     },
     logLevel: parsed.LOG_LEVEL,

@@ -262,7 +262,12 @@ async function markOpen(
 
 /** A step's place in its domain's queue, fixed by the change (so it can be taken back). */
 function stepTicket(change: StoredChange, index: number): string {
-  return ticketOf(Date.parse(change.createdAt), index, change.planned[index]?.id ?? '')
+  return ticketOf(
+    Date.parse(change.createdAt),
+    index,
+    change.planned[index]?.id ?? '',
+    change.tenant,
+  )
 }
 
 /**
@@ -289,8 +294,7 @@ async function reserveQueue(deps: ChangeDeps, change: StoredChange): Promise<num
         }
       }
       const ticket = stepTicket(change, index)
-      const max = deps.settings.queue.maxPerTarget
-      const full = await enqueueAll(deps.targetLocks, targets, ticket, max)
+      const full = await enqueueAll(deps.targetLocks, targets, ticket, deps.settings.queue)
       if (full !== undefined) throw queueFull(deps, full)
       placed.push({ targets, ticket })
     }

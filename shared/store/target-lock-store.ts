@@ -48,8 +48,12 @@ export interface TargetLockStore {
     until: number,
     seen: TargetState,
   ): Promise<boolean>
-  /** Adds a ticket to the target's queue; false when the queue already has `max` tickets. */
-  enqueue(target: string, ticket: string, max: number): Promise<boolean>
+  /**
+   * Adds a ticket to the target's queue; false when the queue already has `max` tickets, or — for
+   * a ticket that names its tenant — the tenant already has `maxPerTenant` of them there. True
+   * when the ticket is there already.
+   */
+  enqueue(target: string, ticket: string, max: number, maxPerTenant?: number): Promise<boolean>
   /** Removes a ticket (a task leaving the queue without the target, or a dead one). */
   dequeue(target: string, ticket: string): Promise<void>
   read(target: string): Promise<TargetState>
@@ -62,11 +66,27 @@ const TICKET_TIME_DIGITS = 15
 
 /**
  * A waiting task's place: acceptance time, then its step within one request (so a change's steps
- * keep their order), then its id. Tickets compare as strings.
+ * keep their order), then its tenant (each tenant's share of a queue is counted) and its id.
+ * Tickets compare as strings.
  */
-export function ticketOf(acceptedAt: number, step: number, taskId: string): string {
-  return `${String(acceptedAt).padStart(TICKET_TIME_DIGITS, '0')}#${String(step).padStart(3, '0')}#${taskId}`
+export function ticketOf(
+  acceptedAt: number,
+  step: number,
+  taskId: string,
+  tenant?: string,
+): string {
+  const head = `${String(acceptedAt).padStart(TICKET_TIME_DIGITS, '0')}#${String(step).padStart(3, '0')}`
+  return tenant === undefined ? `${head}#${taskId}` : `${head}#${tenant}#${taskId}`
 }
+
+/** The tenant a ticket names (tickets written before tenants were counted name none). */
+export function ticketTenant(ticket: string): string | undefined {
+  const parts = ticket.split('#')
+  return parts.length === 4 ? parts[2] : undefined
+}
+
+/** The item's count of a tenant's tickets. */
+const tenantCount = (tenant: string) => `waiting#${tenant}`
 
 export function ticketTaskId(ticket: string): string {
   return ticket.slice(ticket.lastIndexOf('#') + 1)
@@ -128,46 +148,82 @@ export class DynamoDbTargetLockStore implements TargetLockStore {
     until: number,
     seen: TargetState,
   ): Promise<boolean> {
+    // The ticket was in the queue the caller saw at version `seen`: its tenant's count goes down.
+    const tenant = ticketTenant(ticket)
     const result = await this.#update(target, {
-      UpdateExpression: 'SET taskId = :me, #until = :until ADD ver :one DELETE waiters :ticket',
+      UpdateExpression: `SET taskId = :me, #until = :until ADD ver :one${tenant === undefined ? '' : ', #count :minus'} DELETE waiters :ticket`,
       ConditionExpression: 'ver = :seen',
-      ExpressionAttributeNames: { '#until': 'until' },
+      ExpressionAttributeNames: {
+        '#until': 'until',
+        ...(tenant === undefined ? {} : { '#count': tenantCount(tenant) }),
+      },
       ExpressionAttributeValues: {
         ':me': taskId,
         ':until': until,
         ':one': 1,
         ':seen': seen.version,
         ':ticket': new Set([ticket]),
+        ...(tenant === undefined ? {} : { ':minus': -1 }),
       },
     })
     return result !== false
   }
 
-  async enqueue(target: string, ticket: string, max: number): Promise<boolean> {
+  async enqueue(
+    target: string,
+    ticket: string,
+    max: number,
+    maxPerTenant = Number.MAX_SAFE_INTEGER,
+  ): Promise<boolean> {
+    const tenant = ticketTenant(ticket)
+    if (tenant === undefined) {
+      const result = await this.#update(target, {
+        UpdateExpression: 'SET #type = :type ADD waiters :ticket, ver :one',
+        ConditionExpression:
+          'attribute_not_exists(waiters) OR size(waiters) < :max OR contains(waiters, :one_ticket)',
+        ExpressionAttributeNames: { '#type': 'type' },
+        ExpressionAttributeValues: {
+          ':type': 'target',
+          ':ticket': new Set([ticket]),
+          ':one_ticket': ticket,
+          ':one': 1,
+          ':max': max,
+        },
+      })
+      return result !== false
+    }
+    // Counted once: only a ticket not yet there is added (and counted); one already there is fine.
     const result = await this.#update(target, {
-      UpdateExpression: 'SET #type = :type ADD waiters :ticket, ver :one',
+      UpdateExpression: 'SET #type = :type ADD waiters :ticket, ver :one, #count :one',
       ConditionExpression:
-        'attribute_not_exists(waiters) OR size(waiters) < :max OR contains(waiters, :one_ticket)',
-      ExpressionAttributeNames: { '#type': 'type' },
+        '(attribute_not_exists(waiters) OR (size(waiters) < :max AND NOT contains(waiters, :one_ticket))) AND (attribute_not_exists(#count) OR #count < :tenantMax)',
+      ExpressionAttributeNames: { '#type': 'type', '#count': tenantCount(tenant) },
       ExpressionAttributeValues: {
         ':type': 'target',
         ':ticket': new Set([ticket]),
         ':one_ticket': ticket,
         ':one': 1,
         ':max': max,
+        ':tenantMax': maxPerTenant,
       },
     })
-    return result !== false
+    if (result !== false) return true
+    return (await this.read(target)).waiters.includes(ticket)
   }
 
   async dequeue(target: string, ticket: string): Promise<void> {
+    const tenant = ticketTenant(ticket)
     await this.#update(target, {
-      UpdateExpression: 'ADD ver :one DELETE waiters :ticket',
+      UpdateExpression: `ADD ver :one${tenant === undefined ? '' : ', #count :minus'} DELETE waiters :ticket`,
       ConditionExpression: 'contains(waiters, :one_ticket)',
+      ...(tenant === undefined
+        ? {}
+        : { ExpressionAttributeNames: { '#count': tenantCount(tenant) } }),
       ExpressionAttributeValues: {
         ':one': 1,
         ':ticket': new Set([ticket]),
         ':one_ticket': ticket,
+        ...(tenant === undefined ? {} : { ':minus': -1 }),
       },
     })
   }

@@ -20,6 +20,7 @@ export function submitSettingsFrom(config: GatewayConfig, worker: WorkerConfig):
     queue: {
       ...DEFAULT_SUBMIT_SETTINGS.queue,
       maxPerTarget: config.submit.queueMaxPerTarget,
+      maxPerTenant: config.submit.queueMaxPerTenant,
       maxWaitMs: config.submit.queueMaxWaitMs,
     },
   }

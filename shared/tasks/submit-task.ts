@@ -249,12 +249,12 @@ async function queueIntent(
   task: Task,
   answer: RenderOutcome | undefined,
 ): Promise<Task> {
-  const ticket = ticketOf(Date.parse(task.createdAt), 0, task.id)
+  const ticket = ticketOf(Date.parse(task.createdAt), 0, task.id, task.tenant)
   const full = await enqueueAll(
     deps.targetLocks,
     targetsOf(task.command),
     ticket,
-    deps.settings.queue.maxPerTarget,
+    deps.settings.queue,
   )
   if (full !== undefined) {
     await deps.tasks.remove(task.id, task.version).catch(() => false)
@@ -423,7 +423,7 @@ async function requeueBusy(
     status: 'queued',
     accepted: true,
     queue: {
-      ticket: ticketOf(Date.parse(current.createdAt), 0, current.id),
+      ticket: ticketOf(Date.parse(current.createdAt), 0, current.id, current.tenant),
       reason: 'upstream-busy',
       since: current.queue?.since ?? new Date(at).toISOString(),
       checks,
@@ -473,7 +473,7 @@ export function resendState(task: Task, at: number): Task {
     ...task,
     status: 'queued',
     queue: {
-      ticket: ticketOf(Date.parse(task.createdAt), 0, task.id),
+      ticket: ticketOf(Date.parse(task.createdAt), 0, task.id, task.tenant),
       reason: 'resend',
       since: task.queue?.since ?? new Date(at).toISOString(),
       checks: 0,

@@ -13,6 +13,8 @@ import { isTerminal, type Task, targetsOf } from './task.ts'
 export interface QueueSettings {
   /** Tickets one target's queue holds at most; a submission beyond it gets 429. */
   readonly maxPerTarget: number
+  /** Tickets of one tenant in one target's queue at most (its fair share); beyond it, 429. */
+  readonly maxPerTenant: number
   /**
    * Delay before the n-th look for a turn of a task at the head of its queues whose domain is still
    * held (the last value repeats). A release wakes the head at once; this only covers a lost wake.
@@ -33,6 +35,7 @@ export interface QueueSettings {
 
 export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
   maxPerTarget: 100,
+  maxPerTenant: 50,
   headRecheckDelaysMs: [1_000, 2_000, 5_000],
   recheckDelaysMs: [5_000, 15_000, 30_000, 60_000],
   busyRetryDelaysMs: [5_000, 10_000, 30_000, 60_000, 120_000],
@@ -63,11 +66,11 @@ export async function enqueueAll(
   locks: TargetLockStore,
   targets: readonly string[],
   ticket: string,
-  max: number,
+  limits: Pick<QueueSettings, 'maxPerTarget' | 'maxPerTenant'>,
 ): Promise<string | undefined> {
   const placed: string[] = []
   for (const target of uniqueSorted(targets)) {
-    if (!(await locks.enqueue(target, ticket, max))) {
+    if (!(await locks.enqueue(target, ticket, limits.maxPerTarget, limits.maxPerTenant))) {
       await Promise.all(placed.map((done) => locks.dequeue(done, ticket)))
       return target
     }

@@ -94,6 +94,11 @@ export async function startPipeline(
           maxPerTarget: Number(
             options.env?.QUEUE_MAX_PER_TARGET ?? DEFAULT_QUEUE_SETTINGS.maxPerTarget,
           ),
+          maxPerTenant: Number(
+            options.env?.QUEUE_MAX_PER_TENANT ??
+              options.env?.QUEUE_MAX_PER_TARGET ??
+              DEFAULT_QUEUE_SETTINGS.maxPerTenant,
+          ),
           headRecheckDelaysMs: [20],
           recheckDelaysMs: [50],
           busyRetryDelaysMs: [50],
