@@ -493,6 +493,8 @@ export const WorkerEnvSchema = z.object({
   CALLBACK_JITTER: z.coerce.number().min(0).max(0.5).default(0.2),
   CALLBACK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
   CALLBACK_ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(16),
+  /** Deliveries of one tenant in flight at once (default: half of CALLBACK_CONCURRENCY). */
+  CALLBACK_TENANT_CONCURRENCY: z.coerce.number().int().min(1).max(256).optional(),
   /** An endpoint failing without a success for this long is disabled (Svix: 5 days). */
   CALLBACK_DISABLE_AFTER_HOURS: z.coerce
     .number()
@@ -580,6 +582,7 @@ export interface WorkerConfig {
     readonly jitter: number
     readonly concurrency: number
     readonly perEndpoint: number
+    readonly perTenant: number
     readonly disableAfterMs: number
   }
   readonly poller: {
@@ -642,6 +645,10 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       jitter: parsed.CALLBACK_JITTER,
       concurrency: parsed.CALLBACK_CONCURRENCY,
       perEndpoint: parsed.CALLBACK_ENDPOINT_CONCURRENCY,
+      perTenant: Math.min(
+        parsed.CALLBACK_CONCURRENCY,
+        parsed.CALLBACK_TENANT_CONCURRENCY ?? Math.ceil(parsed.CALLBACK_CONCURRENCY / 2),
+      ),
       disableAfterMs: parsed.CALLBACK_DISABLE_AFTER_HOURS * 3_600_000,
     },
     poller: {

@@ -92,6 +92,7 @@ export function buildPollerDeps(
       callbackTimeoutMs: worker.callbacks.timeoutMs,
       callbackConcurrency: worker.callbacks.concurrency,
       callbackPerEndpoint: worker.callbacks.perEndpoint,
+      callbackPerTenant: worker.callbacks.perTenant,
       endpointHealth: {
         ...DEFAULT_ENDPOINT_HEALTH_SETTINGS,
         disableAfterMs: worker.callbacks.disableAfterMs,

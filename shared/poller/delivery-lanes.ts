@@ -1,18 +1,24 @@
 /**
  * Webhook deliveries run beside polling, never in its way: at most `concurrency` at once, at most
- * `perEndpoint` to one endpoint (URL origin), so a receiver that hangs holds only its own lanes.
+ * `perEndpoint` to one endpoint (URL origin), so a receiver that hangs holds only its own lanes,
+ * and at most `perTenant` for one tenant, so one tenant's slow receivers leave lanes for the others.
  * A poller round reserves a lane, claims the task, hands the delivery over and moves on; `drain`
  * waits for what is in flight.
  */
 export interface DeliveryLaneSettings {
   readonly concurrency: number
   readonly perEndpoint: number
+  readonly perTenant: number
 }
 
 export class DeliveryLanes {
   readonly #settings: DeliveryLaneSettings
-  readonly #inFlight = new Map<string, { endpoint: string; running: Promise<void> | undefined }>()
+  readonly #inFlight = new Map<
+    string,
+    { endpoint: string; tenant: string; running: Promise<void> | undefined }
+  >()
   readonly #byEndpoint = new Map<string, number>()
+  readonly #byTenant = new Map<string, number>()
 
   constructor(settings: DeliveryLaneSettings) {
     this.#settings = settings
@@ -46,17 +52,19 @@ export class DeliveryLanes {
    * Takes a lane for this task's delivery to `url`, if the limits allow it now. Synchronous, so
    * concurrent workers of one run cannot both take the last lane. Follow with `run` or `release`.
    */
-  reserve(taskId: string, url: string): boolean {
+  reserve(taskId: string, url: string, tenant: string): boolean {
     const endpoint = endpointOf(url)
     if (
       this.#inFlight.has(taskId) ||
       this.#inFlight.size >= this.#settings.concurrency ||
-      (this.#byEndpoint.get(endpoint) ?? 0) >= this.#settings.perEndpoint
+      (this.#byEndpoint.get(endpoint) ?? 0) >= this.#settings.perEndpoint ||
+      (this.#byTenant.get(tenant) ?? 0) >= this.#settings.perTenant
     ) {
       return false
     }
     this.#byEndpoint.set(endpoint, (this.#byEndpoint.get(endpoint) ?? 0) + 1)
-    this.#inFlight.set(taskId, { endpoint, running: undefined })
+    this.#byTenant.set(tenant, (this.#byTenant.get(tenant) ?? 0) + 1)
+    this.#inFlight.set(taskId, { endpoint, tenant, running: undefined })
     return true
   }
 
@@ -68,6 +76,9 @@ export class DeliveryLanes {
     const left = (this.#byEndpoint.get(lane.endpoint) ?? 1) - 1
     if (left > 0) this.#byEndpoint.set(lane.endpoint, left)
     else this.#byEndpoint.delete(lane.endpoint)
+    const tenantLeft = (this.#byTenant.get(lane.tenant) ?? 1) - 1
+    if (tenantLeft > 0) this.#byTenant.set(lane.tenant, tenantLeft)
+    else this.#byTenant.delete(lane.tenant)
   }
 
   /** Runs the delivery on its reserved lane without waiting for it; the lane frees when it ends. */

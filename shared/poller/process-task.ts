@@ -108,7 +108,7 @@ export interface DeliveryHandOff {
   /** Told each background delivery's outcome, for the run's statistics. */
   readonly onDone: (outcome: ProcessOutcome) => void
   /** Told of a callback that waits for a lane, so the run need not read it again meanwhile. */
-  readonly onLanesFull?: (taskId: string, url: string) => void
+  readonly onLanesFull?: (taskId: string, waiting: WaitingCallback) => void
 }
 
 /**
@@ -153,9 +153,16 @@ interface CarrierKind<T extends CallbackCarrier> {
   work(held: T, log: Logger): Promise<ProcessOutcome>
 }
 
+/** A callback waiting for a lane: where it goes, and whose it is (lanes are shared by tenant). */
+export interface WaitingCallback {
+  readonly url: string
+  readonly tenant: string
+}
+
 /** Anything whose webhook the poller delivers: a task's completion, or an event. */
 export interface CallbackCarrier {
   readonly id: string
+  readonly tenant: string
   readonly keyId: string
   readonly version: number
   readonly callback: Task['callback']
@@ -221,7 +228,7 @@ async function claimAndWork<T extends CallbackCarrier>(
     const wait: ProcessOutcome | undefined =
       runEnding || lanes.pausedUntil(callbackUrl) > now
         ? 'deferred'
-        : !lanes.isReserved(taskId) && !lanes.reserve(taskId, callbackUrl)
+        : !lanes.isReserved(taskId) && !lanes.reserve(taskId, callbackUrl, held.tenant)
           ? 'lanes-full'
           : undefined
     if (wait) {
@@ -229,7 +236,7 @@ async function claimAndWork<T extends CallbackCarrier>(
         .replace({ ...held, lease: undefined }, held.version)
         .catch((error: unknown) => deps.logger.warn('could not give a lease back', { error }))
       // Waiting for a lane or its endpoint: the run feeds it from memory, without a re-read.
-      if (!runEnding) handOff.onLanesFull?.(taskId, callbackUrl)
+      if (!runEnding) handOff.onLanesFull?.(taskId, { url: callbackUrl, tenant: held.tenant })
       return wait
     }
   }

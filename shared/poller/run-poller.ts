@@ -4,6 +4,7 @@ import {
   type PollerDeps,
   type ProcessOutcome,
   processDueTask,
+  type WaitingCallback,
 } from './process-task.ts'
 
 export interface PollerRunStats {
@@ -48,12 +49,13 @@ async function eachLimited<T>(
 /**
  * While lanes are busy and callbacks wait for them: each time a delivery ends, start the waiting
  * callbacks that can now take a lane (reserved synchronously, then read and claimed). Returns when
- * nothing waits, nothing is in flight, or the run's time is up.
+ * nothing waits, nothing is in flight, the run's time is up, or lanes are free that no waiting
+ * callback may take (so the run reads the due index again for other tenants' work).
  */
 async function feedWaitingCallbacks(
   deps: PollerDeps,
   handOff: DeliveryHandOff,
-  waiting: Map<string, string>,
+  waiting: Map<string, WaitingCallback>,
   timeLeft: () => number,
   count: (outcome: ProcessOutcome) => void,
 ): Promise<void> {
@@ -64,12 +66,15 @@ async function feedWaitingCallbacks(
     ])
     const now = deps.now()
     const ready: string[] = []
-    for (const [id, url] of waiting) {
+    for (const [id, { url, tenant }] of waiting) {
       if (handOff.lanes.pausedUntil(url) > now) continue
-      if (!handOff.lanes.reserve(id, url)) continue
+      if (!handOff.lanes.reserve(id, url, tenant)) continue
       waiting.delete(id)
       ready.push(id)
     }
+    // Lanes are free but none of the waiting callbacks may take one (their tenant or endpoint has
+    // its share): other work may be due — another tenant's callback among it. Let the run look.
+    if (ready.length === 0 && handOff.lanes.size < deps.settings.callbackConcurrency) return
     await Promise.all(
       ready.map(async (id) => {
         const outcome = await processDueTask(deps, id, handOff).catch(() => 'error' as const)
@@ -123,17 +128,18 @@ export async function runPoller(
   const timeLeft = () => deadline - deps.now()
   // Callbacks go out on their own lanes: a slow receiver never holds a polling round back.
   // Callbacks found waiting for a lane, by task id: not read again until their endpoint has room.
-  const waitingForLane = new Map<string, string>()
+  const waitingForLane = new Map<string, WaitingCallback>()
   const handOff: DeliveryHandOff = {
     lanes: new DeliveryLanes({
       concurrency: deps.settings.callbackConcurrency,
       perEndpoint: deps.settings.callbackPerEndpoint,
+      perTenant: deps.settings.callbackPerTenant,
     }),
     hardStop: options.hardStop ?? deadline + deps.settings.callbackTimeoutMs,
     onDone: (outcome) => {
       outcomes[outcome] = (outcomes[outcome] ?? 0) + 1
     },
-    onLanesFull: (taskId, url) => waitingForLane.set(taskId, url),
+    onLanesFull: (taskId, waiting) => waitingForLane.set(taskId, waiting),
   }
   await deps.sweepDueIndex?.().catch((error: unknown) => {
     deps.logger.warn('the due-index sweep failed; the next run tries again', { error })
@@ -166,12 +172,12 @@ export async function runPoller(
     await eachLimited(ids, deps.settings.concurrency, async (id) => {
       // Stop taking new work once the budget is spent or upstream asked us to slow down.
       if (throttled || timeLeft() <= 0) return
-      const waitingUrl = waitingForLane.get(id)
-      if (waitingUrl !== undefined) {
+      const waiting = waitingForLane.get(id)
+      if (waiting !== undefined) {
         // Take its lane now, synchronously, before reading it: when one lane frees, one waiting
         // task goes, and the others are not read again for nothing.
-        const paused = handOff.lanes.pausedUntil(waitingUrl) > deps.now()
-        if (paused || !handOff.lanes.reserve(id, waitingUrl)) {
+        const paused = handOff.lanes.pausedUntil(waiting.url) > deps.now()
+        if (paused || !handOff.lanes.reserve(id, waiting.url, waiting.tenant)) {
           lanesFull = true
           return
         }

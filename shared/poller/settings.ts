@@ -40,6 +40,8 @@ export interface PollerSettings {
   /** Deliveries in flight at once in one run, and at most this many to one endpoint (origin). */
   readonly callbackConcurrency: number
   readonly callbackPerEndpoint: number
+  /** Deliveries of one tenant in flight at once in one run: the others keep lanes. */
+  readonly callbackPerTenant: number
   /** How a failing endpoint is backed off as a whole, and when it is disabled. */
   readonly endpointHealth: EndpointHealthSettings
   readonly taskRetentionMs: number
@@ -75,6 +77,7 @@ export const DEFAULT_POLLER_SETTINGS: Omit<PollerSettings, 'owner'> = {
   callbackTimeoutMs: 15_000,
   callbackConcurrency: 32,
   callbackPerEndpoint: 16,
+  callbackPerTenant: 16,
   endpointHealth: DEFAULT_ENDPOINT_HEALTH_SETTINGS,
   taskRetentionMs: 30 * 86_400_000,
   concurrency: 16,
