@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
-import { cachedKeyLookup } from '#shared/auth/api-key-cache.ts'
+import { cachedKeyLookup, cachedLookup } from '#shared/auth/api-key-cache.ts'
 import type { GatewayConfig, WorkerConfig } from '#shared/config.ts'
 import { buildDnssecDeps } from '#shared/dns/dnssec-deps.ts'
 import { CursorCodec } from '#shared/http/cursor.ts'
@@ -9,7 +9,6 @@ import { createLogger } from '#shared/logger.ts'
 import { metricsFor } from '#shared/metrics.ts'
 import { createStores } from '#shared/store/stores.ts'
 import { submitSettingsFrom } from '#shared/tasks/submit-settings.ts'
-import { cachedScopeLookup } from '#shared/tenants/tenant-scope.ts'
 import { addressPolicy } from '#shared/webhooks/address-policy.ts'
 import { checkCallbackUrl, type ResolveAll, resolveWithDns } from '#shared/webhooks/callback-url.ts'
 import { webhookSender } from '#shared/webhooks/webhook-sender.ts'
@@ -43,7 +42,8 @@ export function buildApiDeps(
     now: overrides.now ?? Date.now,
   })
   const tenantScopes = overrides.tenantScopes ?? stores.tenantScopes
-  const scopes = cachedScopeLookup((tenant) => tenantScopes.get(tenant), {
+  // A tenant without a scope is remembered as such for as long (see api-key-cache.ts).
+  const scopes = cachedLookup((tenant) => tenantScopes.get(tenant), {
     ttlMs: config.api.keyCacheMs,
     now: overrides.now ?? Date.now,
   })

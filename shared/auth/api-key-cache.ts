@@ -9,33 +9,39 @@ export interface ApiKeyCacheOptions {
 }
 
 /**
- * Key lookups for authentication, cached in the function for `ttlMs`: a warm API instance reads
- * a caller's key once per `ttlMs`, not once per request. The price is stated, not hidden: a key
+ * Lookups by id cached in the function for `ttlMs` (API keys for authentication, tenants' scopes):
+ * a warm API instance reads a caller's key once per `ttlMs`, not once per request. The price is stated, not hidden: a key
  * revoked (or its scopes changed) by another instance keeps working here for at most `ttlMs`.
  * Unknown ids are kept as unknown for as long, so an unknown id and a known one (with a wrong
  * secret) cost the same store reads: a caller cannot tell them apart by cost or time. (Only an id
  * tried here before its key was created elsewhere waits out `ttlMs`; ids are random.)
  */
-export function cachedKeyLookup(
-  read: (id: string) => Promise<ApiKey | undefined>,
+export function cachedLookup<T>(
+  read: (id: string) => Promise<T | undefined>,
   options: ApiKeyCacheOptions,
-): { get(id: string): Promise<ApiKey | undefined>; forget(id: string): void } {
+): { get(id: string): Promise<T | undefined>; forget(id: string): void } {
   const maxEntries = options.maxEntries ?? 1_000
-  const entries = new Map<string, { key: ApiKey | undefined; until: number }>()
+  const entries = new Map<string, { value: T | undefined; until: number }>()
   return {
     async get(id) {
       if (options.ttlMs <= 0) return read(id)
       const now = options.now()
       const cached = entries.get(id)
-      if (cached && cached.until > now) return cached.key
+      if (cached && cached.until > now) return cached.value
       entries.delete(id)
-      const key = await read(id)
+      const value = await read(id)
       if (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string)
-      entries.set(id, { key, until: now + options.ttlMs })
-      return key
+      entries.set(id, { value, until: now + options.ttlMs })
+      return value
     },
     forget(id) {
       entries.delete(id)
     },
   }
 }
+
+/** API keys by id, cached as above. */
+export const cachedKeyLookup = (
+  read: (id: string) => Promise<ApiKey | undefined>,
+  options: ApiKeyCacheOptions,
+) => cachedLookup(read, options)

@@ -52,32 +52,3 @@ export interface TenantScopeStore {
   /** Writes if still at `expectedVersion` (undefined: not yet written). */
   save(next: Omit<TenantScope, 'version'>, expectedVersion: number | undefined): Promise<boolean>
 }
-
-/**
- * Scope lookups cached in the function for `ttlMs`, a tenant without a record too: a warm API
- * instance reads a tenant's scope once per `ttlMs`, not once per request. A scope changed by
- * another instance takes effect here within `ttlMs`; this instance's own change at once (`forget`).
- */
-export function cachedScopeLookup(
-  read: (tenant: string) => Promise<TenantScope | undefined>,
-  options: { readonly ttlMs: number; readonly now: () => number; readonly maxEntries?: number },
-): { get(tenant: string): Promise<TenantScope | undefined>; forget(tenant: string): void } {
-  const maxEntries = options.maxEntries ?? 1_000
-  const entries = new Map<string, { scope: TenantScope | undefined; until: number }>()
-  return {
-    async get(tenant) {
-      if (options.ttlMs <= 0) return read(tenant)
-      const now = options.now()
-      const cached = entries.get(tenant)
-      if (cached && cached.until > now) return cached.scope
-      entries.delete(tenant)
-      const scope = await read(tenant)
-      if (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string)
-      entries.set(tenant, { scope, until: now + options.ttlMs })
-      return scope
-    },
-    forget(tenant) {
-      entries.delete(tenant)
-    },
-  }
-}
