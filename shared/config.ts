@@ -295,6 +295,8 @@ export const GatewayEnvSchema = z.object({
    * before scopes existed); `strict`: such a tenant acts on nothing.
    */
   TENANT_SCOPES: z.enum(['open', 'strict']).default('open'),
+  /** How long `GET /domains/{name}/ds` answers from one registry read per domain (0: every time). */
+  REGISTRY_READ_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
   /** TLDs for which the registry takes DS records (a DS add elsewhere answers 422). */
   DNSSEC_TLDS: z
     .string()
@@ -355,6 +357,8 @@ export interface GatewayConfig {
     readonly dsTlds: ReadonlySet<string>
     /** How a tenant without a scope record is treated (see tenants/tenant-scope.ts). */
     readonly tenantScopes: 'open' | 'strict'
+    /** How long a registry read of a domain's DS records answers repeated reads. */
+    readonly registryReadCacheMs: number
   }
   readonly submit: {
     /** Attempts are signed and sent only until the intent's creation time plus this. */
@@ -392,6 +396,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       allowHttpCallbacks: parsed.CALLBACK_ALLOW_HTTP,
       dsTlds: new Set(parsed.DNSSEC_TLDS),
       tenantScopes: parsed.TENANT_SCOPES,
+      registryReadCacheMs: parsed.REGISTRY_READ_CACHE_SECONDS * 1000,
     },
     submit: {
       sendWindowMs: parsed.SUBMIT_SEND_WINDOW_SECONDS * 1000,

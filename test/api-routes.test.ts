@@ -292,3 +292,22 @@ describe('service routes', () => {
     expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
   })
 })
+
+describe('registry reads', () => {
+  it('one QueryDSRecord per domain answers the reads of a few seconds, concurrent or not', async () => {
+    const cached = await startHarness({ env: { REGISTRY_READ_CACHE_SECONDS: '5' } })
+    try {
+      // A rule that changes nothing and counts every QueryDSRecord the emulator answers.
+      cached.emulator.faults.set([{ kind: 'latency', ms: 0, actions: ['QueryDSRecord'] }])
+      const read = (domain: string) => cached.request(`/domains/${domain}/ds`)
+      const answers = await Promise.all(Array.from({ length: 10 }, () => read('hot-read.com')))
+      expect(answers.map((answer) => answer.status)).toEqual(Array(10).fill(200))
+      for (let i = 0; i < 5; i++) expect((await read('hot-read.com')).status).toBe(200)
+      expect((await read('other-read.com')).status).toBe(200)
+      const [counter] = cached.emulator.faults.list()
+      expect(counter?.fired).toBe(2)
+    } finally {
+      await cached.close()
+    }
+  })
+})

@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import type { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
+import type { DsRecord } from '#shared/aliyun/responses.ts'
 import type { ApiKey, RandomBytes } from '#shared/auth/api-keys.ts'
 import type { Change } from '#shared/changes/change.ts'
 import type { DnssecDeps } from '#shared/dns/dnssec-service.ts'
@@ -55,6 +56,8 @@ export interface ApiDeps {
   /** How often a running change looks at its steps when nothing wakes it sooner. */
   readonly changeRecheckMs: number
   readonly upstream: TaskSubmitter & Pick<DomainApiClient, 'queryDsRecord' | 'queryDomain'>
+  /** A domain's DS records at the registry, one read shared by the reads of a few seconds. */
+  readonly registryDsRecords: (domain: string) => Promise<readonly DsRecord[]>
   readonly now: () => number
   readonly newTaskId: () => string
   readonly randomBytes: RandomBytes
@@ -73,6 +76,8 @@ export interface ApiDeps {
     readonly dsTlds: ReadonlySet<string>
     /** How a tenant without a scope record is treated. */
     readonly tenantScopes: TenantScopeMode
+    /** How long one registry read of a domain's DS records answers repeated reads. */
+    readonly registryReadCacheMs?: number
   }
   /** One signed delivery attempt through the guarded agent, as the poller sends webhooks. */
   readonly sendWebhook: (message: WebhookMessage) => Promise<SendResult>

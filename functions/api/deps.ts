@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
+import { sharedReads } from '#shared/aliyun/shared-reads.ts'
 import { cachedKeyLookup, cachedLookup } from '#shared/auth/api-key-cache.ts'
 import type { GatewayConfig, WorkerConfig } from '#shared/config.ts'
 import { buildDnssecDeps } from '#shared/dns/dnssec-deps.ts'
@@ -47,13 +48,18 @@ export function buildApiDeps(
     ttlMs: config.api.keyCacheMs,
     now: overrides.now ?? Date.now,
   })
+  const upstream = overrides.upstream ?? new DomainApiClient({ config: config.upstream, metrics })
   const deps: ApiDeps = {
     ...stores,
     keyLookup: keys.get,
     forgetKey: keys.forget,
     scopeLookup: scopes.get,
     forgetScope: scopes.forget,
-    upstream: new DomainApiClient({ config: config.upstream, metrics }),
+    upstream,
+    registryDsRecords: sharedReads(
+      async (domain) => (await upstream.queryDsRecord({ domainName: domain })).records,
+      { ttlMs: config.api.registryReadCacheMs, now: overrides.now ?? Date.now },
+    ),
     metrics,
     now: Date.now,
     newTaskId,

@@ -91,6 +91,8 @@ export async function startHarness(
     ALIYUN_TIMEOUT_MS: '2000',
     CALLBACK_ALLOW_HTTP: 'true',
     CALLBACK_ALLOW_LOOPBACK: 'true',
+    // Tests read the registry right after changing it; the read cache has its own test.
+    REGISTRY_READ_CACHE_SECONDS: '0',
     ...options.env,
   }
   const config = loadGatewayConfig(env)
