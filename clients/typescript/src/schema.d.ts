@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The DS records Alibaba Cloud holds for a domain now (QueryDSRecord, read-through) */
+        /**
+         * The DS records Alibaba Cloud holds for a domain now (QueryDSRecord, read-through)
+         * @description One registry read of a domain answers every read of it for `REGISTRY_READ_CACHE_SECONDS` (5 s) on an API instance, so many readers spend the Alibaba quota once.
+         */
         get: operations["listDsRecords"];
         /**
          * Make the DS records exactly these (plan with dryRun, or apply as a change)
