@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto'
 import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
-import { sharedReads } from '#shared/aliyun/shared-reads.ts'
 import { cachedKeyLookup, cachedLookup } from '#shared/auth/api-key-cache.ts'
 import type { GatewayConfig, WorkerConfig } from '#shared/config.ts'
 import { buildDnssecDeps } from '#shared/dns/dnssec-deps.ts'
@@ -49,6 +48,11 @@ export function buildApiDeps(
     now: overrides.now ?? Date.now,
   })
   const upstream = overrides.upstream ?? new DomainApiClient({ config: config.upstream, metrics })
+  // Concurrent and repeated reads of one domain share one QueryDSRecord for a few seconds.
+  const registryReads = cachedLookup(
+    async (domain) => (await upstream.queryDsRecord({ domainName: domain })).records,
+    { ttlMs: config.api.registryReadCacheMs, now: overrides.now ?? Date.now },
+  )
   const deps: ApiDeps = {
     ...stores,
     keyLookup: keys.get,
@@ -56,10 +60,7 @@ export function buildApiDeps(
     scopeLookup: scopes.get,
     forgetScope: scopes.forget,
     upstream,
-    registryDsRecords: sharedReads(
-      async (domain) => (await upstream.queryDsRecord({ domainName: domain })).records,
-      { ttlMs: config.api.registryReadCacheMs, now: overrides.now ?? Date.now },
-    ),
+    registryDsRecords: async (domain) => (await registryReads.get(domain)) ?? [],
     metrics,
     now: Date.now,
     newTaskId,

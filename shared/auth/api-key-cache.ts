@@ -9,7 +9,8 @@ export interface ApiKeyCacheOptions {
 }
 
 /**
- * Lookups by id cached in the function for `ttlMs` (API keys for authentication, tenants' scopes):
+ * Lookups by id cached in the function for `ttlMs` (API keys for authentication, tenants' scopes,
+ * a domain's DS records at the registry):
  * a warm API instance reads a caller's key once per `ttlMs`, not once per request. The price is stated, not hidden: a key
  * revoked (or its scopes changed) by another instance keeps working here for at most `ttlMs`.
  * Unknown ids are kept as unknown for as long, so an unknown id and a known one (with a wrong
@@ -21,18 +22,23 @@ export function cachedLookup<T>(
   options: ApiKeyCacheOptions,
 ): { get(id: string): Promise<T | undefined>; forget(id: string): void } {
   const maxEntries = options.maxEntries ?? 1_000
-  const entries = new Map<string, { value: T | undefined; until: number }>()
+  // Promises are kept, so reads of one id at the same moment share one store read; a failed read
+  // is not kept.
+  const entries = new Map<string, { value: Promise<T | undefined>; until: number }>()
   return {
-    async get(id) {
+    get(id) {
       if (options.ttlMs <= 0) return read(id)
       const now = options.now()
       const cached = entries.get(id)
       if (cached && cached.until > now) return cached.value
       entries.delete(id)
-      const value = await read(id)
+      const entry = { value: read(id), until: now + options.ttlMs }
       if (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string)
-      entries.set(id, { value, until: now + options.ttlMs })
-      return value
+      entries.set(id, entry)
+      entry.value.catch(() => {
+        if (entries.get(id) === entry) entries.delete(id)
+      })
+      return entry.value
     },
     forget(id) {
       entries.delete(id)
