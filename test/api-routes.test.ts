@@ -199,6 +199,7 @@ describe('service routes', () => {
         '/admin/keys/{id}/endpoints/enable',
         '/admin/keys/{id}/webhook-secret/rotate',
         '/admin/tenants/{tenant}',
+        '/admin/domains/{name}',
         '/changes/{id}',
         '/dns-batch',
         '/domains/{name}/dnssec',

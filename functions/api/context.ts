@@ -19,6 +19,7 @@ import type { TaskNoRegistry, TaskStore } from '#shared/store/task-store.ts'
 import type { SubmitSettings } from '#shared/tasks/submit-task.ts'
 import type { TaskSubmitter } from '#shared/tasks/submit-to-upstream.ts'
 import type { Scope, Task } from '#shared/tasks/task.ts'
+import type { DomainAssignment, DomainAssignmentStore } from '#shared/tenants/domain-assignment.ts'
 import type {
   TenantScope,
   TenantScopeMode,
@@ -51,6 +52,12 @@ export interface ApiDeps {
   readonly scopeLookup: (tenant: string) => Promise<TenantScope | undefined>
   /** Drops a tenant's scope from this instance's cache (after the admin changed it here). */
   readonly forgetScope?: (tenant: string) => void
+  /** Domains' managing tenants and sharing, as the admin sets them (or first writes claim them). */
+  readonly domainAssignments: DomainAssignmentStore
+  /** A domain's assignment for a submission's check: the store behind a short cache. */
+  readonly assignmentLookup: (domain: string) => Promise<DomainAssignment | undefined>
+  /** Drops a domain's assignment from this instance's cache (after it changed here). */
+  readonly forgetAssignment?: (domain: string) => void
   /** The CDS/CDNSKEY scanner with the API's stores and this request's logger. */
   readonly dnssec?: ((logger: Logger) => DnssecDeps) | undefined
   /** How often a running change looks at its steps when nothing wakes it sooner. */

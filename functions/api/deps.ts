@@ -47,6 +47,11 @@ export function buildApiDeps(
     ttlMs: config.api.keyCacheMs,
     now: overrides.now ?? Date.now,
   })
+  const domainAssignments = overrides.domainAssignments ?? stores.domainAssignments
+  const assignments = cachedLookup((domain) => domainAssignments.get(domain), {
+    ttlMs: config.api.keyCacheMs,
+    now: overrides.now ?? Date.now,
+  })
   const upstream = overrides.upstream ?? new DomainApiClient({ config: config.upstream, metrics })
   // Concurrent and repeated reads of one domain share one QueryDSRecord for a few seconds.
   const registryReads = cachedLookup(
@@ -59,6 +64,8 @@ export function buildApiDeps(
     forgetKey: keys.forget,
     scopeLookup: scopes.get,
     forgetScope: scopes.forget,
+    assignmentLookup: assignments.get,
+    forgetAssignment: assignments.forget,
     upstream,
     registryDsRecords: async (domain) => (await registryReads.get(domain)) ?? [],
     metrics,

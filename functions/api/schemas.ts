@@ -600,6 +600,32 @@ export const TenantScopeSchema = z
   })
   .openapi('TenantScope')
 
+export const DomainAssignmentBodySchema = z
+  .strictObject({
+    manager: TenantNameSchema.openapi({
+      description:
+        "The tenant whose keys set the domain's desired state and DNSSEC automation; another tenant's desired state or enrolment of the domain becomes this tenant's at its next write.",
+    }),
+    sharedWith: z.array(TenantNameSchema).max(100).default([]).openapi({
+      description:
+        'Tenants whose keys may also submit changes to the domain (`POST /domains/{name}/ds`, `DELETE …`, `/dns-batch`) and read its desired state, drift and enrolment.',
+    }),
+  })
+  .openapi('DomainAssignmentInput')
+
+export const DomainAssignmentSchema = z
+  .object({
+    domain: z.string(),
+    manager: z.string(),
+    sharedWith: z.array(z.string()),
+    assignedBy: z.enum(['admin', 'first-write']).openapi({
+      description:
+        '`first-write`: claimed by the first desired-state write or enrolment (under `TENANT_SCOPES=open`); the admin may reassign it.',
+    }),
+    updatedAt: TimestampSchema,
+  })
+  .openapi('DomainAssignment')
+
 export const CreateKeyBodySchema = z
   .strictObject({
     tenant: TenantNameSchema,

@@ -1,28 +1,116 @@
-import { NotFoundError } from '#shared/errors.ts'
+import { ConflictError, NotFoundError } from '#shared/errors.ts'
+import {
+  DomainManagedElsewhereError,
+  type DomainRight,
+  mayAct,
+} from '#shared/tenants/domain-assignment.ts'
 import { domainInScope, effectiveScope, instanceInScope } from '#shared/tenants/tenant-scope.ts'
 import type { ApiDeps, Principal } from './context.ts'
 
+type ScopeDeps = Pick<ApiDeps, 'scopeLookup' | 'api'>
+
 /**
  * Refuses a domain outside the caller's tenant scope with 404, the same answer as for a domain
- * the gateway knows nothing of: a key learns nothing about domains it may not act on.
+ * the gateway knows nothing of: a key learns nothing about domains it may not act on. With
+ * `submit`, also a domain assigned to another tenant and not shared with the caller's (409).
  */
 export async function requireDomains(
-  deps: Pick<ApiDeps, 'scopeLookup' | 'api'>,
+  deps: ScopeDeps & Pick<ApiDeps, 'assignmentLookup'>,
   principal: Principal,
   domains: readonly string[],
+  options: { readonly submit?: boolean } = {},
 ): Promise<void> {
   const scope = effectiveScope(await deps.scopeLookup(principal.tenant), deps.api.tenantScopes)
   if (!domains.every((domain) => domainInScope(scope, domain))) {
     throw new NotFoundError('No such domain.')
   }
+  if (!options.submit) return
+  const assignments = await Promise.all(domains.map((domain) => deps.assignmentLookup(domain)))
+  for (const assignment of assignments) {
+    const right = { assignment, holders: [], tenant: principal.tenant, right: 'submit' as const }
+    if (!mayAct({ ...right, mode: deps.api.tenantScopes })) throw new DomainManagedElsewhereError()
+  }
 }
 
 /** The same for a DNS-host instance. */
 export async function requireInstance(
-  deps: Pick<ApiDeps, 'scopeLookup' | 'api'>,
+  deps: ScopeDeps,
   principal: Principal,
   instanceId: string,
 ): Promise<void> {
   const scope = effectiveScope(await deps.scopeLookup(principal.tenant), deps.api.tenantScopes)
   if (!instanceInScope(scope, instanceId)) throw new NotFoundError('No such instance.')
+}
+
+type AssignmentDeps = Pick<ApiDeps, 'domainAssignments' | 'forgetAssignment' | 'api' | 'now'>
+
+/** Whether the caller may see (`see`) the domain's desired state or enrolment held by `holders`. */
+export async function maySee(
+  deps: AssignmentDeps,
+  principal: Principal,
+  domain: string,
+  holders: readonly (string | undefined)[],
+): Promise<boolean> {
+  return mayAct({
+    assignment: await deps.domainAssignments.get(domain),
+    holders,
+    tenant: principal.tenant,
+    right: 'see' as DomainRight,
+    mode: deps.api.tenantScopes,
+  })
+}
+
+/** What managing a domain's desired state was granted with. */
+export interface ManageGrant {
+  /** The caller's tenant is the assigned manager: it takes over state another tenant holds. */
+  readonly takeOver: boolean
+  /** Gives back a claim this request made, when the request is refused after it. */
+  readonly release: () => Promise<void>
+}
+
+/**
+ * Refuses (409) unless the caller's tenant manages the domain (see `mayAct`). Under
+ * `TENANT_SCOPES=open`, an unassigned domain that nobody holds is claimed for the caller's tenant
+ * with `claim` (a conditional create: of two tenants at once, one wins); `release` undoes it.
+ */
+export async function requireManager(
+  deps: AssignmentDeps,
+  principal: Principal,
+  domain: string,
+  holders: readonly (string | undefined)[],
+  options: { readonly claim: boolean },
+): Promise<ManageGrant> {
+  const tenant = principal.tenant
+  const mode = deps.api.tenantScopes
+  const assignment = await deps.domainAssignments.get(domain)
+  if (!mayAct({ assignment, holders, tenant, right: 'manage', mode })) {
+    if (!assignment && mode === 'strict' && holders.every((holder) => holder === undefined)) {
+      throw new ConflictError(
+        'No tenant has been assigned to manage this domain; an admin assigns one (PUT /admin/domains/{name}).',
+      )
+    }
+    throw new DomainManagedElsewhereError()
+  }
+  const none = { takeOver: assignment !== undefined, release: async () => undefined }
+  if (assignment || !options.claim) return none
+  const claim = {
+    domain,
+    manager: tenant,
+    sharedWith: [],
+    assignedBy: 'first-write' as const,
+    updatedAt: new Date(deps.now()).toISOString(),
+  }
+  if (!(await deps.domainAssignments.save(claim, undefined))) {
+    const winner = await deps.domainAssignments.get(domain)
+    if (winner?.manager !== tenant) throw new DomainManagedElsewhereError()
+    return { takeOver: true, release: none.release }
+  }
+  deps.forgetAssignment?.(domain)
+  return {
+    takeOver: false,
+    release: async () => {
+      await deps.domainAssignments.remove(domain, 1).catch(() => false)
+      deps.forgetAssignment?.(domain)
+    },
+  }
 }

@@ -24,6 +24,7 @@ import {
 } from '../tasks/submit-task.ts'
 import { isTerminal, type Task, type TaskCommand, targetsOf } from '../tasks/task.ts'
 import { enqueueAll } from '../tasks/task-queue.ts'
+import { DomainManagedElsewhereError } from '../tenants/domain-assignment.ts'
 import type { Change, ChangeKind, DesiredDs, DesiredNs } from './change.ts'
 
 export interface ChangeDeps extends SendDeps {
@@ -42,6 +43,11 @@ export type ChangeRequest = {
   readonly domain: string
   readonly callbackUrl: string | undefined
   readonly trigger: Change['trigger']
+  /**
+   * The tenant is the domain's assigned manager: the domain's state, if another tenant wrote it
+   * (before the assignment), becomes this tenant's.
+   */
+  readonly takeOver?: boolean | undefined
 } & (
   | { readonly kind: 'ds'; readonly desired: DesiredDs }
   | { readonly kind: 'name-servers'; readonly desired: DesiredNs }
@@ -56,14 +62,6 @@ interface PlannedStep {
 
 interface StoredChange extends Change {
   readonly planned: readonly PlannedStep[]
-}
-
-/** The domain is managed by another tenant: it may neither see nor change its desired state. */
-export class DomainManagedElsewhereError extends ConflictError {
-  override name = 'DomainManagedElsewhereError'
-  constructor() {
-    super('This domain is managed by another tenant of the gateway.')
-  }
 }
 
 /** Another change of the same kind for the domain started while this one was being planned. */
@@ -92,7 +90,9 @@ export async function planChange(
   openSeen: StoredChange | undefined
 }> {
   const state = await deps.domainStates.get(request.domain)
-  if (state && state.tenant !== request.tenant) throw new DomainManagedElsewhereError()
+  if (state && state.tenant !== request.tenant && !request.takeOver) {
+    throw new DomainManagedElsewhereError()
+  }
   const openId = state?.open?.[request.kind]
   const openSeen = openId
     ? ((await deps.changes.get(openId, deps.now())) as StoredChange | undefined)
@@ -240,7 +240,9 @@ async function markOpen(
 ): Promise<void> {
   let current = state
   for (let attempt = 0; attempt < 5; attempt++) {
-    if (current && current.tenant !== request.tenant) throw new DomainManagedElsewhereError()
+    if (current && current.tenant !== request.tenant && !request.takeOver) {
+      throw new DomainManagedElsewhereError()
+    }
     if (current?.open?.[request.kind] !== plannedAfter) throw new ChangeRaceError()
     const { version: _version, ...base } = current ?? {
       domain: request.domain,
@@ -250,6 +252,7 @@ async function markOpen(
     }
     const next = {
       ...base,
+      tenant: request.tenant,
       keyId: request.trigger === 'api' ? request.keyId : base.keyId,
       callbackUrl: request.trigger === 'api' ? request.callbackUrl : base.callbackUrl,
       open: { ...base.open, [request.kind]: changeId },

@@ -4,6 +4,7 @@ import type { WebhookEvent } from '../events/webhook-event.ts'
 import { DynamoDbApiKeyStore } from './api-key-store.ts'
 import { DynamoDbDeliveryLogStore } from './delivery-log-store.ts'
 import { DynamoDbDnssecStateStore } from './dnssec-state-store.ts'
+import { DynamoDbDomainAssignmentStore } from './domain-assignment-store.ts'
 import { DynamoDbDomainStateStore } from './domain-state-store.ts'
 import { DynamoDbDueItemStore } from './due-item-store.ts'
 import { DynamoDbDueSweepStore } from './due-sweep-store.ts'
@@ -30,5 +31,6 @@ export function createStores(config: StoreConfig) {
     domainStates: new DynamoDbDomainStateStore(db, table),
     dnssecStates: new DynamoDbDnssecStateStore(db, table),
     tenantScopes: new DynamoDbTenantScopeStore(db, table),
+    domainAssignments: new DynamoDbDomainAssignmentStore(db, table),
   }
 }

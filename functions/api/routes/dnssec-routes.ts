@@ -5,7 +5,7 @@ import { ROLLOVER_PHASES } from '#shared/dns/rollover.ts'
 import { ConflictError, NotFoundError } from '#shared/errors.ts'
 import type { DnssecState } from '#shared/store/dnssec-state-store.ts'
 import { requireScope } from '../auth.ts'
-import type { ApiDeps, App, AppEnv } from '../context.ts'
+import type { ApiDeps, App, AppEnv, Principal } from '../context.ts'
 import { requireDsTld } from '../ds-tld.ts'
 import { json, readJsonBody, toResponse } from '../http.ts'
 import {
@@ -14,7 +14,7 @@ import {
   DsRecordOutSchema,
   TimestampSchema,
 } from '../schemas.ts'
-import { requireDomains } from '../tenant-scope.ts'
+import { maySee, requireDomains, requireManager } from '../tenant-scope.ts'
 import { parseOrThrow } from '../validate.ts'
 import { defineRoute, problemResponses } from './define.ts'
 
@@ -101,9 +101,17 @@ const domainParam = (c: Context<AppEnv>) =>
   parseOrThrow(DomainNameSchema, c.req.param('name'), 'path.name')
 
 export function registerDnssecRoutes(app: App, deps: ApiDeps): void {
-  const owned = async (domain: string, tenant: string) => {
+  /** The domain's enrolment, if the caller may see it (`manage`: also act on it). */
+  const enrolment = async (domain: string, principal: Principal, right: 'see' | 'manage') => {
     const state = await deps.dnssecStates.get(domain)
-    if (!state || state.tenant !== tenant) throw new NotFoundError('This domain is not enrolled.')
+    const visible =
+      state &&
+      (right === 'manage'
+        ? state.tenant === principal.tenant
+        : await maySee(deps, principal, domain, [state.tenant]))
+    if (!state || !visible) throw new NotFoundError('This domain is not enrolled.')
+    if (right === 'manage')
+      await requireManager(deps, principal, domain, [state.tenant], { claim: false })
     return state
   }
 
@@ -143,14 +151,17 @@ export function registerDnssecRoutes(app: App, deps: ApiDeps): void {
       if (body.mode === 'cds') requireDsTld(deps, domain)
       const callbackUrl = body.callbackUrl ?? principal.callbackUrl
       if (callbackUrl) await deps.checkCallbackUrl(callbackUrl)
-      const managed = await deps.domainStates.get(domain)
-      const current = await deps.dnssecStates.get(domain)
-      if (
-        (managed && managed.tenant !== principal.tenant) ||
-        (current && current.tenant !== principal.tenant)
-      ) {
-        throw new ConflictError('This domain is managed by another tenant of the gateway.')
-      }
+      const [managed, current] = await Promise.all([
+        deps.domainStates.get(domain),
+        deps.dnssecStates.get(domain),
+      ])
+      const grant = await requireManager(
+        deps,
+        principal,
+        domain,
+        [managed?.tenant, current?.tenant],
+        { claim: true },
+      )
       const next = {
         ...(current ? view(current) : { phase: 'idle' as const }),
         domain,
@@ -162,6 +173,7 @@ export function registerDnssecRoutes(app: App, deps: ApiDeps): void {
         allowDelete: body.allowDelete,
       }
       if (!(await deps.dnssecStates.save(next, current?.version))) {
+        await grant.release()
         throw new ConflictError('The enrolment changed meanwhile; try again.')
       }
       return toResponse(json(200, view({ ...next, version: 0 })))
@@ -190,7 +202,7 @@ export function registerDnssecRoutes(app: App, deps: ApiDeps): void {
       const principal = await requireScope(c, deps, 'tasks:read')
       const domain = domainParam(c)
       await requireDomains(deps, principal, [domain])
-      return toResponse(json(200, view(await owned(domain, principal.tenant))))
+      return toResponse(json(200, view(await enrolment(domain, principal, 'see'))))
     },
   )
 
@@ -216,12 +228,12 @@ export function registerDnssecRoutes(app: App, deps: ApiDeps): void {
       const principal = await requireScope(c, deps, 'ds:write')
       const domain = domainParam(c)
       await requireDomains(deps, principal, [domain])
-      const state = await owned(domain, principal.tenant)
+      const state = await enrolment(domain, principal, 'manage')
       if (state.mode !== 'cds') throw new ConflictError('DNSSEC automation is off for this domain.')
       const dnssec = deps.dnssec
       if (!dnssec) throw new ConflictError('DNSSEC automation is not configured.')
       const result = await scanAndStep(dnssec(c.get('logger')), state)
-      const after = await owned(state.domain, principal.tenant)
+      const after = await enrolment(state.domain, principal, 'manage')
       return toResponse(json(200, { result, state: view(after) }))
     },
   )

@@ -8,7 +8,7 @@ import { DnskeyError, type DsRecord, dsFromDnskey, parseDnskey } from '#shared/d
 import { NotFoundError, RequestValidationError } from '#shared/errors.ts'
 import { requireScope } from '../auth.ts'
 import { changeDepsFor } from '../change-deps.ts'
-import type { ApiDeps, App, AppEnv } from '../context.ts'
+import type { ApiDeps, App, AppEnv, Principal } from '../context.ts'
 import { requireDsTld } from '../ds-tld.ts'
 import { json, readJsonBody, toResponse } from '../http.ts'
 import {
@@ -20,7 +20,7 @@ import {
   DryRunQuerySchema,
   PlanResponseSchema,
 } from '../schemas.ts'
-import { requireDomains } from '../tenant-scope.ts'
+import { maySee, requireDomains, requireManager } from '../tenant-scope.ts'
 import { parseOrThrow } from '../validate.ts'
 import { defineRoute, problemResponses } from './define.ts'
 
@@ -72,20 +72,40 @@ function desiredRecords(
   })
 }
 
+/** The tenants holding a domain's desired state and its DNSSEC enrolment (undefined: none). */
+export async function holdersOf(
+  deps: Pick<ApiDeps, 'domainStates' | 'dnssecStates'>,
+  domain: string,
+): Promise<(string | undefined)[]> {
+  const [managed, enrolled] = await Promise.all([
+    deps.domainStates.get(domain),
+    deps.dnssecStates.get(domain),
+  ])
+  return [managed?.tenant, enrolled?.tenant]
+}
+
 async function planOrApply(
   c: Context<AppEnv>,
   deps: ApiDeps,
-  request: ChangeRequest,
+  principal: Principal,
+  asked: ChangeRequest,
 ): Promise<Response> {
   const query = parseOrThrow(DryRunQuerySchema, c.req.query(), 'query')
   const context = changeDepsFor(deps, c.get('logger'))
+  const dryRun = query.dryRun === 'true'
+  if (!dryRun && asked.callbackUrl) await deps.checkCallbackUrl(asked.callbackUrl)
+  const holders = await holdersOf(deps, asked.domain)
+  const grant = await requireManager(deps, principal, asked.domain, holders, { claim: !dryRun })
+  const request = { ...asked, takeOver: grant.takeOver }
   try {
-    if (query.dryRun === 'true') {
+    if (dryRun) {
       const { plan } = await planChange(context, request)
       return toResponse(json(200, { plan }))
     }
-    if (request.callbackUrl) await deps.checkCallbackUrl(request.callbackUrl)
-    const change = await startChange(context, request)
+    const change = await startChange(context, request).catch(async (error: unknown) => {
+      await grant.release()
+      throw error
+    })
     const steps = await Promise.all(change.steps.map((id) => deps.tasks.get(id, deps.now())))
     return toResponse(
       json(202, toChangeResource(change, steps), { location: `/changes/${change.id}` }),
@@ -139,7 +159,7 @@ export function registerDomainStateRoutes(app: App, deps: ApiDeps): void {
       }
       if (body.records.length > 0) requireDsTld(deps, domain)
       const records = desiredRecords(domain, body.records)
-      return planOrApply(c, deps, {
+      return planOrApply(c, deps, principal, {
         tenant: principal.tenant,
         keyId: principal.keyId,
         domain,
@@ -181,7 +201,7 @@ export function registerDomainStateRoutes(app: App, deps: ApiDeps): void {
         await readJsonBody(c, { optional: false }),
         'body',
       )
-      return planOrApply(c, deps, {
+      return planOrApply(c, deps, principal, {
         tenant: principal.tenant,
         keyId: principal.keyId,
         domain,
@@ -250,7 +270,11 @@ export function registerDomainStateRoutes(app: App, deps: ApiDeps): void {
       const domain = domainParam(c)
       await requireDomains(deps, principal, [domain])
       const state = await deps.domainStates.get(domain)
-      if (!state || state.tenant !== principal.tenant || (!state.ds && !state.nameServers)) {
+      if (
+        !state ||
+        !(await maySee(deps, principal, domain, [state.tenant])) ||
+        (!state.ds && !state.nameServers)
+      ) {
         throw new NotFoundError('No desired state has been applied to this domain.')
       }
       return toResponse(json(200, await measureDrift(deps.upstream, state, deps.now())))

@@ -174,7 +174,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
     async (c) => {
       const principal = await authorize(c, deps, 'ds.add')
       const domain = domainParam(c)
-      await requireDomains(deps, principal, [domain])
+      await requireDomains(deps, principal, [domain], { submit: true })
       requireDsTld(deps, domain)
       const { record, callbackUrl } = dsRecordFrom(
         await readJsonBody(c, { optional: false }),
@@ -204,7 +204,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
     async (c) => {
       const principal = await authorize(c, deps, 'ds.modify')
       const domain = domainParam(c)
-      await requireDomains(deps, principal, [domain])
+      await requireDomains(deps, principal, [domain], { submit: true })
       requireDsTld(deps, domain)
       const keyTag = keyTagParam(c)
       const { record, callbackUrl } = dsRecordFrom(
@@ -235,7 +235,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
     async (c) => {
       const principal = await authorize(c, deps, 'ds.delete')
       const domain = domainParam(c)
-      await requireDomains(deps, principal, [domain])
+      await requireDomains(deps, principal, [domain], { submit: true })
       const keyTag = keyTagParam(c)
       const body = parseOrThrow(
         CallbackOnlyBodySchema,
@@ -265,7 +265,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
     async (c) => {
       const principal = await authorize(c, deps, 'ds.sync')
       const domain = domainParam(c)
-      await requireDomains(deps, principal, [domain])
+      await requireDomains(deps, principal, [domain], { submit: true })
       const body = parseOrThrow(
         CallbackOnlyBodySchema,
         await readJsonBody(c, { optional: true }),
@@ -327,7 +327,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
         await readJsonBody(c, { optional: false }),
         'body',
       )
-      await requireDomains(deps, principal, body.domains)
+      await requireDomains(deps, principal, body.domains, { submit: true })
       return submit(
         c,
         deps,
