@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { DOCUMENTED_DS_TLDS } from './desired/ds-rules.ts'
+import type { RateLimits } from './tenants/rate-limit.ts'
 import { addressPolicy, checkAddress } from './webhooks/address-policy.ts'
 
 /**
@@ -297,6 +298,11 @@ export const GatewayEnvSchema = z.object({
   TENANT_SCOPES: z.enum(['open', 'strict']).default('open'),
   /** How long `GET /domains/{name}/ds` answers from one registry read per domain (0: every time). */
   REGISTRY_READ_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
+  // Requests per tenant per minute, shared by every API instance; 0: unlimited.
+  RATE_LIMIT_WRITES_PER_MINUTE: z.coerce.number().int().min(0).default(600),
+  RATE_LIMIT_UPSTREAM_READS_PER_MINUTE: z.coerce.number().int().min(0).default(300),
+  RATE_LIMIT_READS_PER_MINUTE: z.coerce.number().int().min(0).default(3000),
+  RATE_LIMIT_REDELIVERIES_PER_MINUTE: z.coerce.number().int().min(0).default(30),
   /** TLDs for which the registry takes DS records (a DS add elsewhere answers 422). */
   DNSSEC_TLDS: z
     .string()
@@ -359,6 +365,8 @@ export interface GatewayConfig {
     readonly tenantScopes: 'open' | 'strict'
     /** How long a registry read of a domain's DS records answers repeated reads. */
     readonly registryReadCacheMs: number
+    /** Requests per tenant per minute by kind (0: unlimited); a tenant's record may set its own. */
+    readonly rateLimits: RateLimits
   }
   readonly submit: {
     /** Attempts are signed and sent only until the intent's creation time plus this. */
@@ -397,6 +405,12 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       dsTlds: new Set(parsed.DNSSEC_TLDS),
       tenantScopes: parsed.TENANT_SCOPES,
       registryReadCacheMs: parsed.REGISTRY_READ_CACHE_SECONDS * 1000,
+      rateLimits: {
+        writes: parsed.RATE_LIMIT_WRITES_PER_MINUTE,
+        upstreamReads: parsed.RATE_LIMIT_UPSTREAM_READS_PER_MINUTE,
+        reads: parsed.RATE_LIMIT_READS_PER_MINUTE,
+        redeliveries: parsed.RATE_LIMIT_REDELIVERIES_PER_MINUTE,
+      },
     },
     submit: {
       sendWindowMs: parsed.SUBMIT_SEND_WINDOW_SECONDS * 1000,

@@ -66,6 +66,19 @@ export class QueueFullError extends GatewayError {
   }
 }
 
+/** The tenant has spent its requests of a kind for this minute: nothing was done. */
+export class RateLimitedError extends GatewayError {
+  override name = 'RateLimitedError'
+  constructor(
+    readonly retryAfterSeconds: number,
+    readonly headers: Readonly<Record<string, string>>,
+  ) {
+    super(
+      'This tenant has made too many requests of this kind this minute; nothing was done. Retry after Retry-After.',
+    )
+  }
+}
+
 export class UnsupportedMediaTypeError extends GatewayError {
   override name = 'UnsupportedMediaTypeError'
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
+import { rateLimitHeaders } from '#shared/tenants/rate-limit.ts'
 import type { ApiDeps, App, AppEnv } from './context.ts'
 import { DOCS_SCRIPT_PATH, docsPage, docsScript } from './docs-page.ts'
 import { serveOpenApiDocument } from './openapi-document.ts'
@@ -29,6 +30,11 @@ export function createApp(deps: ApiDeps): App {
     const started = performance.now()
     await next()
     c.res.headers.set('x-request-id', requestId)
+    const rate = c.get('rateLimit')
+    if (rate) {
+      for (const [name, value] of Object.entries(rateLimitHeaders(rate)))
+        c.res.headers.set(name, value)
+    }
     logger.info('request', {
       method: c.req.method,
       path: c.req.path,

@@ -1,8 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { Context } from 'hono'
 import { apiKeyId, apiKeyMatches } from '#shared/auth/api-keys.ts'
-import { AuthenticationError, PermissionError } from '#shared/errors.ts'
+import { AuthenticationError, PermissionError, RateLimitedError } from '#shared/errors.ts'
 import type { Scope } from '#shared/tasks/task.ts'
+import { rateKindOf, rateLimitHeaders } from '#shared/tenants/rate-limit.ts'
 import type { ApiDeps, AppEnv, Principal } from './context.ts'
 
 /** A hash no key has: what a token with an unknown key id is compared with. */
@@ -13,6 +14,22 @@ function bearerToken(c: Context<AppEnv>): string {
   const match = header ? /^Bearer +(\S+)\s*$/i.exec(header) : null
   if (!match) throw new AuthenticationError('Send the API key as `Authorization: Bearer <key>`.')
   return match[1] as string
+}
+
+/**
+ * Spends one of the tenant's requests of this route's kind (its record's limit, else the
+ * gateway's); refuses with 429 when the minute's are spent. The decision's headers go out with the
+ * answer (see app.ts).
+ */
+async function spendRate(c: Context<AppEnv>, deps: ApiDeps, tenant: string): Promise<void> {
+  const kind = rateKindOf(c.req.method, c.req.routePath, c.req.query('dryRun') === 'true')
+  const own = (await deps.scopeLookup(tenant))?.limits?.[kind]
+  const decision = await deps.rateLimiter.take(tenant, kind, own ?? deps.api.rateLimits[kind])
+  if (!decision) return
+  c.set('rateLimit', decision)
+  if (!decision.allowed) {
+    throw new RateLimitedError(decision.resetSeconds, rateLimitHeaders(decision))
+  }
 }
 
 /** Resolves the caller's API key; every failure looks the same from outside. */
@@ -26,6 +43,8 @@ export async function authenticate(c: Context<AppEnv>, deps: ApiDeps): Promise<P
     throw new AuthenticationError('The API key is not valid.')
   }
   c.set('logger', c.get('logger').child({ tenant: key.tenant, keyId: key.id }))
+  // Once per request, however many times a route authenticates.
+  if (!c.get('rateLimit')) await spendRate(c, deps, key.tenant)
   return {
     keyId: key.id,
     tenant: key.tenant,

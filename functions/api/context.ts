@@ -20,6 +20,7 @@ import type { SubmitSettings } from '#shared/tasks/submit-task.ts'
 import type { TaskSubmitter } from '#shared/tasks/submit-to-upstream.ts'
 import type { Scope, Task } from '#shared/tasks/task.ts'
 import type { DomainAssignment, DomainAssignmentStore } from '#shared/tenants/domain-assignment.ts'
+import type { RateDecision, RateLimiter, RateLimits } from '#shared/tenants/rate-limit.ts'
 import type {
   TenantScope,
   TenantScopeMode,
@@ -58,6 +59,8 @@ export interface ApiDeps {
   readonly assignmentLookup: (domain: string) => Promise<DomainAssignment | undefined>
   /** Drops a domain's assignment from this instance's cache (after it changed here). */
   readonly forgetAssignment?: (domain: string) => void
+  /** Per-tenant request rates, counted in the table (see tenants/rate-limit.ts). */
+  readonly rateLimiter: RateLimiter
   /** The CDS/CDNSKEY scanner with the API's stores and this request's logger. */
   readonly dnssec?: ((logger: Logger) => DnssecDeps) | undefined
   /** How often a running change looks at its steps when nothing wakes it sooner. */
@@ -85,6 +88,8 @@ export interface ApiDeps {
     readonly tenantScopes: TenantScopeMode
     /** How long one registry read of a domain's DS records answers repeated reads. */
     readonly registryReadCacheMs?: number
+    /** Requests per tenant per minute by kind (0: unlimited), unless the tenant's record says. */
+    readonly rateLimits: RateLimits
   }
   /** One signed delivery attempt through the guarded agent, as the poller sends webhooks. */
   readonly sendWebhook: (message: WebhookMessage) => Promise<SendResult>
@@ -107,6 +112,8 @@ export interface AppEnv {
   Variables: {
     requestId: string
     logger: Logger
+    /** The caller's rate decision, whose `RateLimit` headers go out with the answer. */
+    rateLimit?: RateDecision
   }
 }
 

@@ -9,6 +9,7 @@ import { createLogger } from '#shared/logger.ts'
 import { metricsFor } from '#shared/metrics.ts'
 import { createStores } from '#shared/store/stores.ts'
 import { submitSettingsFrom } from '#shared/tasks/submit-settings.ts'
+import { RateLimiter } from '#shared/tenants/rate-limit.ts'
 import { addressPolicy } from '#shared/webhooks/address-policy.ts'
 import { checkCallbackUrl, type ResolveAll, resolveWithDns } from '#shared/webhooks/callback-url.ts'
 import { webhookSender } from '#shared/webhooks/webhook-sender.ts'
@@ -65,6 +66,7 @@ export function buildApiDeps(
     scopeLookup: scopes.get,
     forgetScope: scopes.forget,
     assignmentLookup: assignments.get,
+    rateLimiter: new RateLimiter(stores.rateCounters, overrides.now ?? Date.now),
     forgetAssignment: assignments.forget,
     upstream,
     registryDsRecords: async (domain) => (await registryReads.get(domain)) ?? [],

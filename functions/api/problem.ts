@@ -15,6 +15,7 @@ import {
   NotFoundError,
   PermissionError,
   QueueFullError,
+  RateLimitedError,
   RequestValidationError,
   UnsupportedMediaTypeError,
 } from '#shared/errors.ts'
@@ -61,6 +62,8 @@ export const PROBLEM_TYPES = {
   'upstream-misconfigured': "Alibaba Cloud refused the gateway's own credentials or clock.",
   'queue-full':
     'Too many tasks already wait for this domain or instance (see the queue bound in the README); nothing was accepted. Retry after `Retry-After`.',
+  'rate-limited':
+    "The tenant's requests of this kind for the current minute are spent (see `RateLimit-Policy`); nothing was done. Retry after `Retry-After`.",
   'not-submitted':
     'Nothing reached Alibaba Cloud (the request could not be sent in time, or the clocks disagree); retry after `Retry-After`, with the same Idempotency-Key if you like.',
   'store-unavailable': 'The task store could not be reached; retry after `Retry-After`.',
@@ -87,6 +90,7 @@ const TITLES: Record<ProblemSlug, string> = {
   'upstream-unavailable': 'Alibaba Cloud unavailable',
   'upstream-misconfigured': 'Gateway misconfigured for Alibaba Cloud',
   'queue-full': 'Queue full',
+  'rate-limited': 'Rate limited',
   'not-submitted': 'Not submitted',
   'store-unavailable': 'Task store unavailable',
   conflict: 'Conflict',
@@ -189,6 +193,15 @@ export function problemFor(error: unknown): ProblemResponse {
       error.message,
       {},
       { 'retry-after': String(error.retryAfterSeconds) },
+    )
+  }
+  if (error instanceof RateLimitedError) {
+    return problem(
+      'rate-limited',
+      429,
+      error.message,
+      {},
+      { 'retry-after': String(error.retryAfterSeconds), ...error.headers },
     )
   }
   if (error instanceof UpstreamError) return upstreamProblem(error)

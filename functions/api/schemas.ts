@@ -572,6 +572,30 @@ const DomainPatternSchema = z
   })
   .openapi({ example: '*.example.com' })
 
+const perMinute = (what: string) =>
+  z
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .optional()
+    .openapi({ description: `${what} per minute (0: unlimited; unset: the gateway's default).` })
+
+/** A tenant's own request rates; each unset kind has the gateway's `RATE_LIMIT_*`. */
+const TenantLimitsSchema = z
+  .strictObject({
+    writes: perMinute('Submissions, desired-state writes, enrolments and other writes'),
+    upstreamReads: perMinute(
+      'Requests that read Alibaba Cloud: registry reads, drift, dry-run plans, DNSSEC scans',
+    ),
+    reads: perMinute('Other reads (tasks, changes, deliveries, states)'),
+    redeliveries: perMinute('Redelivery requests'),
+  })
+  .openapi('TenantLimits', {
+    description:
+      "The tenant's requests per minute by kind, shared by every API instance; a request over a limit is answered 429 with `Retry-After`, `RateLimit-Policy` and `RateLimit`.",
+  })
+
 export const TenantScopeBodySchema = z
   .strictObject({
     domains: z.array(DomainPatternSchema).max(1_000).openapi({
@@ -588,6 +612,7 @@ export const TenantScopeBodySchema = z
       .max(1_000)
       .default([])
       .openapi({ description: 'The DNS-host instance ids the tenant may sync, or `*` for all.' }),
+    limits: TenantLimitsSchema.optional(),
   })
   .openapi('TenantScopeInput')
 
@@ -596,6 +621,7 @@ export const TenantScopeSchema = z
     tenant: z.string(),
     domains: z.array(z.string()),
     instances: z.array(z.string()),
+    limits: TenantLimitsSchema.optional(),
     updatedAt: TimestampSchema,
   })
   .openapi('TenantScope')

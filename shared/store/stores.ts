@@ -10,6 +10,7 @@ import { DynamoDbDueItemStore } from './due-item-store.ts'
 import { DynamoDbDueSweepStore } from './due-sweep-store.ts'
 import { createDocumentClient } from './dynamodb.ts'
 import { DynamoDbEndpointHealthStore } from './endpoint-health-store.ts'
+import { DynamoDbRateCounterStore } from './rate-counter-store.ts'
 import { DynamoDbTargetLockStore } from './target-lock-store.ts'
 import { DynamoDbTaskNoRegistry, DynamoDbTaskStore } from './task-store.ts'
 import { DynamoDbTenantScopeStore } from './tenant-scope-store.ts'
@@ -32,5 +33,6 @@ export function createStores(config: StoreConfig) {
     dnssecStates: new DynamoDbDnssecStateStore(db, table),
     tenantScopes: new DynamoDbTenantScopeStore(db, table),
     domainAssignments: new DynamoDbDomainAssignmentStore(db, table),
+    rateCounters: new DynamoDbRateCounterStore(db, table),
   }
 }

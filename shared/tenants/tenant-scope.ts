@@ -1,3 +1,5 @@
+import type { RateLimits } from './rate-limit.ts'
+
 /**
  * What a tenant may act on: domains (exact names, `*.suffix` for every name below a suffix, `*` for
  * every domain) and DNS-host instance ids (exact, or `*`). Assigned by the admin; a domain or
@@ -7,6 +9,8 @@ export interface TenantScope {
   readonly tenant: string
   readonly domains: readonly string[]
   readonly instances: readonly string[]
+  /** The tenant's own requests per minute, by kind (unset: the gateway's `RATE_LIMIT_*`). */
+  readonly limits?: Partial<RateLimits> | undefined
   readonly updatedAt: string
   /** Optimistic-lock counter of the record. */
   readonly version: number

@@ -93,6 +93,11 @@ export async function startHarness(
     CALLBACK_ALLOW_LOOPBACK: 'true',
     // Tests read the registry right after changing it; the read cache has its own test.
     REGISTRY_READ_CACHE_SECONDS: '0',
+    // Tests send bursts no tenant would; the limits have their own test (rate-limits.test.ts).
+    RATE_LIMIT_WRITES_PER_MINUTE: '0',
+    RATE_LIMIT_UPSTREAM_READS_PER_MINUTE: '0',
+    RATE_LIMIT_READS_PER_MINUTE: '0',
+    RATE_LIMIT_REDELIVERIES_PER_MINUTE: '0',
     ...options.env,
   }
   const config = loadGatewayConfig(env)

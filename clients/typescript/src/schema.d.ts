@@ -362,6 +362,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/domains/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who manages a domain, and who it is shared with */
+        get: operations["getDomainAssignment"];
+        /**
+         * Assign the tenant that manages a domain, and share it with others
+         * @description The manager's keys alone set the domain's desired state and DNSSEC automation; the tenants it is shared with may also submit changes and read them; every other tenant's write is refused with 409. (Each tenant's scope still decides whether it sees the domain at all.) Takes effect at once for desired-state writes, and within `API_KEY_CACHE_SECONDS` for submissions on other API instances.
+         */
+        put: operations["assignDomain"];
+        post?: never;
+        /**
+         * Remove the assignment: the domain is managed by nobody until assigned or claimed
+         * @description Under `TENANT_SCOPES=open` the tenant holding the domain's desired state or enrolment keeps managing it and claims it again at its next write; under `strict` nobody manages it until the admin assigns it.
+         */
+        delete: operations["unassignDomain"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/webhooks/test": {
         parameters: {
             query?: never;
@@ -1385,11 +1410,23 @@ export interface components {
             tenant: string;
             domains: string[];
             instances: string[];
+            limits?: components["schemas"]["TenantLimits"];
             /**
              * Format: date-time
              * @example 2026-11-23T08:15:30.120Z
              */
             updatedAt: string;
+        };
+        /** @description The tenant's requests per minute by kind, shared by every API instance; a request over a limit is answered 429 with `Retry-After`, `RateLimit-Policy` and `RateLimit`. */
+        TenantLimits: {
+            /** @description Submissions, desired-state writes, enrolments and other writes per minute (0: unlimited; unset: the gateway's default). */
+            writes?: number;
+            /** @description Requests that read Alibaba Cloud: registry reads, drift, dry-run plans, DNSSEC scans per minute (0: unlimited; unset: the gateway's default). */
+            upstreamReads?: number;
+            /** @description Other reads (tasks, changes, deliveries, states) per minute (0: unlimited; unset: the gateway's default). */
+            reads?: number;
+            /** @description Redelivery requests per minute (0: unlimited; unset: the gateway's default). */
+            redeliveries?: number;
         };
         TenantScopeInput: {
             /** @description The domains the tenant may act on: exact names (`example.com`), every name below a suffix (`*.example.com`, which does not include `example.com` itself), or `*` for all. */
@@ -1399,6 +1436,34 @@ export interface components {
              * @default []
              */
             instances?: ("*" | string)[];
+            limits?: components["schemas"]["TenantLimits"];
+        };
+        DomainAssignment: {
+            domain: string;
+            manager: string;
+            sharedWith: string[];
+            /**
+             * @description `first-write`: claimed by the first desired-state write or enrolment (under `TENANT_SCOPES=open`); the admin may reassign it.
+             * @enum {string}
+             */
+            assignedBy: "admin" | "first-write";
+            /**
+             * Format: date-time
+             * @example 2026-11-23T08:15:30.120Z
+             */
+            updatedAt: string;
+        };
+        DomainAssignmentInput: {
+            /**
+             * @description The tenant whose keys set the domain's desired state and DNSSEC automation; another tenant's desired state or enrolment of the domain becomes this tenant's at its next write.
+             * @example billing-app
+             */
+            manager: string;
+            /**
+             * @description Tenants whose keys may also submit changes to the domain (`POST /domains/{name}/ds`, `DELETE …`, `/dns-batch`) and read its desired state, drift and enrolment.
+             * @default []
+             */
+            sharedWith?: string[];
         };
         TestWebhookResult: {
             /** @example msg_ping_Xk3mQ9rT2vLp8WzN4bYc7dFh */
@@ -1454,6 +1519,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1467,6 +1536,10 @@ export interface operations {
                     "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1478,6 +1551,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1489,6 +1566,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1502,6 +1583,10 @@ export interface operations {
                     "Retry-After"?: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1513,6 +1598,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1526,6 +1615,10 @@ export interface operations {
                     "Retry-After"?: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1558,6 +1651,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1570,6 +1667,10 @@ export interface operations {
                     Location: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1581,6 +1682,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1594,6 +1699,10 @@ export interface operations {
                     "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1605,6 +1714,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1616,6 +1729,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1629,6 +1746,10 @@ export interface operations {
                     "Retry-After"?: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1642,6 +1763,10 @@ export interface operations {
                     Connection: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1655,6 +1780,10 @@ export interface operations {
                     Accept: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1666,6 +1795,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1679,6 +1812,10 @@ export interface operations {
                     "Retry-After"?: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1690,6 +1827,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1703,6 +1844,10 @@ export interface operations {
                     "Retry-After"?: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1739,6 +1884,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1752,6 +1901,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1767,6 +1920,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1780,6 +1937,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1795,6 +1956,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1810,6 +1975,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1825,6 +1994,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1838,6 +2011,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1853,6 +2030,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1866,6 +2047,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1881,6 +2066,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1918,6 +2107,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1931,6 +2124,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1946,6 +2143,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1959,6 +2160,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1974,6 +2179,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1989,6 +2198,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2004,6 +2217,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2017,6 +2234,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2032,6 +2253,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2045,6 +2270,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2060,6 +2289,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2097,6 +2330,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2110,6 +2347,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2125,6 +2366,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2138,6 +2383,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2153,6 +2402,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2168,6 +2421,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2183,6 +2440,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2196,6 +2457,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2211,6 +2476,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2224,6 +2493,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2239,6 +2512,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2275,6 +2552,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2288,6 +2569,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2303,6 +2588,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2316,6 +2605,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2331,6 +2624,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2346,6 +2643,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2361,6 +2662,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2374,6 +2679,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2389,6 +2698,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2402,6 +2715,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2417,6 +2734,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2452,6 +2773,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2465,6 +2790,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2480,6 +2809,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2493,6 +2826,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2508,6 +2845,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2523,6 +2864,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2538,6 +2883,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2551,6 +2900,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2566,6 +2919,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2579,6 +2936,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2594,6 +2955,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2627,6 +2992,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2640,6 +3009,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2655,6 +3028,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2668,6 +3045,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2683,6 +3064,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2698,6 +3083,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2713,6 +3102,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2726,6 +3119,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2741,6 +3138,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2754,6 +3155,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2769,6 +3174,10 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2801,6 +3210,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2813,6 +3226,10 @@ export interface operations {
                     Location: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2824,6 +3241,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2837,6 +3258,10 @@ export interface operations {
                     "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2848,6 +3273,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2859,6 +3288,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2872,6 +3305,10 @@ export interface operations {
                     "Retry-After"?: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2885,6 +3322,10 @@ export interface operations {
                     Connection: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2898,6 +3339,10 @@ export interface operations {
                     Accept: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2909,6 +3354,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2922,6 +3371,10 @@ export interface operations {
                     "Retry-After"?: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2933,6 +3386,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2946,6 +3403,10 @@ export interface operations {
                     "Retry-After"?: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2970,6 +3431,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2983,6 +3448,10 @@ export interface operations {
                     "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2994,6 +3463,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3005,6 +3478,27 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3030,6 +3524,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3043,6 +3541,10 @@ export interface operations {
                     "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3054,6 +3556,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3065,6 +3571,27 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3076,6 +3603,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3089,6 +3620,10 @@ export interface operations {
                     "Retry-After"?: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3114,6 +3649,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3127,6 +3666,10 @@ export interface operations {
                     "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3138,6 +3681,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3149,6 +3696,27 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3178,6 +3746,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3189,6 +3761,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3202,6 +3778,10 @@ export interface operations {
                     "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3213,6 +3793,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3226,6 +3810,10 @@ export interface operations {
                     "Retry-After"?: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3239,6 +3827,10 @@ export interface operations {
                     Accept: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3250,6 +3842,27 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3275,6 +3888,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3288,6 +3905,10 @@ export interface operations {
                     "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3299,6 +3920,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3310,6 +3935,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3323,6 +3952,27 @@ export interface operations {
                     "Retry-After"?: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3334,6 +3984,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3347,6 +4001,10 @@ export interface operations {
                     "Retry-After"?: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3371,6 +4029,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3384,6 +4046,10 @@ export interface operations {
                     "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3395,6 +4061,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3406,6 +4076,27 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3435,6 +4126,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3448,6 +4143,10 @@ export interface operations {
                     "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3459,6 +4158,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3470,6 +4173,27 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3494,6 +4218,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3535,6 +4263,10 @@ export interface operations {
                     "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3546,6 +4278,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3557,6 +4293,27 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3581,6 +4338,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3594,6 +4355,10 @@ export interface operations {
                     "WWW-Authenticate": string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3605,6 +4370,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3616,6 +4385,10 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3629,6 +4402,27 @@ export interface operations {
                     "Retry-After"?: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4168,20 +4962,19 @@ export interface operations {
             };
         };
     };
-    sendTestWebhook: {
+    getDomainAssignment: {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                /** @description A registered domain. Trimmed, one trailing dot removed, IDN converted to punycode, lower-cased. */
+                name: string;
+            };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["TestWebhookInput"];
-            };
-        };
+        requestBody?: never;
         responses: {
-            /** @description The attempt (whatever the receiver answered). */
+            /** @description The assignment. */
             200: {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
@@ -4189,7 +4982,71 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TestWebhookResult"];
+                    "application/json": components["schemas"]["DomainAssignment"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            401: {
+                headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            404: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            422: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    assignDomain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A registered domain. Trimmed, one trailing dot removed, IDN converted to punycode, lower-cased. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DomainAssignmentInput"];
+            };
+        };
+        responses: {
+            /** @description The assignment as stored. */
+            200: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DomainAssignment"];
                 };
             };
             /** @description A problem (RFC 9457). */
@@ -4208,6 +5065,19 @@ export interface operations {
                 headers: {
                     /** @description The scheme to use. */
                     "WWW-Authenticate": string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
@@ -4247,6 +5117,205 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unassignDomain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A registered domain. Trimmed, one trailing dot removed, IDN converted to punycode, lower-cased. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A problem (RFC 9457). */
+            401: {
+                headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            404: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            422: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sendTestWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["TestWebhookInput"];
+            };
+        };
+        responses: {
+            /** @description The attempt (whatever the receiver answered). */
+            200: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestWebhookResult"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            400: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            401: {
+                headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            413: {
+                headers: {
+                    /** @description `close`: the rest of the body was not read. */
+                    Connection: string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            415: {
+                headers: {
+                    /** @description What bodies may be. */
+                    Accept: string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            422: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -379,6 +379,7 @@ export function registerAdminRoutes(app: App, deps: ApiDeps): void {
     tenant: scope.tenant,
     domains: scope.domains,
     instances: scope.instances,
+    limits: scope.limits,
     updatedAt: scope.updatedAt,
   })
 
@@ -421,6 +422,7 @@ export function registerAdminRoutes(app: App, deps: ApiDeps): void {
         tenant,
         domains: [...new Set(body.domains)],
         instances: [...new Set(body.instances)],
+        limits: body.limits,
         updatedAt: new Date(deps.now()).toISOString(),
       }
       if (!(await deps.tenantScopes.save(next, current?.version))) {

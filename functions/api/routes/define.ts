@@ -58,16 +58,35 @@ const ReplayedHeader = z.enum(['true']).openapi({
 
 type Responses = RouteConfig['responses']
 
-/** Adds the headers the gateway sends on every answer (and on replayable ones) to a route. */
-function withCommonHeaders(responses: Responses, replayable: boolean): Responses {
+/** Sent on every answer to a tenant's key (see tenants/rate-limit.ts). */
+const RateLimitHeaders = {
+  'RateLimit-Policy': z.string().optional().openapi({
+    description:
+      "The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds.",
+    example: '"writes";q=600;w=60',
+  }),
+  RateLimit: z.string().optional().openapi({
+    description: 'What is left of it: `r` requests in the next `t` seconds.',
+    example: '"writes";r=512;t=21',
+  }),
+}
+
+/**
+ * Adds the headers the gateway sends on every answer (and on replayable ones) to a route; a route
+ * a tenant's key calls (`limited`) may also answer 429 and carries the `RateLimit` fields.
+ */
+function withCommonHeaders(responses: Responses, replayable: boolean, limited: boolean): Responses {
+  const all: Responses =
+    limited && !('429' in responses) ? { ...responses, ...problemResponses(429) } : responses
   return Object.fromEntries(
-    Object.entries(responses).map(([status, response]) => {
+    Object.entries(all).map(([status, response]) => {
       if ('$ref' in response) return [status, response]
       const own = response.headers instanceof z.ZodObject ? response.headers.shape : {}
       const headers = z.object({
         ...own,
         'X-Request-Id': RequestIdHeader,
         ...(replayable ? { 'Idempotent-Replayed': ReplayedHeader.optional() } : {}),
+        ...(limited ? RateLimitHeaders : {}),
       })
       return [status, { ...response, headers }]
     }),
@@ -105,9 +124,10 @@ export function registerDocumentedRoutes(app: App): void {
   for (const route of undocumented.get(app) ?? []) {
     const headers = route.request?.headers
     const replayable = headers instanceof z.ZodObject && 'Idempotency-Key' in headers.shape
+    const limited = (route.security ?? []).some((requirement) => 'bearer' in requirement)
     app.openAPIRegistry.registerPath({
       ...route,
-      responses: withCommonHeaders(route.responses, replayable),
+      responses: withCommonHeaders(route.responses, replayable, limited),
     })
   }
   undocumented.delete(app)
