@@ -3,13 +3,15 @@ import { buildPollerDeps } from '#functions/poller/deps.ts'
 import { loadGatewayConfig, loadWorkerConfig } from '#shared/config.ts'
 import { silentLogger } from '#shared/logger.ts'
 import { type PollerDeps, processDueTask } from '#shared/poller/process-task.ts'
+import { ADMIN_KEY } from './helpers/gateway.ts'
 import { FAST_SETTINGS, type Pipeline, startPipeline } from './helpers/pipeline.ts'
 import { startRecordingProxy } from './helpers/recording-proxy.ts'
 
 /**
- * What one delivered callback costs the store: the claim (which reads), the endpoint's health, the
- * attempt marked in flight, the attempt's log entry and the result. The key's secrets are read
- * once per cache period, not per delivery, and a success to a healthy endpoint writes no health.
+ * What one delivered callback costs the store: the claim (which reads), the endpoint's health read
+ * together with the key that signs (one BatchGetItem), the attempt marked in flight, the attempt's
+ * log entry and the result. A success to a healthy endpoint writes no health. Since the key is
+ * read with every delivery, a rotated secret signs the next one, whatever the key cache.
  */
 let p: Pipeline
 let proxy: Awaited<ReturnType<typeof startRecordingProxy>>
@@ -32,7 +34,7 @@ afterAll(async () => {
   await p.closeAll()
 })
 
-it('a delivered callback costs five store requests; the signing key is read once', async () => {
+it('a delivered callback costs five store requests, the signing key read with the endpoint health', async () => {
   const ids = [
     (await p.submit('/domains/deliver-one.example/ds/sync')).id,
     (await p.submit('/domains/deliver-two.example/ds/sync')).id,
@@ -55,13 +57,37 @@ it('a delivered callback costs five store requests; the signing key is read once
       operations: proxy.operations.slice(before).map((operation) => operation.operation),
     })
   }
-  const one = ['UpdateItem', 'GetItem', 'PutItem', 'PutItem', 'PutItem']
-  // The first delivery also reads the key that signs it (another GetItem); the second does not.
-  expect(deliveries[0]?.outcome).toBe('delivered')
-  expect([...(deliveries[0]?.operations ?? [])].sort()).toEqual([...one, 'GetItem'].sort())
+  const one = ['UpdateItem', 'BatchGetItem', 'PutItem', 'PutItem', 'PutItem']
+  expect(deliveries[0]).toEqual({ outcome: 'delivered', operations: one })
   expect(deliveries[1]).toEqual({ outcome: 'delivered', operations: one })
   for (const id of ids) {
     expect((await p.task(id)).callback.state).toBe('delivered')
     expect(p.receiver.countsById().get(`msg_${id}`)).toBe(1)
   }
+})
+
+it('after a rotation with no grace period, the very next callback is signed with the new secret alone', async () => {
+  const first = (await p.submit('/domains/rotate-before.example/ds/sync')).id
+  const second = (await p.submit('/domains/rotate-after.example/ds/sync')).id
+  const deliver = async (id: string) => {
+    const until = Date.now() + 5_000
+    while ((await p.task(id)).callback.state !== 'delivered' && Date.now() < until) {
+      await processDueTask(deps, id)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    return p.receiver.received.filter((request) => request.id === `msg_${id}`).at(-1)
+  }
+  // The poller's key cache (60 s here) now holds the key with its first secret.
+  const before = await deliver(first)
+  expect(p.receiver.verify(before as never, p.tenant.webhookSecret).type).toBeDefined()
+  const rotated = await p.request(`/admin/keys/${p.tenant.id}/webhook-secret/rotate`, {
+    method: 'POST',
+    key: ADMIN_KEY,
+    body: JSON.stringify({ graceSeconds: 0 }),
+  })
+  expect(rotated.status).toBe(200)
+  const { webhookSecret } = (await rotated.json()) as { webhookSecret: string }
+  const after = await deliver(second)
+  expect(p.receiver.verify(after as never, webhookSecret).type).toBeDefined()
+  expect(() => p.receiver.verify(after as never, p.tenant.webhookSecret)).toThrow()
 })

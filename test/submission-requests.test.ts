@@ -6,8 +6,9 @@ import { startRecordingProxy } from './helpers/recording-proxy.ts'
 /**
  * What one accepted submission costs the store: the intent (with an Idempotency-Key, also the
  * key's claim: the task's id is derived from the key), the domain taken, then the TaskNo's owner
- * record and the outcome (with the key's answer) side by side. A replay reads the task in the
- * failed claim itself where the engine returns the item that failed the condition.
+ * record and the outcome (with the key's answer) side by side; and, once per domain per cache
+ * period (`API_KEY_CACHE_SECONDS`), a read of who manages the domain. A replay reads the task in
+ * the failed claim itself where the engine returns the item that failed the condition.
  */
 let h: Harness
 let proxied: Harness
@@ -42,21 +43,23 @@ async function operationsOf(domain: string, headers: Record<string, string> = {}
   }
 }
 
-it('an accepted submission costs four store requests, with or without a key; a replay one or two', async () => {
+it('an accepted submission costs four store requests, with or without a key (a fifth reads who manages a domain once per cache period); a replay one or two', async () => {
   // The API key is read once, then served from the instance's cache.
   expect((await operationsOf('warm-up.example')).status).toBe(202)
   const sent = ['PutItem', 'PutItem', 'PutItem', 'UpdateItem']
+  // A domain not seen in the cache period: who manages it is read once (a GetItem).
   const unkeyed = await operationsOf('unkeyed.example')
   expect(unkeyed.status).toBe(202)
   expect(unkeyed.body.status).toBe('pending')
-  expect(unkeyed.operations.sort()).toEqual(sent)
+  expect(unkeyed.operations.sort()).toEqual([...sent, 'GetItem'].sort())
 
   const keyed = await operationsOf('keyed.example', { 'idempotency-key': 'count-1' })
   expect(keyed.status).toBe(202)
   expect(keyed.body.status).toBe('pending')
-  expect(keyed.operations.sort()).toEqual(sent)
+  expect(keyed.operations.sort()).toEqual([...sent, 'GetItem'].sort())
   expect(keyed.body.id).toBe(keyedTaskId('alpha', 'count-1'))
 
+  // The domain's manager is in the cache now: the replay reads only the task.
   const replay = await operationsOf('keyed.example', { 'idempotency-key': 'count-1' })
   expect(replay.status).toBe(202)
   expect(replay.body).toEqual(keyed.body)

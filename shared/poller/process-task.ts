@@ -22,6 +22,7 @@ import {
 import { endpointVerdict, recordEndpointOutcome } from '../webhooks/endpoint-health.ts'
 import type { SendResult, WebhookMessage } from '../webhooks/send-webhook.ts'
 import { taskEventBody, webhookIdOf } from '../webhooks/task-event.ts'
+import { SYSTEM_KEY_ID, secretsOfKey } from '../webhooks/webhook-secrets.ts'
 import { type DeliveryLanes, endpointOf } from './delivery-lanes.ts'
 import { deriveStatus, forward, mergeDetails } from './derive-status.ts'
 import { absenceProvableAfter, findUpstreamTask } from './reconcile.ts'
@@ -661,7 +662,9 @@ async function deliverCallback<T extends CallbackCarrier>(
   const webhookId = kind.webhookId(held)
   const retention = toEpochSeconds(deps.now() + deps.settings.taskRetentionMs)
   const endpoint = endpointOf(url)
-  const health = await deps.endpoints?.get(held.keyId, endpoint)
+  // The signing key is read with the endpoint's health: a secret rotated a moment ago signs now.
+  const read = await deps.endpoints?.getWithKey(held.keyId, endpoint)
+  const health = read?.health
   const verdict = endpointVerdict(health, deps.now())
   if (verdict.kind === 'backoff') {
     // The endpoint as a whole is failing: wait for it, without spending one of this task's tries.
@@ -711,7 +714,10 @@ async function deliverCallback<T extends CallbackCarrier>(
   if (!(await kind.replace(sending, held.version))) return 'lost'
   const inFlight: T = { ...sending, version: held.version + 1 }
 
-  const secrets = await deps.secretsFor(held.keyId)
+  const secrets =
+    read && held.keyId !== SYSTEM_KEY_ID
+      ? secretsOfKey(held.keyId, read.key, deps.now(), undefined)
+      : await deps.secretsFor(held.keyId)
   const result = await deps.sendWebhook({ url, id: webhookId, body: kind.body(held), secrets })
   const at = deps.now()
   // 410 speaks of one message and `blocked` of our policy: neither says the endpoint is down.

@@ -19,6 +19,14 @@ export interface ApiKeyStore {
 const pkOf = (id: string) => `KEY#${id}`
 const SK = 'KEY'
 
+/** Where a key's item is, for a read batched with other items (see endpoint-health-store.ts). */
+export const apiKeyItemKey = (id: string) => ({ pk: pkOf(id), sk: SK })
+
+export function apiKeyFromItem(item: Record<string, unknown>): ApiKey {
+  const { pk: _pk, sk: _sk, type: _type, gsi1pk: _g1, gsi1sk: _g2, ...key } = item
+  return key as unknown as ApiKey
+}
+
 export class DynamoDbApiKeyStore implements ApiKeyStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -37,8 +45,7 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
   }
 
   #fromItem(item: Record<string, unknown>): ApiKey {
-    const { pk: _pk, sk: _sk, type: _type, gsi1pk: _g1, gsi1sk: _g2, ...key } = item
-    return key as unknown as ApiKey
+    return apiKeyFromItem(item)
   }
 
   async #put(item: Record<string, unknown>, condition: string, values?: Record<string, unknown>) {

@@ -1,4 +1,11 @@
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
+import {
+  BatchGetCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb'
+import type { ApiKey } from '../auth/api-keys.ts'
+import { apiKeyFromItem, apiKeyItemKey } from './api-key-store.ts'
 import { putVersioned, storeCall } from './dynamodb.ts'
 
 /**
@@ -23,6 +30,14 @@ export interface EndpointHealth {
 
 export interface EndpointHealthStore {
   get(keyId: string, endpoint: string): Promise<EndpointHealth | undefined>
+  /**
+   * The endpoint's health and the API key whose secrets sign its callbacks, in one consistent
+   * read: a delivery signs with the key as it is now (a rotated secret at once), at no extra cost.
+   */
+  getWithKey(
+    keyId: string,
+    endpoint: string,
+  ): Promise<{ health: EndpointHealth | undefined; key: ApiKey | undefined }>
   /** Writes if still at `expectedVersion` (undefined: not yet written). */
   save(next: Omit<EndpointHealth, 'version'>, expectedVersion: number | undefined): Promise<boolean>
   list(keyId: string): Promise<EndpointHealth[]>
@@ -47,6 +62,31 @@ export class DynamoDbEndpointHealthStore implements EndpointHealthStore {
       ),
     )
     return result.Item ? fromItem(result.Item) : undefined
+  }
+
+  async getWithKey(keyId: string, endpoint: string) {
+    const healthKey = { pk: pkOf(keyId), sk: endpoint }
+    let wanted = [healthKey, apiKeyItemKey(keyId)]
+    const found: Record<string, unknown>[] = []
+    // The service may leave keys unprocessed under load: read those again (a few times at most).
+    for (let round = 0; round < 5 && wanted.length > 0; round++) {
+      const result = await storeCall('BatchGetItem', () =>
+        this.db.send(
+          new BatchGetCommand({
+            RequestItems: { [this.tableName]: { Keys: wanted, ConsistentRead: true } },
+          }),
+        ),
+      )
+      found.push(...(result.Responses?.[this.tableName] ?? []))
+      wanted = (result.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as typeof wanted
+    }
+    if (wanted.length > 0) throw new Error('DynamoDB left a delivery read unprocessed')
+    const health = found.find((item) => item.pk === healthKey.pk && item.sk === endpoint)
+    const key = found.find((item) => item.pk !== healthKey.pk)
+    return {
+      health: health ? fromItem(health) : undefined,
+      key: key ? apiKeyFromItem(key) : undefined,
+    }
   }
 
   save(next: Omit<EndpointHealth, 'version'>, expectedVersion: number | undefined) {

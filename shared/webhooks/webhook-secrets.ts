@@ -6,10 +6,21 @@ export const SYSTEM_TENANT = 'system'
 
 /**
  * Finds the secrets that sign a task's callbacks: those of the API key that submitted it (both
- * during a rotation's grace period), or the configured secret for scheduled sync tasks. `readKey`
- * may be a cached lookup (see api-key-cache.ts): a rotation made elsewhere then signs with the new
- * secret within the cache's time; the old one keeps verifying through the grace period meanwhile.
+ * during a rotation's grace period), or the configured secret for scheduled sync tasks. The
+ * poller's deliveries read the key with the endpoint's health (`secretsOfKey`, a rotated secret
+ * signs at once); this resolver serves the paths without that read.
  */
+/** The secrets that sign a key's callbacks now, from the key as just read (the system key's from the environment). */
+export function secretsOfKey(
+  keyId: string,
+  key: ApiKey | undefined,
+  now: number,
+  systemSecret: string | undefined,
+): string[] {
+  if (keyId === SYSTEM_KEY_ID) return systemSecret ? [systemSecret] : []
+  return key ? activeWebhookSecrets(key, now) : []
+}
+
 export function createSecretResolver(
   readKey: (keyId: string) => Promise<ApiKey | undefined>,
   now: () => number,

@@ -75,7 +75,8 @@ export function registerWebhookTestRoutes(app: App, deps: ApiDeps): void {
       }
       await deps.checkCallbackUrl(url)
       // The key as authentication just found it (the same per-instance cache, no second read).
-      const key = await deps.keyLookup(principal.keyId)
+      // Read now, not from the cache: a secret rotated on another instance signs at once.
+      const key = await deps.apiKeys.get(principal.keyId)
       const at = deps.now()
       const webhookId = randomId('msg_ping', 24, deps.randomBytes)
       const result = await deps.sendWebhook({
