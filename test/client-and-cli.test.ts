@@ -204,6 +204,57 @@ describe('the domain-gateway CLI', () => {
     expect((await sync('cli-elsewhere.com')).status).toBe(404)
   })
 
+  it("sets a tenant's own limits, assigns and shares a domain, shows and unassigns it", async () => {
+    const admin = { DOMAIN_GATEWAY_ADMIN_KEY: ADMIN_KEY }
+    const limited = await cli(
+      [
+        '--json',
+        'tenants',
+        'set',
+        'cli-limited',
+        '--domain',
+        '*',
+        '--limit',
+        'writes=7',
+        'reads=0',
+      ],
+      admin,
+    )
+    expect(limited.code).toBe(0)
+    expect(JSON.parse(limited.stdout).limits).toEqual({ writes: 7, reads: 0 })
+    const wrong = await cli(['tenants', 'set', 'cli-limited', '--limit', 'writes=many'], admin)
+    expect(wrong.code).not.toBe(0)
+    expect(wrong.stderr).toContain('--limit writes=many')
+
+    const assigned = await cli(
+      [
+        '--json',
+        'domains',
+        'assign',
+        'cli-owned.com',
+        '--manager',
+        'cli-limited',
+        '--share',
+        'alpha',
+      ],
+      admin,
+    )
+    expect(assigned.code).toBe(0)
+    expect(JSON.parse(assigned.stdout)).toMatchObject({
+      domain: 'cli-owned.com',
+      manager: 'cli-limited',
+      sharedWith: ['alpha'],
+      assignedBy: 'admin',
+    })
+    const shown = await cli(['domains', 'show', 'cli-owned.com'], admin)
+    expect(shown.code).toBe(0)
+    expect(shown.stdout).toContain('cli-limited')
+    expect((await cli(['domains', 'unassign', 'cli-owned.com'], admin)).code).toBe(0)
+    const gone = await cli(['domains', 'show', 'cli-owned.com'], admin)
+    expect(gone.code).not.toBe(0)
+    expect(gone.stderr).toContain('404')
+  })
+
   it('lists and shows tasks, sends a test event, and says what went wrong with its exit code', async () => {
     const submitted = await p.submit('/domains/cli-tasks.com/ds', {
       method: 'POST',

@@ -26,14 +26,15 @@ export async function startRecordingProxy(target: string) {
         String(incoming.headers['x-amz-target'] ?? '')
           .split('.')
           .pop() ?? ''
-      let parsed: { TableName?: string; IndexName?: string } = {}
+      let parsed: { TableName?: string; IndexName?: string; RequestItems?: object } = {}
       try {
         parsed = JSON.parse(body.toString('utf8'))
       } catch {}
       operations.push({
         caller: state.caller,
         operation,
-        table: parsed.TableName,
+        // A batch names its tables in RequestItems (the gateway batches on its one table).
+        table: parsed.TableName ?? Object.keys(parsed.RequestItems ?? {})[0],
         index: parsed.IndexName,
       })
       const forward = request(
