@@ -24,6 +24,11 @@ export class DeliveryLanes {
     this.#settings = settings
   }
 
+  /** How many of the tenant's deliveries hold a lane. */
+  inFlightOf(tenant: string): number {
+    return this.#byTenant.get(tenant) ?? 0
+  }
+
   /** True while this task's delivery is running (it must not be picked up again meanwhile). */
   isRunning(taskId: string): boolean {
     return this.#inFlight.get(taskId)?.running !== undefined
@@ -119,4 +124,33 @@ export function endpointOf(url: string): string {
   } catch {
     return url
   }
+}
+
+/**
+ * The order in which callbacks waiting for a lane get one: tenants take turns — one callback each
+ * per round, the tenant with the fewest deliveries in flight first — and each tenant's own
+ * callbacks keep their order. However many busy tenants there are, a free lane goes to the one
+ * that has waited with the least in flight, never to the tenant with the most waiting.
+ */
+export function inTurns<W extends { readonly tenant: string }>(
+  waiting: Iterable<readonly [string, W]>,
+  inFlightOf: (tenant: string) => number,
+): [string, W][] {
+  const byTenant = new Map<string, [string, W][]>()
+  let total = 0
+  for (const entry of waiting) {
+    total++
+    const queue = byTenant.get(entry[1].tenant) ?? []
+    queue.push([entry[0], entry[1]])
+    byTenant.set(entry[1].tenant, queue)
+  }
+  const tenants = [...byTenant.keys()].sort((a, b) => inFlightOf(a) - inFlightOf(b))
+  const order: [string, W][] = []
+  for (let round = 0; order.length < total; round++) {
+    for (const tenant of tenants) {
+      const next = byTenant.get(tenant)?.[round]
+      if (next) order.push(next)
+    }
+  }
+  return order
 }

@@ -1,4 +1,4 @@
-import { DeliveryLanes } from './delivery-lanes.ts'
+import { DeliveryLanes, inTurns } from './delivery-lanes.ts'
 import {
   type DeliveryHandOff,
   type PollerDeps,
@@ -66,7 +66,8 @@ async function feedWaitingCallbacks(
     ])
     const now = deps.now()
     const ready: string[] = []
-    for (const [id, { url, tenant }] of waiting) {
+    // Tenants take turns for the free lanes, the one with the fewest in flight first.
+    for (const [id, { url, tenant }] of inTurns(waiting, (t) => handOff.lanes.inFlightOf(t))) {
       if (handOff.lanes.pausedUntil(url) > now) continue
       if (!handOff.lanes.reserve(id, url, tenant)) continue
       waiting.delete(id)
