@@ -8,6 +8,7 @@ const BENCHES = [
   'cold-start',
   'poller-drain',
   'change-requests',
+  'rate-limits',
   'queue',
   'webhooks',
   'memory',
