@@ -1,7 +1,7 @@
 import { request } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SHA256_DIGEST } from '../helpers/emulator.ts'
-import { ReliabilityStack } from './stack.ts'
+import { ADMIN_KEY, ReliabilityStack } from './stack.ts'
 
 /** A corpus of hostile requests, sent raw over HTTP, each with the status it must get. */
 const stack = new ReliabilityStack()
@@ -297,6 +297,71 @@ describe('hostile requests', () => {
       expect(stack.emulator.account.tasks.size).toBe(before)
     },
   )
+
+  it('a tenant flooding reads that reach Alibaba, and submissions, gets 429 past its limits; another tenant does not', async () => {
+    const admin = { authorization: `Bearer ${ADMIN_KEY}` }
+    const limits = await send({
+      name: 'limits',
+      method: 'PUT',
+      path: '/admin/tenants/flood',
+      body: json({ domains: ['*'], instances: ['*'], limits: { upstreamReads: 20, writes: 10 } }),
+      headers: admin,
+      status: 200,
+    })
+    expect(limits.status, limits.body).toBe(200)
+    const flood = (await stack.newKey('flood', ['ds:write', 'tasks:read'])).key
+    const as = (who: string) => ({ authorization: `Bearer ${who}` })
+    const before = stack.emulator.account.tasks.size
+    const reads = await Promise.all(
+      Array.from({ length: 120 }, (_, i) =>
+        send({
+          name: 'read',
+          method: 'GET',
+          path: `/domains/flood-${i % 7}.com/ds`,
+          headers: as(flood),
+          status: 200,
+        }),
+      ),
+    )
+    const ok = reads.filter((answer) => answer.status === 200).length
+    const limited = reads.filter((answer) => answer.status === 429)
+    // 20 a minute: 40 at most if the burst straddles a minute's end.
+    expect(ok).toBeGreaterThanOrEqual(20)
+    expect(ok).toBeLessThanOrEqual(40)
+    expect(ok + limited.length).toBe(120)
+    for (const answer of limited) {
+      expect(answer.headers['content-type']).toBe('application/problem+json')
+      expect(Number(answer.headers['retry-after'])).toBeGreaterThan(0)
+      expect(String(answer.headers['ratelimit-policy'])).toBe('"upstreamReads";q=20;w=60')
+      expect(String(answer.headers.ratelimit)).toMatch(/^"upstreamReads";r=0;t=\d+$/)
+    }
+    const writes = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        send({
+          name: 'write',
+          method: 'POST',
+          path: `/domains/flood-write-${i}.com/ds`,
+          body: json({ ...valid, keyTag: 100 + i }),
+          headers: as(flood),
+          status: 202,
+        }),
+      ),
+    )
+    const accepted = writes.filter((answer) => answer.status === 202).length
+    expect(accepted).toBeGreaterThanOrEqual(10)
+    expect(accepted).toBeLessThanOrEqual(20)
+    expect(writes.filter((answer) => answer.status === 429).length).toBe(30 - accepted)
+    // A refused submission sent nothing upstream.
+    expect(stack.emulator.account.tasks.size - before).toBe(accepted)
+    // The other tenant's reads go through.
+    const other = await send({
+      name: 'other',
+      method: 'GET',
+      path: '/domains/flood-0.com/ds',
+      status: 200,
+    })
+    expect(other.status).toBe(200)
+  })
 
   it('left Object.prototype untouched', () => {
     expect(({} as Record<string, unknown>).admin).toBeUndefined()
