@@ -86,3 +86,8 @@ export class UnsupportedMediaTypeError extends GatewayError {
 export class MalformedBodyError extends GatewayError {
   override name = 'MalformedBodyError'
 }
+
+/** The store could not be reached or failed (not a lost conditional write). */
+export class StoreUnavailableError extends Error {
+  override name = 'StoreUnavailableError'
+}

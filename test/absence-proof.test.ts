@@ -4,12 +4,12 @@ import { ClockSkewTracker } from '#shared/aliyun/clock-skew.ts'
 import { UpstreamError } from '#shared/aliyun/upstream-error.ts'
 import { keyedTaskId } from '#shared/ids.ts'
 import { silentLogger } from '#shared/logger.ts'
-import type { PollerDeps } from '#shared/poller/process-task.ts'
+import type { PollerDeps } from '#shared/poller/poller-deps.ts'
 import { absenceProvableAfter } from '#shared/poller/reconcile.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
-import type { TargetLockStore } from '#shared/store/target-lock-store.ts'
-import type { TaskStore } from '#shared/store/task-store.ts'
 import { type SubmitDeps, submitTask } from '#shared/tasks/submit-task.ts'
+import type { TargetLockStore } from '#shared/tasks/target-locks.ts'
+import type { TaskStore } from '#shared/tasks/task-store.ts'
 import {
   clientFor,
   SHA256_DIGEST,

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { adversarialBehaviour, type ListOrder } from '#infra/emulator/behaviour.ts'
 import { isTerminal } from '#shared/tasks/task.ts'
-import { type Pipeline, QUICK_ABSENCE, startPipeline } from './helpers/pipeline.ts'
+import { type Pipeline, QUICK_ABSENCE, QUICK_EMULATOR, startPipeline } from './helpers/pipeline.ts'
 
 /**
  * The guarantee — a domain is changed at most once per accepted request, and no TaskNo is lost —
@@ -23,6 +23,7 @@ async function runScenario(order: ListOrder): Promise<void> {
   p = await startPipeline({
     emulatorTaskMs: 40,
     emulator: {
+      ...QUICK_EMULATOR,
       account: {
         behaviour: adversarialBehaviour(Math.random, {
           listOrder: order,

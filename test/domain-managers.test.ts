@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { upstreamTasksFor } from './helpers/emulator.ts'
 import { ADMIN_KEY, ALL_SCOPES, type Harness, startHarness } from './helpers/gateway.ts'
+import { type Pipeline, startPipeline } from './helpers/pipeline.ts'
 
 /**
  * A domain has one managing tenant, assigned by the admin (or, under TENANT_SCOPES=open, claimed
@@ -9,20 +10,20 @@ import { ADMIN_KEY, ALL_SCOPES, type Harness, startHarness } from './helpers/gat
  * with 409 and reaches nothing upstream. Each finding of issue 22 on ownership has a case here
  * (each answered 202 or 200 before domains had managers).
  */
-let h: Harness
+let h: Pipeline
 let strict: Harness
 let alpha: string
 let bravo: string
 let charlie: string
 beforeAll(async () => {
-  h = await startHarness({ emulatorTaskMs: 30 })
+  h = await startPipeline({ emulatorTaskMs: 30 })
   strict = await startHarness({ emulatorTaskMs: 30, env: { TENANT_SCOPES: 'strict' } })
   alpha = h.key
   bravo = (await h.newKey('bravo', ALL_SCOPES)).key
   charlie = (await h.newKey('charlie', ALL_SCOPES)).key
 })
 afterAll(async () => {
-  await h.close()
+  await h.closeAll()
   await strict.close()
 })
 
@@ -42,6 +43,14 @@ const ds = (keyTag: number) => ({
 })
 const upstreamKinds = (harness: Harness, domain: string) =>
   upstreamTasksFor(harness.emulator, domain).map((task) => task.kind.type)
+
+/** Runs the poller until the change a `PUT` answered with is done (its desired state applied). */
+async function untilApplied(answer: Response, key: string): Promise<void> {
+  const { id } = await json(answer)
+  await h.drainUntil(
+    async () => (await json(await call(h, 'GET', `/changes/${id}`, key))).done === true,
+  )
+}
 
 /** Every write another tenant could make to the domain, and what it answered. */
 async function writesOf(harness: Harness, key: string, domain: string) {
@@ -66,7 +75,7 @@ describe('managing tenants', () => {
     const domain = 'own-1.com'
     const applied = await call(h, 'PUT', `/domains/${domain}/ds`, alpha, { records: [ds(1001)] })
     expect(applied.status).toBe(202)
-    await h.settle((await json(applied)).steps)
+    await untilApplied(applied, alpha)
     const before = upstreamKinds(h, domain)
     expect(before).toEqual(['addDs'])
     // The first write claimed the domain for its tenant (TENANT_SCOPES=open).
@@ -128,7 +137,7 @@ describe('managing tenants', () => {
     expect(await writesOf(h, charlie, domain)).toEqual([409, 409, 409, 409, 409, 409, 409])
     const applied = await call(h, 'PUT', `/domains/${domain}/ds`, alpha, { records: [ds(3001)] })
     expect(applied.status).toBe(202)
-    await h.settle((await json(applied)).steps)
+    await untilApplied(applied, alpha)
     // The shared tenant reads the manager's desired state; the others do not see it.
     expect((await call(h, 'GET', `/domains/${domain}/drift`, bravo)).status).toBe(200)
     expect((await call(h, 'GET', `/domains/${domain}/drift`, charlie)).status).toBe(404)
@@ -138,7 +147,7 @@ describe('managing tenants', () => {
     const domain = 'own-4.com'
     const first = await call(h, 'PUT', `/domains/${domain}/ds`, alpha, { records: [ds(4001)] })
     expect(first.status).toBe(202)
-    await h.settle((await json(first)).steps)
+    await untilApplied(first, alpha)
     expect((await call(h, 'PUT', `/domains/${domain}/dnssec`, alpha, { mode: 'off' })).status).toBe(
       200,
     )

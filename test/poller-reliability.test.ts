@@ -1,18 +1,18 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { loadGatewayConfig } from '#shared/config.ts'
-import type { PollerDeps } from '#shared/poller/process-task.ts'
+import type { PollerDeps } from '#shared/poller/poller-deps.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
 import { createStores } from '#shared/store/stores.ts'
-import type { TaskStore } from '#shared/store/task-store.ts'
 import type { Task } from '#shared/tasks/task.ts'
+import type { TaskStore } from '#shared/tasks/task-store.ts'
 import { clientFor, upstreamTasksFor } from './helpers/emulator.ts'
 import { TEST_DYNAMODB_ENGINE } from './helpers/gateway.ts'
-import { type Pipeline, QUICK_ABSENCE, startPipeline } from './helpers/pipeline.ts'
+import { type Pipeline, QUICK_ABSENCE, QUICK_EMULATOR, startPipeline } from './helpers/pipeline.ts'
 import { passThrough } from './helpers/task-store-wrapper.ts'
 
 let p: Pipeline
 beforeAll(async () => {
-  p = await startPipeline({ emulatorTaskMs: 20 })
+  p = await startPipeline({ emulatorTaskMs: 20, emulator: QUICK_EMULATOR })
 })
 afterAll(() => p.closeAll())
 beforeEach(() => {

@@ -210,6 +210,7 @@ describe('rate limits on the API', () => {
 
   it('the document lists 429 and the RateLimit fields on every route a tenant key calls', async () => {
     const doc = await json(await h.request('/openapi.json'))
+    // biome-ignore lint/suspicious/noExplicitAny: the document is read loosely
     for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {
       for (const [method, operation] of Object.entries(item)) {
         const bearer = (operation.security ?? []).some((s: object) => 'bearer' in s)

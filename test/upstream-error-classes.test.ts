@@ -6,7 +6,7 @@ import {
   UPSTREAM_CODES,
 } from '#shared/aliyun/upstream-error.ts'
 import { upstreamTasksFor } from './helpers/emulator.ts'
-import { type Pipeline, QUICK_ABSENCE, startPipeline } from './helpers/pipeline.ts'
+import { type Pipeline, QUICK_ABSENCE, QUICK_EMULATOR, startPipeline } from './helpers/pipeline.ts'
 
 /**
  * Each class of upstream error code, end to end: what the gateway answers, what it does next, and
@@ -40,7 +40,7 @@ describe('the code table', () => {
 
 let p: Pipeline
 beforeAll(async () => {
-  p = await startPipeline({ emulatorTaskMs: 30 })
+  p = await startPipeline({ emulatorTaskMs: 30, emulator: QUICK_EMULATOR })
 })
 afterAll(() => p.closeAll())
 beforeEach(() => p.emulator.faults.set([]))

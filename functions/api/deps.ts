@@ -10,24 +10,10 @@ import { metricsFor } from '#shared/metrics.ts'
 import { createStores } from '#shared/store/stores.ts'
 import { submitSettingsFrom } from '#shared/tasks/submit-settings.ts'
 import { RateLimiter } from '#shared/tenants/rate-limit.ts'
-import { addressPolicy } from '#shared/webhooks/address-policy.ts'
-import { checkCallbackUrl, type ResolveAll, resolveWithDns } from '#shared/webhooks/callback-url.ts'
+import { callbackUrlChecker, resolveWithDns } from '#shared/webhooks/callback-url.ts'
 import { webhookSender } from '#shared/webhooks/webhook-sender.ts'
 import { changeDepsFor } from './change-deps.ts'
 import type { ApiDeps } from './context.ts'
-
-/** The submission-time callback URL check, with the configured policy and name resolution. */
-export function callbackUrlChecker(
-  worker: WorkerConfig,
-  resolve: ResolveAll,
-): (url: string) => Promise<void> {
-  const rules = {
-    policy: addressPolicy(worker.callbacks),
-    allowHttp: worker.callbacks.allowHttp,
-    resolve,
-  }
-  return (url) => checkCallbackUrl(url, rules)
-}
 
 /** The production wiring of the API: DynamoDB stores, the signed upstream client, real clock. */
 export function buildApiDeps(

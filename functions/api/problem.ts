@@ -17,10 +17,10 @@ import {
   QueueFullError,
   RateLimitedError,
   RequestValidationError,
+  StoreUnavailableError,
   UnsupportedMediaTypeError,
 } from '#shared/errors.ts'
 import { InvalidCursorError } from '#shared/http/cursor.ts'
-import { StoreUnavailableError } from '#shared/store/dynamodb.ts'
 import { CallbackUrlRefusedError } from '#shared/webhooks/callback-url.ts'
 
 /** An RFC 9457 problem details object, plus extension members. */

@@ -1,24 +1,33 @@
-import { buildApiDeps } from '#functions/api/deps.ts'
+import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
 import type { GatewayConfig, WorkerConfig } from '#shared/config.ts'
+import { newTaskId } from '#shared/ids.ts'
+import { createLogger } from '#shared/logger.ts'
+import { metricsFor } from '#shared/metrics.ts'
+import { createStores } from '#shared/store/stores.ts'
 import type { SyncDeps } from '#shared/sync/run-scheduled-sync.ts'
+import { submitSettingsFrom } from '#shared/tasks/submit-settings.ts'
+import { callbackUrlChecker, resolveWithDns } from '#shared/webhooks/callback-url.ts'
 
-/** The submission path of the API, reused for scheduled syncs. */
+/** Scheduled syncs submit as the API does: the same stores, client, settings and URL check. */
 export function buildSyncDeps(
   gateway: GatewayConfig,
   worker: WorkerConfig,
   overrides: Partial<SyncDeps> = {},
 ): SyncDeps {
-  const api = buildApiDeps(gateway, worker)
+  const stores = createStores(gateway.store)
   return {
-    tasks: api.tasks,
-    taskNos: api.taskNos,
-    upstream: api.upstream,
-    targetLocks: api.targetLocks,
-    now: api.now,
-    newTaskId: api.newTaskId,
-    logger: api.logger.child({ component: 'sync' }),
-    settings: api.settings,
-    checkCallbackUrl: api.checkCallbackUrl,
+    tasks: stores.tasks,
+    taskNos: stores.taskNos,
+    targetLocks: stores.targetLocks,
+    upstream: new DomainApiClient({
+      config: gateway.upstream,
+      metrics: metricsFor(gateway.metrics),
+    }),
+    now: Date.now,
+    newTaskId,
+    logger: createLogger({ level: gateway.logLevel }).child({ component: 'sync' }),
+    settings: submitSettingsFrom(gateway, worker),
+    checkCallbackUrl: callbackUrlChecker(worker, resolveWithDns),
     ...overrides,
   }
 }

@@ -6,12 +6,10 @@ import {
   planDs,
   planNameServers,
 } from '../desired/plan.ts'
+import { toEpochSeconds } from '../epoch.ts'
 import { ConflictError } from '../errors.ts'
 import { newEvent, type WebhookEvent } from '../events/webhook-event.ts'
-import type { DomainState, DomainStateStore } from '../store/domain-state-store.ts'
-import type { DueItemStore } from '../store/due-item-store.ts'
-import { toEpochSeconds } from '../store/dynamodb.ts'
-import { acquireAll, ticketOf } from '../store/target-lock-store.ts'
+import type { DueItemStore } from '../ports/due-item-store.ts'
 import {
   asIntent,
   holdUntil,
@@ -22,10 +20,12 @@ import {
   sendInTurn,
   sendSubmission,
 } from '../tasks/submit-task.ts'
+import { acquireAll, ticketOf } from '../tasks/target-locks.ts'
 import { isTerminal, type Task, type TaskCommand, targetsOf } from '../tasks/task.ts'
 import { enqueueAll } from '../tasks/task-queue.ts'
 import { DomainManagedElsewhereError } from '../tenants/domain-assignment.ts'
 import type { Change, ChangeKind, DesiredDs, DesiredNs } from './change.ts'
+import type { DomainState, DomainStateStore } from './domain-state.ts'
 
 export interface ChangeDeps extends SendDeps {
   readonly changes: DueItemStore<Change>

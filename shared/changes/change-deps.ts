@@ -1,20 +1,43 @@
 import type { DomainApiClient } from '../aliyun/domain-api-client.ts'
+import type { WebhookEvent } from '../events/webhook-event.ts'
 import { randomId } from '../ids.ts'
 import type { Logger } from '../logger.ts'
-import type { createStores } from '../store/stores.ts'
+import type { DueItemStore } from '../ports/due-item-store.ts'
 import type { SubmitSettings } from '../tasks/submit-task.ts'
+import type { TaskSubmitter } from '../tasks/submit-to-upstream.ts'
+import type { TargetLockStore } from '../tasks/target-locks.ts'
+import type { Task } from '../tasks/task.ts'
+import type { TaskNoRegistry, TaskStore } from '../tasks/task-store.ts'
 import type { ChangeDeps } from './apply-change.ts'
+import type { Change } from './change.ts'
+import type { DomainStateStore } from './domain-state.ts'
 
-/** What applying and settling changes needs, from the stores and the upstream client. */
+/** The stores applying and settling changes reads and writes. */
+export interface ChangeStores {
+  readonly tasks: TaskStore
+  readonly taskNos: TaskNoRegistry
+  readonly targetLocks: TargetLockStore
+  readonly changes: DueItemStore<Change>
+  readonly domainStates: DomainStateStore
+  readonly events: DueItemStore<WebhookEvent>
+}
+
+/** What applying and settling changes needs: the one builder the API, the poller and drift use. */
 export function buildChangeDeps(input: {
-  readonly stores: ReturnType<typeof createStores>
-  readonly upstream: DomainApiClient
+  readonly stores: ChangeStores
+  readonly upstream: TaskSubmitter & Pick<DomainApiClient, 'queryDsRecord' | 'queryDomain'>
   readonly now: () => number
   readonly logger: Logger
   readonly settings: SubmitSettings
   readonly changeRecheckMs: number
+  /** How a step's task id is made (default: a random `tsk_` id). */
+  readonly newTaskId?: (() => string) | undefined
+  /** Test seams for crash injection (see `submitTask`). */
+  readonly beforeUpstreamCall?: ((task: Task) => Promise<void>) | undefined
+  readonly afterUpstreamCall?: ((task: Task) => Promise<void>) | undefined
 }): ChangeDeps {
   const { stores } = input
+  const newTaskId = input.newTaskId ?? (() => randomId('tsk'))
   return {
     tasks: stores.tasks,
     taskNos: stores.taskNos,
@@ -27,8 +50,10 @@ export function buildChangeDeps(input: {
     now: input.now,
     logger: input.logger,
     settings: input.settings,
-    newId: (prefix) => randomId(prefix),
+    newId: (prefix) => (prefix === 'tsk' ? newTaskId() : randomId('chg')),
     changeRecheckMs: input.changeRecheckMs,
     nudgeChange: (id, at) => stores.changes.nudge(id, at),
+    beforeUpstreamCall: input.beforeUpstreamCall,
+    afterUpstreamCall: input.afterUpstreamCall,
   }
 }

@@ -1,6 +1,6 @@
 import type { DsPlan, NameServerPlan } from '../desired/plan.ts'
 import type { DsRecord } from '../dnssec.ts'
-import type { DueItem } from '../store/due-item-store.ts'
+import type { DueItem } from '../ports/due-item-store.ts'
 import type { Task } from '../tasks/task.ts'
 
 export const CHANGE_STATUSES = ['running', 'succeeded', 'failed'] as const

@@ -1,5 +1,5 @@
 import type { DomainApiClient } from '../aliyun/domain-api-client.ts'
-import type { DomainState } from '../store/domain-state-store.ts'
+import type { DomainState } from '../changes/domain-state.ts'
 import { type DsDrift, dsDrift, type NameServerDrift, nameServerDrift } from './plan.ts'
 
 /** How a managed domain at the registry compares with its last applied desired state. */

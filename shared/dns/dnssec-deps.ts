@@ -1,9 +1,9 @@
 import type { ChangeDeps } from '../changes/apply-change.ts'
 import type { WorkerConfig } from '../config.ts'
-import type { DnssecStateStore } from '../store/dnssec-state-store.ts'
 import { addressPolicy } from '../webhooks/address-policy.ts'
 import { queryServer } from './dns-client.ts'
 import type { DnssecDeps } from './dnssec-service.ts'
+import type { DnssecStateStore } from './dnssec-state.ts'
 import { serverLookup } from './name-servers.ts'
 
 /** The scanner's wiring: the change path, the enrolments, DNS lookups under the address policy. */

@@ -1,4 +1,4 @@
-import type { DueItem } from '../store/due-item-store.ts'
+import type { DueItem } from '../ports/due-item-store.ts'
 import type { TaskCallback } from '../tasks/task.ts'
 
 /** Events that are not a task's own completion: a change's end, a domain's drift. */

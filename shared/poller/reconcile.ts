@@ -1,6 +1,6 @@
-import { toEpochSeconds } from '../store/dynamodb.ts'
+import { toEpochSeconds } from '../epoch.ts'
 import type { Task, TaskAction } from '../tasks/task.ts'
-import type { PollerDeps } from './process-task.ts'
+import type { PollerDeps } from './poller-deps.ts'
 import { serviceTimeCandidates } from './service-time.ts'
 import type { PollerSettings } from './settings.ts'
 

@@ -1,11 +1,6 @@
 import { DeliveryLanes, inTurns } from './delivery-lanes.ts'
-import {
-  type DeliveryHandOff,
-  type PollerDeps,
-  type ProcessOutcome,
-  processDueTask,
-  type WaitingCallback,
-} from './process-task.ts'
+import type { DeliveryHandOff, PollerDeps, ProcessOutcome, WaitingCallback } from './poller-deps.ts'
+import { processDueTask } from './process-task.ts'
 
 export interface PollerRunStats {
   readonly rounds: number

@@ -1,6 +1,6 @@
 import type { Logger } from '../logger.ts'
-import type { DueSweepStore } from '../store/due-sweep-store.ts'
-import type { TaskStore } from '../store/task-store.ts'
+import type { TaskStore } from '../tasks/task-store.ts'
+import type { DueSweepStore } from './due-sweep-store.ts'
 
 export interface DueSweepSettings {
   /** Pause between full passes over the table. */

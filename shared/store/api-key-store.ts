@@ -4,17 +4,10 @@ import {
   PutCommand,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb'
+import type { ApiKeyStore } from '../auth/api-key-store.ts'
 import type { ApiKey } from '../auth/api-keys.ts'
 import { isConditionalCheckFailed, storeCall } from './dynamodb.ts'
 import { INDEX_BY_OWNER } from './table-definition.ts'
-
-export interface ApiKeyStore {
-  create(key: ApiKey): Promise<boolean>
-  get(id: string): Promise<ApiKey | undefined>
-  /** Replaces the key if it is still at `expectedVersion`. */
-  replace(next: ApiKey, expectedVersion: number): Promise<boolean>
-  list(limit: number): Promise<ApiKey[]>
-}
 
 const pkOf = (id: string) => `KEY#${id}`
 const SK = 'KEY'

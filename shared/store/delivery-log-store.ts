@@ -1,24 +1,6 @@
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
+import type { DeliveryAttempt, DeliveryLogStore } from '../webhooks/delivery-log.ts'
 import { storeCall } from './dynamodb.ts'
-
-export interface DeliveryAttempt {
-  readonly attempt: number
-  readonly at: string
-  readonly url: string
-  readonly webhookId: string
-  readonly outcome: 'delivered' | 'failed' | 'gone' | 'blocked' | 'interrupted'
-  readonly statusCode?: number | undefined
-  readonly durationMs?: number | undefined
-  readonly error?: string | undefined
-  /** At most 2 KB of the receiver's answer. */
-  readonly responseSnippet?: string | undefined
-  readonly nextAttemptAt?: string | undefined
-}
-
-export interface DeliveryLogStore {
-  record(taskId: string, attempt: DeliveryAttempt, expiresAt: number): Promise<void>
-  list(taskId: string): Promise<DeliveryAttempt[]>
-}
 
 /** Attempts live in the task's own partition (`TASK#<id>`, `ATTEMPT#0001`…), one item each. */
 export class DynamoDbDeliveryLogStore implements DeliveryLogStore {

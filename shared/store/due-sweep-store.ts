@@ -1,39 +1,7 @@
 import { type DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb'
-import type { Task } from '../tasks/task.ts'
+import type { DueSweepState, DueSweepStore, OverduePage } from '../poller/due-sweep-store.ts'
 import { putVersioned, storeCall } from './dynamodb.ts'
 import { taskFromItem } from './task-store.ts'
-
-/** Where the due-index sweep is: the next run, its cursor, who holds it. One item. */
-export interface DueSweepState {
-  readonly version: number
-  /** Epoch ms before which no new pass starts. */
-  readonly nextAt: number
-  /** Where the current pass stopped; absent between passes. */
-  readonly cursor?: Record<string, unknown> | undefined
-  readonly owner?: string | undefined
-  readonly leaseUntil?: number | undefined
-}
-
-export interface OverduePage {
-  readonly items: Task[]
-  readonly cursor?: Record<string, unknown> | undefined
-}
-
-export interface DueSweepStore {
-  state(): Promise<DueSweepState | undefined>
-  /** Writes the state if it is still at `expectedVersion` (undefined: not written yet). */
-  save(next: Omit<DueSweepState, 'version'>, expectedVersion: number | undefined): Promise<boolean>
-  /**
-   * One page of a paged Scan of the base table (not an index): tasks due before `dueBefore` and
-   * not leased at `now`, or `submitting` with no due time at all.
-   */
-  overdueTasks(
-    dueBefore: number,
-    now: number,
-    cursor: Record<string, unknown> | undefined,
-    pageSize: number,
-  ): Promise<OverduePage>
-}
 
 const KEY = { pk: 'SWEEP#due', sk: 'SWEEP' }
 

@@ -1,12 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import type { StoreConfig } from '../config.ts'
+import { toEpochSeconds } from '../epoch.ts'
+import { StoreUnavailableError } from '../errors.ts'
 
 /** The store could not be reached or answered with an error that is not ours to handle. */
-export class StoreUnavailableError extends Error {
-  override name = 'StoreUnavailableError'
-}
-
 export function createDocumentClient(config: StoreConfig): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
     region: config.region,
@@ -39,9 +37,6 @@ export async function storeCall<T>(operation: string, run: () => Promise<T>): Pr
     })
   }
 }
-
-/** Epoch seconds, as DynamoDB TTL wants them. */
-export const toEpochSeconds = (ms: number): number => Math.floor(ms / 1000)
 
 /** Runs a conditional write: true when it was made, false when its condition did not hold. */
 export async function conditionalWrite(operation: string, run: () => Promise<unknown>) {

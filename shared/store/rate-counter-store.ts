@@ -1,6 +1,7 @@
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb'
+import { toEpochSeconds } from '../epoch.ts'
 import type { RateCounterStore } from '../tenants/rate-limit.ts'
-import { isConditionalCheckFailed, storeCall, toEpochSeconds } from './dynamodb.ts'
+import { isConditionalCheckFailed, storeCall } from './dynamodb.ts'
 
 /** One item per tenant, kind and window (`RATE#<tenant>#<kind>#<window>`), gone by TTL after it. */
 export class DynamoDbRateCounterStore implements RateCounterStore {

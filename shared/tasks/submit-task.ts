@@ -1,16 +1,10 @@
 import { isGatewayFault, tenantMessage, UpstreamError } from '../aliyun/upstream-error.ts'
+import { toEpochSeconds } from '../epoch.ts'
 import { IdempotencyInFlightError, IdempotencyKeyReuseError, QueueFullError } from '../errors.ts'
 import { keyedTaskId } from '../ids.ts'
 import type { Logger } from '../logger.ts'
-import { toEpochSeconds } from '../store/dynamodb.ts'
-import {
-  acquireAll,
-  releaseAll,
-  type TargetLockStore,
-  ticketOf,
-} from '../store/target-lock-store.ts'
-import type { TaskNoRegistry, TaskStore } from '../store/task-store.ts'
 import { submitToUpstream, type TaskSubmitter } from './submit-to-upstream.ts'
+import { acquireAll, releaseAll, type TargetLockStore, ticketOf } from './target-locks.ts'
 import {
   isTerminal,
   type QueueReason,
@@ -29,6 +23,7 @@ import {
   type Turn,
   tryTakeTurn,
 } from './task-queue.ts'
+import type { TaskNoRegistry, TaskStore } from './task-store.ts'
 
 export interface SubmitSettings {
   /**

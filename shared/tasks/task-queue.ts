@@ -5,9 +5,9 @@ import {
   type TargetState,
   ticketTaskId,
   ticketTime,
-} from '../store/target-lock-store.ts'
-import type { TaskStore } from '../store/task-store.ts'
+} from './target-locks.ts'
 import { isTerminal, type Task, targetsOf } from './task.ts'
+import type { TaskStore } from './task-store.ts'
 
 /** How the per-target queue behaves. Durations in milliseconds. */
 export interface QueueSettings {

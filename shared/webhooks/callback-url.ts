@@ -1,7 +1,8 @@
 import { lookup as dnsLookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
+import type { WorkerConfig } from '../config.ts'
 import { GatewayError } from '../errors.ts'
-import { type AddressPolicy, checkAddress } from './address-policy.ts'
+import { type AddressPolicy, addressPolicy, checkAddress } from './address-policy.ts'
 
 /** A callback URL the gateway refuses to call. */
 export class CallbackUrlRefusedError extends GatewayError {
@@ -67,4 +68,17 @@ export async function checkCallbackUrl(url: string, rules: CallbackUrlRules): Pr
       `callbackUrl is not allowed: ${host} does not resolve only to addresses the gateway may call.`,
     )
   }
+}
+
+/** The submission-time callback URL check, with the configured policy and name resolution. */
+export function callbackUrlChecker(
+  worker: WorkerConfig,
+  resolve: ResolveAll,
+): (url: string) => Promise<void> {
+  const rules = {
+    policy: addressPolicy(worker.callbacks),
+    allowHttp: worker.callbacks.allowHttp,
+    resolve,
+  }
+  return (url) => checkCallbackUrl(url, rules)
 }

@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.ts'
-import type { EndpointHealth, EndpointHealthStore } from '../store/endpoint-health-store.ts'
+import type { EndpointHealth, EndpointHealthStore } from './endpoint-health-store.ts'
 
 export interface EndpointHealthSettings {
   /**

@@ -4,7 +4,7 @@ import type { EmulatorOptions } from '#infra/emulator/app.ts'
 import type { ParentZoneSettings } from '#infra/emulator/server.ts'
 import { loadGatewayConfig, loadWorkerConfig } from '#shared/config.ts'
 import { silentLogger } from '#shared/logger.ts'
-import type { PollerDeps } from '#shared/poller/process-task.ts'
+import type { PollerDeps } from '#shared/poller/poller-deps.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
 import type { PollerSettings } from '#shared/poller/settings.ts'
 import { DEFAULT_SUBMIT_SETTINGS } from '#shared/tasks/submit-task.ts'
@@ -25,8 +25,21 @@ const DRAIN_RUN_MS = TEST_DYNAMODB_ENGINE === 'moto' ? 250 : 50
 /** Submissions in the pipeline are signed and sent only within this of their intent. */
 export const PIPELINE_SEND_WINDOW_MS = 1_000
 
-/** Settings under which a lost submission is proven absent 1.1 s after its intent. */
-export const QUICK_ABSENCE: Partial<PollerSettings> = { timestampWindowMs: 100 }
+/**
+ * The service's timestamp window in tests that prove absence quickly: the emulator must be started
+ * with it (`QUICK_EMULATOR`), since the proof rests on the service refusing a request signed longer
+ * ago than this — however slow the machine is to deliver it. (Its `Timestamp` has whole seconds,
+ * so a request may be refused up to a second early: the window leaves room for a slow machine.)
+ */
+export const QUICK_TIMESTAMP_WINDOW_MS = 3_000
+
+/** Settings under which a lost submission is proven absent 4 s after its intent. */
+export const QUICK_ABSENCE: Partial<PollerSettings> = {
+  timestampWindowMs: QUICK_TIMESTAMP_WINDOW_MS,
+}
+
+/** The emulator of a pipeline whose pollers use `QUICK_ABSENCE`. */
+export const QUICK_EMULATOR = { timestampWindowMs: QUICK_TIMESTAMP_WINDOW_MS }
 
 /** Fast pacing for tests: polls every 20 ms, callback retries after 50/100/150 ms. */
 export const FAST_SETTINGS: Partial<PollerSettings> = {

@@ -1,4 +1,4 @@
-import type { TaskStore } from '#shared/store/task-store.ts'
+import type { TaskStore } from '#shared/tasks/task-store.ts'
 
 /**
  * Every method of a task store, calling the real one: spread it and override the calls a test

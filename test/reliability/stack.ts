@@ -14,7 +14,7 @@ import { ensureTable, type LocalDynamoDb, startLocalDynamoDb } from '#infra/loca
 import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
 import { loadGatewayConfig, loadWorkerConfig } from '#shared/config.ts'
 import { createLogger } from '#shared/logger.ts'
-import type { PollerDeps } from '#shared/poller/process-task.ts'
+import type { PollerDeps } from '#shared/poller/poller-deps.ts'
 import { DEFAULT_POLLER_SETTINGS, type PollerSettings } from '#shared/poller/settings.ts'
 import { DEFAULT_SUBMIT_SETTINGS } from '#shared/tasks/submit-task.ts'
 import type { Scope } from '#shared/tasks/task.ts'

@@ -9,9 +9,9 @@ import {
   hashApiKey,
 } from '#shared/auth/api-keys.ts'
 import { ConflictError, NotFoundError } from '#shared/errors.ts'
-import type { EndpointHealth } from '#shared/store/endpoint-health-store.ts'
 import type { DomainAssignment } from '#shared/tenants/domain-assignment.ts'
 import type { TenantScope } from '#shared/tenants/tenant-scope.ts'
+import type { EndpointHealth } from '#shared/webhooks/endpoint-health-store.ts'
 import { requireAdmin } from '../auth.ts'
 import type { ApiDeps, App } from '../context.ts'
 import { json, readJsonBody, toResponse } from '../http.ts'

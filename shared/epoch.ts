@@ -1,0 +1,2 @@
+/** Epoch seconds, as DynamoDB TTL and every `expiresAt` want them. */
+export const toEpochSeconds = (ms: number): number => Math.floor(ms / 1000)

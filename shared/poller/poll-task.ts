@@ -1,0 +1,48 @@
+/** A pending task's step: read its registry task and move it on, or make it final. */
+import { isTerminal, type Task } from '../tasks/task.ts'
+import { deriveStatus, forward, mergeDetails } from './derive-status.ts'
+import type { ProcessOutcome, StepDeps } from './poller-deps.ts'
+import { pollDelay } from './settings.ts'
+import { finished, iso, save, unlockTargets } from './task-outcome.ts'
+
+export async function poll(deps: StepDeps, held: Task): Promise<ProcessOutcome> {
+  const taskNo = held.upstream.taskNo as string
+  const upstream = await deps.upstream.queryAllTaskDetails({ taskNo })
+  const at = deps.now()
+  const details = mergeDetails(held.details, upstream)
+  const derived = forward(held, deriveStatus(details))
+  if (isTerminal(derived)) {
+    const failure = details.find((detail) => detail.status === 'failed')
+    const error =
+      derived === 'succeeded'
+        ? undefined
+        : { code: 'TaskFailed', message: failure?.error ?? 'The registry task failed.' }
+    const ok = await save(deps, held, finished(deps, { ...held, details }, derived, at, { error }))
+    if (ok) deps.logger.info('task finished', { taskId: held.id, status: derived })
+    if (ok) await unlockTargets(deps, held)
+    return ok ? 'completed' : 'lost'
+  }
+  if (at - Date.parse(held.createdAt) > deps.settings.maxTaskAgeMs) {
+    const error = {
+      code: 'TaskTimedOut',
+      message: 'The registry task did not finish within the maximum age.',
+    }
+    const ok = await save(
+      deps,
+      held,
+      finished(deps, { ...held, details }, 'unknown', at, { error }),
+    )
+    if (ok) deps.logger.warn('task unknown after maximum age', { taskId: held.id, taskNo })
+    if (ok) await unlockTargets(deps, held)
+    return ok ? 'completed' : 'lost'
+  }
+  const ok = await save(deps, held, {
+    ...held,
+    status: derived,
+    details,
+    updatedAt: derived !== held.status ? iso(at) : held.updatedAt,
+    pollCount: held.pollCount + 1,
+    dueAt: at + pollDelay(deps.settings, held.pollCount + 1),
+  })
+  return ok ? 'polled' : 'lost'
+}

@@ -1,0 +1,81 @@
+/** Writing a held task's next state: saving it, making it final (its callback due), freeing its targets. */
+import { toEpochSeconds } from '../epoch.ts'
+import type { TargetLockStore } from '../tasks/target-locks.ts'
+import { isTerminal, type Task, type TaskStatus } from '../tasks/task.ts'
+import { DEFAULT_QUEUE_SETTINGS, releaseTargets } from '../tasks/task-queue.ts'
+import type { PollerDeps, StepDeps } from './poller-deps.ts'
+
+export const iso = (ms: number) => new Date(ms).toISOString()
+
+/** Writes the next state of a held task; losing the race means someone else moved it. */
+export async function save(deps: PollerDeps, held: Task, next: Task): Promise<boolean> {
+  const ok = await deps.tasks.replace({ ...next, lease: undefined }, held.version)
+  if (!ok) deps.logger.warn('lost a task update race', { taskId: held.id })
+  else if (isTerminal(next.status) && !isTerminal(held.status)) {
+    deps.metrics?.add('TasksFinished', 1, { dimensions: { Status: next.status } })
+  }
+  return ok
+}
+
+/** The state of a task that has just reached a final status: its callback, if any, is due now. */
+export function finished(
+  deps: PollerDeps,
+  task: Task,
+  status: TaskStatus,
+  at: number,
+  extra: Partial<Task> = {},
+): Task {
+  const hasCallback = Boolean(task.callback.url)
+  return {
+    ...task,
+    ...extra,
+    status,
+    updatedAt: iso(at),
+    completedAt: iso(at),
+    dueAt: hasCallback ? at : undefined,
+    callback: hasCallback
+      ? { ...task.callback, state: 'scheduled', nextAttemptAt: iso(at) }
+      : { ...task.callback, state: 'none' },
+    expiresAt: hasCallback ? undefined : toEpochSeconds(at + deps.settings.taskRetentionMs),
+  }
+}
+
+/** A task rejected without reaching the registry: every detail failed with the error's code. */
+export function rejected(
+  deps: PollerDeps,
+  task: Task,
+  at: number,
+  error: { code: string; message: string },
+): Task {
+  const details = task.details.map((detail) => ({
+    ...detail,
+    status: 'failed' as const,
+    error: error.code,
+  }))
+  return finished(deps, { ...task, details }, 'rejected', at, { error })
+}
+
+/** The task is final: its targets are free for the next in line, woken now. */
+export async function unlockTargets(deps: StepDeps, task: Task): Promise<void> {
+  if (!deps.targetLocks) return
+  const woken = await releaseTargets(queueDepsOf(deps, deps.targetLocks), task)
+  // The next task in line goes now, in this run, rather than at the next read of the due index.
+  await Promise.all(
+    woken.map((id) =>
+      deps.moveOn(id).catch((error: unknown) => {
+        deps.logger.warn('could not move the next queued task on', { taskId: id, error })
+      }),
+    ),
+  )
+}
+
+export const queueDepsOf = (deps: PollerDeps, targetLocks: TargetLockStore) => ({
+  tasks: deps.tasks,
+  targetLocks,
+  now: deps.now,
+  logger: deps.logger,
+  queue: deps.send?.settings.queue ?? DEFAULT_QUEUE_SETTINGS,
+  nudgeChange: deps.changes
+    ? (id: string, at: number) => deps.changes!.changes.nudge(id, at)
+    : undefined,
+})
