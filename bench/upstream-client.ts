@@ -4,7 +4,7 @@ import { Pool, request } from 'undici'
 import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
 import { flattenParams } from '#shared/aliyun/rpc-params.ts'
 import { formatRpcTimestamp, signRpcRequestV1 } from '#shared/aliyun/signature-v1.ts'
-import { loadUpstreamConfig } from '#shared/config.ts'
+import { loadUpstreamConfig } from '#shared/config/upstream-config.ts'
 import { fmt, header, table, verdict } from './lib.ts'
 
 /**

@@ -1,4 +1,4 @@
-import { loadEnvironment } from '#shared/config.ts'
+import { loadEnvironment } from '#shared/config/env.ts'
 import { resolveSecretParameters, SECRET_VARIABLES } from '#shared/secret-parameters.ts'
 
 /**

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, loadEmulatorConfig, loadUpstreamConfig, loadWorkerConfig } from './config.ts'
+import { loadEmulatorConfig } from '../infra/emulator/emulator-config.ts'
+import { ConfigError } from './config/env.ts'
+import { loadUpstreamConfig } from './config/upstream-config.ts'
+import { loadWorkerConfig } from './config/worker-config.ts'
 
 const credentials = { ALIYUN_ACCESS_KEY_ID: 'id', ALIYUN_ACCESS_KEY_SECRET: 'secret' }
 

@@ -1,6 +1,6 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadStoreConfig } from '#shared/config.ts'
+import { loadStoreConfig } from '#shared/config/gateway-config.ts'
 import { createDocumentClient } from '#shared/store/dynamodb.ts'
 import { ADMIN_KEY, type Harness, postJson, startHarness } from './helpers/gateway.ts'
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { buildPollerDeps } from '#functions/poller/deps.ts'
-import { loadGatewayConfig, loadWorkerConfig } from '#shared/config.ts'
+import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
+import { loadWorkerConfig } from '#shared/config/worker-config.ts'
 import { silentLogger } from '#shared/logger.ts'
 import type { PollerDeps } from '#shared/poller/poller-deps.ts'
 import { processDueTask } from '#shared/poller/process-task.ts'

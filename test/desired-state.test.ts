@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { buildDriftDeps } from '#functions/drift/deps.ts'
-import { loadGatewayConfig, loadWorkerConfig } from '#shared/config.ts'
+import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
+import { loadWorkerConfig } from '#shared/config/worker-config.ts'
 import { runDriftCheck } from '#shared/desired/check-drift.ts'
 import { silentLogger } from '#shared/logger.ts'
 import { upstreamTasksFor } from './helpers/emulator.ts'

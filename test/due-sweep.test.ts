@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { buildPollerDeps } from '#functions/poller/deps.ts'
-import { loadGatewayConfig, loadWorkerConfig } from '#shared/config.ts'
+import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
+import { loadWorkerConfig } from '#shared/config/worker-config.ts'
 import { silentLogger } from '#shared/logger.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
 import { DEFAULT_DUE_SWEEP_SETTINGS, sweepDueIndex } from '#shared/poller/sweep-due-index.ts'

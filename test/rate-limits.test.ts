@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '#functions/api/app.ts'
-import { loadStoreConfig } from '#shared/config.ts'
+import { loadStoreConfig } from '#shared/config/gateway-config.ts'
 import { createStores } from '#shared/store/stores.ts'
 import {
   type RateCounterStore,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { loadGatewayConfig } from '#shared/config.ts'
+import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
 import { createStores } from '#shared/store/stores.ts'
 import { asIntent, newTask } from '#shared/tasks/submit-task.ts'
 import { ticketOf } from '#shared/tasks/target-locks.ts'

@@ -1,6 +1,7 @@
 import type { Context } from 'aws-lambda'
 import { handle } from 'hono/aws-lambda'
-import { loadGatewayConfig, loadWorkerConfig } from '#shared/config.ts'
+import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
+import { loadWorkerConfig } from '#shared/config/worker-config.ts'
 import { beginInvocation } from '../invocation.ts'
 import { lambdaEnvironment } from '../runtime-env.ts'
 import { createApp } from './app.ts'

@@ -1,5 +1,6 @@
 import type { Context } from 'aws-lambda'
-import { loadGatewayConfig, loadWorkerConfig } from '#shared/config.ts'
+import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
+import { loadWorkerConfig } from '#shared/config/worker-config.ts'
 import { runDriftCheck } from '#shared/desired/check-drift.ts'
 import { buildDnssecDeps } from '#shared/dns/dnssec-deps.ts'
 import { runDnssecScans } from '#shared/dns/dnssec-service.ts'

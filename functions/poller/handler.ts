@@ -1,5 +1,6 @@
 import type { Context } from 'aws-lambda'
-import { loadGatewayConfig, loadWorkerConfig } from '#shared/config.ts'
+import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
+import { loadWorkerConfig } from '#shared/config/worker-config.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
 import { beginInvocation } from '../invocation.ts'
 import { lambdaEnvironment } from '../runtime-env.ts'

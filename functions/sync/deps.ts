@@ -1,5 +1,6 @@
 import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
-import type { GatewayConfig, WorkerConfig } from '#shared/config.ts'
+import type { GatewayConfig } from '#shared/config/gateway-config.ts'
+import type { WorkerConfig } from '#shared/config/worker-config.ts'
 import { newTaskId } from '#shared/ids.ts'
 import { createLogger } from '#shared/logger.ts'
 import { metricsFor } from '#shared/metrics.ts'

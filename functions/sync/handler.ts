@@ -1,5 +1,6 @@
 import type { Context } from 'aws-lambda'
-import { loadGatewayConfig, loadWorkerConfig } from '#shared/config.ts'
+import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
+import { loadWorkerConfig } from '#shared/config/worker-config.ts'
 import { runScheduledSync } from '#shared/sync/run-scheduled-sync.ts'
 import { parseSyncEvent, SyncSchedulesFileSchema } from '#shared/sync/sync-schedules.ts'
 import schedulesFile from '../../infra/sync-schedules.json' with { type: 'json' }

@@ -1,4 +1,4 @@
-import { loadEmulatorConfig } from '#shared/config.ts'
+import { loadEmulatorConfig } from '#infra/emulator/emulator-config.ts'
 import { LOCAL_DEFAULTS } from '#shared/local-defaults.ts'
 import { behaviourFor } from './behaviour.ts'
 import type { FaultRuleInput } from './faults.ts'

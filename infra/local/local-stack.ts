@@ -8,16 +8,14 @@ import { buildDriftDeps } from '#functions/drift/deps.ts'
 import { buildPollerDeps } from '#functions/poller/deps.ts'
 import { buildSyncDeps } from '#functions/sync/deps.ts'
 import { behaviourFor } from '#infra/emulator/behaviour.ts'
+import { loadEmulatorConfig } from '#infra/emulator/emulator-config.ts'
 import type { FaultRuleInput } from '#infra/emulator/faults.ts'
 import { startEmulator } from '#infra/emulator/server.ts'
+import { loadLocalConfig } from '#infra/local/local-config.ts'
 import { apiKeyId } from '#shared/auth/api-keys.ts'
 import { sleep } from '#shared/backoff.ts'
-import {
-  loadEmulatorConfig,
-  loadGatewayConfig,
-  loadLocalConfig,
-  loadWorkerConfig,
-} from '#shared/config.ts'
+import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
+import { loadWorkerConfig } from '#shared/config/worker-config.ts'
 import { runDriftCheck } from '#shared/desired/check-drift.ts'
 import { buildDnssecDeps } from '#shared/dns/dnssec-deps.ts'
 import { runDnssecScans } from '#shared/dns/dnssec-service.ts'

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { z } from 'zod'
 import { jitteredBackoffMs, sleep } from '../backoff.ts'
-import type { UpstreamConfig } from '../config.ts'
+import type { UpstreamConfig } from '../config/upstream-config.ts'
 import { checkedDispatcher } from '../http/checked-dispatch.ts'
 import {
   type Dispatcher,

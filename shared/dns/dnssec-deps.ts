@@ -1,5 +1,5 @@
 import type { ChangeDeps } from '../changes/apply-change.ts'
-import type { WorkerConfig } from '../config.ts'
+import type { WorkerConfig } from '../config/worker-config.ts'
 import { addressPolicy } from '../webhooks/address-policy.ts'
 import { queryServer } from './dns-client.ts'
 import type { DnssecDeps } from './dnssec-service.ts'

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
-import type { StoreConfig } from '../config.ts'
+import type { StoreConfig } from '../config/gateway-config.ts'
 import { toEpochSeconds } from '../epoch.ts'
 import { StoreUnavailableError } from '../errors.ts'
 

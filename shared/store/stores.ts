@@ -1,5 +1,5 @@
 import type { Change } from '../changes/change.ts'
-import type { StoreConfig } from '../config.ts'
+import type { StoreConfig } from '../config/gateway-config.ts'
 import type { WebhookEvent } from '../events/webhook-event.ts'
 import { DynamoDbApiKeyStore } from './api-key-store.ts'
 import { DynamoDbDeliveryLogStore } from './delivery-log-store.ts'

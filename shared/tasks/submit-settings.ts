@@ -1,4 +1,5 @@
-import type { GatewayConfig, WorkerConfig } from '../config.ts'
+import type { GatewayConfig } from '../config/gateway-config.ts'
+import type { WorkerConfig } from '../config/worker-config.ts'
 import { absenceAfterSendByMs } from '../poller/reconcile.ts'
 import { DEFAULT_SUBMIT_SETTINGS, type SubmitSettings } from './submit-task.ts'
 

@@ -1,6 +1,6 @@
 import { lookup as dnsLookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
-import type { WorkerConfig } from '../config.ts'
+import type { WorkerConfig } from '../config/worker-config.ts'
 import { GatewayError } from '../errors.ts'
 import { type AddressPolicy, addressPolicy, checkAddress } from './address-policy.ts'
 

@@ -1,4 +1,4 @@
-import type { WorkerConfig } from '../config.ts'
+import type { WorkerConfig } from '../config/worker-config.ts'
 import { addressPolicy } from './address-policy.ts'
 import { createGuardedAgent } from './guarded-agent.ts'
 import { type SendResult, sendWebhook, type WebhookMessage } from './send-webhook.ts'

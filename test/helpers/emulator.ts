@@ -6,7 +6,7 @@ import {
   startEmulator,
 } from '#infra/emulator/server.ts'
 import { DomainApiClient, type DomainApiClientDeps } from '#shared/aliyun/domain-api-client.ts'
-import { loadUpstreamConfig } from '#shared/config.ts'
+import { loadUpstreamConfig } from '#shared/config/upstream-config.ts'
 
 export const TEST_CREDENTIAL = {
   accessKeyId: 'LTAItestKeyId000001',

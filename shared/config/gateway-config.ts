@@ -1,0 +1,154 @@
+import { z } from 'zod'
+import { DOCUMENTED_DS_TLDS } from '../desired/ds-rules.ts'
+import type { RateLimits } from '../tenants/rate-limit.ts'
+import { booleanFlag, type Env, parseEnv, positiveInt } from './env.ts'
+import { loadUpstreamConfig, type UpstreamConfig } from './upstream-config.ts'
+
+export const GatewayEnvSchema = z.object({
+  TABLE_NAME: z.string().min(3).max(255).default('domain-gateway'),
+  DYNAMODB_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  ADMIN_API_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
+  API_MAX_BODY_BYTES: positiveInt(64 * 1024),
+  /** How long an API instance trusts a key it read (revocation elsewhere shows within this). */
+  API_KEY_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
+  DUE_SHARDS: z.coerce.number().int().min(1).max(64).default(8),
+  TASK_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(30),
+  CALLBACK_ALLOW_HTTP: booleanFlag(false),
+  /**
+   * `open` (default): a tenant the admin gave no scope may act on every domain and instance (as
+   * before scopes existed); `strict`: such a tenant acts on nothing.
+   */
+  TENANT_SCOPES: z.enum(['open', 'strict']).default('open'),
+  /** How long `GET /domains/{name}/ds` answers from one registry read per domain (0: every time). */
+  REGISTRY_READ_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
+  // Requests per tenant per minute, shared by every API instance; 0: unlimited.
+  RATE_LIMIT_WRITES_PER_MINUTE: z.coerce.number().int().min(0).default(600),
+  RATE_LIMIT_UPSTREAM_READS_PER_MINUTE: z.coerce.number().int().min(0).default(300),
+  RATE_LIMIT_READS_PER_MINUTE: z.coerce.number().int().min(0).default(3000),
+  RATE_LIMIT_REDELIVERIES_PER_MINUTE: z.coerce.number().int().min(0).default(30),
+  /** TLDs for which the registry takes DS records (a DS add elsewhere answers 422). */
+  DNSSEC_TLDS: z
+    .string()
+    .optional()
+    .transform((value) =>
+      value === undefined || value.trim() === ''
+        ? [...DOCUMENTED_DS_TLDS]
+        : value
+            .split(',')
+            .map((item) => item.trim().replace(/^\./, '').toLowerCase())
+            .filter(Boolean),
+    ),
+  /** A submission's attempts are signed and sent only this long after its intent is written. */
+  SUBMIT_SEND_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3_600).default(60),
+  /** Tasks that may wait for one domain or instance; one more gets 429. */
+  QUEUE_MAX_PER_TARGET: z.coerce.number().int().min(1).max(1_000).default(100),
+  /**
+   * Tasks of one tenant that may wait for one domain or instance (default: half of
+   * QUEUE_MAX_PER_TARGET, rounded up), so one tenant's backlog leaves room for the others.
+   */
+  QUEUE_MAX_PER_TENANT: z.coerce.number().int().min(1).max(1_000).optional(),
+  /** A task still queued after this long is rejected unsent (`QueueTimeout`). */
+  QUEUE_MAX_WAIT_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 30)
+    .default(24),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** `on`: write CloudWatch EMF metric lines to stdout (set on AWS; a flag to see them locally). */
+  METRICS: z.enum(['on', 'off']).default('off'),
+  METRICS_NAMESPACE: z
+    .string()
+    .regex(/^[A-Za-z0-9._/#:-]{1,255}$/, 'must be a CloudWatch namespace')
+    .default('DomainGateway'),
+  METRICS_SERVICE: z.string().min(1).max(255).default('domain-gateway'),
+})
+
+export interface StoreConfig {
+  readonly tableName: string
+  readonly endpoint: string | undefined
+  readonly region: string
+  readonly dueShards: number
+  readonly taskRetentionMs: number
+}
+
+export interface GatewayConfig {
+  readonly upstream: UpstreamConfig
+  readonly store: StoreConfig
+  readonly api: {
+    /** Unset: the admin API answers 401 to everyone. */
+    readonly adminApiKey: string | undefined
+    readonly maxBodyBytes: number
+    /** 0: every request reads its key from the store. */
+    readonly keyCacheMs: number
+    /** Allow `http:` callback URLs (local development); `https:` otherwise. */
+    readonly allowHttpCallbacks: boolean
+    /** TLDs whose domains may get DS records (see desired/ds-rules.ts). */
+    readonly dsTlds: ReadonlySet<string>
+    /** How a tenant without a scope record is treated (see tenants/tenant-scope.ts). */
+    readonly tenantScopes: 'open' | 'strict'
+    /** How long a registry read of a domain's DS records answers repeated reads. */
+    readonly registryReadCacheMs: number
+    /** Requests per tenant per minute by kind (0: unlimited); a tenant's record may set its own. */
+    readonly rateLimits: RateLimits
+  }
+  readonly submit: {
+    /** Attempts are signed and sent only until the intent's creation time plus this. */
+    readonly sendWindowMs: number
+    readonly queueMaxPerTarget: number
+    readonly queueMaxPerTenant: number
+    readonly queueMaxWaitMs: number
+  }
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error'
+  /** Undefined: metrics off. */
+  readonly metrics: { readonly namespace: string; readonly service: string } | undefined
+}
+
+export function loadStoreConfig(env: Env = process.env): StoreConfig {
+  const parsed = parseEnv(GatewayEnvSchema, env)
+  return {
+    tableName: parsed.TABLE_NAME,
+    endpoint: parsed.DYNAMODB_ENDPOINT,
+    region: parsed.AWS_REGION,
+    dueShards: parsed.DUE_SHARDS,
+    taskRetentionMs: parsed.TASK_RETENTION_DAYS * 86_400_000,
+  }
+}
+
+/** Everything the API function needs, parsed and checked at once. */
+export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
+  const parsed = parseEnv(GatewayEnvSchema, env)
+  return {
+    upstream: loadUpstreamConfig(env),
+    store: loadStoreConfig(env),
+    api: {
+      adminApiKey: parsed.ADMIN_API_KEY,
+      maxBodyBytes: parsed.API_MAX_BODY_BYTES,
+      keyCacheMs: parsed.API_KEY_CACHE_SECONDS * 1000,
+      allowHttpCallbacks: parsed.CALLBACK_ALLOW_HTTP,
+      dsTlds: new Set(parsed.DNSSEC_TLDS),
+      tenantScopes: parsed.TENANT_SCOPES,
+      registryReadCacheMs: parsed.REGISTRY_READ_CACHE_SECONDS * 1000,
+      rateLimits: {
+        writes: parsed.RATE_LIMIT_WRITES_PER_MINUTE,
+        upstreamReads: parsed.RATE_LIMIT_UPSTREAM_READS_PER_MINUTE,
+        reads: parsed.RATE_LIMIT_READS_PER_MINUTE,
+        redeliveries: parsed.RATE_LIMIT_REDELIVERIES_PER_MINUTE,
+      },
+    },
+    submit: {
+      sendWindowMs: parsed.SUBMIT_SEND_WINDOW_SECONDS * 1000,
+      queueMaxPerTarget: parsed.QUEUE_MAX_PER_TARGET,
+      queueMaxPerTenant: Math.min(
+        parsed.QUEUE_MAX_PER_TARGET,
+        parsed.QUEUE_MAX_PER_TENANT ?? Math.ceil(parsed.QUEUE_MAX_PER_TARGET / 2),
+      ),
+      queueMaxWaitMs: parsed.QUEUE_MAX_WAIT_HOURS * 3_600_000,
+    },
+    logLevel: parsed.LOG_LEVEL,
+    metrics:
+      parsed.METRICS === 'on'
+        ? { namespace: parsed.METRICS_NAMESPACE, service: parsed.METRICS_SERVICE }
+        : undefined,
+  }
+}

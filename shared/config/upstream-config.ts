@@ -1,0 +1,76 @@
+import { z } from 'zod'
+import { type Env, parseEnv, positiveInt } from './env.ts'
+
+const DEFAULT_ENDPOINT = 'https://domain.aliyuncs.com'
+/** `domain-intl` is the older product line and only speaks its own API version. */
+const VERSION_BY_HOST_PREFIX = [['domain-intl.', '2017-12-18']] as const
+const DEFAULT_API_VERSION = '2018-01-29'
+
+export const UpstreamEnvSchema = z.object({
+  ALIYUN_ENDPOINT: z.url({ protocol: /^https?$/ }).default(DEFAULT_ENDPOINT),
+  ALIYUN_API_VERSION: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'must look like 2018-01-29')
+    .optional(),
+  ALIYUN_ACCESS_KEY_ID: z.string().min(1, 'is required'),
+  ALIYUN_ACCESS_KEY_SECRET: z.string().min(1, 'is required'),
+  ALIYUN_SECURITY_TOKEN: z.string().min(1).optional(),
+  ALIYUN_SIGNATURE_VERSION: z.enum(['v1', 'v3']).default('v1'),
+  ALIYUN_HTTP_METHOD: z.enum(['POST', 'GET']).default('POST'),
+  ALIYUN_TIMEOUT_MS: positiveInt(10_000),
+  ALIYUN_CONNECT_TIMEOUT_MS: positiveInt(3_000),
+  ALIYUN_READ_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+  ALIYUN_MAX_CONNECTIONS: positiveInt(32),
+  /** How far from the service's clock a signed Timestamp may be (the service's rule: 15 min). */
+  ALIYUN_TIMESTAMP_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  /** Writes are refused while the service's clock is proven further than this from ours. */
+  ALIYUN_MAX_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(1).max(3_600).default(30),
+})
+
+export interface UpstreamConfig {
+  readonly endpoint: string
+  readonly apiVersion: string
+  readonly credentials: {
+    readonly accessKeyId: string
+    readonly accessKeySecret: string
+    readonly securityToken?: string | undefined
+  }
+  readonly signatureVersion: 'v1' | 'v3'
+  readonly method: 'POST' | 'GET'
+  readonly timeoutMs: number
+  readonly connectTimeoutMs: number
+  readonly readRetries: number
+  readonly maxConnections: number
+  /** The service refuses a request whose signed Timestamp is further than this from its clock. */
+  readonly timestampWindowMs: number
+  /** Largest offset between the service's clock and ours under which writes are sent. */
+  readonly maxClockSkewMs: number
+}
+
+function defaultVersionFor(endpoint: string): string {
+  const host = new URL(endpoint).hostname
+  return (
+    VERSION_BY_HOST_PREFIX.find(([prefix]) => host.startsWith(prefix))?.[1] ?? DEFAULT_API_VERSION
+  )
+}
+
+export function loadUpstreamConfig(env: Env = process.env): UpstreamConfig {
+  const parsed = parseEnv(UpstreamEnvSchema, env)
+  return {
+    endpoint: parsed.ALIYUN_ENDPOINT.replace(/\/+$/, ''),
+    apiVersion: parsed.ALIYUN_API_VERSION ?? defaultVersionFor(parsed.ALIYUN_ENDPOINT),
+    credentials: {
+      accessKeyId: parsed.ALIYUN_ACCESS_KEY_ID,
+      accessKeySecret: parsed.ALIYUN_ACCESS_KEY_SECRET,
+      securityToken: parsed.ALIYUN_SECURITY_TOKEN,
+    },
+    signatureVersion: parsed.ALIYUN_SIGNATURE_VERSION,
+    method: parsed.ALIYUN_HTTP_METHOD,
+    timeoutMs: parsed.ALIYUN_TIMEOUT_MS,
+    connectTimeoutMs: parsed.ALIYUN_CONNECT_TIMEOUT_MS,
+    readRetries: parsed.ALIYUN_READ_RETRIES,
+    maxConnections: parsed.ALIYUN_MAX_CONNECTIONS,
+    timestampWindowMs: parsed.ALIYUN_TIMESTAMP_WINDOW_SECONDS * 1000,
+    maxClockSkewMs: parsed.ALIYUN_MAX_CLOCK_SKEW_SECONDS * 1000,
+  }
+}

@@ -1,0 +1,204 @@
+import { z } from 'zod'
+import { addressPolicy, checkAddress } from '../webhooks/address-policy.ts'
+import { booleanFlag, ConfigError, commaList, type Env, parseEnv } from './env.ts'
+import { GatewayEnvSchema } from './gateway-config.ts'
+
+const secondsList = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const parts = value.split(',').map((part) => part.trim())
+      if (parts.length === 0 || parts.some((part) => !/^\d+(\.\d+)?$/.test(part))) {
+        ctx.addIssue({ code: 'custom', message: 'must be a comma-separated list of seconds' })
+        return z.NEVER
+      }
+      return parts.map((part) => Math.round(Number(part) * 1000))
+    })
+
+export const WorkerEnvSchema = z.object({
+  CALLBACK_ALLOWLIST: commaList,
+  CALLBACK_ALLOW_LOOPBACK: booleanFlag(false),
+  CALLBACK_TIMEOUT_MS: z.coerce.number().int().min(1000).max(30_000).default(15_000),
+  CALLBACK_RETRY_SCHEDULE: secondsList('5,300,1800,7200,18000,36000,36000'),
+  CALLBACK_JITTER: z.coerce.number().min(0).max(0.5).default(0.2),
+  CALLBACK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
+  CALLBACK_ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(16),
+  /** Deliveries of one tenant in flight at once (default: half of CALLBACK_CONCURRENCY). */
+  CALLBACK_TENANT_CONCURRENCY: z.coerce.number().int().min(1).max(256).optional(),
+  /** An endpoint failing without a success for this long is disabled (Svix: 5 days). */
+  CALLBACK_DISABLE_AFTER_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 30)
+    .default(120),
+  POLL_DELAYS: secondsList('2,3,5,10,15,30,60,120,300'),
+  POLL_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  POLL_LEASE_SECONDS: z.coerce.number().int().min(5).max(900).default(60),
+  TASK_MAX_AGE_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 30)
+    .default(72),
+  RECONCILE_AFTER_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  /** Added to the absence window for the service's own processing and listing delay. */
+  RECONCILE_ABSENCE_MARGIN_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
+  DUE_SWEEP_INTERVAL_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60)
+    .default(60),
+  DUE_SWEEP_STALE_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(10),
+  /** How often a running change looks at its steps when no step's end wakes it sooner. */
+  CHANGE_RECHECK_SECONDS: z.coerce.number().positive().max(3_600).default(15),
+  /** How often the drift check walks the managed domains (on AWS: the drift function's rate). */
+  DRIFT_CHECK_MINUTES: z.coerce
+    .number()
+    .positive()
+    .max(7 * 24 * 60)
+    .default(15),
+  /**
+   * JSON `{"zone": ["host:port", …]}`: ask these servers for that zone instead of looking them up
+   * (local servers, tests, the emulator's parent zone). Not for production.
+   */
+  DNS_SERVER_OVERRIDES: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (!value) return {}
+      try {
+        const parsed = z
+          .record(z.string(), z.array(z.string().regex(/^[^\s]+:\d{1,5}$/)))
+          .parse(JSON.parse(value))
+        return Object.fromEntries(
+          Object.entries(parsed).map(([zone, servers]) => [
+            zone.toLowerCase().replace(/\.$/, ''),
+            servers,
+          ]),
+        )
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON: {"zone": ["host:port", …]}' })
+        return z.NEVER
+      }
+    }),
+  /** A rollover that has not moved for this long sends dnssec.rollover.stuck. */
+  DNSSEC_STUCK_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 365)
+    .default(48),
+  /** Identical scans over TCP before an unsigned delegation's first DS is added. */
+  DNSSEC_BOOTSTRAP_SCANS: z.coerce.number().int().min(1).max(1_000).default(3),
+  SYNC_CALLBACK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  SSM_ENDPOINT: z.url().optional(),
+  SYNC_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, 'must be a whsec_ secret (base64 of 24-64 bytes)')
+    .optional(),
+})
+
+export interface WorkerConfig {
+  readonly callbacks: {
+    readonly allowlist: readonly string[]
+    readonly allowLoopback: boolean
+    readonly allowHttp: boolean
+    readonly timeoutMs: number
+    readonly retryDelaysMs: readonly number[]
+    readonly jitter: number
+    readonly concurrency: number
+    readonly perEndpoint: number
+    readonly perTenant: number
+    readonly disableAfterMs: number
+  }
+  readonly poller: {
+    readonly pollDelaysMs: readonly number[]
+    readonly concurrency: number
+    readonly leaseMs: number
+    readonly maxTaskAgeMs: number
+    readonly reconcileAfterMs: number
+    readonly absenceMarginMs: number
+    readonly dueSweepIntervalMs: number
+    readonly dueSweepStaleMs: number
+    readonly changeRecheckMs: number
+  }
+  readonly drift: {
+    readonly checkEveryMs: number
+  }
+  readonly dnssec: {
+    readonly serverOverrides: Readonly<Record<string, readonly string[]>>
+    readonly stuckAfterMs: number
+    readonly bootstrapScans: number
+  }
+  readonly sync: {
+    readonly callbackUrl: string | undefined
+    readonly webhookSecret: string | undefined
+  }
+}
+
+/** Settings of the poller, webhook delivery and scheduled sync, shared with the API's SSRF checks. */
+export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
+  const parsed = parseEnv(WorkerEnvSchema, env)
+  const gateway = parseEnv(GatewayEnvSchema, env)
+  for (const cidr of parsed.CALLBACK_ALLOWLIST) {
+    if (!/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(cidr)) {
+      throw new ConfigError(`Invalid configuration: CALLBACK_ALLOWLIST entry ${cidr} is not a CIDR`)
+    }
+  }
+  // The scanner asks override servers as given: each must be an address the policy allows.
+  const policy = addressPolicy({
+    allowLoopback: parsed.CALLBACK_ALLOW_LOOPBACK,
+    allowlist: parsed.CALLBACK_ALLOWLIST,
+  })
+  for (const [zone, servers] of Object.entries(parsed.DNS_SERVER_OVERRIDES)) {
+    for (const server of servers) {
+      const host = server.slice(0, server.lastIndexOf(':'))
+      const verdict = checkAddress(host, policy)
+      if (!verdict.allowed) {
+        throw new ConfigError(
+          `Invalid configuration: DNS_SERVER_OVERRIDES for ${zone}: ${verdict.reason} (the address policy: CALLBACK_ALLOW_LOOPBACK, CALLBACK_ALLOWLIST)`,
+        )
+      }
+    }
+  }
+  return {
+    callbacks: {
+      allowlist: parsed.CALLBACK_ALLOWLIST,
+      allowLoopback: parsed.CALLBACK_ALLOW_LOOPBACK,
+      allowHttp: gateway.CALLBACK_ALLOW_HTTP,
+      timeoutMs: parsed.CALLBACK_TIMEOUT_MS,
+      retryDelaysMs: parsed.CALLBACK_RETRY_SCHEDULE,
+      jitter: parsed.CALLBACK_JITTER,
+      concurrency: parsed.CALLBACK_CONCURRENCY,
+      perEndpoint: parsed.CALLBACK_ENDPOINT_CONCURRENCY,
+      perTenant: Math.min(
+        parsed.CALLBACK_CONCURRENCY,
+        parsed.CALLBACK_TENANT_CONCURRENCY ?? Math.ceil(parsed.CALLBACK_CONCURRENCY / 2),
+      ),
+      disableAfterMs: parsed.CALLBACK_DISABLE_AFTER_HOURS * 3_600_000,
+    },
+    poller: {
+      pollDelaysMs: parsed.POLL_DELAYS,
+      concurrency: parsed.POLL_CONCURRENCY,
+      leaseMs: parsed.POLL_LEASE_SECONDS * 1000,
+      maxTaskAgeMs: parsed.TASK_MAX_AGE_HOURS * 3_600_000,
+      reconcileAfterMs: parsed.RECONCILE_AFTER_SECONDS * 1000,
+      absenceMarginMs: parsed.RECONCILE_ABSENCE_MARGIN_SECONDS * 1000,
+      dueSweepIntervalMs: parsed.DUE_SWEEP_INTERVAL_MINUTES * 60_000,
+      dueSweepStaleMs: parsed.DUE_SWEEP_STALE_MINUTES * 60_000,
+      changeRecheckMs: parsed.CHANGE_RECHECK_SECONDS * 1000,
+    },
+    drift: { checkEveryMs: parsed.DRIFT_CHECK_MINUTES * 60_000 },
+    dnssec: {
+      serverOverrides: parsed.DNS_SERVER_OVERRIDES,
+      stuckAfterMs: parsed.DNSSEC_STUCK_HOURS * 3_600_000,
+      bootstrapScans: parsed.DNSSEC_BOOTSTRAP_SCANS,
+    },
+    sync: { callbackUrl: parsed.SYNC_CALLBACK_URL, webhookSecret: parsed.SYNC_WEBHOOK_SECRET },
+  }
+}
