@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { buildApiDeps } from '#functions/api/deps.ts'
-import { createApiKey } from '#functions/api/routes/admin-routes.ts'
+import { createApiKey } from '#functions/api/routes/admin-key-routes.ts'
 import { buildFunction } from '#infra/build/build-functions.ts'
 import { startEmulator } from '#infra/emulator/server.ts'
 import { ensureTable } from '#infra/local/dynamodb-local.ts'

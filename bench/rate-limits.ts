@@ -1,6 +1,6 @@
 import { createApp } from '#functions/api/app.ts'
 import { buildApiDeps } from '#functions/api/deps.ts'
-import { createApiKey } from '#functions/api/routes/admin-routes.ts'
+import { createApiKey } from '#functions/api/routes/admin-key-routes.ts'
 import { startEmulator } from '#infra/emulator/server.ts'
 import { ensureTable, startLocalDynamoDb } from '#infra/local/dynamodb-local.ts'
 import { loadGatewayConfig } from '#shared/config/gateway-config.ts'

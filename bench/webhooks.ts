@@ -1,5 +1,5 @@
 import { buildApiDeps } from '#functions/api/deps.ts'
-import { createApiKey } from '#functions/api/routes/admin-routes.ts'
+import { createApiKey } from '#functions/api/routes/admin-key-routes.ts'
 import { buildPollerDeps } from '#functions/poller/deps.ts'
 import { ensureTable } from '#infra/local/dynamodb-local.ts'
 import { startLocalStack } from '#infra/local/local-stack.ts'

@@ -6,7 +6,8 @@ import type { ApiDeps, App, AppEnv } from './context.ts'
 import { DOCS_SCRIPT_PATH, docsPage, docsScript } from './docs-page.ts'
 import { serveOpenApiDocument } from './openapi-document.ts'
 import { problem, problemFor, problemToResponse } from './problem.ts'
-import { registerAdminRoutes } from './routes/admin-routes.ts'
+import { registerAdminKeyRoutes } from './routes/admin-key-routes.ts'
+import { registerAdminTenantRoutes } from './routes/admin-tenant-routes.ts'
 import { methodsFor } from './routes/define.ts'
 import { registerDeliveryRoutes } from './routes/delivery-routes.ts'
 import { registerDnssecRoutes } from './routes/dnssec-routes.ts'
@@ -71,7 +72,8 @@ export function createApp(deps: ApiDeps): App {
   registerDnssecRoutes(app, deps)
   registerReadRoutes(app, deps)
   registerDeliveryRoutes(app, deps)
-  registerAdminRoutes(app, deps)
+  registerAdminKeyRoutes(app, deps)
+  registerAdminTenantRoutes(app, deps)
   registerWebhookTestRoutes(app, deps)
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

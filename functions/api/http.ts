@@ -7,7 +7,7 @@ import {
 } from '#shared/errors.ts'
 import type { StoredAnswer } from '#shared/tasks/task.ts'
 import type { AppEnv } from './context.ts'
-import { IdempotencyKeyHeaderSchema } from './schemas.ts'
+import { IdempotencyKeyHeaderSchema } from './schemas/common-schemas.ts'
 import { parseOrThrow } from './validate.ts'
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i

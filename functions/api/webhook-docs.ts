@@ -3,12 +3,9 @@ import { EVENT_TYPES } from '#shared/events/webhook-event.ts'
 import { TERMINAL_STATUSES } from '#shared/tasks/task.ts'
 import { PING_EVENT_TYPE } from '#shared/webhooks/ping-event.ts'
 import type { App } from './context.ts'
-import {
-  ChangeResourceSchema,
-  DriftReportSchema,
-  TaskResourceSchema,
-  TimestampSchema,
-} from './schemas.ts'
+import { TimestampSchema } from './schemas/common-schemas.ts'
+import { ChangeResourceSchema, DriftReportSchema } from './schemas/desired-state-schemas.ts'
+import { TaskResourceSchema } from './schemas/task-schemas.ts'
 
 /** The Standard Webhooks headers every delivery carries. */
 const webhookHeadersSchema = () =>

@@ -1,7 +1,7 @@
 import { type RouteConfig, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { App, AppEnv } from '../context.ts'
-import { ProblemSchema } from '../schemas.ts'
+import { ProblemSchema } from '../schemas/common-schemas.ts'
 
 /** Statuses whose problem answers carry `Retry-After` (409 only for a key still in use). */
 const RETRY_AFTER_STATUSES = new Set([409, 429, 503])

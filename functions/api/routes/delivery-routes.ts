@@ -7,7 +7,8 @@ import { toTaskResource } from '#shared/tasks/task-resource.ts'
 import { authenticate, requireScope } from '../auth.ts'
 import type { ApiDeps, App, AppEnv, Principal } from '../context.ts'
 import { json, toResponse } from '../http.ts'
-import { TaskResourceSchema, TimestampSchema } from '../schemas.ts'
+import { TimestampSchema } from '../schemas/common-schemas.ts'
+import { TaskResourceSchema } from '../schemas/task-schemas.ts'
 import { defineRoute, problemResponses } from './define.ts'
 
 const DeliveryAttemptSchema = z

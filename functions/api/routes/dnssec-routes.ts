@@ -8,12 +8,8 @@ import { requireScope } from '../auth.ts'
 import type { ApiDeps, App, AppEnv, Principal } from '../context.ts'
 import { requireDsTld } from '../ds-tld.ts'
 import { json, readJsonBody, toResponse } from '../http.ts'
-import {
-  CallbackUrlSchema,
-  DomainNameSchema,
-  DsRecordOutSchema,
-  TimestampSchema,
-} from '../schemas.ts'
+import { CallbackUrlSchema, DomainNameSchema, TimestampSchema } from '../schemas/common-schemas.ts'
+import { DsRecordOutSchema } from '../schemas/desired-state-schemas.ts'
 import { maySee, requireDomains, requireManager } from '../tenant-scope.ts'
 import { parseOrThrow } from '../validate.ts'
 import { defineRoute, problemResponses } from './define.ts'

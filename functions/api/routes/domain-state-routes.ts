@@ -11,15 +11,15 @@ import { changeDepsFor } from '../change-deps.ts'
 import type { ApiDeps, App, AppEnv, Principal } from '../context.ts'
 import { requireDsTld } from '../ds-tld.ts'
 import { json, readJsonBody, toResponse } from '../http.ts'
+import { DomainNameSchema } from '../schemas/common-schemas.ts'
 import {
   ChangeResourceSchema,
   DesiredDsBodySchema,
   DesiredNameServersBodySchema,
-  DomainNameSchema,
   DriftReportSchema,
   DryRunQuerySchema,
   PlanResponseSchema,
-} from '../schemas.ts'
+} from '../schemas/desired-state-schemas.ts'
 import { maySee, requireDomains, requireManager } from '../tenant-scope.ts'
 import { parseOrThrow } from '../validate.ts'
 import { defineRoute, problemResponses } from './define.ts'

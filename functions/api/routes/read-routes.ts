@@ -6,13 +6,13 @@ import { toTaskResource } from '#shared/tasks/task-resource.ts'
 import { requireScope } from '../auth.ts'
 import type { ApiDeps, App } from '../context.ts'
 import { json, toResponse } from '../http.ts'
+import { DomainNameSchema } from '../schemas/common-schemas.ts'
 import {
-  DomainNameSchema,
   DsRecordListSchema,
   TaskListQuerySchema,
   TaskPageSchema,
   TaskResourceSchema,
-} from '../schemas.ts'
+} from '../schemas/task-schemas.ts'
 import { requireDomains } from '../tenant-scope.ts'
 import { parseOrThrow } from '../validate.ts'
 import { defineRoute, problemResponses } from './define.ts'

@@ -11,17 +11,19 @@ import { requireDsTld } from '../ds-tld.ts'
 import { idempotencyKeyOf, json, readJsonBody, requestHash, toResponse } from '../http.ts'
 import { upstreamProblem } from '../problem.ts'
 import {
-  CallbackOnlyBodySchema,
-  DnsBatchBodySchema,
-  DnskeyBodySchema,
   DomainNameSchema,
-  DsBodySchema,
-  DsRecordBodySchema,
   IdempotencyKeyHeaderSchema,
   InstanceIdSchema,
   KeyTagPathSchema,
-  TaskResourceSchema,
-} from '../schemas.ts'
+} from '../schemas/common-schemas.ts'
+import {
+  CallbackOnlyBodySchema,
+  DnsBatchBodySchema,
+  DnskeyBodySchema,
+  DsBodySchema,
+  DsRecordBodySchema,
+} from '../schemas/submission-schemas.ts'
+import { TaskResourceSchema } from '../schemas/task-schemas.ts'
 import { requireDomains, requireInstance } from '../tenant-scope.ts'
 import { parseOrThrow } from '../validate.ts'
 import { defineRoute, problemResponses } from './define.ts'

@@ -6,7 +6,7 @@ import { pingEventBody } from '#shared/webhooks/ping-event.ts'
 import { authenticate } from '../auth.ts'
 import type { ApiDeps, App } from '../context.ts'
 import { json, readJsonBody, toResponse } from '../http.ts'
-import { CallbackUrlSchema, TimestampSchema } from '../schemas.ts'
+import { CallbackUrlSchema, TimestampSchema } from '../schemas/common-schemas.ts'
 import { parseOrThrow } from '../validate.ts'
 import { defineRoute, problemResponses } from './define.ts'
 

@@ -1,3 +1,4 @@
+/** The admin API for keys: create, list, revoke, rotate their webhook secrets, their endpoints' health. */
 import { createRoute, z } from '@hono/zod-openapi'
 import {
   API_KEY_ID_PATTERN,
@@ -9,8 +10,6 @@ import {
   hashApiKey,
 } from '#shared/auth/api-keys.ts'
 import { ConflictError, NotFoundError } from '#shared/errors.ts'
-import type { DomainAssignment } from '#shared/tenants/domain-assignment.ts'
-import type { TenantScope } from '#shared/tenants/tenant-scope.ts'
 import type { EndpointHealth } from '#shared/webhooks/endpoint-health-store.ts'
 import { requireAdmin } from '../auth.ts'
 import type { ApiDeps, App } from '../context.ts'
@@ -18,16 +17,10 @@ import { json, readJsonBody, toResponse } from '../http.ts'
 import {
   CreatedKeySchema,
   CreateKeyBodySchema,
-  DomainAssignmentBodySchema,
-  DomainAssignmentSchema,
-  DomainNameSchema,
   KeySummarySchema,
   RotateSecretBodySchema,
-  TenantNameSchema,
-  TenantScopeBodySchema,
-  TenantScopeSchema,
-  TimestampSchema,
-} from '../schemas.ts'
+} from '../schemas/admin-schemas.ts'
+import { TimestampSchema } from '../schemas/common-schemas.ts'
 import { parseOrThrow } from '../validate.ts'
 import { defineRoute, problemResponses } from './define.ts'
 
@@ -130,7 +123,7 @@ async function rescheduleDisabledCallbacks(deps: ApiDeps, key: ApiKey): Promise<
   return rescheduled
 }
 
-export function registerAdminRoutes(app: App, deps: ApiDeps): void {
+export function registerAdminKeyRoutes(app: App, deps: ApiDeps): void {
   const keyParam = z.object({ id: z.string().regex(API_KEY_ID_PATTERN) })
   /** A key by the id in the path; an id of another shape names no key. */
   const keyFromPath = async (id: string | undefined) =>
@@ -371,223 +364,6 @@ export function registerAdminRoutes(app: App, deps: ApiDeps): void {
           { 'cache-control': 'no-store' },
         ),
       )
-    },
-  )
-
-  const tenantParam = z.object({ tenant: TenantNameSchema })
-  const tenantView = (scope: TenantScope) => ({
-    tenant: scope.tenant,
-    domains: scope.domains,
-    instances: scope.instances,
-    limits: scope.limits,
-    updatedAt: scope.updatedAt,
-  })
-
-  defineRoute(
-    app,
-    createRoute({
-      method: 'put',
-      path: '/admin/tenants/{tenant}',
-      operationId: 'setTenantScope',
-      tags: ['Admin'],
-      summary: "Set the domains and DNS-host instances a tenant's keys may act on",
-      description:
-        "Replaces the tenant's scope. A domain or instance outside it answers 404 on every route, as if it did not exist. Takes effect at once on this API instance and within `API_KEY_CACHE_SECONDS` on the others.",
-      security: [{ admin: [] }],
-      request: {
-        params: tenantParam,
-        body: {
-          required: true,
-          content: { 'application/json': { schema: TenantScopeBodySchema } },
-        },
-      },
-      responses: {
-        200: {
-          description: 'The scope as stored.',
-          content: { 'application/json': { schema: TenantScopeSchema } },
-        },
-        ...problemResponses(400, 401, 409, 413, 415, 422),
-      },
-    }),
-    async (c) => {
-      requireAdmin(c, deps)
-      const tenant = parseOrThrow(TenantNameSchema, c.req.param('tenant'), 'path.tenant')
-      const body = parseOrThrow(
-        TenantScopeBodySchema,
-        await readJsonBody(c, { optional: false }),
-        'body',
-      )
-      const current = await deps.tenantScopes.get(tenant)
-      const next = {
-        tenant,
-        domains: [...new Set(body.domains)],
-        instances: [...new Set(body.instances)],
-        limits: body.limits,
-        updatedAt: new Date(deps.now()).toISOString(),
-      }
-      if (!(await deps.tenantScopes.save(next, current?.version))) {
-        throw new ConflictError('The tenant changed meanwhile; retry.')
-      }
-      deps.forgetScope?.(tenant)
-      c.get('logger').info('tenant scope set', {
-        tenant,
-        domains: next.domains.length,
-        instances: next.instances.length,
-      })
-      return toResponse(json(200, tenantView({ ...next, version: (current?.version ?? 0) + 1 })))
-    },
-  )
-
-  defineRoute(
-    app,
-    createRoute({
-      method: 'get',
-      path: '/admin/tenants/{tenant}',
-      operationId: 'getTenantScope',
-      tags: ['Admin'],
-      summary: "A tenant's scope",
-      security: [{ admin: [] }],
-      request: { params: tenantParam },
-      responses: {
-        200: {
-          description:
-            'The scope as stored. 404: none was set — the tenant acts on everything under `TENANT_SCOPES=open` (the default), on nothing under `strict`.',
-          content: { 'application/json': { schema: TenantScopeSchema } },
-        },
-        ...problemResponses(401, 404, 422),
-      },
-    }),
-    async (c) => {
-      requireAdmin(c, deps)
-      const tenant = parseOrThrow(TenantNameSchema, c.req.param('tenant'), 'path.tenant')
-      const scope = await deps.tenantScopes.get(tenant)
-      if (!scope) throw new NotFoundError('No scope was set for this tenant.')
-      return toResponse(json(200, tenantView(scope)))
-    },
-  )
-
-  const domainParam = z.object({ name: DomainNameSchema })
-  const assignmentView = (assignment: DomainAssignment) => ({
-    domain: assignment.domain,
-    manager: assignment.manager,
-    sharedWith: assignment.sharedWith,
-    assignedBy: assignment.assignedBy,
-    updatedAt: assignment.updatedAt,
-  })
-  const domainFromPath = (name: string | undefined) =>
-    parseOrThrow(DomainNameSchema, name, 'path.name')
-
-  defineRoute(
-    app,
-    createRoute({
-      method: 'put',
-      path: '/admin/domains/{name}',
-      operationId: 'assignDomain',
-      tags: ['Admin'],
-      summary: 'Assign the tenant that manages a domain, and share it with others',
-      description:
-        "The manager's keys alone set the domain's desired state and DNSSEC automation; the tenants it is shared with may also submit changes and read them; every other tenant's write is refused with 409. (Each tenant's scope still decides whether it sees the domain at all.) Takes effect at once for desired-state writes, and within `API_KEY_CACHE_SECONDS` for submissions on other API instances.",
-      security: [{ admin: [] }],
-      request: {
-        params: domainParam,
-        body: {
-          required: true,
-          content: { 'application/json': { schema: DomainAssignmentBodySchema } },
-        },
-      },
-      responses: {
-        200: {
-          description: 'The assignment as stored.',
-          content: { 'application/json': { schema: DomainAssignmentSchema } },
-        },
-        ...problemResponses(400, 401, 409, 413, 415, 422),
-      },
-    }),
-    async (c) => {
-      requireAdmin(c, deps)
-      const domain = domainFromPath(c.req.param('name'))
-      const body = parseOrThrow(
-        DomainAssignmentBodySchema,
-        await readJsonBody(c, { optional: false }),
-        'body',
-      )
-      const current = await deps.domainAssignments.get(domain)
-      const next = {
-        domain,
-        manager: body.manager,
-        sharedWith: [...new Set(body.sharedWith)].filter((tenant) => tenant !== body.manager),
-        assignedBy: 'admin' as const,
-        updatedAt: new Date(deps.now()).toISOString(),
-      }
-      if (!(await deps.domainAssignments.save(next, current?.version))) {
-        throw new ConflictError('The assignment changed meanwhile; retry.')
-      }
-      deps.forgetAssignment?.(domain)
-      c.get('logger').info('domain assigned', {
-        domain,
-        manager: next.manager,
-        sharedWith: next.sharedWith.length,
-        previous: current?.manager,
-      })
-      return toResponse(json(200, assignmentView({ ...next, version: 0 })))
-    },
-  )
-
-  defineRoute(
-    app,
-    createRoute({
-      method: 'get',
-      path: '/admin/domains/{name}',
-      operationId: 'getDomainAssignment',
-      tags: ['Admin'],
-      summary: 'Who manages a domain, and who it is shared with',
-      security: [{ admin: [] }],
-      request: { params: domainParam },
-      responses: {
-        200: {
-          description: 'The assignment.',
-          content: { 'application/json': { schema: DomainAssignmentSchema } },
-        },
-        ...problemResponses(401, 404, 422),
-      },
-    }),
-    async (c) => {
-      requireAdmin(c, deps)
-      const domain = domainFromPath(c.req.param('name'))
-      const assignment = await deps.domainAssignments.get(domain)
-      if (!assignment) throw new NotFoundError('No tenant manages this domain.')
-      return toResponse(json(200, assignmentView(assignment)))
-    },
-  )
-
-  defineRoute(
-    app,
-    createRoute({
-      method: 'delete',
-      path: '/admin/domains/{name}',
-      operationId: 'unassignDomain',
-      tags: ['Admin'],
-      summary: 'Remove the assignment: the domain is managed by nobody until assigned or claimed',
-      description:
-        "Under `TENANT_SCOPES=open` the tenant holding the domain's desired state or enrolment keeps managing it and claims it again at its next write; under `strict` nobody manages it until the admin assigns it.",
-      security: [{ admin: [] }],
-      request: { params: domainParam },
-      responses: {
-        204: { description: 'Removed.' },
-        ...problemResponses(401, 404, 409, 422),
-      },
-    }),
-    async (c) => {
-      requireAdmin(c, deps)
-      const domain = domainFromPath(c.req.param('name'))
-      const assignment = await deps.domainAssignments.get(domain)
-      if (!assignment) throw new NotFoundError('No tenant manages this domain.')
-      if (!(await deps.domainAssignments.remove(domain, assignment.version))) {
-        throw new ConflictError('The assignment changed meanwhile; retry.')
-      }
-      deps.forgetAssignment?.(domain)
-      c.get('logger').info('domain unassigned', { domain, manager: assignment.manager })
-      return c.body(null, 204)
     },
   )
 }
