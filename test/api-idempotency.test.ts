@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { StoreUnavailableError } from '#shared/errors.ts'
 import { keyedTaskId } from '#shared/ids.ts'
-import { DEFAULT_SUBMIT_SETTINGS } from '#shared/tasks/submit-task.ts'
+import { DEFAULT_SUBMIT_SETTINGS } from '#shared/tasks/submit-deps.ts'
 import type { Task } from '#shared/tasks/task.ts'
 import type { TaskStore } from '#shared/tasks/task-store.ts'
 import { type Harness, postJson, startHarness } from './helpers/gateway.ts'

@@ -5,7 +5,7 @@ import { loadWorkerConfig } from '#shared/config/worker-config.ts'
 import { silentLogger } from '#shared/logger.ts'
 import { runScheduledSync } from '#shared/sync/run-scheduled-sync.ts'
 import { parseSyncEvent, SyncSchedulesFileSchema } from '#shared/sync/sync-schedules.ts'
-import { DEFAULT_SUBMIT_SETTINGS } from '#shared/tasks/submit-task.ts'
+import { DEFAULT_SUBMIT_SETTINGS } from '#shared/tasks/submit-deps.ts'
 import { SYSTEM_TENANT } from '#shared/webhooks/webhook-secrets.ts'
 import schedulesFile from '../infra/sync-schedules.json' with { type: 'json' }
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts'

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
 import { createStores } from '#shared/store/stores.ts'
-import { asIntent, newTask } from '#shared/tasks/submit-task.ts'
 import { ticketOf } from '#shared/tasks/target-locks.ts'
+import { asIntent, newTask } from '#shared/tasks/task-states.ts'
 import { SHA256_DIGEST, upstreamTasksFor } from './helpers/emulator.ts'
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts'
 

@@ -10,19 +10,12 @@ import { toEpochSeconds } from '../epoch.ts'
 import { ConflictError } from '../errors.ts'
 import { newEvent, type WebhookEvent } from '../events/webhook-event.ts'
 import type { DueItemStore } from '../ports/due-item-store.ts'
-import {
-  asIntent,
-  holdUntil,
-  newTask,
-  queuedState,
-  queueFull,
-  type SendDeps,
-  sendInTurn,
-  sendSubmission,
-} from '../tasks/submit-task.ts'
+import { sendInTurn, sendSubmission } from '../tasks/send-submission.ts'
+import type { SendDeps } from '../tasks/submit-deps.ts'
 import { acquireAll, ticketOf } from '../tasks/target-locks.ts'
 import { isTerminal, type Task, type TaskCommand, targetsOf } from '../tasks/task.ts'
 import { enqueueAll } from '../tasks/task-queue.ts'
+import { asIntent, holdUntil, newTask, queuedState, queueFull } from '../tasks/task-states.ts'
 import { DomainManagedElsewhereError } from '../tenants/domain-assignment.ts'
 import type { Change, ChangeKind, DesiredDs, DesiredNs } from './change.ts'
 import type { DomainState, DomainStateStore } from './domain-state.ts'

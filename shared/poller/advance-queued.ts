@@ -1,5 +1,7 @@
 /** A queued task's step: send it when its turn comes, keep it waiting, or reject it unsent. */
-import { type SendDeps, sendInTurn } from '../tasks/submit-task.ts'
+
+import { sendInTurn } from '../tasks/send-submission.ts'
+import type { SendDeps } from '../tasks/submit-deps.ts'
 import { isTerminal, type Task } from '../tasks/task.ts'
 import { delayAt, leaveQueue } from '../tasks/task-queue.ts'
 import type { PollerDeps, ProcessOutcome } from './poller-deps.ts'

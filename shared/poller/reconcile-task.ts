@@ -1,7 +1,8 @@
 /** A `submitting` task's step: find its upstream task, or prove it was never sent and send it again or reject it. */
-import { MAX_RESENDS, resendState } from '../tasks/submit-task.ts'
+
 import type { Task, TaskSearch } from '../tasks/task.ts'
 import { holdsAll } from '../tasks/task-queue.ts'
+import { MAX_RESENDS, resendState } from '../tasks/task-states.ts'
 import type { ProcessOutcome, StepDeps } from './poller-deps.ts'
 import { absenceProvableAfter, findUpstreamTask } from './reconcile.ts'
 import { iso, rejected, save, unlockTargets } from './task-outcome.ts'

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { codeClass } from '../aliyun/upstream-error.ts'
-import { type SubmitDeps, type SubmitOutcome, submitTask } from '../tasks/submit-task.ts'
+import type { SubmitDeps, SubmitOutcome } from '../tasks/submit-deps.ts'
+import { submitTask } from '../tasks/submit-task.ts'
 import type { TaskCommand } from '../tasks/task.ts'
 import { SYSTEM_KEY_ID, SYSTEM_TENANT } from '../webhooks/webhook-secrets.ts'
 import type { SyncRequest } from './sync-schedules.ts'

@@ -1,7 +1,7 @@
 import type { GatewayConfig } from '../config/gateway-config.ts'
 import type { WorkerConfig } from '../config/worker-config.ts'
 import { absenceAfterSendByMs } from '../poller/reconcile.ts'
-import { DEFAULT_SUBMIT_SETTINGS, type SubmitSettings } from './submit-task.ts'
+import { DEFAULT_SUBMIT_SETTINGS, type SubmitSettings } from './submit-deps.ts'
 
 /** How submissions are made, from the configuration (the API, the syncs and the poller share it). */
 export function submitSettingsFrom(config: GatewayConfig, worker: WorkerConfig): SubmitSettings {

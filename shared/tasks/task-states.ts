@@ -1,0 +1,128 @@
+/** A task's states as pure functions of the task and the clock: new, intent, queued, resent, rejected. */
+import { tenantMessage, type UpstreamError } from '../aliyun/upstream-error.ts'
+import { QueueFullError } from '../errors.ts'
+import type { SendDeps, SubmitRequest } from './submit-deps.ts'
+import { ticketOf } from './target-locks.ts'
+import { type QueueReason, type Task, targetsOf } from './task.ts'
+import { delayAt } from './task-queue.ts'
+
+export function queueFull(deps: Pick<SendDeps, 'settings'>, target: string): QueueFullError {
+  return new QueueFullError(
+    target,
+    // About the time a queue needs to move on by one or two tasks.
+    Math.max(1, Math.ceil(delayAt(deps.settings.queue.recheckDelaysMs, 1) / 1000)),
+  )
+}
+
+/** A task waiting in its targets' queues with `ticket`. */
+export function queuedState(
+  deps: Pick<SendDeps, 'settings'>,
+  task: Task,
+  ticket: string,
+  reason: QueueReason,
+): Task {
+  return {
+    ...task,
+    status: 'queued',
+    queue: { ticket, reason, since: task.createdAt, checks: 0 },
+    // Looked at soon (it may be the head already); a release ahead of it wakes it sooner.
+    dueAt: Date.parse(task.createdAt) + delayAt(deps.settings.queue.headRecheckDelaysMs, 0),
+    lease: undefined,
+  }
+}
+
+/** Until when a holder's submission may still reach the registry unseen (see the lock store). */
+export function holdUntil(deps: Pick<SendDeps, 'settings'>, intentAt: number): number {
+  return intentAt + deps.settings.sendWindowMs + deps.settings.absenceAfterSendByMs
+}
+
+/** A task as the intent to send it now: `submitting`, with its send window. */
+export function asIntent(deps: Pick<SendDeps, 'settings'>, task: Task, intentAt: number): Task {
+  return {
+    ...task,
+    status: 'submitting',
+    queue: undefined,
+    intentAt,
+    sendBy: intentAt + deps.settings.sendWindowMs,
+    // Due for the reconciler in case this process stops before recording the outcome.
+    dueAt: intentAt + deps.settings.reconcileDelayMs,
+    pollCount: 0,
+    lease: undefined,
+  }
+}
+
+/** Sends of an accepted task proven never to have reached the registry, before it is given up. */
+export const MAX_RESENDS = 5
+
+/**
+ * Whether an accepted task whose attempt provably never reached the registry is sent again: only
+ * when the reason is time (its send window passed in a stalled process, or the service found the
+ * signed timestamp too old), not a clock the gateway must fix first, and only a few times.
+ */
+export function mayResend(task: Task, error: UpstreamError): boolean {
+  return (
+    error.neverReachedService &&
+    error.code !== 'ClockSkewTooLarge' &&
+    (task.resends ?? 0) < MAX_RESENDS
+  )
+}
+
+/** The state of an accepted task to be sent again: queued (`resend`), due now. */
+export function resendState(task: Task, at: number): Task {
+  return {
+    ...task,
+    status: 'queued',
+    queue: {
+      ticket: ticketOf(Date.parse(task.createdAt), 0, task.id, task.tenant),
+      reason: 'resend',
+      since: task.queue?.since ?? new Date(at).toISOString(),
+      checks: 0,
+    },
+    intentAt: undefined,
+    sendBy: undefined,
+    resends: (task.resends ?? 0) + 1,
+    updatedAt: new Date(at).toISOString(),
+    dueAt: at,
+    lease: undefined,
+  }
+}
+
+/** A new task as accepted, before it is either sent or queued. */
+export function newTask(
+  request: Omit<SubmitRequest, 'idempotency'>,
+  id: string,
+  now: number,
+  extra: Pick<Task, 'changeId' | 'after' | 'idempotency' | 'accepted'> = {},
+): Task {
+  const iso = new Date(now).toISOString()
+  return {
+    id,
+    tenant: request.tenant,
+    keyId: request.keyId,
+    action: request.command.action,
+    status: 'queued',
+    version: 1,
+    command: request.command,
+    upstream: {},
+    details: targetsOf(request.command).map((target) => ({ target, status: 'pending' })),
+    callback: { url: request.callbackUrl, state: 'none', attempts: 0 },
+    createdAt: iso,
+    updatedAt: iso,
+    pollCount: 0,
+    ...extra,
+  }
+}
+
+/** The error a task records when a submission is refused; an unsent one is `NotSubmitted`. */
+export function rejectionOf(error: UpstreamError) {
+  if (error.neverReachedService) {
+    return {
+      code: 'NotSubmitted',
+      message:
+        error.code === 'ClockSkewTooLarge'
+          ? "The gateway's clock is too far from Alibaba Cloud's; nothing was sent."
+          : 'The request could not be sent in time; nothing was sent upstream.',
+    }
+  }
+  return { code: error.code, message: tenantMessage(error) }
+}
