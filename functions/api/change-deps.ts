@@ -1,5 +1,5 @@
-import type { ChangeDeps } from '#shared/changes/apply-change.ts'
 import { buildChangeDeps } from '#shared/changes/change-deps.ts'
+import type { ChangeDeps } from '#shared/changes/change-request.ts'
 import type { Logger } from '#shared/logger.ts'
 import type { ApiDeps } from './context.ts'
 

@@ -1,6 +1,6 @@
 import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
-import type { ChangeDeps } from '#shared/changes/apply-change.ts'
 import { buildChangeDeps } from '#shared/changes/change-deps.ts'
+import type { ChangeDeps } from '#shared/changes/change-request.ts'
 import type { GatewayConfig } from '#shared/config/gateway-config.ts'
 import type { WorkerConfig } from '#shared/config/worker-config.ts'
 import { createLogger } from '#shared/logger.ts'

@@ -8,8 +8,8 @@ import type { TaskSubmitter } from '../tasks/submit-to-upstream.ts'
 import type { TargetLockStore } from '../tasks/target-locks.ts'
 import type { Task } from '../tasks/task.ts'
 import type { TaskNoRegistry, TaskStore } from '../tasks/task-store.ts'
-import type { ChangeDeps } from './apply-change.ts'
 import type { Change } from './change.ts'
+import type { ChangeDeps } from './change-request.ts'
 import type { DomainStateStore } from './domain-state.ts'
 
 /** The stores applying and settling changes reads and writes. */

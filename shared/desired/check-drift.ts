@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
-import { type ChangeDeps, startChange } from '../changes/apply-change.ts'
 import { changeInFlight, type DesiredDs, type DesiredNs } from '../changes/change.ts'
+import type { ChangeDeps } from '../changes/change-request.ts'
 import type { DomainState } from '../changes/domain-state.ts'
+import { startChange } from '../changes/start-change.ts'
 import { newEvent } from '../events/webhook-event.ts'
 import { type DriftReport, measureDrift } from './drift.ts'
 

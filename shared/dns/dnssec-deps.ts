@@ -1,4 +1,4 @@
-import type { ChangeDeps } from '../changes/apply-change.ts'
+import type { ChangeDeps } from '../changes/change-request.ts'
 import type { WorkerConfig } from '../config/worker-config.ts'
 import { addressPolicy } from '../webhooks/address-policy.ts'
 import { queryServer } from './dns-client.ts'

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
-import { type ChangeDeps, startChange } from '../changes/apply-change.ts'
 import { changeInFlight } from '../changes/change.ts'
+import type { ChangeDeps } from '../changes/change-request.ts'
+import { startChange } from '../changes/start-change.ts'
 import type { DsRecord } from '../dnssec.ts'
 import { type EventType, newEvent } from '../events/webhook-event.ts'
 import type { DnsAnswer, DnsServer } from './dns-client.ts'

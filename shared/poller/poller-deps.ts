@@ -1,6 +1,6 @@
 /** What the poller works with and what it reports: its dependencies, a step's outcome, the delivery hand-off. */
 import type { DomainApiClient } from '../aliyun/domain-api-client.ts'
-import type { ChangeDeps } from '../changes/apply-change.ts'
+import type { ChangeDeps } from '../changes/change-request.ts'
 import type { WebhookEvent } from '../events/webhook-event.ts'
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
@@ -41,7 +41,7 @@ export interface PollerDeps {
    * a queued task only waits.
    */
   readonly send?: SendDeps
-  /** Changes to settle (see changes/apply-change.ts); without it, none are worked on. */
+  /** Changes to settle (see changes/settle-change.ts); without it, none are worked on. */
   readonly changes?: ChangeDeps
   /** Events to deliver (a change's end, a domain's drift). */
   readonly events?: DueItemStore<WebhookEvent>

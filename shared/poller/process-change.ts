@@ -1,5 +1,5 @@
 /** A due change's step: claimed with a lease, then moved on by `settleChange`. */
-import { settleChange } from '../changes/apply-change.ts'
+import { settleChange } from '../changes/settle-change.ts'
 import type { PollerDeps, ProcessOutcome } from './poller-deps.ts'
 import { pollDelay } from './settings.ts'
 

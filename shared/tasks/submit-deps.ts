@@ -50,7 +50,7 @@ export interface SubmitDeps {
   readonly upstream: TaskSubmitter
   /** Who holds each domain or instance, and who waits for it (see target-lock-store.ts). */
   readonly targetLocks: TargetLockStore
-  /** Wakes the change a final task is a step of (see changes/apply-change.ts). */
+  /** Wakes the change a final task is a step of (see changes/settle-change.ts). */
   readonly nudgeChange?: ((changeId: string, at: number) => Promise<void>) | undefined
   readonly now: () => number
   readonly newTaskId: () => string
