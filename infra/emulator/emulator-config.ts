@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { commaList, type Env, parseEnv, rate, regex } from '#shared/config/env.ts'
 
-export const EmulatorEnvSchema = z.object({
+const EmulatorEnvSchema = z.object({
   EMULATOR_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
   EMULATOR_HOST: z.string().default('127.0.0.1'),
   ALIYUN_ACCESS_KEY_ID: z.string().min(1).optional(),
@@ -53,9 +53,9 @@ export const EmulatorEnvSchema = z.object({
 })
 
 /** A fault rule as configured; the emulator validates its shape. */
-export type FaultRuleConfig = Record<string, unknown>
+type FaultRuleConfig = Record<string, unknown>
 
-export interface EmulatorConfig {
+interface EmulatorConfig {
   readonly port: number | undefined
   readonly host: string
   readonly credential: { accessKeyId: string; accessKeySecret: string; securityToken?: string }

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { booleanFlag, type Env, parseEnv } from '#shared/config/env.ts'
 
-export const LocalEnvSchema = z.object({
+const LocalEnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).optional(),
   EMULATOR_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
   DYNAMODB_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
@@ -24,7 +24,7 @@ export const LocalEnvSchema = z.object({
   PRINT_CALLBACKS: booleanFlag(true),
 })
 
-export interface LocalConfig {
+interface LocalConfig {
   readonly port: number
   readonly emulatorPort: number
   /** Unset: start the embedded engine. */

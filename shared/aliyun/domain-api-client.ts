@@ -3,17 +3,21 @@ import type { z } from 'zod'
 import { jitteredBackoffMs, sleep } from '../backoff.ts'
 import type { UpstreamConfig } from '../config/upstream-config.ts'
 import { checkedDispatcher } from '../http/checked-dispatch.ts'
-import {
-  type Dispatcher,
-  loadUndici,
-  type Pool,
-  request,
-  undiciIfLoaded,
-} from '../http/undici-core.ts'
+import { type Dispatcher, loadUndici, request, undiciIfLoaded } from '../http/undici-core.ts'
 import { type Metrics, noMetrics } from '../metrics.ts'
-import { ClockSkewTracker } from './clock-skew.ts'
+import type { ClockSkewTracker } from './clock-skew.ts'
 import {
-  ErrorResponseSchema,
+  type CommonOptions,
+  type DomainAction,
+  DomainActions,
+  type DomainApiClientDeps,
+  type DsRecordInput,
+  type QueryTaskDetailListInput,
+  type QueryTaskListInput,
+  type SubmitAction,
+  type WriteOptions,
+} from './domain-api-types.ts'
+import {
   QueryDnsHostResponseSchema,
   QueryDomainResponseSchema,
   QueryDsRecordResponseSchema,
@@ -27,126 +31,21 @@ import { formatRpcTimestamp, signRpcRequestV1 } from './signature-v1.ts'
 import { canonicalQueryV3, signRequestV3 } from './signature-v3.ts'
 import {
   type CallKind,
-  classifyErrorResponse,
   classifyTransportFailure,
   Retryability,
   UpstreamError,
 } from './upstream-error.ts'
-
-/** The actions this gateway calls, and whether each changes a domain. */
-export const DomainActions = {
-  SaveSingleTaskForAddingDSRecord: 'write',
-  SaveSingleTaskForModifyingDSRecord: 'write',
-  SaveSingleTaskForDeletingDSRecord: 'write',
-  SaveSingleTaskForSynchronizingDSRecord: 'write',
-  SaveSingleTaskForSynchronizingDnsHost: 'write',
-  SaveBatchTaskForModifyingDomainDns: 'write',
-  QueryTaskDetailList: 'read',
-  QueryTaskList: 'read',
-  QueryDSRecord: 'read',
-  QueryDnsHost: 'read',
-  QueryDomainByDomainName: 'read',
-} as const satisfies Record<string, CallKind>
-export type DomainAction = keyof typeof DomainActions
-export type SubmitAction = {
-  [A in DomainAction]: (typeof DomainActions)[A] extends 'write' ? A : never
-}[DomainAction]
-
-export interface CommonOptions {
-  /** Language of error messages: `en` (default) or `zh`. */
-  readonly lang?: 'en' | 'zh'
-  readonly userClientIp?: string
-}
-
-/** Options of the `Save*` calls. */
-export interface WriteOptions extends CommonOptions {
-  /**
-   * Epoch ms. No attempt is signed, or put on the wire, after this instant: checked before signing
-   * and again immediately before undici writes the request to a socket. A refused attempt fails
-   * with `SendWindowClosed` and is proven unsent.
-   */
-  readonly sendBy?: number | undefined
-}
-
-export interface DsRecordInput extends WriteOptions {
-  readonly domainName: string
-  readonly keyTag: number
-  readonly algorithm: number
-  readonly digestType: number
-  readonly digest: string
-}
-
-export interface QueryTaskDetailListInput extends CommonOptions {
-  readonly taskNo: string
-  readonly pageNum?: number
-  /** At most 1000. */
-  readonly pageSize?: number
-  /** 0 waiting, 1 executing, 2 succeeded, 3 failed. */
-  readonly taskStatus?: 0 | 1 | 2 | 3
-  readonly domainName?: string
-  readonly instanceId?: string
-}
-
-export interface QueryTaskListInput extends CommonOptions {
-  /** Epoch milliseconds. */
-  readonly beginCreateTime?: number
-  readonly endCreateTime?: number
-  readonly pageNum?: number
-  readonly pageSize?: number
-}
-
-/** Collaborators a client needs; all but `config` have production defaults. */
-export interface DomainApiClientDeps {
-  readonly config: UpstreamConfig
-  readonly dispatcher?: Dispatcher
-  readonly now?: () => number
-  readonly nonce?: () => string
-  readonly random?: () => number
-  readonly sleep?: (ms: number) => Promise<void>
-  readonly clockSkew?: ClockSkewTracker
-  /** Counts every attempt (`UpstreamCalls`) and every failed one (`UpstreamErrors`). */
-  readonly metrics?: Metrics
-}
+import {
+  describeTransportError,
+  isTimeout,
+  parseResponse,
+  sharedClockSkew,
+  sharedUpstreamPool,
+} from './upstream-transport.ts'
 
 const READ_BACKOFF = { baseMs: 200, maxMs: 5_000 } as const
 /** A write is retried only after errors proving nothing was done (throttling, refused connect). */
 const WRITE_RETRIES = 2
-const MAX_ERROR_BODY = 2_048
-
-const pools = new Map<string, Promise<Pool>>()
-const skews = new Map<string, ClockSkewTracker>()
-
-/** The value kept for the endpoint's origin, made on first use. */
-function perOrigin<T>(cache: Map<string, T>, endpoint: string, make: (origin: string) => T): T {
-  const origin = new URL(endpoint).origin
-  let value = cache.get(origin)
-  if (value === undefined) {
-    value = make(origin)
-    cache.set(origin, value)
-  }
-  return value
-}
-
-/** One clock-offset tracker per upstream origin per process. */
-function sharedClockSkew(config: UpstreamConfig): ClockSkewTracker {
-  return perOrigin(skews, config.endpoint, () => new ClockSkewTracker())
-}
-
-/**
- * One keep-alive pool per upstream origin per process, shared by every client instance; made
- * (and undici loaded) at the first call, not at start.
- */
-export function sharedUpstreamPool(config: UpstreamConfig): Promise<Pool> {
-  return perOrigin(pools, config.endpoint, async (origin) => {
-    const { Pool } = await loadUndici()
-    return new Pool(origin, {
-      connections: config.maxConnections,
-      keepAliveTimeout: 4_000,
-      keepAliveMaxTimeout: 30_000,
-      connect: { timeout: config.connectTimeoutMs },
-    })
-  })
-}
 
 /**
  * A typed client for the Alibaba Cloud Domain API (RPC style), signing each request with
@@ -457,84 +356,4 @@ function dsRecordParams(input: DsRecordInput): RpcParams {
     Digest: input.digest,
     ...commonParams(input),
   }
-}
-
-/** Turns an HTTP answer into the parsed result or an {@link UpstreamError}. Exported for tests. */
-export function parseResponse<S extends z.ZodType>(
-  action: DomainAction,
-  kind: CallKind,
-  schema: S,
-  status: number,
-  text: string,
-): z.infer<S> {
-  let body: unknown
-  let parseFailure: unknown
-  if (text.trim() !== '') {
-    try {
-      body = JSON.parse(text)
-    } catch (error) {
-      parseFailure = error
-    }
-  }
-  // Only answers that carry a `Code` (or a non-2xx status) are errors: check cheaply first, and
-  // run the schema only then, so a successful call pays for one parse.
-  const hasCode = typeof (body as { Code?: unknown } | undefined)?.Code === 'string'
-  const errorBody = hasCode || status >= 300 ? ErrorResponseSchema.safeParse(body) : undefined
-  if (errorBody?.success || status >= 300) {
-    const code = errorBody?.success ? errorBody.data.Code : `Http${status}`
-    const message = errorBody?.success
-      ? (errorBody.data.Message ?? code)
-      : text.trim() === ''
-        ? `HTTP ${status} with an empty body`
-        : `HTTP ${status}: ${text.slice(0, MAX_ERROR_BODY)}`
-    throw new UpstreamError({
-      action,
-      code,
-      message,
-      requestId: errorBody?.success ? errorBody.data.RequestId : undefined,
-      httpStatus: status,
-      retryability: classifyErrorResponse(kind, status, errorBody?.success ? code : undefined),
-    })
-  }
-  if (body === undefined) {
-    throw new UpstreamError({
-      action,
-      code: 'MalformedResponse',
-      message: parseFailure ? 'the response body is not JSON' : 'the response body is empty',
-      httpStatus: status,
-      retryability: classifyTransportFailure(kind, parseFailure),
-      cause: parseFailure,
-    })
-  }
-  const parsed = schema.safeParse(body)
-  if (!parsed.success) {
-    throw new UpstreamError({
-      action,
-      code: 'UnexpectedResponse',
-      message: `the response does not match the expected shape: ${parsed.error.issues
-        .map((issue) => `${issue.path.join('.') || '(root)'} ${issue.message}`)
-        .join('; ')}`,
-      requestId: (body as { RequestId?: string }).RequestId,
-      httpStatus: status,
-      // A write answered 200 may have created its task even if we cannot read the TaskNo.
-      retryability: kind === 'write' ? Retryability.ambiguous : Retryability.final,
-    })
-  }
-  return parsed.data
-}
-
-function isTimeout(error: unknown): boolean {
-  const name = (error as { name?: string }).name
-  const code = (error as { code?: string }).code
-  return (
-    name === 'TimeoutError' ||
-    code === 'UND_ERR_HEADERS_TIMEOUT' ||
-    code === 'UND_ERR_BODY_TIMEOUT' ||
-    code === 'UND_ERR_CONNECT_TIMEOUT'
-  )
-}
-
-function describeTransportError(error: unknown): string {
-  const { code, message } = error as { code?: string; message?: string }
-  return [code, message].filter(Boolean).join(': ') || 'network error'
 }

@@ -13,7 +13,7 @@ import type { ChangeDeps } from './change-request.ts'
 import type { DomainStateStore } from './domain-state.ts'
 
 /** The stores applying and settling changes reads and writes. */
-export interface ChangeStores {
+interface ChangeStores {
   readonly tasks: TaskStore
   readonly taskNos: TaskNoRegistry
   readonly targetLocks: TargetLockStore

@@ -8,7 +8,7 @@ export const CHANGE_STATUSES = ['running', 'succeeded', 'failed'] as const
  * Public statuses, and two the API never shows: `proposed` (written before the request is decided;
  * nothing executes it) and `withdrawn` (a proposal refused or left behind; it never ran).
  */
-export type ChangeStatus = (typeof CHANGE_STATUSES)[number] | 'proposed' | 'withdrawn'
+type ChangeStatus = (typeof CHANGE_STATUSES)[number] | 'proposed' | 'withdrawn'
 
 /** A change that was accepted (its request answered 202): the only kind the API shows. */
 export function isAccepted(change: Pick<Change, 'status'>): boolean {
@@ -89,4 +89,3 @@ export function toChangeResource(change: Change, steps: readonly (Task | undefin
     completedAt: change.completedAt,
   }
 }
-export type ChangeResource = ReturnType<typeof toChangeResource>

@@ -2,7 +2,7 @@ import type { PerDomainStore } from '../ports/per-domain-store.ts'
 import type { ChangeKind, DesiredDs, DesiredNs } from './change.ts'
 
 /** The change that applied a desired state. */
-export interface AppliedBy {
+interface AppliedBy {
   readonly appliedAt: string
   readonly changeId: string
   readonly changeCreatedAt: string

@@ -47,7 +47,7 @@ export async function planChange(
 }
 
 /** What a name-server desired state looks like as a registry list (Alibaba's own when aliyunDns). */
-export function desiredServers(desired: DesiredNs): string[] {
+function desiredServers(desired: DesiredNs): string[] {
   return desired.aliyunDns ? ['dns1.hichina.com', 'dns2.hichina.com'] : [...desired.nameServers]
 }
 

@@ -95,7 +95,7 @@ export async function settleChange(deps: ChangeDeps, held: Change): Promise<Chan
   return (await deps.changes.get(change.id, deps.now())) ?? final
 }
 
-export function changeEventData(change: Change, steps: readonly Task[]): Record<string, unknown> {
+function changeEventData(change: Change, steps: readonly Task[]): Record<string, unknown> {
   return {
     id: change.id,
     domain: change.domain,
@@ -112,7 +112,7 @@ export function changeEventData(change: Change, steps: readonly Task[]): Record<
 }
 
 /** The change is over: no longer open on the domain, and its desired state applied if it succeeded. */
-export async function closeOnDomain(
+async function closeOnDomain(
   deps: ChangeDeps,
   change: Change,
   applied: boolean,

@@ -94,7 +94,7 @@ export async function startChange(deps: ChangeDeps, request: ChangeRequest): Pro
  * Names the change as the domain's open one of its kind (creating the domain's state): only while
  * the domain is the tenant's (or nobody's) and still names the change this one was planned after.
  */
-export async function markOpen(
+async function markOpen(
   deps: ChangeDeps,
   request: ChangeRequest,
   state: DomainState | undefined,
@@ -135,10 +135,7 @@ export async function markOpen(
  * leaves a hold or tickets whose tasks never come: the poller's withdrawal gives them back, and
  * the queue's own rules — a holder seen gone, a dead ticket — free them in any case.)
  */
-export async function reserveQueue(
-  deps: ChangeDeps,
-  change: StoredChange,
-): Promise<number | undefined> {
+async function reserveQueue(deps: ChangeDeps, change: StoredChange): Promise<number | undefined> {
   const placed: Reserved[] = []
   let heldSince: number | undefined
   try {

@@ -53,7 +53,7 @@ export async function advanceQueued(deps: PollerDeps, held: Task): Promise<Proce
   return 'sent'
 }
 
-export async function keepWaiting(
+async function keepWaiting(
   deps: PollerDeps,
   held: Task,
   send: SendDeps,
@@ -75,7 +75,7 @@ export async function keepWaiting(
 }
 
 /** A queued task that will never be sent: rejected, its tickets and targets given back. */
-export async function leaveUnsent(
+async function leaveUnsent(
   deps: PollerDeps,
   held: Task,
   error: { code: string; message: string },

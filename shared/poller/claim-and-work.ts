@@ -11,7 +11,7 @@ import type {
 } from './poller-deps.ts'
 import { pollDelay } from './settings.ts'
 
-export function isThrottling(error: unknown): boolean {
+function isThrottling(error: unknown): boolean {
   return (
     error instanceof UpstreamError &&
     error.retryability === 'retryable' &&
@@ -79,7 +79,7 @@ export async function claimAndWork<T extends CallbackCarrier>(
  * throttling passes). If even that write fails (the store is down), the lease simply expires and
  * the task stays due.
  */
-export async function releaseAfterFailure<T extends CallbackCarrier>(
+async function releaseAfterFailure<T extends CallbackCarrier>(
   deps: PollerDeps,
   kind: Pick<CarrierKind<T>, 'replace'>,
   held: T,

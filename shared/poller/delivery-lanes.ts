@@ -5,7 +5,7 @@
  * A poller round reserves a lane, claims the task, hands the delivery over and moves on; `drain`
  * waits for what is in flight.
  */
-export interface DeliveryLaneSettings {
+interface DeliveryLaneSettings {
   readonly concurrency: number
   readonly perEndpoint: number
   readonly perTenant: number

@@ -21,7 +21,7 @@ const RANK: Record<TaskStatus, number> = {
   unknown: 3,
 }
 
-export const statusRank = (status: TaskStatus): number => RANK[status]
+const statusRank = (status: TaskStatus): number => RANK[status]
 
 /** Matches upstream details to the task's targets (domain or instance). Unmatched stay as they were. */
 export function mergeDetails(

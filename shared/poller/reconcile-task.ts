@@ -75,7 +75,7 @@ export async function reconcile(deps: StepDeps, held: Task): Promise<ProcessOutc
  * provable; and nothing is searched for upstream either, since any task found there for its
  * domain in its window is another's (a neighbour's whose process died before recording it).
  */
-export async function reconcileUnheld(deps: StepDeps, held: Task): Promise<ProcessOutcome> {
+async function reconcileUnheld(deps: StepDeps, held: Task): Promise<ProcessOutcome> {
   const at = deps.now()
   const provableAfter = absenceProvableAfter(deps.settings, held)
   if (at < provableAfter) {
@@ -95,7 +95,7 @@ export async function reconcileUnheld(deps: StepDeps, held: Task): Promise<Proce
  * Never answered 202 (its process stopped first): `rejected` / `NotSubmitted`, and a keyed
  * request's key is freed, so the same request may be sent again with it.
  */
-export async function rejectUnsent(
+async function rejectUnsent(
   deps: StepDeps,
   held: Task,
   at: number,

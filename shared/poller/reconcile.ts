@@ -37,7 +37,7 @@ const DOCUMENTED_TYPE_OF: Partial<Record<TaskAction, string>> = {
  * Whether a candidate's type allows it to be this action's task: only a documented type of
  * another action excludes it.
  */
-export function typeMayMatch(action: TaskAction, taskType: string | undefined): boolean {
+function typeMayMatch(action: TaskAction, taskType: string | undefined): boolean {
   if (!taskType || !DOCUMENTED_TASK_TYPES.has(taskType)) return true
   return DOCUMENTED_TYPE_OF[action] === taskType
 }
@@ -53,7 +53,7 @@ type ReconcileSettings = Pick<
 >
 
 /** The latest instant at which this task's `Save*` attempts could have been signed. */
-export function sendByOf(settings: Pick<PollerSettings, 'sendWindowMs'>, task: Task): number {
+function sendByOf(settings: Pick<PollerSettings, 'sendWindowMs'>, task: Task): number {
   // Intents written before `sendBy` existed: the old code sent within seconds of the intent.
   return task.sendBy ?? Date.parse(task.createdAt) + settings.sendWindowMs
 }
@@ -76,7 +76,7 @@ export function absenceAfterSendByMs(
 }
 
 /** What one scan found: the adopted TaskNo, and whether the scan can support a verdict of absence. */
-export interface UpstreamSearch {
+interface UpstreamSearch {
   readonly taskNo?: string | undefined
   /** Candidates skipped as too young to adopt: while there are any, absence is not proven. */
   readonly tooYoung: number

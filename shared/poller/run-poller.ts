@@ -2,7 +2,7 @@ import { DeliveryLanes, inTurns } from './delivery-lanes.ts'
 import type { DeliveryHandOff, PollerDeps, ProcessOutcome, WaitingCallback } from './poller-deps.ts'
 import { processDueTask } from './process-task.ts'
 
-export interface PollerRunStats {
+interface PollerRunStats {
   readonly rounds: number
   readonly outcomes: Partial<Record<ProcessOutcome, number>>
   readonly throttledPauses: number

@@ -53,10 +53,10 @@ export interface PollerSettings {
   readonly idleWaitMs: number
 }
 
-export const DEFAULT_POLL_DELAYS_MS = [
+const DEFAULT_POLL_DELAYS_MS = [
   2_000, 3_000, 5_000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000,
 ]
-export const DEFAULT_CALLBACK_RETRY_DELAYS_MS = [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000].map(
+const DEFAULT_CALLBACK_RETRY_DELAYS_MS = [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000].map(
   (s) => s * 1000,
 )
 

@@ -2,7 +2,7 @@ import type { Logger } from '../logger.ts'
 import type { TaskStore } from '../tasks/task-store.ts'
 import type { DueSweepStore } from './due-sweep-store.ts'
 
-export interface DueSweepSettings {
+interface DueSweepSettings {
   /** Pause between full passes over the table. */
   readonly intervalMs: number
   /** A task overdue by more than this is rewritten, so its due-index entry exists again. */
@@ -21,7 +21,7 @@ export const DEFAULT_DUE_SWEEP_SETTINGS: Omit<DueSweepSettings, 'owner'> = {
   leaseMs: 60_000,
 }
 
-export interface DueSweepDeps {
+interface DueSweepDeps {
   readonly tasks: Pick<TaskStore, 'replace'>
   readonly store: DueSweepStore
   readonly now: () => number
@@ -29,7 +29,7 @@ export interface DueSweepDeps {
   readonly settings: DueSweepSettings
 }
 
-export interface DueSweepResult {
+interface DueSweepResult {
   readonly scanned: number
   readonly repaired: number
   /** True when this run finished a pass over the whole table. */

@@ -1,10 +1,10 @@
 import type { DomainApiClient } from '../aliyun/domain-api-client.ts'
 import type { TaskInfo } from '../aliyun/responses.ts'
 
-export type ListingClient = Pick<DomainApiClient, 'queryTaskList' | 'queryTaskDetailList'>
+type ListingClient = Pick<DomainApiClient, 'queryTaskList' | 'queryTaskDetailList'>
 
 /** The account's tasks over some service days, as one scan read them. */
-export interface Listing {
+interface Listing {
   /** When the scan read its first page (a verdict of absence needs it after the window). */
   readonly startedAt: number
   /** Every task the scan saw, once each. */
@@ -16,7 +16,7 @@ export interface Listing {
   readonly calls: number
 }
 
-export interface ListingSettings {
+interface ListingSettings {
   readonly pageSize: number
   /** A scan that would need more pages is incomplete (and supports no verdict). */
   readonly maxPages: number
@@ -26,7 +26,7 @@ export interface ListingSettings {
   readonly keepScansMs: number
 }
 
-export const DEFAULT_LISTING_SETTINGS: ListingSettings = {
+const DEFAULT_LISTING_SETTINGS: ListingSettings = {
   pageSize: 100,
   maxPages: 200,
   maxKeptTargets: 20_000,

@@ -102,7 +102,7 @@ export const queueDeps = (deps: SendDeps) => ({
 })
 
 /** `TaskIsBeingProcessed`: wait for the registry's other task, holding the targets meanwhile. */
-export async function requeueBusy(
+async function requeueBusy(
   deps: SendDeps,
   task: Task,
   answer: RenderOutcome | undefined,
@@ -172,7 +172,7 @@ export async function sendInTurn(
 }
 
 /** Operators get the whole upstream message (the logger redacts key ids); tenants do not. */
-export function logRefusal(logger: Logger, taskId: string, error: UpstreamError): void {
+function logRefusal(logger: Logger, taskId: string, error: UpstreamError): void {
   const fields = { taskId, action: error.action, code: error.code, detail: error.upstreamMessage }
   if (error.notSent) {
     if (error.code === 'ClockSkewTooLarge') logger.error('nothing was sent upstream', fields)
@@ -211,7 +211,7 @@ export async function recordOutcome(
   return (await deps.tasks.get(task.id, deps.now())) ?? next(current)
 }
 
-export async function rejectTask(
+async function rejectTask(
   deps: SendDeps,
   task: Task,
   error: UpstreamError,

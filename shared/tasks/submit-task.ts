@@ -94,7 +94,7 @@ export async function submitTask(
  * a first request that stopped without an answer → answered with its task as it stands (it may
  * have reached the registry: never resubmitted).
  */
-export async function fromKeyed(
+async function fromKeyed(
   deps: SubmitDeps,
   existing: Task,
   intent: Task,
@@ -137,7 +137,7 @@ export async function fromKeyed(
  * the task (it was never sent, so dropping its intent is safe). A full queue throws
  * {@link QueueFullError} and takes the intent back, so nothing is left of the request.
  */
-export async function queueIntent(
+async function queueIntent(
   deps: SubmitDeps,
   task: Task,
   answer: RenderOutcome | undefined,

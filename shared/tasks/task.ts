@@ -1,4 +1,4 @@
-import type { SubmitAction } from '../aliyun/domain-api-client.ts'
+import type { SubmitAction } from '../aliyun/domain-api-types.ts'
 import type { DsRecord } from '../dnssec.ts'
 
 export const TASK_STATUSES = [

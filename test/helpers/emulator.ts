@@ -5,7 +5,8 @@ import {
   type RunningEmulator,
   startEmulator,
 } from '#infra/emulator/server.ts'
-import { DomainApiClient, type DomainApiClientDeps } from '#shared/aliyun/domain-api-client.ts'
+import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
+import type { DomainApiClientDeps } from '#shared/aliyun/domain-api-types.ts'
 import { loadUpstreamConfig } from '#shared/config/upstream-config.ts'
 
 export const TEST_CREDENTIAL = {

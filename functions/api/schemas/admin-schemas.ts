@@ -15,7 +15,7 @@ export const TenantNameSchema = z
   .openapi({ example: 'billing-app' })
 
 /** A domain pattern of a tenant's scope: a name, `*.` and a name (every name below it), or `*`. */
-export const DomainPatternSchema = z
+const DomainPatternSchema = z
   .string()
   .max(1024)
   .transform((value, ctx) => {
@@ -39,7 +39,7 @@ export const perMinute = (what: string) =>
     .openapi({ description: `${what} per minute (0: unlimited; unset: the gateway's default).` })
 
 /** A tenant's own request rates; each unset kind has the gateway's `RATE_LIMIT_*`. */
-export const TenantLimitsSchema = z
+const TenantLimitsSchema = z
   .strictObject({
     writes: perMinute('Submissions, desired-state writes, enrolments and other writes'),
     upstreamReads: perMinute(

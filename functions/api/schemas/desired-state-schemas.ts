@@ -10,12 +10,12 @@ import {
   nameServersMatchAliyunDns,
 } from './submission-schemas.ts'
 
-export const DesiredDsRecordSchema = z
+const DesiredDsRecordSchema = z
   .strictObject({ keyTag: KeyTagSchema, ...dsRecordFields })
   .superRefine(digestLengthMatches)
   .openapi('DesiredDsRecord')
 
-export const DesiredDnskeySchema = z
+const DesiredDnskeySchema = z
   .strictObject({
     dnskey: z.string().min(1).max(8192).openapi({
       description: 'DNSKEY RDATA `<flags> <protocol> <algorithm> <base64 key>`.',
@@ -89,7 +89,7 @@ export const DsRecordOutSchema = z.object({
   digest: z.string(),
 })
 
-export const DsPlanSchema = z
+const DsPlanSchema = z
   .object({
     add: z.array(DsRecordOutSchema),
     remove: z.array(DsRecordOutSchema),
@@ -97,12 +97,12 @@ export const DsPlanSchema = z
   })
   .openapi('DsPlan')
 
-export const NameServerSetSchema = z.object({
+const NameServerSetSchema = z.object({
   aliyunDns: z.boolean(),
   nameServers: z.array(z.string()),
 })
 
-export const NameServerPlanSchema = z
+const NameServerPlanSchema = z
   .object({
     current: NameServerSetSchema,
     desired: NameServerSetSchema,

@@ -9,7 +9,7 @@ import {
   LIMITS,
 } from './common-schemas.ts'
 
-export const ALGORITHM_NUMBERS = DNSSEC_ALGORITHMS as readonly number[]
+const ALGORITHM_NUMBERS = DNSSEC_ALGORITHMS as readonly number[]
 
 export const dsRecordFields = {
   algorithm: z

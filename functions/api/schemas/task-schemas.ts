@@ -11,7 +11,7 @@ export const TaskListQuerySchema = z.strictObject({
   cursor: z.string().max(2048).optional(),
 })
 
-export const DetailSchema = z.object({
+const DetailSchema = z.object({
   domain: z.string().optional(),
   instanceId: z.string().optional(),
   status: z.enum(['pending', 'running', 'succeeded', 'failed']),
