@@ -225,8 +225,8 @@ const reconciled = await (async () => {
   const stats = await runPoller(
     {
       ...deps,
-      // Queued tasks are not sent here: this part measures the searches alone.
-      send: undefined,
+      // The seeded tasks were never answered 202 (not \`accepted\`): one proven absent is rejected,
+      // not sent again, so this part measures the searches alone.
       sweepDueIndex: undefined,
       settings: {
         ...deps.settings,

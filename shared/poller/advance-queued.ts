@@ -15,14 +15,10 @@ import { queueDepsOf, rejected, save } from './task-outcome.ts'
  */
 export async function advanceQueued(deps: PollerDeps, held: Task): Promise<ProcessOutcome> {
   const send = deps.send
-  const locks = deps.targetLocks
   const now = deps.now()
-  const queue = held.queue
-  if (!send || !locks || !queue) {
-    const ok = await save(deps, held, { ...held, dueAt: now + 60_000 })
-    return ok ? 'waiting' : 'lost'
-  }
-  const queueDeps = queueDepsOf(deps, locks)
+  // Every queued task carries its place (see queuedState).
+  const queue = held.queue as NonNullable<Task['queue']>
+  const queueDeps = queueDepsOf(deps)
   const since = Date.parse(queue.since)
   if (now - since > send.settings.queue.maxWaitMs) {
     return leaveUnsent(deps, held, {
@@ -85,7 +81,7 @@ async function leaveUnsent(
     held,
     rejected(deps, { ...held, queue: undefined }, deps.now(), error),
   )
-  if (ok && deps.targetLocks) await leaveQueue(queueDepsOf(deps, deps.targetLocks), held)
+  if (ok) await leaveQueue(queueDepsOf(deps), held)
   if (ok) deps.logger.warn('queued task rejected unsent', { taskId: held.id, code: error.code })
   return ok ? 'completed' : 'lost'
 }

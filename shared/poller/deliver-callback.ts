@@ -29,7 +29,7 @@ export async function deliverCallback<T extends CallbackCarrier>(
   const retention = toEpochSeconds(deps.now() + deps.settings.taskRetentionMs)
   const endpoint = endpointOf(url)
   // The signing key is read with the endpoint's health: a secret rotated a moment ago signs now.
-  const read = await deps.endpoints?.getWithKey(held.keyId, endpoint)
+  const read = await deps.endpoints.getWithKey(held.keyId, endpoint)
   const health = read?.health
   const verdict = endpointVerdict(health, deps.now())
   if (verdict.kind === 'backoff') {
@@ -87,7 +87,7 @@ export async function deliverCallback<T extends CallbackCarrier>(
   const result = await deps.sendWebhook({ url, id: webhookId, body: kind.body(held), secrets })
   const at = deps.now()
   // 410 speaks of one message and `blocked` of our policy: neither says the endpoint is down.
-  if (deps.endpoints && (result.outcome === 'delivered' || result.outcome === 'failed')) {
+  if (result.outcome === 'delivered' || result.outcome === 'failed') {
     const recorded = await recordEndpointOutcome(
       deps.endpoints,
       deps.logger,

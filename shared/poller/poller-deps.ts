@@ -35,18 +35,15 @@ export interface PollerDeps {
   readonly logger: Logger
   readonly settings: PollerSettings
   /** Who holds each target and who waits for it; a final task releases its targets. */
-  readonly targetLocks?: TargetLockStore
-  /**
-   * How queued tasks are sent in their turn (the submission path's own dependencies); without it
-   * a queued task only waits.
-   */
-  readonly send?: SendDeps
-  /** Changes to settle (see changes/settle-change.ts); without it, none are worked on. */
-  readonly changes?: ChangeDeps
+  readonly targetLocks: TargetLockStore
+  /** How queued tasks are sent in their turn (the submission path's own dependencies). */
+  readonly send: SendDeps
+  /** Changes to settle (see changes/settle-change.ts). */
+  readonly changes: ChangeDeps
   /** Events to deliver (a change's end, a domain's drift). */
-  readonly events?: DueItemStore<WebhookEvent>
-  /** Per-endpoint delivery health (backoff as a whole, disabling); absent: not tracked. */
-  readonly endpoints?: EndpointHealthStore
+  readonly events: DueItemStore<WebhookEvent>
+  /** Per-endpoint delivery health (backoff as a whole, disabling), read with the signing key. */
+  readonly endpoints: EndpointHealthStore
   /** Repairs the due index now and then (see sweep-due-index.ts); called once per run. */
   readonly sweepDueIndex?: () => Promise<unknown>
   /** Tasks finished, callback attempts, the due backlog (see metrics.ts); absent: not counted. */

@@ -6,7 +6,6 @@ import { pollDelay } from './settings.ts'
 /** A change falls due: claimed with a lease like a task, then moved on by `settleChange`. */
 export async function processDueChange(deps: PollerDeps, id: string): Promise<ProcessOutcome> {
   const context = deps.changes
-  if (!context) return 'skipped'
   const now = deps.now()
   const change = await context.changes.get(id, now)
   if (

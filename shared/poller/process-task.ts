@@ -37,7 +37,6 @@ export async function processDueTask(
   try {
     if (taskId.startsWith('chg_')) return await processDueChange(deps, taskId)
     if (taskId.startsWith('evt_')) {
-      if (!deps.events) return 'skipped'
       return await claimAndWork(deps, taskId, handOff, markDispatched, eventKind(deps.events))
     }
     // A finished task frees its targets; the next in line is moved on at once, through here.
@@ -66,23 +65,6 @@ function taskKind(deps: StepDeps): CarrierKind<Task> {
       if (held.status === 'submitting') return reconcile(deps, held)
       if (!isTerminal(held.status)) return poll(deps, held)
       return deliverCallback(deps, held, log, this)
-    },
-  }
-}
-
-function _eventKind(events: DueItemStore<WebhookEvent>): CarrierKind<WebhookEvent> {
-  return {
-    claim: (id, lease, now) => events.claim(id, lease, now),
-    replace: (next, version) => events.replace(next, version),
-    webhookId: eventWebhookId,
-    body: eventBody,
-    callbackDue: (event) =>
-      event.callback.url && ['scheduled', 'sending'].includes(event.callback.state)
-        ? event.callback.url
-        : undefined,
-    async work() {
-      // An event has nothing to do but its callback; one without a due callback is left alone.
-      return 'skipped'
     },
   }
 }

@@ -8,7 +8,7 @@ import { absenceProvableAfter, findUpstreamTask } from './reconcile.ts'
 import { iso, rejected, save, unlockTargets } from './task-outcome.ts'
 
 export async function reconcile(deps: StepDeps, held: Task): Promise<ProcessOutcome> {
-  if (deps.targetLocks && !(await holdsAll(deps.targetLocks, held))) {
+  if (!(await holdsAll(deps.targetLocks, held))) {
     return reconcileUnheld(deps, held)
   }
   const search = await findUpstreamTask(deps, held)
@@ -101,7 +101,7 @@ async function rejectUnsent(
   at: number,
   logMessage: string,
 ): Promise<ProcessOutcome> {
-  if (held.accepted && (held.resends ?? 0) < MAX_RESENDS && deps.send) {
+  if (held.accepted && (held.resends ?? 0) < MAX_RESENDS) {
     const ok = await save(deps, held, resendState(held, at))
     if (ok) deps.logger.warn(`${logMessage}; accepted, so sent again`, { taskId: held.id })
     return ok ? 'reconciled' : 'lost'

@@ -1,8 +1,7 @@
 /** Writing a held task's next state: saving it, making it final (its callback due), freeing its targets. */
 import { toEpochSeconds } from '../epoch.ts'
-import type { TargetLockStore } from '../tasks/target-locks.ts'
 import { isTerminal, type Task, type TaskStatus } from '../tasks/task.ts'
-import { DEFAULT_QUEUE_SETTINGS, releaseTargets } from '../tasks/task-queue.ts'
+import { releaseTargets } from '../tasks/task-queue.ts'
 import type { PollerDeps, StepDeps } from './poller-deps.ts'
 
 export const iso = (ms: number) => new Date(ms).toISOString()
@@ -57,8 +56,7 @@ export function rejected(
 
 /** The task is final: its targets are free for the next in line, woken now. */
 export async function unlockTargets(deps: StepDeps, task: Task): Promise<void> {
-  if (!deps.targetLocks) return
-  const woken = await releaseTargets(queueDepsOf(deps, deps.targetLocks), task)
+  const woken = await releaseTargets(queueDepsOf(deps), task)
   // The next task in line goes now, in this run, rather than at the next read of the due index.
   await Promise.all(
     woken.map((id) =>
@@ -69,13 +67,12 @@ export async function unlockTargets(deps: StepDeps, task: Task): Promise<void> {
   )
 }
 
-export const queueDepsOf = (deps: PollerDeps, targetLocks: TargetLockStore) => ({
+/** What the queue's operations need, from the poller's dependencies. */
+export const queueDepsOf = (deps: PollerDeps) => ({
   tasks: deps.tasks,
-  targetLocks,
+  targetLocks: deps.targetLocks,
   now: deps.now,
   logger: deps.logger,
-  queue: deps.send?.settings.queue ?? DEFAULT_QUEUE_SETTINGS,
-  nudgeChange: deps.changes
-    ? (id: string, at: number) => deps.changes!.changes.nudge(id, at)
-    : undefined,
+  queue: deps.send.settings.queue,
+  nudgeChange: (id: string, at: number) => deps.changes.changes.nudge(id, at),
 })
