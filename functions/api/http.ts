@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import type { z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import {
   MalformedBodyError,
@@ -75,4 +76,16 @@ export function toResponse(
     status: stored.status,
     headers: { ...stored.headers, ...extraHeaders },
   })
+}
+
+/**
+ * The request's JSON body parsed with `schema`: 422 naming each field, 400 for JSON that does not
+ * parse, 415 for another media type (see readJsonBody).
+ */
+export async function jsonBody<S extends z.ZodType>(
+  c: Context<AppEnv>,
+  schema: S,
+  options: { optional: boolean } = { optional: false },
+): Promise<z.output<S>> {
+  return parseOrThrow(schema, await readJsonBody(c, options), 'body')
 }

@@ -109,16 +109,24 @@ const PagingShape = {
   NextPage: LooseBool.default(false),
 }
 
+/** A listing's paging fields as the client speaks them. */
+const pageOf = (raw: {
+  RequestId?: string | undefined
+  TotalItemNum: number
+  CurrentPageNum: number
+  TotalPageNum: number
+  NextPage: boolean
+}) => ({
+  requestId: raw.RequestId ?? '',
+  totalItems: raw.TotalItemNum,
+  pageNum: raw.CurrentPageNum,
+  totalPages: raw.TotalPageNum,
+  hasNextPage: raw.NextPage,
+})
+
 export const QueryTaskDetailListResponseSchema = z
   .looseObject({ ...PagingShape, Data: listOf('TaskDetail', TaskDetailSchema) })
-  .transform((raw) => ({
-    requestId: raw.RequestId ?? '',
-    totalItems: raw.TotalItemNum,
-    pageNum: raw.CurrentPageNum,
-    totalPages: raw.TotalPageNum,
-    hasNextPage: raw.NextPage,
-    details: raw.Data,
-  }))
+  .transform((raw) => ({ ...pageOf(raw), details: raw.Data }))
 export type TaskDetailPage = z.infer<typeof QueryTaskDetailListResponseSchema>
 
 export const TaskInfoSchema = z
@@ -144,14 +152,7 @@ export type TaskInfo = z.infer<typeof TaskInfoSchema>
 
 export const QueryTaskListResponseSchema = z
   .looseObject({ ...PagingShape, Data: listOf('TaskInfo', TaskInfoSchema) })
-  .transform((raw) => ({
-    requestId: raw.RequestId ?? '',
-    totalItems: raw.TotalItemNum,
-    pageNum: raw.CurrentPageNum,
-    totalPages: raw.TotalPageNum,
-    hasNextPage: raw.NextPage,
-    tasks: raw.Data,
-  }))
+  .transform((raw) => ({ ...pageOf(raw), tasks: raw.Data }))
 export type TaskInfoPage = z.infer<typeof QueryTaskListResponseSchema>
 
 export const DsRecordSchema = z

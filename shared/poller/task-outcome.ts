@@ -1,5 +1,6 @@
 /** Writing a held task's next state: saving it, making it final (its callback due), freeing its targets. */
 import { toEpochSeconds } from '../epoch.ts'
+import { queueDeps } from '../tasks/send-submission.ts'
 import { isTerminal, type Task, type TaskStatus } from '../tasks/task.ts'
 import { releaseTargets } from '../tasks/task-queue.ts'
 import type { PollerDeps, StepDeps } from './poller-deps.ts'
@@ -67,12 +68,13 @@ export async function unlockTargets(deps: StepDeps, task: Task): Promise<void> {
   )
 }
 
-/** What the queue's operations need, from the poller's dependencies. */
-export const queueDepsOf = (deps: PollerDeps) => ({
-  tasks: deps.tasks,
-  targetLocks: deps.targetLocks,
-  now: deps.now,
-  logger: deps.logger,
-  queue: deps.send.settings.queue,
-  nudgeChange: (id: string, at: number) => deps.changes.changes.nudge(id, at),
-})
+/** What the queue's operations need: the send path's, with the poller's own stores and clock. */
+export const queueDepsOf = (deps: PollerDeps) =>
+  queueDeps({
+    ...deps.send,
+    tasks: deps.tasks,
+    targetLocks: deps.targetLocks,
+    now: deps.now,
+    logger: deps.logger,
+    nudgeChange: (id, at) => deps.changes.changes.nudge(id, at),
+  })

@@ -13,7 +13,7 @@ import { ConflictError, NotFoundError } from '#shared/errors.ts'
 import type { EndpointHealth } from '#shared/webhooks/endpoint-health-store.ts'
 import { requireAdmin } from '../auth.ts'
 import type { ApiDeps, App } from '../context.ts'
-import { json, readJsonBody, toResponse } from '../http.ts'
+import { json, jsonBody, toResponse } from '../http.ts'
 import {
   CreatedKeySchema,
   CreateKeyBodySchema,
@@ -21,7 +21,6 @@ import {
   RotateSecretBodySchema,
 } from '../schemas/admin-schemas.ts'
 import { TimestampSchema } from '../schemas/common-schemas.ts'
-import { parseOrThrow } from '../validate.ts'
 import { defineRoute, problemResponses } from './define.ts'
 
 function summary(key: ApiKey, now: number) {
@@ -151,11 +150,7 @@ export function registerAdminKeyRoutes(app: App, deps: ApiDeps): void {
     }),
     async (c) => {
       requireAdmin(c, deps)
-      const body = parseOrThrow(
-        CreateKeyBodySchema,
-        await readJsonBody(c, { optional: false }),
-        'body',
-      )
+      const body = await jsonBody(c, CreateKeyBodySchema)
       // A key's default callback URL passes the same check as one given with a submission.
       if (body.callbackUrl) await deps.checkCallbackUrl(body.callbackUrl)
       const created = await createApiKey(deps, { ...body, scopes: [...new Set(body.scopes)] })
@@ -329,11 +324,7 @@ export function registerAdminKeyRoutes(app: App, deps: ApiDeps): void {
     }),
     async (c) => {
       requireAdmin(c, deps)
-      const body = parseOrThrow(
-        RotateSecretBodySchema,
-        await readJsonBody(c, { optional: true }),
-        'body',
-      )
+      const body = await jsonBody(c, RotateSecretBodySchema, { optional: true })
       const key = await keyFromPath(c.req.param('id'))
       if (!key) throw new NotFoundError('No such API key.')
       const now = deps.now()

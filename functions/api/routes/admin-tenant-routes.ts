@@ -5,7 +5,7 @@ import type { DomainAssignment } from '#shared/tenants/domain-assignment.ts'
 import type { TenantScope } from '#shared/tenants/tenant-scope.ts'
 import { requireAdmin } from '../auth.ts'
 import type { ApiDeps, App } from '../context.ts'
-import { json, readJsonBody, toResponse } from '../http.ts'
+import { json, jsonBody, toResponse } from '../http.ts'
 import {
   DomainAssignmentBodySchema,
   DomainAssignmentSchema,
@@ -56,11 +56,7 @@ export function registerAdminTenantRoutes(app: App, deps: ApiDeps): void {
     async (c) => {
       requireAdmin(c, deps)
       const tenant = parseOrThrow(TenantNameSchema, c.req.param('tenant'), 'path.tenant')
-      const body = parseOrThrow(
-        TenantScopeBodySchema,
-        await readJsonBody(c, { optional: false }),
-        'body',
-      )
+      const body = await jsonBody(c, TenantScopeBodySchema)
       const current = await deps.tenantScopes.get(tenant)
       const next = {
         tenant,
@@ -150,11 +146,7 @@ export function registerAdminTenantRoutes(app: App, deps: ApiDeps): void {
     async (c) => {
       requireAdmin(c, deps)
       const domain = domainFromPath(c.req.param('name'))
-      const body = parseOrThrow(
-        DomainAssignmentBodySchema,
-        await readJsonBody(c, { optional: false }),
-        'body',
-      )
+      const body = await jsonBody(c, DomainAssignmentBodySchema)
       const current = await deps.domainAssignments.get(domain)
       const next = {
         domain,

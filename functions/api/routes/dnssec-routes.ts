@@ -7,7 +7,7 @@ import { ConflictError, NotFoundError } from '#shared/errors.ts'
 import { requireScope } from '../auth.ts'
 import type { ApiDeps, App, AppEnv, Principal } from '../context.ts'
 import { requireDsTld } from '../ds-tld.ts'
-import { json, readJsonBody, toResponse } from '../http.ts'
+import { json, jsonBody, toResponse } from '../http.ts'
 import { CallbackUrlSchema, DomainNameSchema, TimestampSchema } from '../schemas/common-schemas.ts'
 import { DsRecordOutSchema } from '../schemas/desired-state-schemas.ts'
 import { maySee, requireDomains, requireManager } from '../tenant-scope.ts'
@@ -139,11 +139,7 @@ export function registerDnssecRoutes(app: App, deps: ApiDeps): void {
       const principal = await requireScope(c, deps, 'ds:write')
       const domain = domainParam(c)
       await requireDomains(deps, principal, [domain])
-      const body = parseOrThrow(
-        DnssecEnrolmentSchema,
-        await readJsonBody(c, { optional: false }),
-        'body',
-      )
+      const body = await jsonBody(c, DnssecEnrolmentSchema)
       if (body.mode === 'cds') requireDsTld(deps, domain)
       const callbackUrl = body.callbackUrl ?? principal.callbackUrl
       if (callbackUrl) await deps.checkCallbackUrl(callbackUrl)

@@ -12,7 +12,7 @@ import { requireScope } from '../auth.ts'
 import { changeDepsFor } from '../change-deps.ts'
 import type { ApiDeps, App, AppEnv, Principal } from '../context.ts'
 import { requireDsTld } from '../ds-tld.ts'
-import { json, readJsonBody, toResponse } from '../http.ts'
+import { json, jsonBody, toResponse } from '../http.ts'
 import { DomainNameSchema } from '../schemas/common-schemas.ts'
 import {
   ChangeResourceSchema,
@@ -148,11 +148,7 @@ export function registerDomainStateRoutes(app: App, deps: ApiDeps): void {
       const principal = await requireScope(c, deps, 'ds:write')
       const domain = domainParam(c)
       await requireDomains(deps, principal, [domain])
-      const body = parseOrThrow(
-        DesiredDsBodySchema,
-        await readJsonBody(c, { optional: false }),
-        'body',
-      )
+      const body = await jsonBody(c, DesiredDsBodySchema)
       if (body.records.length === 0 && !body.allowEmpty) {
         throw new RequestValidationError(
           'An empty records list removes every DS record and turns DNSSEC validation off; send allowEmpty: true to mean it.',
@@ -198,11 +194,7 @@ export function registerDomainStateRoutes(app: App, deps: ApiDeps): void {
       const principal = await requireScope(c, deps, 'dns:write')
       const domain = domainParam(c)
       await requireDomains(deps, principal, [domain])
-      const body = parseOrThrow(
-        DesiredNameServersBodySchema,
-        await readJsonBody(c, { optional: false }),
-        'body',
-      )
+      const body = await jsonBody(c, DesiredNameServersBodySchema)
       return planOrApply(c, deps, principal, {
         tenant: principal.tenant,
         keyId: principal.keyId,

@@ -9,7 +9,7 @@ import { toTaskResource } from '#shared/tasks/task-resource.ts'
 import { requireScope } from '../auth.ts'
 import type { ApiDeps, App, AppEnv, Principal } from '../context.ts'
 import { requireDsTld } from '../ds-tld.ts'
-import { idempotencyKeyOf, json, readJsonBody, requestHash, toResponse } from '../http.ts'
+import { idempotencyKeyOf, json, jsonBody, readJsonBody, requestHash, toResponse } from '../http.ts'
 import { upstreamProblem } from '../problem.ts'
 import {
   DomainNameSchema,
@@ -42,7 +42,7 @@ const accepted = {
   ...problemResponses(400, 401, 403, 409, 413, 415, 422, 429, 502, 503),
 }
 const headers = z.object({ 'Idempotency-Key': IdempotencyKeyHeaderSchema.optional() })
-const jsonBody = (schema: z.ZodType, required: boolean) => ({
+const bodySpec = (schema: z.ZodType, required: boolean) => ({
   required,
   content: { 'application/json': { schema } },
 })
@@ -170,7 +170,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
       request: {
         params: z.object({ name: DomainNameSchema }),
         headers,
-        body: jsonBody(DsBodySchema, true),
+        body: bodySpec(DsBodySchema, true),
       },
       responses: accepted,
     }),
@@ -200,7 +200,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
       request: {
         params: z.object({ name: DomainNameSchema, keyTag: KeyTagPathSchema }),
         headers,
-        body: jsonBody(DsBodySchema, true),
+        body: bodySpec(DsBodySchema, true),
       },
       responses: accepted,
     }),
@@ -231,7 +231,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
       request: {
         params: z.object({ name: DomainNameSchema, keyTag: KeyTagPathSchema }),
         headers,
-        body: jsonBody(CallbackOnlyBodySchema, false),
+        body: bodySpec(CallbackOnlyBodySchema, false),
       },
       responses: accepted,
     }),
@@ -240,11 +240,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
       const domain = domainParam(c)
       await requireDomains(deps, principal, [domain], { submit: true })
       const keyTag = keyTagParam(c)
-      const body = parseOrThrow(
-        CallbackOnlyBodySchema,
-        await readJsonBody(c, { optional: true }),
-        'body',
-      )
+      const body = await jsonBody(c, CallbackOnlyBodySchema, { optional: true })
       return submit(c, deps, principal, { action: 'ds.delete', domain, keyTag }, body.callbackUrl)
     },
   )
@@ -261,7 +257,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
       request: {
         params: z.object({ name: DomainNameSchema }),
         headers,
-        body: jsonBody(CallbackOnlyBodySchema, false),
+        body: bodySpec(CallbackOnlyBodySchema, false),
       },
       responses: accepted,
     }),
@@ -269,11 +265,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
       const principal = await authorize(c, deps, 'ds.sync')
       const domain = domainParam(c)
       await requireDomains(deps, principal, [domain], { submit: true })
-      const body = parseOrThrow(
-        CallbackOnlyBodySchema,
-        await readJsonBody(c, { optional: true }),
-        'body',
-      )
+      const body = await jsonBody(c, CallbackOnlyBodySchema, { optional: true })
       return submit(c, deps, principal, { action: 'ds.sync', domain }, body.callbackUrl)
     },
   )
@@ -290,7 +282,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
       request: {
         params: z.object({ instanceId: InstanceIdSchema }),
         headers,
-        body: jsonBody(CallbackOnlyBodySchema, false),
+        body: bodySpec(CallbackOnlyBodySchema, false),
       },
       responses: accepted,
     }),
@@ -302,11 +294,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
         'path.instanceId',
       )
       await requireInstance(deps, principal, instanceId)
-      const body = parseOrThrow(
-        CallbackOnlyBodySchema,
-        await readJsonBody(c, { optional: true }),
-        'body',
-      )
+      const body = await jsonBody(c, CallbackOnlyBodySchema, { optional: true })
       return submit(c, deps, principal, { action: 'dnshost.sync', instanceId }, body.callbackUrl)
     },
   )
@@ -320,16 +308,12 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
       tags: ['Name servers'],
       summary: 'Change the name servers of up to 100 domains (SaveBatchTaskForModifyingDomainDns)',
       security: [{ bearer: [] }],
-      request: { headers, body: jsonBody(DnsBatchBodySchema, true) },
+      request: { headers, body: bodySpec(DnsBatchBodySchema, true) },
       responses: accepted,
     }),
     async (c) => {
       const principal = await authorize(c, deps, 'dns.batch')
-      const body = parseOrThrow(
-        DnsBatchBodySchema,
-        await readJsonBody(c, { optional: false }),
-        'body',
-      )
+      const body = await jsonBody(c, DnsBatchBodySchema)
       await requireDomains(deps, principal, body.domains, { submit: true })
       return submit(
         c,

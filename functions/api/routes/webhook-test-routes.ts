@@ -5,9 +5,8 @@ import { randomId } from '#shared/ids.ts'
 import { pingEventBody } from '#shared/webhooks/ping-event.ts'
 import { authenticate } from '../auth.ts'
 import type { ApiDeps, App } from '../context.ts'
-import { json, readJsonBody, toResponse } from '../http.ts'
+import { json, jsonBody, toResponse } from '../http.ts'
 import { CallbackUrlSchema, TimestampSchema } from '../schemas/common-schemas.ts'
-import { parseOrThrow } from '../validate.ts'
 import { defineRoute, problemResponses } from './define.ts'
 
 const TestWebhookBodySchema = z
@@ -62,11 +61,7 @@ export function registerWebhookTestRoutes(app: App, deps: ApiDeps): void {
     }),
     async (c) => {
       const principal = await authenticate(c, deps)
-      const body = parseOrThrow(
-        TestWebhookBodySchema,
-        await readJsonBody(c, { optional: true }),
-        'body',
-      )
+      const body = await jsonBody(c, TestWebhookBodySchema, { optional: true })
       const url = body.url ?? principal.callbackUrl
       if (!url) {
         throw new RequestValidationError('The API key has no callback URL; give `url`.', [
