@@ -93,19 +93,20 @@ export class DynamoDbTargetLockStore implements TargetLockStore {
     maxPerTenant = Number.MAX_SAFE_INTEGER,
   ): Promise<boolean> {
     const tenant = ticketTenant(ticket)
+    const values = {
+      ':type': 'target',
+      ':ticket': new Set([ticket]),
+      ':one_ticket': ticket,
+      ':one': 1,
+      ':max': max,
+    }
     if (tenant === undefined) {
       const result = await this.#update(target, {
         UpdateExpression: 'SET #type = :type ADD waiters :ticket, ver :one',
         ConditionExpression:
           'attribute_not_exists(waiters) OR size(waiters) < :max OR contains(waiters, :one_ticket)',
         ExpressionAttributeNames: { '#type': 'type' },
-        ExpressionAttributeValues: {
-          ':type': 'target',
-          ':ticket': new Set([ticket]),
-          ':one_ticket': ticket,
-          ':one': 1,
-          ':max': max,
-        },
+        ExpressionAttributeValues: values,
       })
       return result !== false
     }
@@ -115,14 +116,7 @@ export class DynamoDbTargetLockStore implements TargetLockStore {
       ConditionExpression:
         '(attribute_not_exists(waiters) OR (size(waiters) < :max AND NOT contains(waiters, :one_ticket))) AND (attribute_not_exists(#count) OR #count < :tenantMax)',
       ExpressionAttributeNames: { '#type': 'type', '#count': tenantCount(tenant) },
-      ExpressionAttributeValues: {
-        ':type': 'target',
-        ':ticket': new Set([ticket]),
-        ':one_ticket': ticket,
-        ':one': 1,
-        ':max': max,
-        ':tenantMax': maxPerTenant,
-      },
+      ExpressionAttributeValues: { ...values, ':tenantMax': maxPerTenant },
     })
     if (result !== false) return true
     return (await this.read(target)).waiters.includes(ticket)

@@ -40,6 +40,30 @@ const planOrChangeResponses = {
   ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 429, 502, 503),
 }
 
+/** The route of a desired-state `PUT`: a domain, `dryRun`, a JSON body, a plan or a change. */
+const desiredStateRoute = (route: {
+  path: string
+  operationId: string
+  summary: string
+  description: string
+  body: z.ZodType
+}) =>
+  createRoute({
+    method: 'put',
+    path: route.path,
+    operationId: route.operationId,
+    tags: ['Desired state'],
+    summary: route.summary,
+    description: route.description,
+    security: [{ bearer: [] }],
+    request: {
+      params: z.object({ name: DomainNameSchema }),
+      query: DryRunQuerySchema,
+      body: { required: true, content: { 'application/json': { schema: route.body } } },
+    },
+    responses: planOrChangeResponses,
+  })
+
 /** A desired DS record set from the body: records as given, DNSKEYs turned into DS records. */
 function desiredRecords(
   domain: string,
@@ -128,21 +152,13 @@ const domainParam = (c: Context<AppEnv>) =>
 export function registerDomainStateRoutes(app: App, deps: ApiDeps): void {
   defineRoute(
     app,
-    createRoute({
-      method: 'put',
+    desiredStateRoute({
       path: '/domains/{name}/ds',
       operationId: 'setDesiredDsRecords',
-      tags: ['Desired state'],
       summary: 'Make the DS records exactly these (plan with dryRun, or apply as a change)',
       description:
         'Plans the difference between the records given and those the registry holds (`QueryDSRecord`), matching by content, never by position. Applied, every add runs before any remove, so a key rollover never leaves the domain without a valid DS; if an add fails, no remove runs. An empty `records` removes every DS record (DNSSEC off) and needs `allowEmpty: true`.',
-      security: [{ bearer: [] }],
-      request: {
-        params: z.object({ name: DomainNameSchema }),
-        query: DryRunQuerySchema,
-        body: { required: true, content: { 'application/json': { schema: DesiredDsBodySchema } } },
-      },
-      responses: planOrChangeResponses,
+      body: DesiredDsBodySchema,
     }),
     async (c) => {
       const principal = await requireScope(c, deps, 'ds:write')
@@ -171,24 +187,13 @@ export function registerDomainStateRoutes(app: App, deps: ApiDeps): void {
 
   defineRoute(
     app,
-    createRoute({
-      method: 'put',
+    desiredStateRoute({
       path: '/domains/{name}/name-servers',
       operationId: 'setDesiredNameServers',
-      tags: ['Desired state'],
       summary: 'Make the name servers exactly these (plan with dryRun, or apply as a change)',
       description:
         "Planned against the registry's current servers (`QueryDomainByDomainName`); applied as one `SaveBatchTaskForModifyingDomainDns` step through the domain's queue.",
-      security: [{ bearer: [] }],
-      request: {
-        params: z.object({ name: DomainNameSchema }),
-        query: DryRunQuerySchema,
-        body: {
-          required: true,
-          content: { 'application/json': { schema: DesiredNameServersBodySchema } },
-        },
-      },
-      responses: planOrChangeResponses,
+      body: DesiredNameServersBodySchema,
     }),
     async (c) => {
       const principal = await requireScope(c, deps, 'dns:write')
