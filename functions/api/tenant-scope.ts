@@ -1,3 +1,4 @@
+import type { Context } from 'hono'
 import { ConflictError, NotFoundError } from '#shared/errors.ts'
 import {
   DomainManagedElsewhereError,
@@ -5,7 +6,9 @@ import {
   mayAct,
 } from '#shared/tenants/domain-assignment.ts'
 import { domainInScope, effectiveScope, instanceInScope } from '#shared/tenants/tenant-scope.ts'
-import type { ApiDeps, Principal } from './context.ts'
+import type { ApiDeps, AppEnv, Principal } from './context.ts'
+import { DomainNameSchema } from './schemas/common-schemas.ts'
+import { parseOrThrow } from './validate.ts'
 
 type ScopeDeps = Pick<ApiDeps, 'scopeLookup' | 'api'>
 
@@ -30,6 +33,21 @@ export async function requireDomains(
     const right = { assignment, holders: [], tenant: principal.tenant, right: 'submit' as const }
     if (!mayAct({ ...right, mode: deps.api.tenantScopes })) throw new DomainManagedElsewhereError()
   }
+}
+
+/**
+ * The domain a route names in its path, once the caller may act on it: 422 for a name that is not
+ * one, 404 outside the scope (and, with `submit`, 409 for another tenant's domain).
+ */
+export async function domainInPath(
+  c: Context<AppEnv>,
+  deps: ScopeDeps & Pick<ApiDeps, 'assignmentLookup'>,
+  principal: Principal,
+  options: { readonly submit?: boolean } = {},
+): Promise<string> {
+  const domain = parseOrThrow(DomainNameSchema, c.req.param('name'), 'path.name')
+  await requireDomains(deps, principal, [domain], options)
+  return domain
 }
 
 /** The same for a DNS-host instance. */

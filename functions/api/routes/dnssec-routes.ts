@@ -1,17 +1,15 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import type { Context } from 'hono'
 import { scanAndStep } from '#shared/dns/dnssec-service.ts'
 import type { DnssecState } from '#shared/dns/dnssec-state.ts'
 import { ROLLOVER_PHASES } from '#shared/dns/rollover.ts'
 import { ConflictError, NotFoundError } from '#shared/errors.ts'
 import { requireScope } from '../auth.ts'
-import type { ApiDeps, App, AppEnv, Principal } from '../context.ts'
+import type { ApiDeps, App, Principal } from '../context.ts'
 import { requireDsTld } from '../ds-tld.ts'
 import { json, jsonBody, toResponse } from '../http.ts'
 import { CallbackUrlSchema, DomainNameSchema, TimestampSchema } from '../schemas/common-schemas.ts'
 import { DsRecordOutSchema } from '../schemas/desired-state-schemas.ts'
-import { maySee, requireDomains, requireManager } from '../tenant-scope.ts'
-import { parseOrThrow } from '../validate.ts'
+import { domainInPath, maySee, requireManager } from '../tenant-scope.ts'
 import { defineRoute, problemResponses } from './define.ts'
 
 export const DnssecEnrolmentSchema = z
@@ -93,9 +91,6 @@ const view = (state: DnssecState) => {
   return rest
 }
 
-const domainParam = (c: Context<AppEnv>) =>
-  parseOrThrow(DomainNameSchema, c.req.param('name'), 'path.name')
-
 export function registerDnssecRoutes(app: App, deps: ApiDeps): void {
   /** The domain's enrolment, if the caller may see it (`manage`: also act on it). */
   const enrolment = async (domain: string, principal: Principal, right: 'see' | 'manage') => {
@@ -137,8 +132,7 @@ export function registerDnssecRoutes(app: App, deps: ApiDeps): void {
     }),
     async (c) => {
       const principal = await requireScope(c, deps, 'ds:write')
-      const domain = domainParam(c)
-      await requireDomains(deps, principal, [domain])
+      const domain = await domainInPath(c, deps, principal)
       const body = await jsonBody(c, DnssecEnrolmentSchema)
       if (body.mode === 'cds') requireDsTld(deps, domain)
       const callbackUrl = body.callbackUrl ?? principal.callbackUrl
@@ -192,8 +186,7 @@ export function registerDnssecRoutes(app: App, deps: ApiDeps): void {
     }),
     async (c) => {
       const principal = await requireScope(c, deps, 'tasks:read')
-      const domain = domainParam(c)
-      await requireDomains(deps, principal, [domain])
+      const domain = await domainInPath(c, deps, principal)
       return toResponse(json(200, view(await enrolment(domain, principal, 'see'))))
     },
   )
@@ -218,8 +211,7 @@ export function registerDnssecRoutes(app: App, deps: ApiDeps): void {
     }),
     async (c) => {
       const principal = await requireScope(c, deps, 'ds:write')
-      const domain = domainParam(c)
-      await requireDomains(deps, principal, [domain])
+      const domain = await domainInPath(c, deps, principal)
       const state = await enrolment(domain, principal, 'manage')
       if (state.mode !== 'cds') throw new ConflictError('DNSSEC automation is off for this domain.')
       const dnssec = deps.dnssec

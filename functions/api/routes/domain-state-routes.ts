@@ -22,7 +22,7 @@ import {
   DryRunQuerySchema,
   PlanResponseSchema,
 } from '../schemas/desired-state-schemas.ts'
-import { maySee, requireDomains, requireManager } from '../tenant-scope.ts'
+import { domainInPath, maySee, requireManager } from '../tenant-scope.ts'
 import { parseOrThrow } from '../validate.ts'
 import { defineRoute, problemResponses } from './define.ts'
 
@@ -146,9 +146,6 @@ async function planOrApply(
   }
 }
 
-const domainParam = (c: Context<AppEnv>) =>
-  parseOrThrow(DomainNameSchema, c.req.param('name'), 'path.name')
-
 export function registerDomainStateRoutes(app: App, deps: ApiDeps): void {
   defineRoute(
     app,
@@ -162,8 +159,7 @@ export function registerDomainStateRoutes(app: App, deps: ApiDeps): void {
     }),
     async (c) => {
       const principal = await requireScope(c, deps, 'ds:write')
-      const domain = domainParam(c)
-      await requireDomains(deps, principal, [domain])
+      const domain = await domainInPath(c, deps, principal)
       const body = await jsonBody(c, DesiredDsBodySchema)
       if (body.records.length === 0 && !body.allowEmpty) {
         throw new RequestValidationError(
@@ -197,8 +193,7 @@ export function registerDomainStateRoutes(app: App, deps: ApiDeps): void {
     }),
     async (c) => {
       const principal = await requireScope(c, deps, 'dns:write')
-      const domain = domainParam(c)
-      await requireDomains(deps, principal, [domain])
+      const domain = await domainInPath(c, deps, principal)
       const body = await jsonBody(c, DesiredNameServersBodySchema)
       return planOrApply(c, deps, principal, {
         tenant: principal.tenant,
@@ -266,8 +261,7 @@ export function registerDomainStateRoutes(app: App, deps: ApiDeps): void {
     }),
     async (c) => {
       const principal = await requireScope(c, deps, 'tasks:read')
-      const domain = domainParam(c)
-      await requireDomains(deps, principal, [domain])
+      const domain = await domainInPath(c, deps, principal)
       const state = await deps.domainStates.get(domain)
       if (
         !state ||

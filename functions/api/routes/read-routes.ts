@@ -13,7 +13,7 @@ import {
   TaskPageSchema,
   TaskResourceSchema,
 } from '../schemas/task-schemas.ts'
-import { requireDomains } from '../tenant-scope.ts'
+import { domainInPath } from '../tenant-scope.ts'
 import { parseOrThrow } from '../validate.ts'
 import { defineRoute, problemResponses } from './define.ts'
 
@@ -107,8 +107,7 @@ export function registerReadRoutes(app: App, deps: ApiDeps): void {
     }),
     async (c) => {
       const principal = await requireScope(c, deps, 'ds:write', 'tasks:read')
-      const domain = parseOrThrow(DomainNameSchema, c.req.param('name'), 'path.name')
-      await requireDomains(deps, principal, [domain])
+      const domain = await domainInPath(c, deps, principal)
       const records = await deps.registryDsRecords(domain)
       return toResponse(json(200, { domain, records }))
     },

@@ -25,7 +25,7 @@ import {
   DsRecordBodySchema,
 } from '../schemas/submission-schemas.ts'
 import { TaskResourceSchema } from '../schemas/task-schemas.ts'
-import { requireDomains, requireInstance } from '../tenant-scope.ts'
+import { domainInPath, requireDomains, requireInstance } from '../tenant-scope.ts'
 import { parseOrThrow } from '../validate.ts'
 import { defineRoute, problemResponses } from './define.ts'
 
@@ -152,8 +152,6 @@ function dsRecordFrom(body: unknown, domain: string, pathKeyTag: number | undefi
   return { record: { keyTag, algorithm, digestType, digest }, callbackUrl: parsed.callbackUrl }
 }
 
-const domainParam = (c: Context<AppEnv>) =>
-  parseOrThrow(DomainNameSchema, c.req.param('name'), 'path.name')
 const keyTagParam = (c: Context<AppEnv>) =>
   parseOrThrow(KeyTagPathSchema, c.req.param('keyTag'), 'path.keyTag')
 
@@ -176,8 +174,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
     }),
     async (c) => {
       const principal = await authorize(c, deps, 'ds.add')
-      const domain = domainParam(c)
-      await requireDomains(deps, principal, [domain], { submit: true })
+      const domain = await domainInPath(c, deps, principal, { submit: true })
       requireDsTld(deps, domain)
       const { record, callbackUrl } = dsRecordFrom(
         await readJsonBody(c, { optional: false }),
@@ -206,8 +203,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
     }),
     async (c) => {
       const principal = await authorize(c, deps, 'ds.modify')
-      const domain = domainParam(c)
-      await requireDomains(deps, principal, [domain], { submit: true })
+      const domain = await domainInPath(c, deps, principal, { submit: true })
       requireDsTld(deps, domain)
       const keyTag = keyTagParam(c)
       const { record, callbackUrl } = dsRecordFrom(
@@ -237,8 +233,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
     }),
     async (c) => {
       const principal = await authorize(c, deps, 'ds.delete')
-      const domain = domainParam(c)
-      await requireDomains(deps, principal, [domain], { submit: true })
+      const domain = await domainInPath(c, deps, principal, { submit: true })
       const keyTag = keyTagParam(c)
       const body = await jsonBody(c, CallbackOnlyBodySchema, { optional: true })
       return submit(c, deps, principal, { action: 'ds.delete', domain, keyTag }, body.callbackUrl)
@@ -263,8 +258,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
     }),
     async (c) => {
       const principal = await authorize(c, deps, 'ds.sync')
-      const domain = domainParam(c)
-      await requireDomains(deps, principal, [domain], { submit: true })
+      const domain = await domainInPath(c, deps, principal, { submit: true })
       const body = await jsonBody(c, CallbackOnlyBodySchema, { optional: true })
       return submit(c, deps, principal, { action: 'ds.sync', domain }, body.callbackUrl)
     },
