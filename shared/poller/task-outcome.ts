@@ -1,8 +1,7 @@
-/** Writing a held task's next state: saving it, making it final (its callback due), freeing its targets. */
-import { toEpochSeconds } from '../epoch.ts'
 import { queueDeps } from '../tasks/send-submission.ts'
 import { isTerminal, type Task, type TaskStatus } from '../tasks/task.ts'
 import { releaseTargets } from '../tasks/task-queue.ts'
+import { toFinal, toRejected } from '../tasks/task-states.ts'
 import type { PollerDeps, StepDeps } from './poller-deps.ts'
 
 export const iso = (ms: number) => new Date(ms).toISOString()
@@ -17,43 +16,22 @@ export async function save(deps: PollerDeps, held: Task, next: Task): Promise<bo
   return ok
 }
 
-/** The state of a task that has just reached a final status: its callback, if any, is due now. */
-export function finished(
+/** A task's final state (see tasks/task-states.ts), kept for the poller's retention. */
+export const finished = (
   deps: PollerDeps,
   task: Task,
   status: TaskStatus,
   at: number,
   extra: Partial<Task> = {},
-): Task {
-  const hasCallback = Boolean(task.callback.url)
-  return {
-    ...task,
-    ...extra,
-    status,
-    updatedAt: iso(at),
-    completedAt: iso(at),
-    dueAt: hasCallback ? at : undefined,
-    callback: hasCallback
-      ? { ...task.callback, state: 'scheduled', nextAttemptAt: iso(at) }
-      : { ...task.callback, state: 'none' },
-    expiresAt: hasCallback ? undefined : toEpochSeconds(at + deps.settings.taskRetentionMs),
-  }
-}
+): Task => toFinal(task, status, at, deps.settings.taskRetentionMs, { extra })
 
-/** A task rejected without reaching the registry: every detail failed with the error's code. */
-export function rejected(
+/** A task rejected without reaching the registry (see tasks/task-states.ts). */
+export const rejected = (
   deps: PollerDeps,
   task: Task,
   at: number,
   error: { code: string; message: string },
-): Task {
-  const details = task.details.map((detail) => ({
-    ...detail,
-    status: 'failed' as const,
-    error: error.code,
-  }))
-  return finished(deps, { ...task, details }, 'rejected', at, { error })
-}
+): Task => toRejected(task, at, error, deps.settings.taskRetentionMs)
 
 /** The task is final: its targets are free for the next in line, woken now. */
 export async function unlockTargets(deps: StepDeps, task: Task): Promise<void> {

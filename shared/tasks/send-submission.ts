@@ -8,7 +8,14 @@ import { submitToUpstream } from './submit-to-upstream.ts'
 import { ticketOf } from './target-locks.ts'
 import type { Task } from './task.ts'
 import { delayAt, holdsAll, releaseTargets, type Turn, tryTakeTurn } from './task-queue.ts'
-import { asIntent, holdUntil, mayResend, rejectionOf, resendState } from './task-states.ts'
+import {
+  asIntent,
+  holdUntil,
+  mayResend,
+  rejectionOf,
+  resendState,
+  toRejected,
+} from './task-states.ts'
 
 /**
  * Sends a `submitting` task (its intent written, its targets held) as its `Save*` action, once:
@@ -228,38 +235,21 @@ async function rejectTask(
   // and no answer is kept, so the same request may be sent again with the key.
   const freed = options.answer !== undefined && freesKey(error)
   const answer = freed ? undefined : options.answer
-  const toRejected = (current: Task): Task => ({
-    ...current,
-    status: 'rejected',
-    ...(freed && current.idempotency
-      ? { idempotency: { ...current.idempotency, freed: true } }
-      : {}),
-    error: rejection,
-    details: current.details.map((detail) => ({
-      ...detail,
-      status: 'failed',
-      error: rejection.code,
-    })),
-    updatedAt: new Date(at).toISOString(),
-    completedAt: new Date(at).toISOString(),
-    lease: undefined,
-    ...(notify
-      ? {
-          dueAt: at,
-          callback: {
-            ...current.callback,
-            state: 'scheduled' as const,
-            nextAttemptAt: new Date(at).toISOString(),
-          },
-          expiresAt: undefined,
-        }
-      : { dueAt: undefined, expiresAt: toEpochSeconds(at + deps.settings.taskRetentionMs) }),
-  })
+  const rejectedState = (current: Task): Task =>
+    toRejected(current, at, rejection, deps.settings.taskRetentionMs, {
+      notify,
+      extra: {
+        lease: undefined,
+        ...(freed && current.idempotency
+          ? { idempotency: { ...current.idempotency, freed: true } }
+          : {}),
+      },
+    })
   return recordOutcome(
     deps,
     task,
     answering(
-      toRejected,
+      rejectedState,
       answer && ((current) => answer({ kind: 'rejected', task: current, error })),
     ),
   )

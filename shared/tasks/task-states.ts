@@ -1,9 +1,10 @@
-/** A task's states as pure functions of the task and the clock: new, intent, queued, resent, rejected. */
+/** A task's states as pure functions of the task and the clock: new, intent, queued, resent, final, rejected. */
 import { tenantMessage, type UpstreamError } from '../aliyun/upstream-error.ts'
+import { toEpochSeconds } from '../epoch.ts'
 import { QueueFullError } from '../errors.ts'
 import type { SendDeps, SubmitRequest } from './submit-deps.ts'
 import { ticketOf } from './target-locks.ts'
-import { type QueueReason, type Task, targetsOf } from './task.ts'
+import { type QueueReason, type Task, type TaskStatus, targetsOf } from './task.ts'
 import { delayAt } from './task-queue.ts'
 
 export function queueFull(deps: Pick<SendDeps, 'settings'>, target: string): QueueFullError {
@@ -125,4 +126,67 @@ export function rejectionOf(error: UpstreamError) {
     }
   }
   return { code: error.code, message: tenantMessage(error) }
+}
+
+/** How a final task is told and kept. */
+export interface FinalOptions {
+  /** Whether its callback is sent (default: when it has a callback URL). */
+  readonly notify?: boolean | undefined
+  /** Fields set with the final status (its error, a freed key…). */
+  readonly extra?: Partial<Task> | undefined
+}
+
+/**
+ * A task that has just reached a final status — the one place a task becomes final: its callback
+ * due now when it is to be told, else it is kept until `retentionMs` from now and then expires.
+ */
+export function toFinal(
+  task: Task,
+  status: TaskStatus,
+  at: number,
+  retentionMs: number,
+  options: FinalOptions = {},
+): Task {
+  const iso = new Date(at).toISOString()
+  const notify = options.notify ?? Boolean(task.callback.url)
+  return {
+    ...task,
+    ...options.extra,
+    status,
+    updatedAt: iso,
+    completedAt: iso,
+    ...(notify
+      ? {
+          dueAt: at,
+          callback: { ...task.callback, state: 'scheduled' as const, nextAttemptAt: iso },
+          expiresAt: undefined,
+        }
+      : {
+          dueAt: undefined,
+          // A task that has no callback says so; one that is not to be told keeps what it had.
+          callback: task.callback.url
+            ? task.callback
+            : { ...task.callback, state: 'none' as const },
+          expiresAt: toEpochSeconds(at + retentionMs),
+        }),
+  }
+}
+
+/** A task rejected without reaching the registry: every detail failed with the error's code. */
+export function toRejected(
+  task: Task,
+  at: number,
+  error: { readonly code: string; readonly message: string },
+  retentionMs: number,
+  options: FinalOptions = {},
+): Task {
+  const details = task.details.map((detail) => ({
+    ...detail,
+    status: 'failed' as const,
+    error: error.code,
+  }))
+  return toFinal({ ...task, details }, 'rejected', at, retentionMs, {
+    ...options,
+    extra: { ...options.extra, error },
+  })
 }
