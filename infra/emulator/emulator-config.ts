@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { commaList, type Env, parseEnv, rate, regex } from '#shared/config/env.ts'
 
-const EmulatorEnvSchema = z.object({
+export const EmulatorEnvSchema = z.object({
   EMULATOR_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
   EMULATOR_HOST: z.string().default('127.0.0.1'),
   ALIYUN_ACCESS_KEY_ID: z.string().min(1).optional(),

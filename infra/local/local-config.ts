@@ -1,9 +1,12 @@
 import { z } from 'zod'
 import { booleanFlag, type Env, parseEnv } from '#shared/config/env.ts'
+import { LOCAL_DEFAULTS } from '#shared/local-defaults.ts'
 
-const LocalEnvSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65_535).optional(),
-  EMULATOR_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+const port = z.coerce.number().int().min(0).max(65_535)
+
+export const LocalEnvSchema = z.object({
+  PORT: port.default(LOCAL_DEFAULTS.apiPort),
+  EMULATOR_PORT: port.default(LOCAL_DEFAULTS.emulatorPort),
   DYNAMODB_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
   DYNAMODB_DATA_DIR: z.string().min(1).optional(),
   ALIYUN_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
@@ -20,7 +23,7 @@ const LocalEnvSchema = z.object({
     .default('local-dev'),
   ADMIN_API_KEY: z.string().min(24).optional(),
   POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(500),
-  CALLBACK_RECEIVER_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  CALLBACK_RECEIVER_PORT: port.default(LOCAL_DEFAULTS.receiverPort),
   PRINT_CALLBACKS: booleanFlag(true),
 })
 
@@ -43,14 +46,11 @@ interface LocalConfig {
 }
 
 /** Settings of `npm start` (the local all-in-one runner). */
-export function loadLocalConfig(
-  env: Env = process.env,
-  defaults: { apiPort: number; emulatorPort: number; receiverPort: number },
-): LocalConfig {
+export function loadLocalConfig(env: Env = process.env): LocalConfig {
   const parsed = parseEnv(LocalEnvSchema, env)
   return {
-    port: parsed.PORT ?? defaults.apiPort,
-    emulatorPort: parsed.EMULATOR_PORT ?? defaults.emulatorPort,
+    port: parsed.PORT,
+    emulatorPort: parsed.EMULATOR_PORT,
     dynamoDbEndpoint: parsed.DYNAMODB_ENDPOINT,
     dynamoDbDataDir: parsed.DYNAMODB_DATA_DIR,
     aliyunEndpoint: parsed.ALIYUN_ENDPOINT,
@@ -58,7 +58,7 @@ export function loadLocalConfig(
     devTenant: parsed.DEV_TENANT,
     adminApiKey: parsed.ADMIN_API_KEY,
     pollIntervalMs: parsed.POLL_INTERVAL_MS,
-    callbackReceiverPort: parsed.CALLBACK_RECEIVER_PORT ?? defaults.receiverPort,
+    callbackReceiverPort: parsed.CALLBACK_RECEIVER_PORT,
     printCallbacks: parsed.PRINT_CALLBACKS,
   }
 }

@@ -62,7 +62,7 @@ function localParentOverrides(port: number): Record<string, string[]> {
  * DYNAMODB_ENDPOINT / ALIYUN_ENDPOINT are set.
  */
 export async function startLocalStack(env: Env): Promise<LocalStack> {
-  const local = loadLocalConfig(env, LOCAL_DEFAULTS)
+  const local = loadLocalConfig(env)
   const stops: (() => Promise<void>)[] = []
 
   const db = local.dynamoDbEndpoint

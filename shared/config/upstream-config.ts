@@ -6,7 +6,7 @@ const DEFAULT_ENDPOINT = 'https://domain.aliyuncs.com'
 const VERSION_BY_HOST_PREFIX = [['domain-intl.', '2017-12-18']] as const
 const DEFAULT_API_VERSION = '2018-01-29'
 
-const UpstreamEnvSchema = z.object({
+export const UpstreamEnvSchema = z.object({
   ALIYUN_ENDPOINT: z.url({ protocol: /^https?$/ }).default(DEFAULT_ENDPOINT),
   ALIYUN_API_VERSION: z
     .string()

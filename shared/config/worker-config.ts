@@ -16,7 +16,7 @@ const secondsList = (fallback: string) =>
       return parts.map((part) => Math.round(Number(part) * 1000))
     })
 
-const WorkerEnvSchema = z.object({
+export const WorkerEnvSchema = z.object({
   CALLBACK_ALLOWLIST: commaList,
   CALLBACK_ALLOW_LOOPBACK: booleanFlag(false),
   CALLBACK_TIMEOUT_MS: z.coerce.number().int().min(1000).max(30_000).default(15_000),
