@@ -110,12 +110,24 @@ export async function holdersOf(
   return [managed?.tenant, enrolled?.tenant]
 }
 
+/** What a desired-state `PUT` asks for, before it is the caller's change request. */
+type DesiredOf<R> = R extends unknown ? Pick<R, Extract<keyof R, 'kind' | 'desired'>> : never
+
 async function planOrApply(
   c: Context<AppEnv>,
   deps: ApiDeps,
   principal: Principal,
-  asked: ChangeRequest,
+  target: { readonly domain: string; readonly callbackUrl: string | undefined },
+  desired: DesiredOf<ChangeRequest>,
 ): Promise<Response> {
+  const asked = {
+    tenant: principal.tenant,
+    keyId: principal.keyId,
+    domain: target.domain,
+    callbackUrl: target.callbackUrl ?? principal.callbackUrl,
+    trigger: 'api',
+    ...desired,
+  } as ChangeRequest
   const query = parseOrThrow(DryRunQuerySchema, c.req.query(), 'query')
   const context = changeDepsFor(deps, c.get('logger'))
   const dryRun = query.dryRun === 'true'
@@ -169,15 +181,13 @@ export function registerDomainStateRoutes(app: App, deps: ApiDeps): void {
       }
       if (body.records.length > 0) requireDsTld(deps, domain)
       const records = desiredRecords(domain, body.records)
-      return planOrApply(c, deps, principal, {
-        tenant: principal.tenant,
-        keyId: principal.keyId,
-        domain,
-        callbackUrl: body.callbackUrl ?? principal.callbackUrl,
-        trigger: 'api',
-        kind: 'ds',
-        desired: { records, repair: body.repair },
-      })
+      return planOrApply(
+        c,
+        deps,
+        principal,
+        { domain, callbackUrl: body.callbackUrl },
+        { kind: 'ds', desired: { records, repair: body.repair } },
+      )
     },
   )
 
@@ -195,19 +205,20 @@ export function registerDomainStateRoutes(app: App, deps: ApiDeps): void {
       const principal = await requireScope(c, deps, 'dns:write')
       const domain = await domainInPath(c, deps, principal)
       const body = await jsonBody(c, DesiredNameServersBodySchema)
-      return planOrApply(c, deps, principal, {
-        tenant: principal.tenant,
-        keyId: principal.keyId,
-        domain,
-        callbackUrl: body.callbackUrl ?? principal.callbackUrl,
-        trigger: 'api',
-        kind: 'name-servers',
-        desired: {
-          aliyunDns: body.aliyunDns,
-          nameServers: body.nameServers ?? [],
-          repair: body.repair,
+      return planOrApply(
+        c,
+        deps,
+        principal,
+        { domain, callbackUrl: body.callbackUrl },
+        {
+          kind: 'name-servers',
+          desired: {
+            aliyunDns: body.aliyunDns,
+            nameServers: body.nameServers ?? [],
+            repair: body.repair,
+          },
         },
-      })
+      )
     },
   )
 
