@@ -135,9 +135,19 @@ describe('managing tenants', () => {
     expect(shared.slice(4)).toEqual([409, 409, 409])
     // Nobody else writes.
     expect(await writesOf(h, charlie, domain)).toEqual([409, 409, 409, 409, 409, 409, 409])
+    // The shared tenant's changes finish first: a plan made while they run could meet a registry
+    // they changed meanwhile (a remove of a record already gone fails the change, as it should).
+    await h.drainUntil(async () => {
+      const { items } = await json(await call(h, 'GET', `/tasks?domain=${domain}`, bravo))
+      return (items as { status: string }[]).every((task) =>
+        ['succeeded', 'failed', 'partially_failed', 'rejected', 'unknown'].includes(task.status),
+      )
+    })
     const applied = await call(h, 'PUT', `/domains/${domain}/ds`, alpha, { records: [ds(3001)] })
     expect(applied.status).toBe(202)
+    const { id } = await json(applied.clone())
     await untilApplied(applied, alpha)
+    expect((await json(await call(h, 'GET', `/changes/${id}`, alpha))).status).toBe('succeeded')
     // The shared tenant reads the manager's desired state; the others do not see it.
     expect((await call(h, 'GET', `/domains/${domain}/drift`, bravo)).status).toBe(200)
     expect((await call(h, 'GET', `/domains/${domain}/drift`, charlie)).status).toBe(404)
