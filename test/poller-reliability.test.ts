@@ -7,7 +7,13 @@ import type { Task } from '#shared/tasks/task.ts'
 import type { TaskStore } from '#shared/tasks/task-store.ts'
 import { clientFor, upstreamTasksFor } from './helpers/emulator.ts'
 import { TEST_DYNAMODB_ENGINE } from './helpers/gateway.ts'
-import { type Pipeline, QUICK_ABSENCE, QUICK_EMULATOR, startPipeline } from './helpers/pipeline.ts'
+import {
+  type Pipeline,
+  QUICK_ABSENCE,
+  QUICK_DRAIN_MS,
+  QUICK_EMULATOR,
+  startPipeline,
+} from './helpers/pipeline.ts'
 import { passThrough } from './helpers/task-store-wrapper.ts'
 
 let p: Pipeline
@@ -268,7 +274,7 @@ describe('reconciler', () => {
     const second = await p.submit('/domains/adopted.com/ds/sync')
     expect(second.body.status).toBe('submitting')
     const deps = p.pollerDeps({}, QUICK_ABSENCE)
-    await p.drainUntil(delivered(second.id), { deps })
+    await p.drainUntil(delivered(second.id), { deps, timeoutMs: QUICK_DRAIN_MS })
     // Proven absent without taking the first's task; accepted, so sent again as its own.
     const task = await p.task(second.id)
     const firstTaskNo = (await p.task(first.id)).upstream.taskNo
@@ -372,7 +378,7 @@ describe('reconciler', () => {
     const submitted = await p.submit('/domains/never-arrived.com/ds/sync')
     expect(submitted.body.status).toBe('submitting')
     const deps = p.pollerDeps({}, QUICK_ABSENCE)
-    await p.drainUntil(delivered(submitted.id), { deps })
+    await p.drainUntil(delivered(submitted.id), { deps, timeoutMs: QUICK_DRAIN_MS })
     const callbacks = p.receiver.received.filter((request) => request.id === `msg_${submitted.id}`)
     expect(callbacks).toHaveLength(1)
     const event = p.receiver.verify(callbacks[0]!, p.tenant.webhookSecret)

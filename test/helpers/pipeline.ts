@@ -39,6 +39,13 @@ export const QUICK_ABSENCE: Partial<PollerSettings> = {
   timestampWindowMs: QUICK_TIMESTAMP_WINDOW_MS,
 }
 
+/**
+ * How long to wait for a drain that needs a proof of absence under `QUICK_ABSENCE`: the send
+ * window, the timestamp window and the listing delay's margin (up to 1 s in the adversarial
+ * profile) pass first — about 5 s — and a busy machine may take longer.
+ */
+export const QUICK_DRAIN_MS = 20_000
+
 /** The emulator of a pipeline whose pollers use `QUICK_ABSENCE`. */
 export const QUICK_EMULATOR = { timestampWindowMs: QUICK_TIMESTAMP_WINDOW_MS }
 
