@@ -99,7 +99,7 @@ function desiredRecords(
 }
 
 /** The tenants holding a domain's desired state and its DNSSEC enrolment (undefined: none). */
-export async function holdersOf(
+async function holdersOf(
   deps: Pick<ApiDeps, 'domainStates' | 'dnssecStates'>,
   domain: string,
 ): Promise<(string | undefined)[]> {
