@@ -282,6 +282,11 @@ describe('service routes', () => {
       title: 'Method not allowed',
       instance: '/dns-batch',
     })
+    // Every route the app serves, not only the documented ones; GET routes also answer HEAD.
+    const health = await h.request('/healthz', { method: 'POST' })
+    expect(health.status).toBe(405)
+    expect(health.headers.get('allow')).toBe('GET, HEAD')
+    expect((await h.request('/healthz', { method: 'HEAD' })).status).toBe(200)
   })
 
   it('echoes a request id and generates one when absent', async () => {
@@ -291,6 +296,14 @@ describe('service routes', () => {
       headers: { 'x-request-id': 'bad id with spaces' },
     })
     expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
+    const long = await h.request('/healthz', { headers: { 'x-request-id': 'a'.repeat(129) } })
+    expect(long.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
+    const onError = await h.request('/tasks', {
+      key: null,
+      headers: { 'x-request-id': 'trace=1_a-b' },
+    })
+    expect(onError.status).toBe(401)
+    expect(onError.headers.get('x-request-id')).toBe('trace=1_a-b')
   })
 })
 

@@ -1,6 +1,7 @@
-import { randomUUID } from 'node:crypto'
 import { OpenAPIHono } from '@hono/zod-openapi'
 import { bodyLimit } from 'hono/body-limit'
+import { methodNotAllowed } from 'hono/method-not-allowed'
+import { requestId } from 'hono/request-id'
 import { rateLimitHeaders } from '#shared/tenants/rate-limit.ts'
 import type { ApiDeps, App, AppEnv } from './context.ts'
 import { DOCS_SCRIPT_PATH, docsPage, docsScript } from './docs-page.ts'
@@ -8,7 +9,6 @@ import { serveOpenApiDocument } from './openapi-document.ts'
 import { problem, problemFor, problemToResponse } from './problem.ts'
 import { registerAdminKeyRoutes } from './routes/admin-key-routes.ts'
 import { registerAdminTenantRoutes } from './routes/admin-tenant-routes.ts'
-import { methodsFor } from './routes/define.ts'
 import { registerDeliveryRoutes } from './routes/delivery-routes.ts'
 import { registerDnssecRoutes } from './routes/dnssec-routes.ts'
 import { registerDomainStateRoutes } from './routes/domain-state-routes.ts'
@@ -16,21 +16,20 @@ import { registerReadRoutes } from './routes/read-routes.ts'
 import { registerSubmitRoutes } from './routes/submit-routes.ts'
 import { registerWebhookTestRoutes } from './routes/webhook-test-routes.ts'
 
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/
-
 /** Builds the gateway's HTTP API. All collaborators come in through `deps`. */
 export function createApp(deps: ApiDeps): App {
   const app = new OpenAPIHono<AppEnv>()
 
+  // The caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise.
+  app.use('*', requestId({ limitLength: 128 }))
   app.use('*', async (c, next) => {
-    const incoming = c.req.header('x-request-id')
-    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID()
-    const logger = deps.logger.child({ requestId })
-    c.set('requestId', requestId)
+    const id = c.get('requestId')
+    const logger = deps.logger.child({ requestId: id })
     c.set('logger', logger)
     const started = performance.now()
     await next()
-    c.res.headers.set('x-request-id', requestId)
+    // (Also on answers built as a whole `Response`, which do not carry headers set on `c`.)
+    c.res.headers.set('x-request-id', id)
     const rate = c.get('rateLimit')
     if (rate) {
       for (const [name, value] of Object.entries(rateLimitHeaders(rate)))
@@ -44,6 +43,20 @@ export function createApp(deps: ApiDeps): App {
     })
     deps.metrics.flush()
   })
+
+  app.use(
+    '*',
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (c, methods) => {
+        const allow = methods.join(', ')
+        return problemToResponse(
+          problem('method-not-allowed', 405, `Use ${allow} on this path.`, {}, { allow }),
+          c.req.path,
+        )
+      },
+    }),
+  )
 
   app.use(
     '*',
@@ -99,18 +112,7 @@ export function createApp(deps: ApiDeps): App {
     })
   })
 
-  app.notFound((c) => {
-    const path = c.req.path
-    const allowed = methodsFor(app, path)
-    if (allowed.length > 0) {
-      const methods = allowed.join(', ')
-      return problemToResponse(
-        problem('method-not-allowed', 405, `Use ${methods} on this path.`, {}, { allow: methods }),
-        path,
-      )
-    }
-    return problemToResponse(problem('not-found', 404, 'No such route.'), path)
-  })
+  app.notFound((c) => problemToResponse(problem('not-found', 404, 'No such route.'), c.req.path))
 
   app.onError((error, c) => {
     const answer = problemFor(error)

@@ -58,7 +58,11 @@ export async function requireScope(
   deps: ApiDeps,
   ...anyOf: Scope[]
 ): Promise<Principal> {
-  const principal = await authenticate(c, deps)
+  return requireScopeOf(await authenticate(c, deps), ...anyOf)
+}
+
+/** The principal, if its key has one of the scopes (403 otherwise). */
+export function requireScopeOf(principal: Principal, ...anyOf: Scope[]): Principal {
   if (!anyOf.some((scope) => principal.scopes.has(scope))) {
     throw new PermissionError(`This route needs the scope ${anyOf.join(' or ')}.`)
   }

@@ -114,6 +114,12 @@ export interface AppEnv {
     logger: Logger
     /** The caller's rate decision, whose `RateLimit` headers go out with the answer. */
     rateLimit?: RateDecision
+    /** What a route's checks found (see routes/route.ts). */
+    principal?: Principal
+    domain?: string
+    params?: Record<string, unknown>
+    body?: unknown
+    query?: unknown
   }
 }
 

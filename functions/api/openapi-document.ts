@@ -1,5 +1,5 @@
 import type { App } from './context.ts'
-import { registerDocumentedRoutes } from './routes/define.ts'
+import { registerDocumentedRoutes } from './routes/route-document.ts'
 import { registerWebhookDocs } from './webhook-docs.ts'
 
 /** The tags, in the order the reference shows them. */

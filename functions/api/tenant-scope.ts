@@ -1,5 +1,7 @@
 import type { Context } from 'hono'
 import { ConflictError, NotFoundError } from '#shared/errors.ts'
+import { TaskIdSchema } from '#shared/ids.ts'
+import type { Task } from '#shared/tasks/task.ts'
 import {
   DomainManagedElsewhereError,
   type DomainRight,
@@ -48,6 +50,18 @@ export async function domainInPath(
   const domain = parseOrThrow(DomainNameSchema, c.req.param('name'), 'path.name')
   await requireDomains(deps, principal, [domain], options)
   return domain
+}
+
+/** The caller's task named by `{id}`; another tenant's, like a missing one or an id of another shape, is a 404. */
+export async function ownTask(
+  c: Context<AppEnv>,
+  deps: Pick<ApiDeps, 'tasks' | 'now'>,
+  principal: Principal,
+): Promise<Task> {
+  const id = c.req.param('id') ?? ''
+  const task = TaskIdSchema.safeParse(id).success ? await deps.tasks.get(id, deps.now()) : undefined
+  if (!task || task.tenant !== principal.tenant) throw new NotFoundError('No such task.')
+  return task
 }
 
 /** The same for a DNS-host instance. */

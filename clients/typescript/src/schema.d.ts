@@ -1517,7 +1517,7 @@ export interface operations {
             /** @description Current records. */
             200: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -1534,7 +1534,7 @@ export interface operations {
                 headers: {
                     /** @description The scheme to use. */
                     "WWW-Authenticate": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -1549,7 +1549,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             403: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -1564,7 +1564,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             422: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -1581,7 +1581,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -1596,7 +1596,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             502: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -1613,7 +1613,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -1649,7 +1649,7 @@ export interface operations {
             /** @description With `dryRun=true`: the plan against what the registry holds now. */
             200: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -1665,7 +1665,7 @@ export interface operations {
             202: {
                 headers: {
                     Location: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -1680,7 +1680,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             400: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -1697,7 +1697,7 @@ export interface operations {
                 headers: {
                     /** @description The scheme to use. */
                     "WWW-Authenticate": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -1712,7 +1712,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             403: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -1727,7 +1727,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             404: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -1744,7 +1744,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -1761,7 +1761,7 @@ export interface operations {
                 headers: {
                     /** @description `close`: the rest of the body was not read. */
                     Connection: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -1778,7 +1778,7 @@ export interface operations {
                 headers: {
                     /** @description What bodies may be. */
                     Accept: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -1793,7 +1793,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             422: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -1810,7 +1810,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -1825,7 +1825,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             502: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -1842,7 +1842,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -1880,7 +1880,7 @@ export interface operations {
                 headers: {
                     Location: string;
                     "Retry-After": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -1897,7 +1897,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             400: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -1916,7 +1916,7 @@ export interface operations {
                 headers: {
                     /** @description The scheme to use. */
                     "WWW-Authenticate": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -1933,7 +1933,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             403: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -1952,7 +1952,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -1971,7 +1971,7 @@ export interface operations {
                 headers: {
                     /** @description `close`: the rest of the body was not read. */
                     Connection: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -1990,7 +1990,7 @@ export interface operations {
                 headers: {
                     /** @description What bodies may be. */
                     Accept: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2007,7 +2007,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             422: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2026,7 +2026,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2043,7 +2043,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             502: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2062,7 +2062,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2103,7 +2103,7 @@ export interface operations {
                 headers: {
                     Location: string;
                     "Retry-After": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2120,7 +2120,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             400: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2139,7 +2139,7 @@ export interface operations {
                 headers: {
                     /** @description The scheme to use. */
                     "WWW-Authenticate": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2156,7 +2156,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             403: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2175,7 +2175,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2194,7 +2194,7 @@ export interface operations {
                 headers: {
                     /** @description `close`: the rest of the body was not read. */
                     Connection: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2213,7 +2213,7 @@ export interface operations {
                 headers: {
                     /** @description What bodies may be. */
                     Accept: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2230,7 +2230,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             422: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2249,7 +2249,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2266,7 +2266,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             502: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2285,7 +2285,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2326,7 +2326,7 @@ export interface operations {
                 headers: {
                     Location: string;
                     "Retry-After": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2343,7 +2343,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             400: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2362,7 +2362,7 @@ export interface operations {
                 headers: {
                     /** @description The scheme to use. */
                     "WWW-Authenticate": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2379,7 +2379,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             403: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2398,7 +2398,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2417,7 +2417,7 @@ export interface operations {
                 headers: {
                     /** @description `close`: the rest of the body was not read. */
                     Connection: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2436,7 +2436,7 @@ export interface operations {
                 headers: {
                     /** @description What bodies may be. */
                     Accept: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2453,7 +2453,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             422: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2472,7 +2472,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2489,7 +2489,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             502: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2508,7 +2508,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2548,7 +2548,7 @@ export interface operations {
                 headers: {
                     Location: string;
                     "Retry-After": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2565,7 +2565,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             400: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2584,7 +2584,7 @@ export interface operations {
                 headers: {
                     /** @description The scheme to use. */
                     "WWW-Authenticate": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2601,7 +2601,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             403: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2620,7 +2620,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2639,7 +2639,7 @@ export interface operations {
                 headers: {
                     /** @description `close`: the rest of the body was not read. */
                     Connection: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2658,7 +2658,7 @@ export interface operations {
                 headers: {
                     /** @description What bodies may be. */
                     Accept: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2675,7 +2675,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             422: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2694,7 +2694,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2711,7 +2711,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             502: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2730,7 +2730,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2769,7 +2769,7 @@ export interface operations {
                 headers: {
                     Location: string;
                     "Retry-After": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2786,7 +2786,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             400: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2805,7 +2805,7 @@ export interface operations {
                 headers: {
                     /** @description The scheme to use. */
                     "WWW-Authenticate": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2822,7 +2822,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             403: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2841,7 +2841,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2860,7 +2860,7 @@ export interface operations {
                 headers: {
                     /** @description `close`: the rest of the body was not read. */
                     Connection: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2879,7 +2879,7 @@ export interface operations {
                 headers: {
                     /** @description What bodies may be. */
                     Accept: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2896,7 +2896,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             422: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2915,7 +2915,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2932,7 +2932,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             502: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2951,7 +2951,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -2988,7 +2988,7 @@ export interface operations {
                 headers: {
                     Location: string;
                     "Retry-After": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -3005,7 +3005,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             400: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -3024,7 +3024,7 @@ export interface operations {
                 headers: {
                     /** @description The scheme to use. */
                     "WWW-Authenticate": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -3041,7 +3041,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             403: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -3060,7 +3060,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -3079,7 +3079,7 @@ export interface operations {
                 headers: {
                     /** @description `close`: the rest of the body was not read. */
                     Connection: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -3098,7 +3098,7 @@ export interface operations {
                 headers: {
                     /** @description What bodies may be. */
                     Accept: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -3115,7 +3115,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             422: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -3134,7 +3134,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -3151,7 +3151,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             502: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -3170,7 +3170,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description Present when this is the stored answer to an earlier request with the same key. */
                     "Idempotent-Replayed"?: "true";
@@ -3208,7 +3208,7 @@ export interface operations {
             /** @description With `dryRun=true`: the plan against what the registry holds now. */
             200: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3224,7 +3224,7 @@ export interface operations {
             202: {
                 headers: {
                     Location: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3239,7 +3239,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             400: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3256,7 +3256,7 @@ export interface operations {
                 headers: {
                     /** @description The scheme to use. */
                     "WWW-Authenticate": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3271,7 +3271,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             403: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3286,7 +3286,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             404: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3303,7 +3303,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3320,7 +3320,7 @@ export interface operations {
                 headers: {
                     /** @description `close`: the rest of the body was not read. */
                     Connection: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3337,7 +3337,7 @@ export interface operations {
                 headers: {
                     /** @description What bodies may be. */
                     Accept: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3352,7 +3352,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             422: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3369,7 +3369,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3384,7 +3384,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             502: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3401,7 +3401,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3429,7 +3429,7 @@ export interface operations {
             /** @description The change. */
             200: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3446,7 +3446,7 @@ export interface operations {
                 headers: {
                     /** @description The scheme to use. */
                     "WWW-Authenticate": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3461,7 +3461,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             403: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3476,7 +3476,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             404: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3493,7 +3493,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3522,7 +3522,7 @@ export interface operations {
             /** @description What is missing and what is unexpected, per managed part. */
             200: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3539,7 +3539,7 @@ export interface operations {
                 headers: {
                     /** @description The scheme to use. */
                     "WWW-Authenticate": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3554,7 +3554,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             403: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3569,7 +3569,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             404: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3586,7 +3586,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3601,7 +3601,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             502: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3618,7 +3618,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3647,7 +3647,7 @@ export interface operations {
             /** @description The state. */
             200: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3664,7 +3664,7 @@ export interface operations {
                 headers: {
                     /** @description The scheme to use. */
                     "WWW-Authenticate": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3679,7 +3679,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             403: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3694,7 +3694,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             404: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3711,7 +3711,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3744,7 +3744,7 @@ export interface operations {
             /** @description The enrolment. */
             200: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3759,7 +3759,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             400: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3776,7 +3776,7 @@ export interface operations {
                 headers: {
                     /** @description The scheme to use. */
                     "WWW-Authenticate": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3791,7 +3791,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             403: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3808,7 +3808,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3825,7 +3825,7 @@ export interface operations {
                 headers: {
                     /** @description What bodies may be. */
                     Accept: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3840,7 +3840,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             422: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3857,7 +3857,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3886,7 +3886,7 @@ export interface operations {
             /** @description The scan's result and the state after it. */
             200: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3903,7 +3903,7 @@ export interface operations {
                 headers: {
                     /** @description The scheme to use. */
                     "WWW-Authenticate": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3918,7 +3918,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             403: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3933,7 +3933,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             404: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3950,7 +3950,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3967,7 +3967,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3982,7 +3982,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             502: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -3999,7 +3999,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -4027,7 +4027,7 @@ export interface operations {
             /** @description The task. */
             200: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -4044,7 +4044,7 @@ export interface operations {
                 headers: {
                     /** @description The scheme to use. */
                     "WWW-Authenticate": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -4059,7 +4059,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             403: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -4074,7 +4074,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             404: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -4091,7 +4091,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -4124,7 +4124,7 @@ export interface operations {
             /** @description A page of tasks. */
             200: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -4141,7 +4141,7 @@ export interface operations {
                 headers: {
                     /** @description The scheme to use. */
                     "WWW-Authenticate": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -4156,7 +4156,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             403: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -4171,7 +4171,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             422: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -4188,7 +4188,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -4216,7 +4216,7 @@ export interface operations {
             /** @description Attempts, oldest first, and the current callback state. */
             200: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -4261,7 +4261,7 @@ export interface operations {
                 headers: {
                     /** @description The scheme to use. */
                     "WWW-Authenticate": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -4276,7 +4276,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             403: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -4291,7 +4291,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             404: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -4308,7 +4308,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -4336,7 +4336,7 @@ export interface operations {
             /** @description Scheduled: the poller sends it within seconds. */
             202: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -4353,7 +4353,7 @@ export interface operations {
                 headers: {
                     /** @description The scheme to use. */
                     "WWW-Authenticate": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -4368,7 +4368,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             403: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -4383,7 +4383,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             404: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -4400,7 +4400,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -4417,7 +4417,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -4443,7 +4443,7 @@ export interface operations {
             /** @description Keys, newest first. */
             200: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -4458,7 +4458,7 @@ export interface operations {
                 headers: {
                     /** @description The scheme to use. */
                     "WWW-Authenticate": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -4484,7 +4484,7 @@ export interface operations {
             /** @description Created. */
             201: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -4495,7 +4495,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             400: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -4508,7 +4508,7 @@ export interface operations {
                 headers: {
                     /** @description The scheme to use. */
                     "WWW-Authenticate": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -4521,7 +4521,7 @@ export interface operations {
                 headers: {
                     /** @description What bodies may be. */
                     Accept: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -4532,7 +4532,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             422: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -4556,7 +4556,7 @@ export interface operations {
             /** @description Endpoints with a failure on record (an endpoint that works has none). */
             200: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -4571,7 +4571,7 @@ export interface operations {
                 headers: {
                     /** @description The scheme to use. */
                     "WWW-Authenticate": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -4582,7 +4582,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             404: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -4606,7 +4606,7 @@ export interface operations {
             /** @description What was re-enabled and how many callbacks were scheduled again. */
             200: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -4622,7 +4622,7 @@ export interface operations {
                 headers: {
                     /** @description The scheme to use. */
                     "WWW-Authenticate": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -4633,7 +4633,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             404: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -4657,7 +4657,7 @@ export interface operations {
             /** @description Revoked. */
             200: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -4670,7 +4670,7 @@ export interface operations {
                 headers: {
                     /** @description The scheme to use. */
                     "WWW-Authenticate": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -4681,7 +4681,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             404: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -4694,7 +4694,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -4722,7 +4722,7 @@ export interface operations {
             /** @description The new secret, shown once. */
             200: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -4743,7 +4743,7 @@ export interface operations {
                 headers: {
                     /** @description The scheme to use. */
                     "WWW-Authenticate": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -4754,7 +4754,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             404: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -4767,7 +4767,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -4780,7 +4780,7 @@ export interface operations {
                 headers: {
                     /** @description What bodies may be. */
                     Accept: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -4791,7 +4791,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             422: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -4815,7 +4815,7 @@ export interface operations {
             /** @description The scope as stored. 404: none was set — the tenant acts on everything under `TENANT_SCOPES=open` (the default), on nothing under `strict`. */
             200: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -4828,7 +4828,7 @@ export interface operations {
                 headers: {
                     /** @description The scheme to use. */
                     "WWW-Authenticate": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -4839,7 +4839,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             404: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -4850,7 +4850,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             422: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -4878,7 +4878,7 @@ export interface operations {
             /** @description The scope as stored. */
             200: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -4889,7 +4889,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             400: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -4902,7 +4902,7 @@ export interface operations {
                 headers: {
                     /** @description The scheme to use. */
                     "WWW-Authenticate": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -4915,7 +4915,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -4928,7 +4928,7 @@ export interface operations {
                 headers: {
                     /** @description `close`: the rest of the body was not read. */
                     Connection: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -4941,7 +4941,7 @@ export interface operations {
                 headers: {
                     /** @description What bodies may be. */
                     Accept: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -4952,7 +4952,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             422: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -4977,7 +4977,7 @@ export interface operations {
             /** @description The assignment. */
             200: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -4990,7 +4990,7 @@ export interface operations {
                 headers: {
                     /** @description The scheme to use. */
                     "WWW-Authenticate": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -5001,7 +5001,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             404: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -5012,7 +5012,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             422: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -5041,7 +5041,7 @@ export interface operations {
             /** @description The assignment as stored. */
             200: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -5052,7 +5052,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             400: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -5065,7 +5065,7 @@ export interface operations {
                 headers: {
                     /** @description The scheme to use. */
                     "WWW-Authenticate": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -5078,7 +5078,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -5091,7 +5091,7 @@ export interface operations {
                 headers: {
                     /** @description `close`: the rest of the body was not read. */
                     Connection: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -5104,7 +5104,7 @@ export interface operations {
                 headers: {
                     /** @description What bodies may be. */
                     Accept: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -5115,7 +5115,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             422: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -5140,7 +5140,7 @@ export interface operations {
             /** @description Removed. */
             204: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -5151,7 +5151,7 @@ export interface operations {
                 headers: {
                     /** @description The scheme to use. */
                     "WWW-Authenticate": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -5162,7 +5162,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             404: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -5175,7 +5175,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -5186,7 +5186,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             422: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     [name: string]: unknown;
                 };
@@ -5212,7 +5212,7 @@ export interface operations {
             /** @description The attempt (whatever the receiver answered). */
             200: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -5227,7 +5227,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             400: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -5244,7 +5244,7 @@ export interface operations {
                 headers: {
                     /** @description The scheme to use. */
                     "WWW-Authenticate": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -5261,7 +5261,7 @@ export interface operations {
                 headers: {
                     /** @description `close`: the rest of the body was not read. */
                     Connection: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -5278,7 +5278,7 @@ export interface operations {
                 headers: {
                     /** @description What bodies may be. */
                     Accept: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -5293,7 +5293,7 @@ export interface operations {
             /** @description A problem (RFC 9457). */
             422: {
                 headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;
@@ -5310,7 +5310,7 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
                     "RateLimit-Policy"?: string;

@@ -1,5 +1,5 @@
 /** The admin API for keys: create, list, revoke, rotate their webhook secrets, their endpoints' health. */
-import { createRoute, z } from '@hono/zod-openapi'
+import { z } from '@hono/zod-openapi'
 import {
   API_KEY_ID_PATTERN,
   type ApiKey,
@@ -11,9 +11,8 @@ import {
 } from '#shared/auth/api-keys.ts'
 import { ConflictError, NotFoundError } from '#shared/errors.ts'
 import type { EndpointHealth } from '#shared/webhooks/endpoint-health-store.ts'
-import { requireAdmin } from '../auth.ts'
 import type { ApiDeps, App } from '../context.ts'
-import { json, jsonBody, toResponse } from '../http.ts'
+import { json, toResponse } from '../http.ts'
 import {
   CreatedKeySchema,
   CreateKeyBodySchema,
@@ -21,7 +20,8 @@ import {
   RotateSecretBodySchema,
 } from '../schemas/admin-schemas.ts'
 import { TimestampSchema } from '../schemas/common-schemas.ts'
-import { defineRoute, problemResponses } from './define.ts'
+import { routesOf } from './route.ts'
+import { answer } from './route-document.ts'
 
 function summary(key: ApiKey, now: number) {
   return {
@@ -123,34 +123,28 @@ async function rescheduleDisabledCallbacks(deps: ApiDeps, key: ApiKey): Promise<
 }
 
 export function registerAdminKeyRoutes(app: App, deps: ApiDeps): void {
-  const keyParam = z.object({ id: z.string().regex(API_KEY_ID_PATTERN) })
-  /** A key by the id in the path; an id of another shape names no key. */
-  const keyFromPath = async (id: string | undefined) =>
-    id && API_KEY_ID_PATTERN.test(id) ? deps.apiKeys.get(id) : undefined
+  const route = routesOf(app, deps)
+  const ids = { id: z.string().regex(API_KEY_ID_PATTERN) }
+  /** The key named by `{id}`; an id of another shape names no key. */
+  const keyFromPath = async (id: string | undefined) => {
+    const key = id && API_KEY_ID_PATTERN.test(id) ? await deps.apiKeys.get(id) : undefined
+    if (!key) throw new NotFoundError('No such API key.')
+    return key
+  }
+  const admin = { tags: ['Admin'], access: 'admin' } as const
 
-  defineRoute(
-    app,
-    createRoute({
+  route(
+    {
+      ...admin,
       method: 'post',
       path: '/admin/keys',
       operationId: 'createApiKey',
-      tags: ['Admin'],
       summary: 'Create an API key for a tenant (key and webhook secret are shown once)',
-      security: [{ admin: [] }],
-      request: {
-        body: { required: true, content: { 'application/json': { schema: CreateKeyBodySchema } } },
-      },
-      responses: {
-        201: {
-          description: 'Created.',
-          content: { 'application/json': { schema: CreatedKeySchema } },
-        },
-        ...problemResponses(400, 401, 415, 422),
-      },
-    }),
-    async (c) => {
-      requireAdmin(c, deps)
-      const body = await jsonBody(c, CreateKeyBodySchema)
+      body: { schema: CreateKeyBodySchema, required: true },
+      responses: { 201: answer('Created.', CreatedKeySchema) },
+      problems: [400, 415, 422],
+    },
+    async (c, { body }) => {
       // A key's default callback URL passes the same check as one given with a submission.
       if (body.callbackUrl) await deps.checkCallbackUrl(body.callbackUrl)
       const created = await createApiKey(deps, { ...body, scopes: [...new Set(body.scopes)] })
@@ -159,88 +153,66 @@ export function registerAdminKeyRoutes(app: App, deps: ApiDeps): void {
     },
   )
 
-  defineRoute(
-    app,
-    createRoute({
+  route(
+    {
+      ...admin,
       method: 'get',
       path: '/admin/keys',
       operationId: 'listApiKeys',
-      tags: ['Admin'],
       summary: 'List API keys (never their secrets)',
-      security: [{ admin: [] }],
       responses: {
-        200: {
-          description: 'Keys, newest first.',
-          content: {
-            'application/json': { schema: z.object({ items: z.array(KeySummarySchema) }) },
-          },
-        },
-        ...problemResponses(401),
+        200: answer('Keys, newest first.', z.object({ items: z.array(KeySummarySchema) })),
       },
-    }),
-    async (c) => {
-      requireAdmin(c, deps)
+      problems: [],
+    },
+    async () => {
       const keys = await deps.apiKeys.list(1000)
       return toResponse(json(200, { items: keys.map((key) => summary(key, deps.now())) }))
     },
   )
 
-  defineRoute(
-    app,
-    createRoute({
+  route(
+    {
+      ...admin,
       method: 'get',
       path: '/admin/keys/{id}/endpoints',
       operationId: 'listKeyEndpoints',
-      tags: ['Admin'],
       summary: "The health of a key's callback endpoints: failures in a row, backoff, disabled",
-      security: [{ admin: [] }],
-      request: { params: keyParam },
+      ids,
       responses: {
-        200: {
-          description: 'Endpoints with a failure on record (an endpoint that works has none).',
-          content: {
-            'application/json': { schema: z.object({ items: z.array(EndpointHealthSchema) }) },
-          },
-        },
-        ...problemResponses(401, 404),
+        200: answer(
+          'Endpoints with a failure on record (an endpoint that works has none).',
+          z.object({ items: z.array(EndpointHealthSchema) }),
+        ),
       },
-    }),
+      problems: [404],
+    },
     async (c) => {
-      requireAdmin(c, deps)
       const key = await keyFromPath(c.req.param('id'))
-      if (!key) throw new NotFoundError('No such API key.')
       const items = await deps.endpoints.list(key.id)
       return toResponse(json(200, { items: items.map(endpointSummary) }))
     },
   )
 
-  defineRoute(
-    app,
-    createRoute({
+  route(
+    {
+      ...admin,
       method: 'post',
       path: '/admin/keys/{id}/endpoints/enable',
       operationId: 'enableKeyEndpoints',
-      tags: ['Admin'],
       summary:
         "Re-enable a key's callback endpoints and schedule again the callbacks they missed while disabled",
-      security: [{ admin: [] }],
-      request: { params: keyParam },
+      ids,
       responses: {
-        200: {
-          description: 'What was re-enabled and how many callbacks were scheduled again.',
-          content: {
-            'application/json': {
-              schema: z.object({ enabled: z.array(z.string()), rescheduled: z.number() }),
-            },
-          },
-        },
-        ...problemResponses(401, 404),
+        200: answer(
+          'What was re-enabled and how many callbacks were scheduled again.',
+          z.object({ enabled: z.array(z.string()), rescheduled: z.number() }),
+        ),
       },
-    }),
+      problems: [404],
+    },
     async (c) => {
-      requireAdmin(c, deps)
       const key = await keyFromPath(c.req.param('id'))
-      if (!key) throw new NotFoundError('No such API key.')
       const enabled: string[] = []
       for (const health of await deps.endpoints.list(key.id)) {
         if (!health.disabledAt && health.failures === 0) continue
@@ -258,28 +230,19 @@ export function registerAdminKeyRoutes(app: App, deps: ApiDeps): void {
     },
   )
 
-  defineRoute(
-    app,
-    createRoute({
+  route(
+    {
+      ...admin,
       method: 'delete',
       path: '/admin/keys/{id}',
       operationId: 'revokeApiKey',
-      tags: ['Admin'],
       summary: 'Revoke an API key (its tasks still get their callbacks)',
-      security: [{ admin: [] }],
-      request: { params: keyParam },
-      responses: {
-        200: {
-          description: 'Revoked.',
-          content: { 'application/json': { schema: KeySummarySchema } },
-        },
-        ...problemResponses(401, 404, 409),
-      },
-    }),
+      ids,
+      responses: { 200: answer('Revoked.', KeySummarySchema) },
+      problems: [404, 409],
+    },
     async (c) => {
-      requireAdmin(c, deps)
       const key = await keyFromPath(c.req.param('id'))
-      if (!key) throw new NotFoundError('No such API key.')
       if (key.revokedAt) return toResponse(json(200, summary(key, deps.now())))
       const revoked = { ...key, revokedAt: new Date(deps.now()).toISOString() }
       if (!(await deps.apiKeys.replace(revoked, key.version)))
@@ -290,43 +253,29 @@ export function registerAdminKeyRoutes(app: App, deps: ApiDeps): void {
     },
   )
 
-  defineRoute(
-    app,
-    createRoute({
+  route(
+    {
+      ...admin,
       method: 'post',
       path: '/admin/keys/{id}/webhook-secret/rotate',
       operationId: 'rotateWebhookSecret',
-      tags: ['Admin'],
       summary: 'Issue a new webhook secret; the old one keeps signing during the grace period',
-      security: [{ admin: [] }],
-      request: {
-        params: keyParam,
-        body: {
-          required: false,
-          content: { 'application/json': { schema: RotateSecretBodySchema } },
-        },
-      },
+      ids,
+      body: { schema: RotateSecretBodySchema, required: false },
       responses: {
-        200: {
-          description: 'The new secret, shown once.',
-          content: {
-            'application/json': {
-              schema: z.object({
-                id: z.string(),
-                webhookSecret: z.string(),
-                previousSecretExpiresAt: TimestampSchema,
-              }),
-            },
-          },
-        },
-        ...problemResponses(401, 404, 409, 415, 422),
+        200: answer(
+          'The new secret, shown once.',
+          z.object({
+            id: z.string(),
+            webhookSecret: z.string(),
+            previousSecretExpiresAt: TimestampSchema,
+          }),
+        ),
       },
-    }),
-    async (c) => {
-      requireAdmin(c, deps)
-      const body = await jsonBody(c, RotateSecretBodySchema, { optional: true })
+      problems: [404, 409, 415, 422],
+    },
+    async (c, { body }) => {
       const key = await keyFromPath(c.req.param('id'))
-      if (!key) throw new NotFoundError('No such API key.')
       const now = deps.now()
       const graceEnds = new Date(now + body.graceSeconds * 1000).toISOString()
       const webhookSecret = generateWebhookSecret(deps.randomBytes)

@@ -1,11 +1,9 @@
 /** The admin API for tenants: their scopes and limits, and which tenant manages each domain. */
-import { createRoute, z } from '@hono/zod-openapi'
 import { ConflictError, NotFoundError } from '#shared/errors.ts'
 import type { DomainAssignment } from '#shared/tenants/domain-assignment.ts'
 import type { TenantScope } from '#shared/tenants/tenant-scope.ts'
-import { requireAdmin } from '../auth.ts'
 import type { ApiDeps, App } from '../context.ts'
-import { json, jsonBody, toResponse } from '../http.ts'
+import { json, toResponse } from '../http.ts'
 import {
   DomainAssignmentBodySchema,
   DomainAssignmentSchema,
@@ -14,11 +12,13 @@ import {
   TenantScopeSchema,
 } from '../schemas/admin-schemas.ts'
 import { DomainNameSchema } from '../schemas/common-schemas.ts'
-import { parseOrThrow } from '../validate.ts'
-import { defineRoute, problemResponses } from './define.ts'
+import { routesOf } from './route.ts'
+import { answer } from './route-document.ts'
 
 export function registerAdminTenantRoutes(app: App, deps: ApiDeps): void {
-  const tenantParam = z.object({ tenant: TenantNameSchema })
+  const route = routesOf(app, deps)
+  const admin = { tags: ['Admin'], access: 'admin' } as const
+  const tenantParam = { tenant: TenantNameSchema }
   const tenantView = (scope: TenantScope) => ({
     tenant: scope.tenant,
     domains: scope.domains,
@@ -27,36 +27,21 @@ export function registerAdminTenantRoutes(app: App, deps: ApiDeps): void {
     updatedAt: scope.updatedAt,
   })
 
-  defineRoute(
-    app,
-    createRoute({
+  route(
+    {
+      ...admin,
       method: 'put',
       path: '/admin/tenants/{tenant}',
       operationId: 'setTenantScope',
-      tags: ['Admin'],
       summary: "Set the domains and DNS-host instances a tenant's keys may act on",
       description:
         "Replaces the tenant's scope. A domain or instance outside it answers 404 on every route, as if it did not exist. Takes effect at once on this API instance and within `API_KEY_CACHE_SECONDS` on the others.",
-      security: [{ admin: [] }],
-      request: {
-        params: tenantParam,
-        body: {
-          required: true,
-          content: { 'application/json': { schema: TenantScopeBodySchema } },
-        },
-      },
-      responses: {
-        200: {
-          description: 'The scope as stored.',
-          content: { 'application/json': { schema: TenantScopeSchema } },
-        },
-        ...problemResponses(400, 401, 409, 413, 415, 422),
-      },
-    }),
-    async (c) => {
-      requireAdmin(c, deps)
-      const tenant = parseOrThrow(TenantNameSchema, c.req.param('tenant'), 'path.tenant')
-      const body = await jsonBody(c, TenantScopeBodySchema)
+      params: tenantParam,
+      body: { schema: TenantScopeBodySchema, required: true },
+      responses: { 200: answer('The scope as stored.', TenantScopeSchema) },
+      problems: [400, 409, 413, 415, 422],
+    },
+    async (c, { params: { tenant }, body }) => {
       const current = await deps.tenantScopes.get(tenant)
       const next = {
         tenant,
@@ -78,35 +63,30 @@ export function registerAdminTenantRoutes(app: App, deps: ApiDeps): void {
     },
   )
 
-  defineRoute(
-    app,
-    createRoute({
+  route(
+    {
+      ...admin,
       method: 'get',
       path: '/admin/tenants/{tenant}',
       operationId: 'getTenantScope',
-      tags: ['Admin'],
       summary: "A tenant's scope",
-      security: [{ admin: [] }],
-      request: { params: tenantParam },
+      params: tenantParam,
       responses: {
-        200: {
-          description:
-            'The scope as stored. 404: none was set — the tenant acts on everything under `TENANT_SCOPES=open` (the default), on nothing under `strict`.',
-          content: { 'application/json': { schema: TenantScopeSchema } },
-        },
-        ...problemResponses(401, 404, 422),
+        200: answer(
+          'The scope as stored. 404: none was set — the tenant acts on everything under `TENANT_SCOPES=open` (the default), on nothing under `strict`.',
+          TenantScopeSchema,
+        ),
       },
-    }),
-    async (c) => {
-      requireAdmin(c, deps)
-      const tenant = parseOrThrow(TenantNameSchema, c.req.param('tenant'), 'path.tenant')
+      problems: [404, 422],
+    },
+    async (_c, { params: { tenant } }) => {
       const scope = await deps.tenantScopes.get(tenant)
       if (!scope) throw new NotFoundError('No scope was set for this tenant.')
       return toResponse(json(200, tenantView(scope)))
     },
   )
 
-  const domainParam = z.object({ name: DomainNameSchema })
+  const domainParam = { name: DomainNameSchema }
   const assignmentView = (assignment: DomainAssignment) => ({
     domain: assignment.domain,
     manager: assignment.manager,
@@ -114,39 +94,27 @@ export function registerAdminTenantRoutes(app: App, deps: ApiDeps): void {
     assignedBy: assignment.assignedBy,
     updatedAt: assignment.updatedAt,
   })
-  const domainFromPath = (name: string | undefined) =>
-    parseOrThrow(DomainNameSchema, name, 'path.name')
+  const assignmentOf = async (domain: string) => {
+    const assignment = await deps.domainAssignments.get(domain)
+    if (!assignment) throw new NotFoundError('No tenant manages this domain.')
+    return assignment
+  }
 
-  defineRoute(
-    app,
-    createRoute({
+  route(
+    {
+      ...admin,
       method: 'put',
       path: '/admin/domains/{name}',
       operationId: 'assignDomain',
-      tags: ['Admin'],
       summary: 'Assign the tenant that manages a domain, and share it with others',
       description:
         "The manager's keys alone set the domain's desired state and DNSSEC automation; the tenants it is shared with may also submit changes and read them; every other tenant's write is refused with 409. (Each tenant's scope still decides whether it sees the domain at all.) Takes effect at once for desired-state writes, and within `API_KEY_CACHE_SECONDS` for submissions on other API instances.",
-      security: [{ admin: [] }],
-      request: {
-        params: domainParam,
-        body: {
-          required: true,
-          content: { 'application/json': { schema: DomainAssignmentBodySchema } },
-        },
-      },
-      responses: {
-        200: {
-          description: 'The assignment as stored.',
-          content: { 'application/json': { schema: DomainAssignmentSchema } },
-        },
-        ...problemResponses(400, 401, 409, 413, 415, 422),
-      },
-    }),
-    async (c) => {
-      requireAdmin(c, deps)
-      const domain = domainFromPath(c.req.param('name'))
-      const body = await jsonBody(c, DomainAssignmentBodySchema)
+      params: domainParam,
+      body: { schema: DomainAssignmentBodySchema, required: true },
+      responses: { 200: answer('The assignment as stored.', DomainAssignmentSchema) },
+      problems: [400, 409, 413, 415, 422],
+    },
+    async (c, { params: { name: domain }, body }) => {
       const current = await deps.domainAssignments.get(domain)
       const next = {
         domain,
@@ -169,55 +137,36 @@ export function registerAdminTenantRoutes(app: App, deps: ApiDeps): void {
     },
   )
 
-  defineRoute(
-    app,
-    createRoute({
+  route(
+    {
+      ...admin,
       method: 'get',
       path: '/admin/domains/{name}',
       operationId: 'getDomainAssignment',
-      tags: ['Admin'],
       summary: 'Who manages a domain, and who it is shared with',
-      security: [{ admin: [] }],
-      request: { params: domainParam },
-      responses: {
-        200: {
-          description: 'The assignment.',
-          content: { 'application/json': { schema: DomainAssignmentSchema } },
-        },
-        ...problemResponses(401, 404, 422),
-      },
-    }),
-    async (c) => {
-      requireAdmin(c, deps)
-      const domain = domainFromPath(c.req.param('name'))
-      const assignment = await deps.domainAssignments.get(domain)
-      if (!assignment) throw new NotFoundError('No tenant manages this domain.')
-      return toResponse(json(200, assignmentView(assignment)))
+      params: domainParam,
+      responses: { 200: answer('The assignment.', DomainAssignmentSchema) },
+      problems: [404, 422],
     },
+    async (_c, { params: { name } }) =>
+      toResponse(json(200, assignmentView(await assignmentOf(name)))),
   )
 
-  defineRoute(
-    app,
-    createRoute({
+  route(
+    {
+      ...admin,
       method: 'delete',
       path: '/admin/domains/{name}',
       operationId: 'unassignDomain',
-      tags: ['Admin'],
       summary: 'Remove the assignment: the domain is managed by nobody until assigned or claimed',
       description:
         "Under `TENANT_SCOPES=open` the tenant holding the domain's desired state or enrolment keeps managing it and claims it again at its next write; under `strict` nobody manages it until the admin assigns it.",
-      security: [{ admin: [] }],
-      request: { params: domainParam },
-      responses: {
-        204: { description: 'Removed.' },
-        ...problemResponses(401, 404, 409, 422),
-      },
-    }),
-    async (c) => {
-      requireAdmin(c, deps)
-      const domain = domainFromPath(c.req.param('name'))
-      const assignment = await deps.domainAssignments.get(domain)
-      if (!assignment) throw new NotFoundError('No tenant manages this domain.')
+      params: domainParam,
+      responses: { 204: answer('Removed.') },
+      problems: [404, 409, 422],
+    },
+    async (c, { params: { name: domain } }) => {
+      const assignment = await assignmentOf(domain)
       if (!(await deps.domainAssignments.remove(domain, assignment.version))) {
         throw new ConflictError('The assignment changed meanwhile; retry.')
       }

@@ -1,15 +1,16 @@
-import { createRoute, z } from '@hono/zod-openapi'
-import type { Context } from 'hono'
-import { ConflictError, NotFoundError } from '#shared/errors.ts'
+import { z } from '@hono/zod-openapi'
+import { ConflictError } from '#shared/errors.ts'
 import { TaskIdSchema } from '#shared/ids.ts'
 import { isTerminal, TASK_ACTIONS, type Task } from '#shared/tasks/task.ts'
 import { toTaskResource } from '#shared/tasks/task-resource.ts'
-import { authenticate, requireScope } from '../auth.ts'
-import type { ApiDeps, App, AppEnv, Principal } from '../context.ts'
+import { requireScopeOf } from '../auth.ts'
+import type { ApiDeps, App } from '../context.ts'
 import { json, toResponse } from '../http.ts'
 import { TimestampSchema } from '../schemas/common-schemas.ts'
 import { TaskResourceSchema } from '../schemas/task-schemas.ts'
-import { defineRoute, problemResponses } from './define.ts'
+import { ownTask } from '../tenant-scope.ts'
+import { routesOf } from './route.ts'
+import { answer } from './route-document.ts'
 
 const DeliveryAttemptSchema = z
   .object({
@@ -26,43 +27,32 @@ const DeliveryAttemptSchema = z
   })
   .openapi('DeliveryAttempt')
 
-async function ownTask(c: Context<AppEnv>, deps: ApiDeps, principal: Principal): Promise<Task> {
-  const id = c.req.param('id') ?? ''
-  const task = TaskIdSchema.safeParse(id).success ? await deps.tasks.get(id, deps.now()) : undefined
-  if (!task || task.tenant !== principal.tenant) throw new NotFoundError('No such task.')
-  return task
-}
-
 export function registerDeliveryRoutes(app: App, deps: ApiDeps): void {
-  defineRoute(
-    app,
-    createRoute({
+  const route = routesOf(app, deps)
+
+  route(
+    {
       method: 'get',
       path: '/tasks/{id}/deliveries',
       operationId: 'listDeliveries',
       tags: ['Tasks'],
       summary:
         "The attempt log of a task's webhook: time, status code, duration, error, answer snippet",
-      security: [{ bearer: [] }],
-      request: { params: z.object({ id: TaskIdSchema }) },
+      access: ['tasks:read'],
+      ids: { id: TaskIdSchema },
       responses: {
-        200: {
-          description: 'Attempts, oldest first, and the current callback state.',
-          content: {
-            'application/json': {
-              schema: z.object({
-                webhookId: z.string(),
-                callback: TaskResourceSchema.shape.callback,
-                attempts: z.array(DeliveryAttemptSchema),
-              }),
-            },
-          },
-        },
-        ...problemResponses(401, 403, 404),
+        200: answer(
+          'Attempts, oldest first, and the current callback state.',
+          z.object({
+            webhookId: z.string(),
+            callback: TaskResourceSchema.shape.callback,
+            attempts: z.array(DeliveryAttemptSchema),
+          }),
+        ),
       },
-    }),
-    async (c) => {
-      const principal = await requireScope(c, deps, 'tasks:read')
+      problems: [404],
+    },
+    async (c, { principal }) => {
       const task = await ownTask(c, deps, principal)
       const attempts = await deps.deliveries.list(task.id)
       return toResponse(
@@ -75,28 +65,23 @@ export function registerDeliveryRoutes(app: App, deps: ApiDeps): void {
     },
   )
 
-  defineRoute(
-    app,
-    createRoute({
+  route(
+    {
       method: 'post',
       path: '/tasks/{id}/deliveries/redeliver',
       operationId: 'redeliverWebhook',
       tags: ['Tasks'],
       summary: 'Send the finished task\'s webhook again (same webhook-id), e.g. after "exhausted"',
-      security: [{ bearer: [] }],
-      request: { params: z.object({ id: TaskIdSchema }) },
+      access: 'key',
+      ids: { id: TaskIdSchema },
       responses: {
-        202: {
-          description: 'Scheduled: the poller sends it within seconds.',
-          content: { 'application/json': { schema: TaskResourceSchema } },
-        },
-        ...problemResponses(401, 403, 404, 409),
+        202: answer('Scheduled: the poller sends it within seconds.', TaskResourceSchema),
       },
-    }),
-    async (c) => {
-      const principal = await authenticate(c, deps)
+      problems: [403, 404, 409],
+    },
+    async (c, { principal }) => {
       const task = await ownTask(c, deps, principal)
-      await requireScope(c, deps, TASK_ACTIONS[task.action].scope)
+      requireScopeOf(principal, TASK_ACTIONS[task.action].scope)
       if (!isTerminal(task.status))
         throw new ConflictError('The task has not finished; its webhook is sent when it does.')
       if (!task.callback.url) throw new ConflictError('The task has no callback URL.')

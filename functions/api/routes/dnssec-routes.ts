@@ -1,16 +1,16 @@
-import { createRoute, z } from '@hono/zod-openapi'
+import { z } from '@hono/zod-openapi'
 import { scanAndStep } from '#shared/dns/dnssec-service.ts'
 import type { DnssecState } from '#shared/dns/dnssec-state.ts'
 import { ROLLOVER_PHASES } from '#shared/dns/rollover.ts'
 import { ConflictError, NotFoundError } from '#shared/errors.ts'
-import { requireScope } from '../auth.ts'
 import type { ApiDeps, App, Principal } from '../context.ts'
 import { requireDsTld } from '../ds-tld.ts'
-import { json, jsonBody, toResponse } from '../http.ts'
-import { CallbackUrlSchema, DomainNameSchema, TimestampSchema } from '../schemas/common-schemas.ts'
+import { json, toResponse } from '../http.ts'
+import { CallbackUrlSchema, TimestampSchema } from '../schemas/common-schemas.ts'
 import { DsRecordOutSchema } from '../schemas/desired-state-schemas.ts'
-import { domainInPath, maySee, requireManager } from '../tenant-scope.ts'
-import { defineRoute, problemResponses } from './define.ts'
+import { maySee, requireManager } from '../tenant-scope.ts'
+import { routesOf } from './route.ts'
+import { answer } from './route-document.ts'
 
 export const DnssecEnrolmentSchema = z
   .strictObject({
@@ -92,6 +92,7 @@ const view = (state: DnssecState) => {
 }
 
 export function registerDnssecRoutes(app: App, deps: ApiDeps): void {
+  const route = routesOf(app, deps)
   /** The domain's enrolment, if the caller may see it (`manage`: also act on it). */
   const enrolment = async (domain: string, principal: Principal, right: 'see' | 'manage') => {
     const state = await deps.dnssecStates.get(domain)
@@ -106,34 +107,20 @@ export function registerDnssecRoutes(app: App, deps: ApiDeps): void {
     return state
   }
 
-  defineRoute(
-    app,
-    createRoute({
+  route(
+    {
       method: 'put',
       path: '/domains/{name}/dnssec',
       operationId: 'setDnssecAutomation',
       tags: ['DNSSEC automation'],
       summary: 'Enrol the domain in CDS/CDNSKEY-driven DS automation (or turn it off)',
-      security: [{ bearer: [] }],
-      request: {
-        params: z.object({ name: DomainNameSchema }),
-        body: {
-          required: true,
-          content: { 'application/json': { schema: DnssecEnrolmentSchema } },
-        },
-      },
-      responses: {
-        200: {
-          description: 'The enrolment.',
-          content: { 'application/json': { schema: DnssecStateSchema } },
-        },
-        ...problemResponses(400, 401, 403, 409, 415, 422),
-      },
-    }),
-    async (c) => {
-      const principal = await requireScope(c, deps, 'ds:write')
-      const domain = await domainInPath(c, deps, principal)
-      const body = await jsonBody(c, DnssecEnrolmentSchema)
+      access: ['ds:write'],
+      domain: 'see',
+      body: { schema: DnssecEnrolmentSchema, required: true },
+      responses: { 200: answer('The enrolment.', DnssecStateSchema) },
+      problems: [400, 409, 415, 422],
+    },
+    async (_c, { principal, domain, body }) => {
       if (body.mode === 'cds') requireDsTld(deps, domain)
       const callbackUrl = body.callbackUrl ?? principal.callbackUrl
       if (callbackUrl) await deps.checkCallbackUrl(callbackUrl)
@@ -141,13 +128,8 @@ export function registerDnssecRoutes(app: App, deps: ApiDeps): void {
         deps.domainStates.get(domain),
         deps.dnssecStates.get(domain),
       ])
-      const grant = await requireManager(
-        deps,
-        principal,
-        domain,
-        [managed?.tenant, current?.tenant],
-        { claim: true },
-      )
+      const holders = [managed?.tenant, current?.tenant]
+      const grant = await requireManager(deps, principal, domain, holders, { claim: true })
       const next = {
         ...(current ? view(current) : { phase: 'idle' as const }),
         domain,
@@ -166,52 +148,35 @@ export function registerDnssecRoutes(app: App, deps: ApiDeps): void {
     },
   )
 
-  defineRoute(
-    app,
-    createRoute({
+  route(
+    {
       method: 'get',
       path: '/domains/{name}/dnssec',
       operationId: 'getDnssecState',
       tags: ['DNSSEC automation'],
       summary: "Where the domain's DNSSEC automation stands",
-      security: [{ bearer: [] }],
-      request: { params: z.object({ name: DomainNameSchema }) },
-      responses: {
-        200: {
-          description: 'The state.',
-          content: { 'application/json': { schema: DnssecStateSchema } },
-        },
-        ...problemResponses(401, 403, 404),
-      },
-    }),
-    async (c) => {
-      const principal = await requireScope(c, deps, 'tasks:read')
-      const domain = await domainInPath(c, deps, principal)
-      return toResponse(json(200, view(await enrolment(domain, principal, 'see'))))
+      access: ['tasks:read'],
+      domain: 'see',
+      responses: { 200: answer('The state.', DnssecStateSchema) },
+      problems: [404],
     },
+    async (_c, { principal, domain }) =>
+      toResponse(json(200, view(await enrolment(domain, principal, 'see')))),
   )
 
-  defineRoute(
-    app,
-    createRoute({
+  route(
+    {
       method: 'post',
       path: '/domains/{name}/dnssec/scan',
       operationId: 'scanDnssec',
       tags: ['DNSSEC automation'],
       summary: 'Scan the zone now and take the step it allows',
-      security: [{ bearer: [] }],
-      request: { params: z.object({ name: DomainNameSchema }) },
-      responses: {
-        200: {
-          description: "The scan's result and the state after it.",
-          content: { 'application/json': { schema: DnssecStateSchema } },
-        },
-        ...problemResponses(401, 403, 404, 409, 502, 503),
-      },
-    }),
-    async (c) => {
-      const principal = await requireScope(c, deps, 'ds:write')
-      const domain = await domainInPath(c, deps, principal)
+      access: ['ds:write'],
+      domain: 'see',
+      responses: { 200: answer("The scan's result and the state after it.", DnssecStateSchema) },
+      problems: [404, 409, 502, 503],
+    },
+    async (c, { principal, domain }) => {
       const state = await enrolment(domain, principal, 'manage')
       if (state.mode !== 'cds') throw new ConflictError('DNSSEC automation is off for this domain.')
       const dnssec = deps.dnssec

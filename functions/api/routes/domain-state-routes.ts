@@ -1,4 +1,4 @@
-import { createRoute, z } from '@hono/zod-openapi'
+import { z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import { CHANGE_ID_PATTERN, isAccepted, toChangeResource } from '#shared/changes/change.ts'
 import type { ChangeRequest } from '#shared/changes/change-request.ts'
@@ -8,12 +8,11 @@ import { measureDrift } from '#shared/desired/drift.ts'
 import { UnplannableError } from '#shared/desired/plan.ts'
 import { DnskeyError, type DsRecord, dsFromDnskey, parseDnskey } from '#shared/dnssec.ts'
 import { NotFoundError, RequestValidationError } from '#shared/errors.ts'
-import { requireScope } from '../auth.ts'
+import type { Scope } from '#shared/tasks/task.ts'
 import { changeDepsFor } from '../change-deps.ts'
 import type { ApiDeps, App, AppEnv, Principal } from '../context.ts'
 import { requireDsTld } from '../ds-tld.ts'
-import { json, jsonBody, toResponse } from '../http.ts'
-import { DomainNameSchema } from '../schemas/common-schemas.ts'
+import { json, toResponse } from '../http.ts'
 import {
   ChangeResourceSchema,
   DesiredDsBodySchema,
@@ -22,47 +21,39 @@ import {
   DryRunQuerySchema,
   PlanResponseSchema,
 } from '../schemas/desired-state-schemas.ts'
-import { domainInPath, maySee, requireManager } from '../tenant-scope.ts'
-import { parseOrThrow } from '../validate.ts'
-import { defineRoute, problemResponses } from './define.ts'
-
-const planOrChangeResponses = {
-  200: {
-    description: 'With `dryRun=true`: the plan against what the registry holds now.',
-    content: { 'application/json': { schema: PlanResponseSchema } },
-  },
-  202: {
-    description:
-      "The change, at `Location: /changes/{id}`; its steps run through the domain's queue, and one `change.succeeded` or `change.failed` webhook follows.",
-    headers: z.object({ Location: z.string() }),
-    content: { 'application/json': { schema: ChangeResourceSchema } },
-  },
-  ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 429, 502, 503),
-}
+import { maySee, requireManager } from '../tenant-scope.ts'
+import { routesOf } from './route.ts'
+import { answer } from './route-document.ts'
 
 /** The route of a desired-state `PUT`: a domain, `dryRun`, a JSON body, a plan or a change. */
-const desiredStateRoute = (route: {
+const desiredStateRoute = <const B extends z.ZodType>(route: {
   path: string
   operationId: string
   summary: string
   description: string
-  body: z.ZodType
+  access: readonly Scope[]
+  body: B
 }) =>
-  createRoute({
+  ({
+    ...route,
     method: 'put',
-    path: route.path,
-    operationId: route.operationId,
     tags: ['Desired state'],
-    summary: route.summary,
-    description: route.description,
-    security: [{ bearer: [] }],
-    request: {
-      params: z.object({ name: DomainNameSchema }),
-      query: DryRunQuerySchema,
-      body: { required: true, content: { 'application/json': { schema: route.body } } },
+    domain: 'see',
+    body: { schema: route.body, required: true },
+    query: DryRunQuerySchema,
+    responses: {
+      200: answer(
+        'With `dryRun=true`: the plan against what the registry holds now.',
+        PlanResponseSchema,
+      ),
+      202: answer(
+        "The change, at `Location: /changes/{id}`; its steps run through the domain's queue, and one `change.succeeded` or `change.failed` webhook follows.",
+        ChangeResourceSchema,
+        z.object({ Location: z.string() }),
+      ),
     },
-    responses: planOrChangeResponses,
-  })
+    problems: [400, 404, 409, 413, 415, 422, 429, 502, 503],
+  }) as const
 
 /** A desired DS record set from the body: records as given, DNSKEYs turned into DS records. */
 function desiredRecords(
@@ -117,7 +108,11 @@ async function planOrApply(
   c: Context<AppEnv>,
   deps: ApiDeps,
   principal: Principal,
-  target: { readonly domain: string; readonly callbackUrl: string | undefined },
+  target: {
+    readonly domain: string
+    readonly callbackUrl: string | undefined
+    readonly dryRun: boolean
+  },
   desired: DesiredOf<ChangeRequest>,
 ): Promise<Response> {
   const asked = {
@@ -128,9 +123,8 @@ async function planOrApply(
     trigger: 'api',
     ...desired,
   } as ChangeRequest
-  const query = parseOrThrow(DryRunQuerySchema, c.req.query(), 'query')
   const context = changeDepsFor(deps, c.get('logger'))
-  const dryRun = query.dryRun === 'true'
+  const { dryRun } = target
   if (!dryRun && asked.callbackUrl) await deps.checkCallbackUrl(asked.callbackUrl)
   const holders = await holdersOf(deps, asked.domain)
   const grant = await requireManager(deps, principal, asked.domain, holders, { claim: !dryRun })
@@ -159,20 +153,19 @@ async function planOrApply(
 }
 
 export function registerDomainStateRoutes(app: App, deps: ApiDeps): void {
-  defineRoute(
-    app,
+  const route = routesOf(app, deps)
+
+  route(
     desiredStateRoute({
       path: '/domains/{name}/ds',
       operationId: 'setDesiredDsRecords',
       summary: 'Make the DS records exactly these (plan with dryRun, or apply as a change)',
       description:
         'Plans the difference between the records given and those the registry holds (`QueryDSRecord`), matching by content, never by position. Applied, every add runs before any remove, so a key rollover never leaves the domain without a valid DS; if an add fails, no remove runs. An empty `records` removes every DS record (DNSSEC off) and needs `allowEmpty: true`.',
+      access: ['ds:write'],
       body: DesiredDsBodySchema,
     }),
-    async (c) => {
-      const principal = await requireScope(c, deps, 'ds:write')
-      const domain = await domainInPath(c, deps, principal)
-      const body = await jsonBody(c, DesiredDsBodySchema)
+    async (c, { principal, domain, body, query }) => {
       if (body.records.length === 0 && !body.allowEmpty) {
         throw new RequestValidationError(
           'An empty records list removes every DS record and turns DNSSEC validation off; send allowEmpty: true to mean it.',
@@ -185,63 +178,47 @@ export function registerDomainStateRoutes(app: App, deps: ApiDeps): void {
         c,
         deps,
         principal,
-        { domain, callbackUrl: body.callbackUrl },
+        { domain, callbackUrl: body.callbackUrl, dryRun: query.dryRun === 'true' },
         { kind: 'ds', desired: { records, repair: body.repair } },
       )
     },
   )
 
-  defineRoute(
-    app,
+  route(
     desiredStateRoute({
       path: '/domains/{name}/name-servers',
       operationId: 'setDesiredNameServers',
       summary: 'Make the name servers exactly these (plan with dryRun, or apply as a change)',
       description:
         "Planned against the registry's current servers (`QueryDomainByDomainName`); applied as one `SaveBatchTaskForModifyingDomainDns` step through the domain's queue.",
+      access: ['dns:write'],
       body: DesiredNameServersBodySchema,
     }),
-    async (c) => {
-      const principal = await requireScope(c, deps, 'dns:write')
-      const domain = await domainInPath(c, deps, principal)
-      const body = await jsonBody(c, DesiredNameServersBodySchema)
+    async (c, { principal, domain, body, query }) => {
+      const { aliyunDns, nameServers = [], repair } = body
       return planOrApply(
         c,
         deps,
         principal,
-        { domain, callbackUrl: body.callbackUrl },
-        {
-          kind: 'name-servers',
-          desired: {
-            aliyunDns: body.aliyunDns,
-            nameServers: body.nameServers ?? [],
-            repair: body.repair,
-          },
-        },
+        { domain, callbackUrl: body.callbackUrl, dryRun: query.dryRun === 'true' },
+        { kind: 'name-servers', desired: { aliyunDns, nameServers, repair } },
       )
     },
   )
 
-  defineRoute(
-    app,
-    createRoute({
+  route(
+    {
       method: 'get',
       path: '/changes/{id}',
       operationId: 'getChange',
       tags: ['Desired state'],
       summary: "One of the caller's changes, with where each step stands",
-      security: [{ bearer: [] }],
-      request: { params: z.object({ id: z.string() }) },
-      responses: {
-        200: {
-          description: 'The change.',
-          content: { 'application/json': { schema: ChangeResourceSchema } },
-        },
-        ...problemResponses(401, 403, 404),
-      },
-    }),
-    async (c) => {
-      const principal = await requireScope(c, deps, 'tasks:read')
+      access: ['tasks:read'],
+      ids: { id: z.string() },
+      responses: { 200: answer('The change.', ChangeResourceSchema) },
+      problems: [404],
+    },
+    async (c, { principal }) => {
       const id = c.req.param('id') ?? ''
       const change = CHANGE_ID_PATTERN.test(id) ? await deps.changes.get(id, deps.now()) : undefined
       if (!change || change.tenant !== principal.tenant || !isAccepted(change)) {
@@ -252,27 +229,21 @@ export function registerDomainStateRoutes(app: App, deps: ApiDeps): void {
     },
   )
 
-  defineRoute(
-    app,
-    createRoute({
+  route(
+    {
       method: 'get',
       path: '/domains/{name}/drift',
       operationId: 'getDrift',
       tags: ['Desired state'],
       summary: 'Compare the last applied desired state with the registry now',
-      security: [{ bearer: [] }],
-      request: { params: z.object({ name: DomainNameSchema }) },
+      access: ['tasks:read'],
+      domain: 'see',
       responses: {
-        200: {
-          description: 'What is missing and what is unexpected, per managed part.',
-          content: { 'application/json': { schema: DriftReportSchema } },
-        },
-        ...problemResponses(401, 403, 404, 502, 503),
+        200: answer('What is missing and what is unexpected, per managed part.', DriftReportSchema),
       },
-    }),
-    async (c) => {
-      const principal = await requireScope(c, deps, 'tasks:read')
-      const domain = await domainInPath(c, deps, principal)
+      problems: [404, 502, 503],
+    },
+    async (_c, { principal, domain }) => {
       const state = await deps.domainStates.get(domain)
       if (
         !state ||

@@ -1,4 +1,4 @@
-import { createRoute, z } from '@hono/zod-openapi'
+import { z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import { DnskeyError, dsFromDnskey, parseDnskey } from '#shared/dnssec.ts'
 import { RequestValidationError } from '#shared/errors.ts'
@@ -6,13 +6,11 @@ import type { SubmitOutcome } from '#shared/tasks/submit-deps.ts'
 import { submitTask } from '#shared/tasks/submit-task.ts'
 import { TASK_ACTIONS, type TaskAction, type TaskCommand } from '#shared/tasks/task.ts'
 import { toTaskResource } from '#shared/tasks/task-resource.ts'
-import { requireScope } from '../auth.ts'
 import type { ApiDeps, App, AppEnv, Principal } from '../context.ts'
 import { requireDsTld } from '../ds-tld.ts'
-import { idempotencyKeyOf, json, jsonBody, readJsonBody, requestHash, toResponse } from '../http.ts'
+import { idempotencyKeyOf, json, requestHash, toResponse } from '../http.ts'
 import { upstreamProblem } from '../problem.ts'
 import {
-  DomainNameSchema,
   IdempotencyKeyHeaderSchema,
   InstanceIdSchema,
   KeyTagPathSchema,
@@ -25,27 +23,23 @@ import {
   DsRecordBodySchema,
 } from '../schemas/submission-schemas.ts'
 import { TaskResourceSchema } from '../schemas/task-schemas.ts'
-import { domainInPath, requireDomains, requireInstance } from '../tenant-scope.ts'
+import { requireDomains, requireInstance } from '../tenant-scope.ts'
 import { parseOrThrow } from '../validate.ts'
-import { defineRoute, problemResponses } from './define.ts'
+import { type RouteSpec, routesOf } from './route.ts'
+import { answer } from './route-document.ts'
 
 /** Seconds a client should wait before its first look at a new task. */
 const RETRY_AFTER_SECONDS = '2'
 
 const accepted = {
-  202: {
-    description:
-      'Accepted: the task resource. `Location` points at it; a webhook follows when it finishes.',
-    headers: z.object({ Location: z.string(), 'Retry-After': z.string() }),
-    content: { 'application/json': { schema: TaskResourceSchema } },
-  },
-  ...problemResponses(400, 401, 403, 409, 413, 415, 422, 429, 502, 503),
+  202: answer(
+    'Accepted: the task resource. `Location` points at it; a webhook follows when it finishes.',
+    TaskResourceSchema,
+    z.object({ Location: z.string(), 'Retry-After': z.string() }),
+  ),
 }
+const SUBMISSION_PROBLEMS = [400, 409, 413, 415, 422, 429, 502, 503]
 const headers = z.object({ 'Idempotency-Key': IdempotencyKeyHeaderSchema.optional() })
-const bodySpec = (schema: z.ZodType, required: boolean) => ({
-  required,
-  content: { 'application/json': { schema } },
-})
 
 function render(outcome: SubmitOutcome) {
   if (outcome.kind === 'accepted') {
@@ -61,10 +55,6 @@ function render(outcome: SubmitOutcome) {
     headers: { 'content-type': 'application/problem+json', ...problem.headers },
   }
 }
-
-/** Authenticates first, so an unauthenticated caller learns nothing from validation answers. */
-const authorize = (c: Context<AppEnv>, deps: ApiDeps, action: TaskAction) =>
-  requireScope(c, deps, TASK_ACTIONS[action].scope)
 
 async function submit(
   c: Context<AppEnv>,
@@ -152,175 +142,114 @@ function dsRecordFrom(body: unknown, domain: string, pathKeyTag: number | undefi
   return { record: { keyTag, algorithm, digestType, digest }, callbackUrl: parsed.callbackUrl }
 }
 
-const keyTagParam = (c: Context<AppEnv>) =>
-  parseOrThrow(KeyTagPathSchema, c.req.param('keyTag'), 'path.keyTag')
-
 export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
-  defineRoute(
-    app,
-    createRoute({
+  const route = routesOf(app, deps)
+  /** A submission route: a tenant key with the action's scope, an Idempotency-Key, a 202. */
+  const submission = <
+    const S extends Omit<RouteSpec, 'access' | 'headers' | 'responses' | 'problems' | 'tags'>,
+  >(
+    action: TaskAction,
+    tag: string,
+    spec: S,
+  ) => ({
+    ...spec,
+    tags: [tag],
+    access: [TASK_ACTIONS[action].scope],
+    headers,
+    responses: accepted,
+    problems: SUBMISSION_PROBLEMS,
+  })
+
+  route(
+    submission('ds.add', 'DS records', {
       method: 'post',
       path: '/domains/{name}/ds',
       operationId: 'addDsRecord',
-      tags: ['DS records'],
       summary: 'Add a DS record (SaveSingleTaskForAddingDSRecord)',
-      security: [{ bearer: [] }],
-      request: {
-        params: z.object({ name: DomainNameSchema }),
-        headers,
-        body: bodySpec(DsBodySchema, true),
-      },
-      responses: accepted,
+      domain: 'submit',
+      body: { schema: DsBodySchema, required: true, raw: true },
     }),
-    async (c) => {
-      const principal = await authorize(c, deps, 'ds.add')
-      const domain = await domainInPath(c, deps, principal, { submit: true })
+    async (c, { principal, domain, body }) => {
       requireDsTld(deps, domain)
-      const { record, callbackUrl } = dsRecordFrom(
-        await readJsonBody(c, { optional: false }),
-        domain,
-        undefined,
-      )
+      const { record, callbackUrl } = dsRecordFrom(body, domain, undefined)
       return submit(c, deps, principal, { action: 'ds.add', domain, record }, callbackUrl)
     },
   )
 
-  defineRoute(
-    app,
-    createRoute({
+  route(
+    submission('ds.modify', 'DS records', {
       method: 'put',
       path: '/domains/{name}/ds/{keyTag}',
       operationId: 'replaceDsRecord',
-      tags: ['DS records'],
       summary: 'Replace the DS record with this key tag (SaveSingleTaskForModifyingDSRecord)',
-      security: [{ bearer: [] }],
-      request: {
-        params: z.object({ name: DomainNameSchema, keyTag: KeyTagPathSchema }),
-        headers,
-        body: bodySpec(DsBodySchema, true),
-      },
-      responses: accepted,
+      domain: 'submit',
+      params: { keyTag: KeyTagPathSchema },
+      body: { schema: DsBodySchema, required: true, raw: true },
     }),
-    async (c) => {
-      const principal = await authorize(c, deps, 'ds.modify')
-      const domain = await domainInPath(c, deps, principal, { submit: true })
+    async (c, { principal, domain, params, body }) => {
       requireDsTld(deps, domain)
-      const keyTag = keyTagParam(c)
-      const { record, callbackUrl } = dsRecordFrom(
-        await readJsonBody(c, { optional: false }),
-        domain,
-        keyTag,
-      )
+      const { record, callbackUrl } = dsRecordFrom(body, domain, params.keyTag)
       return submit(c, deps, principal, { action: 'ds.modify', domain, record }, callbackUrl)
     },
   )
 
-  defineRoute(
-    app,
-    createRoute({
+  route(
+    submission('ds.delete', 'DS records', {
       method: 'delete',
       path: '/domains/{name}/ds/{keyTag}',
       operationId: 'deleteDsRecord',
-      tags: ['DS records'],
       summary: 'Delete the DS record with this key tag (SaveSingleTaskForDeletingDSRecord)',
-      security: [{ bearer: [] }],
-      request: {
-        params: z.object({ name: DomainNameSchema, keyTag: KeyTagPathSchema }),
-        headers,
-        body: bodySpec(CallbackOnlyBodySchema, false),
-      },
-      responses: accepted,
+      domain: 'submit',
+      params: { keyTag: KeyTagPathSchema },
+      body: { schema: CallbackOnlyBodySchema, required: false },
     }),
-    async (c) => {
-      const principal = await authorize(c, deps, 'ds.delete')
-      const domain = await domainInPath(c, deps, principal, { submit: true })
-      const keyTag = keyTagParam(c)
-      const body = await jsonBody(c, CallbackOnlyBodySchema, { optional: true })
-      return submit(c, deps, principal, { action: 'ds.delete', domain, keyTag }, body.callbackUrl)
+    async (c, { principal, domain, params, body }) => {
+      const command = { action: 'ds.delete', domain, keyTag: params.keyTag } as const
+      return submit(c, deps, principal, command, body.callbackUrl)
     },
   )
 
-  defineRoute(
-    app,
-    createRoute({
+  route(
+    submission('ds.sync', 'Sync', {
       method: 'post',
       path: '/domains/{name}/ds/sync',
       operationId: 'syncDsRecords',
-      tags: ['Sync'],
       summary: 'Push the DS records to the registry again (SaveSingleTaskForSynchronizingDSRecord)',
-      security: [{ bearer: [] }],
-      request: {
-        params: z.object({ name: DomainNameSchema }),
-        headers,
-        body: bodySpec(CallbackOnlyBodySchema, false),
-      },
-      responses: accepted,
+      domain: 'submit',
+      body: { schema: CallbackOnlyBodySchema, required: false },
     }),
-    async (c) => {
-      const principal = await authorize(c, deps, 'ds.sync')
-      const domain = await domainInPath(c, deps, principal, { submit: true })
-      const body = await jsonBody(c, CallbackOnlyBodySchema, { optional: true })
-      return submit(c, deps, principal, { action: 'ds.sync', domain }, body.callbackUrl)
-    },
+    async (c, { principal, domain, body }) =>
+      submit(c, deps, principal, { action: 'ds.sync', domain }, body.callbackUrl),
   )
 
-  defineRoute(
-    app,
-    createRoute({
+  route(
+    submission('dnshost.sync', 'Sync', {
       method: 'post',
       path: '/instances/{instanceId}/dns-hosts/sync',
       operationId: 'syncDnsHosts',
-      tags: ['Sync'],
       summary: 'Synchronise the DNS hosts of an instance (SaveSingleTaskForSynchronizingDnsHost)',
-      security: [{ bearer: [] }],
-      request: {
-        params: z.object({ instanceId: InstanceIdSchema }),
-        headers,
-        body: bodySpec(CallbackOnlyBodySchema, false),
-      },
-      responses: accepted,
+      params: { instanceId: InstanceIdSchema },
+      body: { schema: CallbackOnlyBodySchema, required: false },
     }),
-    async (c) => {
-      const principal = await authorize(c, deps, 'dnshost.sync')
-      const instanceId = parseOrThrow(
-        InstanceIdSchema,
-        c.req.param('instanceId'),
-        'path.instanceId',
-      )
+    async (c, { principal, params: { instanceId }, body }) => {
       await requireInstance(deps, principal, instanceId)
-      const body = await jsonBody(c, CallbackOnlyBodySchema, { optional: true })
       return submit(c, deps, principal, { action: 'dnshost.sync', instanceId }, body.callbackUrl)
     },
   )
 
-  defineRoute(
-    app,
-    createRoute({
+  route(
+    submission('dns.batch', 'Name servers', {
       method: 'post',
       path: '/dns-batch',
       operationId: 'changeNameServersBatch',
-      tags: ['Name servers'],
       summary: 'Change the name servers of up to 100 domains (SaveBatchTaskForModifyingDomainDns)',
-      security: [{ bearer: [] }],
-      request: { headers, body: bodySpec(DnsBatchBodySchema, true) },
-      responses: accepted,
+      body: { schema: DnsBatchBodySchema, required: true },
     }),
-    async (c) => {
-      const principal = await authorize(c, deps, 'dns.batch')
-      const body = await jsonBody(c, DnsBatchBodySchema)
+    async (c, { principal, body }) => {
       await requireDomains(deps, principal, body.domains, { submit: true })
-      return submit(
-        c,
-        deps,
-        principal,
-        {
-          action: 'dns.batch',
-          domains: body.domains,
-          aliyunDns: body.aliyunDns,
-          nameServers: body.nameServers ?? [],
-        },
-        body.callbackUrl,
-      )
+      const { domains, aliyunDns, nameServers = [], callbackUrl } = body
+      const command = { action: 'dns.batch', domains, aliyunDns, nameServers } as const
+      return submit(c, deps, principal, command, callbackUrl)
     },
   )
 }

@@ -1,13 +1,13 @@
-import { createRoute, z } from '@hono/zod-openapi'
+import { z } from '@hono/zod-openapi'
 import { activeWebhookSecrets } from '#shared/auth/api-keys.ts'
 import { RequestValidationError } from '#shared/errors.ts'
 import { randomId } from '#shared/ids.ts'
 import { pingEventBody } from '#shared/webhooks/ping-event.ts'
-import { authenticate } from '../auth.ts'
 import type { ApiDeps, App } from '../context.ts'
-import { json, jsonBody, toResponse } from '../http.ts'
+import { json, toResponse } from '../http.ts'
 import { CallbackUrlSchema, TimestampSchema } from '../schemas/common-schemas.ts'
-import { defineRoute, problemResponses } from './define.ts'
+import { routesOf } from './route.ts'
+import { answer } from './route-document.ts'
 
 const TestWebhookBodySchema = z
   .strictObject({
@@ -34,9 +34,8 @@ const TestWebhookResultSchema = z
   .openapi('TestWebhookResult')
 
 export function registerWebhookTestRoutes(app: App, deps: ApiDeps): void {
-  defineRoute(
-    app,
-    createRoute({
+  routesOf(app, deps)(
+    {
       method: 'post',
       path: '/webhooks/test',
       operationId: 'sendTestWebhook',
@@ -44,24 +43,14 @@ export function registerWebhookTestRoutes(app: App, deps: ApiDeps): void {
       summary: 'Send a signed test event (ping) to a receiver and report the attempt',
       description:
         "Signs a `ping` event with the API key's webhook secrets and POSTs it once, through the same address policy, signing and timeout as task webhooks, to `url` or the key's callback URL. Nothing is stored or retried; the answer is the attempt. Any valid key may use it, whatever its scopes.",
-      security: [{ bearer: [] }],
-      request: {
-        body: {
-          required: false,
-          content: { 'application/json': { schema: TestWebhookBodySchema } },
-        },
-      },
+      access: 'key',
+      body: { schema: TestWebhookBodySchema, required: false },
       responses: {
-        200: {
-          description: 'The attempt (whatever the receiver answered).',
-          content: { 'application/json': { schema: TestWebhookResultSchema } },
-        },
-        ...problemResponses(400, 401, 413, 415, 422),
+        200: answer('The attempt (whatever the receiver answered).', TestWebhookResultSchema),
       },
-    }),
-    async (c) => {
-      const principal = await authenticate(c, deps)
-      const body = await jsonBody(c, TestWebhookBodySchema, { optional: true })
+      problems: [400, 413, 415, 422],
+    },
+    async (c, { principal, body }) => {
       const url = body.url ?? principal.callbackUrl
       if (!url) {
         throw new RequestValidationError('The API key has no callback URL; give `url`.', [

@@ -1,6 +1,5 @@
 import { type RouteConfig, z } from '@hono/zod-openapi'
-import type { Context } from 'hono'
-import type { App, AppEnv } from '../context.ts'
+import type { App } from '../context.ts'
 import { ProblemSchema } from '../schemas/common-schemas.ts'
 
 /** Statuses whose problem answers carry `Retry-After` (409 only for a key still in use). */
@@ -47,7 +46,7 @@ export const problemResponses = (...statuses: number[]) =>
 /** Sent on every answer. */
 const RequestIdHeader = z.string().openapi({
   description:
-    "The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9._-`, a fresh UUID otherwise. Every log line of the request carries it.",
+    "The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it.",
   example: '5f0c2a4e-9b1d-4a7e-8e42-0c1b2d3e4f50',
 })
 
@@ -93,21 +92,8 @@ function withCommonHeaders(responses: Responses, replayable: boolean, limited: b
   )
 }
 
-interface RouteEntry {
-  readonly method: string
-  readonly pattern: RegExp
-}
-const routesByApp = new WeakMap<App, RouteEntry[]>()
 /** Routes not yet in the app's OpenAPI registry: they go in when the document is first asked for. */
-const undocumented = new WeakMap<App, DocumentedRoute[]>()
-
-/** The methods an app serves on a path, for 405 answers. */
-export function methodsFor(app: App, path: string): string[] {
-  const routes = routesByApp.get(app) ?? []
-  return [
-    ...new Set(routes.filter((route) => route.pattern.test(path)).map((route) => route.method)),
-  ]
-}
+const undocumented = new WeakMap<App, (() => DocumentedRoute)[]>()
 
 /** Every documented route has an `operationId` (what generated clients name their methods). */
 export type DocumentedRoute = RouteConfig & {
@@ -115,13 +101,28 @@ export type DocumentedRoute = RouteConfig & {
   readonly tags: string[]
 }
 
+/** A success answer: its description, the JSON body's schema and the headers it carries. */
+export const answer = (description: string, schema?: z.ZodType, headers?: z.ZodObject) => ({
+  description,
+  ...(headers ? { headers } : {}),
+  ...(schema ? { content: { 'application/json': { schema } } } : {}),
+})
+
+/** Keeps a route for the OpenAPI document (see `registerDocumentedRoutes`). */
+export function documentRoute(app: App, route: () => DocumentedRoute): void {
+  const pending = undocumented.get(app) ?? []
+  undocumented.set(app, pending)
+  pending.push(route)
+}
+
 /**
  * Puts the routes defined so far in the app's OpenAPI registry, with the headers every answer
  * carries. Called when the document is first generated, not at cold start: the document is
- * rarely asked for, and building its header schemas for every response takes time.
+ * rarely asked for, and building its schemas and header schemas for every response takes time.
  */
 export function registerDocumentedRoutes(app: App): void {
-  for (const route of undocumented.get(app) ?? []) {
+  for (const define of undocumented.get(app) ?? []) {
+    const route = define()
     const headers = route.request?.headers
     const replayable = headers instanceof z.ZodObject && 'Idempotency-Key' in headers.shape
     const limited = (route.security ?? []).some((requirement) => 'bearer' in requirement)
@@ -131,27 +132,4 @@ export function registerDocumentedRoutes(app: App): void {
     })
   }
   undocumented.delete(app)
-}
-
-/**
- * Defines a route for the OpenAPI document (see `registerDocumentedRoutes`) and binds its handler. The handler validates with the
- * same schemas the document is generated from, so the two cannot drift apart.
- */
-export function defineRoute(
-  app: App,
-  route: DocumentedRoute,
-  handler: (c: Context<AppEnv>) => Promise<Response> | Response,
-): void {
-  const pending = undocumented.get(app) ?? []
-  undocumented.set(app, pending)
-  pending.push(route)
-  const honoPath = route.path.replace(/\{(\w+)\}/g, ':$1')
-  const routes = routesByApp.get(app) ?? []
-  routesByApp.set(app, routes)
-  routes.push({
-    method: route.method.toUpperCase(),
-    // Exactly the paths the router serves: `/tasks/` is not `/tasks` (a 404, not a 405).
-    pattern: new RegExp(`^${route.path.replace(/\{\w+\}/g, '[^/]+')}$`),
-  })
-  app.on(route.method.toUpperCase(), honoPath, handler)
 }
