@@ -53,6 +53,11 @@ export class ConflictError extends GatewayError {
   override name = 'ConflictError'
 }
 
+/** Refuses with 409 unless a conditional write was made (the record changed since it was read). */
+export function requireWritten(written: boolean, message: string): void {
+  if (!written) throw new ConflictError(message)
+}
+
 /** The queue of a domain or instance is full: nothing was written. */
 export class QueueFullError extends GatewayError {
   override name = 'QueueFullError'

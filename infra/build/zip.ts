@@ -9,6 +9,22 @@ export interface ZipEntry {
 const DOS_TIME = 0
 const DOS_DATE = (0 << 9) | (1 << 5) | 1
 
+type Field = readonly [bytes: 2 | 4, value: number]
+const u16 = (value: number): Field => [2, value]
+const u32 = (value: number): Field => [4, value]
+
+/** A zip record: its fields one after another, little-endian. */
+function record(fields: readonly Field[]): Buffer {
+  const buffer = Buffer.alloc(fields.reduce((length, [bytes]) => length + bytes, 0))
+  let at = 0
+  for (const [bytes, value] of fields) {
+    if (bytes === 2) buffer.writeUInt16LE(value, at)
+    else buffer.writeUInt32LE(value, at)
+    at += bytes
+  }
+  return buffer
+}
+
 /**
  * Writes a zip archive (deflate, no zip64): enough for Lambda deployment packages, and
  * byte-for-byte reproducible.
@@ -20,44 +36,44 @@ export function createZip(entries: readonly ZipEntry[]): Buffer {
   for (const entry of entries) {
     const name = Buffer.from(entry.name, 'utf8')
     const compressed = deflateRawSync(entry.data, { level: 9 })
-    const crc = crc32(entry.data)
-    const local = Buffer.alloc(30)
-    local.writeUInt32LE(0x04034b50, 0)
-    local.writeUInt16LE(20, 4)
-    local.writeUInt16LE(0x0800, 6)
-    local.writeUInt16LE(8, 8)
-    local.writeUInt16LE(DOS_TIME, 10)
-    local.writeUInt16LE(DOS_DATE, 12)
-    local.writeUInt32LE(crc, 14)
-    local.writeUInt32LE(compressed.length, 18)
-    local.writeUInt32LE(entry.data.length, 22)
-    local.writeUInt16LE(name.length, 26)
-    local.writeUInt16LE(0, 28)
+    // From "version needed" to "extra field length": the same in both headers.
+    const shared = [
+      u16(20), // version needed: 2.0
+      u16(0x0800), // flags: UTF-8 names
+      u16(8), // deflate
+      u16(DOS_TIME),
+      u16(DOS_DATE),
+      u32(crc32(entry.data)),
+      u32(compressed.length),
+      u32(entry.data.length),
+      u16(name.length),
+      u16(0),
+    ]
+    const local = record([u32(0x04034b50), ...shared])
     locals.push(local, name, compressed)
-
-    const central = Buffer.alloc(46)
-    central.writeUInt32LE(0x02014b50, 0)
-    central.writeUInt16LE(0x031e, 4) // made by: Unix, spec 3.0
-    central.writeUInt16LE(20, 6)
-    central.writeUInt16LE(0x0800, 8)
-    central.writeUInt16LE(8, 10)
-    central.writeUInt16LE(DOS_TIME, 12)
-    central.writeUInt16LE(DOS_DATE, 14)
-    central.writeUInt32LE(crc, 16)
-    central.writeUInt32LE(compressed.length, 20)
-    central.writeUInt32LE(entry.data.length, 24)
-    central.writeUInt16LE(name.length, 28)
-    central.writeUInt32LE((0o100644 << 16) >>> 0, 38) // -rw-r--r--
-    central.writeUInt32LE(offset, 42)
+    const central = record([
+      u32(0x02014b50),
+      u16(0x031e), // made by: Unix, spec 3.0
+      ...shared,
+      u16(0), // comment length
+      u16(0), // disk
+      u16(0), // internal attributes
+      u32((0o100644 << 16) >>> 0), // -rw-r--r--
+      u32(offset),
+    ])
     centrals.push(central, name)
     offset += local.length + name.length + compressed.length
   }
   const centralSize = centrals.reduce((sum, part) => sum + part.length, 0)
-  const end = Buffer.alloc(22)
-  end.writeUInt32LE(0x06054b50, 0)
-  end.writeUInt16LE(entries.length, 8)
-  end.writeUInt16LE(entries.length, 10)
-  end.writeUInt32LE(centralSize, 12)
-  end.writeUInt32LE(offset, 16)
+  const end = record([
+    u32(0x06054b50),
+    u16(0), // this disk
+    u16(0), // the central directory's disk
+    u16(entries.length),
+    u16(entries.length),
+    u32(centralSize),
+    u32(offset),
+    u16(0), // comment length
+  ])
   return Buffer.concat([...locals, ...centrals, end])
 }

@@ -79,7 +79,19 @@ function dsRecord(params: FlatParams) {
   return { keyTag, algorithm, digestType, digest: digest.toUpperCase() }
 }
 
-function submitted(task: TaskState) {
+/** Submits a task to the account as the request's caller, answering its TaskNo. */
+function submit(
+  context: ActionContext,
+  operation: Parameters<ActionContext['account']['submit']>[0],
+  failed?: ReadonlyMap<string, string>,
+) {
+  const task = context.account.submit(
+    operation,
+    context.clientIp,
+    context.now,
+    context.request,
+    failed,
+  )
   return { TaskNo: task.taskNo }
 }
 
@@ -148,62 +160,27 @@ export const ACTIONS: Readonly<Record<string, ActionHandler>> = {
   SaveSingleTaskForAddingDSRecord: (params, context) => {
     const record = dsRecord(params)
     const domain = registeredDomain(params, context)
-    return submitted(
-      context.account.submit(
-        { type: 'addDs', domain, record },
-        context.clientIp,
-        context.now,
-        context.request,
-      ),
-    )
+    return submit(context, { type: 'addDs', domain, record })
   },
   SaveSingleTaskForModifyingDSRecord: (params, context) => {
     const record = dsRecord(params)
     const domain = registeredDomain(params, context)
-    return submitted(
-      context.account.submit(
-        { type: 'modifyDs', domain, record },
-        context.clientIp,
-        context.now,
-        context.request,
-      ),
-    )
+    return submit(context, { type: 'modifyDs', domain, record })
   },
   SaveSingleTaskForDeletingDSRecord: (params, context) => {
     const keyTag = requiredInteger(params, 'KeyTag', 0, 65_535)
     const domain = registeredDomain(params, context)
-    return submitted(
-      context.account.submit(
-        { type: 'deleteDs', domain, keyTag },
-        context.clientIp,
-        context.now,
-        context.request,
-      ),
-    )
+    return submit(context, { type: 'deleteDs', domain, keyTag })
   },
   SaveSingleTaskForSynchronizingDSRecord: (params, context) => {
     const domain = registeredDomain(params, context)
-    return submitted(
-      context.account.submit(
-        { type: 'syncDs', domain },
-        context.clientIp,
-        context.now,
-        context.request,
-      ),
-    )
+    return submit(context, { type: 'syncDs', domain })
   },
   SaveSingleTaskForSynchronizingDnsHost: (params, context) => {
     const instanceId = required(params, 'InstanceId')
     if (!INSTANCE_PATTERN.test(instanceId))
       throw EmulatorErrors.parameterIllegal('InstanceId is not valid.')
-    return submitted(
-      context.account.submit(
-        { type: 'syncDnsHost', instanceId },
-        context.clientIp,
-        context.now,
-        context.request,
-      ),
-    )
+    return submit(context, { type: 'syncDnsHost', instanceId })
   },
   SaveBatchTaskForModifyingDomainDns: (params, context) => {
     const aliyunDns = required(params, 'AliyunDns')
@@ -237,14 +214,10 @@ export const ACTIONS: Readonly<Record<string, ActionHandler>> = {
       if (!HOST_PATTERN.test(host))
         throw EmulatorErrors.parameterIllegal(`${host} is not a host name.`)
     }
-    return submitted(
-      context.account.submit(
-        { type: 'changeDns', domains, nameServers: aliyunDns === 'true' ? [] : nameServers },
-        context.clientIp,
-        context.now,
-        context.request,
-        failed,
-      ),
+    return submit(
+      context,
+      { type: 'changeDns', domains, nameServers: aliyunDns === 'true' ? [] : nameServers },
+      failed,
     )
   },
   QueryTaskDetailList: (params, context) => {

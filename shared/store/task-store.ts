@@ -47,6 +47,21 @@ export function taskFromItem(item: Record<string, unknown>): Task {
   return task as unknown as Task
 }
 
+/** How each task filter is written in a query's filter expression (its value is `:<field>`). */
+const FILTER_CONDITIONS: Record<
+  keyof TaskFilter,
+  { readonly names?: Record<string, string>; readonly condition: string }
+> = {
+  status: { names: { '#status': 'status' }, condition: '#status = :status' },
+  action: { names: { '#action': 'action' }, condition: '#action = :action' },
+  keyId: { condition: 'keyId = :keyId' },
+  callbackState: {
+    names: { '#callbackState': 'state' },
+    condition: 'callback.#callbackState = :callbackState',
+  },
+  domain: { condition: 'contains(targets, :domain)' },
+}
+
 export class DynamoDbTaskStore implements TaskStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -181,28 +196,12 @@ export class DynamoDbTaskStore implements TaskStore {
       ':now': toEpochSeconds(now),
     }
     const conditions = ['(attribute_not_exists(expiresAt) OR expiresAt > :now)']
-    if (filter.status) {
-      names['#status'] = 'status'
-      values[':status'] = filter.status
-      conditions.push('#status = :status')
-    }
-    if (filter.action) {
-      names['#action'] = 'action'
-      values[':action'] = filter.action
-      conditions.push('#action = :action')
-    }
-    if (filter.keyId) {
-      values[':keyId'] = filter.keyId
-      conditions.push('keyId = :keyId')
-    }
-    if (filter.callbackState) {
-      names['#callbackState'] = 'state'
-      values[':callbackState'] = filter.callbackState
-      conditions.push('callback.#callbackState = :callbackState')
-    }
-    if (filter.domain) {
-      values[':domain'] = filter.domain
-      conditions.push('contains(targets, :domain)')
+    for (const [field, value] of Object.entries(filter) as [keyof TaskFilter, unknown][]) {
+      if (!value) continue
+      const { names: named, condition } = FILTER_CONDITIONS[field]
+      Object.assign(names, named)
+      values[`:${field}`] = value
+      conditions.push(condition)
     }
     const items: Task[] = []
     let startKey = start === undefined ? undefined : ownerIndexKey(start, `TENANT#${tenant}`)

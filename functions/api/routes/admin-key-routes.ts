@@ -9,7 +9,7 @@ import {
   generateWebhookSecret,
   hashApiKey,
 } from '#shared/auth/api-keys.ts'
-import { ConflictError, NotFoundError } from '#shared/errors.ts'
+import { NotFoundError, requireWritten } from '#shared/errors.ts'
 import type { EndpointHealth } from '#shared/webhooks/endpoint-health-store.ts'
 import type { ApiDeps, App } from '../context.ts'
 import { json, toResponse } from '../http.ts'
@@ -55,8 +55,7 @@ export async function createApiKey(
     createdAt: new Date(deps.now()).toISOString(),
     version: 1,
   }
-  if (!(await deps.apiKeys.create(record)))
-    throw new ConflictError('An API key with this id exists.')
+  requireWritten(await deps.apiKeys.create(record), 'An API key with this id exists.')
   return {
     id,
     key,
@@ -245,8 +244,7 @@ export function registerAdminKeyRoutes(app: App, deps: ApiDeps): void {
       const key = await keyFromPath(c.req.param('id'))
       if (key.revokedAt) return toResponse(json(200, summary(key, deps.now())))
       const revoked = { ...key, revokedAt: new Date(deps.now()).toISOString() }
-      if (!(await deps.apiKeys.replace(revoked, key.version)))
-        throw new ConflictError('The key changed; retry.')
+      requireWritten(await deps.apiKeys.replace(revoked, key.version), 'The key changed; retry.')
       deps.forgetKey?.(key.id)
       c.get('logger').info('api key revoked', { id: key.id, tenant: key.tenant })
       return toResponse(json(200, summary(revoked, deps.now())))
@@ -293,8 +291,7 @@ export function registerAdminKeyRoutes(app: App, deps: ApiDeps): void {
             })),
         ],
       }
-      if (!(await deps.apiKeys.replace(rotated, key.version)))
-        throw new ConflictError('The key changed; retry.')
+      requireWritten(await deps.apiKeys.replace(rotated, key.version), 'The key changed; retry.')
       deps.forgetKey?.(key.id)
       c.get('logger').info('webhook secret rotated', { id: key.id, tenant: key.tenant })
       return toResponse(

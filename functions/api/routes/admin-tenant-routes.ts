@@ -1,5 +1,6 @@
 /** The admin API for tenants: their scopes and limits, and which tenant manages each domain. */
-import { ConflictError, NotFoundError } from '#shared/errors.ts'
+import type { z } from '@hono/zod-openapi'
+import { NotFoundError, requireWritten } from '#shared/errors.ts'
 import type { DomainAssignment } from '#shared/tenants/domain-assignment.ts'
 import type { TenantScope } from '#shared/tenants/tenant-scope.ts'
 import type { ApiDeps, App } from '../context.ts'
@@ -14,6 +15,13 @@ import {
 import { DomainNameSchema } from '../schemas/common-schemas.ts'
 import { routesOf } from './route.ts'
 import { answer } from './route-document.ts'
+
+/** A tenant's scope as the admin sets it: each domain and instance once. */
+const scopeFrom = (body: z.output<typeof TenantScopeBodySchema>) => ({
+  domains: [...new Set(body.domains)],
+  instances: [...new Set(body.instances)],
+  limits: body.limits,
+})
 
 export function registerAdminTenantRoutes(app: App, deps: ApiDeps): void {
   const route = routesOf(app, deps)
@@ -43,16 +51,9 @@ export function registerAdminTenantRoutes(app: App, deps: ApiDeps): void {
     },
     async (c, { params: { tenant }, body }) => {
       const current = await deps.tenantScopes.get(tenant)
-      const next = {
-        tenant,
-        domains: [...new Set(body.domains)],
-        instances: [...new Set(body.instances)],
-        limits: body.limits,
-        updatedAt: new Date(deps.now()).toISOString(),
-      }
-      if (!(await deps.tenantScopes.save(next, current?.version))) {
-        throw new ConflictError('The tenant changed meanwhile; retry.')
-      }
+      const next = { tenant, ...scopeFrom(body), updatedAt: new Date(deps.now()).toISOString() }
+      const changed = 'The tenant changed meanwhile; retry.'
+      requireWritten(await deps.tenantScopes.save(next, current?.version), changed)
       deps.forgetScope?.(tenant)
       c.get('logger').info('tenant scope set', {
         tenant,
@@ -116,16 +117,16 @@ export function registerAdminTenantRoutes(app: App, deps: ApiDeps): void {
     },
     async (c, { params: { name: domain }, body }) => {
       const current = await deps.domainAssignments.get(domain)
+      const { manager, sharedWith } = body
       const next = {
         domain,
-        manager: body.manager,
-        sharedWith: [...new Set(body.sharedWith)].filter((tenant) => tenant !== body.manager),
+        manager,
+        sharedWith: [...new Set(sharedWith)].filter((tenant) => tenant !== manager),
         assignedBy: 'admin' as const,
         updatedAt: new Date(deps.now()).toISOString(),
       }
-      if (!(await deps.domainAssignments.save(next, current?.version))) {
-        throw new ConflictError('The assignment changed meanwhile; retry.')
-      }
+      const changed = 'The assignment changed meanwhile; retry.'
+      requireWritten(await deps.domainAssignments.save(next, current?.version), changed)
       deps.forgetAssignment?.(domain)
       c.get('logger').info('domain assigned', {
         domain,
@@ -167,9 +168,10 @@ export function registerAdminTenantRoutes(app: App, deps: ApiDeps): void {
     },
     async (c, { params: { name: domain } }) => {
       const assignment = await assignmentOf(domain)
-      if (!(await deps.domainAssignments.remove(domain, assignment.version))) {
-        throw new ConflictError('The assignment changed meanwhile; retry.')
-      }
+      requireWritten(
+        await deps.domainAssignments.remove(domain, assignment.version),
+        'The assignment changed meanwhile; retry.',
+      )
       deps.forgetAssignment?.(domain)
       c.get('logger').info('domain unassigned', { domain, manager: assignment.manager })
       return c.body(null, 204)

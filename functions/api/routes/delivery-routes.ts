@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { ConflictError } from '#shared/errors.ts'
+import { ConflictError, requireWritten } from '#shared/errors.ts'
 import { TaskIdSchema } from '#shared/ids.ts'
 import { isTerminal, TASK_ACTIONS, type Task } from '#shared/tasks/task.ts'
 import { toTaskResource } from '#shared/tasks/task-resource.ts'
@@ -98,8 +98,7 @@ export function registerDeliveryRoutes(app: App, deps: ApiDeps): void {
         dueAt: now,
         expiresAt: undefined,
       }
-      if (!(await deps.tasks.replace(next, task.version)))
-        throw new ConflictError('The task changed; retry.')
+      requireWritten(await deps.tasks.replace(next, task.version), 'The task changed; retry.')
       c.get('logger').info('webhook redelivery requested', { taskId: task.id })
       return toResponse(
         json(202, toTaskResource(next), { location: `/tasks/${task.id}/deliveries` }),

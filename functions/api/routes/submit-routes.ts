@@ -4,7 +4,7 @@ import { DnskeyError, dsFromDnskey, parseDnskey } from '#shared/dnssec.ts'
 import { RequestValidationError } from '#shared/errors.ts'
 import type { SubmitOutcome } from '#shared/tasks/submit-deps.ts'
 import { submitTask } from '#shared/tasks/submit-task.ts'
-import { TASK_ACTIONS, type TaskAction, type TaskCommand } from '#shared/tasks/task.ts'
+import { type Scope, TASK_ACTIONS, type TaskAction, type TaskCommand } from '#shared/tasks/task.ts'
 import { toTaskResource } from '#shared/tasks/task-resource.ts'
 import type { ApiDeps, App, AppEnv, Principal } from '../context.ts'
 import { requireDsTld } from '../ds-tld.ts'
@@ -39,6 +39,15 @@ const accepted = {
   ),
 }
 const SUBMISSION_PROBLEMS = [400, 409, 413, 415, 422, 429, 502, 503]
+const CALLBACK_ONLY = { schema: CallbackOnlyBodySchema, required: false } as const
+const ACTION_TAGS: Record<TaskAction, string> = {
+  'ds.add': 'DS records',
+  'ds.modify': 'DS records',
+  'ds.delete': 'DS records',
+  'ds.sync': 'Sync',
+  'dnshost.sync': 'Sync',
+  'dns.batch': 'Name servers',
+}
 const headers = z.object({ 'Idempotency-Key': IdempotencyKeyHeaderSchema.optional() })
 
 function render(outcome: SubmitOutcome) {
@@ -144,24 +153,35 @@ function dsRecordFrom(body: unknown, domain: string, pathKeyTag: number | undefi
 
 export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
   const route = routesOf(app, deps)
-  /** A submission route: a tenant key with the action's scope, an Idempotency-Key, a 202. */
+  /**
+   * A submission route: a tenant key with the action's scope, an Idempotency-Key, a 202; the body
+   * is only an optional callback URL unless the spec says otherwise.
+   */
   const submission = <
     const S extends Omit<RouteSpec, 'access' | 'headers' | 'responses' | 'problems' | 'tags'>,
   >(
     action: TaskAction,
-    tag: string,
     spec: S,
-  ) => ({
-    ...spec,
-    tags: [tag],
-    access: [TASK_ACTIONS[action].scope],
-    headers,
-    responses: accepted,
-    problems: SUBMISSION_PROBLEMS,
-  })
+  ) =>
+    ({
+      body: CALLBACK_ONLY,
+      ...spec,
+      tags: [ACTION_TAGS[action]],
+      access: [TASK_ACTIONS[action].scope],
+      headers,
+      responses: accepted,
+      problems: SUBMISSION_PROBLEMS,
+    }) as unknown as Omit<S, 'body'> & {
+      readonly body: S extends { body: infer B } ? B : typeof CALLBACK_ONLY
+      readonly tags: string[]
+      readonly access: Scope[]
+      readonly headers: typeof headers
+      readonly responses: typeof accepted
+      readonly problems: typeof SUBMISSION_PROBLEMS
+    }
 
   route(
-    submission('ds.add', 'DS records', {
+    submission('ds.add', {
       method: 'post',
       path: '/domains/{name}/ds',
       operationId: 'addDsRecord',
@@ -177,7 +197,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
   )
 
   route(
-    submission('ds.modify', 'DS records', {
+    submission('ds.modify', {
       method: 'put',
       path: '/domains/{name}/ds/{keyTag}',
       operationId: 'replaceDsRecord',
@@ -194,14 +214,13 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
   )
 
   route(
-    submission('ds.delete', 'DS records', {
+    submission('ds.delete', {
       method: 'delete',
       path: '/domains/{name}/ds/{keyTag}',
       operationId: 'deleteDsRecord',
       summary: 'Delete the DS record with this key tag (SaveSingleTaskForDeletingDSRecord)',
       domain: 'submit',
       params: { keyTag: KeyTagPathSchema },
-      body: { schema: CallbackOnlyBodySchema, required: false },
     }),
     async (c, { principal, domain, params, body }) => {
       const command = { action: 'ds.delete', domain, keyTag: params.keyTag } as const
@@ -210,26 +229,24 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
   )
 
   route(
-    submission('ds.sync', 'Sync', {
+    submission('ds.sync', {
       method: 'post',
       path: '/domains/{name}/ds/sync',
       operationId: 'syncDsRecords',
       summary: 'Push the DS records to the registry again (SaveSingleTaskForSynchronizingDSRecord)',
       domain: 'submit',
-      body: { schema: CallbackOnlyBodySchema, required: false },
     }),
     async (c, { principal, domain, body }) =>
       submit(c, deps, principal, { action: 'ds.sync', domain }, body.callbackUrl),
   )
 
   route(
-    submission('dnshost.sync', 'Sync', {
+    submission('dnshost.sync', {
       method: 'post',
       path: '/instances/{instanceId}/dns-hosts/sync',
       operationId: 'syncDnsHosts',
       summary: 'Synchronise the DNS hosts of an instance (SaveSingleTaskForSynchronizingDnsHost)',
       params: { instanceId: InstanceIdSchema },
-      body: { schema: CallbackOnlyBodySchema, required: false },
     }),
     async (c, { principal, params: { instanceId }, body }) => {
       await requireInstance(deps, principal, instanceId)
@@ -238,7 +255,7 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
   )
 
   route(
-    submission('dns.batch', 'Name servers', {
+    submission('dns.batch', {
       method: 'post',
       path: '/dns-batch',
       operationId: 'changeNameServersBatch',
