@@ -1,12 +1,7 @@
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-} from '@aws-sdk/lib-dynamodb'
+import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
 import type { ApiKeyStore } from '../auth/api-key-store.ts'
 import type { ApiKey } from '../auth/api-keys.ts'
-import { isConditionalCheckFailed, storeCall } from './dynamodb.ts'
+import { getItem, isConditionalCheckFailed, storeCall } from './dynamodb.ts'
 import { INDEX_BY_OWNER } from './table-definition.ts'
 
 const pkOf = (id: string) => `KEY#${id}`
@@ -75,10 +70,9 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
   }
 
   async get(id: string): Promise<ApiKey | undefined> {
-    const result = await storeCall('GetItem', () =>
-      this.db.send(new GetCommand({ TableName: this.tableName, Key: { pk: pkOf(id), sk: SK } })),
-    )
-    return result.Item ? this.#fromItem(result.Item) : undefined
+    // (Eventually consistent: authentication reads it through a cache anyway.)
+    const item = await getItem(this.db, this.tableName, { pk: pkOf(id), sk: SK }, false)
+    return item ? this.#fromItem(item) : undefined
   }
 
   async list(limit: number): Promise<ApiKey[]> {

@@ -1,11 +1,11 @@
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
+import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { toEpochSeconds } from '../epoch.ts'
 import type { DueItem, DueItemStore } from '../ports/due-item-store.ts'
 import {
   claimLease,
   conditionalWrite,
+  getItem,
   putVersioned,
-  storeCall,
   withoutTableKeys,
 } from './dynamodb.ts'
 import { shardOf } from './task-store.ts'
@@ -41,16 +41,10 @@ export class DynamoDbDueItemStore<T extends DueItem> implements DueItemStore<T> 
   }
 
   async get(id: string, now: number): Promise<T | undefined> {
-    const result = await storeCall('GetItem', () =>
-      this.db.send(
-        new GetCommand({
-          TableName: this.tableName,
-          Key: { pk: `${this.prefix}#${id}`, sk: this.prefix },
-          ConsistentRead: true,
-        }),
-      ),
-    )
-    const item = result.Item
+    const item = await getItem(this.db, this.tableName, {
+      pk: `${this.prefix}#${id}`,
+      sk: this.prefix,
+    })
     if (!item) return undefined
     if (typeof item.expiresAt === 'number' && item.expiresAt <= toEpochSeconds(now))
       return undefined

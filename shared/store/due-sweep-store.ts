@@ -1,6 +1,6 @@
-import { type DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb'
+import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb'
 import type { DueSweepState, DueSweepStore, OverduePage } from '../poller/due-sweep-store.ts'
-import { putVersioned, storeCall } from './dynamodb.ts'
+import { getItem, putVersioned, storeCall } from './dynamodb.ts'
 import { taskFromItem } from './task-store.ts'
 
 const KEY = { pk: 'SWEEP#due', sk: 'SWEEP' }
@@ -12,12 +12,10 @@ export class DynamoDbDueSweepStore implements DueSweepStore {
   ) {}
 
   async state(): Promise<DueSweepState | undefined> {
-    const result = await storeCall('GetItem', () =>
-      this.db.send(new GetCommand({ TableName: this.tableName, Key: KEY, ConsistentRead: true })),
-    )
-    if (!result.Item) return undefined
-    const { pk: _pk, sk: _sk, type: _type, ...state } = result.Item
-    return state as DueSweepState
+    const item = await getItem(this.db, this.tableName, KEY)
+    if (!item) return undefined
+    const { pk: _pk, sk: _sk, type: _type, ...state } = item
+    return state as unknown as DueSweepState
   }
 
   save(next: Omit<DueSweepState, 'version'>, expectedVersion: number | undefined) {

@@ -1,5 +1,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb'
 import type { StoreConfig } from '../config/gateway-config.ts'
 import { toEpochSeconds } from '../epoch.ts'
 import { StoreUnavailableError } from '../errors.ts'
@@ -47,6 +53,46 @@ export async function conditionalWrite(operation: string, run: () => Promise<unk
     if (isConditionalCheckFailed(error)) return false
     throw error
   }
+}
+
+type Key = Record<string, unknown>
+
+/** Reads one item (strongly consistent unless `consistent` is false); undefined when there is none. */
+export async function getItem(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  key: Key,
+  consistent = true,
+): Promise<Record<string, unknown> | undefined> {
+  const result = await storeCall('GetItem', () =>
+    db.send(
+      new GetCommand({
+        TableName: tableName,
+        Key: key,
+        ...(consistent ? { ConsistentRead: true } : {}),
+      }),
+    ),
+  )
+  return result.Item
+}
+
+/** Deletes an item only if it is still at `expectedVersion`: true when it was deleted. */
+export function deleteVersioned(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  key: Key,
+  expectedVersion: number,
+): Promise<boolean> {
+  return conditionalWrite('DeleteItem', () =>
+    db.send(
+      new DeleteCommand({
+        TableName: tableName,
+        Key: key,
+        ConditionExpression: 'version = :expected',
+        ExpressionAttributeValues: { ':expected': expectedVersion },
+      }),
+    ),
+  )
 }
 
 /**

@@ -1,12 +1,7 @@
-import {
-  BatchGetCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-} from '@aws-sdk/lib-dynamodb'
+import { BatchGetCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb'
 import type { EndpointHealth, EndpointHealthStore } from '../webhooks/endpoint-health-store.ts'
 import { apiKeyFromItem, apiKeyItemKey } from './api-key-store.ts'
-import { putVersioned, storeCall } from './dynamodb.ts'
+import { getItem, putVersioned, storeCall } from './dynamodb.ts'
 
 const pkOf = (keyId: string) => `ENDPOINT#${keyId}`
 
@@ -17,16 +12,8 @@ export class DynamoDbEndpointHealthStore implements EndpointHealthStore {
   ) {}
 
   async get(keyId: string, endpoint: string): Promise<EndpointHealth | undefined> {
-    const result = await storeCall('GetItem', () =>
-      this.db.send(
-        new GetCommand({
-          TableName: this.tableName,
-          Key: { pk: pkOf(keyId), sk: endpoint },
-          ConsistentRead: true,
-        }),
-      ),
-    )
-    return result.Item ? fromItem(result.Item) : undefined
+    const item = await getItem(this.db, this.tableName, { pk: pkOf(keyId), sk: endpoint })
+    return item ? fromItem(item) : undefined
   }
 
   async getWithKey(keyId: string, endpoint: string) {

@@ -1,11 +1,6 @@
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-} from '@aws-sdk/lib-dynamodb'
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb'
 import type { PerDomainStore } from '../ports/per-domain-store.ts'
-import { conditionalWrite, putVersioned, storeCall, withoutTableKeys } from './dynamodb.ts'
+import { deleteVersioned, getItem, putVersioned, storeCall, withoutTableKeys } from './dynamodb.ts'
 import { INDEX_BY_OWNER } from './table-definition.ts'
 
 export class DynamoDbPerDomainStore<T extends { readonly domain: string; readonly version: number }>
@@ -26,12 +21,8 @@ export class DynamoDbPerDomainStore<T extends { readonly domain: string; readonl
   }
 
   async get(domain: string): Promise<T | undefined> {
-    const result = await storeCall('GetItem', () =>
-      this.db.send(
-        new GetCommand({ TableName: this.tableName, Key: this.#key(domain), ConsistentRead: true }),
-      ),
-    )
-    return result.Item ? fromItem<T>(result.Item) : undefined
+    const item = await getItem(this.db, this.tableName, this.#key(domain))
+    return item ? fromItem<T>(item) : undefined
   }
 
   save(next: Omit<T, 'version'>, expectedVersion: number | undefined): Promise<boolean> {
@@ -46,16 +37,7 @@ export class DynamoDbPerDomainStore<T extends { readonly domain: string; readonl
   }
 
   remove(domain: string, expectedVersion: number): Promise<boolean> {
-    return conditionalWrite('DeleteItem', () =>
-      this.db.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: this.#key(domain),
-          ConditionExpression: 'version = :expected',
-          ExpressionAttributeValues: { ':expected': expectedVersion },
-        }),
-      ),
-    )
+    return deleteVersioned(this.db, this.tableName, this.#key(domain), expectedVersion)
   }
 
   async list(limit: number, start: Record<string, unknown> | undefined) {

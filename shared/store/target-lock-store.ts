@@ -1,11 +1,10 @@
 import {
   type DynamoDBDocumentClient,
-  GetCommand,
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb'
 import { type TargetLockStore, type TargetState, ticketTenant } from '../tasks/target-locks.ts'
-import { isConditionalCheckFailed, storeCall } from './dynamodb.ts'
+import { getItem, isConditionalCheckFailed, storeCall } from './dynamodb.ts'
 
 /** The DynamoDB item behind each target's queue and holder (see tasks/target-locks.ts). */
 
@@ -140,12 +139,8 @@ export class DynamoDbTargetLockStore implements TargetLockStore {
   }
 
   async read(target: string): Promise<TargetState> {
-    const result = await storeCall('GetItem', () =>
-      this.db.send(
-        new GetCommand({ TableName: this.tableName, Key: keyOf(target), ConsistentRead: true }),
-      ),
-    )
-    return stateOf(target, result.Item)
+    const item = await getItem(this.db, this.tableName, keyOf(target))
+    return stateOf(target, item)
   }
 
   async release(target: string, taskId: string): Promise<TargetState | undefined> {

@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { AttributeValue } from '@aws-sdk/client-dynamodb'
 import {
-  DeleteCommand,
   type DynamoDBDocumentClient,
-  GetCommand,
   PutCommand,
   QueryCommand,
   UpdateCommand,
@@ -16,6 +14,8 @@ import type { TaskFilter, TaskNoRegistry, TaskPage, TaskStore } from '../tasks/t
 import {
   claimLease,
   conditionalWrite,
+  deleteVersioned,
+  getItem,
   isConditionalCheckFailed,
   storeCall,
   withoutTableKeys,
@@ -129,30 +129,18 @@ export class DynamoDbTaskStore implements TaskStore {
   }
 
   remove(id: string, expectedVersion: number): Promise<boolean> {
-    return conditionalWrite('DeleteItem', () =>
-      this.db.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: { pk: taskPk(id), sk: TASK_SK },
-          ConditionExpression: 'version = :expected',
-          ExpressionAttributeValues: { ':expected': expectedVersion },
-        }),
-      ),
+    return deleteVersioned(
+      this.db,
+      this.tableName,
+      { pk: taskPk(id), sk: TASK_SK },
+      expectedVersion,
     )
   }
 
   async get(id: string, now: number): Promise<Task | undefined> {
-    const result = await storeCall('GetItem', () =>
-      this.db.send(
-        new GetCommand({
-          TableName: this.tableName,
-          Key: { pk: taskPk(id), sk: TASK_SK },
-          ConsistentRead: true,
-        }),
-      ),
-    )
-    if (!result.Item || isExpired(result.Item, now)) return undefined
-    return taskFromItem(result.Item)
+    const item = await getItem(this.db, this.tableName, { pk: taskPk(id), sk: TASK_SK })
+    if (!item || isExpired(item, now)) return undefined
+    return taskFromItem(item)
   }
 
   async claim(

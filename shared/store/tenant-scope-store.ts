@@ -1,6 +1,6 @@
-import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb'
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import type { TenantScope, TenantScopeStore } from '../tenants/tenant-scope.ts'
-import { putVersioned, storeCall, withoutTableKeys } from './dynamodb.ts'
+import { getItem, putVersioned, withoutTableKeys } from './dynamodb.ts'
 
 const keyOf = (tenant: string) => ({ pk: `TENANT#${tenant}`, sk: 'TENANT' })
 
@@ -12,12 +12,8 @@ export class DynamoDbTenantScopeStore implements TenantScopeStore {
   ) {}
 
   async get(tenant: string): Promise<TenantScope | undefined> {
-    const result = await storeCall('GetItem', () =>
-      this.db.send(
-        new GetCommand({ TableName: this.tableName, Key: keyOf(tenant), ConsistentRead: true }),
-      ),
-    )
-    return result.Item ? (withoutTableKeys(result.Item) as unknown as TenantScope) : undefined
+    const item = await getItem(this.db, this.tableName, keyOf(tenant))
+    return item ? (withoutTableKeys(item) as unknown as TenantScope) : undefined
   }
 
   save(next: Omit<TenantScope, 'version'>, expectedVersion: number | undefined): Promise<boolean> {
