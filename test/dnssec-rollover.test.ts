@@ -1,6 +1,6 @@
 import { createServer } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DnssecStateSchema } from '#functions/api/routes/dnssec-routes.ts'
+import { DnssecStateSchema } from '#functions/api/schemas/dnssec-schemas.ts'
 import { queryServer } from '#shared/dns/dns-client.ts'
 import { scanZone } from '#shared/dns/scan-zone.ts'
 import type { DsRecord } from '#shared/dnssec.ts'

@@ -178,7 +178,7 @@ describe('POST /webhooks/test', () => {
 
 describe('the DNSSEC state as documented', () => {
   it('is what GET /domains/{name}/dnssec answers, field for field', async () => {
-    const { DnssecStateSchema } = await import('#functions/api/routes/dnssec-routes.ts')
+    const { DnssecStateSchema } = await import('#functions/api/schemas/dnssec-schemas.ts')
     const enrol = await h.request('/domains/documented-example.com/dnssec', {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },

@@ -1,6 +1,6 @@
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb'
 import type { DeliveryAttempt, DeliveryLogStore } from '../webhooks/delivery-log.ts'
-import { storeCall } from './dynamodb.ts'
+import { queryPartition, storeCall } from './dynamodb.ts'
 
 /** Attempts live in the task's own partition (`TASK#<id>`, `ATTEMPT#0001`…), one item each. */
 export class DynamoDbDeliveryLogStore implements DeliveryLogStore {
@@ -27,18 +27,12 @@ export class DynamoDbDeliveryLogStore implements DeliveryLogStore {
   }
 
   async list(taskId: string): Promise<DeliveryAttempt[]> {
-    const result = await storeCall('Query', () =>
-      this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': `TASK#${taskId}`, ':prefix': 'ATTEMPT#' },
-        }),
-      ),
-    )
-    return (result.Items ?? []).map((item) => {
+    const items = await queryPartition(this.db, this.tableName, `TASK#${taskId}`, {
+      skPrefix: 'ATTEMPT#',
+    })
+    return items.map((item) => {
       const { pk: _pk, sk: _sk, type: _type, expiresAt: _expires, ...attempt } = item
-      return attempt as DeliveryAttempt
+      return attempt as unknown as DeliveryAttempt
     })
   }
 }

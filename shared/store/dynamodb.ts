@@ -4,6 +4,7 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb'
 import type { StoreConfig } from '../config/gateway-config.ts'
@@ -74,6 +75,45 @@ export async function getItem(
     ),
   )
   return result.Item
+}
+
+/** Creates an item only if none has its key: true when it was created. */
+export function putIfAbsent(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  item: Record<string, unknown>,
+): Promise<boolean> {
+  return conditionalWrite('PutItem', () =>
+    db.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    ),
+  )
+}
+
+/** The items of one partition (those whose sort key starts with `skPrefix`), one page of `limit`. */
+export async function queryPartition(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  pk: string,
+  options: { readonly skPrefix?: string; readonly consistent?: boolean; readonly limit?: number },
+): Promise<Record<string, unknown>[]> {
+  const { skPrefix, consistent, limit } = options
+  const result = await storeCall('Query', () =>
+    db.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: skPrefix ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': pk, ...(skPrefix ? { ':prefix': skPrefix } : {}) },
+        ...(consistent ? { ConsistentRead: true } : {}),
+        ...(limit ? { Limit: limit } : {}),
+      }),
+    ),
+  )
+  return result.Items ?? []
 }
 
 /** Deletes an item only if it is still at `expectedVersion`: true when it was deleted. */

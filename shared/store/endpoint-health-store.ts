@@ -1,7 +1,7 @@
-import { BatchGetCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb'
+import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import type { EndpointHealth, EndpointHealthStore } from '../webhooks/endpoint-health-store.ts'
 import { apiKeyFromItem, apiKeyItemKey } from './api-key-store.ts'
-import { getItem, putVersioned, storeCall } from './dynamodb.ts'
+import { getItem, putVersioned, queryPartition, storeCall } from './dynamodb.ts'
 
 const pkOf = (keyId: string) => `ENDPOINT#${keyId}`
 
@@ -47,18 +47,8 @@ export class DynamoDbEndpointHealthStore implements EndpointHealthStore {
   }
 
   async list(keyId: string): Promise<EndpointHealth[]> {
-    const result = await storeCall('Query', () =>
-      this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': pkOf(keyId) },
-          ConsistentRead: true,
-          Limit: 100,
-        }),
-      ),
-    )
-    return (result.Items ?? []).map(fromItem)
+    const options = { consistent: true, limit: 100 }
+    return (await queryPartition(this.db, this.tableName, pkOf(keyId), options)).map(fromItem)
   }
 }
 

@@ -17,6 +17,7 @@ import {
   deleteVersioned,
   getItem,
   isConditionalCheckFailed,
+  putIfAbsent,
   storeCall,
   withoutTableKeys,
 } from './dynamodb.ts'
@@ -87,15 +88,7 @@ export class DynamoDbTaskStore implements TaskStore {
   }
 
   create(task: Task): Promise<boolean> {
-    return conditionalWrite('PutItem', () =>
-      this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: this.#toItem(task),
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      ),
-    )
+    return putIfAbsent(this.db, this.tableName, this.#toItem(task))
   }
 
   async createOrGet(

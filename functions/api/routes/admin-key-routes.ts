@@ -16,6 +16,7 @@ import { json, toResponse } from '../http.ts'
 import {
   CreatedKeySchema,
   CreateKeyBodySchema,
+  EndpointHealthSchema,
   KeySummarySchema,
   RotateSecretBodySchema,
 } from '../schemas/admin-schemas.ts'
@@ -65,17 +66,6 @@ export async function createApiKey(
     webhookSecret,
   }
 }
-
-const EndpointHealthSchema = z
-  .object({
-    endpoint: z.string().openapi({ example: 'https://app.example.com' }),
-    failures: z.number().openapi({ description: 'Failed attempts in a row.' }),
-    failingSince: TimestampSchema.optional(),
-    backoffUntil: TimestampSchema.optional(),
-    disabledAt: TimestampSchema.optional(),
-    lastError: z.string().optional(),
-  })
-  .openapi('EndpointHealth')
 
 function endpointSummary(health: EndpointHealth) {
   return {

@@ -6,26 +6,10 @@ import { toTaskResource } from '#shared/tasks/task-resource.ts'
 import { requireScopeOf } from '../auth.ts'
 import type { ApiDeps, App } from '../context.ts'
 import { json, toResponse } from '../http.ts'
-import { TimestampSchema } from '../schemas/common-schemas.ts'
-import { TaskResourceSchema } from '../schemas/task-schemas.ts'
+import { DeliveryAttemptSchema, TaskResourceSchema } from '../schemas/task-schemas.ts'
 import { ownTask } from '../tenant-scope.ts'
 import { routesOf } from './route.ts'
 import { answer } from './route-document.ts'
-
-const DeliveryAttemptSchema = z
-  .object({
-    attempt: z.number(),
-    at: TimestampSchema,
-    url: z.string(),
-    webhookId: z.string(),
-    outcome: z.enum(['delivered', 'failed', 'gone', 'blocked', 'interrupted']),
-    statusCode: z.number().optional(),
-    durationMs: z.number().optional(),
-    error: z.string().optional(),
-    responseSnippet: z.string().optional().openapi({ description: 'At most 2 KB of the answer.' }),
-    nextAttemptAt: TimestampSchema.optional(),
-  })
-  .openapi('DeliveryAttempt')
 
 export function registerDeliveryRoutes(app: App, deps: ApiDeps): void {
   const route = routesOf(app, deps)

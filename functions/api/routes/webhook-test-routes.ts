@@ -1,37 +1,12 @@
-import { z } from '@hono/zod-openapi'
 import { activeWebhookSecrets } from '#shared/auth/api-keys.ts'
 import { RequestValidationError } from '#shared/errors.ts'
 import { randomId } from '#shared/ids.ts'
 import { pingEventBody } from '#shared/webhooks/ping-event.ts'
 import type { ApiDeps, App } from '../context.ts'
 import { json, toResponse } from '../http.ts'
-import { CallbackUrlSchema, TimestampSchema } from '../schemas/common-schemas.ts'
+import { TestWebhookBodySchema, TestWebhookResultSchema } from '../schemas/webhook-schemas.ts'
 import { routesOf } from './route.ts'
 import { answer } from './route-document.ts'
-
-const TestWebhookBodySchema = z
-  .strictObject({
-    url: CallbackUrlSchema.optional().openapi({
-      description: "Where to send it; the API key's callback URL when absent.",
-    }),
-  })
-  .openapi('TestWebhookInput')
-
-const TestWebhookResultSchema = z
-  .object({
-    webhookId: z.string().openapi({ example: 'msg_ping_Xk3mQ9rT2vLp8WzN4bYc7dFh' }),
-    url: z.string(),
-    at: TimestampSchema,
-    outcome: z.enum(['delivered', 'failed', 'gone', 'blocked']).openapi({
-      description:
-        'delivered: the receiver answered 2xx; failed: another status, a timeout or a network error; gone: 410; blocked: the address policy refused the URL.',
-    }),
-    statusCode: z.number().int().optional(),
-    durationMs: z.number(),
-    error: z.string().optional(),
-    responseSnippet: z.string().optional().openapi({ description: 'At most 2 KB of the answer.' }),
-  })
-  .openapi('TestWebhookResult')
 
 export function registerWebhookTestRoutes(app: App, deps: ApiDeps): void {
   routesOf(app, deps)(

@@ -155,3 +155,14 @@ export const CreatedKeySchema = z
     webhookSecret: z.string().openapi({ description: 'whsec_… Shown only here.' }),
   })
   .openapi('CreatedApiKey')
+
+export const EndpointHealthSchema = z
+  .object({
+    endpoint: z.string().openapi({ example: 'https://app.example.com' }),
+    failures: z.number().openapi({ description: 'Failed attempts in a row.' }),
+    failingSince: TimestampSchema.optional(),
+    backoffUntil: TimestampSchema.optional(),
+    disabledAt: TimestampSchema.optional(),
+    lastError: z.string().optional(),
+  })
+  .openapi('EndpointHealth')

@@ -131,3 +131,18 @@ export const DsRecordListSchema = z
     ),
   })
   .openapi('DsRecordList')
+
+export const DeliveryAttemptSchema = z
+  .object({
+    attempt: z.number(),
+    at: TimestampSchema,
+    url: z.string(),
+    webhookId: z.string(),
+    outcome: z.enum(['delivered', 'failed', 'gone', 'blocked', 'interrupted']),
+    statusCode: z.number().optional(),
+    durationMs: z.number().optional(),
+    error: z.string().optional(),
+    responseSnippet: z.string().optional().openapi({ description: 'At most 2 KB of the answer.' }),
+    nextAttemptAt: TimestampSchema.optional(),
+  })
+  .openapi('DeliveryAttempt')
