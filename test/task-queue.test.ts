@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
 import { createStores } from '#shared/store/stores.ts'
 import { ticketOf } from '#shared/tasks/target-locks.ts'
-import { asIntent, newTask } from '#shared/tasks/task-states.ts'
+import { toIntent, newTask } from '#shared/tasks/task-states.ts'
 import { SHA256_DIGEST, upstreamTasksFor } from './helpers/emulator.ts'
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts'
 
@@ -138,7 +138,7 @@ describe('the per-domain queue', () => {
     const now = Date.now()
     const command = { action: 'ds.sync', domain: 'turning.com' } as const
     const base = { tenant: 'pipeline', keyId: p.tenant.id, command, callbackUrl: undefined }
-    const intent = asIntent(p.deps, newTask(base, 'tsk_turning0000000000001', now), now)
+    const intent = toIntent(p.deps, newTask(base, 'tsk_turning0000000000001', now), now)
     expect(await p.deps.tasks.create(intent)).toBe(true)
     const ticket = ticketOf(now, 0, intent.id)
     await locks.enqueue('turning.com', ticket, 10)

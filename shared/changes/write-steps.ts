@@ -1,6 +1,6 @@
 import { sendInTurn, sendSubmission } from '../tasks/send-submission.ts'
 import type { Task } from '../tasks/task.ts'
-import { asIntent, newTask, queuedState } from '../tasks/task-states.ts'
+import { newTask, toIntent, toQueued } from '../tasks/task-states.ts'
 import type { ChangeDeps, StoredChange } from './change-request.ts'
 import { stepTicket } from './withdraw-change.ts'
 
@@ -39,12 +39,12 @@ export async function writeSteps(
     )
     const leads = index === 0 && step.after.length === 0
     if (leads && heldSince !== undefined) {
-      const intent = asIntent(deps, task, heldSince)
+      const intent = toIntent(deps, task, heldSince)
       if (await deps.tasks.create(intent)) await sendSubmission(deps, intent, { announced: true })
       continue
     }
     const reason = step.after.length > 0 ? 'after-steps' : 'target-busy'
-    const queued = queuedState(deps, task, stepTicket(change, index), reason)
+    const queued = toQueued(deps, task, stepTicket(change, index), reason)
     // Written before (a step repaired twice): the stored one stands.
     if (!(await deps.tasks.create(queued))) continue
     if (leads) first = queued

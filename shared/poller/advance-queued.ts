@@ -16,7 +16,7 @@ import { queueDepsOf, rejected, save } from './task-outcome.ts'
 export async function advanceQueued(deps: PollerDeps, held: Task): Promise<ProcessOutcome> {
   const send = deps.send
   const now = deps.now()
-  // Every queued task carries its place (see queuedState).
+  // Every queued task carries its place (see toQueued).
   const queue = held.queue as NonNullable<Task['queue']>
   const queueDeps = queueDepsOf(deps)
   const since = Date.parse(queue.since)

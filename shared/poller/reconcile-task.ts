@@ -2,7 +2,7 @@
 
 import type { Task, TaskSearch } from '../tasks/task.ts'
 import { holdsAll } from '../tasks/task-queue.ts'
-import { MAX_RESENDS, resendState } from '../tasks/task-states.ts'
+import { MAX_RESENDS, toResend } from '../tasks/task-states.ts'
 import type { ProcessOutcome, StepDeps } from './poller-deps.ts'
 import { absenceProvableAfter, findUpstreamTask } from './reconcile.ts'
 import { iso, rejected, save, unlockTargets } from './task-outcome.ts'
@@ -102,7 +102,7 @@ async function rejectUnsent(
   logMessage: string,
 ): Promise<ProcessOutcome> {
   if (held.accepted && (held.resends ?? 0) < MAX_RESENDS) {
-    const ok = await save(deps, held, resendState(held, at))
+    const ok = await save(deps, held, toResend(held, at))
     if (ok) deps.logger.warn(`${logMessage}; accepted, so sent again`, { taskId: held.id })
     return ok ? 'reconciled' : 'lost'
   }

@@ -9,12 +9,13 @@ import { ticketOf } from './target-locks.ts'
 import type { Task } from './task.ts'
 import { delayAt, holdsAll, releaseTargets, type Turn, tryTakeTurn } from './task-queue.ts'
 import {
-  asIntent,
   holdUntil,
   mayResend,
   rejectionOf,
-  resendState,
+  toIntent,
+  toPending,
   toRejected,
+  toResend,
 } from './task-states.ts'
 
 /**
@@ -65,20 +66,14 @@ export async function sendSubmission(
 
   await deps.afterUpstreamCall?.(task)
   const at = deps.now()
-  const toPending = (current: Task): Task => ({
-    ...current,
-    status: 'pending',
-    accepted: true,
-    upstream: { taskNo: result.taskNo, requestId: result.requestId },
-    updatedAt: new Date(at).toISOString(),
-    dueAt: at + deps.settings.firstPollDelayMs,
-    lease: undefined,
-  })
+  const upstream = { taskNo: result.taskNo, requestId: result.requestId }
+  const pending = (current: Task) =>
+    toPending(current, upstream, at, deps.settings.firstPollDelayMs)
   const answer = options.answer
   // The TaskNo's owner (so no reconciler hands it to another task) and the task, in parallel.
   const [owned, recorded] = await Promise.all([
     deps.taskNos.claim(result.taskNo, taskId, toEpochSeconds(at + deps.settings.taskRetentionMs)),
-    recordOutcome(deps, task, answering(toPending, acceptedAnswer(answer))),
+    recordOutcome(deps, task, answering(pending, acceptedAnswer(answer))),
   ])
   if (!owned) {
     deps.logger.error('the TaskNo is recorded as owned by another task', {
@@ -120,7 +115,7 @@ async function requeueBusy(
     taskId: task.id,
     retries: checks,
   })
-  const toQueued = (current: Task): Task => ({
+  const requeued = (current: Task): Task => ({
     ...current,
     status: 'queued',
     accepted: true,
@@ -134,7 +129,7 @@ async function requeueBusy(
     dueAt: at + delayAt(deps.settings.queue.busyRetryDelaysMs, checks),
     lease: undefined,
   })
-  const queued = await recordOutcome(deps, task, answering(toQueued, acceptedAnswer(answer)))
+  const queued = await recordOutcome(deps, task, answering(requeued, acceptedAnswer(answer)))
   return { kind: 'accepted', task: queued }
 }
 
@@ -149,7 +144,7 @@ export async function resend(deps: SendDeps, task: Task, reason: string): Promis
     reason,
     resends: (task.resends ?? 0) + 1,
   })
-  const again = await recordOutcome(deps, task, (current) => resendState(current, at))
+  const again = await recordOutcome(deps, task, (current) => toResend(current, at))
   return { kind: 'accepted', task: again }
 }
 
@@ -169,7 +164,7 @@ export async function sendInTurn(
     const turn = await tryTakeTurn(queueDeps(deps), held, holdUntil(deps, intentAt))
     if (turn !== 'taken') return turn
   }
-  const intent = asIntent(deps, held, intentAt)
+  const intent = toIntent(deps, held, intentAt)
   if (!(await deps.tasks.replace(intent, held.version))) {
     // Someone else moved the task: it keeps the targets only if it is still ours to send.
     deps.logger.warn('lost a task update race', { taskId: held.id })

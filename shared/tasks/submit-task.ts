@@ -6,7 +6,7 @@ import type { RenderOutcome, SubmitDeps, SubmitRequest, SubmitResult } from './s
 import { acquireAll, releaseAll, ticketOf } from './target-locks.ts'
 import { isTerminal, type Task, targetsOf } from './task.ts'
 import { enqueueAll } from './task-queue.ts'
-import { asIntent, holdUntil, newTask, queuedState, queueFull } from './task-states.ts'
+import { holdUntil, newTask, queueFull, toIntent, toQueued } from './task-states.ts'
 
 /**
  * Submits a command to the registry without ever submitting it twice by accident:
@@ -32,7 +32,7 @@ export async function submitTask(
   // reconciler (or a target's holder check) can assume from the stored item.
   const intentAt = deps.now()
   const taskId = keyed ? keyedTaskId(request.tenant, keyed.key) : deps.newTaskId()
-  let task = asIntent(
+  let task = toIntent(
     deps,
     newTask(
       request,
@@ -153,12 +153,12 @@ async function queueIntent(
     await deps.tasks.remove(task.id, task.version).catch(() => false)
     throw queueFull(deps, full)
   }
-  const toQueued = (current: Task): Task =>
-    queuedState(
+  const queued = (current: Task): Task =>
+    toQueued(
       deps,
       { ...current, intentAt: undefined, sendBy: undefined, accepted: true },
       ticket,
       'target-busy',
     )
-  return recordOutcome(deps, task, answering(toQueued, acceptedAnswer(answer)))
+  return recordOutcome(deps, task, answering(queued, acceptedAnswer(answer)))
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_SUBMIT_SETTINGS } from './submit-deps.ts'
-import { asIntent, newTask, queuedState, resendState, toFinal, toRejected } from './task-states.ts'
+import { newTask, toFinal, toIntent, toQueued, toRejected, toResend } from './task-states.ts'
 
 /** A task's states are pure functions of the task and the clock: no store, no timer. */
 const AT = Date.UTC(2026, 11, 6, 12, 0, 0)
@@ -22,7 +22,7 @@ describe('task states', () => {
       details: [{ target: 'example.com', status: 'pending' }],
       callback: { url: request.callbackUrl, state: 'none', attempts: 0 },
     })
-    const intent = asIntent(deps, task, AT + 5)
+    const intent = toIntent(deps, task, AT + 5)
     expect(intent).toMatchObject({
       status: 'submitting',
       intentAt: AT + 5,
@@ -33,14 +33,14 @@ describe('task states', () => {
   })
 
   it('queued with a ticket, and resent as queued at the head of its place, counted', () => {
-    const queued = queuedState(deps, task, 'ticket-1', 'target-busy')
+    const queued = toQueued(deps, task, 'ticket-1', 'target-busy')
     expect(queued.queue).toEqual({
       ticket: 'ticket-1',
       reason: 'target-busy',
       since: task.createdAt,
       checks: 0,
     })
-    const resent = resendState(asIntent(deps, task, AT), AT + 1_000)
+    const resent = toResend(toIntent(deps, task, AT), AT + 1_000)
     expect(resent).toMatchObject({
       status: 'queued',
       resends: 1,
@@ -48,7 +48,7 @@ describe('task states', () => {
       intentAt: undefined,
     })
     expect(resent.queue?.reason).toBe('resend')
-    expect(resendState(resent, AT + 2_000).resends).toBe(2)
+    expect(toResend(resent, AT + 2_000).resends).toBe(2)
   })
 
   it('final with a callback: due now, kept until delivered; without one: expires after the retention', () => {

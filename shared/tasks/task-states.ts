@@ -16,7 +16,7 @@ export function queueFull(deps: Pick<SendDeps, 'settings'>, target: string): Que
 }
 
 /** A task waiting in its targets' queues with `ticket`. */
-export function queuedState(
+export function toQueued(
   deps: Pick<SendDeps, 'settings'>,
   task: Task,
   ticket: string,
@@ -38,7 +38,7 @@ export function holdUntil(deps: Pick<SendDeps, 'settings'>, intentAt: number): n
 }
 
 /** A task as the intent to send it now: `submitting`, with its send window. */
-export function asIntent(deps: Pick<SendDeps, 'settings'>, task: Task, intentAt: number): Task {
+export function toIntent(deps: Pick<SendDeps, 'settings'>, task: Task, intentAt: number): Task {
   return {
     ...task,
     status: 'submitting',
@@ -69,7 +69,7 @@ export function mayResend(task: Task, error: UpstreamError): boolean {
 }
 
 /** The state of an accepted task to be sent again: queued (`resend`), due now. */
-export function resendState(task: Task, at: number): Task {
+export function toResend(task: Task, at: number): Task {
   return {
     ...task,
     status: 'queued',
@@ -89,6 +89,24 @@ export function resendState(task: Task, at: number): Task {
 }
 
 /** A new task as accepted, before it is either sent or queued. */
+/** A task the registry accepted: `pending` under its TaskNo, first polled after `firstPollDelayMs`. */
+export function toPending(
+  task: Task,
+  upstream: NonNullable<Task['upstream']>,
+  at: number,
+  firstPollDelayMs: number,
+): Task {
+  return {
+    ...task,
+    status: 'pending',
+    accepted: true,
+    upstream,
+    updatedAt: new Date(at).toISOString(),
+    dueAt: at + firstPollDelayMs,
+    lease: undefined,
+  }
+}
+
 export function newTask(
   request: Omit<SubmitRequest, 'idempotency'>,
   id: string,
