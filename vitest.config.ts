@@ -52,8 +52,18 @@ export default defineConfig({
             'infra/**/*.test.ts',
             'test/**/*.test.ts',
           ],
-          // The reliability suite has its own command and config (npm run test:reliability).
-          exclude: ['test/reliability/**', 'node_modules/**'],
+          // The reliability suite has its own command and config (npm run test:reliability);
+          // the interoperability tests need system servers (npm run test:interop).
+          exclude: ['test/reliability/**', 'test/interop/**', 'node_modules/**'],
+          globalSetup: ['test/global-setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // Against DNS servers installed on the machine (BIND 9; .ci/run installs them).
+          name: 'interop',
+          include: ['test/interop/**/*.test.ts'],
           globalSetup: ['test/global-setup.ts'],
         },
       },

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
 import { createStores } from '#shared/store/stores.ts'
 import { ticketOf } from '#shared/tasks/target-locks.ts'
-import { toIntent, newTask } from '#shared/tasks/task-states.ts'
+import { newTask, toIntent } from '#shared/tasks/task-states.ts'
 import { SHA256_DIGEST, upstreamTasksFor } from './helpers/emulator.ts'
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts'
 

@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { queryServer } from '#shared/dns/dns-client.ts'
 import { type DsRecord, dsFromDnskey, parseDnskey } from '#shared/dnssec.ts'
+import type { TestZone, ZoneKey } from './test-zone.ts'
+
+export type { ZoneKey } from './test-zone.ts'
 
 /**
  * A real authoritative server for the tests: BIND 9 (`named`) on a loopback port, serving a zone
@@ -11,15 +14,6 @@ import { type DsRecord, dsFromDnskey, parseDnskey } from '#shared/dnssec.ts'
  * `dnssec-dsfromkey -C`. Nothing is mocked: when BIND is missing the test fails with the reason
  * (`.ci/run` installs the Debian packages bind9, bind9-utils and bind9-dnsutils).
  */
-
-export interface ZoneKey {
-  /** The key's file base name, e.g. `Kexample.test.+013+12345`. */
-  readonly file: string
-  readonly keyTag: number
-  readonly ksk: boolean
-  /** The DNSKEY RDATA as `dnssec-keygen` wrote it. */
-  readonly dnskey: string
-}
 
 export function requireBind(): void {
   for (const tool of ['named', 'dnssec-keygen', 'dnssec-signzone', 'dnssec-dsfromkey']) {
@@ -33,13 +27,20 @@ export function requireBind(): void {
   }
 }
 
-export class BindZone {
+/** When signatures are valid: relative to now by default, or fixed (for recorded fixtures). */
+export interface SignatureValidity {
+  readonly inception: string
+  readonly expiration: string
+}
+
+export class BindZone implements TestZone {
   readonly dir = mkdtempSync(join(tmpdir(), 'dg-bind-'))
   #process: ChildProcess | undefined
 
   constructor(
     readonly zone: string,
     readonly port: number,
+    readonly validity: SignatureValidity = { inception: 'now-1h', expiration: 'now+1d' },
   ) {}
 
   newKey(ksk: boolean): ZoneKey {
@@ -78,9 +79,10 @@ export class BindZone {
 
   /**
    * Writes and signs the zone: `published` DNSKEYs, the DNSKEY RRset signed by every published
-   * KSK, the rest by the ZSKs; extra records (e.g. CDS lines) as given.
+   * KSK, the rest by the ZSKs; a CDS (from `dnssec-dsfromkey -C`) for each key of `cds`.
    */
-  sign(published: readonly ZoneKey[], extra: readonly string[]): void {
+  sign(published: readonly ZoneKey[], cds: readonly ZoneKey[]): void {
+    const extra = cds.map((key) => this.cdsOf(key))
     const serial = Math.floor(Date.now() / 1000)
     const zoneFile = join(this.dir, 'zone.db')
     writeFileSync(
@@ -109,9 +111,9 @@ export class BindZone {
         '-f',
         join(this.dir, 'zone.signed'),
         '-s',
-        'now-1h',
+        this.validity.inception,
         '-e',
-        'now+1d',
+        this.validity.expiration,
         ...ksks.flatMap((key) => ['-k', join(this.dir, `${key.file}.key`)]),
         zoneFile,
         ...zsks.map((key) => join(this.dir, `${key.file}.key`)),

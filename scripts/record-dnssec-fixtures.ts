@@ -1,0 +1,131 @@
+/**
+ * Records test/fixtures/dnssec/recorded-zones.json: for each state the DNSSEC tests put their
+ * zones in, BIND 9 makes the keys (`dnssec-keygen`), signs the zone (`dnssec-signzone`, signatures
+ * valid 2025–2045), serves it (`named`) and answers the gateway's own queries over UDP and TCP;
+ * the answers are kept byte for byte. `npm test` serves them in-process (test/helpers/
+ * recorded-zone.ts); `npm run test:interop` runs the same tests against BIND itself.
+ *
+ * Needs BIND (apt-get install bind9 bind9-utils bind9-dnsutils). Run: npm run fixtures:dnssec
+ */
+import { execFileSync } from 'node:child_process'
+import { createSocket } from 'node:dgram'
+import { writeFileSync } from 'node:fs'
+import { connect, createServer } from 'node:net'
+import dnsPacket from 'dns-packet'
+import { BindZone, requireBind } from '../test/helpers/bind.ts'
+import { questionKey, RECORDED_ZONES_FILE, stateKey } from '../test/helpers/recorded-zone.ts'
+import { CDS_SCENARIOS } from '../test/helpers/rollover-suite.ts'
+import type { ZoneKey } from '../test/helpers/test-zone.ts'
+
+const VALIDITY = { inception: '20250101000000', expiration: '20450101000000' }
+const TYPES = ['DNSKEY', 'CDS', 'CDNSKEY'] as const
+
+/** The query the gateway's DNS client sends (DO bit, 1232-byte EDNS payload). */
+function query(name: string, type: string): Buffer {
+  return dnsPacket.encode({
+    type: 'query',
+    id: 4242,
+    flags: 0,
+    questions: [{ type: type as 'DNSKEY', name, class: 'IN' }],
+    additionals: [
+      {
+        type: 'OPT',
+        name: '.',
+        udpPayloadSize: 1232,
+        extendedRcode: 0,
+        ednsVersion: 0,
+        flags: 0x8000,
+        flag_do: true,
+        options: [],
+      },
+    ],
+  } as dnsPacket.Packet)
+}
+
+function askUdp(port: number, message: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket('udp4')
+    const timer = setTimeout(() => {
+      socket.close()
+      reject(new Error('no UDP answer'))
+    }, 3_000)
+    socket.on('message', (reply) => {
+      clearTimeout(timer)
+      socket.close()
+      resolve(reply)
+    })
+    socket.send(message, port, '127.0.0.1')
+  })
+}
+
+function askTcp(port: number, message: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port })
+    let buffered = Buffer.alloc(0)
+    socket.setTimeout(3_000, () => {
+      socket.destroy()
+      reject(new Error('no TCP answer'))
+    })
+    socket.once('error', reject)
+    socket.once('connect', () => {
+      const length = Buffer.alloc(2)
+      length.writeUInt16BE(message.length)
+      socket.write(Buffer.concat([length, message]))
+    })
+    socket.on('data', (chunk) => {
+      buffered = Buffer.concat([buffered, chunk])
+      if (buffered.length >= 2 && buffered.length >= buffered.readUInt16BE(0) + 2) {
+        socket.end()
+        resolve(buffered.subarray(2, buffered.readUInt16BE(0) + 2))
+      }
+    })
+  })
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+requireBind()
+const zones: Record<string, { keys: ZoneKey[]; states: Record<string, Record<string, string>> }> =
+  {}
+for (const [zone, scenario] of Object.entries(CDS_SCENARIOS)) {
+  const bind = new BindZone(zone, await freePort(), VALIDITY)
+  try {
+    const keys = scenario.keys.map((ksk) => bind.newKey(ksk))
+    const states: Record<string, Record<string, string>> = {}
+    for (const [publishedAt, cdsAt] of scenario.states) {
+      const published = publishedAt.map((index) => keys[index] as ZoneKey)
+      const cds = cdsAt.map((index) => keys[index] as ZoneKey)
+      bind.sign(published, cds)
+      await bind.serve()
+      const answers: Record<string, string> = {}
+      for (const type of TYPES) {
+        const message = query(zone, type)
+        answers[questionKey(zone, type, 'udp')] = (await askUdp(bind.port, message)).toString(
+          'base64',
+        )
+        answers[questionKey(zone, type, 'tcp')] = (await askTcp(bind.port, message)).toString(
+          'base64',
+        )
+      }
+      states[stateKey(published, cds)] = answers
+    }
+    zones[zone] = {
+      keys: keys.map(({ file, keyTag, ksk, dnskey }) => ({ file, keyTag, ksk, dnskey })),
+      states,
+    }
+  } finally {
+    await bind.close()
+  }
+}
+const recordedWith = execFileSync('named', ['-v'], { encoding: 'utf8' }).trim()
+writeFileSync(RECORDED_ZONES_FILE, `${JSON.stringify({ recordedWith, zones }, null, 2)}\n`)
+console.log(`wrote ${RECORDED_ZONES_FILE.pathname} (${recordedWith})`)

@@ -1,0 +1,27 @@
+import type { DsRecord } from '#shared/dnssec.ts'
+
+export interface ZoneKey {
+  /** The key's file base name, e.g. `Kexample.test.+013+12345`. */
+  readonly file: string
+  readonly keyTag: number
+  readonly ksk: boolean
+  /** The DNSKEY RDATA as `dnssec-keygen` wrote it. */
+  readonly dnskey: string
+}
+
+/**
+ * A signed test zone on a loopback port: BIND itself (`BindZone`, `npm run test:interop`) or
+ * BIND's recorded answers served in-process (`RecordedZone`, `npm test`).
+ */
+export interface TestZone {
+  readonly zone: string
+  readonly port: number
+  newKey(ksk: boolean): ZoneKey
+  /** The DS a parent would hold for a key (SHA-256). */
+  dsOf(key: ZoneKey): DsRecord
+  /** Publishes the keys, signed, with a CDS for each key of `cds`. */
+  sign(published: readonly ZoneKey[], cds: readonly ZoneKey[]): void
+  /** Serves the zone as last signed. */
+  serve(): Promise<void>
+  close(): Promise<void>
+}
