@@ -6,8 +6,9 @@ import type { DsRecord } from '../dnssec.ts'
 import { type EventType, newEvent } from '../events/webhook-event.ts'
 import type { DnsAnswer, DnsServer } from './dns-client.ts'
 import type { DnssecState, DnssecStateStore } from './dnssec-state.ts'
+import { NameServerLookupError } from './name-servers.ts'
 import { decideRollover, type RolloverPhase } from './rollover.ts'
-import { scanZone } from './scan-zone.ts'
+import { type ScanOutcome, scanZone } from './scan-zone.ts'
 
 export interface DnssecDeps extends ChangeDeps {
   readonly dnssecStates: DnssecStateStore
@@ -40,6 +41,19 @@ const normal = (records: readonly DsRecord[]) =>
   records.map((ds) => ({ ...ds, digest: ds.digest.toLowerCase() }))
 
 const parentOf = (domain: string) => domain.split('.').slice(1).join('.')
+
+/** A lookup that cannot find a zone's servers is a failed scan, recorded like any other. */
+async function lookedUp<T>(
+  lookup: () => Promise<T>,
+  what: string,
+): Promise<{ ok: true; value: T } | { ok: false; reason: string }> {
+  try {
+    return { ok: true, value: await lookup() }
+  } catch (error) {
+    if (!(error instanceof NameServerLookupError)) throw error
+    return { ok: false, reason: `${what}: ${error.message}` }
+  }
+}
 
 /** The DS set the parent's servers serve for the child (they must agree), and its TTL. */
 async function parentView(deps: DnssecDeps, domain: string) {
@@ -74,6 +88,36 @@ async function parentView(deps: DnssecDeps, domain: string) {
   return { records, ttlSeconds: ttls.length > 0 ? Math.max(...ttls) : 0 }
 }
 
+type ParentView = Awaited<ReturnType<typeof parentView>>
+
+/** The child's scan and, when it succeeds, the parent's view; a missing NS set fails the scan. */
+async function scanWithParent(
+  deps: DnssecDeps,
+  state: DnssecState,
+  registry: readonly DsRecord[],
+  bootstrapping: boolean,
+  now: number,
+): Promise<
+  | (Extract<ScanOutcome, { ok: true }> & { parent: ParentView })
+  | Extract<ScanOutcome, { ok: false }>
+> {
+  const domain = state.domain
+  const servers = await lookedUp(() => deps.serversFor(domain), "the zone's servers")
+  if (!servers.ok) return { ok: false, reason: servers.reason, servers: [] }
+  const zone = await scanZone(
+    domain,
+    servers.value,
+    (server, name, type) => deps.query(server, name, type, { tcp: bootstrapping }),
+    registry,
+    { nowSeconds: Math.floor(now / 1000), bootstrap: state.bootstrap },
+  )
+  if (!zone.ok) return zone
+  const parent = await lookedUp(() => parentView(deps, domain), "the parent's servers")
+  if (!parent.ok)
+    return { ok: false, reason: parent.reason, servers: zone.servers, keys: zone.keys }
+  return { ...zone, parent: parent.value }
+}
+
 function eventId(domain: string, version: number, type: EventType): string {
   const digest = createHash('sha256')
     .update(`${domain}|${version}|${type}`)
@@ -98,22 +142,16 @@ export async function scanAndStep(deps: DnssecDeps, state: DnssecState): Promise
   let report: ScanReport
 
   const registry = normal((await deps.registry.queryDsRecord({ domainName: domain })).records)
-  const servers = await deps.serversFor(domain)
   const bootstrapping = registry.length === 0
-  const scan = await scanZone(
-    domain,
-    servers,
-    (server, name, type) => deps.query(server, name, type, { tcp: bootstrapping }),
-    registry,
-    { nowSeconds: Math.floor(now / 1000), bootstrap: state.bootstrap },
-  )
+  const scan = await scanWithParent(deps, state, registry, bootstrapping, now)
   if (!scan.ok) {
+    const reason = scan.reason
     next = {
       ...base,
       lastScan: {
         at: iso,
         ok: false,
-        reason: scan.reason,
+        reason,
         servers: scan.servers,
         keys: scan.keys ?? [],
         cds: [],
@@ -124,12 +162,12 @@ export async function scanAndStep(deps: DnssecDeps, state: DnssecState): Promise
     if (!state.failureReported) {
       events.push({
         type: 'dnssec.scan.failed',
-        data: { domain, reason: scan.reason, servers: scan.servers },
+        data: { domain, reason, servers: scan.servers },
       })
     }
-    report = { domain, ok: false, phase: state.phase, action: 'failed', reason: scan.reason }
+    report = { domain, ok: false, phase: state.phase, action: 'failed', reason }
   } else {
-    const parent = await parentView(deps, domain)
+    const parent = scan.parent
     const lastScan = {
       at: iso,
       ok: true,
