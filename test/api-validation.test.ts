@@ -95,6 +95,27 @@ describe('DS records', () => {
     )
   })
 
+  it('answers a misspelt field for the shape the caller meant, naming the field meant', async () => {
+    const { digestType, ...rest } = ds
+    const response = await h.request(
+      '/domains/ds-rules.com/ds',
+      postJson({ ...rest, digestTyp: digestType }),
+    )
+    expect(response.status).toBe(422)
+    // Only the DS-record shape's answer: nothing about dnskey, no list of the other shape's keys.
+    expect((await problemOf(response)).errors).toEqual([
+      { path: 'body.digestTyp', message: 'unknown field; did you mean "digestType"?' },
+    ])
+    const dnskey = await h.request(
+      '/domains/ds-rules.com/ds',
+      postJson({ dnskey: '257 3 13 AAAA', digestTyp: 2, callbackURL: 'https://x.example' }),
+    )
+    expect((await problemOf(dnskey)).errors).toEqual([
+      { path: 'body.digestTyp', message: 'unknown field; did you mean "digestType"?' },
+      { path: 'body.callbackURL', message: 'unknown field; did you mean "callbackUrl"?' },
+    ])
+  })
+
   it('refuses an unusable DNSKEY with the reason', async () => {
     await expectInvalid(
       await h.request('/domains/ds-rules.com/ds', postJson({ dnskey: '257 2 13 AAAAAAAA' })),
