@@ -45,6 +45,25 @@ describe('API keys', () => {
     expect((await h.request('/tasks', { key: forged })).status).toBe(401)
   })
 
+  it('say when the admin key is used on a tenant route, and a tenant key on an admin route', async () => {
+    const onTenantRoute = await h.request('/tasks', { key: ADMIN_KEY })
+    expect(onTenantRoute.status).toBe(401)
+    expect(await onTenantRoute.json()).toMatchObject({
+      detail: expect.stringMatching(/^That is the admin key: .*tenant's API key/),
+    })
+    const { key } = await h.newKey('kinds', ['tasks:read'])
+    const onAdminRoute = await h.request('/admin/tenants/kinds', { key })
+    expect(onAdminRoute.status).toBe(401)
+    expect(await onAdminRoute.json()).toMatchObject({
+      detail: expect.stringMatching(/^That is a tenant's API key; .*ADMIN_API_KEY/),
+    })
+    // Anything else still says only that it is not valid.
+    const unknown = await h.request('/tasks', { key: 'nonsense' })
+    expect(await unknown.json()).toMatchObject({ detail: 'The API key is not valid.' })
+    const badAdmin = await h.request('/admin/tenants/kinds', { key: 'nonsense' })
+    expect(await badAdmin.json()).toMatchObject({ detail: 'The admin key is not valid.' })
+  })
+
   it('answer 403 for a key without the route scope', async () => {
     const { key } = await h.newKey('narrow', ['tasks:read'])
     const response = await h.request('/domains/scope.com/ds/sync', { method: 'POST', key })

@@ -40,6 +40,11 @@ export async function authenticate(c: Context<AppEnv>, deps: ApiDeps): Promise<P
   // The same work whether the key exists or not: an unknown id is verified against a dummy hash.
   const matches = apiKeyMatches(token, key?.keyHash ?? DUMMY_KEY_HASH)
   if (!key || key.revokedAt || !matches) {
+    if (isAdminKey(token, deps)) {
+      throw new AuthenticationError(
+        "That is the admin key: it manages tenants and keys under /admin. Tenant routes take a tenant's API key (POST /admin/keys makes one).",
+      )
+    }
     throw new AuthenticationError('The API key is not valid.')
   }
   c.set('logger', c.get('logger').child({ tenant: key.tenant, keyId: key.id }))
@@ -71,11 +76,20 @@ export function requireScopeOf(principal: Principal, ...anyOf: Scope[]): Princip
 
 const digest = (value: string) => createHash('sha256').update(value).digest()
 
-export function requireAdmin(c: Context<AppEnv>, deps: ApiDeps): void {
+/** The gateway's admin key? Digests are compared, so the time does not depend on the lengths. */
+function isAdminKey(token: string, deps: ApiDeps): boolean {
   const configured = deps.api.adminApiKey
+  return configured !== undefined && timingSafeEqual(digest(token), digest(configured))
+}
+
+export function requireAdmin(c: Context<AppEnv>, deps: ApiDeps): void {
   const token = bearerToken(c)
-  // Compare digests so the comparison takes the same time whatever the lengths.
-  if (!configured || !timingSafeEqual(digest(token), digest(configured))) {
-    throw new AuthenticationError('The admin key is not valid.')
+  if (!isAdminKey(token, deps)) {
+    // The key's form says whether it is meant for tenant routes; nothing about whether it exists.
+    throw new AuthenticationError(
+      apiKeyId(token)
+        ? "That is a tenant's API key; /admin routes take the gateway's admin key (ADMIN_API_KEY)."
+        : 'The admin key is not valid.',
+    )
   }
 }
