@@ -105,6 +105,22 @@ export function nameToWire(name: string): Buffer {
 }
 
 /**
+ * The DS record a parent should hold for a key given as DNSKEY text. The DS points at the
+ * key-signing key, so a key without the SEP flag (flags 256, a zone-signing key) is refused: its
+ * DS would point at the wrong key as soon as the zone's keys are split. A zone signed by one key
+ * without the flag can still have its DS given directly.
+ */
+export function dsForKeySigningKey(owner: string, text: string, digestType: number): DsRecord {
+  const key = parseDnskey(text)
+  if ((key.flags & 0x0001) === 0) {
+    throw new DnskeyError(
+      `the DNSKEY has flags ${key.flags}, without the SEP flag: a zone-signing key. Give the key-signing key (flags 257); if this zone is signed by this key alone, send its DS record (keyTag, algorithm, digestType, digest) instead`,
+    )
+  }
+  return dsFromDnskey(owner, key, digestType)
+}
+
+/**
  * The DS record for a DNSKEY of `owner` (RFC 4034 section 5.1.4):
  * digest = hash(owner name in wire form | DNSKEY RDATA).
  */

@@ -17,8 +17,11 @@ const ds = (keyTag: number, digest = SHA256_DIGEST) => ({
   digestType: 2,
   digest,
 })
-// RFC 4509 example key: dskey.example.com, key tag 60485, SHA-256 digest below.
-const RFC_DNSKEY =
+// RFC 6605 section 6.1's example KSK: example.net, key tag 55648, SHA-256 digest below.
+const RFC_KSK =
+  '257 3 13 GojIhhXUN/u4v54ZQqGSnyhWJwaubCvTmeexv7bR6edbkrSqQpF64cYbcB7wNcP+e+MAnLr+Wi9xMWyQLc8NAA=='
+// RFC 4509's example key, a zone-signing key (flags 256, no SEP flag): dskey.example.com, 60485.
+const RFC_ZSK =
   '256 3 5 AQOeiiR0GOMYkDshWoSKz9XzfwJr1AYtsmx3TGkJaNXVbfi/2pHm822aJ5iI9BMzNXxeYCmZDRD99WYwYqUSdjMmmAphXdvxegXd/M5+X7OrzKBaMbCVdFLUUh6DhweJBjEVv5f2wwjM9XzcnOf+EPbtG9DMBmADjFDc2w/rljwvFw=='
 
 async function expectAccepted(response: Response) {
@@ -44,21 +47,46 @@ describe('submitting routes answer 202 with Location, Retry-After and the task',
     })
   })
 
-  it('POST /domains/:name/ds with a DNSKEY computes key tag and digest (RFC 4509)', async () => {
+  it('POST /domains/:name/ds with a DNSKEY computes key tag and digest (RFC 6605)', async () => {
     const task = await expectAccepted(
-      await h.request('/domains/dskey.example.com/ds', postJson({ dnskey: RFC_DNSKEY })),
+      await h.request('/domains/example.net/ds', postJson({ dnskey: RFC_KSK })),
     )
     expect(task.request).toEqual({
-      domain: 'dskey.example.com',
-      keyTag: 60485,
-      algorithm: 5,
+      domain: 'example.net',
+      keyTag: 55648,
+      algorithm: 13,
       digestType: 2,
-      digest: 'd4b7d520e7bb5f0f67674a0cceb1e3e0614b93c4f9e99b8383f6a1e4469da50a',
+      digest: 'b4c8c1fe2e7477127b27115656ad6256f424625bf5c1e2770ce6d6e37df61d17',
     })
     await waitForUpstream()
-    const current = await h.request('/domains/dskey.example.com/ds')
+    const current = await h.request('/domains/example.net/ds')
     const { domain: _domain, ...record } = task.request as Record<string, unknown>
-    expect(await current.json()).toEqual({ domain: 'dskey.example.com', records: [record] })
+    expect(await current.json()).toEqual({ domain: 'example.net', records: [record] })
+  })
+
+  it('refuses a zone-signing key (no SEP flag) as the DNSKEY, saying what to send, and submits nothing', async () => {
+    const before = h.emulator.account.tasks.size
+    for (const [method, path, body, at] of [
+      ['POST', '/domains/dskey.example.com/ds', { dnskey: RFC_ZSK }, 'body.dnskey'],
+      ['PUT', '/domains/dskey.example.com/ds/60485', { dnskey: RFC_ZSK }, 'body.dnskey'],
+      [
+        'PUT',
+        '/domains/dskey.example.com/ds',
+        { records: [{ dnskey: RFC_ZSK }] },
+        'body.records.0.dnskey',
+      ],
+    ] as const) {
+      const response = await h.request(path, { method, body: JSON.stringify(body) })
+      expect(response.status).toBe(422)
+      expect(await response.json()).toMatchObject({
+        errors: [{ path: at, message: expect.stringMatching(/flags 256, without the SEP flag/) }],
+      })
+    }
+    expect(h.emulator.account.tasks.size).toBe(before)
+    expect(await (await h.request('/domains/dskey.example.com/ds')).json()).toEqual({
+      domain: 'dskey.example.com',
+      records: [],
+    })
   })
 
   it('PUT and DELETE /domains/:name/ds/:keyTag, then GET shows the result', async () => {

@@ -19,9 +19,9 @@ import { type Pipeline, startPipeline } from './helpers/pipeline.ts'
  * real HTTP: the client in-process, the CLI and the README example as child processes, as a user
  * would run them.
  */
-// RFC 4509's example key; its DS (key tag 60485) is the one the gateway computes.
+// RFC 6605's example KSK; its DS (key tag 55648) is the one the gateway computes.
 const DNSKEY =
-  '256 3 5 AQOeiiR0GOMYkDshWoSKz9XzfwJr1AYtsmx3TGkJaNXVbfi/2pHm822aJ5iI9BMzNXxeYCmZDRD99WYwYqUSdjMmmAphXdvxegXd/M5+X7OrzKBaMbCVdFLUUh6DhweJBjEVv5f2wwjM9XzcnOf+EPbtG9DMBmADjFDc2w/rljwvFw=='
+  '257 3 13 GojIhhXUN/u4v54ZQqGSnyhWJwaubCvTmeexv7bR6edbkrSqQpF64cYbcB7wNcP+e+MAnLr+Wi9xMWyQLc8NAA=='
 const BIN = resolve('node_modules/.bin/domain-gateway')
 
 let p: Pipeline

@@ -1102,7 +1102,7 @@ export interface components {
         /** @description A DNSKEY from which the gateway computes the DS record (RFC 4034). */
         DnskeyInput: {
             /**
-             * @description DNSKEY RDATA `<flags> <protocol> <algorithm> <base64 key>`; a zone-file line also works.
+             * @description DNSKEY RDATA `<flags> <protocol> <algorithm> <base64 key>`; a zone-file line also works. The key-signing key (flags 257): a key without the SEP flag is refused (send its DS record instead).
              * @example 257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==
              */
             dnskey: string;
@@ -1189,7 +1189,10 @@ export interface components {
             digest: string;
         };
         DesiredDnskey: {
-            /** @description DNSKEY RDATA `<flags> <protocol> <algorithm> <base64 key>`. */
+            /**
+             * @description DNSKEY RDATA `<flags> <protocol> <algorithm> <base64 key>`; a zone-file line also works. The key-signing key (flags 257): a key without the SEP flag is refused (send its DS record instead).
+             * @example 257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==
+             */
             dnskey: string;
             /** @description Digest to compute: 1, 2 (default) or 4. */
             digestType?: 1 | 2 | 4;

@@ -6,7 +6,7 @@ import { planChange } from '#shared/changes/plan-change.ts'
 import { startChange } from '#shared/changes/start-change.ts'
 import { measureDrift } from '#shared/desired/drift.ts'
 import { UnplannableError } from '#shared/desired/plan.ts'
-import { DnskeyError, type DsRecord, dsFromDnskey, parseDnskey } from '#shared/dnssec.ts'
+import { DnskeyError, type DsRecord, dsForKeySigningKey } from '#shared/dnssec.ts'
 import { NotFoundError, RequestValidationError } from '#shared/errors.ts'
 import type { Scope } from '#shared/tasks/task.ts'
 import { changeDepsFor } from '../change-deps.ts'
@@ -68,7 +68,7 @@ function desiredRecords(
     let ds: DsRecord
     if ('dnskey' in record) {
       try {
-        ds = dsFromDnskey(domain, parseDnskey(record.dnskey), record.digestType ?? 2)
+        ds = dsForKeySigningKey(domain, record.dnskey, record.digestType ?? 2)
       } catch (error) {
         if (!(error instanceof DnskeyError)) throw error
         throw new RequestValidationError(error.message, [

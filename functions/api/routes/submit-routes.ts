@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
-import { DnskeyError, dsFromDnskey, parseDnskey } from '#shared/dnssec.ts'
+import { DnskeyError, dsForKeySigningKey } from '#shared/dnssec.ts'
 import { RequestValidationError } from '#shared/errors.ts'
 import type { SubmitOutcome } from '#shared/tasks/submit-deps.ts'
 import { submitTask } from '#shared/tasks/submit-task.ts'
@@ -115,7 +115,7 @@ function dsRecordFrom(body: unknown, domain: string, pathKeyTag: number | undefi
   if ('dnskey' in input) {
     const parsed = parseOrThrow(DnskeyBodySchema, body, 'body')
     try {
-      const record = dsFromDnskey(domain, parseDnskey(parsed.dnskey), parsed.digestType)
+      const record = dsForKeySigningKey(domain, parsed.dnskey, parsed.digestType)
       if (pathKeyTag !== undefined && record.keyTag !== pathKeyTag) {
         throw new RequestValidationError(
           `The DNSKEY has key tag ${record.keyTag}, not ${pathKeyTag}.`,

@@ -4,6 +4,7 @@ import { CHANGE_STATUSES } from '#shared/changes/change.ts'
 import { TASK_ACTION_NAMES, TASK_STATUSES } from '#shared/tasks/task.ts'
 import { CallbackUrlSchema, KeyTagSchema, LIMITS, TimestampSchema } from './common-schemas.ts'
 import {
+  DnskeyTextSchema,
   digestLengthMatches,
   dsRecordFields,
   NameServersSchema,
@@ -17,9 +18,7 @@ const DesiredDsRecordSchema = z
 
 const DesiredDnskeySchema = z
   .strictObject({
-    dnskey: z.string().min(1).max(8192).openapi({
-      description: 'DNSKEY RDATA `<flags> <protocol> <algorithm> <base64 key>`.',
-    }),
+    dnskey: DnskeyTextSchema,
     digestType: z
       .union([z.literal(1), z.literal(2), z.literal(4)])
       .optional()

@@ -58,14 +58,17 @@ export const DsRecordBodySchema = z
     description: 'A DS record given directly. `keyTag` is required on POST.',
   })
 
+/** A DNSKEY as text, from which the DS record is computed. */
+export const DnskeyTextSchema = z.string().min(1).max(8192).openapi({
+  description:
+    'DNSKEY RDATA `<flags> <protocol> <algorithm> <base64 key>`; a zone-file line also works. The key-signing key (flags 257): a key without the SEP flag is refused (send its DS record instead).',
+  example:
+    '257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==',
+})
+
 export const DnskeyBodySchema = z
   .strictObject({
-    dnskey: z.string().min(1).max(8192).openapi({
-      description:
-        'DNSKEY RDATA `<flags> <protocol> <algorithm> <base64 key>`; a zone-file line also works.',
-      example:
-        '257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==',
-    }),
+    dnskey: DnskeyTextSchema,
     digestType: z
       .union([z.literal(1), z.literal(2), z.literal(4)])
       .default(2)
