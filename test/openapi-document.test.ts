@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Harness, postJson, startHarness } from './helpers/gateway.ts'
 import { TestReceiver } from './helpers/receiver.ts'
@@ -12,7 +13,7 @@ interface Operation {
 }
 interface Document {
   servers: { url: string }[]
-  info: { license?: { name: string } }
+  info: { version: string; license?: { name: string } }
   tags: { name: string; description: string }[]
   paths: Record<string, Record<string, Operation>>
   webhooks: Record<string, { post: Operation & { requestBody: unknown } }>
@@ -63,6 +64,24 @@ describe('the OpenAPI document', () => {
     }
     expect(doc.servers).toEqual([{ url: '/', description: expect.any(String) }])
     expect(doc.info.license?.name).toBeTruthy()
+  })
+
+  it('has one version, the package and the typed client alike, and one limit on a domain name', async () => {
+    const versionOf = (file: string) =>
+      (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version
+    expect(doc.info.version).toBe(versionOf('package.json'))
+    expect(versionOf('clients/typescript/package.json')).toBe(doc.info.version)
+    const name = doc.paths['/domains/{name}/ds']?.post?.parameters?.find(
+      (parameter) => parameter.name === 'name',
+    ) as { schema?: { maxLength?: number } } | undefined
+    expect(name?.schema?.maxLength).toBe(254)
+    const tooLong = await h.request(
+      `/domains/${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}.${'d'.repeat(60)}.${'e'.repeat(20)}.com/ds`,
+    )
+    expect(tooLong.status).toBe(422)
+    expect(await tooLong.json()).toMatchObject({
+      errors: [{ path: 'path.name', message: 'the domain name is longer than 253 characters' }],
+    })
   })
 
   it('declares X-Request-Id on every answer and Idempotent-Replayed where a key replays', async () => {

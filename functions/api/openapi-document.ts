@@ -1,3 +1,4 @@
+import packageFile from '../../package.json' with { type: 'json' }
 import type { App } from './context.ts'
 import { registerDocumentedRoutes } from './routes/route-document.ts'
 import { registerWebhookDocs } from './webhook-docs.ts'
@@ -41,7 +42,7 @@ const TAGS = [
 
 const INFO = {
   title: 'domain-gateway',
-  version: '1.0.0',
+  version: packageFile.version,
   summary: 'DNSSEC DS records, name servers and DNS-host sync at Alibaba Cloud, with webhooks.',
   description: [
     'Manage DNSSEC DS records, name servers and DNS-host synchronisation of Alibaba Cloud registered domains, and get a signed webhook when each change has really finished.',

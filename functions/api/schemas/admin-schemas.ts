@@ -17,7 +17,7 @@ export const TenantNameSchema = z
 /** A domain pattern of a tenant's scope: a name, `*.` and a name (every name below it), or `*`. */
 const DomainPatternSchema = z
   .string()
-  .max(1024)
+  .max(256, 'a domain pattern is `*`, a name of at most 253 characters, or `*.` and one')
   .transform((value, ctx) => {
     const trimmed = value.trim()
     if (trimmed === '*') return trimmed

@@ -24,7 +24,8 @@ export const TimestampSchema = z
 export const domainName = (what: string) =>
   z
     .string()
-    .max(1024)
+    // 253 characters, and one trailing dot (RFC 1035's limit in presentation form).
+    .max(254, `${what} is longer than 253 characters`)
     .transform((value, ctx) => {
       const normalized = normalizeDomainName(value)
       if (normalized.ok) return normalized.value
