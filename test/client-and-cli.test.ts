@@ -282,6 +282,10 @@ describe('the domain-gateway CLI', () => {
     const missing = await cli(['tasks', 'show', 'tsk_doesnotexist0000'], env)
     expect(missing.code).toBe(1)
     expect(missing.stderr).toContain('404')
+    // A wait for a task that does not exist is a 404 too, not "unreachable".
+    const waitMissing = await cli(['tasks', 'wait', 'tsk_doesnotexist0000'], env)
+    expect(waitMissing.code).toBe(1)
+    expect(waitMissing.stderr).toMatch(/^error: 404 /)
     // 2: bad usage (no key, a missing option, an unknown scope).
     expect((await cli(['tasks', 'list'])).code).toBe(2)
     const noScope = await cli(['keys', 'create', '--tenant', 'x'], {

@@ -1,12 +1,19 @@
 import { Command, CommanderError, Option } from 'commander'
-import { createGatewayClient, type GatewayClient, type Problem, waitForTask } from './index.ts'
+import {
+  createGatewayClient,
+  type GatewayClient,
+  GatewayProblemError,
+  type Problem,
+  TaskWaitTimeoutError,
+  waitForTask,
+} from './index.ts'
 
 /**
  * `domain-gateway`: the admin and operator CLI. Every command is one or a few calls of the typed
  * client. Exit codes: 0 done, 1 the gateway answered with a problem (4xx/5xx), 2 bad usage
- * (unknown command, missing option or key), 3 the gateway could not be reached.
+ * (unknown command, missing option or key), 3 the gateway could not be reached, 4 a wait timed out.
  */
-export const EXIT = { ok: 0, problem: 1, usage: 2, unreachable: 3 } as const
+export const EXIT = { ok: 0, problem: 1, usage: 2, unreachable: 3, timeout: 4 } as const
 
 const SCOPES = ['ds:write', 'dns:write', 'sync:write', 'tasks:read'] as const
 
@@ -16,11 +23,6 @@ export interface CliIo {
 }
 
 class UsageError extends Error {}
-class ProblemAnswer extends Error {
-  constructor(readonly problem: Problem) {
-    super(problem.title)
-  }
-}
 
 interface GlobalOptions {
   url: string
@@ -29,11 +31,11 @@ interface GlobalOptions {
   json?: boolean
 }
 
-/** The answer's data, or a `ProblemAnswer` carrying the problem+json the gateway sent. */
+/** The answer's data, or a `GatewayProblemError` carrying the problem+json the gateway sent. */
 function unwrap<T>(result: { data?: T; error?: unknown; response: Response }): T {
   if (result.error !== undefined || !result.response.ok) {
     const problem = (result.error ?? {}) as Partial<Problem>
-    throw new ProblemAnswer({
+    throw new GatewayProblemError({
       type: problem.type ?? 'about:blank',
       title: problem.title ?? result.response.statusText,
       status: problem.status ?? result.response.status,
@@ -115,7 +117,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--json', 'print JSON (the data, or the problem) instead of text')
     .addHelpText(
       'after',
-      '\nExit codes: 0 done, 1 the gateway answered with a problem, 2 bad usage, 3 unreachable.',
+      '\nExit codes: 0 done, 1 the gateway answered with a problem (a 404 too), 2 bad usage, 3 unreachable, 4 a wait timed out.',
     )
     .showHelpAfterError()
     // Set before the subcommands are added: they inherit these settings when created.
@@ -199,7 +201,7 @@ export function buildProgram(io: CliIo): Command {
       const { items } = unwrap(await admin.GET('/admin/keys'))
       const old = items.find((item) => item.id === id)
       if (!old)
-        throw new ProblemAnswer({
+        throw new GatewayProblemError({
           type: 'about:blank',
           title: 'Not found',
           status: 404,
@@ -479,7 +481,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       io.err(`error: ${error.message}`)
       return EXIT.usage
     }
-    if (error instanceof ProblemAnswer) {
+    if (error instanceof GatewayProblemError) {
       const { problem } = error
       if (program.opts<GlobalOptions>().json) io.out(JSON.stringify(problem, null, 2))
       io.err(
@@ -487,6 +489,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       )
       for (const issue of problem.errors ?? []) io.err(`  ${issue.path}: ${issue.message}`)
       return EXIT.problem
+    }
+    if (error instanceof TaskWaitTimeoutError) {
+      io.err(`error: ${error.message} (waited the --timeout)`)
+      return EXIT.timeout
     }
     const cause = (error as { cause?: { code?: string } }).cause
     io.err(

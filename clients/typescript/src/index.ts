@@ -62,6 +62,14 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
   })
 }
 
+/** The gateway answered with a problem (RFC 9457): `problem.status` says which (404: no such thing). */
+export class GatewayProblemError extends Error {
+  override name = 'GatewayProblemError'
+  constructor(readonly problem: Problem) {
+    super(`${problem.status} ${problem.title}${problem.detail ? `: ${problem.detail}` : ''}`)
+  }
+}
+
 /** Raised by `waitForTask` when the task is not final in time. */
 export class TaskWaitTimeoutError extends Error {
   override name = 'TaskWaitTimeoutError'
@@ -82,7 +90,7 @@ export async function waitForTask(
   const deadline = Date.now() + (options.timeoutMs ?? 120_000)
   for (;;) {
     const { data, error } = await client.GET('/tasks/{id}', { params: { path: { id } } })
-    if (error) throw new Error(`${error.status} ${error.title}: ${error.detail ?? ''}`)
+    if (error) throw new GatewayProblemError(error)
     if (data.done) return data
     if (Date.now() >= deadline) throw new TaskWaitTimeoutError(data)
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 2_000))
