@@ -133,11 +133,26 @@ describe('the typed client', () => {
     const result = await run(
       resolve('node_modules/.bin/tsx'),
       ['clients/typescript/examples/add-ds-record.ts'],
-      { GATEWAY_URL: baseUrl, GATEWAY_KEY: p.tenant.key, DOMAIN: 'example-run.com', DNSKEY },
+      {
+        DOMAIN_GATEWAY_URL: baseUrl,
+        DOMAIN_GATEWAY_KEY: p.tenant.key,
+        DOMAIN: 'example-run.com',
+        DNSKEY,
+      },
     )
     expect(result.stderr).toBe('')
     expect(result.stdout).toMatch(/^accepted tsk_\w+ \(pending\)\ntsk_\w+ succeeded\n$/)
     expect(result.code).toBe(0)
+    // Without its inputs it says which are missing, with no stack trace.
+    const bare = await run(
+      resolve('node_modules/.bin/tsx'),
+      ['clients/typescript/examples/add-ds-record.ts'],
+      { DOMAIN_GATEWAY_URL: baseUrl, DOMAIN_GATEWAY_KEY: '', DOMAIN: '', DNSKEY: '' },
+    )
+    expect(bare.stderr).toBe(
+      "set DOMAIN_GATEWAY_KEY, DOMAIN, DNSKEY (npm start prints the export line for the gateway's)\n",
+    )
+    expect(bare.code).toBe(2)
   })
 })
 

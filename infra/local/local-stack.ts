@@ -28,6 +28,7 @@ import { rateMs, SyncSchedulesFileSchema } from '#shared/sync/sync-schedules.ts'
 import schedulesFile from '../sync-schedules.json' with { type: 'json' }
 import { type CallbackReceiver, startCallbackReceiver } from './callback-receiver.ts'
 import { ensureTable, startLocalDynamoDb } from './dynamodb-local.ts'
+import { listenOnPort } from './listen-port.ts'
 
 type Env = Record<string, string | undefined>
 
@@ -64,6 +65,12 @@ function localParentOverrides(port: number): Record<string, string[]> {
 export async function startLocalStack(env: Env): Promise<LocalStack> {
   const local = loadLocalConfig(env)
   const stops: (() => Promise<void>)[] = []
+  /** A listener's name and variable; a port the user set is not moved. */
+  const part = (name: string, variable: string) => ({
+    name,
+    variable,
+    chosen: env[variable] !== undefined,
+  })
 
   const db = local.dynamoDbEndpoint
     ? undefined
@@ -75,31 +82,36 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
   let parentZonePort: number | undefined
   if (!aliyunEndpoint) {
     const emulatorConfig = loadEmulatorConfig(env, LOCAL_DEFAULTS)
-    const emulator = await startEmulator({
-      port: local.emulatorPort,
-      host: emulatorConfig.host,
-      credentials: [emulatorConfig.credential],
-      account: {
-        taskMs: emulatorConfig.taskMs,
-        unregisteredPattern: emulatorConfig.unregisteredPattern,
-        unregisteredDomains: new Set(emulatorConfig.unregisteredDomains),
-        failingPattern: emulatorConfig.failingPattern,
-        behaviour: behaviourFor(
-          emulatorConfig.behaviour.profile,
-          Math.random,
-          emulatorConfig.behaviour,
-        ),
-      },
-      faults: emulatorConfig.faults as FaultRuleInput[],
-      timestampWindowMs: emulatorConfig.timestampWindowMs,
-      now: () => Date.now() + emulatorConfig.clockOffsetMs,
-      // The emulator also plays the parent zone over DNS, so a whole rollover runs locally.
-      parentZone: emulatorConfig.parentZone ?? {
-        port: 0,
-        publishDelayMs: 500,
-        dsTtlSeconds: 2,
-      },
-    })
+    const emulator = await listenOnPort(
+      part('Domain API emulator', 'EMULATOR_PORT'),
+      local.emulatorPort,
+      (port) =>
+        startEmulator({
+          port,
+          host: emulatorConfig.host,
+          credentials: [emulatorConfig.credential],
+          account: {
+            taskMs: emulatorConfig.taskMs,
+            unregisteredPattern: emulatorConfig.unregisteredPattern,
+            unregisteredDomains: new Set(emulatorConfig.unregisteredDomains),
+            failingPattern: emulatorConfig.failingPattern,
+            behaviour: behaviourFor(
+              emulatorConfig.behaviour.profile,
+              Math.random,
+              emulatorConfig.behaviour,
+            ),
+          },
+          faults: emulatorConfig.faults as FaultRuleInput[],
+          timestampWindowMs: emulatorConfig.timestampWindowMs,
+          now: () => Date.now() + emulatorConfig.clockOffsetMs,
+          // The emulator also plays the parent zone over DNS, so a whole rollover runs locally.
+          parentZone: emulatorConfig.parentZone ?? {
+            port: 0,
+            publishDelayMs: 500,
+            dsTtlSeconds: 2,
+          },
+        }),
+    )
     stops.push(emulator.close)
     aliyunEndpoint = emulator.url
     parentZonePort = emulator.parentZone?.port
@@ -107,7 +119,11 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
 
   const receiverSecrets: string[] = []
   const receiver = local.printCallbacks
-    ? await startCallbackReceiver(() => receiverSecrets, { port: local.callbackReceiverPort })
+    ? await listenOnPort(
+        part('callback receiver', 'CALLBACK_RECEIVER_PORT'),
+        local.callbackReceiverPort,
+        (port) => startCallbackReceiver(() => receiverSecrets, { port }),
+      )
     : undefined
   if (receiver) stops.push(receiver.close)
 
@@ -177,10 +193,13 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
     )
   }
 
-  const server = serve({ fetch: app.fetch, port: local.port, hostname: '127.0.0.1' })
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.once('listening', () => resolve())
+  const server = await listenOnPort(part('API', 'PORT'), local.port, async (port) => {
+    const listener = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' })
+    await new Promise<void>((resolve, reject) => {
+      listener.once('error', reject)
+      listener.once('listening', () => resolve())
+    })
+    return listener
   })
   const { port } = server.address() as AddressInfo
   stops.unshift(

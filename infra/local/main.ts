@@ -1,6 +1,11 @@
+import { LocalStartError } from './listen-port.ts'
 import { startLocalStack } from './local-stack.ts'
 
-const stack = await startLocalStack(process.env)
+const stack = await startLocalStack(process.env).catch((error: unknown) => {
+  if (!(error instanceof LocalStartError)) throw error
+  console.error(`npm start: ${error.message}`)
+  process.exit(1)
+})
 const base = stack.apiUrl
 console.log(`
 domain-gateway is running locally
@@ -11,6 +16,9 @@ domain-gateway is running locally
   API key         ${stack.devKey}   (tenant ${stack.devTenant}, all scopes)
   Webhook secret  ${stack.devWebhookSecret}
   Admin key       ${stack.adminKeyGenerated ? stack.adminApiKey : '(from ADMIN_API_KEY)'}
+
+For the CLI (npx domain-gateway …) and the typed client's example, in another shell:
+  export DOMAIN_GATEWAY_URL=${base} DOMAIN_GATEWAY_KEY=${stack.devKey}${stack.adminKeyGenerated ? ` DOMAIN_GATEWAY_ADMIN_KEY=${stack.adminApiKey}` : ''}
 
 Try it:
   curl -s -X POST ${base}/domains/example.com/ds \\

@@ -1,16 +1,24 @@
 // Adds a DS record computed from a DNSKEY, then waits for the registry to finish the task.
-//   GATEWAY_URL=http://127.0.0.1:8080 GATEWAY_KEY=dgw_… DOMAIN=example.com \
-//   DNSKEY='257 3 13 mdsswUyr3DPW…' npx tsx clients/typescript/examples/add-ds-record.ts
+//   export DOMAIN_GATEWAY_URL=http://127.0.0.1:8080 DOMAIN_GATEWAY_KEY=dgw_…   (npm start prints it)
+//   DOMAIN=example.com DNSKEY='257 3 13 mdsswUyr3DPW…' npx tsx clients/typescript/examples/add-ds-record.ts
 import { randomUUID } from 'node:crypto'
 import { createGatewayClient, waitForTask } from '@domain-gateway/client'
 
+// The same variables as the CLI's.
 const {
-  GATEWAY_URL = 'http://127.0.0.1:8080',
-  GATEWAY_KEY = '',
+  DOMAIN_GATEWAY_URL = 'http://127.0.0.1:8080',
+  DOMAIN_GATEWAY_KEY = '',
   DOMAIN = '',
   DNSKEY = '',
 } = process.env
-const gateway = createGatewayClient({ baseUrl: GATEWAY_URL, apiKey: GATEWAY_KEY })
+const missing = Object.entries({ DOMAIN_GATEWAY_KEY, DOMAIN, DNSKEY })
+  .filter(([, value]) => value === '')
+  .map(([name]) => name)
+if (missing.length > 0) {
+  console.error(`set ${missing.join(', ')} (npm start prints the export line for the gateway's)`)
+  process.exit(2)
+}
+const gateway = createGatewayClient({ baseUrl: DOMAIN_GATEWAY_URL, apiKey: DOMAIN_GATEWAY_KEY })
 
 const { data: task, error } = await gateway.POST('/domains/{name}/ds', {
   params: {

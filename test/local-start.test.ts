@@ -1,0 +1,92 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createServer, type Server } from 'node:net'
+import { resolve } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+
+/**
+ * `npm start` as a user meets it: its banner, a busy default port, a busy port the user chose.
+ * The entry point runs as a child process, exactly as the npm script runs it.
+ */
+const children: ChildProcess[] = []
+const blockers: Server[] = []
+afterEach(async () => {
+  for (const child of children.splice(0)) child.kill('SIGTERM')
+  for (const server of blockers.splice(0)) await new Promise((done) => server.close(done))
+})
+
+/** Holds a port as another program would; resolves to it. */
+async function occupy(port = 0): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((done, fail) => {
+    server.once('error', fail)
+    server.listen(port, '127.0.0.1', () => done())
+  })
+  blockers.push(server)
+  return (server.address() as { port: number }).port
+}
+
+/** Starts the local stack; resolves with its output once the banner is out or it has exited. */
+function start(env: Record<string, string>) {
+  const child = spawn(resolve('node_modules/.bin/tsx'), ['infra/local/main.ts'], {
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'error',
+      EMULATOR_PORT: '0',
+      CALLBACK_RECEIVER_PORT: '0',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  children.push(child)
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk
+  })
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk
+  })
+  return new Promise<{ stdout: string; stderr: string; code: number | null }>((done) => {
+    const banner = setInterval(() => {
+      if (/Try it:/.test(stdout)) {
+        clearInterval(banner)
+        done({ stdout, stderr, code: null })
+      }
+    }, 50)
+    child.once('exit', (code) => {
+      clearInterval(banner)
+      done({ stdout, stderr, code })
+    })
+  })
+}
+
+describe('npm start', () => {
+  it('moves a busy default port to a free one and prints the export line the CLI reads', async () => {
+    // Hold the default API port (if something else already holds it, the start moves all the same).
+    await occupy(8080).catch(() => undefined)
+    const started = await start({})
+    expect(started.code).toBeNull()
+    expect(started.stderr).toContain(
+      'API: port 8080 is in use; listening on a free port instead (PORT chooses one).',
+    )
+    const exported =
+      /export DOMAIN_GATEWAY_URL=(\S+) DOMAIN_GATEWAY_KEY=(dgw_\S+) DOMAIN_GATEWAY_ADMIN_KEY=(\S+)/.exec(
+        started.stdout,
+      )
+    expect(exported).not.toBeNull()
+    const [, url, key] = exported as unknown as [string, string, string]
+    expect(url).not.toBe('http://127.0.0.1:8080')
+    // The exported key works against the exported URL.
+    const tasks = await fetch(`${url}/tasks`, { headers: { authorization: `Bearer ${key}` } })
+    expect(tasks.status).toBe(200)
+  }, 60_000)
+
+  it('stops with one sentence naming the part and the variable when a chosen port is busy', async () => {
+    const port = await occupy()
+    const started = await start({ PORT: String(port) })
+    expect(started.code).toBe(1)
+    expect(started.stderr.trim()).toBe(
+      `npm start: The API cannot listen on port ${port} (PORT): another process uses it. Set PORT to a free port, or 0 for any.`,
+    )
+  }, 60_000)
+})
