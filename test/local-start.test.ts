@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { createServer, type Server } from 'node:net'
 import { resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { describeCallback } from '#infra/local/callback-receiver.ts'
 
 /**
  * `npm start` as a user meets it: its banner, a busy default port, a busy port the user chose.
@@ -46,18 +47,21 @@ function start(env: Record<string, string>) {
   child.stderr.on('data', (chunk) => {
     stderr += chunk
   })
-  return new Promise<{ stdout: string; stderr: string; code: number | null }>((done) => {
-    const banner = setInterval(() => {
-      if (/Try it:/.test(stdout)) {
+  const output = () => stdout
+  return new Promise<{ stdout: string; stderr: string; code: number | null; output: () => string }>(
+    (done) => {
+      const banner = setInterval(() => {
+        if (/Try it:/.test(stdout)) {
+          clearInterval(banner)
+          done({ stdout, stderr, code: null, output })
+        }
+      }, 50)
+      child.once('exit', (code) => {
         clearInterval(banner)
-        done({ stdout, stderr, code: null })
-      }
-    }, 50)
-    child.once('exit', (code) => {
-      clearInterval(banner)
-      done({ stdout, stderr, code })
-    })
-  })
+        done({ stdout, stderr, code, output })
+      })
+    },
+  )
 }
 
 describe('npm start', () => {
@@ -74,11 +78,34 @@ describe('npm start', () => {
         started.stdout,
       )
     expect(exported).not.toBeNull()
-    const [, url, key] = exported as unknown as [string, string, string]
+    const [, url, key, adminKey] = exported as unknown as [string, string, string, string]
     expect(url).not.toBe('http://127.0.0.1:8080')
     // The exported key works against the exported URL.
     const tasks = await fetch(`${url}/tasks`, { headers: { authorization: `Bearer ${key}` } })
     expect(tasks.status).toBe(200)
+
+    // A key made for another tenant, pointed at the bundled receiver: its callbacks verify too.
+    const receiverUrl = /Callbacks\s+(http\S+)/.exec(started.stdout)?.[1] as string
+    const created = await fetch(`${url}/admin/keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        tenant: 'other-team',
+        scopes: ['tasks:read'],
+        callbackUrl: receiverUrl,
+      }),
+    })
+    expect(created.status).toBe(201)
+    const other = (await created.json()) as { key: string }
+    const ping = await fetch(`${url}/webhooks/test`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${other.key}`, 'content-type': 'application/json' },
+      body: '{}',
+    })
+    expect(await ping.json()).toMatchObject({ outcome: 'delivered' })
+    await expect
+      .poll(() => started.output())
+      .toMatch(/callback msg_\S+: ping for other-team \(signature verified\)/)
   }, 60_000)
 
   it('stops with one sentence naming the part and the variable when a chosen port is busy', async () => {
@@ -89,4 +116,31 @@ describe('npm start', () => {
       `npm start: The API cannot listen on port ${port} (PORT): another process uses it. Set PORT to a free port, or 0 for any.`,
     )
   }, 60_000)
+})
+
+describe("the bundled receiver's line", () => {
+  it('names the type, the subject, the status and why it failed', () => {
+    expect(
+      describeCallback({
+        type: 'task.failed',
+        data: {
+          id: 'tsk_1',
+          status: 'failed',
+          error: { code: 'DomainNotExist', message: 'the domain is not in this account' },
+        },
+      }),
+    ).toBe('task.failed for tsk_1 (failed): DomainNotExist: the domain is not in this account')
+    expect(describeCallback({ type: 'domain.drifted', data: { domain: 'example.com' } })).toBe(
+      'domain.drifted for example.com',
+    )
+    expect(
+      describeCallback({
+        type: 'dnssec.scan.failed',
+        data: { domain: 'example.com', reason: 'the servers disagree' },
+      }),
+    ).toBe('dnssec.scan.failed for example.com: the servers disagree')
+    expect(describeCallback({ type: 'ping', data: { tenant: 'local-dev' } })).toBe(
+      'ping for local-dev',
+    )
+  })
 })

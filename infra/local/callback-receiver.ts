@@ -5,7 +5,7 @@ import { Webhook } from 'standardwebhooks'
 export interface ReceivedCallback {
   readonly id: string
   readonly verified: boolean
-  readonly payload: { type?: string; data?: { id?: string; status?: string } } | undefined
+  readonly payload: { type?: string; data?: Record<string, unknown> } | undefined
 }
 
 export interface CallbackReceiver {
@@ -14,12 +14,38 @@ export interface CallbackReceiver {
   close(): Promise<void>
 }
 
+/** What an event is about: a task's or change's id, else its domain, else (a ping) its tenant. */
+function subjectOf(data: Record<string, unknown> | undefined): string {
+  for (const field of ['id', 'changeId', 'domain', 'tenant']) {
+    const value = data?.[field]
+    if (typeof value === 'string' && value !== '') return value
+  }
+  return '(no subject)'
+}
+
+/** Why a failed or stopped event says it failed, if it says. */
+function reasonOf(data: Record<string, unknown> | undefined): string | undefined {
+  const error = data?.error as { code?: string; message?: string } | string | undefined
+  if (typeof error === 'string') return error
+  if (error?.message) return error.code ? `${error.code}: ${error.message}` : error.message
+  return typeof data?.reason === 'string' ? data.reason : undefined
+}
+
+/** One printed line per callback: type, subject, status and the failure's reason where there is one. */
+export function describeCallback(payload: ReceivedCallback['payload']): string {
+  const data = payload?.data
+  const status = typeof data?.status === 'string' ? ` (${data.status})` : ''
+  const reason = reasonOf(data)
+  return `${payload?.type ?? '(no type)'} for ${subjectOf(data)}${status}${reason ? `: ${reason}` : ''}`
+}
+
 /**
  * A tiny webhook receiver on loopback for `npm start`: verifies each callback with the
- * `standardwebhooks` package (as a real receiver would), prints it and answers 204.
+ * `standardwebhooks` package (as a real receiver would) against every secret it is given (each
+ * tenant's keys, the system's), prints it and answers 204.
  */
 export async function startCallbackReceiver(
-  secrets: () => readonly string[],
+  secrets: () => Promise<readonly string[]> | readonly string[],
   options: { port?: number; print?: (line: string) => void } = {},
 ): Promise<CallbackReceiver> {
   const received: ReceivedCallback[] = []
@@ -27,7 +53,7 @@ export async function startCallbackReceiver(
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = []
     request.on('data', (chunk: Buffer) => chunks.push(chunk))
-    request.on('end', () => {
+    request.on('end', async () => {
       const body = Buffer.concat(chunks).toString('utf8')
       const headers = {
         'webhook-id': String(request.headers['webhook-id'] ?? ''),
@@ -35,7 +61,8 @@ export async function startCallbackReceiver(
         'webhook-signature': String(request.headers['webhook-signature'] ?? ''),
       }
       let payload: ReceivedCallback['payload']
-      const verified = secrets().some((secret) => {
+      const known = await Promise.resolve(secrets()).catch(() => [] as readonly string[])
+      const verified = known.some((secret) => {
         try {
           payload = new Webhook(secret).verify(body, headers) as ReceivedCallback['payload']
           return true
@@ -46,8 +73,8 @@ export async function startCallbackReceiver(
       received.push({ id: headers['webhook-id'], verified, payload })
       print(
         verified
-          ? `callback ${headers['webhook-id']}: ${payload?.type} for ${payload?.data?.id} (signature verified)`
-          : `callback ${headers['webhook-id']}: SIGNATURE NOT VERIFIED`,
+          ? `callback ${headers['webhook-id']}: ${describeCallback(payload)} (signature verified)`
+          : `callback ${headers['webhook-id']}: SIGNATURE NOT VERIFIED (no tenant's secret and no system secret matches)`,
       )
       response.writeHead(verified ? 204 : 401).end()
     })

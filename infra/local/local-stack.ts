@@ -118,11 +118,16 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
   }
 
   const receiverSecrets: string[] = []
+  /** Every key's secrets, read when a callback arrives: keys made with `keys create` verify too. */
+  let keySecrets: () => Promise<string[]> = async () => []
   const receiver = local.printCallbacks
     ? await listenOnPort(
         part('callback receiver', 'CALLBACK_RECEIVER_PORT'),
         local.callbackReceiverPort,
-        (port) => startCallbackReceiver(() => receiverSecrets, { port }),
+        (port) =>
+          startCallbackReceiver(async () => [...receiverSecrets, ...(await keySecrets())], {
+            port,
+          }),
       )
     : undefined
   if (receiver) stops.push(receiver.close)
@@ -180,6 +185,10 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
         local.devApiKey,
       )
   receiverSecrets.push(devKey.webhookSecret)
+  keySecrets = async () =>
+    (await apiDeps.apiKeys.list(1_000)).flatMap((key) =>
+      key.webhookSecrets.map((entry) => entry.secret),
+    )
   // The dev tenant may act on everything, also under TENANT_SCOPES=strict.
   if (!(await apiDeps.tenantScopes.get(local.devTenant))) {
     await apiDeps.tenantScopes.save(
