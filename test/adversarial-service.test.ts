@@ -85,6 +85,25 @@ async function runScenario(order: ListOrder): Promise<void> {
   const owned = tasks.map((task) => task.upstream.taskNo)
   expect(new Set(owned).size).toBe(tasks.length)
   const made = [...pipeline.emulator.account.tasks.keys()]
+  // On a mismatch, say what each registry task nobody owns and its domain's gateway tasks went through.
+  const orphans = made.filter((taskNo) => !owned.includes(taskNo))
+  const story = orphans.map((taskNo) => {
+    const made = pipeline.emulator.account.tasks.get(taskNo)
+    const domain = made && 'domain' in made.kind ? made.kind.domain : undefined
+    const siblings = [...pipeline.emulator.account.tasks.values()]
+      .filter((other) => 'domain' in other.kind && other.kind.domain === domain)
+      .map((other) => ({
+        taskNo: other.taskNo,
+        createdAt: other.createdAt,
+        request: other.request,
+      }))
+    return {
+      orphan: { taskNo, createdAt: made?.createdAt, request: made?.request, domain },
+      registryTasksOfDomain: siblings,
+      gatewayTasksOfDomain: tasks.filter((task) => task.details.some((d) => d.target === domain)),
+    }
+  })
+  expect(orphans, JSON.stringify(story, null, 1)).toEqual([])
   expect(new Set(made)).toEqual(new Set(owned))
 }
 

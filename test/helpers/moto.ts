@@ -1,5 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
+
+const SERIAL_SERVER = fileURLToPath(new URL('./moto-serial.py', import.meta.url))
 
 async function freePort(): Promise<number> {
   const server = createServer()
@@ -11,14 +14,16 @@ async function freePort(): Promise<number> {
 
 /**
  * Starts moto_server (the AWS service emulator preinstalled on this machine) on loopback: the
- * real SSM API for the secret-parameter path of the Lambda bundles.
+ * real SSM API for the secret-parameter path of the Lambda bundles, and DynamoDB for the moto
+ * project. Requests are served one at a time, so conditional writes are atomic as in DynamoDB.
  */
 export async function startMoto(): Promise<{ endpoint: string; stop(): Promise<void> }> {
   const port = await freePort()
   // A test fork may end without calling stop(), even by a signal: a small shell watchdog stops
   // the server as soon as this process is gone, so no server outlives its tests.
   const watchdog = [
-    `moto_server -H 127.0.0.1 -p ${port} & server=$!`,
+    // moto_server's own app, one request at a time (see moto-serial.py: atomic conditional writes).
+    `python3 ${SERIAL_SERVER} 127.0.0.1 ${port} & server=$!`,
     `trap 'kill $server 2>/dev/null' EXIT TERM INT`,
     `while kill -0 ${process.pid} 2>/dev/null && kill -0 $server 2>/dev/null; do sleep 1; done`,
   ].join('\n')
