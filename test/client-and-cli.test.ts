@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -11,6 +10,7 @@ import {
 } from '@domain-gateway/client'
 import { type ServerType, serve } from '@hono/node-server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { spawnCollecting } from './helpers/child-output.ts'
 import { ADMIN_KEY } from './helpers/gateway.ts'
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts'
 
@@ -41,17 +41,10 @@ afterAll(async () => {
 
 /** Runs a command to its end, while pollers drain the pipeline beside it. */
 async function run(command: string, args: string[], env: Record<string, string> = {}) {
-  const child = spawn(command, args, {
-    env: { ...process.env, DOMAIN_GATEWAY_URL: baseUrl, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (chunk) => {
-    stdout += chunk
-  })
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk
+  const { child, stdout, stderr } = spawnCollecting(command, args, {
+    ...process.env,
+    DOMAIN_GATEWAY_URL: baseUrl,
+    ...env,
   })
   let code: number | null | undefined
   const exited = new Promise<void>((done) =>
@@ -62,7 +55,7 @@ async function run(command: string, args: string[], env: Record<string, string> 
   )
   await p.drainUntil(() => code !== undefined, { timeoutMs: 60_000 })
   await exited
-  return { code, stdout, stderr }
+  return { code, stdout: stdout(), stderr: stderr() }
 }
 const cli = (args: string[], env: Record<string, string> = {}) => run(BIN, args, env)
 

@@ -1,8 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { createServer, type Server } from 'node:net'
 import { resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { describeCallback } from '#infra/local/callback-receiver.ts'
+import { spawnCollecting } from './helpers/child-output.ts'
 
 /**
  * `npm start` as a user meets it: its banner, a busy default port, a busy port the user chose.
@@ -28,37 +29,30 @@ async function occupy(port = 0): Promise<number> {
 
 /** Starts the local stack; resolves with its output once the banner is out or it has exited. */
 function start(env: Record<string, string>) {
-  const child = spawn(resolve('node_modules/.bin/tsx'), ['infra/local/main.ts'], {
-    env: {
+  const { child, stdout, stderr } = spawnCollecting(
+    resolve('node_modules/.bin/tsx'),
+    ['infra/local/main.ts'],
+    {
       ...process.env,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       LOG_LEVEL: 'error',
       EMULATOR_PORT: '0',
       CALLBACK_RECEIVER_PORT: '0',
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  )
   children.push(child)
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (chunk) => {
-    stdout += chunk
-  })
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk
-  })
-  const output = () => stdout
   return new Promise<{ stdout: string; stderr: string; code: number | null; output: () => string }>(
     (done) => {
       const banner = setInterval(() => {
-        if (/Try it:/.test(stdout)) {
+        if (/Try it:/.test(stdout())) {
           clearInterval(banner)
-          done({ stdout, stderr, code: null, output })
+          done({ stdout: stdout(), stderr: stderr(), code: null, output: stdout })
         }
       }, 50)
       child.once('exit', (code) => {
         clearInterval(banner)
-        done({ stdout, stderr, code, output })
+        done({ stdout: stdout(), stderr: stderr(), code, output: stdout })
       })
     },
   )

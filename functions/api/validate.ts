@@ -14,7 +14,7 @@ const isMissing = (issue: Issue) =>
   issue.code === 'invalid_type' && /received undefined$/.test(issue.message)
 
 /** Edit distance with adjacent transpositions (optimal string alignment), case-insensitive. */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const [s, t] = [a.toLowerCase(), b.toLowerCase()]
   const d = Array.from({ length: s.length + 1 }, (_, i) =>
     Array.from({ length: t.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
@@ -54,7 +54,7 @@ function meant(key: string, candidates: Iterable<string>): string | undefined {
 }
 
 /** The keys an object schema (or a union of them) accepts at its top level. */
-export function keysOf(schema: z.ZodType): Set<string> {
+function keysOf(schema: z.ZodType): Set<string> {
   const def = (schema as unknown as { _zod: { def: Record<string, unknown> } })._zod.def
   if (def.type === 'object') return new Set(Object.keys(def.shape as object))
   if (def.type === 'union') {
