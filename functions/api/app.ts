@@ -9,9 +9,11 @@ import { serveOpenApiDocument } from './openapi-document.ts'
 import { problem, problemFor, problemToResponse } from './problem.ts'
 import { registerAdminKeyRoutes } from './routes/admin-key-routes.ts'
 import { registerAdminTenantRoutes } from './routes/admin-tenant-routes.ts'
+import { registerChangeRoutes } from './routes/change-routes.ts'
 import { registerDeliveryRoutes } from './routes/delivery-routes.ts'
 import { registerDnssecRoutes } from './routes/dnssec-routes.ts'
 import { registerDomainStateRoutes } from './routes/domain-state-routes.ts'
+import { registerEventRoutes } from './routes/event-routes.ts'
 import { registerReadRoutes } from './routes/read-routes.ts'
 import { registerSubmitRoutes } from './routes/submit-routes.ts'
 import { registerWebhookTestRoutes } from './routes/webhook-test-routes.ts'
@@ -82,9 +84,11 @@ export function createApp(deps: ApiDeps): App {
   app.get('/healthz', (c) => c.json({ status: 'ok' }))
   registerSubmitRoutes(app, deps)
   registerDomainStateRoutes(app, deps)
+  registerChangeRoutes(app, deps)
   registerDnssecRoutes(app, deps)
   registerReadRoutes(app, deps)
   registerDeliveryRoutes(app, deps)
+  registerEventRoutes(app, deps)
   registerAdminKeyRoutes(app, deps)
   registerAdminTenantRoutes(app, deps)
   registerWebhookTestRoutes(app, deps)

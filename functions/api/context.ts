@@ -4,9 +4,11 @@ import type { DsRecord } from '#shared/aliyun/responses.ts'
 import type { ApiKeyStore } from '#shared/auth/api-key-store.ts'
 import type { ApiKey, RandomBytes } from '#shared/auth/api-keys.ts'
 import type { Change } from '#shared/changes/change.ts'
+import type { ChangeList } from '#shared/changes/change-list.ts'
 import type { DomainStateStore } from '#shared/changes/domain-state.ts'
 import type { DnssecDeps } from '#shared/dns/dnssec-service.ts'
 import type { DnssecStateStore } from '#shared/dns/dnssec-state.ts'
+import type { EventLog } from '#shared/events/event-log.ts'
 import type { WebhookEvent } from '#shared/events/webhook-event.ts'
 import type { CursorCodec } from '#shared/http/cursor.ts'
 import type { Logger } from '#shared/logger.ts'
@@ -45,6 +47,10 @@ export interface ApiDeps {
   readonly targetLocks: TargetLockStore
   readonly changes: DueItemStore<Change>
   readonly events: DueItemStore<WebhookEvent>
+  /** The tenant's events (stored events and final tasks) in the order they happened. */
+  readonly eventLog: EventLog
+  /** The tenant's accepted changes, newest first. */
+  readonly changeList: ChangeList
   readonly domainStates: DomainStateStore
   readonly dnssecStates: DnssecStateStore
   /** Tenants' scopes, as the admin sets them (the admin routes read and write the store). */

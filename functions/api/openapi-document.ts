@@ -30,6 +30,11 @@ const TAGS = [
   },
   { name: 'Tasks', description: 'Read tasks, their webhook deliveries, and redeliver.' },
   {
+    name: 'Events',
+    description:
+      'Every event sent to the tenant (task, change, domain, DNSSEC, test), by webhook id: list, read, delivery log, redeliver, recover after an outage.',
+  },
+  {
     name: 'Webhooks',
     description:
       "Every event is POSTed signed (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`) to the callback URL; verify the signature with the API key's `whsec_` secret and deduplicate on `webhook-id`. `POST /webhooks/test` sends a `ping`.",

@@ -1,6 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { EVENT_TYPES } from '#shared/events/webhook-event.ts'
-import { TERMINAL_STATUSES } from '#shared/tasks/task.ts'
+import { ALL_EVENT_TYPES } from '#shared/events/webhook-event.ts'
 import { PING_EVENT_TYPE } from '#shared/webhooks/ping-event.ts'
 import type { App } from './context.ts'
 import { TimestampSchema } from './schemas/common-schemas.ts'
@@ -23,12 +22,25 @@ const webhookHeadersSchema = () =>
     }),
   })
 
-const TASK_EVENT_TYPES = [...TERMINAL_STATUSES].map((status) => `task.${status}` as const)
-
 const taskEventDataSchema = () =>
   TaskResourceSchema.omit({ callback: true }).openapi('TaskEventData', {
     description: 'The finished task as `GET /tasks/{id}` shows it, without `callback`.',
   })
+
+const changeEventDataSchema = () =>
+  ChangeResourceSchema.omit({
+    done: true,
+    steps: true,
+    progress: true,
+    callbackUrl: true,
+    updatedAt: true,
+  })
+    .extend({
+      steps: z.array(z.object({ taskId: z.string(), action: z.string(), status: z.string() })),
+    })
+    .openapi('ChangeEventData', {
+      description: 'The finished change: its plan, desired state, and how each step ended.',
+    })
 
 const pingDataSchema = () =>
   z
@@ -64,18 +76,32 @@ const DESCRIPTIONS: Record<string, string> = {
     'A test event sent by `POST /webhooks/test`: check that the receiver verifies the signature.',
 }
 
-const dataFor = (type: string, built: { taskEventData: z.ZodType; pingData: z.ZodType }) =>
+interface BuiltSchemas {
+  readonly taskEventData: z.ZodType
+  readonly changeEventData: z.ZodType
+  readonly pingData: z.ZodType
+}
+
+/** The schema of an event type's `data`. */
+export const dataFor = (type: string, built: BuiltSchemas) =>
   type.startsWith('task.')
     ? built.taskEventData
     : type === PING_EVENT_TYPE
       ? built.pingData
       : type.startsWith('change.')
-        ? ChangeResourceSchema
+        ? built.changeEventData
         : type.startsWith('domain.')
           ? DriftReportSchema
           : z
               .record(z.string(), z.unknown())
               .openapi({ description: 'The domain and what was seen.' })
+
+/** The `data` schemas that are built (and named in the document) only when it is generated. */
+export const buildEventDataSchemas = (): BuiltSchemas => ({
+  taskEventData: taskEventDataSchema(),
+  changeEventData: changeEventDataSchema(),
+  pingData: pingDataSchema(),
+})
 
 /** `task.partially_failed` → `taskPartiallyFailedEvent`. */
 const operationIdOf = (type: string) =>
@@ -87,8 +113,8 @@ const operationIdOf = (type: string) =>
  */
 export function registerWebhookDocs(app: App): void {
   const headers = webhookHeadersSchema()
-  const built = { taskEventData: taskEventDataSchema(), pingData: pingDataSchema() }
-  for (const type of [...TASK_EVENT_TYPES, ...EVENT_TYPES, PING_EVENT_TYPE]) {
+  const built = buildEventDataSchemas()
+  for (const type of ALL_EVENT_TYPES) {
     app.openAPIRegistry.registerWebhook({
       method: 'post',
       path: type,

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Webhook } from 'standardwebhooks'
+import { describeEvent } from '#shared/events/event-subject.ts'
 
 export interface ReceivedCallback {
   readonly id: string
@@ -14,30 +15,9 @@ export interface CallbackReceiver {
   close(): Promise<void>
 }
 
-/** What an event is about: a task's or change's id, else its domain, else (a ping) its tenant. */
-function subjectOf(data: Record<string, unknown> | undefined): string {
-  for (const field of ['id', 'changeId', 'domain', 'tenant']) {
-    const value = data?.[field]
-    if (typeof value === 'string' && value !== '') return value
-  }
-  return '(no subject)'
-}
-
-/** Why a failed or stopped event says it failed, if it says. */
-function reasonOf(data: Record<string, unknown> | undefined): string | undefined {
-  const error = data?.error as { code?: string; message?: string } | string | undefined
-  if (typeof error === 'string') return error
-  if (error?.message) return error.code ? `${error.code}: ${error.message}` : error.message
-  return typeof data?.reason === 'string' ? data.reason : undefined
-}
-
 /** One printed line per callback: type, subject, status and the failure's reason where there is one. */
-export function describeCallback(payload: ReceivedCallback['payload']): string {
-  const data = payload?.data
-  const status = typeof data?.status === 'string' ? ` (${data.status})` : ''
-  const reason = reasonOf(data)
-  return `${payload?.type ?? '(no type)'} for ${subjectOf(data)}${status}${reason ? `: ${reason}` : ''}`
-}
+export const describeCallback = (payload: ReceivedCallback['payload']): string =>
+  describeEvent(payload)
 
 /**
  * A tiny webhook receiver on loopback for `npm start`: verifies each callback with the

@@ -86,6 +86,7 @@ export async function settleChange(deps: ChangeDeps, held: Change): Promise<Chan
       data: changeEventData(final, steps as Task[]),
       url: change.callbackUrl,
       at,
+      retentionMs: deps.settings.taskRetentionMs,
     }),
   )
   if (await deps.changes.replace(final, change.version)) {
@@ -95,7 +96,7 @@ export async function settleChange(deps: ChangeDeps, held: Change): Promise<Chan
   return (await deps.changes.get(change.id, deps.now())) ?? final
 }
 
-function changeEventData(change: Change, steps: readonly Task[]): Record<string, unknown> {
+export function changeEventData(change: Change, steps: readonly Task[]): Record<string, unknown> {
   return {
     id: change.id,
     domain: change.domain,

@@ -15,6 +15,20 @@ export const EVENT_TYPES = [
 ] as const
 export type EventType = (typeof EVENT_TYPES)[number]
 
+/** The `task.*` events: a task's final state, one type per terminal status. */
+export const TASK_EVENT_TYPES = [
+  'task.succeeded',
+  'task.failed',
+  'task.partially_failed',
+  'task.rejected',
+  'task.unknown',
+] as const
+export type TaskEventType = (typeof TASK_EVENT_TYPES)[number]
+
+/** Every type a receiver can get: task, change, domain and DNSSEC events, and `ping`. */
+export const ALL_EVENT_TYPES = [...TASK_EVENT_TYPES, ...EVENT_TYPES, 'ping'] as const
+export type AnyEventType = (typeof ALL_EVENT_TYPES)[number]
+
 /**
  * One webhook to send, kept until delivered like a task's callback: the same retries, endpoint
  * health, lanes and delivery log. Its body never changes, so every attempt sends the same bytes.
@@ -24,11 +38,13 @@ export interface WebhookEvent extends DueItem {
   /** The API key whose webhook secrets sign it. */
   readonly keyId: string
   /** (Not `type`: the table's own `type` attribute says what kind of item this is.) */
-  readonly eventType: EventType
+  readonly eventType: AnyEventType
   readonly occurredAt: string
   readonly data: Record<string, unknown>
   readonly callback: TaskCallback
   readonly createdAt: string
+  /** Sent by `POST /webhooks/test` (its data a sample), not by anything that happened. */
+  readonly test?: boolean | undefined
 }
 
 export const eventWebhookId = (event: WebhookEvent): string => `msg_${event.id}`
@@ -37,7 +53,13 @@ export function eventBody(event: WebhookEvent): string {
   return JSON.stringify({ type: event.eventType, timestamp: event.occurredAt, data: event.data })
 }
 
-/** A new event, due for delivery now (or kept with `none` when there is no URL). */
+/** How long an event with no URL to send to is kept, unless the caller says (30 days). */
+const DEFAULT_RETENTION_MS = 30 * 24 * 3600_000
+
+/**
+ * A new event, due for delivery now; or, with no URL, kept (`none`) for the event list and
+ * `listen` until its retention runs out (an event with a URL is kept from its last attempt on).
+ */
 export function newEvent(input: {
   id: string
   tenant: string
@@ -46,6 +68,7 @@ export function newEvent(input: {
   data: Record<string, unknown>
   url: string | undefined
   at: number
+  retentionMs?: number | undefined
 }): WebhookEvent {
   const iso = new Date(input.at).toISOString()
   return {
@@ -61,5 +84,8 @@ export function newEvent(input: {
       : { url: undefined, state: 'none', attempts: 0 },
     createdAt: iso,
     dueAt: input.url ? input.at : undefined,
+    expiresAt: input.url
+      ? undefined
+      : Math.floor((input.at + (input.retentionMs ?? DEFAULT_RETENTION_MS)) / 1000),
   }
 }

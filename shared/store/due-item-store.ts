@@ -21,6 +21,8 @@ export class DynamoDbDueItemStore<T extends DueItem> implements DueItemStore<T> 
     private readonly shardCount: number,
     private readonly prefix: string,
     private readonly type: string,
+    /** Index attributes the item carries besides its key (owner or event index). */
+    private readonly indexKeys: (item: T) => Record<string, string> = () => ({}),
   ) {}
 
   #toItem(item: T): Record<string, unknown> {
@@ -30,6 +32,7 @@ export class DynamoDbDueItemStore<T extends DueItem> implements DueItemStore<T> 
       pk: `${this.prefix}#${item.id}`,
       sk: this.prefix,
       type: this.type,
+      ...this.indexKeys(item),
       ...(dueAt !== undefined
         ? { dueAt, dueShard: `DUE#${shardOf(item.id, this.shardCount)}` }
         : {}),

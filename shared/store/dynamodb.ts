@@ -204,6 +204,16 @@ export async function claimLease(
 
 /** An item as the code knows it: without the table's keys, its kind and its index attributes. */
 export function withoutTableKeys(item: Record<string, unknown>): Record<string, unknown> {
-  const { pk: _pk, sk: _sk, type: _type, gsi1pk: _g1, gsi1sk: _g2, dueShard: _ds, ...rest } = item
+  const {
+    pk: _pk,
+    sk: _sk,
+    type: _type,
+    gsi1pk: _g1,
+    gsi1sk: _g2,
+    evpk: _e1,
+    evsk: _e2,
+    dueShard: _ds,
+    ...rest
+  } = item
   return rest
 }

@@ -1,7 +1,8 @@
 import type { Change } from '../changes/change.ts'
 import type { StoreConfig } from '../config/gateway-config.ts'
-import type { WebhookEvent } from '../events/webhook-event.ts'
+import { eventWebhookId, type WebhookEvent } from '../events/webhook-event.ts'
 import { DynamoDbApiKeyStore } from './api-key-store.ts'
+import { changeOwnerKeys, DynamoDbChangeList } from './change-list-store.ts'
 import { DynamoDbDeliveryLogStore } from './delivery-log-store.ts'
 import { DynamoDbDnssecStateStore } from './dnssec-state-store.ts'
 import { DynamoDbDomainAssignmentStore } from './domain-assignment-store.ts'
@@ -10,6 +11,8 @@ import { DynamoDbDueItemStore } from './due-item-store.ts'
 import { DynamoDbDueSweepStore } from './due-sweep-store.ts'
 import { createDocumentClient } from './dynamodb.ts'
 import { DynamoDbEndpointHealthStore } from './endpoint-health-store.ts'
+import { eventIndexKeys } from './event-index.ts'
+import { DynamoDbEventLog } from './event-log-store.ts'
 import { DynamoDbRateCounterStore } from './rate-counter-store.ts'
 import { DynamoDbTargetLockStore } from './target-lock-store.ts'
 import { DynamoDbTaskNoRegistry, DynamoDbTaskStore } from './task-store.ts'
@@ -27,8 +30,24 @@ export function createStores(config: StoreConfig) {
     dueSweep: new DynamoDbDueSweepStore(db, table),
     endpoints: new DynamoDbEndpointHealthStore(db, table),
     targetLocks: new DynamoDbTargetLockStore(db, table),
-    changes: new DynamoDbDueItemStore<Change>(db, table, config.dueShards, 'CHANGE', 'change'),
-    events: new DynamoDbDueItemStore<WebhookEvent>(db, table, config.dueShards, 'EVENT', 'event'),
+    changes: new DynamoDbDueItemStore<Change>(
+      db,
+      table,
+      config.dueShards,
+      'CHANGE',
+      'change',
+      changeOwnerKeys,
+    ),
+    changeList: new DynamoDbChangeList(db, table),
+    events: new DynamoDbDueItemStore<WebhookEvent>(
+      db,
+      table,
+      config.dueShards,
+      'EVENT',
+      'event',
+      (event) => eventIndexKeys(event.tenant, event.occurredAt, eventWebhookId(event)),
+    ),
+    eventLog: new DynamoDbEventLog(db, table),
     domainStates: new DynamoDbDomainStateStore(db, table),
     dnssecStates: new DynamoDbDnssecStateStore(db, table),
     tenantScopes: new DynamoDbTenantScopeStore(db, table),

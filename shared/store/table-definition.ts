@@ -5,11 +5,15 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb'
  * - `pk`/`sk`: the item itself (`TASK#<id>`, `KEY#<id>`, `TARGET#<name>`, …).
  * - `byOwner` (`gsi1pk`/`gsi1sk`): a tenant's tasks newest first (`TENANT#<t>`, `<createdAt>#<id>`),
  *   and the list of API keys (`APIKEYS`).
+ * - `byEvent` (`evpk`/`evsk`): sparse; a tenant's events in the order they happened
+ *   (`EVENTS#<t>`, `<occurredAt>#<webhook id>`): stored events, and tasks once final (a task's
+ *   final state is its event, written in the same item, so no event is ever missing from it).
  * - `due` (`dueShard`/`dueAt`): sparse; only items with work due (a task to poll or reconcile,
  *   a callback to send) carry these, spread over `DUE#0..n` so no partition runs hot.
  * Finished items carry `expiresAt` (epoch seconds) for TTL, and reads skip expired items too.
  */
 export const INDEX_BY_OWNER = 'byOwner'
+export const INDEX_BY_EVENT = 'byEvent'
 export const INDEX_DUE = 'due'
 export const TTL_ATTRIBUTE = 'expiresAt'
 
@@ -22,6 +26,8 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
       { AttributeName: 'sk', AttributeType: 'S' },
       { AttributeName: 'gsi1pk', AttributeType: 'S' },
       { AttributeName: 'gsi1sk', AttributeType: 'S' },
+      { AttributeName: 'evpk', AttributeType: 'S' },
+      { AttributeName: 'evsk', AttributeType: 'S' },
       { AttributeName: 'dueShard', AttributeType: 'S' },
       { AttributeName: 'dueAt', AttributeType: 'N' },
     ],
@@ -35,6 +41,14 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
         KeySchema: [
           { AttributeName: 'gsi1pk', KeyType: 'HASH' },
           { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+      {
+        IndexName: INDEX_BY_EVENT,
+        KeySchema: [
+          { AttributeName: 'evpk', KeyType: 'HASH' },
+          { AttributeName: 'evsk', KeyType: 'RANGE' },
         ],
         Projection: { ProjectionType: 'ALL' },
       },

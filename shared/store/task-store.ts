@@ -9,7 +9,7 @@ import {
 import { unmarshall } from '@aws-sdk/util-dynamodb'
 import { toEpochSeconds } from '../epoch.ts'
 import { InvalidCursorError } from '../http/cursor.ts'
-import type { Task } from '../tasks/task.ts'
+import { isTerminal, type Task } from '../tasks/task.ts'
 import type { TaskFilter, TaskNoRegistry, TaskPage, TaskStore } from '../tasks/task-store.ts'
 import {
   claimLease,
@@ -21,6 +21,7 @@ import {
   storeCall,
   withoutTableKeys,
 } from './dynamodb.ts'
+import { eventIndexKeys } from './event-index.ts'
 import { INDEX_BY_OWNER, INDEX_DUE } from './table-definition.ts'
 
 const TASK_SK = 'TASK'
@@ -80,6 +81,10 @@ export class DynamoDbTaskStore implements TaskStore {
       gsi1pk: `TENANT#${task.tenant}`,
       gsi1sk: `${task.createdAt}#${task.id}`,
       targets: task.details.map((detail) => detail.target),
+      // A final task is its own `task.*` event: in the event index from the write that ends it.
+      ...(isTerminal(task.status)
+        ? eventIndexKeys(task.tenant, task.completedAt ?? task.updatedAt, `msg_${task.id}`)
+        : {}),
       // Sparse due index: only tasks with work due carry these two attributes.
       ...(dueAt !== undefined
         ? { dueAt, dueShard: `DUE#${shardOf(task.id, this.shardCount)}` }

@@ -82,3 +82,14 @@ export function nextCallbackState(
     dueAt,
   }
 }
+
+/** The callback sent again from `at` (same webhook id and body): redelivery and recovery. */
+export function toRedelivery(callback: TaskCallback, at: number): TaskCallback {
+  return { ...callback, state: 'scheduled', nextAttemptAt: iso(at) }
+}
+
+/** States a recovery sends again: every retry failed, or its endpoint was disabled meanwhile. */
+export const RECOVERABLE_STATES: ReadonlySet<TaskCallback['state']> = new Set([
+  'exhausted',
+  'disabled',
+])

@@ -118,23 +118,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/changes/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** One of the caller's changes, with where each step stands */
-        get: operations["getChange"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/domains/{name}/drift": {
         parameters: {
             query?: never;
@@ -144,6 +127,40 @@ export interface paths {
         };
         /** Compare the last applied desired state with the registry now */
         get: operations["getDrift"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's changes, newest first, filtered by status, domain and kind, paged */
+        get: operations["listChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/changes/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of the caller's changes, with where each step stands */
+        get: operations["getChange"];
         put?: never;
         post?: never;
         delete?: never;
@@ -249,6 +266,97 @@ export interface paths {
         put?: never;
         /** Send the finished task's webhook again (same webhook-id), e.g. after "exhausted" */
         post: operations["redeliverWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's events (task, change, domain, DNSSEC, test), filtered, paged
+         * @description Every event the gateway sends to the tenant, kept as long as its task or change (TASK_RETENTION_DAYS), whether or not it had a callback URL: list it, read its delivery log, send it again. `order=asc` with `since` follows new events (as `domain-gateway listen` does).
+         */
+        get: operations["listEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/events/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One event by its webhook id, with its body and where its delivery stands */
+        get: operations["getEvent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/events/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An event's delivery log: time, status code, duration, error, answer snippet */
+        get: operations["listEventDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/events/{id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send an event again (same webhook id and body), e.g. after "exhausted" */
+        post: operations["redeliverEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/events/recover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send again every event since a time whose delivery failed (exhausted or disabled)
+         * @description After a receiver's outage: every event since `since` whose retries ran out (`exhausted`) or whose endpoint was disabled is scheduled again, oldest first, with its own webhook id. At most 1000 events are looked at per call; `complete: false` says to call again with `since` = `resumeSince`.
+         */
+        post: operations["recoverEvents"];
         delete?: never;
         options?: never;
         head?: never;
@@ -397,8 +505,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Send a signed test event (ping) to a receiver and report the attempt
-         * @description Signs a `ping` event with the API key's webhook secrets and POSTs it once, through the same address policy, signing and timeout as task webhooks, to `url` or the key's callback URL. Nothing is stored or retried; the answer is the attempt. Any valid key may use it, whatever its scopes.
+         * Send a signed test event of any type to a receiver and report the attempt
+         * @description Makes an event of `type` (default `ping`) whose `data` is a sample built like the real event's, marks it `test`, stores it (`GET /events/{id}`, its delivery log, redeliver) and sends it once — signed with the API key's webhook secrets, through the same address policy and timeout as every webhook — to `url` or the key's callback URL. With neither it is only stored, for `domain-gateway listen`. Any valid key may use it, whatever its scopes.
          */
         post: operations["sendTestWebhook"];
         delete?: never;
@@ -789,7 +897,8 @@ export interface components {
              */
             completedAt?: string;
         };
-        Change: {
+        /** @description The finished change: its plan, desired state, and how each step ended. */
+        ChangeEventData: {
             /** @example chg_4fJ9k2LmQp8RtUvWxYz01234 */
             id: string;
             domain: string;
@@ -797,31 +906,16 @@ export interface components {
             kind: "ds" | "name-servers";
             /** @enum {string} */
             status: "running" | "succeeded" | "failed";
-            done: boolean;
             /** @enum {string} */
             trigger: "api" | "repair" | "dnssec";
             plan: components["schemas"]["DsPlan"] | components["schemas"]["NameServerPlan"];
             desired: {
                 [key: string]: unknown;
             };
-            /** @description Task ids, in the order they run. */
-            steps: string[];
-            progress: {
-                taskId: string;
-                /** @enum {string} */
-                action?: "ds.add" | "ds.modify" | "ds.delete" | "ds.sync" | "dnshost.sync" | "dns.batch";
-                /** @enum {string} */
-                status: "queued" | "submitting" | "pending" | "running" | "succeeded" | "failed" | "partially_failed" | "rejected" | "unknown";
-                error?: {
-                    code: string;
-                    message: string;
-                };
-            }[];
             error?: {
                 code: string;
                 message: string;
             };
-            callbackUrl?: string;
             /**
              * Format: date-time
              * @example 2026-11-23T08:15:30.120Z
@@ -831,12 +925,12 @@ export interface components {
              * Format: date-time
              * @example 2026-11-23T08:15:30.120Z
              */
-            updatedAt: string;
-            /**
-             * Format: date-time
-             * @example 2026-11-23T08:15:30.120Z
-             */
             completedAt?: string;
+            steps: {
+                taskId: string;
+                action: string;
+                status: string;
+            }[];
         };
         DsPlan: {
             add: {
@@ -1158,6 +1252,55 @@ export interface components {
         PlanResponse: {
             plan: components["schemas"]["DsPlan"] | components["schemas"]["NameServerPlan"];
         };
+        Change: {
+            /** @example chg_4fJ9k2LmQp8RtUvWxYz01234 */
+            id: string;
+            domain: string;
+            /** @enum {string} */
+            kind: "ds" | "name-servers";
+            /** @enum {string} */
+            status: "running" | "succeeded" | "failed";
+            done: boolean;
+            /** @enum {string} */
+            trigger: "api" | "repair" | "dnssec";
+            plan: components["schemas"]["DsPlan"] | components["schemas"]["NameServerPlan"];
+            desired: {
+                [key: string]: unknown;
+            };
+            /** @description Task ids, in the order they run. */
+            steps: string[];
+            progress: {
+                taskId: string;
+                /** @enum {string} */
+                action?: "ds.add" | "ds.modify" | "ds.delete" | "ds.sync" | "dnshost.sync" | "dns.batch";
+                /** @enum {string} */
+                status: "queued" | "submitting" | "pending" | "running" | "succeeded" | "failed" | "partially_failed" | "rejected" | "unknown";
+                error?: {
+                    code: string;
+                    message: string;
+                };
+            }[];
+            error?: {
+                code: string;
+                message: string;
+            };
+            callbackUrl?: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-23T08:15:30.120Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-23T08:15:30.120Z
+             */
+            updatedAt: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-23T08:15:30.120Z
+             */
+            completedAt?: string;
+        };
         DesiredDsInput: {
             /** @description Every DS record the registry should hold for the domain, nothing else. Records are matched by content (key tag, algorithm, digest type, digest; digests case-insensitive). */
             records: (components["schemas"]["DesiredDsRecord"] | components["schemas"]["DesiredDnskey"])[];
@@ -1209,6 +1352,10 @@ export interface components {
              * @example https://app.example.com/hooks/domain-gateway
              */
             callbackUrl?: string;
+        };
+        ChangePage: {
+            items: components["schemas"]["Change"][];
+            nextCursor?: string;
         };
         /** @description The enrolment, the rollover phase and why it waits, and the last scan: when, per server what was seen, the child's keys, the CDS set, the registry's DS set, what the parent serves. */
         DnssecState: {
@@ -1341,6 +1488,82 @@ export interface components {
              */
             nextAttemptAt?: string;
         };
+        EventPage: {
+            items: components["schemas"]["Event"][];
+            nextCursor?: string;
+        };
+        Event: {
+            /**
+             * @description The event's webhook id.
+             * @example msg_tsk_4fJ9k2LmQp8RtUvWxYz01234
+             */
+            id: string;
+            type: components["schemas"]["EventType"];
+            /**
+             * Format: date-time
+             * @description When it happened (the body's timestamp).
+             * @example 2026-11-23T08:15:30.120Z
+             */
+            timestamp: string;
+            /**
+             * @description What it is about: a task's or change's id, else its domain, else the tenant.
+             * @example tsk_4fJ9k2LmQp8RtUvWxYz01234
+             */
+            subject: string;
+            /** @description Made by `POST /webhooks/test`, with sample data. */
+            test: boolean;
+            /** @description The body's `data` exactly as delivered (see the `webhooks` of this document). */
+            data: {
+                [key: string]: unknown;
+            };
+            delivery: {
+                url?: string;
+                /**
+                 * @description none (no callback URL), scheduled (an attempt is due at nextAttemptAt), sending; final: delivered, exhausted (every retry failed), gone (the receiver answered 410), blocked (the address policy refused the URL), disabled (its endpoint was disabled after failing too long).
+                 * @enum {string}
+                 */
+                state: "none" | "scheduled" | "sending" | "delivered" | "exhausted" | "gone" | "blocked" | "disabled";
+                attempts: number;
+                /**
+                 * Format: date-time
+                 * @example 2026-11-23T08:15:30.120Z
+                 */
+                lastAttemptAt?: string;
+                /**
+                 * Format: date-time
+                 * @example 2026-11-23T08:15:30.120Z
+                 */
+                nextAttemptAt?: string;
+                /**
+                 * Format: date-time
+                 * @example 2026-11-23T08:15:30.120Z
+                 */
+                deliveredAt?: string;
+                lastError?: string;
+            };
+        };
+        /** @enum {string} */
+        EventType: "task.succeeded" | "task.failed" | "task.partially_failed" | "task.rejected" | "task.unknown" | "change.succeeded" | "change.failed" | "domain.drifted" | "domain.in_sync" | "dnssec.ds.submitted" | "dnssec.ds.published" | "dnssec.rollover.completed" | "dnssec.rollover.stuck" | "dnssec.scan.failed" | "ping";
+        RecoverResult: {
+            /** @description Events scheduled to be sent again. */
+            scheduled: string[];
+            examined: number;
+            /** @description false: more events remain; call again with `since` = `resumeSince`. */
+            complete: boolean;
+            /**
+             * Format: date-time
+             * @example 2026-11-23T08:15:30.120Z
+             */
+            resumeSince?: string;
+        };
+        RecoverInput: {
+            /**
+             * Format: date-time
+             * @description Resend what was not delivered since then.
+             * @example 2026-11-23T08:00:00Z
+             */
+            since: string;
+        };
         CreatedApiKey: {
             id: string;
             /** @description Shown only here. Store it; it cannot be read again. */
@@ -1469,19 +1692,23 @@ export interface components {
             sharedWith?: string[];
         };
         TestWebhookResult: {
-            /** @example msg_ping_Xk3mQ9rT2vLp8WzN4bYc7dFh */
+            /**
+             * @description The event's id (`GET /events/{id}`), sent as `webhook-id`.
+             * @example msg_evt_Xk3mQ9rT2vLp8WzN4bYc7dFh
+             */
             webhookId: string;
-            url: string;
+            type: components["schemas"]["EventType"];
+            url?: string;
             /**
              * Format: date-time
              * @example 2026-11-23T08:15:30.120Z
              */
             at: string;
             /**
-             * @description delivered: the receiver answered 2xx; failed: another status, a timeout or a network error; gone: 410; blocked: the address policy refused the URL.
+             * @description delivered: the receiver answered 2xx; failed: another status, a timeout or a network error; gone: 410; blocked: the address policy refused the URL; stored: no URL, the event is only kept. Sent once: `POST /events/{id}/redeliver` sends it again.
              * @enum {string}
              */
-            outcome: "delivered" | "failed" | "gone" | "blocked";
+            outcome: "delivered" | "failed" | "gone" | "blocked" | "stored";
             statusCode?: number;
             durationMs: number;
             error?: string;
@@ -1489,9 +1716,10 @@ export interface components {
             responseSnippet?: string;
         };
         TestWebhookInput: {
+            type?: components["schemas"]["EventType"] & unknown;
             /**
              * Format: uri
-             * @description Where to send it; the API key's callback URL when absent.
+             * @description Where to send it; the API key's callback URL when absent. With neither, the event is only stored (`domain-gateway listen` forwards it).
              * @example https://app.example.com/hooks/domain-gateway
              */
             url?: string;
@@ -3418,98 +3646,6 @@ export interface operations {
             };
         };
     };
-    getChange: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The change. */
-            200: {
-                headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
-                    "X-Request-Id": string;
-                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
-                    "RateLimit-Policy"?: string;
-                    /** @description What is left of it: `r` requests in the next `t` seconds. */
-                    RateLimit?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Change"];
-                };
-            };
-            /** @description A problem (RFC 9457). */
-            401: {
-                headers: {
-                    /** @description The scheme to use. */
-                    "WWW-Authenticate": string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
-                    "X-Request-Id": string;
-                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
-                    "RateLimit-Policy"?: string;
-                    /** @description What is left of it: `r` requests in the next `t` seconds. */
-                    RateLimit?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem (RFC 9457). */
-            403: {
-                headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
-                    "X-Request-Id": string;
-                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
-                    "RateLimit-Policy"?: string;
-                    /** @description What is left of it: `r` requests in the next `t` seconds. */
-                    RateLimit?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem (RFC 9457). */
-            404: {
-                headers: {
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
-                    "X-Request-Id": string;
-                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
-                    "RateLimit-Policy"?: string;
-                    /** @description What is left of it: `r` requests in the next `t` seconds. */
-                    RateLimit?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A problem (RFC 9457). */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: string;
-                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
-                    "X-Request-Id": string;
-                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
-                    "RateLimit-Policy"?: string;
-                    /** @description What is left of it: `r` requests in the next `t` seconds. */
-                    RateLimit?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
     getDrift: {
         parameters: {
             query?: never;
@@ -3618,6 +3754,195 @@ export interface operations {
             };
             /** @description A problem (RFC 9457). */
             503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listChanges: {
+        parameters: {
+            query?: {
+                status?: "running" | "succeeded" | "failed";
+                /** @description A registered domain. Trimmed, one trailing dot removed, IDN converted to punycode, lower-cased. */
+                domain?: string;
+                kind?: "ds" | "name-servers";
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of changes. */
+            200: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangePage"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            401: {
+                headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            403: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            422: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getChange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The change. */
+            200: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Change"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            401: {
+                headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            403: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            404: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            429: {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
@@ -4403,6 +4728,571 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listEvents: {
+        parameters: {
+            query?: {
+                type?: components["schemas"]["EventType"];
+                /** @description Only events that happened at or after this time (ISO 8601). */
+                since?: string;
+                /** @description desc: newest first (the default); asc: oldest first, for following. */
+                order?: "asc" | "desc";
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events. */
+            200: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventPage"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            401: {
+                headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            403: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            422: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The event's webhook id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event. */
+            200: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Event"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            401: {
+                headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            403: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            404: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listEventDeliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The event's webhook id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Attempts, oldest first, and where the delivery stands. */
+            200: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        webhookId: string;
+                        delivery: {
+                            url?: string;
+                            /**
+                             * @description none (no callback URL), scheduled (an attempt is due at nextAttemptAt), sending; final: delivered, exhausted (every retry failed), gone (the receiver answered 410), blocked (the address policy refused the URL), disabled (its endpoint was disabled after failing too long).
+                             * @enum {string}
+                             */
+                            state: "none" | "scheduled" | "sending" | "delivered" | "exhausted" | "gone" | "blocked" | "disabled";
+                            attempts: number;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-23T08:15:30.120Z
+                             */
+                            lastAttemptAt?: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-23T08:15:30.120Z
+                             */
+                            nextAttemptAt?: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-23T08:15:30.120Z
+                             */
+                            deliveredAt?: string;
+                            lastError?: string;
+                        };
+                        attempts: components["schemas"]["DeliveryAttempt"][];
+                    };
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            401: {
+                headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            403: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            404: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    redeliverEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The event's webhook id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Scheduled: the poller sends it within seconds. */
+            202: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Event"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            401: {
+                headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            403: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            404: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    recoverEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecoverInput"];
+            };
+        };
+        responses: {
+            /** @description What was scheduled. */
+            202: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoverResult"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            400: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            401: {
+                headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            403: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            413: {
+                headers: {
+                    /** @description `close`: the rest of the body was not read. */
+                    Connection: string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            415: {
+                headers: {
+                    /** @description What bodies may be. */
+                    Accept: string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            422: {
+                headers: {
                     /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
                     "X-Request-Id": string;
                     /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
@@ -5541,7 +6431,7 @@ export interface operations {
                      * @example 2026-11-23T08:15:30.120Z
                      */
                     timestamp: string;
-                    data: components["schemas"]["Change"];
+                    data: components["schemas"]["ChangeEventData"];
                 };
             };
         };
@@ -5579,7 +6469,7 @@ export interface operations {
                      * @example 2026-11-23T08:15:30.120Z
                      */
                     timestamp: string;
-                    data: components["schemas"]["Change"];
+                    data: components["schemas"]["ChangeEventData"];
                 };
             };
         };

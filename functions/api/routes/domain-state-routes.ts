@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
-import { CHANGE_ID_PATTERN, isAccepted, toChangeResource } from '#shared/changes/change.ts'
+import { toChangeResource } from '#shared/changes/change.ts'
 import type { ChangeRequest } from '#shared/changes/change-request.ts'
 import { planChange } from '#shared/changes/plan-change.ts'
 import { startChange } from '#shared/changes/start-change.ts'
@@ -203,29 +203,6 @@ export function registerDomainStateRoutes(app: App, deps: ApiDeps): void {
         { domain, callbackUrl: body.callbackUrl, dryRun: query.dryRun === 'true' },
         { kind: 'name-servers', desired: { aliyunDns, nameServers, repair } },
       )
-    },
-  )
-
-  route(
-    {
-      method: 'get',
-      path: '/changes/{id}',
-      operationId: 'getChange',
-      tags: ['Desired state'],
-      summary: "One of the caller's changes, with where each step stands",
-      access: ['tasks:read'],
-      ids: { id: z.string() },
-      responses: { 200: answer('The change.', ChangeResourceSchema) },
-      problems: [404],
-    },
-    async (c, { principal }) => {
-      const id = c.req.param('id') ?? ''
-      const change = CHANGE_ID_PATTERN.test(id) ? await deps.changes.get(id, deps.now()) : undefined
-      if (!change || change.tenant !== principal.tenant || !isAccepted(change)) {
-        throw new NotFoundError('No such change.')
-      }
-      const steps = await Promise.all(change.steps.map((step) => deps.tasks.get(step, deps.now())))
-      return toResponse(json(200, toChangeResource(change, steps)))
     },
   )
 

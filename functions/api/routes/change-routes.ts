@@ -1,0 +1,88 @@
+import { z } from '@hono/zod-openapi'
+import {
+  CHANGE_ID_PATTERN,
+  CHANGE_STATUSES,
+  type Change,
+  isAccepted,
+  toChangeResource,
+} from '#shared/changes/change.ts'
+import { NotFoundError } from '#shared/errors.ts'
+import type { ApiDeps, App } from '../context.ts'
+import { json, toResponse } from '../http.ts'
+import { DomainNameSchema, LIMITS } from '../schemas/common-schemas.ts'
+import { ChangeResourceSchema } from '../schemas/desired-state-schemas.ts'
+import { routesOf } from './route.ts'
+import { answer } from './route-document.ts'
+
+const ChangeListQuerySchema = z.strictObject({
+  status: z.enum(CHANGE_STATUSES).optional(),
+  domain: DomainNameSchema.optional(),
+  kind: z.enum(['ds', 'name-servers']).optional(),
+  limit: z.coerce.number().int().min(1).max(LIMITS.pageSizeMax).default(LIMITS.pageSizeDefault),
+  cursor: z.string().max(2048).optional(),
+})
+
+const ChangePageSchema = z
+  .object({ items: z.array(ChangeResourceSchema), nextCursor: z.string().optional() })
+  .openapi('ChangePage')
+
+export function registerChangeRoutes(app: App, deps: ApiDeps): void {
+  const route = routesOf(app, deps)
+
+  /** The change with where each of its steps stands (one read per step, together). */
+  const withSteps = async (change: Change) =>
+    toChangeResource(
+      change,
+      await Promise.all(change.steps.map((step) => deps.tasks.get(step, deps.now()))),
+    )
+
+  route(
+    {
+      method: 'get',
+      path: '/changes',
+      operationId: 'listChanges',
+      tags: ['Desired state'],
+      summary: "The caller's changes, newest first, filtered by status, domain and kind, paged",
+      access: ['tasks:read'],
+      query: ChangeListQuerySchema,
+      responses: { 200: answer('A page of changes.', ChangePageSchema) },
+      problems: [422],
+    },
+    async (_c, { principal, query }) => {
+      const scope = `changes:${principal.tenant}`
+      const page = await deps.changeList.list(
+        principal.tenant,
+        { status: query.status, domain: query.domain, kind: query.kind },
+        query.limit,
+        query.cursor === undefined ? undefined : deps.cursors.open(scope, query.cursor),
+        deps.now(),
+      )
+      const nextCursor = page.next ? deps.cursors.seal(scope, page.next) : undefined
+      return toResponse(
+        json(200, { items: await Promise.all(page.items.map(withSteps)), nextCursor }),
+      )
+    },
+  )
+
+  route(
+    {
+      method: 'get',
+      path: '/changes/{id}',
+      operationId: 'getChange',
+      tags: ['Desired state'],
+      summary: "One of the caller's changes, with where each step stands",
+      access: ['tasks:read'],
+      ids: { id: z.string() },
+      responses: { 200: answer('The change.', ChangeResourceSchema) },
+      problems: [404],
+    },
+    async (c, { principal }) => {
+      const id = c.req.param('id') ?? ''
+      const change = CHANGE_ID_PATTERN.test(id) ? await deps.changes.get(id, deps.now()) : undefined
+      if (!change || change.tenant !== principal.tenant || !isAccepted(change)) {
+        throw new NotFoundError('No such change.')
+      }
+      return toResponse(json(200, await withSteps(change)))
+    },
+  )
+}

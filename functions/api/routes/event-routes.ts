@@ -1,0 +1,240 @@
+import { z } from '@hono/zod-openapi'
+import type { Context } from 'hono'
+import { ConflictError, NotFoundError, requireWritten } from '#shared/errors.ts'
+import type { LoggedEvent } from '#shared/events/event-log.ts'
+import {
+  callbackOfLogged,
+  eventSourceOf,
+  toEventResource,
+  webhookIdOfLogged,
+} from '#shared/events/event-resource.ts'
+import { isTerminal } from '#shared/tasks/task.ts'
+import { RECOVERABLE_STATES, toRedelivery } from '#shared/webhooks/callback-states.ts'
+import type { ApiDeps, App, AppEnv, Principal } from '../context.ts'
+import { json, toResponse } from '../http.ts'
+import {
+  EventIdSchema,
+  EventListQuerySchema,
+  EventPageSchema,
+  EventResourceSchema,
+  RecoverBodySchema,
+  RecoverResultSchema,
+} from '../schemas/event-schemas.ts'
+import { DeliveryAttemptSchema } from '../schemas/task-schemas.ts'
+import { routesOf } from './route.ts'
+import { answer } from './route-document.ts'
+
+/** A recovery looks at this many events per call at most; the answer says where to go on. */
+const RECOVER_MAX_EXAMINED = 1000
+
+export function registerEventRoutes(app: App, deps: ApiDeps): void {
+  const route = routesOf(app, deps)
+
+  route(
+    {
+      method: 'get',
+      path: '/events',
+      operationId: 'listEvents',
+      tags: ['Events'],
+      summary: "The caller's events (task, change, domain, DNSSEC, test), filtered, paged",
+      description:
+        'Every event the gateway sends to the tenant, kept as long as its task or change (TASK_RETENTION_DAYS), whether or not it had a callback URL: list it, read its delivery log, send it again. `order=asc` with `since` follows new events (as `domain-gateway listen` does).',
+      access: ['tasks:read'],
+      query: EventListQuerySchema,
+      responses: { 200: answer('A page of events.', EventPageSchema) },
+      problems: [422],
+    },
+    async (_c, { principal, query }) => {
+      const scope = `events:${principal.tenant}:${query.order}`
+      const page = await deps.eventLog.list(
+        principal.tenant,
+        { type: query.type, since: query.since, order: query.order },
+        query.limit,
+        query.cursor === undefined ? undefined : deps.cursors.open(scope, query.cursor),
+        deps.now(),
+      )
+      const nextCursor = page.next ? deps.cursors.seal(scope, page.next) : undefined
+      return toResponse(json(200, { items: page.items.map(toEventResource), nextCursor }))
+    },
+  )
+
+  route(
+    {
+      method: 'get',
+      path: '/events/{id}',
+      operationId: 'getEvent',
+      tags: ['Events'],
+      summary: 'One event by its webhook id, with its body and where its delivery stands',
+      access: ['tasks:read'],
+      ids: { id: EventIdSchema },
+      responses: { 200: answer('The event.', EventResourceSchema) },
+      problems: [404],
+    },
+    async (c, { principal }) => {
+      return toResponse(json(200, toEventResource(await ownEvent(c, deps, principal))))
+    },
+  )
+
+  route(
+    {
+      method: 'get',
+      path: '/events/{id}/deliveries',
+      operationId: 'listEventDeliveries',
+      tags: ['Events'],
+      summary: "An event's delivery log: time, status code, duration, error, answer snippet",
+      access: ['tasks:read'],
+      ids: { id: EventIdSchema },
+      responses: {
+        200: answer(
+          'Attempts, oldest first, and where the delivery stands.',
+          z.object({
+            webhookId: z.string(),
+            delivery: EventResourceSchema.shape.delivery,
+            attempts: z.array(DeliveryAttemptSchema),
+          }),
+        ),
+      },
+      problems: [404],
+    },
+    async (c, { principal }) => {
+      const logged = await ownEvent(c, deps, principal)
+      const attempts = await deps.deliveries.list(sourceId(logged))
+      return toResponse(
+        json(200, {
+          webhookId: webhookIdOfLogged(logged),
+          delivery: toEventResource(logged).delivery,
+          attempts,
+        }),
+      )
+    },
+  )
+
+  route(
+    {
+      method: 'post',
+      path: '/events/{id}/redeliver',
+      operationId: 'redeliverEvent',
+      tags: ['Events'],
+      summary: 'Send an event again (same webhook id and body), e.g. after "exhausted"',
+      access: ['tasks:read'],
+      ids: { id: EventIdSchema },
+      responses: {
+        202: answer('Scheduled: the poller sends it within seconds.', EventResourceSchema),
+      },
+      problems: [404, 409],
+    },
+    async (c, { principal }) => {
+      const logged = await ownEvent(c, deps, principal)
+      const next = await redeliver(deps, logged, deps.now())
+      c.get('logger').info('event redelivery requested', { webhookId: webhookIdOfLogged(logged) })
+      return toResponse(
+        json(202, toEventResource(next), {
+          location: `/events/${webhookIdOfLogged(logged)}/deliveries`,
+        }),
+      )
+    },
+  )
+
+  route(
+    {
+      method: 'post',
+      path: '/events/recover',
+      operationId: 'recoverEvents',
+      tags: ['Events'],
+      summary: 'Send again every event since a time whose delivery failed (exhausted or disabled)',
+      description: `After a receiver's outage: every event since \`since\` whose retries ran out (\`exhausted\`) or whose endpoint was disabled is scheduled again, oldest first, with its own webhook id. At most ${RECOVER_MAX_EXAMINED} events are looked at per call; \`complete: false\` says to call again with \`since\` = \`resumeSince\`.`,
+      access: ['tasks:read'],
+      body: { schema: RecoverBodySchema, required: true },
+      responses: { 202: answer('What was scheduled.', RecoverResultSchema) },
+      problems: [400, 413, 415, 422],
+    },
+    async (c, { principal, body }) => {
+      const result = await recover(deps, principal.tenant, body.since)
+      c.get('logger').info('event recovery requested', {
+        since: body.since,
+        scheduled: result.scheduled.length,
+        examined: result.examined,
+      })
+      return toResponse(json(202, result))
+    },
+  )
+}
+
+/** The caller's event named by `{id}`; another tenant's, or an id of another shape, is a 404. */
+async function ownEvent(
+  c: Context<AppEnv>,
+  deps: Pick<ApiDeps, 'tasks' | 'events' | 'now'>,
+  principal: Principal,
+): Promise<LoggedEvent> {
+  const source = eventSourceOf(c.req.param('id') ?? '')
+  const now = deps.now()
+  let logged: LoggedEvent | undefined
+  if (source?.kind === 'task') {
+    const task = await deps.tasks.get(source.id, now)
+    // A task is an event once it is final.
+    if (task && isTerminal(task.status)) logged = { kind: 'task', task }
+  } else if (source) {
+    const event = await deps.events.get(source.id, now)
+    if (event) logged = { kind: 'event', event }
+  }
+  const tenant = logged?.kind === 'task' ? logged.task.tenant : logged?.event.tenant
+  if (!logged || tenant !== principal.tenant) throw new NotFoundError('No such event.')
+  return logged
+}
+
+const sourceId = (logged: LoggedEvent) =>
+  logged.kind === 'task' ? logged.task.id : logged.event.id
+
+/** Schedules the event's webhook again with a conditional write; what it became. */
+async function redeliver(
+  deps: Pick<ApiDeps, 'tasks' | 'events'>,
+  logged: LoggedEvent,
+  now: number,
+): Promise<LoggedEvent> {
+  const callback = callbackOfLogged(logged)
+  if (!callback.url) throw new ConflictError('The event has no callback URL.')
+  if (callback.state === 'sending')
+    throw new ConflictError('A delivery is in flight; retry shortly.')
+  const due = { callback: toRedelivery(callback, now), dueAt: now, expiresAt: undefined }
+  if (logged.kind === 'task') {
+    const next = { ...logged.task, ...due }
+    requireWritten(await deps.tasks.replace(next, logged.task.version), 'The event changed; retry.')
+    return { kind: 'task', task: { ...next, version: logged.task.version + 1 } }
+  }
+  const next = { ...logged.event, ...due }
+  requireWritten(await deps.events.replace(next, logged.event.version), 'The event changed; retry.')
+  return { kind: 'event', event: { ...next, version: logged.event.version + 1 } }
+}
+
+/** Schedules every recoverable event since `since` again, oldest first, within one call's bound. */
+async function recover(
+  deps: Pick<ApiDeps, 'tasks' | 'events' | 'eventLog' | 'now'>,
+  tenant: string,
+  since: string,
+) {
+  const scheduled: string[] = []
+  let examined = 0
+  let start: Record<string, unknown> | undefined
+  let last: string | undefined
+  do {
+    const limit = Math.min(100, RECOVER_MAX_EXAMINED - examined)
+    const page = await deps.eventLog.list(tenant, { since, order: 'asc' }, limit, start, deps.now())
+    for (const logged of page.items) {
+      examined += 1
+      last = toEventResource(logged).timestamp
+      if (!RECOVERABLE_STATES.has(callbackOfLogged(logged).state)) continue
+      // Lost to a concurrent write (a redelivery, the poller): it is being sent already.
+      const sent = await redeliver(deps, logged, deps.now()).then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof ConflictError) return false
+          throw error
+        },
+      )
+      if (sent) scheduled.push(webhookIdOfLogged(logged))
+    }
+    start = page.next
+  } while (start && examined < RECOVER_MAX_EXAMINED)
+  const complete = start === undefined
+  return { scheduled, examined, complete, resumeSince: complete ? undefined : last }
+}
