@@ -9,10 +9,12 @@ import {
   waitForTask,
 } from '@domain-gateway/client'
 import { type ServerType, serve } from '@hono/node-server'
+import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { spawnCollecting } from './helpers/child-output.ts'
 import { ADMIN_KEY } from './helpers/gateway.ts'
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts'
+import { TestReceiver } from './helpers/receiver.ts'
 
 /**
  * The typed client (clients/typescript) and the `domain-gateway` CLI, run against the gateway over
@@ -305,5 +307,100 @@ describe('the domain-gateway CLI', () => {
     const down = await cli(['--url', 'http://127.0.0.1:9', 'tasks', 'list'], env)
     expect(down.code).toBe(3)
     expect(down.stderr).toContain('could not reach the gateway')
+  })
+
+  it('follows events with listen --forward-to, signed so the stock standardwebhooks verifies them', async () => {
+    const env = { DOMAIN_GATEWAY_KEY: p.tenant.key }
+    const since = new Date().toISOString()
+    const types = ['task.failed', 'dnssec.rollover.completed', 'change.succeeded']
+    const ids: string[] = []
+    for (const type of types) {
+      const sent = await cli(['--json', 'webhooks', 'test', '--event', type], env)
+      expect(sent.code, sent.stderr).toBe(0)
+      ids.push((JSON.parse(sent.stdout) as { webhookId: string }).webhookId)
+    }
+    const local = new TestReceiver()
+    await local.start()
+    try {
+      const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
+      const listened = await cli(
+        [
+          'listen',
+          '--forward-to',
+          local.url,
+          '--secret',
+          secret,
+          '--since',
+          since,
+          '--max-events',
+          '3',
+          '--interval',
+          '100',
+        ],
+        env,
+      )
+      expect(listened.code, listened.stderr).toBe(0)
+      expect(listened.stderr).toContain(`Forwarding events to ${local.url}`)
+      expect(local.received.map((request) => request.id)).toEqual(ids)
+      for (const [index, request] of local.received.entries()) {
+        // The stock library, with the listen secret, as a developer's receiver would.
+        const event = new Webhook(secret).verify(request.body, {
+          'webhook-id': String(request.headers['webhook-id']),
+          'webhook-timestamp': String(request.headers['webhook-timestamp']),
+          'webhook-signature': String(request.headers['webhook-signature']),
+        }) as { type: string }
+        expect(event.type).toBe(types[index])
+      }
+      // One line per event: type, id and what the local receiver answered.
+      const lines = listened.stdout.trim().split('\n')
+      expect(lines).toHaveLength(3)
+      expect(lines[0]).toMatch(/task\.failed\s+tsk_sample\w*\s+msg_evt_\w+\s+→ 204/)
+    } finally {
+      await local.stop()
+    }
+
+    const listed = await cli(['events', 'list', '--since', since, '--type', 'task.failed'], env)
+    expect(listed.code).toBe(0)
+    expect(listed.stdout.split('\n')[0]).toMatch(/^id\s+type\s+subject\s+timestamp\s+delivery/)
+    expect(listed.stdout).toContain(ids[0])
+    expect(listed.stdout).not.toContain(ids[1])
+    const shown = await cli(['--json', 'events', 'show', ids[1]!], env)
+    expect(JSON.parse(shown.stdout)).toMatchObject({
+      id: ids[1],
+      type: 'dnssec.rollover.completed',
+      test: true,
+    })
+    const resent = await cli(['events', 'resend', ids[1]!], env)
+    expect(resent.code).toBe(0)
+    expect(resent.stdout).toContain(`scheduled: ${ids[1]}`)
+    await p.drainUntil(() => p.receiver.received.filter((r) => r.id === ids[1]).length === 2)
+    const log = await cli(['events', 'deliveries', ids[1]!], env)
+    expect(log.stdout.trim().split('\n')).toHaveLength(3)
+    const missing = await cli(['events', 'show', 'msg_evt_doesnotexist000000'], env)
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toMatch(/^error: 404 /)
+    expect((await cli(['events', 'list', '--since', 'last tuesday'], env)).code).toBe(2)
+  })
+
+  it('lists, shows and waits for changes', async () => {
+    const env = { DOMAIN_GATEWAY_KEY: p.tenant.key }
+    const put = await p.request('/domains/cli-change.com/ds', {
+      method: 'PUT',
+      key: p.tenant.key,
+      body: JSON.stringify({ records: [{ dnskey: DNSKEY }] }),
+    })
+    expect(put.status).toBe(202)
+    const change = (await put.json()) as { id: string }
+    const waited = await cli(['--json', 'changes', 'wait', change.id, '--timeout', '60'], env)
+    expect(waited.code, waited.stderr).toBe(0)
+    expect(JSON.parse(waited.stdout)).toMatchObject({
+      id: change.id,
+      status: 'succeeded',
+      done: true,
+    })
+    const listed = await cli(['changes', 'list', '--domain', 'cli-change.com'], env)
+    expect(listed.stdout).toMatch(new RegExp(`${change.id}\\s+cli-change\\.com\\s+ds\\s+succeeded`))
+    const missing = await cli(['changes', 'wait', 'chg_doesnotexist00000'], env)
+    expect(missing.code).toBe(1)
   })
 })

@@ -1,49 +1,24 @@
 import { Command, CommanderError, Option } from 'commander'
+import { addEventCommands } from './cli-events.ts'
+import {
+  type CliIo,
+  EXIT,
+  fields,
+  type GlobalOptions,
+  SCOPES,
+  table,
+  UsageError,
+  unwrap,
+} from './cli-kit.ts'
 import {
   createGatewayClient,
   type GatewayClient,
   GatewayProblemError,
-  type Problem,
-  TaskWaitTimeoutError,
+  WaitTimeoutError,
   waitForTask,
 } from './index.ts'
 
-/**
- * `domain-gateway`: the admin and operator CLI. Every command is one or a few calls of the typed
- * client. Exit codes: 0 done, 1 the gateway answered with a problem (4xx/5xx), 2 bad usage
- * (unknown command, missing option or key), 3 the gateway could not be reached, 4 a wait timed out.
- */
-export const EXIT = { ok: 0, problem: 1, usage: 2, unreachable: 3, timeout: 4 } as const
-
-const SCOPES = ['ds:write', 'dns:write', 'sync:write', 'tasks:read'] as const
-
-export interface CliIo {
-  readonly out: (text: string) => void
-  readonly err: (text: string) => void
-}
-
-class UsageError extends Error {}
-
-interface GlobalOptions {
-  url: string
-  key?: string
-  adminKey?: string
-  json?: boolean
-}
-
-/** The answer's data, or a `GatewayProblemError` carrying the problem+json the gateway sent. */
-function unwrap<T>(result: { data?: T; error?: unknown; response: Response }): T {
-  if (result.error !== undefined || !result.response.ok) {
-    const problem = (result.error ?? {}) as Partial<Problem>
-    throw new GatewayProblemError({
-      type: problem.type ?? 'about:blank',
-      title: problem.title ?? result.response.statusText,
-      status: problem.status ?? result.response.status,
-      ...problem,
-    })
-  }
-  return result.data as T
-}
+export { EXIT }
 
 const LIMIT_KINDS = ['writes', 'upstreamReads', 'reads', 'redeliveries'] as const
 
@@ -64,38 +39,6 @@ function parseLimits(
     limits[kind] = Number(match[2])
   }
   return limits
-}
-
-function table(rows: Record<string, unknown>[], columns: string[]): string {
-  const cell = (value: unknown) =>
-    value === undefined || value === null
-      ? '-'
-      : Array.isArray(value)
-        ? value.join(',')
-        : String(value)
-  const widths = columns.map((column) =>
-    Math.max(column.length, ...rows.map((row) => cell(row[column]).length)),
-  )
-  const line = (values: string[]) =>
-    values
-      .map((value, index) => value.padEnd(widths[index] ?? 0))
-      .join('  ')
-      .trimEnd()
-  return [
-    line(columns),
-    ...rows.map((row) => line(columns.map((column) => cell(row[column])))),
-  ].join('\n')
-}
-
-function fields(record: Record<string, unknown>, indent = ''): string {
-  return Object.entries(record)
-    .filter(([, value]) => value !== undefined)
-    .map(([name, value]) =>
-      value && typeof value === 'object' && !Array.isArray(value)
-        ? `${indent}${name}:\n${fields(value as Record<string, unknown>, `${indent}  `)}`
-        : `${indent}${name}: ${Array.isArray(value) ? JSON.stringify(value) : String(value)}`,
-    )
-    .join('\n')
 }
 
 export function buildProgram(io: CliIo): Command {
@@ -447,21 +390,7 @@ export function buildProgram(io: CliIo): Command {
       print(task, () => `scheduled: ${task.id} (callback ${task.callback.state})`)
     })
 
-  program
-    .command('webhooks')
-    .description('webhook tools (needs --key)')
-    .command('test')
-    .description("send a signed test event (ping) to the key's callback URL, or --to")
-    .option('--to <url>', 'where to send it')
-    .action(async (options: { to?: string }) => {
-      const attempt = unwrap(
-        await client('tenant').POST('/webhooks/test', {
-          body: options.to ? { url: options.to } : {},
-        }),
-      )
-      print(attempt, () => fields(attempt as Record<string, unknown>))
-      if (attempt.outcome !== 'delivered') process.exitCode = EXIT.problem
-    })
+  addEventCommands(program, { io, client, print })
 
   return program
 }
@@ -490,7 +419,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       for (const issue of problem.errors ?? []) io.err(`  ${issue.path}: ${issue.message}`)
       return EXIT.problem
     }
-    if (error instanceof TaskWaitTimeoutError) {
+    if (error instanceof WaitTimeoutError) {
       io.err(`error: ${error.message} (waited the --timeout)`)
       return EXIT.timeout
     }

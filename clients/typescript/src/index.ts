@@ -9,6 +9,8 @@ export type Task = components['schemas']['Task']
 export type TaskStatus = Task['status']
 export type Problem = components['schemas']['Problem']
 export type Change = components['schemas']['Change']
+/** An event as `GET /events` shows it: its webhook id, type, body data and delivery. */
+export type GatewayEvent = components['schemas']['Event']
 export type ApiKey = components['schemas']['ApiKey']
 export type CreatedApiKey = components['schemas']['CreatedApiKey']
 
@@ -70,13 +72,28 @@ export class GatewayProblemError extends Error {
   }
 }
 
+/** Raised by a wait that ran out of time (`waitForTask`, `waitForChange`). */
+export class WaitTimeoutError extends Error {
+  override name = 'WaitTimeoutError'
+}
+
 /** Raised by `waitForTask` when the task is not final in time. */
-export class TaskWaitTimeoutError extends Error {
+export class TaskWaitTimeoutError extends WaitTimeoutError {
   override name = 'TaskWaitTimeoutError'
   constructor(readonly task: Task) {
     super(`task ${task.id} is still ${task.status}`)
   }
 }
+
+/** Raised by `waitForChange` when the change is not final in time. */
+export class ChangeWaitTimeoutError extends WaitTimeoutError {
+  override name = 'ChangeWaitTimeoutError'
+  constructor(readonly change: Change) {
+    super(`change ${change.id} is still ${change.status}`)
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
  * Reads a task until it is final (the webhook is the better way to learn it; this is for scripts
@@ -93,7 +110,23 @@ export async function waitForTask(
     if (error) throw new GatewayProblemError(error)
     if (data.done) return data
     if (Date.now() >= deadline) throw new TaskWaitTimeoutError(data)
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 2_000))
+    await sleep(options.intervalMs ?? 2_000)
+  }
+}
+
+/** Reads a desired-state change until every step is final (as `waitForTask`). */
+export async function waitForChange(
+  client: GatewayClient,
+  id: string,
+  options: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<Change> {
+  const deadline = Date.now() + (options.timeoutMs ?? 120_000)
+  for (;;) {
+    const { data, error } = await client.GET('/changes/{id}', { params: { path: { id } } })
+    if (error) throw new GatewayProblemError(error)
+    if (data.done) return data
+    if (Date.now() >= deadline) throw new ChangeWaitTimeoutError(data)
+    await sleep(options.intervalMs ?? 2_000)
   }
 }
 
