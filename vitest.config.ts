@@ -21,6 +21,7 @@ const ON_BOTH_ENGINES = [
   'test/claim-lease.test.ts',
   'test/desired-state.test.ts',
   'test/domain-managers.test.ts',
+  'test/events.test.ts',
   'test/fair-queue.test.ts',
   'test/due-sweep.test.ts',
   'test/pipeline.test.ts',
