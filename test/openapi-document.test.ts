@@ -216,3 +216,40 @@ describe('the DNSSEC state as documented', () => {
     // (Its last scan is checked the same way against a real zone in dnssec-rollover.test.ts.)
   })
 })
+
+describe('a task as documented', () => {
+  it("answers each action's request in the shape its schema names, and no other", async () => {
+    const { TaskRequestSchema } = await import('#functions/api/schemas/task-schemas.ts')
+    const { toTaskResource } = await import('#shared/tasks/task-resource.ts')
+    const record = { keyTag: 55648, algorithm: 13, digestType: 2, digest: 'ab'.repeat(32) }
+    const commands = [
+      { action: 'ds.add', domain: 'example.com', record },
+      { action: 'ds.modify', domain: 'example.com', record },
+      { action: 'ds.delete', domain: 'example.com', keyTag: 55648 },
+      { action: 'ds.sync', domain: 'example.com' },
+      { action: 'dnshost.sync', instanceId: 'i-abc123' },
+      { action: 'dns.batch', domains: ['a.com'], aliyunDns: false, nameServers: ['ns1.a.net'] },
+    ] as const
+    const names = new Set<string>()
+    for (const command of commands) {
+      const task = {
+        id: 'tsk_0123456789abcdef',
+        action: command.action,
+        status: 'succeeded',
+        command,
+        upstream: {},
+        details: [],
+        callback: { url: undefined, state: 'none', attempts: 0 },
+        createdAt: '2026-11-23T08:15:30.120Z',
+        updatedAt: '2026-11-23T08:15:30.120Z',
+      } as never
+      const { request } = toTaskResource(task)
+      // Exactly one of the union's shapes takes it (they are strict).
+      const takers = TaskRequestSchema.options.filter((shape) => shape.safeParse(request).success)
+      expect(takers, command.action).toHaveLength(1)
+      names.add(JSON.stringify(Object.keys(request as object).sort()))
+    }
+    // ds.add and ds.modify share one shape.
+    expect(names.size).toBe(5)
+  })
+})

@@ -831,9 +831,7 @@ export interface components {
             done: boolean;
             domains?: string[];
             instanceId?: string;
-            request: {
-                [key: string]: unknown;
-            };
+            request: components["schemas"]["TaskRequest"];
             upstream: {
                 taskNo?: string;
                 requestId?: string;
@@ -896,6 +894,34 @@ export interface components {
              * @example 2026-11-23T08:15:30.120Z
              */
             completedAt?: string;
+        };
+        TaskRequest: components["schemas"]["DsRecordRequest"] | components["schemas"]["DsDeleteRequest"] | components["schemas"]["DsSyncRequest"] | components["schemas"]["DnsHostSyncRequest"] | components["schemas"]["DnsBatchRequest"];
+        /** @description `ds.add` and `ds.modify`: the DS record. */
+        DsRecordRequest: {
+            domain: string;
+            keyTag: number;
+            algorithm: number;
+            digestType: number;
+            digest: string;
+        };
+        /** @description `ds.delete`: the key tag removed. */
+        DsDeleteRequest: {
+            domain: string;
+            keyTag: number;
+        };
+        /** @description `ds.sync`: the domain whose DS records are synced. */
+        DsSyncRequest: {
+            domain: string;
+        };
+        /** @description `dnshost.sync`: the DNS-host instance. */
+        DnsHostSyncRequest: {
+            instanceId: string;
+        };
+        /** @description `dns.batch`: the domains and their new name servers. */
+        DnsBatchRequest: {
+            domains: string[];
+            aliyunDns: boolean;
+            nameServers: string[];
         };
         /** @description The finished change: its plan, desired state, and how each step ended. */
         ChangeEventData: {
@@ -1026,12 +1052,10 @@ export interface components {
          *       ],
          *       "request": {
          *         "domain": "example.com",
-         *         "record": {
-         *           "keyTag": 2371,
-         *           "algorithm": 13,
-         *           "digestType": 2,
-         *           "digest": "f58fa917424383934c7b0cf1a90f61d692745680fa06f5ecdbe0924e86de9598"
-         *         }
+         *         "keyTag": 2371,
+         *         "algorithm": 13,
+         *         "digestType": 2,
+         *         "digest": "f58fa917424383934c7b0cf1a90f61d692745680fa06f5ecdbe0924e86de9598"
          *       },
          *       "upstream": {
          *         "taskNo": "9bd0b6a2-6b8f-4b9f-a9a5-2f1c3f0e1d2c",
@@ -1065,9 +1089,7 @@ export interface components {
             done: boolean;
             domains?: string[];
             instanceId?: string;
-            request: {
-                [key: string]: unknown;
-            };
+            request: components["schemas"]["TaskRequest"];
             upstream: {
                 taskNo?: string;
                 requestId?: string;

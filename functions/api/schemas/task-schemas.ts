@@ -18,6 +18,41 @@ const DetailSchema = z.object({
   error: z.string().optional(),
 })
 
+/** What the task asked for, one shape per action (see `action`). */
+export const TaskRequestSchema = z
+  .union([
+    z
+      .strictObject({
+        domain: z.string(),
+        keyTag: z.number().int(),
+        algorithm: z.number().int(),
+        digestType: z.number().int(),
+        digest: z.string(),
+      })
+      .openapi('DsRecordRequest', { description: '`ds.add` and `ds.modify`: the DS record.' }),
+    z
+      .strictObject({ domain: z.string(), keyTag: z.number().int() })
+      .openapi('DsDeleteRequest', { description: '`ds.delete`: the key tag removed.' }),
+    z
+      .strictObject({ domain: z.string() })
+      .openapi('DsSyncRequest', {
+        description: '`ds.sync`: the domain whose DS records are synced.',
+      }),
+    z
+      .strictObject({ instanceId: z.string() })
+      .openapi('DnsHostSyncRequest', { description: '`dnshost.sync`: the DNS-host instance.' }),
+    z
+      .strictObject({
+        domains: z.array(z.string()),
+        aliyunDns: z.boolean(),
+        nameServers: z.array(z.string()),
+      })
+      .openapi('DnsBatchRequest', {
+        description: '`dns.batch`: the domains and their new name servers.',
+      }),
+  ])
+  .openapi('TaskRequest')
+
 export const TaskResourceSchema = z
   .object({
     id: z.string(),
@@ -27,7 +62,7 @@ export const TaskResourceSchema = z
     done: z.boolean(),
     domains: z.array(z.string()).optional(),
     instanceId: z.string().optional(),
-    request: z.record(z.string(), z.unknown()),
+    request: TaskRequestSchema,
     upstream: z.object({ taskNo: z.string().optional(), requestId: z.string().optional() }),
     details: z.array(DetailSchema),
     error: z.object({ code: z.string(), message: z.string() }).optional(),
@@ -92,12 +127,10 @@ export const TaskResourceSchema = z
       domains: ['example.com'],
       request: {
         domain: 'example.com',
-        record: {
-          keyTag: 2371,
-          algorithm: 13,
-          digestType: 2,
-          digest: 'f58fa917424383934c7b0cf1a90f61d692745680fa06f5ecdbe0924e86de9598',
-        },
+        keyTag: 2371,
+        algorithm: 13,
+        digestType: 2,
+        digest: 'f58fa917424383934c7b0cf1a90f61d692745680fa06f5ecdbe0924e86de9598',
       },
       upstream: { taskNo: '9bd0b6a2-6b8f-4b9f-a9a5-2f1c3f0e1d2c', requestId: 'E2A4E5F1-0B2C' },
       details: [{ domain: 'example.com', status: 'succeeded' }],
