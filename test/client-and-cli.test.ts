@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -402,5 +402,49 @@ describe('the domain-gateway CLI', () => {
     expect(listed.stdout).toMatch(new RegExp(`${change.id}\\s+cli-change\\.com\\s+ds\\s+succeeded`))
     const missing = await cli(['changes', 'wait', 'chg_doesnotexist00000'], env)
     expect(missing.code).toBe(1)
+  })
+
+  it('saves a checked profile with login and uses it with --profile; completes commands in bash', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dgw-profile-'))
+    const config = join(dir, 'config.json')
+    // No URL or key in the environment: only flags, then the profile.
+    const bare = { DOMAIN_GATEWAY_CONFIG: config, DOMAIN_GATEWAY_URL: undefined } as never
+    try {
+      const refused = await cli(
+        ['--url', baseUrl, '--key', 'dgw_not_a_key', '--profile', 'dev', 'login'],
+        bare,
+      )
+      expect(refused.code).toBe(1)
+      expect(refused.stderr).toMatch(/^error: 401 /)
+      const saved = await cli(
+        ['--url', baseUrl, '--key', p.tenant.key, '--profile', 'dev', 'login'],
+        bare,
+      )
+      expect(saved.code, saved.stderr).toBe(0)
+      expect(saved.stdout.trim()).toBe(`Saved profile dev (${baseUrl}) to ${config}`)
+      expect((await stat(config)).mode & 0o777).toBe(0o600)
+      expect(JSON.parse(await readFile(config, 'utf8'))).toEqual({
+        profiles: { dev: { url: baseUrl, key: p.tenant.key } },
+      })
+      const listed = await cli(['--profile', 'dev', 'events', 'list', '--limit', '1'], bare)
+      expect(listed.code, listed.stderr).toBe(0)
+      expect(listed.stdout).toMatch(/^id\s+type/)
+      // Without the profile there is no key.
+      expect((await cli(['events', 'list'], bare)).code).toBe(2)
+
+      const script = await cli(['completion', 'bash'], bare)
+      expect(script.code).toBe(0)
+      await writeFile(join(dir, 'completion.sh'), script.stdout)
+      const complete = (words: string) =>
+        run('bash', [
+          '-c',
+          `source ${join(dir, 'completion.sh')}; COMP_WORDS=(${words}); COMP_CWORD=$((\${#COMP_WORDS[@]}-1)); _domain_gateway; echo "\${COMPREPLY[*]}"`,
+        ])
+      expect((await complete('domain-gateway events re')).stdout.trim()).toBe('resend recover')
+      expect((await complete('domain-gateway listen --for')).stdout.trim()).toBe('--forward-to')
+      expect((await complete('domain-gateway --json cha')).stdout.trim()).toBe('changes')
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })

@@ -18,7 +18,8 @@ export interface CliIo {
 export class UsageError extends Error {}
 
 export interface GlobalOptions {
-  url: string
+  url?: string
+  profile: string
   key?: string
   adminKey?: string
   json?: boolean

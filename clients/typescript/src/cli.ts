@@ -1,4 +1,5 @@
-import { Command, CommanderError, Option } from 'commander'
+import { Argument, Command, CommanderError, Option } from 'commander'
+import { bashCompletion } from './cli-completion.ts'
 import { addEventCommands } from './cli-events.ts'
 import {
   type CliIo,
@@ -10,6 +11,7 @@ import {
   UsageError,
   unwrap,
 } from './cli-kit.ts'
+import { configPath, DEFAULT_URL, readProfile, saveProfile } from './cli-profile.ts'
 import {
   createGatewayClient,
   type GatewayClient,
@@ -47,9 +49,15 @@ export function buildProgram(io: CliIo): Command {
       'Administer and operate a domain-gateway: API keys, tasks, webhook deliveries and test events.',
     )
     .addOption(
-      new Option('--url <url>', 'the gateway origin')
-        .env('DOMAIN_GATEWAY_URL')
-        .default('http://127.0.0.1:8080'),
+      new Option(
+        '--url <url>',
+        `the gateway origin (default: the profile's, else ${DEFAULT_URL})`,
+      ).env('DOMAIN_GATEWAY_URL'),
+    )
+    .addOption(
+      new Option('--profile <name>', 'a profile saved by `login` (flags and variables win over it)')
+        .env('DOMAIN_GATEWAY_PROFILE')
+        .default('default'),
     )
     .addOption(new Option('--key <key>', 'a tenant API key (dgw_…)').env('DOMAIN_GATEWAY_KEY'))
     .addOption(
@@ -70,7 +78,22 @@ export function buildProgram(io: CliIo): Command {
       writeErr: (text) => io.err(text.trimEnd()),
     })
 
-  const globals = () => program.opts<GlobalOptions>()
+  // The chosen profile, read before any command runs, fills what flags and variables left out.
+  program.hook('preAction', async () => {
+    const given = program.opts<GlobalOptions>()
+    const profile = await readProfile(given.profile)
+    const fill = {
+      url: profile?.url ?? DEFAULT_URL,
+      key: profile?.key,
+      adminKey: profile?.adminKey,
+    }
+    for (const [name, value] of Object.entries(fill)) {
+      if (given[name as keyof typeof fill] === undefined && value !== undefined) {
+        program.setOptionValueWithSource(name, value, 'config')
+      }
+    }
+  })
+  const globals = () => program.opts<GlobalOptions>() as GlobalOptions & { url: string }
   const print = (data: unknown, text: () => string) =>
     io.out(globals().json ? JSON.stringify(data, null, 2) : text())
   const client = (which: 'tenant' | 'admin'): GatewayClient => {
@@ -391,6 +414,33 @@ export function buildProgram(io: CliIo): Command {
     })
 
   addEventCommands(program, { io, client, print })
+
+  program
+    .command('login')
+    .description(
+      'check --url and --key (and --admin-key) against the gateway and save them as a profile (--profile)',
+    )
+    .action(async () => {
+      const { url, key, adminKey, profile: name } = globals()
+      if (!key && !adminKey) throw new UsageError('login needs --key or --admin-key to save')
+      if (key) {
+        // Valid whatever its scopes: 200, or 403 for a key without tasks:read; 401 is refused.
+        const { response, error } = await client('tenant').GET('/tasks', {
+          params: { query: { limit: 1 } },
+        })
+        if (response.status !== 200 && response.status !== 403) unwrap({ error, response })
+      }
+      if (adminKey) unwrap(await client('admin').GET('/admin/keys'))
+      const path = configPath()
+      await saveProfile(name, { url, key, adminKey }, path)
+      print({ profile: name, url, path }, () => `Saved profile ${name} (${url}) to ${path}`)
+    })
+
+  program
+    .command('completion')
+    .description('print a shell completion script: eval "$(domain-gateway completion bash)"')
+    .addArgument(new Argument('<shell>').choices(['bash', 'zsh']))
+    .action((shell: 'bash' | 'zsh') => io.out(bashCompletion(program, shell)))
 
   return program
 }
