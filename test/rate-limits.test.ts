@@ -123,6 +123,9 @@ describe('the limiter', () => {
     expect(rateKindOf('POST', '/domains/:name/dnssec/scan', false)).toBe('upstreamReads')
     expect(rateKindOf('GET', '/tasks', false)).toBe('reads')
     expect(rateKindOf('POST', '/tasks/:id/deliveries/redeliver', false)).toBe('redeliveries')
+    expect(rateKindOf('POST', '/events/:id/redeliver', false)).toBe('redeliveries')
+    expect(rateKindOf('POST', '/events/recover', false)).toBe('redeliveries')
+    expect(rateKindOf('GET', '/events', false)).toBe('reads')
   })
 })
 

@@ -61,7 +61,7 @@ export const PROBLEM_TYPES = {
   'upstream-unavailable': 'Alibaba Cloud could not be reached; retry after `Retry-After`.',
   'upstream-misconfigured': "Alibaba Cloud refused the gateway's own credentials or clock.",
   'queue-full':
-    'Too many tasks already wait for this domain or instance (see the queue bound in the README); nothing was accepted. Retry after `Retry-After`.',
+    'Too many tasks already wait for this domain or instance (see the queue bound in the API reference); nothing was accepted. Retry after `Retry-After`.',
   'rate-limited':
     "The tenant's requests of this kind for the current minute are spent (see `RateLimit-Policy`); nothing was done. Retry after `Retry-After`.",
   'not-submitted':

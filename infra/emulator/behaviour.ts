@@ -5,7 +5,7 @@
  * - the order of `QueryTaskList` (newest first, oldest first, or a stable random order);
  * - the task types of the DS actions (never documented: random names);
  * - how long a new task takes to show in `QueryTaskList` (bounded: the gateway's absence margin
- *   must exceed it — a stated requirement on the service, see README);
+ *   must exceed it — a stated requirement on the service, see docs/guarantee.md);
  * - whether a busy or unregistered domain in a name-server batch refuses the whole `Save*` or only
  *   fails its own detail;
  * - how long tasks take (here up to `taskMsSpread` times the account's `taskMs`);

@@ -79,7 +79,7 @@ export type CodeClass = 'refused-retry' | 'refused-final' | 'refused-busy' | 'ma
 
 export interface KnownCode {
   readonly class: CodeClass
-  /** Where the classification comes from (see README "Upstream error codes"). */
+  /** Where the classification comes from (see docs/api.md, "Upstream error codes"). */
   readonly source: string
 }
 

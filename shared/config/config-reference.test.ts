@@ -8,8 +8,8 @@ import { UpstreamEnvSchema } from './upstream-config.ts'
 import { WorkerEnvSchema } from './worker-config.ts'
 
 /**
- * The zod schemas are the one source of every setting and its default; the README's configuration
- * table is checked against them, so a default changed in code and not in the reference (or a new
+ * The zod schemas are the one source of every setting and its default; the configuration reference's
+ * table (docs/configuration.md) is checked against them, so a default changed in code and not in the reference (or a new
  * variable left out of it) fails CI.
  */
 const DEPLOYED = { ...UpstreamEnvSchema.shape, ...GatewayEnvSchema.shape, ...WorkerEnvSchema.shape }
@@ -19,10 +19,9 @@ const ALL: Record<string, z.ZodType> = {
   ...DEPLOYED,
 }
 
-/** The README's rows: variables and the default column, split where a row names several. */
+/** The reference's rows: variables and the default column, split where a row names several. */
 function referenceRows(): { variable: string; stated: string | undefined }[] {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
-  const section = readme.slice(readme.indexOf('## Configuration'))
+  const section = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8')
   const rows: { variable: string; stated: string | undefined }[] = []
   for (const line of section.split('\n')) {
     const cells = line.split(' | ')
@@ -85,7 +84,7 @@ describe('the configuration reference', () => {
         : undefined
       checked++
       if (actual !== plain && asSeconds !== plain && !(plain === 'off' && actual === undefined)) {
-        wrong.push(`${variable}: the README says ${plain}, the schema ${actual}`)
+        wrong.push(`${variable}: the reference says ${plain}, the schema ${actual}`)
       }
     }
     expect(wrong).toEqual([])

@@ -104,7 +104,13 @@ export class RateLimiter {
  * registry read, drift, a dry-run plan, a DNSSEC scan); any other read; any other write.
  */
 export function rateKindOf(method: string, route: string, dryRun: boolean): RateKind {
-  if (route.endsWith('/deliveries/redeliver')) return 'redeliveries'
+  if (
+    route.endsWith('/deliveries/redeliver') ||
+    route === '/events/:id/redeliver' ||
+    route === '/events/recover'
+  ) {
+    return 'redeliveries'
+  }
   if (method === 'GET' && (route === '/domains/:name/ds' || route === '/domains/:name/drift')) {
     return 'upstreamReads'
   }
