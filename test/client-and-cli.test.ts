@@ -447,4 +447,29 @@ describe('the domain-gateway CLI', () => {
       await rm(dir, { recursive: true, force: true })
     }
   })
+
+  it('exits 4 when a wait runs out, with the task or change left as it was', async () => {
+    const env = { ...process.env, DOMAIN_GATEWAY_URL: baseUrl, DOMAIN_GATEWAY_KEY: p.tenant.key }
+    // No poller runs beside these: the task stays pending, the change running.
+    const alone = async (args: string[]) => {
+      const { child, stdout, stderr } = spawnCollecting(BIN, args, env)
+      const code = await new Promise<number | null>((done) => child.on('exit', done))
+      return { code, stdout: stdout(), stderr: stderr() }
+    }
+    const submitted = await p.submit('/domains/cli-wait.com/ds/sync')
+    const task = await alone(['tasks', 'wait', submitted.id, '--timeout', '0'])
+    expect(task.code).toBe(4)
+    expect(task.stderr).toBe(
+      `error: task ${submitted.id} is still pending (waited the --timeout)\n`,
+    )
+    const put = await p.request('/domains/cli-wait-change.com/ds', {
+      method: 'PUT',
+      key: p.tenant.key,
+      body: JSON.stringify({ records: [{ dnskey: DNSKEY }] }),
+    })
+    const change = (await put.json()) as { id: string }
+    const waited = await alone(['changes', 'wait', change.id, '--timeout', '0'])
+    expect(waited.code).toBe(4)
+    expect(waited.stderr).toContain(`change ${change.id} is still running`)
+  })
 })
