@@ -33,11 +33,9 @@ export const TaskRequestSchema = z
     z
       .strictObject({ domain: z.string(), keyTag: z.number().int() })
       .openapi('DsDeleteRequest', { description: '`ds.delete`: the key tag removed.' }),
-    z
-      .strictObject({ domain: z.string() })
-      .openapi('DsSyncRequest', {
-        description: '`ds.sync`: the domain whose DS records are synced.',
-      }),
+    z.strictObject({ domain: z.string() }).openapi('DsSyncRequest', {
+      description: '`ds.sync`: the domain whose DS records are synced.',
+    }),
     z
       .strictObject({ instanceId: z.string() })
       .openapi('DnsHostSyncRequest', { description: '`dnshost.sync`: the DNS-host instance.' }),
