@@ -88,6 +88,7 @@ describe('events as resources', () => {
     expect((await get('/changes?domain=events-change.com&status=running')).body.items).toEqual([])
 
     const event = await get(`/events/${webhookId}`)
+    expect(event.body.data.sequence).toEqual(expect.any(Number))
     expect(event.body).toMatchObject({
       type: 'change.succeeded',
       subject: change.id,
@@ -194,5 +195,16 @@ describe('test events of every type', () => {
     expect((await get('/events', quiet.key)).body.items).toHaveLength(1)
     const conflict = await post(`/events/${stored.body.webhookId}/redeliver`, undefined, quiet.key)
     expect(conflict.status).toBe(409)
+  })
+})
+
+describe("a domain's event numbers", () => {
+  it('are distinct and grow, however many take one at once; each domain counts alone', async () => {
+    const taken = await Promise.all(
+      Array.from({ length: 25 }, () => p.deps.eventSequence.next('sequence.example')),
+    )
+    expect([...taken].sort((a, b) => a - b)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1))
+    expect(await p.deps.eventSequence.next('other-sequence.example')).toBe(1)
+    expect(await p.deps.eventSequence.next('sequence.example')).toBe(26)
   })
 })

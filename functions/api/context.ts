@@ -9,6 +9,7 @@ import type { DomainStateStore } from '#shared/changes/domain-state.ts'
 import type { DnssecDeps } from '#shared/dns/dnssec-service.ts'
 import type { DnssecStateStore } from '#shared/dns/dnssec-state.ts'
 import type { EventLog } from '#shared/events/event-log.ts'
+import type { EventSequence } from '#shared/events/event-sequence.ts'
 import type { WebhookEvent } from '#shared/events/webhook-event.ts'
 import type { CursorCodec } from '#shared/http/cursor.ts'
 import type { Logger } from '#shared/logger.ts'
@@ -49,6 +50,8 @@ export interface ApiDeps {
   readonly events: DueItemStore<WebhookEvent>
   /** The tenant's events (stored events and final tasks) in the order they happened. */
   readonly eventLog: EventLog
+  /** Numbers a domain's events in the order they are made. */
+  readonly eventSequence: EventSequence
   /** The tenant's accepted changes, newest first. */
   readonly changeList: ChangeList
   readonly domainStates: DomainStateStore

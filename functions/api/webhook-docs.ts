@@ -36,11 +36,30 @@ const changeEventDataSchema = () =>
     updatedAt: true,
   })
     .extend({
+      sequence: sequenceSchema(),
       steps: z.array(z.object({ taskId: z.string(), action: z.string(), status: z.string() })),
     })
     .openapi('ChangeEventData', {
       description: 'The finished change: its plan, desired state, and how each step ended.',
     })
+
+/** `data.sequence` of a domain's change, drift and DNSSEC events. */
+const sequenceSchema = () =>
+  z.number().int().positive().openapi({
+    description:
+      "Grows with every event made for the domain: deliveries run concurrently and retries reorder them, so order a domain's events by it (gaps are normal).",
+  })
+
+const driftEventDataSchema = () =>
+  DriftReportSchema.extend({ sequence: sequenceSchema() }).openapi('DriftEventData', {
+    description: 'The drift report, and the domain event number.',
+  })
+
+const dnssecEventDataSchema = () =>
+  z
+    .object({ domain: z.string(), sequence: sequenceSchema() })
+    .catchall(z.unknown())
+    .openapi('DnssecEventData', { description: 'The domain, its event number and what was seen.' })
 
 const pingDataSchema = () =>
   z
@@ -79,6 +98,8 @@ const DESCRIPTIONS: Record<string, string> = {
 interface BuiltSchemas {
   readonly taskEventData: z.ZodType
   readonly changeEventData: z.ZodType
+  readonly driftEventData: z.ZodType
+  readonly dnssecEventData: z.ZodType
   readonly pingData: z.ZodType
 }
 
@@ -91,15 +112,15 @@ export const dataFor = (type: string, built: BuiltSchemas) =>
       : type.startsWith('change.')
         ? built.changeEventData
         : type.startsWith('domain.')
-          ? DriftReportSchema
-          : z
-              .record(z.string(), z.unknown())
-              .openapi({ description: 'The domain and what was seen.' })
+          ? built.driftEventData
+          : built.dnssecEventData
 
 /** The `data` schemas that are built (and named in the document) only when it is generated. */
 export const buildEventDataSchemas = (): BuiltSchemas => ({
   taskEventData: taskEventDataSchema(),
   changeEventData: changeEventDataSchema(),
+  driftEventData: driftEventDataSchema(),
+  dnssecEventData: dnssecEventDataSchema(),
   pingData: pingDataSchema(),
 })
 

@@ -1,4 +1,5 @@
 import type { DomainApiClient } from '../aliyun/domain-api-client.ts'
+import type { EventSequence } from '../events/event-sequence.ts'
 import type { WebhookEvent } from '../events/webhook-event.ts'
 import { randomId } from '../ids.ts'
 import type { Logger } from '../logger.ts'
@@ -20,6 +21,7 @@ interface ChangeStores {
   readonly changes: DueItemStore<Change>
   readonly domainStates: DomainStateStore
   readonly events: DueItemStore<WebhookEvent>
+  readonly eventSequence: EventSequence
 }
 
 /** What applying and settling changes needs: the one builder the API, the poller and drift use. */
@@ -45,6 +47,7 @@ export function buildChangeDeps(input: {
     changes: stores.changes,
     domainStates: stores.domainStates,
     events: stores.events,
+    eventSequence: stores.eventSequence,
     upstream: input.upstream,
     registry: input.upstream,
     now: input.now,

@@ -1,6 +1,7 @@
 /** What applying a desired state works with: its dependencies, the request, a change as stored, a race lost. */
 import type { DomainApiClient } from '../aliyun/domain-api-client.ts'
 import { ConflictError } from '../errors.ts'
+import type { EventSequence } from '../events/event-sequence.ts'
 import type { WebhookEvent } from '../events/webhook-event.ts'
 import type { DueItemStore } from '../ports/due-item-store.ts'
 import type { SendDeps } from '../tasks/submit-deps.ts'
@@ -12,6 +13,8 @@ export interface ChangeDeps extends SendDeps {
   readonly changes: DueItemStore<Change>
   readonly domainStates: DomainStateStore
   readonly events: DueItemStore<WebhookEvent>
+  /** Numbers a domain's events in the order they are made (`data.sequence`). */
+  readonly eventSequence: EventSequence
   readonly registry: Pick<DomainApiClient, 'queryDsRecord' | 'queryDomain'>
   readonly newId: (prefix: 'tsk' | 'chg') => string
   /** How often a running change looks at its steps when nothing wakes it sooner. */

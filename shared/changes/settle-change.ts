@@ -87,6 +87,7 @@ export async function settleChange(deps: ChangeDeps, held: Change): Promise<Chan
       url: change.callbackUrl,
       at,
       retentionMs: deps.settings.taskRetentionMs,
+      sequence: await deps.eventSequence.next(change.domain),
     }),
   )
   if (await deps.changes.replace(final, change.version)) {

@@ -41,6 +41,7 @@ function depsWhere(serversFor: DnssecDeps['serversFor']) {
       list: async () => ({ items: [enrolled] }),
     },
     events: { create: async (event: WebhookEvent) => void events.push(event) },
+    eventSequence: { next: async () => events.length + 1 },
     logger: { warn: () => undefined },
     dnssec: { stuckAfterMs: 3_600_000, bootstrapScans: 3 },
   } as unknown as DnssecDeps
@@ -72,7 +73,10 @@ describe('a scan whose name servers cannot be found', () => {
     })
     expect(saved[0]?.next.failureReported).toBe(true)
     expect(events.map((event) => [event.eventType, event.data])).toEqual([
-      ['dnssec.scan.failed', { domain: 'lost.example', reason: report.reason, servers: [] }],
+      [
+        'dnssec.scan.failed',
+        { domain: 'lost.example', reason: report.reason, servers: [], sequence: 1 },
+      ],
     ])
 
     // Already reported: the next failed scan is recorded, not sent again.

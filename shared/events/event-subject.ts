@@ -21,6 +21,7 @@ export function describeEvent(
 ): string {
   const data = payload?.data
   const status = typeof data?.status === 'string' ? ` (${data.status})` : ''
+  const sequence = typeof data?.sequence === 'number' ? ` #${data.sequence}` : ''
   const reason = eventReason(data)
-  return `${payload?.type ?? '(no type)'} for ${eventSubject(data)}${status}${reason ? `: ${reason}` : ''}`
+  return `${payload?.type ?? '(no type)'} for ${eventSubject(data)}${sequence}${status}${reason ? `: ${reason}` : ''}`
 }

@@ -98,6 +98,16 @@ export function sampleEventData(
     const status = type.slice('task.'.length) as TaskStatus
     return JSON.parse(taskEventBody(sampleTask(status, context))).data
   }
+  if (type === 'ping') return sampleDomainData(type, context, iso)
+  // A domain's events carry its event number (see event-sequence.ts).
+  return { ...sampleDomainData(type, context, iso), sequence: 1 }
+}
+
+function sampleDomainData(
+  type: AnyEventType,
+  context: SampleContext,
+  iso: string,
+): Record<string, unknown> {
   switch (type) {
     case 'change.succeeded':
     case 'change.failed':

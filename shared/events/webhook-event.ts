@@ -69,6 +69,8 @@ export function newEvent(input: {
   url: string | undefined
   at: number
   retentionMs?: number | undefined
+  /** The domain's event number (see event-sequence.ts), written into `data.sequence`. */
+  sequence?: number | undefined
 }): WebhookEvent {
   const iso = new Date(input.at).toISOString()
   return {
@@ -78,7 +80,7 @@ export function newEvent(input: {
     keyId: input.keyId,
     eventType: input.type,
     occurredAt: iso,
-    data: input.data,
+    data: input.sequence === undefined ? input.data : { ...input.data, sequence: input.sequence },
     callback: input.url
       ? { url: input.url, state: 'scheduled', attempts: 0, nextAttemptAt: iso }
       : { url: undefined, state: 'none', attempts: 0 },

@@ -13,6 +13,7 @@ import { createDocumentClient } from './dynamodb.ts'
 import { DynamoDbEndpointHealthStore } from './endpoint-health-store.ts'
 import { eventIndexKeys } from './event-index.ts'
 import { DynamoDbEventLog } from './event-log-store.ts'
+import { DynamoDbEventSequence } from './event-sequence-store.ts'
 import { DynamoDbRateCounterStore } from './rate-counter-store.ts'
 import { DynamoDbTargetLockStore } from './target-lock-store.ts'
 import { DynamoDbTaskNoRegistry, DynamoDbTaskStore } from './task-store.ts'
@@ -48,6 +49,7 @@ export function createStores(config: StoreConfig) {
       (event) => eventIndexKeys(event.tenant, event.occurredAt, eventWebhookId(event)),
     ),
     eventLog: new DynamoDbEventLog(db, table),
+    eventSequence: new DynamoDbEventSequence(db, table),
     domainStates: new DynamoDbDomainStateStore(db, table),
     dnssecStates: new DynamoDbDnssecStateStore(db, table),
     tenantScopes: new DynamoDbTenantScopeStore(db, table),

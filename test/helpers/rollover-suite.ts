@@ -220,6 +220,14 @@ export function describeCdsAutomation(
           events().some((event) => event.type === type && event.data.domain === ZONE),
         ),
       )
+      // Delivered in any order, numbered in the order they happened.
+      const sequenceOf = (type: string) =>
+        events().find((event) => event.type === type && event.data.domain === ZONE)?.data
+          .sequence as number
+      expect(sequenceOf('dnssec.ds.submitted')).toBeLessThan(sequenceOf('dnssec.ds.published'))
+      expect(sequenceOf('dnssec.ds.published')).toBeLessThan(
+        sequenceOf('dnssec.rollover.completed'),
+      )
     }, 90_000)
 
     it('never adds a DS for a key the zone does not serve with the SEP flag', async () => {

@@ -952,6 +952,8 @@ export interface components {
              * @example 2026-11-23T08:15:30.120Z
              */
             completedAt?: string;
+            /** @description Grows with every event made for the domain: deliveries run concurrently and retries reorder them, so order a domain's events by it (gaps are normal). */
+            sequence: number;
             steps: {
                 taskId: string;
                 action: string;
@@ -992,6 +994,11 @@ export interface components {
             keep: string[];
             change: boolean;
         };
+        /** @description The drift report, and the domain event number. */
+        DriftEventData: components["schemas"]["DriftReport"] & {
+            /** @description Grows with every event made for the domain: deliveries run concurrently and retries reorder them, so order a domain's events by it (gaps are normal). */
+            sequence: number;
+        };
         DriftReport: {
             domain: string;
             inSync: boolean;
@@ -1030,6 +1037,14 @@ export interface components {
              * @example 2026-11-23T08:15:30.120Z
              */
             checkedAt: string;
+        };
+        /** @description The domain, its event number and what was seen. */
+        DnssecEventData: {
+            domain: string;
+            /** @description Grows with every event made for the domain: deliveries run concurrently and retries reorder them, so order a domain's events by it (gaps are normal). */
+            sequence: number;
+        } & {
+            [key: string]: unknown;
         };
         PingEventData: {
             tenant: string;
@@ -6529,7 +6544,7 @@ export interface operations {
                      * @example 2026-11-23T08:15:30.120Z
                      */
                     timestamp: string;
-                    data: components["schemas"]["DriftReport"];
+                    data: components["schemas"]["DriftEventData"];
                 };
             };
         };
@@ -6567,7 +6582,7 @@ export interface operations {
                      * @example 2026-11-23T08:15:30.120Z
                      */
                     timestamp: string;
-                    data: components["schemas"]["DriftReport"];
+                    data: components["schemas"]["DriftEventData"];
                 };
             };
         };
@@ -6605,10 +6620,7 @@ export interface operations {
                      * @example 2026-11-23T08:15:30.120Z
                      */
                     timestamp: string;
-                    /** @description The domain and what was seen. */
-                    data: {
-                        [key: string]: unknown;
-                    };
+                    data: components["schemas"]["DnssecEventData"];
                 };
             };
         };
@@ -6646,10 +6658,7 @@ export interface operations {
                      * @example 2026-11-23T08:15:30.120Z
                      */
                     timestamp: string;
-                    /** @description The domain and what was seen. */
-                    data: {
-                        [key: string]: unknown;
-                    };
+                    data: components["schemas"]["DnssecEventData"];
                 };
             };
         };
@@ -6687,10 +6696,7 @@ export interface operations {
                      * @example 2026-11-23T08:15:30.120Z
                      */
                     timestamp: string;
-                    /** @description The domain and what was seen. */
-                    data: {
-                        [key: string]: unknown;
-                    };
+                    data: components["schemas"]["DnssecEventData"];
                 };
             };
         };
@@ -6728,10 +6734,7 @@ export interface operations {
                      * @example 2026-11-23T08:15:30.120Z
                      */
                     timestamp: string;
-                    /** @description The domain and what was seen. */
-                    data: {
-                        [key: string]: unknown;
-                    };
+                    data: components["schemas"]["DnssecEventData"];
                 };
             };
         };
@@ -6769,10 +6772,7 @@ export interface operations {
                      * @example 2026-11-23T08:15:30.120Z
                      */
                     timestamp: string;
-                    /** @description The domain and what was seen. */
-                    data: {
-                        [key: string]: unknown;
-                    };
+                    data: components["schemas"]["DnssecEventData"];
                 };
             };
         };
