@@ -13,10 +13,11 @@ export interface LocalDynamoDb {
  * It speaks the DynamoDB HTTP API, so the same store code runs here and on AWS.
  */
 export async function startLocalDynamoDb(
-  options: { port?: number; path?: string } = {},
+  options: { port?: number; path?: string; createTableMs?: number } = {},
 ): Promise<LocalDynamoDb> {
   const server = dynalite({
-    createTableMs: 0,
+    // How long a new table stays CREATING (DynamoDB takes seconds; ensureTable waits either way).
+    createTableMs: options.createTableMs ?? 0,
     deleteTableMs: 0,
     updateTableMs: 0,
     ...(options.path ? { path: options.path } : {}),
@@ -35,7 +36,7 @@ export async function startLocalDynamoDb(
   }
 }
 
-/** Creates the gateway's table unless it exists. */
+/** Creates the gateway's table unless it exists, and returns once it can be used. */
 export async function ensureTable(
   endpoint: string,
   tableName: string,
@@ -47,11 +48,37 @@ export async function ensureTable(
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   })
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }))
-  } catch (error) {
-    if ((error as { name?: string }).name !== 'ResourceNotFoundException') throw error
-    await client.send(new CreateTableCommand(tableDefinition(tableName)))
+    try {
+      await client.send(new DescribeTableCommand({ TableName: tableName }))
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'ResourceNotFoundException') throw error
+      await client.send(new CreateTableCommand(tableDefinition(tableName)))
+    }
+    await untilActive(client, tableName)
   } finally {
     client.destroy()
+  }
+}
+
+/**
+ * Waits until the engine reports the table and each of its indexes `ACTIVE`: until then a write
+ * can be refused as "resource not found" (dynalite and DynamoDB both create tables in the
+ * background), so nothing may use the table before. Bounded, for an engine that never gets there.
+ */
+async function untilActive(client: DynamoDBClient, tableName: string, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs
+  for (let wait = 20; ; wait = Math.min(wait * 2, 500)) {
+    const { Table: table } = await client.send(new DescribeTableCommand({ TableName: tableName }))
+    const indexes = table?.GlobalSecondaryIndexes ?? []
+    if (
+      table?.TableStatus === 'ACTIVE' &&
+      indexes.every((index) => index.IndexStatus === undefined || index.IndexStatus === 'ACTIVE')
+    ) {
+      return
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`the table ${tableName} is still ${table?.TableStatus} after ${timeoutMs} ms`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, wait))
   }
 }
