@@ -215,8 +215,9 @@ async function watch(p: Pipeline, deps: PollerDeps, id: string, timeoutMs: numbe
 describe('the reconciler and the window', () => {
   it('calls a submission absent only after the window, and the verdict is true: the late request is refused, and the accepted task is sent again', async () => {
     const p = await pipelineWithWindow(1_000)
-    // Held on the wire for 2.5 s: the gateway times out at 2 s, not knowing whether it arrived.
-    p.emulator.faults.set([{ kind: 'latency', ms: 2_500, actions: [SYNC], count: 1 }])
+    // Held on the wire for 3.5 s: the gateway times out at 2 s, not knowing whether it arrived
+    // (1.5 s apart, so a busy machine's late timers cannot let the answer win).
+    p.emulator.faults.set([{ kind: 'latency', ms: 3_500, actions: [SYNC], count: 1 }])
     const submitted = await p.submit('/domains/on-the-wire.com/ds/sync')
     expect(submitted.body.status).toBe('submitting')
     const first = await p.task(submitted.id)
@@ -232,7 +233,7 @@ describe('the reconciler and the window', () => {
     // The first request is still travelling when the verdict is given; when it lands it is
     // refused, and the domain is changed once, by the second.
     await new Promise((resolve) =>
-      setTimeout(resolve, 2_700 - (Date.now() - Date.parse(task.createdAt))),
+      setTimeout(resolve, 3_700 - (Date.now() - Date.parse(task.createdAt))),
     )
     await p.drainUntil(async () => (await p.task(submitted.id)).status === 'succeeded', {
       deps,
@@ -243,11 +244,18 @@ describe('the reconciler and the window', () => {
   })
 
   it('never declares absence while the window is open, and adopts a task that appears inside it', async () => {
-    const p = await pipelineWithWindow(5_000)
-    p.emulator.faults.set([{ kind: 'latency', ms: 2_500, actions: [SYNC], count: 1 }])
+    // Arrives after the gateway's 2-s timeout and well inside the 8-s window, with seconds of
+    // slack on both sides, so a busy machine's late timers change neither.
+    const p = await pipelineWithWindow(8_000)
+    p.emulator.faults.set([{ kind: 'latency', ms: 4_500, actions: [SYNC], count: 1 }])
     const submitted = await p.submit('/domains/arrives-late.com/ds/sync')
     expect(submitted.body.status).toBe('submitting')
-    const seen = await watch(p, p.pollerDeps({}, { timestampWindowMs: 5_000 }), submitted.id, 8_000)
+    const seen = await watch(
+      p,
+      p.pollerDeps({}, { timestampWindowMs: 8_000 }),
+      submitted.id,
+      12_000,
+    )
     expect(seen).not.toContain('rejected')
     const task = await p.task(submitted.id)
     expect(task.upstream.taskNo).toBeDefined()
