@@ -47,7 +47,7 @@ export const CDS_SCENARIOS: Record<
   [BOOT]: { keys: [true, false], states: [[[0, 1], [0]]] },
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
     server.once('error', reject)
