@@ -1,69 +1,65 @@
-import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { queryServer } from '#shared/dns/dns-client.ts'
 import { scanZone } from '#shared/dns/scan-zone.ts'
 import type { DsRecord } from '#shared/dnssec.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
-import { requireBind } from '../helpers/bind.ts'
-import { BindPolicyZone } from '../helpers/bind-policy.ts'
 import { type Pipeline, startPipeline } from '../helpers/pipeline.ts'
+import { PolicyServer, type PolicyServerKind, requireServer } from '../helpers/policy-server.ts'
 import { freePort } from '../helpers/rollover-suite.ts'
 
 /**
- * BIND's own key manager end to end: enrolled once with bootstrap, then nothing but waiting —
- * BIND makes the KSK, publishes CDS, rolls the KSK when its lifetime ends and checks the parent
- * through its parental-agents; the gateway bootstraps the DS, then swaps it; at every sample the
- * parent's DS set validates the zone's DNSKEY set.
+ * The operators' own key managers end to end (BIND's dnssec-policy with parental-agents, Knot's
+ * KASP with ksk-submission): enrolled once with bootstrap, then nothing but waiting — the server
+ * makes its KSK, publishes CDS, rolls the KSK when its lifetime ends and checks the parent itself;
+ * the gateway bootstraps the DS, then swaps it; at every sample the parent's DS set validates the
+ * zone's DNSKEY set. The configurations are the operator's guide's (see policy-server.ts).
  */
-const ZONE = 'policy-example.com'
-/** The configuration the operator's guide prints (the test reads it from there). */
-const POLICY = (() => {
-  const guide = readFileSync('docs/desired-state-and-dnssec.md', 'utf8')
-  const section = guide.slice(guide.indexOf('#### BIND 9.18 as the interoperability test runs it'))
-  const block = /```\n([\s\S]*?)```/.exec(section)?.[1]
-  if (!block) throw new Error("the operator's guide no longer prints the BIND configuration")
-  return block
-})()
+const SERVERS: readonly { kind: PolicyServerKind; zone: string; name: string }[] = [
+  { kind: 'bind', zone: 'policy-example.com', name: 'BIND 9 dnssec-policy with parental-agents' },
+  { kind: 'knot', zone: 'knot-example.com', name: 'Knot DNS KASP with ksk-submission' },
+]
 
-let p: Pipeline
-let bind: BindPolicyZone
-let parentPort: number
+describe.each(SERVERS)('$name, left alone', ({ kind, zone: ZONE }) => {
+  let p: Pipeline
+  let server: PolicyServer
+  let parentPort: number
 
-beforeAll(async () => {
-  requireBind()
-  const bindPort = await freePort()
-  parentPort = await freePort()
-  p = await startPipeline({
-    emulatorTaskMs: 50,
-    parentZone: { port: parentPort, publishDelayMs: 300, dsTtlSeconds: 1 },
-    env: {
-      DNS_SERVER_OVERRIDES: JSON.stringify({
-        [ZONE]: [`127.0.0.1:${bindPort}`],
-        com: [`127.0.0.1:${parentPort}`],
-      }),
-      CALLBACK_ALLOW_LOOPBACK: 'true',
-      DNSSEC_BOOTSTRAP_SCANS: '2',
-    },
+  beforeAll(async () => {
+    requireServer(kind)
+    const serverPort = await freePort()
+    parentPort = await freePort()
+    p = await startPipeline({
+      emulatorTaskMs: 50,
+      parentZone: { port: parentPort, publishDelayMs: 300, dsTtlSeconds: 1 },
+      env: {
+        DNS_SERVER_OVERRIDES: JSON.stringify({
+          [ZONE]: [`127.0.0.1:${serverPort}`],
+          com: [`127.0.0.1:${parentPort}`],
+        }),
+        CALLBACK_ALLOW_LOOPBACK: 'true',
+        DNSSEC_BOOTSTRAP_SCANS: '2',
+      },
+    })
+    server = new PolicyServer(kind, ZONE, serverPort, parentPort)
+    await server.start()
+  }, 60_000)
+  afterAll(async () => {
+    await server?.close()
+    await p?.closeAll()
   })
-  bind = new BindPolicyZone(ZONE, bindPort, parentPort, POLICY)
-  await bind.start()
-}, 60_000)
-afterAll(async () => {
-  await bind?.close()
-  await p?.closeAll()
-})
 
-const parentDs = async (): Promise<DsRecord[]> => {
-  const answer = await queryServer({ host: '127.0.0.1', port: parentPort }, ZONE, 'DS')
-  return answer.records.map((record) => {
-    const data = (
-      record as { data: { keyTag: number; algorithm: number; digestType: number; digest: Buffer } }
-    ).data
-    return { ...data, digest: data.digest.toString('hex') }
-  })
-}
+  const parentDs = async (): Promise<DsRecord[]> => {
+    const answer = await queryServer({ host: '127.0.0.1', port: parentPort }, ZONE, 'DS')
+    return answer.records.map((record) => {
+      const data = (
+        record as {
+          data: { keyTag: number; algorithm: number; digestType: number; digest: Buffer }
+        }
+      ).data
+      return { ...data, digest: data.digest.toString('hex') }
+    })
+  }
 
-describe('BIND 9 dnssec-policy with parental-agents, left alone', () => {
   it('bootstraps the DS, then rolls the KSK with no step but waiting; the chain intact at every sample', async () => {
     const enrol = await p.request(`/domains/${ZONE}/dnssec`, {
       method: 'PUT',
@@ -87,7 +83,7 @@ describe('BIND 9 dnssec-policy with parental-agents, left alone', () => {
       if (parent.length > 0) {
         const outcome = await scanZone(
           ZONE,
-          [{ host: '127.0.0.1', port: bind.port }],
+          [{ host: '127.0.0.1', port: server.port }],
           (server, name, type) => queryServer(server, name, type),
           parent,
           { nowSeconds: Math.floor(Date.now() / 1000), bootstrap: false },
@@ -112,7 +108,7 @@ describe('BIND 9 dnssec-policy with parental-agents, left alone', () => {
       }
       if (Date.now() > deadline) {
         throw new Error(
-          `no rollover in time; parent DS history ${JSON.stringify(history)}, phase ${result.phase}\n${bind.output.slice(-3000)}`,
+          `no rollover in time; parent DS history ${JSON.stringify(history)}, phase ${result.phase}\n${server.output.slice(-3000)}`,
         )
       }
       await new Promise((resolve) =>

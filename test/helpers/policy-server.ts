@@ -1,0 +1,140 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { queryServer } from '#shared/dns/dns-client.ts'
+
+/**
+ * An authoritative server managing its own keys — BIND 9's `dnssec-policy` with
+ * `parental-agents`, or Knot DNS's KASP with `ksk-submission` — signing a zone, rolling its KSK
+ * when its lifetime ends, publishing CDS/CDNSKEY and asking the parent (the emulator's parent
+ * zone) whether it serves the DS. Its configuration is the one the operator's guide prints
+ * (`guideConfiguration`), with seconds for lifetimes and TTLs. Nothing of the rollover is driven
+ * by the test.
+ */
+export type PolicyServerKind = 'bind' | 'knot'
+
+const GUIDE = 'docs/desired-state-and-dnssec.md'
+const HEADINGS: Record<PolicyServerKind, string> = {
+  bind: '#### BIND 9.18 as the interoperability test runs it',
+  knot: '#### Knot DNS 3.2 as the interoperability test runs it',
+}
+
+/** The configuration the operator's guide prints for a server (the first block after its heading). */
+export function guideConfiguration(kind: PolicyServerKind): string {
+  const guide = readFileSync(GUIDE, 'utf8')
+  const at = guide.indexOf(HEADINGS[kind])
+  const block = at < 0 ? undefined : /```\n([\s\S]*?)```/.exec(guide.slice(at))?.[1]
+  if (!block) throw new Error(`${GUIDE} no longer prints the ${kind} configuration`)
+  return block
+}
+
+/** Fails with the reason when the server is not installed (`.ci/run` installs it). */
+export function requireServer(kind: PolicyServerKind): void {
+  const tool = kind === 'bind' ? 'named' : 'knotd'
+  try {
+    execFileSync('which', [tool], { stdio: 'ignore' })
+  } catch {
+    const packages = kind === 'bind' ? 'bind9 bind9-utils bind9-dnsutils' : 'knot knot-dnsutils'
+    throw new Error(`${tool} is not installed: apt-get install ${packages} (.ci/run does)`)
+  }
+}
+
+export class PolicyServer {
+  readonly dir = mkdtempSync(join(tmpdir(), 'dg-policy-'))
+  #process: ChildProcess | undefined
+  output = ''
+
+  constructor(
+    readonly kind: PolicyServerKind,
+    readonly zone: string,
+    readonly port: number,
+    readonly parentPort: number,
+  ) {}
+
+  #configuration(): { file: string; command: string; args: string[] } {
+    const zoneFile = join(this.dir, 'zone.db')
+    const fill = (text: string, parent: string) =>
+      text
+        .replaceAll('<ZONE>', this.zone)
+        .replaceAll('<ZONE FILE>', zoneFile)
+        .replaceAll('<PARENT>', parent)
+    const guide = guideConfiguration(this.kind)
+    const file = join(this.dir, this.kind === 'bind' ? 'named.conf' : 'knot.conf')
+    if (this.kind === 'bind') {
+      writeFileSync(
+        file,
+        `options {
+  directory "${this.dir}";
+  pid-file "${join(this.dir, 'named.pid')}";
+  listen-on port ${this.port} { 127.0.0.1; };
+  listen-on-v6 { none; };
+  recursion no;
+  dnssec-validation no;
+  notify no;
+};
+${fill(guide, `127.0.0.1 port ${this.parentPort}`)}`,
+      )
+      return { file, command: 'named', args: ['-g', '-c', file] }
+    }
+    writeFileSync(
+      file,
+      `server:
+    listen: 127.0.0.1@${this.port}
+    rundir: ${this.dir}
+database:
+    storage: ${this.dir}
+log:
+  - target: stderr
+    any: info
+${fill(guide, `127.0.0.1@${this.parentPort}`)}`,
+    )
+    return { file, command: 'knotd', args: ['-c', file] }
+  }
+
+  async start(): Promise<void> {
+    writeFileSync(
+      join(this.dir, 'zone.db'),
+      [
+        '$TTL 2',
+        `@ IN SOA ns1.${this.zone}. hostmaster.${this.zone}. 1 3600 600 86400 2`,
+        `@ IN NS ns1.${this.zone}.`,
+        'ns1 IN A 127.0.0.1',
+        'www IN A 192.0.2.1',
+        '',
+      ].join('\n'),
+    )
+    const { command, args } = this.#configuration()
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+    child.stderr?.on('data', (chunk: Buffer) => {
+      this.output = (this.output + chunk.toString()).slice(-20_000)
+    })
+    this.#process = child
+    const deadline = Date.now() + 15_000
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`${command} exited: ${this.output.slice(-2000)}`)
+      try {
+        const server = { host: '127.0.0.1', port: this.port }
+        const answer = await queryServer(server, this.zone, 'DNSKEY', { timeoutMs: 300 })
+        if (answer.records.length > 0) return
+      } catch {
+        // Not answering yet.
+      }
+      if (Date.now() > deadline)
+        throw new Error(`${command} did not sign: ${this.output.slice(-2000)}`)
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+  }
+
+  async close(): Promise<void> {
+    const child = this.#process
+    this.#process = undefined
+    if (child && child.exitCode === null) {
+      await new Promise<void>((resolve) => {
+        child.once('exit', () => resolve())
+        child.kill('SIGTERM')
+      })
+    }
+    rmSync(this.dir, { recursive: true, force: true })
+  }
+}
