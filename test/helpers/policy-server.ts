@@ -12,30 +12,41 @@ import { queryServer } from '#shared/dns/dns-client.ts'
  * (`guideConfiguration`), with seconds for lifetimes and TTLs. Nothing of the rollover is driven
  * by the test.
  */
-export type PolicyServerKind = 'bind' | 'knot'
+export type PolicyServerKind = 'bind' | 'knot' | 'bind-algorithm-8' | 'bind-algorithm-13'
 
 const GUIDE = 'docs/desired-state-and-dnssec.md'
 const HEADINGS: Record<PolicyServerKind, string> = {
   bind: '#### BIND 9.18 as the interoperability test runs it',
   knot: '#### Knot DNS 3.2 as the interoperability test runs it',
+  'bind-algorithm-8': '#### A BIND algorithm rollover as the test runs it',
+  'bind-algorithm-13': '#### A BIND algorithm rollover as the test runs it',
+}
+
+/** Which block after the heading: an algorithm rollover's guide prints the before and the after. */
+const BLOCK: Record<PolicyServerKind, number> = {
+  bind: 0,
+  knot: 0,
+  'bind-algorithm-8': 0,
+  'bind-algorithm-13': 1,
 }
 
 /** The configuration the operator's guide prints for a server (the first block after its heading). */
 export function guideConfiguration(kind: PolicyServerKind): string {
   const guide = readFileSync(GUIDE, 'utf8')
   const at = guide.indexOf(HEADINGS[kind])
-  const block = at < 0 ? undefined : /```\n([\s\S]*?)```/.exec(guide.slice(at))?.[1]
+  const blocks = at < 0 ? [] : [...guide.slice(at).matchAll(/```\n([\s\S]*?)```/g)]
+  const block = blocks[BLOCK[kind]]?.[1]
   if (!block) throw new Error(`${GUIDE} no longer prints the ${kind} configuration`)
   return block
 }
 
 /** Fails with the reason when the server is not installed (`.ci/run` installs it). */
 export function requireServer(kind: PolicyServerKind): void {
-  const tool = kind === 'bind' ? 'named' : 'knotd'
+  const tool = kind === 'knot' ? 'knotd' : 'named'
   try {
     execFileSync('which', [tool], { stdio: 'ignore' })
   } catch {
-    const packages = kind === 'bind' ? 'bind9 bind9-utils bind9-dnsutils' : 'knot knot-dnsutils'
+    const packages = kind === 'knot' ? 'knot knot-dnsutils' : 'bind9 bind9-utils bind9-dnsutils'
     throw new Error(`${tool} is not installed: apt-get install ${packages} (.ci/run does)`)
   }
 }
@@ -46,7 +57,7 @@ export class PolicyServer {
   output = ''
 
   constructor(
-    readonly kind: PolicyServerKind,
+    public kind: PolicyServerKind,
     readonly zone: string,
     readonly port: number,
     readonly parentPort: number,
@@ -60,8 +71,8 @@ export class PolicyServer {
         .replaceAll('<ZONE FILE>', zoneFile)
         .replaceAll('<PARENT>', parent)
     const guide = guideConfiguration(this.kind)
-    const file = join(this.dir, this.kind === 'bind' ? 'named.conf' : 'knot.conf')
-    if (this.kind === 'bind') {
+    const file = join(this.dir, this.kind === 'knot' ? 'knot.conf' : 'named.conf')
+    if (this.kind !== 'knot') {
       writeFileSync(
         file,
         `options {
@@ -126,7 +137,14 @@ ${fill(guide, `127.0.0.1@${this.parentPort}`)}`,
     }
   }
 
-  async close(): Promise<void> {
+  /** The operator's change of configuration: the server restarts with `kind`'s, its keys kept. */
+  async reconfigure(kind: PolicyServerKind): Promise<void> {
+    await this.#stop()
+    this.kind = kind
+    await this.start()
+  }
+
+  async #stop(): Promise<void> {
     const child = this.#process
     this.#process = undefined
     if (child && child.exitCode === null) {
@@ -135,6 +153,10 @@ ${fill(guide, `127.0.0.1@${this.parentPort}`)}`,
         child.kill('SIGTERM')
       })
     }
+  }
+
+  async close(): Promise<void> {
+    await this.#stop()
     rmSync(this.dir, { recursive: true, force: true })
   }
 }

@@ -19,102 +19,121 @@ const SERVERS: readonly { kind: PolicyServerKind; zone: string; name: string }[]
   { kind: 'knot', zone: 'knot-example.com', name: 'Knot DNS KASP with ksk-submission' },
 ]
 
+/** A pipeline whose emulator serves the parent zone over DNS, and the server for `zone`. */
+async function setUp(kind: PolicyServerKind, zone: string) {
+  requireServer(kind)
+  const serverPort = await freePort()
+  const parentPort = await freePort()
+  const p = await startPipeline({
+    emulatorTaskMs: 50,
+    parentZone: { port: parentPort, publishDelayMs: 300, dsTtlSeconds: 1 },
+    env: {
+      DNS_SERVER_OVERRIDES: JSON.stringify({
+        [zone]: [`127.0.0.1:${serverPort}`],
+        com: [`127.0.0.1:${parentPort}`],
+      }),
+      CALLBACK_ALLOW_LOOPBACK: 'true',
+      DNSSEC_BOOTSTRAP_SCANS: '2',
+    },
+  })
+  const server = new PolicyServer(kind, zone, serverPort, parentPort)
+  await server.start()
+  return { p, server, parentPort }
+}
+
+const enrol = async (p: Pipeline, zone: string) => {
+  const response = await p.request(`/domains/${zone}/dnssec`, {
+    method: 'PUT',
+    key: p.tenant.key,
+    body: JSON.stringify({ mode: 'cds', bootstrap: true }),
+  })
+  expect(response.status).toBe(200)
+}
+
+/** The DS set the parent's servers serve for the zone. */
+async function parentDs(zone: string, parentPort: number): Promise<DsRecord[]> {
+  const answer = await queryServer({ host: '127.0.0.1', port: parentPort }, zone, 'DS')
+  return answer.records.map((record) => {
+    const data = (
+      record as { data: { keyTag: number; algorithm: number; digestType: number; digest: Buffer } }
+    ).data
+    return { ...data, digest: data.digest.toString('hex') }
+  })
+}
+
+/**
+ * Scans the zone and runs the poller every two seconds, as the schedule would, until `done` says
+ * so (given the history of the parent's DS sets, as `keyTag/algorithm` lists, and the phase);
+ * at every sample with a DS at the parent, that DS set must validate the zone's DNSKEY set.
+ */
+async function follow(
+  p: Pipeline,
+  server: PolicyServer,
+  parentPort: number,
+  poller: ReturnType<Pipeline['pollerDeps']>,
+  done: (history: readonly string[], phase: string) => boolean,
+  timeoutMs = 240_000,
+): Promise<{ history: string[]; samples: number }> {
+  const zone = server.zone
+  const history: string[] = []
+  let samples = 0
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const started = Date.now()
+    const scanned = await p.request(`/domains/${zone}/dnssec/scan`, {
+      method: 'POST',
+      key: p.tenant.key,
+    })
+    const { result } = (await scanned.json()) as { result: { phase: string } }
+    await runPoller(poller, Date.now() + 300)
+    const parent = await parentDs(zone, parentPort)
+    if (parent.length > 0) {
+      const outcome = await scanZone(
+        zone,
+        [{ host: '127.0.0.1', port: server.port }],
+        (at, name, type) => queryServer(at, name, type),
+        parent,
+        { nowSeconds: Math.floor(Date.now() / 1000), bootstrap: false },
+      )
+      expect(outcome.ok, outcome.ok ? '' : outcome.reason).toBe(true)
+      samples++
+    }
+    const set = parent
+      .map((ds) => `${ds.keyTag}/${ds.algorithm}`)
+      .sort()
+      .join(',')
+    if (history.at(-1) !== set) history.push(set)
+    if (done(history, result.phase)) return { history, samples }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `not done in time; parent DS history ${JSON.stringify(history)}, phase ${result.phase}\n${server.output.slice(-3000)}`,
+      )
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 2_000 - (Date.now() - started))))
+  }
+}
+
 describe.each(SERVERS)('$name, left alone', ({ kind, zone: ZONE }) => {
   let p: Pipeline
   let server: PolicyServer
   let parentPort: number
 
   beforeAll(async () => {
-    requireServer(kind)
-    const serverPort = await freePort()
-    parentPort = await freePort()
-    p = await startPipeline({
-      emulatorTaskMs: 50,
-      parentZone: { port: parentPort, publishDelayMs: 300, dsTtlSeconds: 1 },
-      env: {
-        DNS_SERVER_OVERRIDES: JSON.stringify({
-          [ZONE]: [`127.0.0.1:${serverPort}`],
-          com: [`127.0.0.1:${parentPort}`],
-        }),
-        CALLBACK_ALLOW_LOOPBACK: 'true',
-        DNSSEC_BOOTSTRAP_SCANS: '2',
-      },
-    })
-    server = new PolicyServer(kind, ZONE, serverPort, parentPort)
-    await server.start()
+    ;({ p, server, parentPort } = await setUp(kind, ZONE))
   }, 60_000)
   afterAll(async () => {
     await server?.close()
     await p?.closeAll()
   })
 
-  const parentDs = async (): Promise<DsRecord[]> => {
-    const answer = await queryServer({ host: '127.0.0.1', port: parentPort }, ZONE, 'DS')
-    return answer.records.map((record) => {
-      const data = (
-        record as {
-          data: { keyTag: number; algorithm: number; digestType: number; digest: Buffer }
-        }
-      ).data
-      return { ...data, digest: data.digest.toString('hex') }
-    })
-  }
-
   it('bootstraps the DS, then rolls the KSK with no step but waiting; the chain intact at every sample', async () => {
-    const enrol = await p.request(`/domains/${ZONE}/dnssec`, {
-      method: 'PUT',
-      key: p.tenant.key,
-      body: JSON.stringify({ mode: 'cds', bootstrap: true }),
-    })
-    expect(enrol.status).toBe(200)
+    await enrol(p, ZONE)
     const poller = p.pollerDeps()
-    const history: string[] = []
-    let samples = 0
-    const deadline = Date.now() + 240_000
-    for (;;) {
-      const started = Date.now()
-      const scanned = await p.request(`/domains/${ZONE}/dnssec/scan`, {
-        method: 'POST',
-        key: p.tenant.key,
-      })
-      const { result } = (await scanned.json()) as { result: { phase: string } }
-      await runPoller(poller, Date.now() + 300)
-      const parent = await parentDs()
-      if (parent.length > 0) {
-        const outcome = await scanZone(
-          ZONE,
-          [{ host: '127.0.0.1', port: server.port }],
-          (server, name, type) => queryServer(server, name, type),
-          parent,
-          { nowSeconds: Math.floor(Date.now() / 1000), bootstrap: false },
-        )
-        expect(outcome.ok, outcome.ok ? '' : outcome.reason).toBe(true)
-        samples++
-      }
-      const tags = parent
-        .map((ds) => ds.keyTag)
-        .sort((a, b) => a - b)
-        .join(',')
-      if (history.at(-1) !== tags) history.push(tags)
-      // Unsigned, the bootstrap DS, both, the new DS alone: the rollover is done on our side.
+    // Unsigned, the bootstrap DS, both, the new DS alone: the rollover is done on our side.
+    const { history, samples } = await follow(p, server, parentPort, poller, (history, phase) => {
       const last = history.at(-1) ?? ''
-      if (
-        history.length >= 4 &&
-        !last.includes(',') &&
-        last !== history[1] &&
-        result.phase === 'idle'
-      ) {
-        break
-      }
-      if (Date.now() > deadline) {
-        throw new Error(
-          `no rollover in time; parent DS history ${JSON.stringify(history)}, phase ${result.phase}\n${server.output.slice(-3000)}`,
-        )
-      }
-      await new Promise((resolve) =>
-        setTimeout(resolve, Math.max(0, 2_000 - (Date.now() - started))),
-      )
-    }
+      return history.length >= 4 && !last.includes(',') && last !== history[1] && phase === 'idle'
+    })
     expect(history[0]).toBe('')
     expect(samples).toBeGreaterThan(10)
     // The domain's events, delivered concurrently, numbered in the order they happened.
@@ -147,5 +166,46 @@ describe.each(SERVERS)('$name, left alone', ({ kind, zone: ZONE }) => {
       'dnssec.rollover.completed',
     ])
     expect(new Set(ours().map((event) => event.data.sequence)).size).toBe(ours().length)
+  }, 360_000)
+})
+
+describe('BIND 9 algorithm rollover (8 → 13), one configuration change and then waiting', () => {
+  const ZONE = 'algorithm-example.com'
+  let p: Pipeline
+  let server: PolicyServer
+  let parentPort: number
+
+  beforeAll(async () => {
+    ;({ p, server, parentPort } = await setUp('bind-algorithm-8', ZONE))
+  }, 60_000)
+  afterAll(async () => {
+    await server?.close()
+    await p?.closeAll()
+  })
+
+  it('bootstraps an RSA/SHA-256 DS, then swaps it for the ECDSA one; the chain intact at every sample', async () => {
+    await enrol(p, ZONE)
+    const poller = p.pollerDeps()
+    const single = (set: string | undefined, algorithm: number) =>
+      set !== undefined && set !== '' && !set.includes(',') && set.endsWith(`/${algorithm}`)
+    const boot = await follow(
+      p,
+      server,
+      parentPort,
+      poller,
+      (history, phase) => single(history.at(-1), 8) && phase === 'idle',
+    )
+    expect(boot.history[0]).toBe('')
+    await server.reconfigure('bind-algorithm-13')
+    const roll = await follow(
+      p,
+      server,
+      parentPort,
+      poller,
+      (history, phase) => single(history.at(-1), 13) && phase === 'idle',
+    )
+    // Through both algorithms' DS, never without one the zone validates with.
+    expect(roll.history.some((set) => set.includes('/8') && set.includes('/13'))).toBe(true)
+    expect(roll.samples).toBeGreaterThan(5)
   }, 360_000)
 })
