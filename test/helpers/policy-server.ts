@@ -12,12 +12,13 @@ import { queryServer } from '#shared/dns/dns-client.ts'
  * (`guideConfiguration`), with seconds for lifetimes and TTLs. Nothing of the rollover is driven
  * by the test.
  */
-export type PolicyServerKind = 'bind' | 'knot' | 'bind-algorithm-8' | 'bind-algorithm-13'
+export type PolicyServerKind = 'bind' | 'knot' | 'pdns' | 'bind-algorithm-8' | 'bind-algorithm-13'
 
 const GUIDE = 'docs/desired-state-and-dnssec.md'
 const HEADINGS: Record<PolicyServerKind, string> = {
   bind: '#### BIND 9.18 as the interoperability test runs it',
   knot: '#### Knot DNS 3.2 as the interoperability test runs it',
+  pdns: '#### PowerDNS 4.7 as the interoperability test runs it',
   'bind-algorithm-8': '#### A BIND algorithm rollover as the test runs it',
   'bind-algorithm-13': '#### A BIND algorithm rollover as the test runs it',
 }
@@ -26,6 +27,7 @@ const HEADINGS: Record<PolicyServerKind, string> = {
 const BLOCK: Record<PolicyServerKind, number> = {
   bind: 0,
   knot: 0,
+  pdns: 0,
   'bind-algorithm-8': 0,
   'bind-algorithm-13': 1,
 }
@@ -41,12 +43,19 @@ export function guideConfiguration(kind: PolicyServerKind): string {
 }
 
 /** Fails with the reason when the server is not installed (`.ci/run` installs it). */
+const TOOLS: Record<string, { tool: string; packages: string }> = {
+  knot: { tool: 'knotd', packages: 'knot knot-dnsutils' },
+  pdns: { tool: 'pdns_server', packages: 'pdns-server pdns-backend-bind' },
+}
+
 export function requireServer(kind: PolicyServerKind): void {
-  const tool = kind === 'knot' ? 'knotd' : 'named'
+  const { tool, packages } = TOOLS[kind] ?? {
+    tool: 'named',
+    packages: 'bind9 bind9-utils bind9-dnsutils',
+  }
   try {
     execFileSync('which', [tool], { stdio: 'ignore' })
   } catch {
-    const packages = kind === 'knot' ? 'knot knot-dnsutils' : 'bind9 bind9-utils bind9-dnsutils'
     throw new Error(`${tool} is not installed: apt-get install ${packages} (.ci/run does)`)
   }
 }
@@ -71,6 +80,23 @@ export class PolicyServer {
         .replaceAll('<ZONE FILE>', zoneFile)
         .replaceAll('<PARENT>', parent)
     const guide = guideConfiguration(this.kind)
+    if (this.kind === 'pdns') {
+      writeFileSync(
+        join(this.dir, 'named.conf'),
+        `zone "${this.zone}" { type master; file "${zoneFile}"; };\n`,
+      )
+      writeFileSync(
+        join(this.dir, 'pdns.conf'),
+        `${guide.replaceAll('<DIR>', this.dir).replaceAll('<PORT>', String(this.port))}`,
+      )
+      // The zone's keys and signals, as the guide's commands make them.
+      this.pdnsutil('create-bind-db', join(this.dir, 'dnssec.db'))
+      this.pdnsutil('secure-zone', this.zone)
+      this.pdnsutil('set-publish-cds', this.zone, '2')
+      this.pdnsutil('set-publish-cdnskey', this.zone)
+      const args = [`--config-dir=${this.dir}`, '--daemon=no', '--guardian=no', '--disable-syslog']
+      return { file: join(this.dir, 'pdns.conf'), command: 'pdns_server', args }
+    }
     const file = join(this.dir, this.kind === 'knot' ? 'knot.conf' : 'named.conf')
     if (this.kind !== 'knot') {
       writeFileSync(
@@ -135,6 +161,14 @@ ${fill(guide, `127.0.0.1@${this.parentPort}`)}`,
         throw new Error(`${command} did not sign: ${this.output.slice(-2000)}`)
       await new Promise((resolve) => setTimeout(resolve, 200))
     }
+  }
+
+  /** One `pdnsutil` command on this server's data (PowerDNS), its output. */
+  pdnsutil(...args: string[]): string {
+    return execFileSync('pdnsutil', [`--config-dir=${this.dir}`, ...args], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
   }
 
   /** The operator's change of configuration: the server restarts with `kind`'s, its keys kept. */

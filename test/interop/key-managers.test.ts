@@ -209,3 +209,66 @@ describe('BIND 9 algorithm rollover (8 → 13), one configuration change and the
     expect(roll.samples).toBeGreaterThan(5)
   }, 360_000)
 })
+
+describe('PowerDNS, rolled by the pdnsutil steps of its guide', () => {
+  const ZONE = 'pdns-example.com'
+  let p: Pipeline
+  let server: PolicyServer
+  let parentPort: number
+
+  beforeAll(async () => {
+    ;({ p, server, parentPort } = await setUp('pdns', ZONE))
+  }, 60_000)
+  afterAll(async () => {
+    await server?.close()
+    await p?.closeAll()
+  })
+
+  it('bootstraps the CSK DS, then swaps it for a new KSK as the steps go; the chain intact at every sample', async () => {
+    await enrol(p, ZONE)
+    const poller = p.pollerDeps()
+    const count = (set: string | undefined) => (set ? set.split(',').length : 0)
+    const boot = await follow(
+      p,
+      server,
+      parentPort,
+      poller,
+      (history, phase) => count(history.at(-1)) === 1 && phase === 'idle',
+    )
+    expect(boot.history[0]).toBe('')
+    const oldDs = boot.history.at(-1) as string
+    const keyIds = () =>
+      [
+        ...server
+          .pdnsutil('list-keys', ZONE)
+          .matchAll(/^\S+\s+(?:CSK|KSK|ZSK)\s.*?\s(\d+)\s+cryptokeys/gm),
+      ].map((match) => match[1] as string)
+    const [oldId] = keyIds()
+    server.pdnsutil('add-zone-key', ZONE, 'ksk', 'inactive', 'published', 'ecdsa256')
+    const newId = keyIds().find((id) => id !== oldId) as string
+    expect(newId).toBeDefined()
+    // The DNSKEY TTL (2 s) passes before the new key is activated, as the guide says.
+    await new Promise((resolve) => setTimeout(resolve, 3_000))
+    server.pdnsutil('activate-zone-key', ZONE, newId)
+    const both = await follow(
+      p,
+      server,
+      parentPort,
+      poller,
+      (history, phase) => count(history.at(-1)) === 2 && phase === 'idle',
+    )
+    server.pdnsutil('deactivate-zone-key', ZONE, oldId as string)
+    server.pdnsutil('remove-zone-key', ZONE, oldId as string)
+    const done = await follow(
+      p,
+      server,
+      parentPort,
+      poller,
+      (history, phase) =>
+        count(history.at(-1)) === 1 && history.at(-1) !== oldDs && phase === 'idle',
+    )
+    expect(both.history.at(-1)).toContain(oldDs)
+    expect(done.history.at(-1)).not.toContain(oldDs.split('/')[0])
+    expect(boot.samples + both.samples + done.samples).toBeGreaterThan(5)
+  }, 360_000)
+})
