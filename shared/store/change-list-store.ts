@@ -1,9 +1,9 @@
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb'
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import type { Change } from '../changes/change.ts'
 import type { ChangeFilter, ChangeList } from '../changes/change-list.ts'
 import { toEpochSeconds } from '../epoch.ts'
-import { InvalidCursorError } from '../http/cursor.ts'
-import { storeCall, withoutTableKeys } from './dynamodb.ts'
+import { withoutTableKeys } from './dynamodb.ts'
+import { indexPosition, queryFilteredPage } from './index-query.ts'
 import { INDEX_BY_OWNER } from './table-definition.ts'
 
 const changePartition = (tenant: string) => `CHANGES#${tenant}`
@@ -54,41 +54,31 @@ export class DynamoDbChangeList implements ChangeList {
       values[':kind'] = filter.kind
       conditions.push('#kind = :kind')
     }
-    const items: Change[] = []
-    let startKey = start === undefined ? undefined : ownerKey(start, changePartition(tenant))
-    do {
-      const page = await storeCall('Query', () =>
-        this.db.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: INDEX_BY_OWNER,
-            KeyConditionExpression: 'gsi1pk = :owner',
-            FilterExpression: conditions.join(' AND '),
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-            ScanIndexForward: false,
-            Limit: limit - items.length,
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      )
-      for (const item of page.Items ?? []) items.push(withoutTableKeys(item) as unknown as Change)
-      startKey = page.LastEvaluatedKey
-    } while (startKey && items.length < limit)
-    return { items, next: startKey }
+    const owner = changePartition(tenant)
+    const page = await queryFilteredPage(
+      this.db,
+      {
+        TableName: this.tableName,
+        IndexName: INDEX_BY_OWNER,
+        KeyConditionExpression: 'gsi1pk = :owner',
+        FilterExpression: conditions.join(' AND '),
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ScanIndexForward: false,
+      },
+      limit,
+      start === undefined
+        ? undefined
+        : indexPosition(
+            start,
+            { hash: 'gsi1pk', range: 'gsi1sk' },
+            owner,
+            (at) => at.sk === 'CHANGE',
+          ),
+    )
+    return {
+      items: page.items.map((item) => withoutTableKeys(item) as unknown as Change),
+      next: page.next,
+    }
   }
-}
-
-const OWNER_KEY_NAMES = ['gsi1pk', 'gsi1sk', 'pk', 'sk']
-
-function ownerKey(start: Record<string, unknown>, owner: string): Record<string, string> {
-  const names = Object.keys(start).sort()
-  const shaped =
-    names.length === OWNER_KEY_NAMES.length &&
-    names.every((name, index) => name === OWNER_KEY_NAMES[index]) &&
-    Object.values(start).every((value) => typeof value === 'string' && value.length <= 1024)
-  if (!shaped || start.gsi1pk !== owner || start.sk !== 'CHANGE') {
-    throw new InvalidCursorError('the cursor is not one this API returned')
-  }
-  return start as Record<string, string>
 }

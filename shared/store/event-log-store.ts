@@ -1,10 +1,10 @@
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb'
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { toEpochSeconds } from '../epoch.ts'
 import type { EventLog, EventPage, EventQuery, LoggedEvent } from '../events/event-log.ts'
 import type { WebhookEvent } from '../events/webhook-event.ts'
-import { InvalidCursorError } from '../http/cursor.ts'
-import { storeCall, withoutTableKeys } from './dynamodb.ts'
+import { withoutTableKeys } from './dynamodb.ts'
 import { eventPartition } from './event-index.ts'
+import { indexPosition, queryFilteredPage } from './index-query.ts'
 import { INDEX_BY_EVENT } from './table-definition.ts'
 import { taskFromItem } from './task-store.ts'
 
@@ -45,29 +45,24 @@ export class DynamoDbEventLog implements EventLog {
       values[':type'] = query.type
       conditions.push('eventType = :type')
     }
-    const items: LoggedEvent[] = []
-    let startKey = start === undefined ? undefined : eventIndexKey(start, eventPartition(tenant))
-    // A filtered query can return short pages; keep reading until the page is full.
-    do {
-      const page = await storeCall('Query', () =>
-        this.db.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: INDEX_BY_EVENT,
-            KeyConditionExpression: keyCondition,
-            FilterExpression: conditions.join(' AND '),
-            ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
-            ExpressionAttributeValues: values,
-            ScanIndexForward: query.order === 'asc',
-            Limit: limit - items.length,
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      )
-      for (const item of page.Items ?? []) items.push(loggedEventOf(item))
-      startKey = page.LastEvaluatedKey
-    } while (startKey && items.length < limit)
-    return { items, next: startKey }
+    const owner = eventPartition(tenant)
+    const page = await queryFilteredPage(
+      this.db,
+      {
+        TableName: this.tableName,
+        IndexName: INDEX_BY_EVENT,
+        KeyConditionExpression: keyCondition,
+        FilterExpression: conditions.join(' AND '),
+        ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
+        ExpressionAttributeValues: values,
+        ScanIndexForward: query.order === 'asc',
+      },
+      limit,
+      start === undefined
+        ? undefined
+        : indexPosition(start, { hash: 'evpk', range: 'evsk' }, owner),
+    )
+    return { items: page.items.map(loggedEventOf), next: page.next }
   }
 }
 
@@ -75,19 +70,4 @@ function loggedEventOf(item: Record<string, unknown>): LoggedEvent {
   return item.type === 'task'
     ? { kind: 'task', task: taskFromItem(item) }
     : { kind: 'event', event: withoutTableKeys(item) as unknown as WebhookEvent }
-}
-
-const EVENT_INDEX_KEY_NAMES = ['evpk', 'evsk', 'pk', 'sk']
-
-/** A position in the event index as DynamoDB returns it, in this tenant's partition. */
-function eventIndexKey(start: Record<string, unknown>, owner: string): Record<string, string> {
-  const names = Object.keys(start).sort()
-  const shaped =
-    names.length === EVENT_INDEX_KEY_NAMES.length &&
-    names.every((name, index) => name === EVENT_INDEX_KEY_NAMES[index]) &&
-    Object.values(start).every((value) => typeof value === 'string' && value.length <= 1024)
-  if (!shaped || start.evpk !== owner) {
-    throw new InvalidCursorError('the cursor is not one this API returned')
-  }
-  return start as Record<string, string>
 }

@@ -8,7 +8,6 @@ import {
 } from '@aws-sdk/lib-dynamodb'
 import { unmarshall } from '@aws-sdk/util-dynamodb'
 import { toEpochSeconds } from '../epoch.ts'
-import { InvalidCursorError } from '../http/cursor.ts'
 import { isTerminal, type Task } from '../tasks/task.ts'
 import type { TaskFilter, TaskNoRegistry, TaskPage, TaskStore } from '../tasks/task-store.ts'
 import {
@@ -22,6 +21,7 @@ import {
   withoutTableKeys,
 } from './dynamodb.ts'
 import { eventIndexKeys } from './event-index.ts'
+import { indexPosition, queryFilteredPage } from './index-query.ts'
 import { INDEX_BY_OWNER, INDEX_DUE } from './table-definition.ts'
 
 const TASK_SK = 'TASK'
@@ -189,29 +189,29 @@ export class DynamoDbTaskStore implements TaskStore {
       values[`:${field}`] = value
       conditions.push(condition)
     }
-    const items: Task[] = []
-    let startKey = start === undefined ? undefined : ownerIndexKey(start, `TENANT#${tenant}`)
-    // A filtered query can return short pages; keep reading until the page is full.
-    do {
-      const page = await storeCall('Query', () =>
-        this.db.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: INDEX_BY_OWNER,
-            KeyConditionExpression: 'gsi1pk = :owner',
-            FilterExpression: conditions.join(' AND '),
-            ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
-            ExpressionAttributeValues: values,
-            ScanIndexForward: false,
-            Limit: limit - items.length,
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      )
-      for (const item of page.Items ?? []) items.push(taskFromItem(item))
-      startKey = page.LastEvaluatedKey
-    } while (startKey && items.length < limit)
-    return { items, next: startKey }
+    const owner = `TENANT#${tenant}`
+    const page = await queryFilteredPage(
+      this.db,
+      {
+        TableName: this.tableName,
+        IndexName: INDEX_BY_OWNER,
+        KeyConditionExpression: 'gsi1pk = :owner',
+        FilterExpression: conditions.join(' AND '),
+        ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
+        ExpressionAttributeValues: values,
+        ScanIndexForward: false,
+      },
+      limit,
+      start === undefined
+        ? undefined
+        : indexPosition(
+            start,
+            { hash: 'gsi1pk', range: 'gsi1sk' },
+            owner,
+            (at) => at.sk === TASK_SK && String(at.pk).startsWith('TASK#'),
+          ),
+    )
+    return { items: page.items.map(taskFromItem), next: page.next }
   }
 
   async nudge(id: string, at: number): Promise<void> {
@@ -267,30 +267,6 @@ export class DynamoDbTaskStore implements TaskStore {
       .filter((pk) => DUE_PREFIXES.some((prefix) => pk.startsWith(prefix)))
       .map((pk) => pk.slice(pk.indexOf('#') + 1))
   }
-}
-
-const OWNER_INDEX_KEY_NAMES = ['gsi1pk', 'gsi1sk', 'pk', 'sk']
-
-/**
- * A position in the owner index exactly as DynamoDB returns it (`LastEvaluatedKey`): its four
- * string attributes, this tenant's partition. Anything else would reach DynamoDB as a malformed
- * `ExclusiveStartKey`, so it is refused here.
- */
-function ownerIndexKey(start: Record<string, unknown>, owner: string): Record<string, string> {
-  const names = Object.keys(start).sort()
-  const shaped =
-    names.length === OWNER_INDEX_KEY_NAMES.length &&
-    names.every((name, index) => name === OWNER_INDEX_KEY_NAMES[index]) &&
-    Object.values(start).every((value) => typeof value === 'string' && value.length <= 1024)
-  if (
-    !shaped ||
-    start.gsi1pk !== owner ||
-    start.sk !== TASK_SK ||
-    !String(start.pk).startsWith('TASK#')
-  ) {
-    throw new InvalidCursorError('the cursor is not one this API returned')
-  }
-  return start as Record<string, string>
 }
 
 /**

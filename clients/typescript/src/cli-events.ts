@@ -1,5 +1,13 @@
 import { type Command, Option } from 'commander'
-import { type CommandContext, EXIT, fields, table, UsageError, unwrap } from './cli-kit.ts'
+import {
+  type CommandContext,
+  collectPages,
+  EXIT,
+  fields,
+  table,
+  UsageError,
+  unwrap,
+} from './cli-kit.ts'
 import { type GatewayEvent, waitForChange } from './index.ts'
 import { followEvents, forwardEvent, newListenSecret } from './listen.ts'
 
@@ -63,10 +71,8 @@ export function addEventCommands(program: Command, { io, client, print }: Comman
     .option('--all', 'follow the pages to the end')
     .action(async (options: { type?: string; since?: string; limit: number; all?: boolean }) => {
       const tenant = client('tenant')
-      const items: GatewayEvent[] = []
-      let cursor: string | undefined
-      do {
-        const page = unwrap(
+      const items = await collectPages(options.all, async (cursor) =>
+        unwrap(
           await tenant.GET('/events', {
             params: {
               query: {
@@ -77,10 +83,8 @@ export function addEventCommands(program: Command, { io, client, print }: Comman
               },
             },
           }),
-        )
-        items.push(...page.items)
-        cursor = page.nextCursor
-      } while (options.all && cursor)
+        ),
+      )
       print(items, () =>
         table(items.map(eventRow), ['id', 'type', 'subject', 'timestamp', 'delivery', 'test']),
       )

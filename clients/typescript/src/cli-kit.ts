@@ -78,3 +78,18 @@ export interface CommandContext {
   /** Prints `data` as JSON with `--json`, else `text()`. */
   readonly print: (data: unknown, text: () => string) => void
 }
+
+/** The items of one page, or (`all`) of every page, following `nextCursor`. */
+export async function collectPages<T>(
+  all: boolean | undefined,
+  page: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor?: string | undefined }>,
+): Promise<T[]> {
+  const items: T[] = []
+  let cursor: string | undefined
+  do {
+    const next = await page(cursor)
+    items.push(...next.items)
+    cursor = next.nextCursor
+  } while (all && cursor)
+  return items
+}

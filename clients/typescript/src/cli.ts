@@ -3,6 +3,7 @@ import { bashCompletion } from './cli-completion.ts'
 import { addEventCommands } from './cli-events.ts'
 import {
   type CliIo,
+  collectPages,
   EXIT,
   fields,
   type GlobalOptions,
@@ -339,10 +340,8 @@ export function buildProgram(io: CliIo): Command {
         all?: boolean
       }) => {
         const tenant = client('tenant')
-        const items: Record<string, unknown>[] = []
-        let cursor: string | undefined
-        do {
-          const page = unwrap(
+        const items: Record<string, unknown>[] = await collectPages(options.all, async (cursor) =>
+          unwrap(
             await tenant.GET('/tasks', {
               params: {
                 query: {
@@ -354,10 +353,8 @@ export function buildProgram(io: CliIo): Command {
                 },
               },
             }),
-          )
-          items.push(...page.items)
-          cursor = page.nextCursor
-        } while (options.all && cursor)
+          ),
+        )
         print(items, () =>
           table(
             items.map((task) => ({
