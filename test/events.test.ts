@@ -116,6 +116,12 @@ describe('events as resources', () => {
     const ok = await p.submit('/domains/events-recover2.com/ds', postJson(ds(3302)))
     await p.drainUntil(delivered(ok.id))
 
+    // A key that may only read does not send a task's event again, one or all at once.
+    const reader = await p.newKey('pipeline', ['tasks:read'])
+    expect((await post(`/events/msg_${failing.id}/redeliver`, undefined, reader.key)).status).toBe(
+      403,
+    )
+    expect((await post('/events/recover', { since }, reader.key)).body.scheduled).toEqual([])
     const recovered = await post('/events/recover', { since })
     expect(recovered.status).toBe(202)
     expect(recovered.body).toMatchObject({ scheduled: [`msg_${failing.id}`], complete: true })

@@ -354,7 +354,7 @@ export interface paths {
         put?: never;
         /**
          * Send again every event since a time whose delivery failed (exhausted or disabled)
-         * @description After a receiver's outage: every event since `since` whose retries ran out (`exhausted`) or whose endpoint was disabled is scheduled again, oldest first, with its own webhook id. At most 1000 events are looked at per call; `complete: false` says to call again with `since` = `resumeSince`.
+         * @description After a receiver's outage: every event since `since` whose retries ran out (`exhausted`) or whose endpoint was disabled is scheduled again, oldest first, with its own webhook id (a task's event only when the key has the scope that submits such tasks, as for one redelivery). At most 1000 events are looked at per call; `complete: false` says to call again with `since` = `resumeSince`.
          */
         post: operations["recoverEvents"];
         delete?: never;

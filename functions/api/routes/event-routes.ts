@@ -8,8 +8,9 @@ import {
   toEventResource,
   webhookIdOfLogged,
 } from '#shared/events/event-resource.ts'
-import { isTerminal } from '#shared/tasks/task.ts'
+import { isTerminal, TASK_ACTIONS } from '#shared/tasks/task.ts'
 import { RECOVERABLE_STATES, toRedelivery } from '#shared/webhooks/callback-states.ts'
+import { requireScopeOf } from '../auth.ts'
 import type { ApiDeps, App, AppEnv, Principal } from '../context.ts'
 import { json, toResponse } from '../http.ts'
 import {
@@ -125,6 +126,8 @@ export function registerEventRoutes(app: App, deps: ApiDeps): void {
     },
     async (c, { principal }) => {
       const logged = await ownEvent(c, deps, principal)
+      // A task's event is sent again only by a key that may submit such tasks, as on its own route.
+      if (logged.kind === 'task') requireScopeOf(principal, TASK_ACTIONS[logged.task.action].scope)
       const next = await redeliver(deps, logged, deps.now())
       c.get('logger').info('event redelivery requested', { webhookId: webhookIdOfLogged(logged) })
       return toResponse(
@@ -142,14 +145,14 @@ export function registerEventRoutes(app: App, deps: ApiDeps): void {
       operationId: 'recoverEvents',
       tags: ['Events'],
       summary: 'Send again every event since a time whose delivery failed (exhausted or disabled)',
-      description: `After a receiver's outage: every event since \`since\` whose retries ran out (\`exhausted\`) or whose endpoint was disabled is scheduled again, oldest first, with its own webhook id. At most ${RECOVER_MAX_EXAMINED} events are looked at per call; \`complete: false\` says to call again with \`since\` = \`resumeSince\`.`,
+      description: `After a receiver's outage: every event since \`since\` whose retries ran out (\`exhausted\`) or whose endpoint was disabled is scheduled again, oldest first, with its own webhook id (a task's event only when the key has the scope that submits such tasks, as for one redelivery). At most ${RECOVER_MAX_EXAMINED} events are looked at per call; \`complete: false\` says to call again with \`since\` = \`resumeSince\`.`,
       access: ['tasks:read'],
       body: { schema: RecoverBodySchema, required: true },
       responses: { 202: answer('What was scheduled.', RecoverResultSchema) },
       problems: [400, 413, 415, 422],
     },
     async (c, { principal, body }) => {
-      const result = await recover(deps, principal.tenant, body.since)
+      const result = await recover(deps, principal, body.since)
       c.get('logger').info('event recovery requested', {
         since: body.since,
         scheduled: result.scheduled.length,
@@ -209,9 +212,10 @@ async function redeliver(
 /** Schedules every recoverable event since `since` again, oldest first, within one call's bound. */
 async function recover(
   deps: Pick<ApiDeps, 'tasks' | 'events' | 'eventLog' | 'now'>,
-  tenant: string,
+  principal: Principal,
   since: string,
 ) {
+  const tenant = principal.tenant
   const scheduled: string[] = []
   let examined = 0
   let start: Record<string, unknown> | undefined
@@ -223,6 +227,10 @@ async function recover(
       examined += 1
       last = toEventResource(logged).timestamp
       if (!RECOVERABLE_STATES.has(callbackOfLogged(logged).state)) continue
+      // As for one redelivery: a task's event only with its action's scope.
+      if (logged.kind === 'task' && !principal.scopes.has(TASK_ACTIONS[logged.task.action].scope)) {
+        continue
+      }
       // Lost to a concurrent write (a redelivery, the poller): it is being sent already.
       const sent = await redeliver(deps, logged, deps.now()).then(
         () => true,
