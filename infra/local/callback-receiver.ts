@@ -16,8 +16,7 @@ export interface CallbackReceiver {
 }
 
 /** One printed line per callback: type, subject, status and the failure's reason where there is one. */
-export const describeCallback = (payload: ReceivedCallback['payload']): string =>
-  describeEvent(payload)
+export { describeEvent as describeCallback }
 
 /**
  * A tiny webhook receiver on loopback for `npm start`: verifies each callback with the
@@ -53,7 +52,7 @@ export async function startCallbackReceiver(
       received.push({ id: headers['webhook-id'], verified, payload })
       print(
         verified
-          ? `callback ${headers['webhook-id']}: ${describeCallback(payload)} (signature verified)`
+          ? `callback ${headers['webhook-id']}: ${describeEvent(payload)} (signature verified)`
           : `callback ${headers['webhook-id']}: SIGNATURE NOT VERIFIED (no tenant's secret and no system secret matches)`,
       )
       response.writeHead(verified ? 204 : 401).end()

@@ -79,6 +79,7 @@ async function checkDomain(
         data: report as unknown as Record<string, unknown>,
         url: state.callbackUrl,
         at: now,
+        retentionMs: deps.settings.taskRetentionMs,
         sequence: await deps.eventSequence.next(state.domain),
       }),
     )

@@ -42,6 +42,7 @@ function depsWhere(serversFor: DnssecDeps['serversFor']) {
     },
     events: { create: async (event: WebhookEvent) => void events.push(event) },
     eventSequence: { next: async () => events.length + 1 },
+    settings: { taskRetentionMs: 86_400_000 },
     logger: { warn: () => undefined },
     dnssec: { stuckAfterMs: 3_600_000, bootstrapScans: 3 },
   } as unknown as DnssecDeps

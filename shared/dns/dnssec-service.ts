@@ -323,6 +323,7 @@ export async function scanAndStep(deps: DnssecDeps, state: DnssecState): Promise
         data: event.data,
         url: state.callbackUrl,
         at: now,
+        retentionMs: deps.settings.taskRetentionMs,
         // In the order the scan found them: published before completed.
         sequence: await deps.eventSequence.next(domain),
       }),

@@ -22,6 +22,12 @@ export const webhookIdOfLogged = (logged: LoggedEvent): string =>
 export const callbackOfLogged = (logged: LoggedEvent): TaskCallback =>
   logged.kind === 'task' ? logged.task.callback : logged.event.callback
 
+/** When the event happened (its body's `timestamp`, and its place in the event index). */
+export const timestampOfLogged = (logged: LoggedEvent): string =>
+  logged.kind === 'task'
+    ? (logged.task.completedAt ?? logged.task.updatedAt)
+    : logged.event.occurredAt
+
 /** The exact body the event's webhooks carry (every attempt sends these bytes). */
 export const bodyOfLogged = (logged: LoggedEvent): string =>
   logged.kind === 'task' ? taskEventBody(logged.task) : eventBody(logged.event)

@@ -1,3 +1,4 @@
+import { toEpochSeconds } from '../epoch.ts'
 import type { DueItem } from '../ports/due-item-store.ts'
 import type { TaskCallback } from '../tasks/task.ts'
 
@@ -53,9 +54,6 @@ export function eventBody(event: WebhookEvent): string {
   return JSON.stringify({ type: event.eventType, timestamp: event.occurredAt, data: event.data })
 }
 
-/** How long an event with no URL to send to is kept, unless the caller says (30 days). */
-const DEFAULT_RETENTION_MS = 30 * 24 * 3600_000
-
 /**
  * A new event, due for delivery now; or, with no URL, kept (`none`) for the event list and
  * `listen` until its retention runs out (an event with a URL is kept from its last attempt on).
@@ -68,7 +66,8 @@ export function newEvent(input: {
   data: Record<string, unknown>
   url: string | undefined
   at: number
-  retentionMs?: number | undefined
+  /** How long an event with no URL is kept (`TASK_RETENTION_DAYS`, as tasks). */
+  retentionMs: number
   /** The domain's event number (see event-sequence.ts), written into `data.sequence`. */
   sequence?: number | undefined
 }): WebhookEvent {
@@ -86,8 +85,6 @@ export function newEvent(input: {
       : { url: undefined, state: 'none', attempts: 0 },
     createdAt: iso,
     dueAt: input.url ? input.at : undefined,
-    expiresAt: input.url
-      ? undefined
-      : Math.floor((input.at + (input.retentionMs ?? DEFAULT_RETENTION_MS)) / 1000),
+    expiresAt: input.url ? undefined : toEpochSeconds(input.at + input.retentionMs),
   }
 }

@@ -26,6 +26,16 @@ export class CursorCodec {
     )
   }
 
+  /** A page's position for the next request, or none on the last page. */
+  sealNext(scope: string, position: Record<string, unknown> | undefined): string | undefined {
+    return position === undefined ? undefined : this.seal(scope, position)
+  }
+
+  /** The position a request's cursor stands for, or none for the first page. */
+  openGiven(scope: string, cursor: string | undefined): Record<string, unknown> | undefined {
+    return cursor === undefined ? undefined : this.open(scope, cursor)
+  }
+
   seal(scope: string, position: Record<string, unknown>): string {
     const payload = Buffer.from(JSON.stringify(position)).toString('base64url')
     return `${payload}.${this.#mac(scope, payload).toString('base64url')}`

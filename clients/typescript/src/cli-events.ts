@@ -8,27 +8,31 @@ import {
   UsageError,
   unwrap,
 } from './cli-kit.ts'
-import { type GatewayEvent, waitForChange } from './index.ts'
+import { type components, type GatewayEvent, waitForChange } from './index.ts'
 import { followEvents, forwardEvent, newListenSecret } from './listen.ts'
 
-/** Every event type (the gateway refuses any other with 422). */
-const EVENT_TYPES = [
-  'task.succeeded',
-  'task.failed',
-  'task.partially_failed',
-  'task.rejected',
-  'task.unknown',
-  'change.succeeded',
-  'change.failed',
-  'domain.drifted',
-  'domain.in_sync',
-  'dnssec.ds.submitted',
-  'dnssec.ds.published',
-  'dnssec.rollover.completed',
-  'dnssec.rollover.stuck',
-  'dnssec.scan.failed',
-  'ping',
-] as const
+/**
+ * Every event type, as the document's `EventType` names them: a record over that union, so the
+ * compiler refuses a list missing a type or naming one the gateway does not send.
+ */
+const EVENT_TYPE_SET: Record<components['schemas']['EventType'], true> = {
+  'task.succeeded': true,
+  'task.failed': true,
+  'task.partially_failed': true,
+  'task.rejected': true,
+  'task.unknown': true,
+  'change.succeeded': true,
+  'change.failed': true,
+  'domain.drifted': true,
+  'domain.in_sync': true,
+  'dnssec.ds.submitted': true,
+  'dnssec.ds.published': true,
+  'dnssec.rollover.completed': true,
+  'dnssec.rollover.stuck': true,
+  'dnssec.scan.failed': true,
+  ping: true,
+}
+const EVENT_TYPES = Object.keys(EVENT_TYPE_SET)
 
 const sinceOption = () =>
   new Option(

@@ -54,10 +54,10 @@ export function registerChangeRoutes(app: App, deps: ApiDeps): void {
         principal.tenant,
         { status: query.status, domain: query.domain, kind: query.kind },
         query.limit,
-        query.cursor === undefined ? undefined : deps.cursors.open(scope, query.cursor),
+        deps.cursors.openGiven(scope, query.cursor),
         deps.now(),
       )
-      const nextCursor = page.next ? deps.cursors.seal(scope, page.next) : undefined
+      const nextCursor = deps.cursors.sealNext(scope, page.next)
       return toResponse(
         json(200, { items: await Promise.all(page.items.map(withSteps)), nextCursor }),
       )

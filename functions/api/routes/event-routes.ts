@@ -5,6 +5,7 @@ import type { LoggedEvent } from '#shared/events/event-log.ts'
 import {
   callbackOfLogged,
   eventSourceOf,
+  timestampOfLogged,
   toEventResource,
   webhookIdOfLogged,
 } from '#shared/events/event-resource.ts'
@@ -51,10 +52,10 @@ export function registerEventRoutes(app: App, deps: ApiDeps): void {
         principal.tenant,
         { type: query.type, since: query.since, order: query.order },
         query.limit,
-        query.cursor === undefined ? undefined : deps.cursors.open(scope, query.cursor),
+        deps.cursors.openGiven(scope, query.cursor),
         deps.now(),
       )
-      const nextCursor = page.next ? deps.cursors.seal(scope, page.next) : undefined
+      const nextCursor = deps.cursors.sealNext(scope, page.next)
       return toResponse(json(200, { items: page.items.map(toEventResource), nextCursor }))
     },
   )
@@ -225,7 +226,7 @@ async function recover(
     const page = await deps.eventLog.list(tenant, { since, order: 'asc' }, limit, start, deps.now())
     for (const logged of page.items) {
       examined += 1
-      last = toEventResource(logged).timestamp
+      last = timestampOfLogged(logged)
       if (!RECOVERABLE_STATES.has(callbackOfLogged(logged).state)) continue
       // As for one redelivery: a task's event only with its action's scope.
       if (logged.kind === 'task' && !principal.scopes.has(TASK_ACTIONS[logged.task.action].scope)) {

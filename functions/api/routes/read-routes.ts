@@ -53,10 +53,10 @@ export function registerReadRoutes(app: App, deps: ApiDeps): void {
         principal.tenant,
         { status: query.status, domain: query.domain, action: query.action as never },
         query.limit,
-        query.cursor === undefined ? undefined : deps.cursors.open(scope, query.cursor),
+        deps.cursors.openGiven(scope, query.cursor),
         deps.now(),
       )
-      const nextCursor = page.next ? deps.cursors.seal(scope, page.next) : undefined
+      const nextCursor = deps.cursors.sealNext(scope, page.next)
       return toResponse(
         json(200, { items: page.items.map((task) => toTaskResource(task)), nextCursor }),
       )
