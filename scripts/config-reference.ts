@@ -166,6 +166,12 @@ export const ROWS: readonly Row[] = [
     meaning: "identical TCP scans before an unsigned delegation's first DS",
   },
   {
+    variables: ['DNSSEC_TRUST_ANCHORS'],
+    stated: "the root's KSK-2017 and KSK-2024 (`npm start`: the emulator's TLDs)",
+    meaning:
+      'JSON `["<zone> IN DS <key tag> <algorithm> <digest type> <hex>", …]`: where the chains of trust of RFC 9615 bootstrap signals start',
+  },
+  {
     variables: ['EMULATOR_DNS_PORT', 'EMULATOR_DS_PUBLISH_DELAY_MS', 'EMULATOR_DS_TTL_SECONDS'],
     stated: 'unset, 500, 2',
     meaning: "the emulator's parent zone over DNS",

@@ -12,8 +12,14 @@ import { createSocket } from 'node:dgram'
 import { writeFileSync } from 'node:fs'
 import { connect, createServer } from 'node:net'
 import dnsPacket from 'dns-packet'
+import { dsFromDnskey, parseDnskey } from '#shared/dnssec.ts'
 import { BindZone, requireBind } from '../test/helpers/bind.ts'
-import { questionKey, RECORDED_ZONES_FILE, stateKey } from '../test/helpers/recorded-zone.ts'
+import {
+  ownersOf,
+  questionKey,
+  RECORDED_ZONES_FILE,
+  stateKey,
+} from '../test/helpers/recorded-zone.ts'
 import { CDS_SCENARIOS } from '../test/helpers/rollover-suite.ts'
 import type { ZoneKey } from '../test/helpers/test-zone.ts'
 
@@ -94,6 +100,12 @@ function freePort(): Promise<number> {
 }
 
 requireBind()
+/** The DS of a key recorded earlier in this run (RFC 9615 signals name another zone's keys). */
+const dsOf = (zone: string, index: number) => {
+  const key = zones[zone]?.keys[index]
+  if (!key) throw new Error(`${zone}'s key ${index} is not recorded yet: order CDS_SCENARIOS so`)
+  return dsFromDnskey(zone, parseDnskey(key.dnskey), 2)
+}
 const zones: Record<string, { keys: ZoneKey[]; states: Record<string, Record<string, string>> }> =
   {}
 for (const [zone, scenario] of Object.entries(CDS_SCENARIOS)) {
@@ -101,22 +113,31 @@ for (const [zone, scenario] of Object.entries(CDS_SCENARIOS)) {
   try {
     const keys = scenario.keys.map((ksk) => bind.newKey(ksk))
     const states: Record<string, Record<string, string>> = {}
-    for (const [publishedAt, cdsAt] of scenario.states) {
+    zones[zone] = { keys, states }
+    for (const [publishedAt, cdsAt, extraLines] of scenario.states) {
       const published = publishedAt.map((index) => keys[index] as ZoneKey)
       const cds = cdsAt.map((index) => keys[index] as ZoneKey)
-      bind.sign(published, cds)
+      const extra = extraLines?.(dsOf) ?? []
+      bind.sign(published, cds, extra)
       await bind.serve()
       const answers: Record<string, string> = {}
-      for (const type of TYPES) {
-        const message = query(zone, type)
-        answers[questionKey(zone, type, 'udp')] = (await askUdp(bind.port, message)).toString(
+      const questions = [
+        ...TYPES.map((type) => [zone, type] as const),
+        ...ownersOf(extra).flatMap((owner) => [
+          [owner, 'CDS'] as const,
+          [owner, 'CDNSKEY'] as const,
+        ]),
+      ]
+      for (const [name, type] of questions) {
+        const message = query(name, type)
+        answers[questionKey(name, type, 'udp')] = (await askUdp(bind.port, message)).toString(
           'base64',
         )
-        answers[questionKey(zone, type, 'tcp')] = (await askTcp(bind.port, message)).toString(
+        answers[questionKey(name, type, 'tcp')] = (await askTcp(bind.port, message)).toString(
           'base64',
         )
       }
-      states[stateKey(published, cds)] = answers
+      states[stateKey(published, cds, extra)] = answers
     }
     zones[zone] = {
       keys: keys.map(({ file, keyTag, ksk, dnskey }) => ({ file, keyTag, ksk, dnskey })),

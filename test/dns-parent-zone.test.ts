@@ -1,7 +1,19 @@
-import type { DSAnswer } from 'dns-packet'
+import type { Answer, DSAnswer } from 'dns-packet'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { DsPublication } from '#infra/emulator/dns-parent.ts'
 import type { RunningEmulator } from '#infra/emulator/server.ts'
 import { queryServer } from '#shared/dns/dns-client.ts'
+import {
+  DNSKEY,
+  DS,
+  dnskeyOf,
+  dnskeyRdataOf,
+  dsOf,
+  dsRdataOf,
+  signedByOneOf,
+} from '#shared/dns/dnssec-records.ts'
+import { parseTrustAnchor } from '#shared/dns/trust-anchors.ts'
+import { dsFromDnskey, keyTagOf } from '#shared/dnssec.ts'
 import { clientFor, SHA256_DIGEST, startTestEmulator } from './helpers/emulator.ts'
 
 /** The emulator plays the parent zone: DS sets its tasks set, served over DNS after a delay. */
@@ -52,5 +64,39 @@ describe('the parent zone served by the emulator', () => {
     await expect(
       queryServer({ host: '127.0.0.1', port: 9 }, 'parent-example.com', 'DS', { timeoutMs: 200 }),
     ).rejects.toThrow(/127\.0\.0\.1:9/)
+  })
+
+  it('is signed as a TLD: its key matches its trust anchor, its DS sets carry valid signatures, other questions are referrals', async () => {
+    const publication = emulator.parentZone?.publication as DsPublication
+    const [line] = JSON.parse(publication.trustAnchors(['com'])) as string[]
+    const anchor = parseTrustAnchor(line as string)
+    const nowSeconds = Math.floor(Date.now() / 1000)
+    const keys = await queryServer(server(), 'com', 'DNSKEY')
+    expect(keys.records).toHaveLength(1)
+    const key = dnskeyOf(keys.records[0] as Answer)
+    expect(dsFromDnskey('com', key, 2)).toEqual(anchor?.ds)
+    const keyWire = [{ name: 'com', type: DNSKEY, rdata: dnskeyRdataOf(key) }]
+    expect(signedByOneOf('com', DNSKEY, keyWire, keys.signatures, [key], nowSeconds)).toBe(
+      keyTagOf(key),
+    )
+    const ds = await queryServer(server(), 'parent-example.com', 'DS')
+    const dsWire = ds.records.map((record) => ({
+      name: 'parent-example.com',
+      type: DS,
+      rdata: dsRdataOf(dsOf(record)),
+    }))
+    expect(signedByOneOf('com', DS, dsWire, ds.signatures, [key], nowSeconds)).toBe(keyTagOf(key))
+    // A signature over other data does not verify.
+    const forged = dsWire.map((record) => ({
+      ...record,
+      rdata: Buffer.from(record.rdata).fill(1, 4),
+    }))
+    expect(signedByOneOf('com', DS, forged, ds.signatures, [key], nowSeconds)).toBeUndefined()
+    const referral = await queryServer(server(), 'www.parent-example.com', 'A')
+    expect(referral.authoritative).toBe(false)
+    expect(referral.referral).toEqual({
+      zone: 'parent-example.com',
+      nameServers: ['ns1.example-dns.net', 'ns2.example-dns.net'],
+    })
   })
 })

@@ -57,7 +57,14 @@ const driftEventDataSchema = () =>
 
 const dnssecEventDataSchema = () =>
   z
-    .object({ domain: z.string(), sequence: sequenceSchema() })
+    .object({
+      domain: z.string(),
+      sequence: sequenceSchema(),
+      bootstrap: z.enum(['signal', 'scans']).optional().openapi({
+        description:
+          "On `dnssec.ds.submitted` for a zone's first DS: accepted through the DNS operator's authenticated RFC 9615 signal, or after identical scans over TCP.",
+      }),
+    })
     .catchall(z.unknown())
     .openapi('DnssecEventData', { description: 'The domain, its event number and what was seen.' })
 

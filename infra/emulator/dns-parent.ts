@@ -2,14 +2,18 @@ import { createSocket, type Socket } from 'node:dgram'
 import type { AddressInfo } from 'node:net'
 import { createServer, type Server } from 'node:net'
 import dnsPacket, { type Answer, type Packet } from 'dns-packet'
+import { dnskeyRdataOf, dsRdataOf } from '#shared/dns/dnssec-records.ts'
 import type { DsRecord } from '#shared/dnssec.ts'
+import { ZoneSigningKey } from './zone-signing.ts'
 
 /**
  * The parent zone, as the emulator plays it: over DNS (UDP and TCP, loopback), the DS records
  * its registry tasks have set, each set published a while after its task settled, with a TTL —
  * so a DNSSEC scanner can check that the parent really serves a new DS, and wait out its TTL,
- * without the internet. Answers are authoritative and unsigned; other questions get an empty
- * NOERROR answer for names it knows and NXDOMAIN otherwise.
+ * without the internet. It is signed as a TLD is (one ECDSA key for every TLD it plays: a
+ * DNSKEY RRset at each TLD's apex, an RRSIG over each DS RRset), so a chain of trust can start
+ * at a TLD (`trustAnchor`). Any other question about a domain is a referral to the name servers
+ * the registry holds for it (not authoritative, NS records in the authority section).
  */
 export interface ParentZoneOptions {
   /** How long after a task settles its DS set is served. */
@@ -18,13 +22,34 @@ export interface ParentZoneOptions {
   readonly now: () => number
   /** Called before each answer (the emulator settles its due tasks then). */
   readonly beforeServe?: () => void
+  /** The name servers the registry holds for a domain (the delegation's NS set). */
+  readonly nameServersOf?: (domain: string) => readonly string[]
 }
+
+/** The TLDs a local stack points at the emulator's parent zone. */
+export const LOCAL_TLDS = ['test', 'example', 'com', 'net', 'org', 'local'] as const
 
 /** Published DS sets per domain, in the order they were set. */
 export class DsPublication {
   readonly #history = new Map<string, { at: number; records: readonly DsRecord[] }[]>()
 
+  /** The key every TLD of this parent zone is signed with. */
+  readonly signingKey = new ZoneSigningKey()
+
   constructor(private readonly options: ParentZoneOptions) {}
+
+  nameServersOf(domain: string): readonly string[] {
+    return this.options.nameServersOf?.(domain) ?? []
+  }
+
+  now(): number {
+    return this.options.now()
+  }
+
+  /** The trust anchors of the TLDs this zone plays, as `DNSSEC_TRUST_ANCHORS` takes them. */
+  trustAnchors(tlds: readonly string[] = LOCAL_TLDS): string {
+    return JSON.stringify(tlds.map((tld) => this.signingKey.trustAnchor(tld)))
+  }
 
   /** Records a domain's DS set as the registry holds it from `at` on. */
   record(domain: string, records: readonly DsRecord[], at: number): void {
@@ -64,26 +89,82 @@ function answerTo(request: Packet, zone: DsPublication): Packet {
   }
   if (!question) return { ...base, answers: [] }
   const name = question.name.toLowerCase().replace(/\.$/, '')
-  const answers: Answer[] = []
-  if (question.type === 'DS') {
-    for (const record of zone.served(name) ?? []) {
-      answers.push({
-        type: 'DS',
-        name,
-        ttl: zone.ttlSeconds,
-        class: 'IN',
-        data: {
-          keyTag: record.keyTag,
-          algorithm: record.algorithm,
-          digestType: record.digestType,
-          digest: Buffer.from(record.digest, 'hex'),
-        },
-      })
+  const labels = name.split('.')
+  const tld = labels.at(-1) as string
+  const nowSeconds = Math.floor(zone.now() / 1000)
+  const ttl = zone.ttlSeconds
+  if (labels.length === 1) {
+    // The TLD's apex: its DNSKEY RRset, signed by itself.
+    const answers: Answer[] = []
+    if (question.type === 'DNSKEY') {
+      const key = zone.signingKey.dnskey
+      answers.push(
+        {
+          type: 'DNSKEY',
+          name,
+          ttl,
+          class: 'IN',
+          data: { flags: key.flags, algorithm: key.algorithm, key: key.publicKey },
+        } as Answer,
+        zone.signingKey.sign(
+          tld,
+          { name, type: 'DNSKEY', typeNumber: 48 },
+          [dnskeyRdataOf(key)],
+          ttl,
+          nowSeconds,
+        ),
+      )
     }
+    return { ...base, answers }
   }
-  // The response code sits in the flags' low bits: 3 is NXDOMAIN.
-  const rcode = zone.knows(name) ? 0 : 3
-  return { ...base, flags: base.flags | rcode, answers }
+  if (question.type === 'DS') {
+    const records = zone.served(name) ?? []
+    const answers: Answer[] = records.map((record) => ({
+      type: 'DS',
+      name,
+      ttl,
+      class: 'IN',
+      data: {
+        keyTag: record.keyTag,
+        algorithm: record.algorithm,
+        digestType: record.digestType,
+        digest: Buffer.from(record.digest, 'hex'),
+      },
+    }))
+    if (records.length > 0) {
+      answers.push(
+        zone.signingKey.sign(
+          tld,
+          { name, type: 'DS', typeNumber: 43 },
+          records.map(dsRdataOf),
+          ttl,
+          nowSeconds,
+        ),
+      )
+    }
+    // The response code sits in the flags' low bits: 3 is NXDOMAIN.
+    const rcode = zone.knows(name) ? 0 : 3
+    return { ...base, flags: base.flags | rcode, answers }
+  }
+  // Anything else about a domain: a referral to the name servers the registry holds for it.
+  const domain = labels.slice(-2).join('.')
+  const nameServers = zone.nameServersOf(domain)
+  if (nameServers.length === 0) {
+    const rcode = zone.knows(name) ? 0 : 3
+    return { ...base, flags: base.flags | rcode, answers: [] }
+  }
+  return {
+    ...base,
+    flags: 0,
+    answers: [],
+    authorities: nameServers.map((host) => ({
+      type: 'NS',
+      name: domain,
+      ttl,
+      class: 'IN',
+      data: host,
+    })),
+  }
 }
 
 export interface RunningParentZone {

@@ -33,6 +33,14 @@ export async function startEmulator(
       now,
       // Tasks settle when the registry is next looked at: look before answering.
       beforeServe: () => emulator.account.advance(now()),
+      nameServersOf: (domain) => {
+        try {
+          emulator.account.assertRegistered(domain)
+        } catch {
+          return []
+        }
+        return emulator.account.nameServersOf(domain)
+      },
     })
     emulator.account.onDsChanged = (domain, records, at) => publication.record(domain, records, at)
     dns = {

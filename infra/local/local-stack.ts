@@ -8,6 +8,7 @@ import { buildDriftDeps } from '#functions/drift/deps.ts'
 import { buildPollerDeps } from '#functions/poller/deps.ts'
 import { buildSyncDeps } from '#functions/sync/deps.ts'
 import { behaviourFor } from '#infra/emulator/behaviour.ts'
+import { LOCAL_TLDS } from '#infra/emulator/dns-parent.ts'
 import { loadEmulatorConfig } from '#infra/emulator/emulator-config.ts'
 import type { FaultRuleInput } from '#infra/emulator/faults.ts'
 import { startEmulator } from '#infra/emulator/server.ts'
@@ -51,9 +52,7 @@ export interface LocalStack {
 /** Under npm start: the emulator's parent zone for the usual test and example TLDs. */
 function localParentOverrides(port: number): Record<string, string[]> {
   const server = [`127.0.0.1:${port}`]
-  return Object.fromEntries(
-    ['test', 'example', 'com', 'net', 'org', 'local'].map((tld) => [tld, server]),
-  )
+  return Object.fromEntries(LOCAL_TLDS.map((tld) => [tld, server]))
 }
 
 /**
@@ -80,6 +79,7 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
 
   let aliyunEndpoint = local.aliyunEndpoint
   let parentZonePort: number | undefined
+  let parentTrustAnchors: string | undefined
   if (!aliyunEndpoint) {
     const emulatorConfig = loadEmulatorConfig(env, LOCAL_DEFAULTS)
     const emulator = await listenOnPort(
@@ -115,6 +115,7 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
     stops.push(emulator.close)
     aliyunEndpoint = emulator.url
     parentZonePort = emulator.parentZone?.port
+    parentTrustAnchors = emulator.parentZone?.publication.trustAnchors()
   }
 
   const receiverSecrets: string[] = []
@@ -158,6 +159,10 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
     !env.DNS_SERVER_OVERRIDES &&
     env.CALLBACK_ALLOW_LOOPBACK !== 'false'
       ? { DNS_SERVER_OVERRIDES: JSON.stringify(localParentOverrides(parentZonePort)) }
+      : {}),
+    // RFC 9615 signals' chains of trust start at the emulator's signed TLDs.
+    ...(parentTrustAnchors && !env.DNSSEC_TRUST_ANCHORS
+      ? { DNSSEC_TRUST_ANCHORS: parentTrustAnchors }
       : {}),
     ...env,
     ALIYUN_ENDPOINT: aliyunEndpoint,

@@ -1,4 +1,6 @@
 import { z } from 'zod'
+import type { TrustAnchor } from '../dns/chain-of-trust.ts'
+import { parseTrustAnchor, ROOT_TRUST_ANCHORS } from '../dns/trust-anchors.ts'
 import { addressPolicy, checkAddress } from '../webhooks/address-policy.ts'
 import { booleanFlag, ConfigError, commaList, type Env, parseEnv } from './env.ts'
 import { GatewayEnvSchema } from './gateway-config.ts'
@@ -93,6 +95,28 @@ export const WorkerEnvSchema = z.object({
     .positive()
     .max(24 * 365)
     .default(48),
+  /**
+   * JSON `["<zone> IN DS <key tag> <algorithm> <digest type> <hex>", …]`: where chains of trust
+   * start for RFC 9615 bootstrap signals. The root's KSKs by default; locally, the emulator's TLDs.
+   */
+  DNSSEC_TRUST_ANCHORS: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (!value) return ROOT_TRUST_ANCHORS.map((line) => parseTrustAnchor(line) as TrustAnchor)
+      try {
+        const lines = z.array(z.string()).min(1).parse(JSON.parse(value))
+        const anchors = lines.map((line) => parseTrustAnchor(line))
+        if (anchors.every((anchor) => anchor !== undefined)) return anchors as TrustAnchor[]
+      } catch {
+        // Reported below.
+      }
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be JSON: ["<zone> IN DS <key tag> <algorithm> <digest type> <hex>", …]',
+      })
+      return z.NEVER
+    }),
   /** Identical scans over TCP before an unsigned delegation's first DS is added. */
   DNSSEC_BOOTSTRAP_SCANS: z.coerce.number().int().min(1).max(1_000).default(3),
   SYNC_CALLBACK_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -134,6 +158,7 @@ export interface WorkerConfig {
     readonly serverOverrides: Readonly<Record<string, readonly string[]>>
     readonly stuckAfterMs: number
     readonly bootstrapScans: number
+    readonly trustAnchors: readonly TrustAnchor[]
   }
   readonly sync: {
     readonly callbackUrl: string | undefined
@@ -198,6 +223,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       serverOverrides: parsed.DNS_SERVER_OVERRIDES,
       stuckAfterMs: parsed.DNSSEC_STUCK_HOURS * 3_600_000,
       bootstrapScans: parsed.DNSSEC_BOOTSTRAP_SCANS,
+      trustAnchors: parsed.DNSSEC_TRUST_ANCHORS,
     },
     sync: { callbackUrl: parsed.SYNC_CALLBACK_URL, webhookSecret: parsed.SYNC_WEBHOOK_SECRET },
   }

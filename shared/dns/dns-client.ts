@@ -19,6 +19,8 @@ export interface DnsAnswer {
   /** The answer section's records of the asked type, and the RRSIGs over them. */
   readonly records: readonly Answer[]
   readonly signatures: readonly Answer[]
+  /** A referral (not authoritative, NS records in the authority section): the zone cut and its servers' names. */
+  readonly referral?: { readonly zone: string; readonly nameServers: readonly string[] } | undefined
   /** Whether the answer came over TCP (after a truncated UDP answer, or asked so). */
   readonly tcp: boolean
 }
@@ -135,9 +137,21 @@ export async function queryServer(
   const inAnswer = (packet.answers ?? []).filter(
     (answer) => answer.name.toLowerCase().replace(/\.$/, '') === owner,
   )
+  const authoritative = Boolean((packet.flags ?? 0) & dnsPacket.AUTHORITATIVE_ANSWER)
+  const delegation = (packet.authorities ?? []).filter((record) => record.type === 'NS')
+  const cut = delegation[0]?.name.toLowerCase().replace(/\.$/, '')
   return {
     rcode: (packet as { rcode?: string }).rcode ?? 'NOERROR',
-    authoritative: Boolean((packet.flags ?? 0) & dnsPacket.AUTHORITATIVE_ANSWER),
+    authoritative,
+    referral:
+      !authoritative && inAnswer.length === 0 && cut !== undefined
+        ? {
+            zone: cut,
+            nameServers: delegation
+              .filter((record) => record.name.toLowerCase().replace(/\.$/, '') === cut)
+              .map((record) => (record as { data: string }).data.toLowerCase().replace(/\.$/, '')),
+          }
+        : undefined,
     records: inAnswer.filter((answer) => answer.type === type),
     signatures: inAnswer.filter(
       (answer) =>

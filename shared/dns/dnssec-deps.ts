@@ -23,6 +23,7 @@ export function buildDnssecDeps(
     dnssec: {
       stuckAfterMs: worker.dnssec.stuckAfterMs,
       bootstrapScans: worker.dnssec.bootstrapScans,
+      trustAnchors: worker.dnssec.trustAnchors,
     },
   }
 }

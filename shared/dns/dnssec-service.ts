@@ -4,10 +4,12 @@ import type { ChangeDeps } from '../changes/change-request.ts'
 import { startChange } from '../changes/start-change.ts'
 import type { DsRecord } from '../dnssec.ts'
 import { type EventType, newEvent } from '../events/webhook-event.ts'
+import { checkBootstrapSignals, type SignalOutcome } from './bootstrap-signal.ts'
+import { ChainValidator, type TrustAnchor } from './chain-of-trust.ts'
 import type { DnsAnswer, DnsServer } from './dns-client.ts'
 import type { DnssecState, DnssecStateStore } from './dnssec-state.ts'
 import { NameServerLookupError } from './name-servers.ts'
-import { decideRollover, type RolloverPhase } from './rollover.ts'
+import { decideRollover, type RolloverDecision, type RolloverPhase } from './rollover.ts'
 import { type ScanOutcome, scanZone } from './scan-zone.ts'
 
 export interface DnssecDeps extends ChangeDeps {
@@ -17,7 +19,7 @@ export interface DnssecDeps extends ChangeDeps {
   readonly query: (
     server: DnsServer,
     name: string,
-    type: 'DNSKEY' | 'CDS' | 'CDNSKEY' | 'DS',
+    type: 'DNSKEY' | 'CDS' | 'CDNSKEY' | 'DS' | 'NS',
     options?: { tcp?: boolean },
   ) => Promise<DnsAnswer>
   readonly dnssec: {
@@ -25,6 +27,8 @@ export interface DnssecDeps extends ChangeDeps {
     readonly stuckAfterMs: number
     /** Identical scans over TCP needed before an unsigned delegation's first DS is added. */
     readonly bootstrapScans: number
+    /** Where RFC 9615 signals' chains of trust start. */
+    readonly trustAnchors: readonly TrustAnchor[]
   }
 }
 
@@ -89,6 +93,49 @@ async function parentView(deps: DnssecDeps, domain: string) {
 }
 
 type ParentView = Awaited<ReturnType<typeof parentView>>
+
+/** The child's name servers as its parent delegates to them (the referral's NS names). */
+async function delegatedNameServers(deps: DnssecDeps, domain: string): Promise<string[]> {
+  for (const server of await deps.serversFor(parentOf(domain))) {
+    const answer = await deps.query(server, domain, 'NS')
+    if (answer.referral?.zone === domain) return [...answer.referral.nameServers]
+    if (answer.authoritative && answer.records.length > 0) {
+      return answer.records.map((record) =>
+        (record as { data: string }).data.toLowerCase().replace(/\.$/, ''),
+      )
+    }
+  }
+  return []
+}
+
+/** Whether the DNS operator's RFC 9615 signals authenticate the child's CDS/CDNSKEY. */
+async function bootstrapSignal(
+  deps: DnssecDeps,
+  domain: string,
+  apex: Extract<ScanOutcome, { ok: true }>['apex'],
+  now: number,
+): Promise<SignalOutcome> {
+  try {
+    const chain = new ChainValidator({
+      anchors: deps.dnssec.trustAnchors,
+      serversFor: deps.serversFor,
+      query: (server, name, type) => deps.query(server, name, type),
+      nowSeconds: Math.floor(now / 1000),
+    })
+    return await checkBootstrapSignals(
+      chain,
+      domain,
+      await delegatedNameServers(deps, domain),
+      apex,
+    )
+  } catch (error) {
+    return {
+      ok: false,
+      contradicts: false,
+      reason: `the delegation's name servers could not be read: ${(error as Error).message}`,
+    }
+  }
+}
 
 /** The child's scan and, when it succeeds, the parent's view; a missing NS set fails the scan. */
 async function scanWithParent(
@@ -190,31 +237,53 @@ export async function scanAndStep(deps: DnssecDeps, state: DnssecState): Promise
       report = { domain, ok: true, phase: state.phase, action: 'none', reason: next.waitReason }
     } else {
       const desired = scan.desired === 'delete' ? [] : normal(scan.desired)
-      let ready = true
+      let wait: RolloverDecision | undefined
+      let bootstrappedBy: 'signal' | 'scans' | undefined
       if (bootstrapping && desired.length > 0) {
-        // RFC 9615 is not used here: the first DS needs identical scans over TCP.
+        // RFC 9615 first: the DNS operator's authenticated signal makes the first DS safe at once.
+        const signal = await bootstrapSignal(deps, domain, scan.apex, now)
+        next = {
+          ...next,
+          lastScan: {
+            ...lastScan,
+            signal: signal.ok
+              ? { ok: true, names: signal.names }
+              : { ok: false, reason: signal.reason },
+          },
+        }
         const digest = desired
           .map((ds) => `${ds.keyTag}/${ds.digest}`)
           .sort()
           .join(',')
         const seen = state.bootstrapDigest === digest ? (state.bootstrapScans ?? 0) + 1 : 1
         next = { ...next, bootstrapScans: seen, bootstrapDigest: digest }
-        ready = seen >= deps.dnssec.bootstrapScans
-      }
-      const decision = ready
-        ? decideRollover({
-            desired,
-            keys: scan.keys,
-            registry,
-            parent,
-            publishedSince: state.publishedSince,
-            now,
-          })
-        : ({
+        if (signal.ok) bootstrappedBy = 'signal'
+        else if (signal.contradicts) {
+          wait = { kind: 'refuse', reason: `bootstrapping stopped: ${signal.reason}` }
+        } else if (state.requireSignal) {
+          wait = {
             kind: 'wait',
             phase: 'idle',
-            reason: 'bootstrapping: waiting for more identical scans over TCP',
-          } as const)
+            reason: `bootstrapping: waiting for an authenticated RFC 9615 signal (${signal.reason})`,
+          }
+        } else if (seen < deps.dnssec.bootstrapScans) {
+          wait = {
+            kind: 'wait',
+            phase: 'idle',
+            reason: `bootstrapping: waiting for more identical scans over TCP (no authenticated signal: ${signal.reason})`,
+          }
+        } else bootstrappedBy = 'scans'
+      }
+      const decision =
+        wait ??
+        decideRollover({
+          desired,
+          keys: scan.keys,
+          registry,
+          parent,
+          publishedSince: state.publishedSince,
+          now,
+        })
       switch (decision.kind) {
         case 'refuse':
           next = { ...next, waitReason: decision.reason }
@@ -248,7 +317,12 @@ export async function scanAndStep(deps: DnssecDeps, state: DnssecState): Promise
           if (decision.phase === 'adding') {
             events.push({
               type: 'dnssec.ds.submitted',
-              data: { domain, changeId: change.id, records: decision.records },
+              data: {
+                domain,
+                changeId: change.id,
+                records: decision.records,
+                ...(bootstrappedBy ? { bootstrap: bootstrappedBy } : {}),
+              },
             })
           }
           report = {

@@ -12,6 +12,8 @@ export interface DnssecState {
   readonly mode: 'cds' | 'off'
   /** Accept an unsigned delegation's first CDS after consistent scans over TCP. */
   readonly bootstrap: boolean
+  /** Bootstrap only through an authenticated RFC 9615 signal, never by repeated scans. */
+  readonly requireSignal?: boolean | undefined
   /** Act on the delete signal (remove every DS). */
   readonly allowDelete: boolean
   readonly phase: RolloverPhase
@@ -37,6 +39,14 @@ export interface DnssecState {
         readonly registry: readonly DsRecord[]
         readonly parent?:
           | { readonly records: readonly DsRecord[]; readonly ttlSeconds: number }
+          | undefined
+        /** While bootstrapping: the RFC 9615 signals' verdict. */
+        readonly signal?:
+          | {
+              readonly ok: boolean
+              readonly reason?: string | undefined
+              readonly names?: readonly string[] | undefined
+            }
           | undefined
       }
     | undefined

@@ -47,7 +47,7 @@ export function serverLookup(options: {
         }
       })
     }
-    const hosts = await resolver.resolveNs(name).catch((error: Error) => {
+    const hosts = await resolver.resolveNs(name || '.').catch((error: Error) => {
       throw new NameServerLookupError(`the NS set of ${name} could not be found: ${error.message}`)
     })
     const servers: DnsServer[] = []

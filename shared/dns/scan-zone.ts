@@ -1,7 +1,19 @@
-import type { Answer, DnskeyAnswer, RrsigAnswer } from 'dns-packet'
-import { type Dnskey, type DsRecord, dsFromDnskey, keyTagOf } from '../dnssec.ts'
+import type { Answer } from 'dns-packet'
+import { type DsRecord, dsFromDnskey, keyTagOf } from '../dnssec.ts'
 import type { DnsAnswer, DnsServer } from './dns-client.ts'
-import { type Rrsig, verifyRrsig, type WireRecord } from './rrsig.ts'
+import {
+  CDNSKEY,
+  CDS,
+  cdnskeyOf,
+  cdsOf,
+  DNSKEY,
+  dnskeyOf,
+  dsKey,
+  rawOf,
+  dnskeyRdataOf as rdataOf,
+  rdataSet,
+  signedByOneOf,
+} from './dnssec-records.ts'
 
 /**
  * One scan of a child zone for CDS/CDNSKEY (RFC 7344, RFC 8078 §3): every authoritative server is
@@ -41,6 +53,8 @@ export type ScanOutcome =
       readonly desired: readonly DsRecord[] | 'delete'
       /** The key of the current DS set that validated the DNSKEY RRset (absent when bootstrapping). */
       readonly trustedBy?: number | undefined
+      /** The CDS and CDNSKEY RRsets as served (sorted hex RDATA), to compare with RFC 9615 signals. */
+      readonly apex: { readonly cds: readonly string[]; readonly cdnskey: readonly string[] }
     }
   | {
       readonly ok: false
@@ -48,83 +62,6 @@ export type ScanOutcome =
       readonly servers: readonly ServerView[]
       readonly keys?: readonly ChildKey[] | undefined
     }
-
-const DNSKEY = 48
-const CDS = 59
-const CDNSKEY = 60
-
-function dnskeyOf(answer: Answer): Dnskey {
-  const data = (answer as DnskeyAnswer).data
-  return { flags: data.flags, protocol: 3, algorithm: data.algorithm, publicKey: data.key }
-}
-
-function rawOf(answer: Answer): Buffer {
-  return (answer as { data: Buffer }).data
-}
-
-function cdsOf(raw: Buffer): DsRecord {
-  return {
-    keyTag: raw.readUInt16BE(0),
-    algorithm: raw.readUInt8(2),
-    digestType: raw.readUInt8(3),
-    digest: raw.subarray(4).toString('hex'),
-  }
-}
-
-function cdnskeyOf(raw: Buffer): Dnskey {
-  return {
-    flags: raw.readUInt16BE(0),
-    protocol: raw.readUInt8(2),
-    algorithm: raw.readUInt8(3),
-    publicKey: raw.subarray(4),
-  }
-}
-
-function rdataOf(key: Dnskey): Buffer {
-  const head = Buffer.alloc(4)
-  head.writeUInt16BE(key.flags, 0)
-  head.writeUInt8(key.protocol, 2)
-  head.writeUInt8(key.algorithm, 3)
-  return Buffer.concat([head, key.publicKey])
-}
-
-function rrsigOf(answer: Answer, type: number): Rrsig {
-  const data = (answer as RrsigAnswer).data
-  return {
-    typeCovered: type,
-    algorithm: data.algorithm,
-    labels: data.labels,
-    originalTtl: data.originalTTL,
-    expiration: data.expiration,
-    inception: data.inception,
-    keyTag: data.keyTag,
-    signerName: data.signersName,
-    signature: data.signature,
-  }
-}
-
-const dsKey = (ds: DsRecord) =>
-  `${ds.keyTag}/${ds.algorithm}/${ds.digestType}/${ds.digest.toLowerCase()}`
-
-/** Whether some RRSIG over the RRset verifies with one of the keys. */
-function signedByOneOf(
-  zone: string,
-  type: number,
-  records: readonly WireRecord[],
-  signatures: readonly Answer[],
-  keys: readonly Dnskey[],
-  nowSeconds: number,
-): number | undefined {
-  for (const signature of signatures) {
-    const rrsig = rrsigOf(signature, type)
-    if (rrsig.signerName.toLowerCase().replace(/\.$/, '') !== zone) continue
-    for (const key of keys) {
-      if (keyTagOf(key) !== rrsig.keyTag || key.algorithm !== rrsig.algorithm) continue
-      if (verifyRrsig(rrsig, records, key, nowSeconds).ok) return rrsig.keyTag
-    }
-  }
-  return undefined
-}
 
 interface ServerAnswers {
   readonly view: ServerView
@@ -253,6 +190,10 @@ export async function scanZone(
       )
     }
   }
+  const apex = {
+    cds: rdataSet(first.cds.records.map(rawOf)),
+    cdnskey: rdataSet(first.cdnskey.records.map(rawOf)),
+  }
   // The delete signal (RFC 8078 §4): CDS 0 0 0 00 / CDNSKEY 0 3 0 AA==.
   const deleteCds = cdsRecords.some((ds) => ds.keyTag === 0 && ds.algorithm === 0)
   const deleteCdnskey = cdnskeys.some((key) => key.algorithm === 0)
@@ -260,7 +201,7 @@ export async function scanZone(
     if ((cdsRecords.length > 0 && !deleteCds) || (cdnskeys.length > 0 && !deleteCdnskey)) {
       return fail('CDS and CDNSKEY disagree about deleting the DS set')
     }
-    return { ok: true, servers: views, keys: childKeys, desired: 'delete', trustedBy }
+    return { ok: true, servers: views, keys: childKeys, desired: 'delete', trustedBy, apex }
   }
   const desired =
     cdsRecords.length > 0
@@ -274,5 +215,23 @@ export async function scanZone(
       return fail('CDS and CDNSKEY name different keys')
     }
   }
-  return { ok: true, servers: views, keys: childKeys, desired, trustedBy }
+  if (registryDs.length === 0) {
+    // A first DS must point at a key that signs the DNSKEY RRset, or the zone turns bogus.
+    const named = keys.filter((key) =>
+      desired.some((ds) => ds.keyTag === keyTagOf(key) && ds.algorithm === key.algorithm),
+    )
+    if (
+      signedByOneOf(
+        zone,
+        DNSKEY,
+        keyRecords,
+        first.dnskey.signatures,
+        named,
+        options.nowSeconds,
+      ) === undefined
+    ) {
+      return fail('the DNSKEY RRset is not signed by a key the CDS or CDNSKEY names')
+    }
+  }
+  return { ok: true, servers: views, keys: childKeys, desired, trustedBy, apex }
 }

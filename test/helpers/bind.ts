@@ -81,8 +81,12 @@ export class BindZone implements TestZone {
    * Writes and signs the zone: `published` DNSKEYs, the DNSKEY RRset signed by every published
    * KSK, the rest by the ZSKs; a CDS (from `dnssec-dsfromkey -C`) for each key of `cds`.
    */
-  sign(published: readonly ZoneKey[], cds: readonly ZoneKey[]): void {
-    const extra = cds.map((key) => this.cdsOf(key))
+  sign(
+    published: readonly ZoneKey[],
+    cds: readonly ZoneKey[],
+    lines: readonly string[] = [],
+  ): void {
+    const extra = [...cds.map((key) => this.cdsOf(key)), ...lines]
     const serial = Math.floor(Date.now() / 1000)
     const zoneFile = join(this.dir, 'zone.db')
     writeFileSync(

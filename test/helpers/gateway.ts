@@ -100,6 +100,9 @@ export async function startHarness(
     RATE_LIMIT_UPSTREAM_READS_PER_MINUTE: '0',
     RATE_LIMIT_READS_PER_MINUTE: '0',
     RATE_LIMIT_REDELIVERIES_PER_MINUTE: '0',
+    ...(emulator.parentZone
+      ? { DNSSEC_TRUST_ANCHORS: emulator.parentZone.publication.trustAnchors() }
+      : {}),
     ...options.env,
   }
   const config = loadGatewayConfig(env)

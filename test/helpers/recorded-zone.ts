@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { createSocket, type Socket } from 'node:dgram'
 import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
@@ -28,9 +29,20 @@ export const RECORDED_ZONES_FILE = new URL(
   import.meta.url,
 )
 
-/** A zone state's name: the key tags published and those with a CDS, each set sorted. */
-export const stateKey = (published: readonly ZoneKey[], cds: readonly ZoneKey[]) =>
-  `${published.map((key) => key.keyTag).sort((a, b) => a - b)}|${cds.map((key) => key.keyTag).sort((a, b) => a - b)}`
+/** A zone state's name: the key tags published and those with a CDS, each set sorted; and the extra lines' digest. */
+export const stateKey = (
+  published: readonly ZoneKey[],
+  cds: readonly ZoneKey[],
+  extra: readonly string[] = [],
+) =>
+  `${published.map((key) => key.keyTag).sort((a, b) => a - b)}|${cds.map((key) => key.keyTag).sort((a, b) => a - b)}${extra.length > 0 ? `|${createHash('sha256').update(extra.join('\n')).digest('hex').slice(0, 12)}` : ''}`
+
+/** The owner names of extra zone-file lines (asked for CDS and CDNSKEY when recorded). */
+export const ownersOf = (extra: readonly string[]) => [
+  ...new Set(
+    extra.map((line) => (line.split(/\s+/)[0] as string).toLowerCase().replace(/\.$/, '')),
+  ),
+]
 
 export const questionKey = (name: string, type: string, transport: 'udp' | 'tcp') =>
   `${name.toLowerCase().replace(/\.$/, '')}|${type}|${transport}`
@@ -75,9 +87,14 @@ export class RecordedZone implements TestZone {
     return dsFromDnskey(this.zone, parseDnskey(key.dnskey), 2)
   }
 
-  sign(published: readonly ZoneKey[], cds: readonly ZoneKey[]): void {
-    const state = this.#fixture.states[stateKey(published, cds)]
-    if (!state) throw new Error(`${this.zone}: no recorded state ${stateKey(published, cds)}`)
+  sign(
+    published: readonly ZoneKey[],
+    cds: readonly ZoneKey[],
+    extra: readonly string[] = [],
+  ): void {
+    const key = stateKey(published, cds, extra)
+    const state = this.#fixture.states[key]
+    if (!state) throw new Error(`${this.zone}: no recorded state ${key}: npm run fixtures:dnssec`)
     this.#state = state
   }
 

@@ -19,6 +19,20 @@ import type { TestZone, ZoneKey } from './test-zone.ts'
 const ZONE = 'rollover-example.com'
 const OTHER = 'mismatch-example.com'
 const BOOT = 'unsigned-example.com'
+/** A child bootstrapped through its DNS operator's RFC 9615 signals, and the operator's zone. */
+const SIGNAL_CHILD = 'signal-child.com'
+const SIGNALS = 'op-signals.com'
+export const SIGNAL_NAME_SERVERS = [`ns1.${SIGNALS}`, `ns2.${SIGNALS}`] as const
+
+/** The signals for the child (a CDS for `ds`) at every name server's signal name. */
+const signalLines = (ds: DsRecord) =>
+  SIGNAL_NAME_SERVERS.map(
+    (host) =>
+      `_dsboot.${SIGNAL_CHILD}._signal.${host}. 60 IN CDS ${ds.keyTag} ${ds.algorithm} ${ds.digestType} ${ds.digest.toUpperCase()}`,
+  )
+
+/** Extra lines of a state, given the DS of any scenario key (zone, index in its keys). */
+type ExtraLines = (ds: (zone: string, index: number) => DsRecord) => string[]
 
 /**
  * The keys each zone's tests make, in order (true: a KSK), and the states they sign it in: the
@@ -28,7 +42,10 @@ export const CDS_SCENARIOS: Record<
   string,
   {
     readonly keys: readonly boolean[]
-    readonly states: readonly (readonly [readonly number[], readonly number[]])[]
+    readonly states: readonly (
+      | readonly [readonly number[], readonly number[]]
+      | readonly [readonly number[], readonly number[], ExtraLines]
+    )[]
   }
 > = {
   // KSK1, ZSK, KSK2, a stranger's key, an impostor's key.
@@ -45,6 +62,15 @@ export const CDS_SCENARIOS: Record<
   // Two KSKs and a ZSK, with a CDS for one of them.
   [OTHER]: { keys: [true, false, true], states: [[[0, 2, 1], [0]]] },
   [BOOT]: { keys: [true, false], states: [[[0, 1], [0]]] },
+  [SIGNAL_CHILD]: { keys: [true, false], states: [[[0, 1], [0]]] },
+  // The operator's zone: signals naming the child's KSK (as its CDS does), or its ZSK (a contradiction).
+  [SIGNALS]: {
+    keys: [true, false],
+    states: [
+      [[0, 1], [], (ds) => signalLines(ds(SIGNAL_CHILD, 0))],
+      [[0, 1], [], (ds) => signalLines(ds(SIGNAL_CHILD, 1))],
+    ],
+  },
 }
 
 export async function freePort(): Promise<number> {
@@ -67,6 +93,8 @@ export function describeCdsAutomation(
   let bind: TestZone
   let second: TestZone
   let boot: TestZone
+  let child: TestZone
+  let signals: TestZone
   let parentPort: number
   /** Each zone's keys, made in the order CDS_SCENARIOS gives. */
   let keys: Record<string, ZoneKey[]>
@@ -77,12 +105,15 @@ export function describeCdsAutomation(
 
   beforeAll(async () => {
     const [bindPort, secondPort, bootPort] = [await freePort(), await freePort(), await freePort()]
+    const [childPort, signalsPort] = [await freePort(), await freePort()]
     parentPort = await freePort()
     bind = makeZone(ZONE, bindPort)
     second = makeZone(OTHER, secondPort)
     boot = makeZone(BOOT, bootPort)
+    child = makeZone(SIGNAL_CHILD, childPort)
+    signals = makeZone(SIGNALS, signalsPort)
     keys = Object.fromEntries(
-      [bind, second, boot].map((zone) => [
+      [bind, second, boot, child, signals].map((zone) => [
         zone.zone,
         (CDS_SCENARIOS[zone.zone]?.keys ?? []).map((ksk) => zone.newKey(ksk)),
       ]),
@@ -95,6 +126,8 @@ export function describeCdsAutomation(
           [ZONE]: [`127.0.0.1:${bindPort}`],
           [OTHER]: [`127.0.0.1:${bindPort}`, `127.0.0.1:${secondPort}`],
           [BOOT]: [`127.0.0.1:${bootPort}`],
+          [SIGNAL_CHILD]: [`127.0.0.1:${childPort}`],
+          [SIGNALS]: [`127.0.0.1:${signalsPort}`],
           com: [`127.0.0.1:${parentPort}`],
         }),
         CALLBACK_ALLOW_LOOPBACK: 'true',
@@ -113,6 +146,8 @@ export function describeCdsAutomation(
     await bind?.close()
     await second?.close()
     await boot?.close()
+    await child?.close()
+    await signals?.close()
     await p?.closeAll()
   })
 
@@ -289,6 +324,123 @@ export function describeCdsAutomation(
         if (Date.now() > deadline) throw new Error('the first DS was not added')
         await runPoller(poller, Date.now() + 300)
       }
+    })
+
+    describe('RFC 9615: the DNS operator signals the first DS', () => {
+      const dsOfKey = (zone: string, index: number) => {
+        const zoneOf = { [SIGNAL_CHILD]: child, [SIGNALS]: signals } as Record<string, TestZone>
+        return (zoneOf[zone] as TestZone).dsOf(keys[zone]?.[index] as ZoneKey)
+      }
+      /** The operator's zone in one of its recorded states (0: the right signal, 1: a wrong one). */
+      const signalState = async (index: 0 | 1) => {
+        const [published, cds, extra] = (CDS_SCENARIOS[SIGNALS] as (typeof CDS_SCENARIOS)[string])
+          .states[index] as [number[], number[], ExtraLines]
+        const own = keys[SIGNALS] as ZoneKey[]
+        signals.sign(
+          published.map((at) => own[at] as ZoneKey),
+          cds.map((at) => own[at] as ZoneKey),
+          extra(dsOfKey),
+        )
+        await signals.serve()
+      }
+      type SignalView = { ok: boolean; reason?: string; names?: string[] }
+      const lastSignal = async () =>
+        (
+          (await (
+            await p.request(`/domains/${SIGNAL_CHILD}/dnssec`, { key: p.tenant.key })
+          ).json()) as { lastScan: { signal?: SignalView }; waitReason?: string }
+        ).lastScan.signal
+
+      it("without a secure delegation to the operator's zone, a required signal keeps the DS back", async () => {
+        const [key, zoneKey] = keys[SIGNAL_CHILD] as [ZoneKey, ZoneKey]
+        child.sign([key, zoneKey], [key])
+        await child.serve()
+        await signalState(0)
+        // The parent delegates the child to the operator's name servers; the operator's zone
+        // has no DS at the parent yet, so nothing in it is authenticated.
+        p.emulator.account.nameServers.set(SIGNAL_CHILD, [...SIGNAL_NAME_SERVERS])
+        expect(
+          (
+            await put(`/domains/${SIGNAL_CHILD}/dnssec`, {
+              mode: 'cds',
+              bootstrap: true,
+              requireSignal: true,
+            })
+          ).status,
+        ).toBe(200)
+        for (let i = 0; i < 3; i++) {
+          const { result } = await scan(SIGNAL_CHILD)
+          expect(result).toMatchObject({ ok: true, phase: 'idle', action: 'none' })
+          expect(result.reason).toMatch(/RFC 9615/)
+        }
+        expect((await lastSignal())?.reason).toMatch(
+          new RegExp(`${SIGNALS} is delegated.*without a DS`),
+        )
+        // A DS at the parent for a key the operator's zone does not serve: the chain breaks there.
+        const wrong = dsOfKey(SIGNAL_CHILD, 0)
+        p.emulator.parentZone?.publication.record(SIGNALS, [wrong], Date.now() - 1_000)
+        const { result } = await scan(SIGNAL_CHILD)
+        expect(result).toMatchObject({ ok: true, phase: 'idle', action: 'none' })
+        expect((await lastSignal())?.reason).toMatch(
+          new RegExp(`no DNSKEY of ${SIGNALS} matches the DS that leads to it`),
+        )
+        expect(registryDs(SIGNAL_CHILD)).toEqual([])
+      })
+
+      it('stops when an authenticated signal names other keys than the zone, however often it is scanned', async () => {
+        const ds = dsOfKey(SIGNALS, 0)
+        p.emulator.account.dsRecords.set(SIGNALS, [ds])
+        p.emulator.parentZone?.publication.record(SIGNALS, [ds], Date.now() - 1_000)
+        await signalState(1)
+        // Even with the repeated-scan fallback allowed, a contradiction is never overruled.
+        expect(
+          (await put(`/domains/${SIGNAL_CHILD}/dnssec`, { mode: 'cds', bootstrap: true })).status,
+        ).toBe(200)
+        for (let i = 0; i < 3; i++) {
+          const { result } = await scan(SIGNAL_CHILD)
+          expect(result).toMatchObject({ ok: true, action: 'refused' })
+          expect(result.reason).toMatch(
+            /bootstrapping stopped: the CDS signal at _dsboot\.signal-child\.com\._signal\.ns\d\.op-signals\.com .*differs/,
+          )
+        }
+        expect(registryDs(SIGNAL_CHILD)).toEqual([])
+      })
+
+      it("bootstraps at once through the operator's authenticated signals, and says so", async () => {
+        await signalState(0)
+        expect(
+          (
+            await put(`/domains/${SIGNAL_CHILD}/dnssec`, {
+              mode: 'cds',
+              bootstrap: true,
+              requireSignal: true,
+            })
+          ).status,
+        ).toBe(200)
+        // One scan: no waiting for repeated scans (DNSSEC_BOOTSTRAP_SCANS is 2).
+        const { result } = await scan(SIGNAL_CHILD)
+        expect(result).toMatchObject({ ok: true, phase: 'adding', action: 'submitted' })
+        expect(await lastSignal()).toEqual({
+          ok: true,
+          names: SIGNAL_NAME_SERVERS.map((host) => `_dsboot.${SIGNAL_CHILD}._signal.${host}`),
+        })
+        const key = keys[SIGNAL_CHILD]?.[0] as ZoneKey
+        const poller = p.pollerDeps()
+        const deadline = Date.now() + 10_000
+        while (JSON.stringify(registryDs(SIGNAL_CHILD)) !== JSON.stringify([child.dsOf(key)])) {
+          if (Date.now() > deadline) throw new Error('the first DS was not added')
+          await runPoller(poller, Date.now() + 300)
+        }
+        await p.drainUntil(() =>
+          events().some(
+            (event) => event.type === 'dnssec.ds.submitted' && event.data.domain === SIGNAL_CHILD,
+          ),
+        )
+        const submitted = events().find(
+          (event) => event.type === 'dnssec.ds.submitted' && event.data.domain === SIGNAL_CHILD,
+        )
+        expect(submitted?.data.bootstrap).toBe('signal')
+      })
     })
   })
 }

@@ -19,8 +19,11 @@ export interface TestZone {
   newKey(ksk: boolean): ZoneKey
   /** The DS a parent would hold for a key (SHA-256). */
   dsOf(key: ZoneKey): DsRecord
-  /** Publishes the keys, signed, with a CDS for each key of `cds`. */
-  sign(published: readonly ZoneKey[], cds: readonly ZoneKey[]): void
+  /**
+   * Publishes the keys, signed, with a CDS for each key of `cds`, and `extra` zone-file lines
+   * (e.g. RFC 9615 signals for other zones), signed too.
+   */
+  sign(published: readonly ZoneKey[], cds: readonly ZoneKey[], extra?: readonly string[]): void
   /** Serves the zone as last signed. */
   serve(): Promise<void>
   close(): Promise<void>

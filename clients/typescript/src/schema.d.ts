@@ -1043,6 +1043,11 @@ export interface components {
             domain: string;
             /** @description Grows with every event made for the domain: deliveries run concurrently and retries reorder them, so order a domain's events by it (gaps are normal). */
             sequence: number;
+            /**
+             * @description On `dnssec.ds.submitted` for a zone's first DS: accepted through the DNS operator's authenticated RFC 9615 signal, or after identical scans over TCP.
+             * @enum {string}
+             */
+            bootstrap?: "signal" | "scans";
         } & {
             [key: string]: unknown;
         };
@@ -1400,6 +1405,7 @@ export interface components {
             /** @enum {string} */
             mode: "cds" | "off";
             bootstrap: boolean;
+            requireSignal?: boolean;
             allowDelete: boolean;
             callbackUrl?: string;
             /**
@@ -1465,6 +1471,12 @@ export interface components {
                     }[];
                     ttlSeconds: number;
                 };
+                /** @description While bootstrapping: whether the DNS operator's RFC 9615 signals authenticated the CDS (the signal names), or why not. */
+                signal?: {
+                    ok: boolean;
+                    reason?: string;
+                    names?: string[];
+                };
             };
         };
         DnssecEnrolment: {
@@ -1474,10 +1486,15 @@ export interface components {
              */
             mode: "cds" | "off";
             /**
-             * @description Accept an unsigned delegation's first CDS after identical scans over TCP (no RFC 9615 signal is used).
+             * @description Accept an unsigned delegation's first CDS: at once when the DNS operator signals it (RFC 9615: `_dsboot.<domain>._signal.<name server>`, authenticated by a chain of trust, equal to the zone's CDS/CDNSKEY), else after identical scans over TCP.
              * @default false
              */
             bootstrap?: boolean;
+            /**
+             * @description With bootstrap: accept the first CDS only through an authenticated RFC 9615 signal, never after repeated scans alone.
+             * @default false
+             */
+            requireSignal?: boolean;
             /**
              * @description Act on the delete signal (CDS 0 0 0 00): remove every DS, turning DNSSEC off.
              * @default false

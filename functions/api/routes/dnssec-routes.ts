@@ -61,6 +61,7 @@ export function registerDnssecRoutes(app: App, deps: ApiDeps): void {
         callbackUrl,
         mode: body.mode,
         bootstrap: body.bootstrap,
+        requireSignal: body.requireSignal,
         allowDelete: body.allowDelete,
       }
       if (!(await deps.dnssecStates.save(next, current?.version))) {

@@ -11,7 +11,11 @@ export const DnssecEnrolmentSchema = z
     }),
     bootstrap: z.boolean().default(false).openapi({
       description:
-        "Accept an unsigned delegation's first CDS after identical scans over TCP (no RFC 9615 signal is used).",
+        "Accept an unsigned delegation's first CDS: at once when the DNS operator signals it (RFC 9615: `_dsboot.<domain>._signal.<name server>`, authenticated by a chain of trust, equal to the zone's CDS/CDNSKEY), else after identical scans over TCP.",
+    }),
+    requireSignal: z.boolean().default(false).openapi({
+      description:
+        'With bootstrap: accept the first CDS only through an authenticated RFC 9615 signal, never after repeated scans alone.',
     }),
     allowDelete: z.boolean().default(false).openapi({
       description: 'Act on the delete signal (CDS 0 0 0 00): remove every DS, turning DNSSEC off.',
@@ -25,6 +29,7 @@ export const DnssecStateSchema = z
     domain: z.string(),
     mode: z.enum(['cds', 'off']),
     bootstrap: z.boolean(),
+    requireSignal: z.boolean().optional(),
     allowDelete: z.boolean(),
     callbackUrl: z.string().optional(),
     phase: z.enum(ROLLOVER_PHASES).openapi({
@@ -70,6 +75,17 @@ export const DnssecStateSchema = z
         parent: z
           .object({ records: z.array(DsRecordOutSchema), ttlSeconds: z.number().int() })
           .optional(),
+        signal: z
+          .object({
+            ok: z.boolean(),
+            reason: z.string().optional(),
+            names: z.array(z.string()).optional(),
+          })
+          .optional()
+          .openapi({
+            description:
+              "While bootstrapping: whether the DNS operator's RFC 9615 signals authenticated the CDS (the signal names), or why not.",
+          }),
       })
       .optional(),
   })
