@@ -1,5 +1,5 @@
 import type { Answer } from 'dns-packet'
-import { type DsRecord, dsFromDnskey, keyTagOf } from '../dnssec.ts'
+import { type Dnskey, type DsRecord, dsFromDnskey, keyTagOf } from '../dnssec.ts'
 import type { DnsAnswer, DnsServer } from './dns-client.ts'
 import {
   CDNSKEY,
@@ -116,14 +116,23 @@ export async function scanZone(
     return { ok: false, reason: 'a server did not answer', servers: views }
   }
   const first = answers[0] as ServerAnswers
-  const same = answers.every(
-    (other) =>
-      setKey(other.dnskey.records, (r) => rdataOf(dnskeyOf(r))) ===
-        setKey(first.dnskey.records, (r) => rdataOf(dnskeyOf(r))) &&
-      setKey(other.cds.records, rawOf) === setKey(first.cds.records, rawOf) &&
-      setKey(other.cdnskey.records, rawOf) === setKey(first.cdnskey.records, rawOf),
-  )
-  if (!same) return { ok: false, reason: 'the servers disagree', servers: views }
+  // Every server must serve the same DNSKEY, CDS and CDNSKEY RRsets (a multi-signer zone too:
+  // RFC 8901 model 2 providers each serve every provider's keys, and one CDS set).
+  const contents: readonly [string, (answers: ServerAnswers) => string][] = [
+    ['DNSKEY', (a) => setKey(a.dnskey.records, (r) => rdataOf(dnskeyOf(r)))],
+    ['CDS', (a) => setKey(a.cds.records, rawOf)],
+    ['CDNSKEY', (a) => setKey(a.cdnskey.records, rawOf)],
+  ]
+  for (const [type, content] of contents) {
+    const differing = answers.filter((other) => content(other) !== content(first))
+    if (differing.length > 0) {
+      return {
+        ok: false,
+        reason: `the servers disagree: ${differing.map((a) => a.view.server).join(', ')} serve another ${type} RRset than ${first.view.server}`,
+        servers: views,
+      }
+    }
+  }
 
   const keys = first.dnskey.records.map(dnskeyOf)
   const childKeys = keys.map((key) => ({
@@ -139,19 +148,43 @@ export async function scanZone(
     keys: childKeys,
   })
   const keyRecords = keys.map((key) => ({ name: zone, type: DNSKEY, rdata: rdataOf(key) }))
+  const matching = (records: readonly DsRecord[]) => {
+    const wanted = new Set(records.map(dsKey))
+    return keys.filter((key) =>
+      records.some(
+        (ds) =>
+          ds.keyTag === keyTagOf(key) &&
+          ds.algorithm === key.algorithm &&
+          [1, 2, 4].includes(ds.digestType) &&
+          wanted.has(dsKey(dsFromDnskey(zone, key, ds.digestType))),
+      ),
+    )
+  }
+  /** The server whose own signature over the DNSKEY RRset no key of `signers` made, if any. */
+  const unsignedAt = (signers: readonly Dnskey[]) =>
+    answers.find(
+      (answer) =>
+        signedByOneOf(
+          zone,
+          DNSKEY,
+          keyRecords,
+          answer.dnskey.signatures,
+          signers,
+          options.nowSeconds,
+        ) === undefined,
+    )
+  // Each server's own signatures are checked: providers of a multi-signer zone sign separately.
   let trustedBy: number | undefined
   if (registryDs.length > 0) {
     // The DNSKEY RRset must be signed by a key whose DS is in the registry's set now.
-    const current = new Set(registryDs.map(dsKey))
-    const anchors = keys.filter((key) =>
-      registryDs.some(
-        (ds) =>
-          ds.keyTag === keyTagOf(key) &&
-          [1, 2, 4].includes(ds.digestType) &&
-          current.has(dsKey(dsFromDnskey(zone, key, ds.digestType))),
-      ),
-    )
+    const anchors = matching(registryDs)
     if (anchors.length === 0) return fail('no DNSKEY of the zone matches a DS the registry holds')
+    const unsigned = unsignedAt(anchors)
+    if (unsigned) {
+      return fail(
+        `the DNSKEY RRset${answers.length > 1 ? ` served by ${unsigned.view.server}` : ''} is not validly signed by a key whose DS the registry holds`,
+      )
+    }
     trustedBy = signedByOneOf(
       zone,
       DNSKEY,
@@ -160,15 +193,9 @@ export async function scanZone(
       anchors,
       options.nowSeconds,
     )
-    if (trustedBy === undefined) {
-      return fail('the DNSKEY RRset is not validly signed by a key whose DS the registry holds')
-    }
   } else if (!options.bootstrap) {
     return fail('the delegation is unsigned and bootstrapping is not enabled for this domain')
-  } else if (
-    signedByOneOf(zone, DNSKEY, keyRecords, first.dnskey.signatures, keys, options.nowSeconds) ===
-    undefined
-  ) {
+  } else if (unsignedAt(keys)) {
     return fail('the DNSKEY RRset is not self-signed')
   }
 
@@ -176,18 +203,20 @@ export async function scanZone(
   const cdnskeys = first.cdnskey.records.map((record) => cdnskeyOf(rawOf(record)))
   if (cdsRecords.length === 0 && cdnskeys.length === 0)
     return fail('the zone publishes no CDS or CDNSKEY')
-  for (const [type, answer] of [
-    [CDS, first.cds],
-    [CDNSKEY, first.cdnskey],
-  ] as const) {
-    if (answer.records.length === 0) continue
-    const records = answer.records.map((record) => ({ name: zone, type, rdata: rawOf(record) }))
-    if (
-      signedByOneOf(zone, type, records, answer.signatures, keys, options.nowSeconds) === undefined
-    ) {
-      return fail(
-        `the ${type === CDS ? 'CDS' : 'CDNSKEY'} RRset is not validly signed by a key of the zone`,
-      )
+  for (const answer of answers) {
+    for (const [type, rrset] of [
+      [CDS, answer.cds],
+      [CDNSKEY, answer.cdnskey],
+    ] as const) {
+      if (rrset.records.length === 0) continue
+      const records = rrset.records.map((record) => ({ name: zone, type, rdata: rawOf(record) }))
+      if (
+        signedByOneOf(zone, type, records, rrset.signatures, keys, options.nowSeconds) === undefined
+      ) {
+        return fail(
+          `the ${type === CDS ? 'CDS' : 'CDNSKEY'} RRset${answers.length > 1 ? ` served by ${answer.view.server}` : ''} is not validly signed by a key of the zone`,
+        )
+      }
     }
   }
   const apex = {
@@ -215,23 +244,13 @@ export async function scanZone(
       return fail('CDS and CDNSKEY name different keys')
     }
   }
-  if (registryDs.length === 0) {
-    // A first DS must point at a key that signs the DNSKEY RRset, or the zone turns bogus.
-    const named = keys.filter((key) =>
-      desired.some((ds) => ds.keyTag === keyTagOf(key) && ds.algorithm === key.algorithm),
+  // The DS set asked for must validate every server's DNSKEY RRset (each provider's own
+  // signature, in a multi-signer zone), or the zone turns bogus wherever it does not.
+  const unsigned = unsignedAt(matching(desired))
+  if (unsigned) {
+    return fail(
+      `the DNSKEY RRset${answers.length > 1 ? ` served by ${unsigned.view.server}` : ''} is not signed by a key the CDS or CDNSKEY names`,
     )
-    if (
-      signedByOneOf(
-        zone,
-        DNSKEY,
-        keyRecords,
-        first.dnskey.signatures,
-        named,
-        options.nowSeconds,
-      ) === undefined
-    ) {
-      return fail('the DNSKEY RRset is not signed by a key the CDS or CDNSKEY names')
-    }
   }
   return { ok: true, servers: views, keys: childKeys, desired, trustedBy, apex }
 }

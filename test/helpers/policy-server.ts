@@ -12,12 +12,19 @@ import { queryServer } from '#shared/dns/dns-client.ts'
  * (`guideConfiguration`), with seconds for lifetimes and TTLs. Nothing of the rollover is driven
  * by the test.
  */
-export type PolicyServerKind = 'bind' | 'knot' | 'pdns' | 'bind-algorithm-8' | 'bind-algorithm-13'
+export type PolicyServerKind =
+  | 'bind'
+  | 'knot'
+  | 'knot-multi-signer'
+  | 'pdns'
+  | 'bind-algorithm-8'
+  | 'bind-algorithm-13'
 
 const GUIDE = 'docs/desired-state-and-dnssec.md'
 const HEADINGS: Record<PolicyServerKind, string> = {
   bind: '#### BIND 9.18 as the interoperability test runs it',
   knot: '#### Knot DNS 3.2 as the interoperability test runs it',
+  'knot-multi-signer': '#### A multi-signer zone (RFC 8901 model 2) as the test runs it',
   pdns: '#### PowerDNS 4.7 as the interoperability test runs it',
   'bind-algorithm-8': '#### A BIND algorithm rollover as the test runs it',
   'bind-algorithm-13': '#### A BIND algorithm rollover as the test runs it',
@@ -27,6 +34,7 @@ const HEADINGS: Record<PolicyServerKind, string> = {
 const BLOCK: Record<PolicyServerKind, number> = {
   bind: 0,
   knot: 0,
+  'knot-multi-signer': 0,
   pdns: 0,
   'bind-algorithm-8': 0,
   'bind-algorithm-13': 1,
@@ -45,6 +53,7 @@ export function guideConfiguration(kind: PolicyServerKind): string {
 /** Fails with the reason when the server is not installed (`.ci/run` installs it). */
 const TOOLS: Record<string, { tool: string; packages: string }> = {
   knot: { tool: 'knotd', packages: 'knot knot-dnsutils' },
+  'knot-multi-signer': { tool: 'keymgr', packages: 'knot knot-dnsutils' },
   pdns: { tool: 'pdns_server', packages: 'pdns-server pdns-backend-bind' },
 }
 
@@ -64,6 +73,8 @@ export class PolicyServer {
   readonly dir = mkdtempSync(join(tmpdir(), 'dg-policy-'))
   #process: ChildProcess | undefined
   output = ''
+  /** Zone-file lines after the fixed ones (a multi-signer zone: the other provider's keys, the CDS). */
+  extraLines: readonly string[] = []
 
   constructor(
     public kind: PolicyServerKind,
@@ -97,8 +108,9 @@ export class PolicyServer {
       const args = [`--config-dir=${this.dir}`, '--daemon=no', '--guardian=no', '--disable-syslog']
       return { file: join(this.dir, 'pdns.conf'), command: 'pdns_server', args }
     }
-    const file = join(this.dir, this.kind === 'knot' ? 'knot.conf' : 'named.conf')
-    if (this.kind !== 'knot') {
+    const knot = this.kind === 'knot' || this.kind === 'knot-multi-signer'
+    const file = join(this.dir, knot ? 'knot.conf' : 'named.conf')
+    if (!knot) {
       writeFileSync(
         file,
         `options {
@@ -138,6 +150,7 @@ ${fill(guide, `127.0.0.1@${this.parentPort}`)}`,
         `@ IN NS ns1.${this.zone}.`,
         'ns1 IN A 127.0.0.1',
         'www IN A 192.0.2.1',
+        ...this.extraLines,
         '',
       ].join('\n'),
     )
@@ -169,6 +182,21 @@ ${fill(guide, `127.0.0.1@${this.parentPort}`)}`,
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
     })
+  }
+
+  /** One `keymgr` command on this server's KASP database (Knot), its output. */
+  keymgr(...args: string[]): string {
+    this.#configuration()
+    return execFileSync('keymgr', ['-c', join(this.dir, 'knot.conf'), this.zone, ...args], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+  }
+
+  /** Restarts the server on its zone file as it is now (its keys kept). */
+  async restart(): Promise<void> {
+    await this.#stop()
+    await this.start()
   }
 
   /** The operator's change of configuration: the server restarts with `kind`'s, its keys kept. */

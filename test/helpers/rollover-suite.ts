@@ -56,6 +56,7 @@ export const CDS_SCENARIOS: Record<
       [[0, 2, 1], [2]],
       [[2, 1], [2]],
       [[2, 1], [3]],
+      [[2, 1], [2, 3]],
       [[4, 1], [4]],
     ],
   },
@@ -266,14 +267,26 @@ export function describeCdsAutomation(
     }, 90_000)
 
     it('never adds a DS for a key the zone does not serve with the SEP flag', async () => {
-      // A valid zone (signed by the key the registry trusts) whose CDS names a key it does not serve.
+      // A valid zone (signed by the key the registry trusts) whose CDS also names a key it does not serve.
       const stranger = keys[ZONE]?.[3] as ZoneKey
-      bind.sign([current, zsk], [stranger])
+      bind.sign([current, zsk], [current, stranger])
       await bind.serve()
       const before = registryDs(ZONE)
       const { result } = await scan(ZONE)
       expect(result).toMatchObject({ ok: true, action: 'refused' })
       expect(result.reason).toMatch(new RegExp(`key ${stranger.keyTag}`))
+      expect(registryDs(ZONE)).toEqual(before)
+    })
+
+    it('never asks for a DS set that would leave the DNSKEY RRset without a validating DS', async () => {
+      // The CDS names only a key that signs nothing: the current DS would be removed for it.
+      const stranger = keys[ZONE]?.[3] as ZoneKey
+      bind.sign([current, zsk], [stranger])
+      await bind.serve()
+      const before = registryDs(ZONE)
+      const { result } = await scan(ZONE)
+      expect(result.ok).toBe(false)
+      expect(result.reason).toMatch(/not signed by a key the CDS or CDNSKEY names/)
       expect(registryDs(ZONE)).toEqual(before)
     })
 

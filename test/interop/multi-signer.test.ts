@@ -1,0 +1,230 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type DnsServer, queryServer } from '#shared/dns/dns-client.ts'
+import { dnskeyOf } from '#shared/dns/dnssec-records.ts'
+import { scanZone } from '#shared/dns/scan-zone.ts'
+import { type DsRecord, dsFromDnskey, keyTagOf, parseDnskey } from '#shared/dnssec.ts'
+import { runPoller } from '#shared/poller/run-poller.ts'
+import { BindZone, requireBind, type ZoneKey } from '../helpers/bind.ts'
+import { type Pipeline, startPipeline } from '../helpers/pipeline.ts'
+import { PolicyServer, requireServer } from '../helpers/policy-server.ts'
+import { freePort } from '../helpers/rollover-suite.ts'
+
+/**
+ * RFC 8901 model 2: BIND and Knot serve one zone, each signing with its own KSK and ZSK and
+ * serving the other's keys; the CDS set names both KSKs. The gateway bootstraps a DS set that
+ * covers both, follows a KSK rollover at Knot by changing only Knot's DS, stops while the
+ * providers disagree, and the parent's DS set validates both servers' DNSKEY RRsets at every
+ * sample. The test plays the multi-signer coordinator (RFC 8901 leaves that to the operator):
+ * it copies each provider's keys and the CDS set into the other's zone file. Knot's policy is the
+ * operator's guide's (`docs/desired-state-and-dnssec.md`).
+ */
+const ZONE = 'multi-signer-example.com'
+
+const dnskeyLine = (text: string) => `${ZONE}. 2 IN DNSKEY ${text}`
+const dsOfText = (text: string) => dsFromDnskey(ZONE, parseDnskey(text), 2)
+const cdsLine = (ds: DsRecord) =>
+  `${ZONE}. 2 IN CDS ${ds.keyTag} ${ds.algorithm} ${ds.digestType} ${ds.digest.toUpperCase()}`
+const tags = (records: readonly DsRecord[]) =>
+  records
+    .map((ds) => ds.keyTag)
+    .sort((a, b) => a - b)
+    .join(',')
+
+describe('a multi-signer zone (RFC 8901 model 2): BIND and Knot, each with its own keys', () => {
+  let p: Pipeline
+  let bind: BindZone
+  let knot: PolicyServer
+  let parentPort: number
+  let servers: DnsServer[]
+  let kskA: ZoneKey
+  let zskA: ZoneKey
+
+  beforeAll(async () => {
+    requireBind()
+    requireServer('knot-multi-signer')
+    const [bindPort, knotPort] = [await freePort(), await freePort()]
+    parentPort = await freePort()
+    servers = [
+      { host: '127.0.0.1', port: bindPort },
+      { host: '127.0.0.1', port: knotPort },
+    ]
+    p = await startPipeline({
+      emulatorTaskMs: 50,
+      parentZone: { port: parentPort, publishDelayMs: 300, dsTtlSeconds: 1 },
+      env: {
+        DNS_SERVER_OVERRIDES: JSON.stringify({
+          [ZONE]: servers.map((server) => `${server.host}:${server.port}`),
+          com: [`127.0.0.1:${parentPort}`],
+        }),
+        CALLBACK_ALLOW_LOOPBACK: 'true',
+        DNSSEC_BOOTSTRAP_SCANS: '2',
+      },
+    })
+    bind = new BindZone(ZONE, bindPort)
+    kskA = bind.newKey(true)
+    zskA = bind.newKey(false)
+    knot = new PolicyServer('knot-multi-signer', ZONE, knotPort, parentPort)
+  }, 60_000)
+  afterAll(async () => {
+    await bind?.close()
+    await knot?.close()
+    await p?.closeAll()
+  })
+
+  /** Knot's own keys as it serves them (DNSKEY RDATA in presentation form). */
+  const knotKeys = async () => {
+    const answer = await queryServer(servers[1] as DnsServer, ZONE, 'DNSKEY')
+    const ownA = new Set([kskA, zskA].map((key) => keyTagOf(parseDnskey(key.dnskey))))
+    return answer.records
+      .map(dnskeyOf)
+      .filter((key) => !ownA.has(keyTagOf(key)))
+      .map((key) => `${key.flags} 3 ${key.algorithm} ${key.publicKey.toString('base64')}`)
+  }
+
+  /** The other provider's part of a zone file: its DNSKEYs, and CDS and CDNSKEY for its KSKs. */
+  const linesFor = (keys: readonly string[]) => [
+    ...keys.map(dnskeyLine),
+    ...keys
+      .filter((text) => text.startsWith('257 '))
+      .flatMap((text) => [cdsLine(dsOfText(text)), `${ZONE}. 2 IN CDNSKEY ${text}`]),
+  ]
+
+  /**
+   * The coordinator's step: BIND serves Knot's keys as Knot serves them now, and the CDS and
+   * CDNSKEY for every KSK. (Knot serves BIND's keys and KSK's CDS/CDNSKEY from its zone file and
+   * publishes CDS/CDNSKEY for its own KSKs.)
+   */
+  async function syncBind(): Promise<string[]> {
+    const keysB = await knotKeys()
+    bind.sign([kskA, zskA], [], [...linesFor(keysB), ...linesFor([kskA.dnskey]).slice(1)])
+    await bind.serve()
+    return keysB
+  }
+
+  const scan = async () => {
+    const response = await p.request(`/domains/${ZONE}/dnssec/scan`, {
+      method: 'POST',
+      key: p.tenant.key,
+    })
+    expect(response.status).toBe(200)
+    return ((await response.json()) as { result: { ok: boolean; phase: string; reason?: string } })
+      .result
+  }
+  const parentDs = async (): Promise<DsRecord[]> => {
+    const answer = await queryServer({ host: '127.0.0.1', port: parentPort }, ZONE, 'DS')
+    return answer.records.map((record) => {
+      const data = (
+        record as {
+          data: { keyTag: number; algorithm: number; digestType: number; digest: Buffer }
+        }
+      ).data
+      return { ...data, digest: data.digest.toString('hex') }
+    })
+  }
+  const registry = () => p.emulator.account.dsRecords.get(ZONE) ?? []
+
+  /** Scans and runs the poller until the registry holds `want` and the phase is idle; the chain checked at every sample. */
+  async function followTo(want: readonly DsRecord[]) {
+    const poller = p.pollerDeps()
+    const deadline = Date.now() + 60_000
+    let samples = 0
+    for (;;) {
+      const result = await scan()
+      const parent = await parentDs()
+      if (parent.length > 0) {
+        // Both servers' DNSKEY RRsets, each with its own signatures, validate from the parent's DS.
+        for (const server of servers) {
+          const outcome = await scanZone(
+            ZONE,
+            [server],
+            (at, name, type) => queryServer(at, name, type),
+            parent,
+            { nowSeconds: Math.floor(Date.now() / 1000), bootstrap: false },
+          )
+          expect(outcome.ok, outcome.ok ? '' : `${server.port}: ${outcome.reason}`).toBe(true)
+        }
+        samples++
+      }
+      if (result.phase === 'idle' && tags(registry()) === tags(want) && tags(parent) === tags(want))
+        return samples
+      if (Date.now() > deadline) {
+        const seen = await Promise.all(
+          servers.map(async (server) => ({
+            port: server.port,
+            cds: (await queryServer(server, ZONE, 'CDS')).records.map((r) =>
+              (r as { data: Buffer }).data.toString('hex'),
+            ),
+            cdnskey: (await queryServer(server, ZONE, 'CDNSKEY')).records.length,
+          })),
+        )
+        throw new Error(
+          `${JSON.stringify(seen)} ` +
+            `registry ${tags(registry())}, parent ${tags(parent)}, want ${tags(want)}: ${result.phase} ${result.reason}`,
+        )
+      }
+      await runPoller(poller, Date.now() + 300)
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+  }
+
+  it('bootstraps a DS set for both KSKs, then follows a rollover at one provider by changing only its DS', async () => {
+    // Knot makes its own keys and serves BIND's from its zone file.
+    const idB = knot.keymgr('generate', 'algorithm=13', 'ksk=yes').trim()
+    knot.keymgr('generate', 'algorithm=13', 'ksk=no')
+    knot.extraLines = linesFor([kskA.dnskey, zskA.dnskey])
+    await knot.start()
+    const keysB = await syncBind()
+    const kskB = keysB.find((text) => text.startsWith('257 ')) as string
+    const dsA = dsOfText(kskA.dnskey)
+    const dsB = dsOfText(kskB)
+
+    const response = await p.request(`/domains/${ZONE}/dnssec`, {
+      method: 'PUT',
+      key: p.tenant.key,
+      body: JSON.stringify({ mode: 'cds', bootstrap: true }),
+    })
+    expect(response.status).toBe(200)
+    await followTo([dsA, dsB])
+
+    // Knot rolls its KSK: the new key and its CDS appear at Knot first — the providers disagree.
+    knot.keymgr('generate', 'algorithm=13', 'ksk=yes')
+    await knot.restart()
+    const stopped = await scan()
+    expect(stopped.ok).toBe(false)
+    expect(stopped.reason).toMatch(
+      /the servers disagree: 127\.0\.0\.1:\d+ serve another DNSKEY RRset/,
+    )
+    expect(tags(registry())).toBe(tags([dsA, dsB]))
+    const events = () =>
+      p.receiver.received.map((request) => p.receiver.verify(request, p.tenant.webhookSecret))
+    await p.drainUntil(() =>
+      events().some((event) => event.type === 'dnssec.scan.failed' && event.data.domain === ZONE),
+    )
+    // The coordinator catches BIND up: the new DS is added.
+    const rolled = await syncBind()
+    const kskB2 = rolled.find((text) => text.startsWith('257 ') && text !== kskB) as string
+    const dsB2 = dsOfText(kskB2)
+    await followTo([dsA, dsB, dsB2])
+    // Knot retires its old KSK (gone from its DNSKEY and CDS); BIND follows; its DS goes.
+    knot.keymgr('set', idB, 'retire=+0')
+    await knot.restart()
+    await syncBind()
+    const samples = await followTo([dsA, dsB2])
+    expect(samples).toBeGreaterThan(0)
+
+    const tasks = [...p.emulator.account.tasks.values()]
+      .map((task) => task.kind)
+      .filter((kind) => 'domain' in kind && kind.domain === ZONE)
+      .map((kind) =>
+        kind.type === 'deleteDs'
+          ? `delete ${kind.keyTag}`
+          : kind.type === 'addDs'
+            ? `add ${kind.record.keyTag}`
+            : kind.type,
+      )
+    // BIND's DS was added once and never touched again; only Knot's changed.
+    expect(tasks.filter((task) => task.endsWith(` ${dsA.keyTag}`))).toEqual([`add ${dsA.keyTag}`])
+    expect(tasks).toContain(`add ${dsB2.keyTag}`)
+    expect(tasks).toContain(`delete ${dsB.keyTag}`)
+  }, 240_000)
+})
