@@ -12,8 +12,14 @@ import { createSocket } from 'node:dgram'
 import { writeFileSync } from 'node:fs'
 import { connect, createServer } from 'node:net'
 import dnsPacket from 'dns-packet'
-import { dsFromDnskey, parseDnskey } from '#shared/dnssec.ts'
+import { dsFromDnskey, keyTagOf, parseDnskey } from '#shared/dnssec.ts'
 import { BindZone, requireBind } from '../test/helpers/bind.ts'
+import {
+  MULTI_SIGNER_ZONE,
+  type MultiSignerState,
+  MultiSignerZone,
+} from '../test/helpers/multi-signer.ts'
+import { requireServer } from '../test/helpers/policy-server.ts'
 import {
   ownersOf,
   questionKey,
@@ -147,6 +153,69 @@ for (const [zone, scenario] of Object.entries(CDS_SCENARIOS)) {
     await bind.close()
   }
 }
-const recordedWith = execFileSync('named', ['-v'], { encoding: 'utf8' }).trim()
+// A multi-signer zone (RFC 8901 model 2): BIND and Knot, each server's answers at each step.
+requireServer('knot-multi-signer')
+const multi = new MultiSignerZone(
+  MULTI_SIGNER_ZONE,
+  { bind: await freePort(), knot: await freePort(), parent: await freePort() },
+  {
+    validity: VALIDITY,
+    // Signatures that outlive the fixture (Knot's default is two weeks).
+    adjustKnot: (text) =>
+      text.replace(
+        'dnskey-management: incremental',
+        'dnskey-management: incremental\n    rrsig-lifetime: 7300d\n    rrsig-refresh: 7000d',
+      ),
+  },
+)
+try {
+  const states: Record<'bind' | 'knot', Record<string, Record<string, string>>> = {
+    bind: {},
+    knot: {},
+  }
+  const knotKeys = new Map<string, ZoneKey>()
+  const record = async (state: MultiSignerState) => {
+    for (const [server, port] of [
+      ['bind', multi.bind.port],
+      ['knot', multi.knot.port],
+    ] as const) {
+      const answers: Record<string, string> = {}
+      for (const type of TYPES) {
+        const message = query(MULTI_SIGNER_ZONE, type)
+        answers[questionKey(MULTI_SIGNER_ZONE, type, 'udp')] = (
+          await askUdp(port, message)
+        ).toString('base64')
+        answers[questionKey(MULTI_SIGNER_ZONE, type, 'tcp')] = (
+          await askTcp(port, message)
+        ).toString('base64')
+      }
+      states[server][state] = answers
+    }
+    for (const dnskey of await multi.knotKeys()) {
+      const keyTag = keyTagOf(parseDnskey(dnskey))
+      knotKeys.set(dnskey, { file: 'knot', keyTag, ksk: dnskey.startsWith('257 '), dnskey })
+    }
+  }
+  await multi.start()
+  await record('agreed')
+  await multi.rollKnot()
+  await record('knot-rolled')
+  await multi.syncBind()
+  await record('rolled')
+  await multi.retireFirstKnotKsk()
+  await record('knot-retired')
+  await multi.syncBind()
+  await record('retired')
+  const plain = ({ file, keyTag, ksk, dnskey }: ZoneKey) => ({ file, keyTag, ksk, dnskey })
+  zones[`${MULTI_SIGNER_ZONE}@bind`] = {
+    keys: [multi.kskA, multi.zskA].map(plain),
+    states: states.bind,
+  }
+  zones[`${MULTI_SIGNER_ZONE}@knot`] = { keys: [...knotKeys.values()], states: states.knot }
+} finally {
+  await multi.close()
+}
+
+const recordedWith = `${execFileSync('named', ['-v'], { encoding: 'utf8' }).trim()}; ${execFileSync('knotd', ['--version'], { encoding: 'utf8' }).trim()}`
 writeFileSync(RECORDED_ZONES_FILE, `${JSON.stringify({ recordedWith, zones }, null, 2)}\n`)
 console.log(`wrote ${RECORDED_ZONES_FILE.pathname} (${recordedWith})`)

@@ -75,6 +75,8 @@ export class PolicyServer {
   output = ''
   /** Zone-file lines after the fixed ones (a multi-signer zone: the other provider's keys, the CDS). */
   extraLines: readonly string[] = []
+  /** A change to the guide's configuration (e.g. long signature lifetimes for recorded fixtures). */
+  adjustConfiguration: (configuration: string) => string = (configuration) => configuration
 
   constructor(
     public kind: PolicyServerKind,
@@ -90,7 +92,7 @@ export class PolicyServer {
         .replaceAll('<ZONE>', this.zone)
         .replaceAll('<ZONE FILE>', zoneFile)
         .replaceAll('<PARENT>', parent)
-    const guide = guideConfiguration(this.kind)
+    const guide = this.adjustConfiguration(guideConfiguration(this.kind))
     if (this.kind === 'pdns') {
       writeFileSync(
         join(this.dir, 'named.conf'),

@@ -67,12 +67,22 @@ export class RecordedZone implements TestZone {
   constructor(
     readonly zone: string,
     readonly port: number,
+    /** The recording's name: the zone, or `<zone>@<server>` for one server of several. */
+    readonly recordedAs: string = zone,
   ) {}
 
   get #fixture() {
-    const fixture = recorded().zones[this.zone]
-    if (!fixture) throw new Error(`no recorded answers for ${this.zone}: npm run fixtures:dnssec`)
+    const fixture = recorded().zones[this.recordedAs]
+    if (!fixture)
+      throw new Error(`no recorded answers for ${this.recordedAs}: npm run fixtures:dnssec`)
     return fixture
+  }
+
+  /** Serves a state recorded by name (a multi-signer zone's steps). */
+  useState(name: string): void {
+    const state = this.#fixture.states[name]
+    if (!state) throw new Error(`${this.recordedAs}: no recorded state ${name}`)
+    this.#state = state
   }
 
   newKey(ksk: boolean): ZoneKey {

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type DnsServer, queryServer } from '#shared/dns/dns-client.ts'
-import { dnskeyOf } from '#shared/dns/dnssec-records.ts'
 import { scanZone } from '#shared/dns/scan-zone.ts'
-import { type DsRecord, dsFromDnskey, keyTagOf, parseDnskey } from '#shared/dnssec.ts'
+import type { DsRecord } from '#shared/dnssec.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
-import { BindZone, requireBind, type ZoneKey } from '../helpers/bind.ts'
+import { requireBind } from '../helpers/bind.ts'
+import { MultiSignerZone } from '../helpers/multi-signer.ts'
 import { type Pipeline, startPipeline } from '../helpers/pipeline.ts'
-import { PolicyServer, requireServer } from '../helpers/policy-server.ts'
+import { requireServer } from '../helpers/policy-server.ts'
 import { freePort } from '../helpers/rollover-suite.ts'
 
 /**
@@ -20,10 +20,6 @@ import { freePort } from '../helpers/rollover-suite.ts'
  */
 const ZONE = 'multi-signer-example.com'
 
-const dnskeyLine = (text: string) => `${ZONE}. 2 IN DNSKEY ${text}`
-const dsOfText = (text: string) => dsFromDnskey(ZONE, parseDnskey(text), 2)
-const cdsLine = (ds: DsRecord) =>
-  `${ZONE}. 2 IN CDS ${ds.keyTag} ${ds.algorithm} ${ds.digestType} ${ds.digest.toUpperCase()}`
 const tags = (records: readonly DsRecord[]) =>
   records
     .map((ds) => ds.keyTag)
@@ -32,12 +28,9 @@ const tags = (records: readonly DsRecord[]) =>
 
 describe('a multi-signer zone (RFC 8901 model 2): BIND and Knot, each with its own keys', () => {
   let p: Pipeline
-  let bind: BindZone
-  let knot: PolicyServer
+  let zone: MultiSignerZone
   let parentPort: number
   let servers: DnsServer[]
-  let kskA: ZoneKey
-  let zskA: ZoneKey
 
   beforeAll(async () => {
     requireBind()
@@ -60,46 +53,12 @@ describe('a multi-signer zone (RFC 8901 model 2): BIND and Knot, each with its o
         DNSSEC_BOOTSTRAP_SCANS: '2',
       },
     })
-    bind = new BindZone(ZONE, bindPort)
-    kskA = bind.newKey(true)
-    zskA = bind.newKey(false)
-    knot = new PolicyServer('knot-multi-signer', ZONE, knotPort, parentPort)
+    zone = new MultiSignerZone(ZONE, { bind: bindPort, knot: knotPort, parent: parentPort })
   }, 60_000)
   afterAll(async () => {
-    await bind?.close()
-    await knot?.close()
+    await zone?.close()
     await p?.closeAll()
   })
-
-  /** Knot's own keys as it serves them (DNSKEY RDATA in presentation form). */
-  const knotKeys = async () => {
-    const answer = await queryServer(servers[1] as DnsServer, ZONE, 'DNSKEY')
-    const ownA = new Set([kskA, zskA].map((key) => keyTagOf(parseDnskey(key.dnskey))))
-    return answer.records
-      .map(dnskeyOf)
-      .filter((key) => !ownA.has(keyTagOf(key)))
-      .map((key) => `${key.flags} 3 ${key.algorithm} ${key.publicKey.toString('base64')}`)
-  }
-
-  /** The other provider's part of a zone file: its DNSKEYs, and CDS and CDNSKEY for its KSKs. */
-  const linesFor = (keys: readonly string[]) => [
-    ...keys.map(dnskeyLine),
-    ...keys
-      .filter((text) => text.startsWith('257 '))
-      .flatMap((text) => [cdsLine(dsOfText(text)), `${ZONE}. 2 IN CDNSKEY ${text}`]),
-  ]
-
-  /**
-   * The coordinator's step: BIND serves Knot's keys as Knot serves them now, and the CDS and
-   * CDNSKEY for every KSK. (Knot serves BIND's keys and KSK's CDS/CDNSKEY from its zone file and
-   * publishes CDS/CDNSKEY for its own KSKs.)
-   */
-  async function syncBind(): Promise<string[]> {
-    const keysB = await knotKeys()
-    bind.sign([kskA, zskA], [], [...linesFor(keysB), ...linesFor([kskA.dnskey]).slice(1)])
-    await bind.serve()
-    return keysB
-  }
 
   const scan = async () => {
     const response = await p.request(`/domains/${ZONE}/dnssec/scan`, {
@@ -168,15 +127,9 @@ describe('a multi-signer zone (RFC 8901 model 2): BIND and Knot, each with its o
   }
 
   it('bootstraps a DS set for both KSKs, then follows a rollover at one provider by changing only its DS', async () => {
-    // Knot makes its own keys and serves BIND's from its zone file.
-    const idB = knot.keymgr('generate', 'algorithm=13', 'ksk=yes').trim()
-    knot.keymgr('generate', 'algorithm=13', 'ksk=no')
-    knot.extraLines = linesFor([kskA.dnskey, zskA.dnskey])
-    await knot.start()
-    const keysB = await syncBind()
-    const kskB = keysB.find((text) => text.startsWith('257 ')) as string
-    const dsA = dsOfText(kskA.dnskey)
-    const dsB = dsOfText(kskB)
+    const kskB = await zone.start()
+    const dsA = zone.dsOf(zone.kskA.dnskey)
+    const dsB = zone.dsOf(kskB)
 
     const response = await p.request(`/domains/${ZONE}/dnssec`, {
       method: 'PUT',
@@ -187,8 +140,7 @@ describe('a multi-signer zone (RFC 8901 model 2): BIND and Knot, each with its o
     await followTo([dsA, dsB])
 
     // Knot rolls its KSK: the new key and its CDS appear at Knot first — the providers disagree.
-    knot.keymgr('generate', 'algorithm=13', 'ksk=yes')
-    await knot.restart()
+    await zone.rollKnot()
     const stopped = await scan()
     expect(stopped.ok).toBe(false)
     expect(stopped.reason).toMatch(
@@ -201,14 +153,13 @@ describe('a multi-signer zone (RFC 8901 model 2): BIND and Knot, each with its o
       events().some((event) => event.type === 'dnssec.scan.failed' && event.data.domain === ZONE),
     )
     // The coordinator catches BIND up: the new DS is added.
-    const rolled = await syncBind()
+    const rolled = await zone.syncBind()
     const kskB2 = rolled.find((text) => text.startsWith('257 ') && text !== kskB) as string
-    const dsB2 = dsOfText(kskB2)
+    const dsB2 = zone.dsOf(kskB2)
     await followTo([dsA, dsB, dsB2])
     // Knot retires its old KSK (gone from its DNSKEY and CDS); BIND follows; its DS goes.
-    knot.keymgr('set', idB, 'retire=+0')
-    await knot.restart()
-    await syncBind()
+    await zone.retireFirstKnotKsk()
+    await zone.syncBind()
     const samples = await followTo([dsA, dsB2])
     expect(samples).toBeGreaterThan(0)
 
