@@ -3,6 +3,7 @@ import { queryServer } from '#shared/dns/dns-client.ts'
 import { scanZone } from '#shared/dns/scan-zone.ts'
 import type { DsRecord } from '#shared/dnssec.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
+import { delvValidates } from '../helpers/delv.ts'
 import { type Pipeline, startPipeline } from '../helpers/pipeline.ts'
 import { PolicyServer, type PolicyServerKind, requireServer } from '../helpers/policy-server.ts'
 import { freePort } from '../helpers/rollover-suite.ts'
@@ -96,6 +97,9 @@ async function follow(
         { nowSeconds: Math.floor(Date.now() / 1000), bootstrap: false },
       )
       expect(outcome.ok, outcome.ok ? '' : outcome.reason).toBe(true)
+      // …and BIND's validator agrees, with the parent's DS set as its only trust anchor.
+      const delv = await delvValidates({ host: '127.0.0.1', port: server.port }, zone, parent)
+      expect(delv.ok, delv.output).toBe(true)
       samples++
     }
     const set = parent

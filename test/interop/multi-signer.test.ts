@@ -4,6 +4,7 @@ import { scanZone } from '#shared/dns/scan-zone.ts'
 import type { DsRecord } from '#shared/dnssec.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
 import { requireBind } from '../helpers/bind.ts'
+import { delvValidates } from '../helpers/delv.ts'
 import { MultiSignerZone } from '../helpers/multi-signer.ts'
 import { type Pipeline, startPipeline } from '../helpers/pipeline.ts'
 import { requireServer } from '../helpers/policy-server.ts'
@@ -101,6 +102,8 @@ describe('a multi-signer zone (RFC 8901 model 2): BIND and Knot, each with its o
             { nowSeconds: Math.floor(Date.now() / 1000), bootstrap: false },
           )
           expect(outcome.ok, outcome.ok ? '' : `${server.port}: ${outcome.reason}`).toBe(true)
+          const delv = await delvValidates(server, ZONE, parent)
+          expect(delv.ok, delv.output).toBe(true)
         }
         samples++
       }
