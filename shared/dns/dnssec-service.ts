@@ -220,13 +220,16 @@ export async function scanAndStep(deps: DnssecDeps, state: DnssecState): Promise
       ok: true,
       servers: scan.servers,
       keys: scan.keys,
-      cds: scan.desired,
+      cds: scan.desired === 'none' ? [] : scan.desired,
       registry,
       parent,
     }
     next = { ...base, lastScan, failureReported: false }
     const openChange = state.changeId ? await deps.changes.get(state.changeId, now) : undefined
-    if (scan.desired === 'delete' && !state.allowDelete) {
+    if (scan.desired === 'none') {
+      next = { ...next, waitReason: 'the zone publishes no CDS or CDNSKEY: nothing to change' }
+      report = { domain, ok: true, phase: state.phase, action: 'none', reason: next.waitReason }
+    } else if (scan.desired === 'delete' && !state.allowDelete) {
       next = {
         ...next,
         waitReason: 'the zone asks to delete every DS; not enabled for this domain',

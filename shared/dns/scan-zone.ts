@@ -49,8 +49,11 @@ export type ScanOutcome =
       readonly ok: true
       readonly servers: readonly ServerView[]
       readonly keys: readonly ChildKey[]
-      /** What the parent's DS set should be, from CDS (or CDNSKEY); `delete`: remove every DS. */
-      readonly desired: readonly DsRecord[] | 'delete'
+      /**
+       * What the parent's DS set should be, from CDS (or CDNSKEY); `delete`: remove every DS;
+       * `none`: the zone publishes neither, so it asks for no change (RFC 7344 §4.1).
+       */
+      readonly desired: readonly DsRecord[] | 'delete' | 'none'
       /** The key of the current DS set that validated the DNSKEY RRset (absent when bootstrapping). */
       readonly trustedBy?: number | undefined
       /** The CDS and CDNSKEY RRsets as served (sorted hex RDATA), to compare with RFC 9615 signals. */
@@ -201,8 +204,14 @@ export async function scanZone(
 
   const cdsRecords = first.cds.records.map((record) => cdsOf(rawOf(record)))
   const cdnskeys = first.cdnskey.records.map((record) => cdnskeyOf(rawOf(record)))
-  if (cdsRecords.length === 0 && cdnskeys.length === 0)
-    return fail('the zone publishes no CDS or CDNSKEY')
+  const apex = {
+    cds: rdataSet(first.cds.records.map(rawOf)),
+    cdnskey: rdataSet(first.cdnskey.records.map(rawOf)),
+  }
+  // No CDS and no CDNSKEY: the child asks for nothing (Knot publishes them only while submitting).
+  if (cdsRecords.length === 0 && cdnskeys.length === 0) {
+    return { ok: true, servers: views, keys: childKeys, desired: 'none', trustedBy, apex }
+  }
   for (const answer of answers) {
     for (const [type, rrset] of [
       [CDS, answer.cds],
@@ -218,10 +227,6 @@ export async function scanZone(
         )
       }
     }
-  }
-  const apex = {
-    cds: rdataSet(first.cds.records.map(rawOf)),
-    cdnskey: rdataSet(first.cdnskey.records.map(rawOf)),
   }
   // The delete signal (RFC 8078 §4): CDS 0 0 0 00 / CDNSKEY 0 3 0 AA==.
   const deleteCds = cdsRecords.some((ds) => ds.keyTag === 0 && ds.algorithm === 0)

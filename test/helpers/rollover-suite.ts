@@ -60,6 +60,7 @@ export const CDS_SCENARIOS: Record<
         [2, 1],
         [2, 3],
       ],
+      [[2, 1], []],
       [[4, 1], [4]],
     ],
   },
@@ -291,6 +292,22 @@ export function describeCdsAutomation(
       expect(result.ok).toBe(false)
       expect(result.reason).toMatch(/not signed by a key the CDS or CDNSKEY names/)
       expect(registryDs(ZONE)).toEqual(before)
+    })
+
+    it('a signed zone that publishes no CDS or CDNSKEY asks for nothing: no change, no failure', async () => {
+      bind.sign([current, zsk], [])
+      await bind.serve()
+      const before = registryDs(ZONE)
+      const { result } = await scan(ZONE)
+      expect(result).toMatchObject({ ok: true, phase: 'idle', action: 'none' })
+      expect(result.reason).toBe('the zone publishes no CDS or CDNSKEY: nothing to change')
+      expect(registryDs(ZONE)).toEqual(before)
+      // A successful scan: nothing reported as failed.
+      const state = (await (
+        await p.request(`/domains/${ZONE}/dnssec`, { key: p.tenant.key })
+      ).json()) as { failureReported?: boolean; lastScan: { ok: boolean; cds: unknown[] } }
+      expect(state.failureReported).toBe(false)
+      expect(state.lastScan).toMatchObject({ ok: true, cds: [] })
     })
 
     it('refuses a CDS from a zone signed by a key outside the registry DS set', async () => {
