@@ -464,6 +464,21 @@ export function describeCdsAutomation(
           if (Date.now() > deadline) throw new Error('the first DS was not added')
           await runPoller(poller, Date.now() + 300)
         }
+        // Once the parent serves it, the bootstrapped DS validates the child's DNSKEY RRset.
+        let served = await parentDs(SIGNAL_CHILD)
+        while (served.length === 0) {
+          if (Date.now() > deadline) throw new Error('the parent never served the first DS')
+          await new Promise((resolve) => setTimeout(resolve, 100))
+          served = await parentDs(SIGNAL_CHILD)
+        }
+        const chain = await scanZone(
+          SIGNAL_CHILD,
+          [{ host: '127.0.0.1', port: child.port }],
+          (server, name, type) => queryServer(server, name, type),
+          served,
+          { nowSeconds: Math.floor(Date.now() / 1000), bootstrap: false },
+        )
+        expect(chain.ok, chain.ok ? '' : chain.reason).toBe(true)
         await p.drainUntil(() =>
           events().some(
             (event) => event.type === 'dnssec.ds.submitted' && event.data.domain === SIGNAL_CHILD,
