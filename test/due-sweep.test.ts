@@ -6,6 +6,8 @@ import { silentLogger } from '#shared/logger.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
 import { DEFAULT_DUE_SWEEP_SETTINGS, sweepDueIndex } from '#shared/poller/sweep-due-index.ts'
 import { createStores } from '#shared/store/stores.ts'
+import type { Task } from '#shared/tasks/task.ts'
+import { newTask } from '#shared/tasks/task-states.ts'
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts'
 
 let p: Pipeline
@@ -58,4 +60,63 @@ it('the production poller wiring runs the sweep once per interval, claimed by on
   // The first test's pass already ran on this table: the next one is an hour away.
   expect(await a?.sweepDueIndex?.()).toBeUndefined()
   expect(await b?.sweepDueIndex?.()).toBeUndefined()
+})
+
+it('reads only the open tasks: its reads do not grow with the finished tasks the table keeps', async () => {
+  const q = await startPipeline()
+  try {
+    const stores = createStores(loadGatewayConfig(q.env).store)
+    const hourAgo = Date.now() - 3_600_000
+    const task = (id: string, status: Task['status'], dueAt?: number): Task => ({
+      ...newTask(
+        {
+          tenant: 'sweep',
+          keyId: 'k',
+          command: { action: 'ds.sync', domain: `${id}.example` },
+          callbackUrl: undefined,
+        },
+        id,
+        hourAgo,
+      ),
+      status,
+      dueAt,
+      ...(status === 'succeeded' ? { completedAt: new Date(hourAgo).toISOString() } : {}),
+    })
+    const keepFinished = async (from: number, count: number) => {
+      for (let i = from; i < from + count; i++) {
+        expect(await stores.tasks.create(task(`tsk_done${i}`, 'succeeded'))).toBe(true)
+      }
+    }
+    // Three open tasks overdue by an hour (their due entries stand for lost ones), 40 finished.
+    for (const id of ['tsk_open1', 'tsk_open2', 'tsk_open3']) {
+      expect(await stores.tasks.create(task(id, 'queued', hourAgo))).toBe(true)
+    }
+    await keepFinished(0, 40)
+    const sweep = () =>
+      sweepDueIndex({
+        tasks: stores.tasks,
+        store: stores.dueSweep,
+        now: Date.now,
+        logger: silentLogger,
+        settings: {
+          ...DEFAULT_DUE_SWEEP_SETTINGS,
+          owner: 'reads-test',
+          pageSize: 7,
+          intervalMs: 0,
+        },
+      })
+    expect(await sweep()).toEqual({ examined: 3, scanned: 3, repaired: 3, passDone: true })
+    // Five times the history: the next pass reads the same three open tasks, and nothing else
+    // (still overdue, as no poller took them here: rewritten again).
+    await keepFinished(40, 160)
+    expect(await sweep()).toEqual({ examined: 3, scanned: 3, repaired: 3, passDone: true })
+    // A task that finishes leaves the open index with the write that ends it.
+    const open = (await stores.tasks.get('tsk_open1', Date.now())) as Task
+    expect(
+      await stores.tasks.replace({ ...open, status: 'succeeded', dueAt: undefined }, open.version),
+    ).toBe(true)
+    expect(await sweep()).toMatchObject({ examined: 2 })
+  } finally {
+    await q.closeAll()
+  }
 })

@@ -14,6 +14,8 @@ export interface DueSweepState {
 export interface OverduePage {
   readonly items: Task[]
   readonly cursor?: Record<string, unknown> | undefined
+  /** How many index entries the page read (open tasks only, never the history). */
+  readonly examined: number
 }
 
 export interface DueSweepStore {
@@ -21,8 +23,9 @@ export interface DueSweepStore {
   /** Writes the state if it is still at `expectedVersion` (undefined: not written yet). */
   save(next: Omit<DueSweepState, 'version'>, expectedVersion: number | undefined): Promise<boolean>
   /**
-   * One page of a paged Scan of the base table (not an index): tasks due before `dueBefore` and
-   * not leased at `now`, or `submitting` with no due time at all.
+   * One page of the open tasks (a sparse index of exactly the tasks not yet final, shard after
+   * shard): those due before `dueBefore` and not leased at `now`, or `submitting` with no due
+   * time at all, each read whole.
    */
   overdueTasks(
     dueBefore: number,

@@ -3,7 +3,7 @@ import type { TaskStore } from '../tasks/task-store.ts'
 import type { DueSweepStore } from './due-sweep-store.ts'
 
 interface DueSweepSettings {
-  /** Pause between full passes over the table. */
+  /** Pause between full passes over the open tasks. */
   readonly intervalMs: number
   /** A task overdue by more than this is rewritten, so its due-index entry exists again. */
   readonly staleAfterMs: number
@@ -30,6 +30,9 @@ interface DueSweepDeps {
 }
 
 interface DueSweepResult {
+  /** Open tasks read from the index (never the history: final tasks are not in it). */
+  readonly examined: number
+  /** Overdue open tasks found. */
   readonly scanned: number
   readonly repaired: number
   /** True when this run finished a pass over the whole table. */
@@ -40,7 +43,9 @@ interface DueSweepResult {
  * Finds tasks whose work is due but that the due index does not list — a task left `submitting`
  * with no due time, or one overdue far longer than any poller lag (an engine that writes an item
  * and its index entries separately can lose the latter in a crash) — and rewrites each one with a
- * conditional write, which puts it back in the index. Paged over runs, one pass per interval,
+ * conditional write, which puts it back in the index. It reads the sparse open-work index (only
+ * tasks not yet final), shard after shard — its cost follows the open work, not the history kept.
+ * Paged over runs, one pass per interval,
  * claimed like a lease so overlapping pollers never sweep at once. Leased tasks are left alone.
  */
 export async function sweepDueIndex(deps: DueSweepDeps): Promise<DueSweepResult | undefined> {
@@ -59,6 +64,7 @@ export async function sweepDueIndex(deps: DueSweepDeps): Promise<DueSweepResult 
 
   let cursor = held.cursor
   let scanned = 0
+  let examined = 0
   let repaired = 0
   for (let page = 0; page < settings.pagesPerRun; page++) {
     const result = await deps.store.overdueTasks(
@@ -67,6 +73,7 @@ export async function sweepDueIndex(deps: DueSweepDeps): Promise<DueSweepResult 
       cursor,
       settings.pageSize,
     )
+    examined += result.examined
     for (const task of result.items) {
       scanned++
       const at = deps.now()
@@ -81,5 +88,5 @@ export async function sweepDueIndex(deps: DueSweepDeps): Promise<DueSweepResult 
   if (repaired > 0) {
     deps.logger.warn('tasks missing from the due index were made due again', { repaired, scanned })
   }
-  return { scanned, repaired, passDone }
+  return { examined, scanned, repaired, passDone }
 }

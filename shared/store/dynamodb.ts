@@ -213,6 +213,8 @@ export function withoutTableKeys(item: Record<string, unknown>): Record<string, 
     evpk: _e1,
     evsk: _e2,
     dueShard: _ds,
+    openShard: _os,
+    openSk: _ok,
     ...rest
   } = item
   return rest

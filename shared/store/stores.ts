@@ -28,7 +28,7 @@ export function createStores(config: StoreConfig) {
     taskNos: new DynamoDbTaskNoRegistry(db, table),
     apiKeys: new DynamoDbApiKeyStore(db, table),
     deliveries: new DynamoDbDeliveryLogStore(db, table),
-    dueSweep: new DynamoDbDueSweepStore(db, table),
+    dueSweep: new DynamoDbDueSweepStore(db, table, config.dueShards),
     endpoints: new DynamoDbEndpointHealthStore(db, table),
     targetLocks: new DynamoDbTargetLockStore(db, table),
     changes: new DynamoDbDueItemStore<Change>(

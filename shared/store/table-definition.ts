@@ -10,11 +10,15 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb'
  *   final state is its event, written in the same item, so no event is ever missing from it).
  * - `due` (`dueShard`/`dueAt`): sparse; only items with work due (a task to poll or reconcile,
  *   a callback to send) carry these, spread over `DUE#0..n` so no partition runs hot.
+ * - `byOpen` (`openShard`/`openSk`): sparse; exactly the tasks that are not final (`OPEN#0..n`,
+ *   `<id>`), with the attributes the due-index sweep filters on: the sweep reads open work
+ *   only, however much history the table keeps (no Scan anywhere).
  * Finished items carry `expiresAt` (epoch seconds) for TTL, and reads skip expired items too.
  */
 export const INDEX_BY_OWNER = 'byOwner'
 export const INDEX_BY_EVENT = 'byEvent'
 export const INDEX_DUE = 'due'
+export const INDEX_OPEN = 'byOpen'
 export const TTL_ATTRIBUTE = 'expiresAt'
 
 export function tableDefinition(tableName: string): CreateTableCommandInput {
@@ -30,6 +34,8 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
       { AttributeName: 'evsk', AttributeType: 'S' },
       { AttributeName: 'dueShard', AttributeType: 'S' },
       { AttributeName: 'dueAt', AttributeType: 'N' },
+      { AttributeName: 'openShard', AttributeType: 'S' },
+      { AttributeName: 'openSk', AttributeType: 'S' },
     ],
     KeySchema: [
       { AttributeName: 'pk', KeyType: 'HASH' },
@@ -59,6 +65,17 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
           { AttributeName: 'dueAt', KeyType: 'RANGE' },
         ],
         Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+      {
+        IndexName: INDEX_OPEN,
+        KeySchema: [
+          { AttributeName: 'openShard', KeyType: 'HASH' },
+          { AttributeName: 'openSk', KeyType: 'RANGE' },
+        ],
+        Projection: {
+          ProjectionType: 'INCLUDE',
+          NonKeyAttributes: ['status', 'dueAt', 'lease'],
+        },
       },
     ],
   }

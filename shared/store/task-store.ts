@@ -85,6 +85,10 @@ export class DynamoDbTaskStore implements TaskStore {
       ...(isTerminal(task.status)
         ? eventIndexKeys(task.tenant, task.completedAt ?? task.updatedAt, `msg_${task.id}`)
         : {}),
+      // Sparse open-work index: exactly the tasks not yet final (the due-index sweep reads it).
+      ...(isTerminal(task.status)
+        ? {}
+        : { openShard: `OPEN#${shardOf(task.id, this.shardCount)}`, openSk: task.id }),
       // Sparse due index: only tasks with work due carry these two attributes.
       ...(dueAt !== undefined
         ? { dueAt, dueShard: `DUE#${shardOf(task.id, this.shardCount)}` }
