@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { buildPollerDeps } from '#functions/poller/deps.ts'
 import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
 import { loadWorkerConfig } from '#shared/config/worker-config.ts'
+import { newEvent } from '#shared/events/webhook-event.ts'
 import { silentLogger } from '#shared/logger.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
 import { DEFAULT_DUE_SWEEP_SETTINGS, sweepDueIndex } from '#shared/poller/sweep-due-index.ts'
@@ -36,7 +37,6 @@ it('a task left submitting without a due entry is found by the sweep and reconci
   const stores = createStores(loadGatewayConfig(p.env).store)
   const sweep = () =>
     sweepDueIndex({
-      tasks: stores.tasks,
       store: stores.dueSweep,
       now: Date.now,
       logger: silentLogger,
@@ -87,14 +87,35 @@ it('reads only the open tasks: its reads do not grow with the finished tasks the
         expect(await stores.tasks.create(task(`tsk_done${i}`, 'succeeded'))).toBe(true)
       }
     }
-    // Three open tasks overdue by an hour (their due entries stand for lost ones), 40 finished.
+    // Open work overdue by an hour (its due entries stand for lost ones): three tasks, a finished
+    // task whose callback is still to be sent, and an event to deliver. Finished: 40 tasks and
+    // an event kept with no URL.
     for (const id of ['tsk_open1', 'tsk_open2', 'tsk_open3']) {
       expect(await stores.tasks.create(task(id, 'queued', hourAgo))).toBe(true)
     }
+    const unsent = task('tsk_unsent', 'succeeded', hourAgo)
+    expect(
+      await stores.tasks.create({
+        ...unsent,
+        callback: { url: 'https://hooks.example/x', state: 'scheduled', attempts: 0 },
+      }),
+    ).toBe(true)
+    const event = (id: string, url: string | undefined) =>
+      newEvent({
+        id,
+        tenant: 'sweep',
+        keyId: 'k',
+        type: 'dnssec.scan.failed',
+        data: { domain: 'sweep.example' },
+        url,
+        at: hourAgo,
+        retentionMs: 86_400_000,
+      })
+    expect(await stores.events.create(event('evt_open', 'https://hooks.example/x'))).toBe(true)
+    expect(await stores.events.create(event('evt_kept', undefined))).toBe(true)
     await keepFinished(0, 40)
     const sweep = () =>
       sweepDueIndex({
-        tasks: stores.tasks,
         store: stores.dueSweep,
         now: Date.now,
         logger: silentLogger,
@@ -105,17 +126,26 @@ it('reads only the open tasks: its reads do not grow with the finished tasks the
           intervalMs: 0,
         },
       })
-    expect(await sweep()).toEqual({ examined: 3, scanned: 3, repaired: 3, passDone: true })
-    // Five times the history: the next pass reads the same three open tasks, and nothing else
+    expect(await sweep()).toEqual({ examined: 5, scanned: 5, repaired: 5, passDone: true })
+    // Rewritten, each is in the due index again: the poller's reads find them.
+    const due = (
+      await Promise.all(
+        Array.from({ length: stores.tasks.shardCount }, (_, shard) =>
+          stores.tasks.dueIds(shard, Date.now(), 100),
+        ),
+      )
+    ).flat()
+    expect(due.sort()).toEqual(['evt_open', 'tsk_open1', 'tsk_open2', 'tsk_open3', 'tsk_unsent'])
+    // Five times the history: the next pass reads the same five open items, and nothing else
     // (still overdue, as no poller took them here: rewritten again).
     await keepFinished(40, 160)
-    expect(await sweep()).toEqual({ examined: 3, scanned: 3, repaired: 3, passDone: true })
+    expect(await sweep()).toEqual({ examined: 5, scanned: 5, repaired: 5, passDone: true })
     // A task that finishes leaves the open index with the write that ends it.
     const open = (await stores.tasks.get('tsk_open1', Date.now())) as Task
     expect(
       await stores.tasks.replace({ ...open, status: 'succeeded', dueAt: undefined }, open.version),
     ).toBe(true)
-    expect(await sweep()).toMatchObject({ examined: 2 })
+    expect(await sweep()).toMatchObject({ examined: 4 })
   } finally {
     await q.closeAll()
   }

@@ -64,7 +64,6 @@ export function buildPollerDeps(
     logger,
     sweepDueIndex: () =>
       sweepDueIndex({
-        tasks: stores.tasks,
         store: stores.dueSweep,
         now,
         logger,

@@ -1,5 +1,3 @@
-import type { Task } from '../tasks/task.ts'
-
 /** Where the due-index sweep is: the next run, its cursor, who holds it. One item. */
 export interface DueSweepState {
   readonly version: number
@@ -11,10 +9,16 @@ export interface DueSweepState {
   readonly leaseUntil?: number | undefined
 }
 
+/** An item the open-work index lists as overdue: a task, a change or an event. */
+export interface OverdueItem {
+  readonly pk: string
+  readonly sk: string
+}
+
 export interface OverduePage {
-  readonly items: Task[]
+  readonly items: readonly OverdueItem[]
   readonly cursor?: Record<string, unknown> | undefined
-  /** How many index entries the page read (open tasks only, never the history). */
+  /** How many index entries the page read (open work only, never the history). */
   readonly examined: number
 }
 
@@ -23,14 +27,20 @@ export interface DueSweepStore {
   /** Writes the state if it is still at `expectedVersion` (undefined: not written yet). */
   save(next: Omit<DueSweepState, 'version'>, expectedVersion: number | undefined): Promise<boolean>
   /**
-   * One page of the open tasks (a sparse index of exactly the tasks not yet final, shard after
+   * One page of the open work (a sparse index of exactly the items with work ahead, shard after
    * shard): those due before `dueBefore` and not leased at `now`, or `submitting` with no due
-   * time at all, each read whole.
+   * time at all.
    */
-  overdueTasks(
+  overdueItems(
     dueBefore: number,
     now: number,
     cursor: Record<string, unknown> | undefined,
     pageSize: number,
   ): Promise<OverduePage>
+  /**
+   * Rewrites the item as read now — due no later than `now`, no lease — with a write conditional
+   * on its version, which writes its due-index entry again. False when it changed meanwhile,
+   * is leased, or is no longer overdue (someone else is working on it).
+   */
+  makeDue(item: OverdueItem, dueBefore: number, now: number): Promise<boolean>
 }

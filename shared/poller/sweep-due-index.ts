@@ -1,5 +1,4 @@
 import type { Logger } from '../logger.ts'
-import type { TaskStore } from '../tasks/task-store.ts'
 import type { DueSweepStore } from './due-sweep-store.ts'
 
 interface DueSweepSettings {
@@ -22,7 +21,6 @@ export const DEFAULT_DUE_SWEEP_SETTINGS: Omit<DueSweepSettings, 'owner'> = {
 }
 
 interface DueSweepDeps {
-  readonly tasks: Pick<TaskStore, 'replace'>
   readonly store: DueSweepStore
   readonly now: () => number
   readonly logger: Logger
@@ -30,9 +28,9 @@ interface DueSweepDeps {
 }
 
 interface DueSweepResult {
-  /** Open tasks read from the index (never the history: final tasks are not in it). */
+  /** Open items read from the index (never the history: finished ones are not in it). */
   readonly examined: number
-  /** Overdue open tasks found. */
+  /** Overdue open items found. */
   readonly scanned: number
   readonly repaired: number
   /** True when this run finished a pass over the whole table. */
@@ -40,13 +38,13 @@ interface DueSweepResult {
 }
 
 /**
- * Finds tasks whose work is due but that the due index does not list — a task left `submitting`
- * with no due time, or one overdue far longer than any poller lag (an engine that writes an item
- * and its index entries separately can lose the latter in a crash) — and rewrites each one with a
- * conditional write, which puts it back in the index. It reads the sparse open-work index (only
- * tasks not yet final), shard after shard — its cost follows the open work, not the history kept.
- * Paged over runs, one pass per interval,
- * claimed like a lease so overlapping pollers never sweep at once. Leased tasks are left alone.
+ * Finds work that is due but that the due index does not list — tasks, changes and events overdue
+ * far longer than any poller lag, or a task left `submitting` with no due time (an engine that
+ * writes an item and its index entries separately can lose the latter in a crash) — and rewrites
+ * each with a conditional write, which puts it back in the index. It reads the sparse open-work
+ * index (only items with work ahead), shard after shard: its cost follows the open work, not the
+ * history kept. Paged over runs, one pass per interval, claimed like a lease so overlapping
+ * pollers never sweep at once. Leased items are left alone.
  */
 export async function sweepDueIndex(deps: DueSweepDeps): Promise<DueSweepResult | undefined> {
   const now = deps.now()
@@ -67,18 +65,12 @@ export async function sweepDueIndex(deps: DueSweepDeps): Promise<DueSweepResult 
   let examined = 0
   let repaired = 0
   for (let page = 0; page < settings.pagesPerRun; page++) {
-    const result = await deps.store.overdueTasks(
-      deps.now() - settings.staleAfterMs,
-      deps.now(),
-      cursor,
-      settings.pageSize,
-    )
+    const dueBefore = deps.now() - settings.staleAfterMs
+    const result = await deps.store.overdueItems(dueBefore, deps.now(), cursor, settings.pageSize)
     examined += result.examined
-    for (const task of result.items) {
+    for (const item of result.items) {
       scanned++
-      const at = deps.now()
-      const due = { ...task, dueAt: Math.min(task.dueAt ?? at, at), lease: undefined }
-      if (await deps.tasks.replace(due, task.version)) repaired++
+      if (await deps.store.makeDue(item, dueBefore, deps.now())) repaired++
     }
     cursor = result.cursor
     if (!cursor) break
@@ -86,7 +78,7 @@ export async function sweepDueIndex(deps: DueSweepDeps): Promise<DueSweepResult 
   const passDone = cursor === undefined
   await deps.store.save({ nextAt: passDone ? now + settings.intervalMs : now, cursor }, heldVersion)
   if (repaired > 0) {
-    deps.logger.warn('tasks missing from the due index were made due again', { repaired, scanned })
+    deps.logger.warn('items missing from the due index were made due again', { repaired, scanned })
   }
   return { examined, scanned, repaired, passDone }
 }

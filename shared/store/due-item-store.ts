@@ -8,7 +8,8 @@ import {
   putVersioned,
   withoutTableKeys,
 } from './dynamodb.ts'
-import { shardOf } from './task-store.ts'
+import { openIndexKeys } from './open-index.ts'
+import { shardOf } from './shard.ts'
 
 /**
  * Items kept like tasks: `<PREFIX>#<id>`, in the sparse due index while `dueAt` is set (so the
@@ -23,6 +24,8 @@ export class DynamoDbDueItemStore<T extends DueItem> implements DueItemStore<T> 
     private readonly type: string,
     /** Index attributes the item carries besides its key (owner or event index). */
     private readonly indexKeys: (item: T) => Record<string, string> = () => ({}),
+    /** Whether work lies ahead of the item (it is then in the open-work index). */
+    private readonly isOpen: (item: T) => boolean = (item) => item.dueAt !== undefined,
   ) {}
 
   #toItem(item: T): Record<string, unknown> {
@@ -33,6 +36,7 @@ export class DynamoDbDueItemStore<T extends DueItem> implements DueItemStore<T> 
       sk: this.prefix,
       type: this.type,
       ...this.indexKeys(item),
+      ...openIndexKeys(item.id, this.isOpen(item), this.shardCount),
       ...(dueAt !== undefined
         ? { dueAt, dueShard: `DUE#${shardOf(item.id, this.shardCount)}` }
         : {}),

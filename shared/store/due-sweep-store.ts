@@ -1,9 +1,24 @@
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb'
-import type { DueSweepState, DueSweepStore, OverduePage } from '../poller/due-sweep-store.ts'
-import type { Task } from '../tasks/task.ts'
-import { getItem, putVersioned, storeCall } from './dynamodb.ts'
+import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
+import type {
+  DueSweepState,
+  DueSweepStore,
+  OverdueItem,
+  OverduePage,
+} from '../poller/due-sweep-store.ts'
+import { conditionalWrite, getItem, putVersioned, storeCall } from './dynamodb.ts'
+import { shardOf } from './shard.ts'
 import { INDEX_OPEN } from './table-definition.ts'
-import { taskFromItem } from './task-store.ts'
+
+/** Overdue and not leased, or a task left `submitting` with no due time at all. */
+const OVERDUE =
+  '(attribute_not_exists(lease) OR lease.#until < :now) AND ' +
+  '(dueAt < :before OR (#status = :submitting AND attribute_not_exists(dueAt)))'
+const OVERDUE_NAMES = { '#until': 'until', '#status': 'status' }
+const overdueValues = (dueBefore: number, now: number) => ({
+  ':now': now,
+  ':before': dueBefore,
+  ':submitting': 'submitting',
+})
 
 const KEY = { pk: 'SWEEP#due', sk: 'SWEEP' }
 
@@ -45,7 +60,7 @@ export class DynamoDbDueSweepStore implements DueSweepStore {
     )
   }
 
-  async overdueTasks(
+  async overdueItems(
     dueBefore: number,
     now: number,
     cursor: Record<string, unknown> | undefined,
@@ -58,27 +73,21 @@ export class DynamoDbDueSweepStore implements DueSweepStore {
           TableName: this.tableName,
           IndexName: INDEX_OPEN,
           KeyConditionExpression: 'openShard = :shard',
-          FilterExpression:
-            '(attribute_not_exists(lease) OR lease.#until < :now) AND ' +
-            '(dueAt < :before OR (#status = :submitting AND attribute_not_exists(dueAt)))',
-          ExpressionAttributeNames: { '#until': 'until', '#status': 'status' },
+          FilterExpression: OVERDUE,
+          ExpressionAttributeNames: OVERDUE_NAMES,
           ExpressionAttributeValues: {
             ':shard': `OPEN#${at.shard}`,
-            ':now': now,
-            ':before': dueBefore,
-            ':submitting': 'submitting',
+            ...overdueValues(dueBefore, now),
           },
           Limit: pageSize,
           ExclusiveStartKey: at.after,
         }),
       ),
     )
-    // The index holds what the filter needs; the task itself is read whole (and consistently).
-    const items: Task[] = []
-    for (const entry of result.Items ?? []) {
-      const item = await getItem(this.db, this.tableName, { pk: entry.pk, sk: entry.sk })
-      if (item) items.push(taskFromItem(item))
-    }
+    const items = (result.Items ?? []).map((entry) => ({
+      pk: String(entry.pk),
+      sk: String(entry.sk),
+    }))
     const next: SweepCursor | undefined = result.LastEvaluatedKey
       ? { shard: at.shard, after: result.LastEvaluatedKey }
       : at.shard + 1 < this.shardCount
@@ -89,5 +98,38 @@ export class DynamoDbDueSweepStore implements DueSweepStore {
       cursor: next as Record<string, unknown> | undefined,
       examined: result.ScannedCount ?? 0,
     }
+  }
+
+  async makeDue(item: OverdueItem, dueBefore: number, now: number): Promise<boolean> {
+    const current = await getItem(this.db, this.tableName, { pk: item.pk, sk: item.sk })
+    const version = current?.version
+    if (!current || typeof version !== 'number') return false
+    const { lease, ...rest } = current as Record<string, unknown> & {
+      lease?: { until?: number }
+      dueAt?: number
+      status?: string
+    }
+    const leased = lease?.until !== undefined && lease.until >= now
+    const overdue =
+      (typeof rest.dueAt === 'number' && rest.dueAt < dueBefore) ||
+      (rest.dueAt === undefined && rest.status === 'submitting')
+    if (leased || !overdue) return false
+    const id = item.pk.slice(item.pk.indexOf('#') + 1)
+    const dueAt = Math.min(typeof rest.dueAt === 'number' ? rest.dueAt : now, now)
+    return conditionalWrite('PutItem', () =>
+      this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...rest,
+            dueAt,
+            dueShard: `DUE#${shardOf(id, this.shardCount)}`,
+            version: version + 1,
+          },
+          ConditionExpression: 'version = :expected',
+          ExpressionAttributeValues: { ':expected': version },
+        }),
+      ),
+    )
   }
 }

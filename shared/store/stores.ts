@@ -1,6 +1,7 @@
 import type { Change } from '../changes/change.ts'
 import type { StoreConfig } from '../config/gateway-config.ts'
 import { eventWebhookId, type WebhookEvent } from '../events/webhook-event.ts'
+import { callbackOpen } from '../tasks/task.ts'
 import { DynamoDbApiKeyStore } from './api-key-store.ts'
 import { changeOwnerKeys, DynamoDbChangeList } from './change-list-store.ts'
 import { DynamoDbDeliveryLogStore } from './delivery-log-store.ts'
@@ -38,6 +39,7 @@ export function createStores(config: StoreConfig) {
       'CHANGE',
       'change',
       changeOwnerKeys,
+      (change) => change.status === 'running',
     ),
     changeList: new DynamoDbChangeList(db, table),
     events: new DynamoDbDueItemStore<WebhookEvent>(
@@ -47,6 +49,7 @@ export function createStores(config: StoreConfig) {
       'EVENT',
       'event',
       (event) => eventIndexKeys(event.tenant, event.occurredAt, eventWebhookId(event)),
+      (event) => callbackOpen(event.callback),
     ),
     eventLog: new DynamoDbEventLog(db, table),
     eventSequence: new DynamoDbEventSequence(db, table),

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import type { AttributeValue } from '@aws-sdk/client-dynamodb'
 import {
   type DynamoDBDocumentClient,
@@ -8,7 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb'
 import { unmarshall } from '@aws-sdk/util-dynamodb'
 import { toEpochSeconds } from '../epoch.ts'
-import { isTerminal, type Task } from '../tasks/task.ts'
+import { callbackOpen, isTerminal, type Task } from '../tasks/task.ts'
 import type { TaskFilter, TaskNoRegistry, TaskPage, TaskStore } from '../tasks/task-store.ts'
 import {
   claimLease,
@@ -22,16 +21,13 @@ import {
 } from './dynamodb.ts'
 import { eventIndexKeys } from './event-index.ts'
 import { indexPosition, queryFilteredPage } from './index-query.ts'
+import { openIndexKeys } from './open-index.ts'
+import { shardOf } from './shard.ts'
 import { INDEX_BY_OWNER, INDEX_DUE } from './table-definition.ts'
 
 const TASK_SK = 'TASK'
 const DUE_PREFIXES = ['TASK#', 'CHANGE#', 'EVENT#']
 const taskPk = (id: string) => `TASK#${id}`
-
-/** The due-index shard of an id: stable, evenly spread. */
-export function shardOf(id: string, shardCount: number): number {
-  return createHash('sha256').update(id).digest().readUInt32BE(0) % shardCount
-}
 
 function isExpired(item: { expiresAt?: number }, now: number): boolean {
   return item.expiresAt !== undefined && item.expiresAt <= toEpochSeconds(now)
@@ -85,10 +81,12 @@ export class DynamoDbTaskStore implements TaskStore {
       ...(isTerminal(task.status)
         ? eventIndexKeys(task.tenant, task.completedAt ?? task.updatedAt, `msg_${task.id}`)
         : {}),
-      // Sparse open-work index: exactly the tasks not yet final (the due-index sweep reads it).
-      ...(isTerminal(task.status)
-        ? {}
-        : { openShard: `OPEN#${shardOf(task.id, this.shardCount)}`, openSk: task.id }),
+      // Sparse open-work index: while the task or its callback has work ahead (the sweep reads it).
+      ...openIndexKeys(
+        task.id,
+        !isTerminal(task.status) || callbackOpen(task.callback),
+        this.shardCount,
+      ),
       // Sparse due index: only tasks with work due carry these two attributes.
       ...(dueAt !== undefined
         ? { dueAt, dueShard: `DUE#${shardOf(task.id, this.shardCount)}` }

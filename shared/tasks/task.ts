@@ -82,6 +82,10 @@ export const CALLBACK_STATES = [
 ] as const
 export type CallbackState = (typeof CALLBACK_STATES)[number]
 
+/** Whether a callback still has work ahead: it waits to be sent, or is being sent. */
+export const callbackOpen = (callback: Pick<TaskCallback, 'state'>): boolean =>
+  callback.state === 'scheduled' || callback.state === 'sending'
+
 export interface TaskCallback {
   readonly url: string | undefined
   readonly state: CallbackState
