@@ -7,6 +7,7 @@ const BENCHES = [
   'gateway-overhead',
   'cold-start',
   'poller-drain',
+  'due-sweep',
   'change-requests',
   'rate-limits',
   'queue',
