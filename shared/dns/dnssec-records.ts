@@ -1,5 +1,5 @@
 import type { Answer, DnskeyAnswer, RrsigAnswer } from 'dns-packet'
-import { type Dnskey, type DsRecord, keyTagOf } from '../dnssec.ts'
+import { type Dnskey, type DsRecord, dnskeyRdata, keyTagOf } from '../dnssec.ts'
 import { type Rrsig, verifyRrsig, type WireRecord } from './rrsig.ts'
 
 /**
@@ -43,13 +43,8 @@ export function cdnskeyOf(raw: Buffer): Dnskey {
   }
 }
 
-export function dnskeyRdataOf(key: Dnskey): Buffer {
-  const head = Buffer.alloc(4)
-  head.writeUInt16BE(key.flags, 0)
-  head.writeUInt8(key.protocol, 2)
-  head.writeUInt8(key.algorithm, 3)
-  return Buffer.concat([head, key.publicKey])
-}
+/** DNSKEY (and CDNSKEY) RDATA in wire form. */
+export const dnskeyRdataOf = dnskeyRdata
 
 /** A DS record as `dns-packet` decodes it. */
 export function dsOf(answer: Answer): DsRecord {

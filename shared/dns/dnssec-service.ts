@@ -7,6 +7,7 @@ import { type EventType, newEvent } from '../events/webhook-event.ts'
 import { checkBootstrapSignals, type SignalOutcome } from './bootstrap-signal.ts'
 import { ChainValidator, type TrustAnchor } from './chain-of-trust.ts'
 import type { DnsAnswer, DnsServer } from './dns-client.ts'
+import { dsOf } from './dnssec-records.ts'
 import type { DnssecState, DnssecStateStore } from './dnssec-state.ts'
 import { NameServerLookupError } from './name-servers.ts'
 import { decideRollover, type RolloverDecision, type RolloverPhase } from './rollover.ts'
@@ -63,21 +64,7 @@ async function lookedUp<T>(
 async function parentView(deps: DnssecDeps, domain: string) {
   const servers = await deps.serversFor(parentOf(domain))
   const views = await Promise.all(servers.map((server) => deps.query(server, domain, 'DS')))
-  const sets = views.map((view) =>
-    view.records.map((record) => {
-      const data = (
-        record as {
-          data: { keyTag: number; algorithm: number; digestType: number; digest: Buffer }
-        }
-      ).data
-      return {
-        keyTag: data.keyTag,
-        algorithm: data.algorithm,
-        digestType: data.digestType,
-        digest: data.digest.toString('hex'),
-      }
-    }),
-  )
+  const sets = views.map((view) => view.records.map(dsOf))
   const keyOf = (set: DsRecord[]) =>
     set
       .map((ds) => `${ds.keyTag}/${ds.digest}`)

@@ -5,6 +5,7 @@ import { queryServer } from '#shared/dns/dns-client.ts'
 import { scanZone } from '#shared/dns/scan-zone.ts'
 import type { DsRecord } from '#shared/dnssec.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
+import { parentDs as parentDsAt } from './parent-ds.ts'
 import { type Pipeline, startPipeline } from './pipeline.ts'
 import type { TestZone, ZoneKey } from './test-zone.ts'
 
@@ -173,17 +174,7 @@ export function describeCdsAutomation(
     (p.emulator.account.dsRecords.get(domain) ?? [])
       .map((ds) => ({ ...ds, digest: ds.digest.toLowerCase() }))
       .sort((a, b) => a.keyTag - b.keyTag)
-  const parentDs = async (domain: string): Promise<DsRecord[]> => {
-    const answer = await queryServer({ host: '127.0.0.1', port: parentPort }, domain, 'DS')
-    return answer.records.map((record) => {
-      const data = (
-        record as {
-          data: { keyTag: number; algorithm: number; digestType: number; digest: Buffer }
-        }
-      ).data
-      return { ...data, digest: data.digest.toString('hex') }
-    })
-  }
+  const parentDs = (domain: string) => parentDsAt(parentPort, domain)
   /** Our own validation: the parent's DS set must validate the zone's DNSKEY set. */
   async function chainValid(): Promise<boolean> {
     const outcome = await scanZone(

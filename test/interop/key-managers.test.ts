@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { queryServer } from '#shared/dns/dns-client.ts'
 import { scanZone } from '#shared/dns/scan-zone.ts'
-import type { DsRecord } from '#shared/dnssec.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
 import { delvValidates } from '../helpers/delv.ts'
+import { parentDs } from '../helpers/parent-ds.ts'
 import { type Pipeline, startPipeline } from '../helpers/pipeline.ts'
 import { PolicyServer, type PolicyServerKind, requireServer } from '../helpers/policy-server.ts'
 import { freePort } from '../helpers/rollover-suite.ts'
@@ -51,17 +51,6 @@ const enrol = async (p: Pipeline, zone: string) => {
   expect(response.status).toBe(200)
 }
 
-/** The DS set the parent's servers serve for the zone. */
-async function parentDs(zone: string, parentPort: number): Promise<DsRecord[]> {
-  const answer = await queryServer({ host: '127.0.0.1', port: parentPort }, zone, 'DS')
-  return answer.records.map((record) => {
-    const data = (
-      record as { data: { keyTag: number; algorithm: number; digestType: number; digest: Buffer } }
-    ).data
-    return { ...data, digest: data.digest.toString('hex') }
-  })
-}
-
 /**
  * Scans the zone and runs the poller every two seconds, as the schedule would, until `done` says
  * so (given the history of the parent's DS sets, as `keyTag/algorithm` lists, and the phase);
@@ -87,7 +76,7 @@ async function follow(
     })
     const { result } = (await scanned.json()) as { result: { phase: string } }
     await runPoller(poller, Date.now() + 300)
-    const parent = await parentDs(zone, parentPort)
+    const parent = await parentDs(parentPort, zone)
     if (parent.length > 0) {
       const outcome = await scanZone(
         zone,

@@ -6,6 +6,7 @@ import { runPoller } from '#shared/poller/run-poller.ts'
 import { requireBind } from '../helpers/bind.ts'
 import { delvValidates } from '../helpers/delv.ts'
 import { MultiSignerZone } from '../helpers/multi-signer.ts'
+import { parentDs } from '../helpers/parent-ds.ts'
 import { type Pipeline, startPipeline } from '../helpers/pipeline.ts'
 import { requireServer } from '../helpers/policy-server.ts'
 import { freePort } from '../helpers/rollover-suite.ts'
@@ -70,17 +71,7 @@ describe('a multi-signer zone (RFC 8901 model 2): BIND and Knot, each with its o
     return ((await response.json()) as { result: { ok: boolean; phase: string; reason?: string } })
       .result
   }
-  const parentDs = async (): Promise<DsRecord[]> => {
-    const answer = await queryServer({ host: '127.0.0.1', port: parentPort }, ZONE, 'DS')
-    return answer.records.map((record) => {
-      const data = (
-        record as {
-          data: { keyTag: number; algorithm: number; digestType: number; digest: Buffer }
-        }
-      ).data
-      return { ...data, digest: data.digest.toString('hex') }
-    })
-  }
+  const parentDsNow = () => parentDs(parentPort, ZONE)
   const registry = () => p.emulator.account.dsRecords.get(ZONE) ?? []
 
   /** Scans and runs the poller until the registry holds `want` and the phase is idle; the chain checked at every sample. */
@@ -90,7 +81,7 @@ describe('a multi-signer zone (RFC 8901 model 2): BIND and Knot, each with its o
     let samples = 0
     for (;;) {
       const result = await scan()
-      const parent = await parentDs()
+      const parent = await parentDsNow()
       if (parent.length > 0) {
         // Both servers' DNSKEY RRsets, each with its own signatures, validate from the parent's DS.
         for (const server of servers) {
