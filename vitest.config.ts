@@ -16,6 +16,7 @@ const ON_BOTH_ENGINES = [
   'test/api-routes.test.ts',
   'test/api-upstream-errors.test.ts',
   'test/api-validation.test.ts',
+  'test/upstream-rate.test.ts',
   'test/callback-isolation.test.ts',
   'test/callback-url-entry.test.ts',
   'test/claim-lease.test.ts',

@@ -73,6 +73,18 @@ export const ROWS: readonly Row[] = [
       "writes are refused (`503 not-submitted`, an error log line) while the service's clock is proven further than this from ours",
   },
   {
+    variables: ['UPSTREAM_RATE_PER_SECOND'],
+    defaults: ['plain'],
+    meaning:
+      'calls per second for the whole Alibaba Cloud account, shared by every worker (API, poller, syncs) through a token bucket in the table (0: no shared limit); a throttling answer halves it for `UPSTREAM_RATE_SLOW_SECONDS`, compounding down to an eighth',
+  },
+  {
+    variables: ['UPSTREAM_RATE_BURST', 'UPSTREAM_RATE_BATCH', 'UPSTREAM_RATE_SLOW_SECONDS'],
+    stated: 'the rate (at least 1), 5, 30',
+    meaning:
+      "the bucket's size; tokens a worker takes at once (fewer table writes, a little less exact); how long a throttling answer slows it",
+  },
+  {
     variables: ['SUBMIT_SEND_WINDOW_SECONDS'],
     defaults: ['plain'],
     meaning: "attempts are signed and sent only until the intent's time plus this (`sendBy`)",

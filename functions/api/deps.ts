@@ -11,6 +11,7 @@ import { metricsFor } from '#shared/metrics.ts'
 import { createStores } from '#shared/store/stores.ts'
 import { submitSettingsFrom } from '#shared/tasks/submit-settings.ts'
 import { RateLimiter } from '#shared/tenants/rate-limit.ts'
+import { limiterFor } from '#shared/upstream-rate/limiter-for.ts'
 import { callbackUrlChecker, resolveWithDns } from '#shared/webhooks/callback-url.ts'
 import { webhookSender } from '#shared/webhooks/webhook-sender.ts'
 import { changeDepsFor } from './change-deps.ts'
@@ -40,7 +41,13 @@ export function buildApiDeps(
     ttlMs: config.api.keyCacheMs,
     now: overrides.now ?? Date.now,
   })
-  const upstream = overrides.upstream ?? new DomainApiClient({ config: config.upstream, metrics })
+  const upstream =
+    overrides.upstream ??
+    new DomainApiClient({
+      config: config.upstream,
+      metrics,
+      limiter: limiterFor(config.upstream, stores.buckets),
+    })
   // Concurrent and repeated reads of one domain share one QueryDSRecord for a few seconds.
   const registryReads = cachedLookup(
     async (domain) => (await upstream.queryDsRecord({ domainName: domain })).records,

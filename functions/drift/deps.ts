@@ -6,6 +6,7 @@ import type { WorkerConfig } from '#shared/config/worker-config.ts'
 import { createLogger } from '#shared/logger.ts'
 import { createStores } from '#shared/store/stores.ts'
 import { submitSettingsFrom } from '#shared/tasks/submit-settings.ts'
+import { limiterFor } from '#shared/upstream-rate/limiter-for.ts'
 
 /** The production wiring of the drift check: the stores, the upstream client, the change path. */
 export function buildDriftDeps(
@@ -13,10 +14,14 @@ export function buildDriftDeps(
   worker: WorkerConfig,
   overrides: Partial<ChangeDeps> = {},
 ): ChangeDeps {
+  const stores = createStores(gateway.store)
   return {
     ...buildChangeDeps({
-      stores: createStores(gateway.store),
-      upstream: new DomainApiClient({ config: gateway.upstream }),
+      stores,
+      upstream: new DomainApiClient({
+        config: gateway.upstream,
+        limiter: limiterFor(gateway.upstream, stores.buckets),
+      }),
       now: Date.now,
       logger: createLogger({ level: gateway.logLevel }).child({ component: 'drift' }),
       settings: submitSettingsFrom(gateway, worker),

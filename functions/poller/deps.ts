@@ -13,6 +13,7 @@ import { DEFAULT_DUE_SWEEP_SETTINGS, sweepDueIndex } from '#shared/poller/sweep-
 import { UpstreamListing } from '#shared/poller/upstream-listing.ts'
 import { createStores } from '#shared/store/stores.ts'
 import { submitSettingsFrom } from '#shared/tasks/submit-settings.ts'
+import { limiterFor } from '#shared/upstream-rate/limiter-for.ts'
 import { DEFAULT_ENDPOINT_HEALTH_SETTINGS } from '#shared/webhooks/endpoint-health.ts'
 import { createSecretResolver } from '#shared/webhooks/webhook-secrets.ts'
 import { webhookSender } from '#shared/webhooks/webhook-sender.ts'
@@ -29,7 +30,11 @@ export function buildPollerDeps(
   const logger = createLogger({ level: gateway.logLevel }).child({ component: 'poller' })
   // Only when on: a run measures the due backlog (a query per shard) just to report it.
   const metrics = overrides.metrics ?? (gateway.metrics ? metricsFor(gateway.metrics) : undefined)
-  const upstream = new DomainApiClient({ config: gateway.upstream, metrics })
+  const upstream = new DomainApiClient({
+    config: gateway.upstream,
+    metrics,
+    limiter: limiterFor(gateway.upstream, stores.buckets),
+  })
   const changes = buildChangeDeps({
     stores,
     upstream,

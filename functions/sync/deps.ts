@@ -7,6 +7,7 @@ import { metricsFor } from '#shared/metrics.ts'
 import { createStores } from '#shared/store/stores.ts'
 import type { SyncDeps } from '#shared/sync/run-scheduled-sync.ts'
 import { submitSettingsFrom } from '#shared/tasks/submit-settings.ts'
+import { limiterFor } from '#shared/upstream-rate/limiter-for.ts'
 import { callbackUrlChecker, resolveWithDns } from '#shared/webhooks/callback-url.ts'
 
 /** Scheduled syncs submit as the API does: the same stores, client, settings and URL check. */
@@ -23,6 +24,7 @@ export function buildSyncDeps(
     upstream: new DomainApiClient({
       config: gateway.upstream,
       metrics: metricsFor(gateway.metrics),
+      limiter: limiterFor(gateway.upstream, stores.buckets),
     }),
     now: Date.now,
     newTaskId,

@@ -63,9 +63,11 @@ export class DomainApiClient {
   readonly #url: URL
   readonly #skew: ClockSkewTracker
   readonly #metrics: Metrics
+  readonly #limiter: DomainApiClientDeps['limiter']
 
   constructor(deps: DomainApiClientDeps) {
     this.#metrics = deps.metrics ?? noMetrics
+    this.#limiter = deps.limiter
     this.#config = deps.config
     this.#dispatcher = deps.dispatcher
     this.#now = deps.now ?? Date.now
@@ -206,6 +208,8 @@ export class DomainApiClient {
     const kind = DomainActions[action]
     const maxRetries = kind === 'read' ? this.#config.readRetries : WRITE_RETRIES
     for (let attempt = 0; ; attempt++) {
+      // The account's shared rate: wait for a token (a write's send window is checked after).
+      await this.#limiter?.acquire()
       this.#metrics.add('UpstreamCalls', 1, { dimensions: { Action: action } })
       try {
         return await this.#send(action, kind, schema, params, sendBy)
@@ -214,6 +218,8 @@ export class DomainApiClient {
           this.#metrics.add('UpstreamErrors', 1, {
             dimensions: { Code: error.code, Retryability: error.retryability },
           })
+          // Throttled: every worker of the account slows down, not only this one.
+          if (/Throttling/.test(error.code)) await this.#limiter?.throttled().catch(() => {})
         }
         const retryable =
           error instanceof UpstreamError && error.retryability === Retryability.retryable

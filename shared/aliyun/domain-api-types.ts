@@ -1,6 +1,7 @@
 import type { UpstreamConfig } from '../config/upstream-config.ts'
 import type { Dispatcher } from '../http/undici-core.ts'
 import type { Metrics } from '../metrics.ts'
+import type { UpstreamLimiter } from '../upstream-rate/shared-limiter.ts'
 import type { ClockSkewTracker } from './clock-skew.ts'
 import type { CallKind } from './upstream-error.ts'
 
@@ -77,4 +78,6 @@ export interface DomainApiClientDeps {
   readonly clockSkew?: ClockSkewTracker
   /** Counts every attempt (`UpstreamCalls`) and every failed one (`UpstreamErrors`). */
   readonly metrics?: Metrics
+  /** The account-wide rate shared by every worker: asked before each attempt. */
+  readonly limiter?: UpstreamLimiter | undefined
 }

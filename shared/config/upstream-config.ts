@@ -25,6 +25,15 @@ export const UpstreamEnvSchema = z.object({
   ALIYUN_TIMESTAMP_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
   /** Writes are refused while the service's clock is proven further than this from ours. */
   ALIYUN_MAX_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(1).max(3_600).default(30),
+  /**
+   * Calls per second for the whole Alibaba Cloud account, shared by every worker through a token
+   * bucket in the table (0: no shared limit). A throttling answer halves it for a while.
+   */
+  UPSTREAM_RATE_PER_SECOND: z.coerce.number().min(0).max(10_000).default(0),
+  UPSTREAM_RATE_BURST: z.coerce.number().int().min(1).max(100_000).optional(),
+  /** Tokens a worker takes from the shared bucket at once (fewer writes; less exact). */
+  UPSTREAM_RATE_BATCH: z.coerce.number().int().min(1).max(1_000).default(5),
+  UPSTREAM_RATE_SLOW_SECONDS: z.coerce.number().int().min(1).max(3_600).default(30),
 })
 
 export interface UpstreamConfig {
@@ -45,6 +54,15 @@ export interface UpstreamConfig {
   readonly timestampWindowMs: number
   /** Largest offset between the service's clock and ours under which writes are sent. */
   readonly maxClockSkewMs: number
+  /** The account-wide call rate every worker shares (absent: none). */
+  readonly rate?:
+    | {
+        readonly perSecond: number
+        readonly burst: number
+        readonly batch: number
+        readonly slowForMs: number
+      }
+    | undefined
 }
 
 function defaultVersionFor(endpoint: string): string {
@@ -72,5 +90,15 @@ export function loadUpstreamConfig(env: Env = process.env): UpstreamConfig {
     maxConnections: parsed.ALIYUN_MAX_CONNECTIONS,
     timestampWindowMs: parsed.ALIYUN_TIMESTAMP_WINDOW_SECONDS * 1000,
     maxClockSkewMs: parsed.ALIYUN_MAX_CLOCK_SKEW_SECONDS * 1000,
+    rate:
+      parsed.UPSTREAM_RATE_PER_SECOND > 0
+        ? {
+            perSecond: parsed.UPSTREAM_RATE_PER_SECOND,
+            burst:
+              parsed.UPSTREAM_RATE_BURST ?? Math.max(1, Math.ceil(parsed.UPSTREAM_RATE_PER_SECOND)),
+            batch: parsed.UPSTREAM_RATE_BATCH,
+            slowForMs: parsed.UPSTREAM_RATE_SLOW_SECONDS * 1000,
+          }
+        : undefined,
   }
 }

@@ -3,6 +3,7 @@ import type { StoreConfig } from '../config/gateway-config.ts'
 import { eventWebhookId, type WebhookEvent } from '../events/webhook-event.ts'
 import { callbackOpen } from '../tasks/task.ts'
 import { DynamoDbApiKeyStore } from './api-key-store.ts'
+import { DynamoDbBucketStore } from './bucket-store.ts'
 import { changeOwnerKeys, DynamoDbChangeList } from './change-list-store.ts'
 import { DynamoDbDeliveryLogStore } from './delivery-log-store.ts'
 import { DynamoDbDnssecStateStore } from './dnssec-state-store.ts'
@@ -58,5 +59,6 @@ export function createStores(config: StoreConfig) {
     tenantScopes: new DynamoDbTenantScopeStore(db, table),
     domainAssignments: new DynamoDbDomainAssignmentStore(db, table),
     rateCounters: new DynamoDbRateCounterStore(db, table),
+    buckets: new DynamoDbBucketStore(db, table),
   }
 }

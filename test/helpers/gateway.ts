@@ -13,8 +13,10 @@ import { loadWorkerConfig } from '#shared/config/worker-config.ts'
 import { randomId } from '#shared/ids.ts'
 import { silentLogger } from '#shared/logger.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
+import { createStores } from '#shared/store/stores.ts'
 import { isTerminal, type Scope } from '#shared/tasks/task.ts'
 import type { TaskStore } from '#shared/tasks/task-store.ts'
+import { limiterFor } from '#shared/upstream-rate/limiter-for.ts'
 import type { ResolveAll } from '#shared/webhooks/callback-url.ts'
 import { callbackUrlChecker } from '#shared/webhooks/callback-url.ts'
 import { startTestEmulator, TEST_CREDENTIAL } from './emulator.ts'
@@ -110,7 +112,12 @@ export async function startHarness(
   const built = buildApiDeps(config, worker, {
     logger: silentLogger,
     checkCallbackUrl: callbackUrlChecker(worker, testResolve),
-    upstream: new DomainApiClient({ config: config.upstream, sleep: async () => {} }),
+    upstream: new DomainApiClient({
+      config: config.upstream,
+      sleep: async () => {},
+      // The account-wide rate, as production wires it (off unless UPSTREAM_RATE_PER_SECOND).
+      limiter: limiterFor(config.upstream, createStores(config.store).buckets),
+    }),
     ...options.overrides,
   })
   const deps = options.wrapTasks ? { ...built, tasks: options.wrapTasks(built.tasks) } : built

@@ -1,0 +1,30 @@
+import { createHash } from 'node:crypto'
+import { sleep } from '../backoff.ts'
+import type { UpstreamConfig } from '../config/upstream-config.ts'
+import type { BucketStore } from './bucket-store.ts'
+import { SharedUpstreamLimiter, type UpstreamLimiter } from './shared-limiter.ts'
+
+/** Whose bucket: one per account, a digest of its access key id (the id stays out of the table). */
+export const bucketAccountOf = (upstream: UpstreamConfig): string =>
+  createHash('sha256').update(upstream.credentials.accessKeyId).digest('hex').slice(0, 16)
+
+/** The account's shared limiter when `UPSTREAM_RATE_PER_SECOND` is set; none otherwise. */
+export function limiterFor(
+  upstream: UpstreamConfig,
+  store: BucketStore,
+  clock: { now: () => number; sleep: (ms: number) => Promise<void> } = { now: Date.now, sleep },
+): UpstreamLimiter | undefined {
+  const rate = upstream.rate
+  if (!rate) return undefined
+  return new SharedUpstreamLimiter({
+    store,
+    account: bucketAccountOf(upstream),
+    settings: {
+      ratePerSecond: rate.perSecond,
+      burst: rate.burst,
+      batch: rate.batch,
+      slowForMs: rate.slowForMs,
+    },
+    ...clock,
+  })
+}
