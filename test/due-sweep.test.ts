@@ -150,3 +150,50 @@ it('reads only the open tasks: its reads do not grow with the finished tasks the
     await q.closeAll()
   }
 })
+
+it('finds open work written while there were more shards, and moves it into the current ones', async () => {
+  const q = await startPipeline()
+  try {
+    const wide = createStores(loadGatewayConfig({ ...q.env, DUE_SHARDS: '16' }).store)
+    const narrow = createStores(loadGatewayConfig({ ...q.env, DUE_SHARDS: '4' }).store)
+    const hourAgo = Date.now() - 3_600_000
+    // Tasks in shards 4..15 of sixteen: four shards never read them.
+    const ids = Array.from({ length: 12 }, (_, i) => `tsk_wide${i}`)
+    for (const id of ids) {
+      const task: Task = {
+        ...newTask(
+          {
+            tenant: 'wide',
+            keyId: 'k',
+            command: { action: 'ds.sync', domain: `${id}.example` },
+            callbackUrl: undefined,
+          },
+          id,
+          hourAgo,
+        ),
+        dueAt: hourAgo,
+      }
+      expect(await wide.tasks.create(task)).toBe(true)
+    }
+    const dueIn = async (stores: typeof narrow) =>
+      (
+        await Promise.all(
+          Array.from({ length: stores.tasks.shardCount }, (_, shard) =>
+            stores.tasks.dueIds(shard, Date.now(), 100),
+          ),
+        )
+      ).flat()
+    const before = await dueIn(narrow)
+    expect(before.length).toBeLessThan(12)
+    const result = await sweepDueIndex({
+      store: narrow.dueSweep,
+      now: Date.now,
+      logger: silentLogger,
+      settings: { ...DEFAULT_DUE_SWEEP_SETTINGS, owner: 'shards-test', intervalMs: 0 },
+    })
+    expect(result).toMatchObject({ examined: 12, passDone: true })
+    expect((await dueIn(narrow)).sort()).toEqual([...ids].sort())
+  } finally {
+    await q.closeAll()
+  }
+})

@@ -15,7 +15,7 @@ interface DueSweepSettings {
 export const DEFAULT_DUE_SWEEP_SETTINGS: Omit<DueSweepSettings, 'owner'> = {
   intervalMs: 60 * 60_000,
   staleAfterMs: 10 * 60_000,
-  pagesPerRun: 20,
+  pagesPerRun: 80,
   pageSize: 500,
   leaseMs: 60_000,
 }

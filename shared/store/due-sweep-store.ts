@@ -21,6 +21,12 @@ const overdueValues = (dueBefore: number, now: number) => ({
 })
 
 const KEY = { pk: 'SWEEP#due', sk: 'SWEEP' }
+/**
+ * The sweep reads every shard there may ever have been (`DUE_SHARDS` is at most 64), so an item
+ * written while the count was larger is found — and rewritten into the current shards — when
+ * the count shrinks.
+ */
+export const MAX_SHARDS = 64
 
 /** Where a pass is: the open-work shard, and the key to go on from inside it. */
 interface SweepCursor {
@@ -90,7 +96,7 @@ export class DynamoDbDueSweepStore implements DueSweepStore {
     }))
     const next: SweepCursor | undefined = result.LastEvaluatedKey
       ? { shard: at.shard, after: result.LastEvaluatedKey }
-      : at.shard + 1 < this.shardCount
+      : at.shard + 1 < MAX_SHARDS
         ? { shard: at.shard + 1 }
         : undefined
     return {
@@ -124,6 +130,7 @@ export class DynamoDbDueSweepStore implements DueSweepStore {
             ...rest,
             dueAt,
             dueShard: `DUE#${shardOf(id, this.shardCount)}`,
+            openShard: `OPEN#${shardOf(id, this.shardCount)}`,
             version: version + 1,
           },
           ConditionExpression: 'version = :expected',
