@@ -2,9 +2,9 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { queryServer } from '#shared/dns/dns-client.ts'
 import { type DsRecord, dsFromDnskey, parseDnskey } from '#shared/dnssec.ts'
 import type { TestZone, ZoneKey } from './test-zone.ts'
+import { waitForServer } from './wait-for-server.ts'
 
 export type { ZoneKey } from './test-zone.ts'
 
@@ -150,23 +150,14 @@ zone "${this.zone}" { type primary; file "${join(this.dir, 'zone.signed')}"; };
       output += chunk.toString()
     })
     this.#process = child
-    const deadline = Date.now() + 10_000
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`named exited: ${output.slice(-2000)}`)
-      try {
-        await queryServer({ host: '127.0.0.1', port: this.port }, this.zone, 'DNSKEY', {
-          timeoutMs: 300,
-        })
-        return
-      } catch (error) {
-        if (Date.now() > deadline) {
-          throw new Error(
-            `named did not answer: ${(error as Error).message}\n${output.slice(-2000)}`,
-          )
-        }
-        await new Promise((resolve) => setTimeout(resolve, 100))
-      }
-    }
+    await waitForServer({
+      child,
+      name: 'named',
+      port: this.port,
+      zone: this.zone,
+      output: () => output,
+      timeoutMs: 10_000,
+    })
   }
 
   async stop(): Promise<void> {

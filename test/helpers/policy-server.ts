@@ -2,7 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { queryServer } from '#shared/dns/dns-client.ts'
+import { waitForServer } from './wait-for-server.ts'
 
 /**
  * An authoritative server managing its own keys — BIND 9's `dnssec-policy` with
@@ -162,20 +162,16 @@ ${fill(guide, `127.0.0.1@${this.parentPort}`)}`,
       this.output = (this.output + chunk.toString()).slice(-20_000)
     })
     this.#process = child
-    const deadline = Date.now() + 15_000
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`${command} exited: ${this.output.slice(-2000)}`)
-      try {
-        const server = { host: '127.0.0.1', port: this.port }
-        const answer = await queryServer(server, this.zone, 'DNSKEY', { timeoutMs: 300 })
-        if (answer.records.length > 0) return
-      } catch {
-        // Not answering yet.
-      }
-      if (Date.now() > deadline)
-        throw new Error(`${command} did not sign: ${this.output.slice(-2000)}`)
-      await new Promise((resolve) => setTimeout(resolve, 200))
-    }
+    // Signed: the DNSKEY RRset is there.
+    await waitForServer({
+      child,
+      name: command,
+      port: this.port,
+      zone: this.zone,
+      output: () => this.output,
+      timeoutMs: 15_000,
+      ready: (answer) => answer.records.length > 0,
+    })
   }
 
   /** One `pdnsutil` command on this server's data (PowerDNS), its output. */
