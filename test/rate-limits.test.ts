@@ -5,7 +5,7 @@ import { createStores } from '#shared/store/stores.ts'
 import {
   type RateCounterStore,
   RateLimiter,
-  rateKindOf,
+  rateKindFor,
   WINDOW_MS,
 } from '#shared/tenants/rate-limit.ts'
 import { ManualClock } from './helpers/emulator.ts'
@@ -113,19 +113,50 @@ describe('the limiter', () => {
     expect(await instances[0]?.take('t', 'writes', 0)).toBeUndefined()
   })
 
-  it('names the kind of a request from its route', () => {
-    expect(rateKindOf('POST', '/domains/:name/ds', false)).toBe('writes')
-    expect(rateKindOf('DELETE', '/domains/:name/ds/:keyTag', false)).toBe('writes')
-    expect(rateKindOf('GET', '/domains/:name/ds', false)).toBe('upstreamReads')
-    expect(rateKindOf('GET', '/domains/:name/drift', false)).toBe('upstreamReads')
-    expect(rateKindOf('PUT', '/domains/:name/ds', true)).toBe('upstreamReads')
-    expect(rateKindOf('PUT', '/domains/:name/ds', false)).toBe('writes')
-    expect(rateKindOf('POST', '/domains/:name/dnssec/scan', false)).toBe('upstreamReads')
-    expect(rateKindOf('GET', '/tasks', false)).toBe('reads')
-    expect(rateKindOf('POST', '/tasks/:id/deliveries/redeliver', false)).toBe('redeliveries')
-    expect(rateKindOf('POST', '/events/:id/redeliver', false)).toBe('redeliveries')
-    expect(rateKindOf('POST', '/events/recover', false)).toBe('redeliveries')
-    expect(rateKindOf('GET', '/events', false)).toBe('reads')
+  it('a route spends the kind its spec names, else reads for a GET and writes otherwise', async () => {
+    expect(rateKindFor({ method: 'get' }, false)).toBe('reads')
+    expect(rateKindFor({ method: 'delete' }, false)).toBe('writes')
+    expect(rateKindFor({ method: 'put', rateWhenDryRun: 'upstreamReads' }, true)).toBe(
+      'upstreamReads',
+    )
+    expect(rateKindFor({ method: 'put', rateWhenDryRun: 'upstreamReads' }, false)).toBe('writes')
+    // Through the API: the RateLimit-Policy field of each answer names the kind it spent (a
+    // tenant of its own, so no other test's budget is touched).
+    const { key } = await h.newKey('kinds', ALL_SCOPES)
+    const kindOf = async (method: string, path: string, body?: unknown) => {
+      const response = await h.request(path, {
+        method,
+        key,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      })
+      return /^"(\w+)"/.exec(response.headers.get('ratelimit-policy') ?? '')?.[1]
+    }
+    const since = new Date(Date.now() - 60_000).toISOString()
+    expect({
+      tasks: await kindOf('GET', '/tasks'),
+      events: await kindOf('GET', '/events'),
+      registry: await kindOf('GET', '/domains/kinds.com/ds'),
+      drift: await kindOf('GET', '/domains/kinds.com/drift'),
+      plan: await kindOf('PUT', '/domains/kinds.com/ds?dryRun=true', { records: [] }),
+      apply: await kindOf('PUT', '/domains/kinds.com/ds', { records: [], allowEmpty: true }),
+      add: await kindOf('POST', '/domains/kinds.com/ds', {}),
+      scan: await kindOf('POST', '/domains/kinds.com/dnssec/scan'),
+      redeliverTask: await kindOf('POST', '/tasks/tsk_nothing/deliveries/redeliver'),
+      redeliverEvent: await kindOf('POST', '/events/evt_nothing/redeliver'),
+      recover: await kindOf('POST', '/events/recover', { since }),
+    }).toEqual({
+      tasks: 'reads',
+      events: 'reads',
+      registry: 'upstreamReads',
+      drift: 'upstreamReads',
+      plan: 'upstreamReads',
+      apply: 'writes',
+      add: 'writes',
+      scan: 'upstreamReads',
+      redeliverTask: 'redeliveries',
+      redeliverEvent: 'redeliveries',
+      recover: 'redeliveries',
+    })
   })
 })
 

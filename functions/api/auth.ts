@@ -3,7 +3,7 @@ import type { Context } from 'hono'
 import { apiKeyId, apiKeyMatches } from '#shared/auth/api-keys.ts'
 import { AuthenticationError, PermissionError, RateLimitedError } from '#shared/errors.ts'
 import type { Scope } from '#shared/tasks/task.ts'
-import { rateKindOf, rateLimitHeaders } from '#shared/tenants/rate-limit.ts'
+import { type RateKind, rateLimitHeaders } from '#shared/tenants/rate-limit.ts'
 import type { ApiDeps, AppEnv, Principal } from './context.ts'
 
 /** A hash no key has: what a token with an unknown key id is compared with. */
@@ -21,8 +21,12 @@ function bearerToken(c: Context<AppEnv>): string {
  * gateway's); refuses with 429 when the minute's are spent. The decision's headers go out with the
  * answer (see app.ts).
  */
-async function spendRate(c: Context<AppEnv>, deps: ApiDeps, tenant: string): Promise<void> {
-  const kind = rateKindOf(c.req.method, c.req.routePath, c.req.query('dryRun') === 'true')
+async function spendRate(
+  c: Context<AppEnv>,
+  deps: ApiDeps,
+  tenant: string,
+  kind: RateKind,
+): Promise<void> {
   const own = (await deps.scopeLookup(tenant))?.limits?.[kind]
   const decision = await deps.rateLimiter.take(tenant, kind, own ?? deps.api.rateLimits[kind])
   if (!decision) return
@@ -33,7 +37,12 @@ async function spendRate(c: Context<AppEnv>, deps: ApiDeps, tenant: string): Pro
 }
 
 /** Resolves the caller's API key; every failure looks the same from outside. */
-export async function authenticate(c: Context<AppEnv>, deps: ApiDeps): Promise<Principal> {
+export async function authenticate(
+  c: Context<AppEnv>,
+  deps: ApiDeps,
+  /** What the route's call spends of the tenant's rate limits (its spec says). */
+  kind: RateKind,
+): Promise<Principal> {
   const token = bearerToken(c)
   const id = apiKeyId(token)
   const key = id ? await deps.keyLookup(id) : undefined
@@ -49,7 +58,7 @@ export async function authenticate(c: Context<AppEnv>, deps: ApiDeps): Promise<P
   }
   c.set('logger', c.get('logger').child({ tenant: key.tenant, keyId: key.id }))
   // Once per request, however many times a route authenticates.
-  if (!c.get('rateLimit')) await spendRate(c, deps, key.tenant)
+  if (!c.get('rateLimit')) await spendRate(c, deps, key.tenant, kind)
   return {
     keyId: key.id,
     tenant: key.tenant,
@@ -61,9 +70,10 @@ export async function authenticate(c: Context<AppEnv>, deps: ApiDeps): Promise<P
 export async function requireScope(
   c: Context<AppEnv>,
   deps: ApiDeps,
+  kind: RateKind,
   ...anyOf: Scope[]
 ): Promise<Principal> {
-  return requireScopeOf(await authenticate(c, deps), ...anyOf)
+  return requireScopeOf(await authenticate(c, deps, kind), ...anyOf)
 }
 
 /** The principal, if its key has one of the scopes (403 otherwise). */

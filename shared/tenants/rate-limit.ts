@@ -100,21 +100,20 @@ export class RateLimiter {
 }
 
 /**
- * What kind of request this is, from its method and route: redelivery; what reads Alibaba (a
- * registry read, drift, a dry-run plan, a DNSSEC scan); any other read; any other write.
+ * The kind of request a route's call spends: what its spec names (`rate`; with `dryRun`,
+ * `rateWhenDryRun`), else `reads` for a GET or HEAD and `writes` for anything else.
  */
-export function rateKindOf(method: string, route: string, dryRun: boolean): RateKind {
-  if (
-    route.endsWith('/deliveries/redeliver') ||
-    route === '/events/:id/redeliver' ||
-    route === '/events/recover'
-  ) {
-    return 'redeliveries'
-  }
-  if (method === 'GET' && (route === '/domains/:name/ds' || route === '/domains/:name/drift')) {
-    return 'upstreamReads'
-  }
-  if (route === '/domains/:name/dnssec/scan' || (method === 'PUT' && dryRun)) return 'upstreamReads'
+export function rateKindFor(
+  route: {
+    readonly method: string
+    readonly rate?: RateKind | undefined
+    readonly rateWhenDryRun?: RateKind | undefined
+  },
+  dryRun: boolean,
+): RateKind {
+  if (dryRun && route.rateWhenDryRun) return route.rateWhenDryRun
+  if (route.rate) return route.rate
+  const method = route.method.toUpperCase()
   return method === 'GET' || method === 'HEAD' ? 'reads' : 'writes'
 }
 

@@ -53,6 +53,7 @@ export function registerDeliveryRoutes(app: App, deps: ApiDeps): void {
     {
       method: 'post',
       path: '/tasks/{id}/deliveries/redeliver',
+      rate: 'redeliveries',
       operationId: 'redeliverWebhook',
       tags: ['Tasks'],
       summary: 'Send the finished task\'s webhook again (same webhook-id), e.g. after "exhausted"',

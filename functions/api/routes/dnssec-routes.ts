@@ -92,6 +92,7 @@ export function registerDnssecRoutes(app: App, deps: ApiDeps): void {
     {
       method: 'post',
       path: '/domains/{name}/dnssec/scan',
+      rate: 'upstreamReads',
       operationId: 'scanDnssec',
       tags: ['DNSSEC automation'],
       summary: 'Scan the zone now and take the step it allows',

@@ -39,6 +39,7 @@ const desiredStateRoute = <const B extends z.ZodType>(route: {
     method: 'put',
     tags: ['Desired state'],
     domain: 'see',
+    rateWhenDryRun: 'upstreamReads',
     body: { schema: route.body, required: true },
     query: DryRunQuerySchema,
     responses: {
@@ -210,6 +211,7 @@ export function registerDomainStateRoutes(app: App, deps: ApiDeps): void {
     {
       method: 'get',
       path: '/domains/{name}/drift',
+      rate: 'upstreamReads',
       operationId: 'getDrift',
       tags: ['Desired state'],
       summary: 'Compare the last applied desired state with the registry now',

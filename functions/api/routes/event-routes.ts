@@ -115,6 +115,7 @@ export function registerEventRoutes(app: App, deps: ApiDeps): void {
     {
       method: 'post',
       path: '/events/{id}/redeliver',
+      rate: 'redeliveries',
       operationId: 'redeliverEvent',
       tags: ['Events'],
       summary: 'Send an event again (same webhook id and body), e.g. after "exhausted"',
@@ -143,6 +144,7 @@ export function registerEventRoutes(app: App, deps: ApiDeps): void {
     {
       method: 'post',
       path: '/events/recover',
+      rate: 'redeliveries',
       operationId: 'recoverEvents',
       tags: ['Events'],
       summary: 'Send again every event since a time whose delivery failed (exhausted or disabled)',

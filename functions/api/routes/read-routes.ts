@@ -67,6 +67,7 @@ export function registerReadRoutes(app: App, deps: ApiDeps): void {
     {
       method: 'get',
       path: '/domains/{name}/ds',
+      rate: 'upstreamReads',
       operationId: 'listDsRecords',
       tags: ['DS records'],
       summary: 'The DS records Alibaba Cloud holds for a domain now (QueryDSRecord, read-through)',

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi'
 import type { Context, MiddlewareHandler } from 'hono'
 import type { Scope } from '#shared/tasks/task.ts'
+import { type RateKind, rateKindFor } from '#shared/tenants/rate-limit.ts'
 import { authenticate, requireAdmin, requireScope } from '../auth.ts'
 import type { ApiDeps, App, AppEnv, Principal } from '../context.ts'
 import { readJsonBody } from '../http.ts'
@@ -30,6 +31,13 @@ export interface RouteSpec {
   readonly description?: string
   /** Checked first, so a caller who may not call the route learns nothing from the others. */
   readonly access: Access
+  /**
+   * What a call spends of the tenant's rate limits: by default `reads` for a GET, `writes`
+   * otherwise; `upstreamReads` for what reads Alibaba, `redeliveries` for sending webhooks again.
+   */
+  readonly rate?: RateKind
+  /** …and with `dryRun=true` (a plan reads the registry). */
+  readonly rateWhenDryRun?: RateKind
   /**
    * The domain named by `{name}`, once the caller may see it (`see`: 422 for a name that is not
    * one, 404 outside the key's scope) or also submit for it (`submit`: 409 for another tenant's).
@@ -125,7 +133,14 @@ function checks(spec: RouteSpec, deps: ApiDeps): Check[] {
       else
         c.set(
           'principal',
-          access === 'key' ? await authenticate(c, deps) : await requireScope(c, deps, ...access),
+          access === 'key'
+            ? await authenticate(c, deps, rateKindFor(spec, c.req.query('dryRun') === 'true'))
+            : await requireScope(
+                c,
+                deps,
+                rateKindFor(spec, c.req.query('dryRun') === 'true'),
+                ...access,
+              ),
         )
       await next()
     },
