@@ -69,8 +69,16 @@ describe('a multi-signer zone, BIND and Knot replayed', () => {
     expect([kskA, kskB, kskB2].every(Boolean)).toBe(true)
   })
 
-  it('bootstraps a DS set that covers both providers’ KSKs', async () => {
+  it('refuses to bootstrap both providers at once: the registry would publish one DS first', async () => {
     const outcome = await scanAt('agreed', [])
+    expect(outcome.ok).toBe(false)
+    expect(outcome.ok ? '' : outcome.reason).toMatch(
+      /a first DS set is published one record at a time, and DS \d+ alone leaves the DNSKEY RRset served by 127\.0\.0\.1:\d+ without a validating DS/,
+    )
+  })
+
+  it('keeps a DS set that covers both providers’ KSKs', async () => {
+    const outcome = await scanAt('agreed', [dsA, dsB])
     expect(outcome.ok, outcome.ok ? '' : outcome.reason).toBe(true)
     if (!outcome.ok || typeof outcome.desired === 'string') throw new Error('no DS set')
     expect(tags(outcome.desired)).toBe(tags([dsA, dsB]))

@@ -1,4 +1,4 @@
-import { type Dnskey, type DsRecord, dsFromDnskey, keyTagOf } from '../dnssec.ts'
+import type { Dnskey, DsRecord } from '../dnssec.ts'
 import type { DnsAnswer, DnsServer } from './dns-client.ts'
 import {
   CDNSKEY,
@@ -11,6 +11,7 @@ import {
   dsKey,
   dsOf,
   dsRdataOf,
+  keysMatchingDs,
   rawOf,
   signedByOneOf,
   signersOf,
@@ -211,16 +212,7 @@ export class ChainValidator {
   async #fetchZoneKeys(zone: string, ds: readonly DsRecord[]): Promise<readonly Dnskey[]> {
     const answer = await this.#ask(zone, zone, 'DNSKEY')
     const keys = answer.records.map(dnskeyOf)
-    const trusted = new Set(ds.map(dsKey))
-    const entry = keys.filter((key) =>
-      ds.some(
-        (record) =>
-          record.keyTag === keyTagOf(key) &&
-          record.algorithm === key.algorithm &&
-          [1, 2, 4].includes(record.digestType) &&
-          trusted.has(dsKey(dsFromDnskey(zone, key, record.digestType))),
-      ),
-    )
+    const entry = keysMatchingDs(zone, keys, ds)
     if (entry.length === 0) {
       throw new ChainError('bogus', `no DNSKEY of ${shown(zone)} matches the DS that leads to it`)
     }

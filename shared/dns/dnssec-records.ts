@@ -1,5 +1,12 @@
 import type { Answer, DnskeyAnswer, RrsigAnswer } from 'dns-packet'
-import { type Dnskey, type DsRecord, dnskeyRdata, keyTagOf } from '../dnssec.ts'
+import {
+  COMPUTABLE_DIGEST_TYPES,
+  type Dnskey,
+  type DsRecord,
+  dnskeyRdata,
+  dsFromDnskey,
+  keyTagOf,
+} from '../dnssec.ts'
 import { type Rrsig, verifyRrsig, type WireRecord } from './rrsig.ts'
 
 /**
@@ -85,6 +92,25 @@ export function rrsigOf(answer: Answer, type: number): Rrsig {
 
 export const dsKey = (ds: DsRecord) =>
   `${ds.keyTag}/${ds.algorithm}/${ds.digestType}/${ds.digest.toLowerCase()}`
+
+/** The keys of `zone` that one of the DS records points at (digest checked; SHA-1/256/384). */
+export function keysMatchingDs(
+  zone: string,
+  keys: readonly Dnskey[],
+  records: readonly DsRecord[],
+): Dnskey[] {
+  const wanted = new Set(records.map(dsKey))
+  const computable: readonly number[] = COMPUTABLE_DIGEST_TYPES
+  return keys.filter((key) =>
+    records.some(
+      (ds) =>
+        ds.keyTag === keyTagOf(key) &&
+        ds.algorithm === key.algorithm &&
+        computable.includes(ds.digestType) &&
+        wanted.has(dsKey(dsFromDnskey(zone, key, ds.digestType))),
+    ),
+  )
+}
 
 /** The signer names of an RRset's signatures. */
 export const signersOf = (signatures: readonly Answer[]) => [

@@ -7,7 +7,7 @@ import { type EventType, newEvent } from '../events/webhook-event.ts'
 import { checkBootstrapSignals, type SignalOutcome } from './bootstrap-signal.ts'
 import { ChainValidator, type TrustAnchor } from './chain-of-trust.ts'
 import type { DnsAnswer, DnsServer } from './dns-client.ts'
-import { dsOf } from './dnssec-records.ts'
+import { canonicalName, dsOf } from './dnssec-records.ts'
 import type { DnssecState, DnssecStateStore } from './dnssec-state.ts'
 import { NameServerLookupError } from './name-servers.ts'
 import { decideRollover, type RolloverDecision, type RolloverPhase } from './rollover.ts'
@@ -87,9 +87,7 @@ async function delegatedNameServers(deps: DnssecDeps, domain: string): Promise<s
     const answer = await deps.query(server, domain, 'NS')
     if (answer.referral?.zone === domain) return [...answer.referral.nameServers]
     if (answer.authoritative && answer.records.length > 0) {
-      return answer.records.map((record) =>
-        (record as { data: string }).data.toLowerCase().replace(/\.$/, ''),
-      )
+      return answer.records.map((record) => canonicalName((record as { data: string }).data))
     }
   }
   return []

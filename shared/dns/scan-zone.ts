@@ -9,6 +9,7 @@ import {
   DNSKEY,
   dnskeyOf,
   dsKey,
+  keysMatchingDs,
   rawOf,
   dnskeyRdataOf as rdataOf,
   rdataSet,
@@ -151,18 +152,7 @@ export async function scanZone(
     keys: childKeys,
   })
   const keyRecords = keys.map((key) => ({ name: zone, type: DNSKEY, rdata: rdataOf(key) }))
-  const matching = (records: readonly DsRecord[]) => {
-    const wanted = new Set(records.map(dsKey))
-    return keys.filter((key) =>
-      records.some(
-        (ds) =>
-          ds.keyTag === keyTagOf(key) &&
-          ds.algorithm === key.algorithm &&
-          [1, 2, 4].includes(ds.digestType) &&
-          wanted.has(dsKey(dsFromDnskey(zone, key, ds.digestType))),
-      ),
-    )
-  }
+  const matching = (records: readonly DsRecord[]) => keysMatchingDs(zone, keys, records)
   /** The server whose own signature over the DNSKEY RRset no key of `signers` made, if any. */
   const unsignedAt = (signers: readonly Dnskey[]) =>
     answers.find(
@@ -256,6 +246,18 @@ export async function scanZone(
     return fail(
       `the DNSKEY RRset${answers.length > 1 ? ` served by ${unsigned.view.server}` : ''} is not signed by a key the CDS or CDNSKEY names`,
     )
+  }
+  if (registryDs.length === 0) {
+    // The registry adds one DS per task, so a first set reaches the parent one record at a time:
+    // each record alone must validate every server (not so for two providers' own KSKs).
+    for (const ds of desired) {
+      const alone = unsignedAt(matching([ds]))
+      if (alone) {
+        return fail(
+          `a first DS set is published one record at a time, and DS ${ds.keyTag} alone leaves the DNSKEY RRset served by ${alone.view.server} without a validating DS: secure the zone with one provider's servers, then add the other's keys and DS (RFC 8901 §8)`,
+        )
+      }
+    }
   }
   return { ok: true, servers: views, keys: childKeys, desired, trustedBy, apex }
 }
