@@ -10,10 +10,11 @@
 import { execFileSync } from 'node:child_process'
 import { createSocket } from 'node:dgram'
 import { writeFileSync } from 'node:fs'
-import { connect, createServer } from 'node:net'
+import { connect } from 'node:net'
 import dnsPacket from 'dns-packet'
 import { dsFromDnskey, keyTagOf, parseDnskey } from '#shared/dnssec.ts'
 import { BindZone, requireBind } from '../test/helpers/bind.ts'
+import { freePort } from '../test/helpers/free-port.ts'
 import {
   MULTI_SIGNER_ZONE,
   type MultiSignerState,
@@ -90,17 +91,6 @@ function askTcp(port: number, message: Buffer): Promise<Buffer> {
         socket.end()
         resolve(buffered.subarray(2, buffered.readUInt16BE(0) + 2))
       }
-    })
-  })
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
     })
   })
 }

@@ -4,13 +4,13 @@ import { type DnsServer, queryServer } from '#shared/dns/dns-client.ts'
 import { decideRollover } from '#shared/dns/rollover.ts'
 import { type ScanOutcome, scanZone } from '#shared/dns/scan-zone.ts'
 import { type DsRecord, dsFromDnskey, parseDnskey } from '#shared/dnssec.ts'
+import { freePort } from './helpers/free-port.ts'
 import {
   MULTI_SIGNER_STATES,
   type MultiSignerState,
   MULTI_SIGNER_ZONE as ZONE,
 } from './helpers/multi-signer.ts'
 import { RECORDED_ZONES_FILE, RecordedZone, type RecordedZones } from './helpers/recorded-zone.ts'
-import { freePort } from './helpers/rollover-suite.ts'
 
 /**
  * A multi-signer zone (RFC 8901 model 2) as BIND and Knot served it, step by step, replayed from

@@ -1,10 +1,10 @@
-import { createServer } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DnssecStateSchema } from '#functions/api/schemas/dnssec-schemas.ts'
 import { queryServer } from '#shared/dns/dns-client.ts'
 import { scanZone } from '#shared/dns/scan-zone.ts'
 import type { DsRecord } from '#shared/dnssec.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
+import { freePort } from './free-port.ts'
 import { parentDs as parentDsAt } from './parent-ds.ts'
 import { type Pipeline, startPipeline } from './pipeline.ts'
 import type { TestZone, ZoneKey } from './test-zone.ts'
@@ -77,17 +77,6 @@ export const CDS_SCENARIOS: Record<
       [[0, 1], [], (ds) => signalLines(ds(SIGNAL_CHILD, 1))],
     ],
   },
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 /** The CDS-driven DNSSEC tests, with the zones `makeZone` serves. */

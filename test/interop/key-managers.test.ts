@@ -3,10 +3,10 @@ import { queryServer } from '#shared/dns/dns-client.ts'
 import { scanZone } from '#shared/dns/scan-zone.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
 import { delvValidates } from '../helpers/delv.ts'
+import { freePort } from '../helpers/free-port.ts'
 import { parentDs } from '../helpers/parent-ds.ts'
 import { type Pipeline, startPipeline } from '../helpers/pipeline.ts'
 import { PolicyServer, type PolicyServerKind, requireServer } from '../helpers/policy-server.ts'
-import { freePort } from '../helpers/rollover-suite.ts'
 
 /**
  * The operators' own key managers end to end (BIND's dnssec-policy with parental-agents, Knot's

@@ -5,11 +5,11 @@ import type { DsRecord } from '#shared/dnssec.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
 import { requireBind } from '../helpers/bind.ts'
 import { delvValidates } from '../helpers/delv.ts'
+import { freePort } from '../helpers/free-port.ts'
 import { MultiSignerZone } from '../helpers/multi-signer.ts'
 import { parentDs } from '../helpers/parent-ds.ts'
 import { type Pipeline, startPipeline } from '../helpers/pipeline.ts'
 import { requireServer } from '../helpers/policy-server.ts'
-import { freePort } from '../helpers/rollover-suite.ts'
 
 /**
  * RFC 8901 model 2: BIND and Knot serve one zone, each signing with its own KSK and ZSK and
