@@ -267,6 +267,12 @@ export const ROWS: readonly Row[] = [
     defaults: ['plain', 'plain'],
     meaning: 'poller',
   },
+  {
+    variables: ['POLLER_QUEUE_URL', 'POLLER_WORKERS'],
+    stated: '— (set by the template), 1',
+    meaning:
+      'a scheduled run hands its due-index shards to this SQS queue, one message per worker; unset, the run drains every shard itself (see [scaling](operating.md#scaling-out-the-poller))',
+  },
   { variables: ['TASK_MAX_AGE_HOURS'], defaults: ['plain'], meaning: 'then `unknown`' },
   {
     variables: ['RECONCILE_AFTER_SECONDS'],

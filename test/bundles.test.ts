@@ -3,6 +3,12 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { gunzipSync } from 'node:zlib'
+import {
+  CreateQueueCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs'
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { RunningEmulator } from '#infra/emulator/server.ts'
@@ -28,17 +34,21 @@ const TABLE = 'domain-gateway-bundle-test'
 
 let proxy: Awaited<ReturnType<typeof startRecordingProxy>>
 let moto: Awaited<ReturnType<typeof startMoto>>
+let sqs: SQSClient
+let queueUrl = ''
 let emulator: RunningEmulator
 const receiver = new TestReceiver()
-type FunctionName = 'api' | 'poller' | 'sync' | 'drift'
+/** The template's functions; `pollerWorker` is the poller bundle's `worker` export. */
+type FunctionName = 'api' | 'poller' | 'pollerWorker' | 'sync' | 'drift'
 const handlers: Record<FunctionName, Handler> = {} as never
 
-async function loadBundle(name: FunctionName): Promise<Handler> {
-  const module = (await import(pathToFileURL(resolve(`dist/${name}/index.mjs`)).href)) as {
-    handler: Handler
-  }
-  expect(typeof module.handler).toBe('function')
-  return module.handler
+async function loadBundle(name: string, entry = 'handler'): Promise<Handler> {
+  const module = (await import(pathToFileURL(resolve(`dist/${name}/index.mjs`)).href)) as Record<
+    string,
+    Handler
+  >
+  expect(typeof module[entry]).toBe('function')
+  return module[entry] as Handler
 }
 
 /** What the bundles wrote to stdout (log lines, EMF metric lines), captured, not shown. */
@@ -118,7 +128,22 @@ beforeAll(async () => {
   await put('admin-api-key', ADMIN_KEY)
   await put('sync-webhook-secret', `whsec_${Buffer.alloc(32, 9).toString('base64')}`)
   ssm.destroy()
+  // The queue the scheduled poller hands its shards to, on moto's SQS as the template makes it.
+  sqs = new SQSClient({
+    region: 'us-east-1',
+    endpoint: moto.endpoint,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  })
+  const queue = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: `domain-gateway-${STAGE}-poller-shards`,
+      Attributes: { VisibilityTimeout: '420', MessageRetentionPeriod: '300' },
+    }),
+  )
+  queueUrl = queue.QueueUrl as string
   Object.assign(process.env, {
+    POLLER_QUEUE_URL: queueUrl,
+    POLLER_WORKERS: '2',
     TABLE_NAME: TABLE,
     DYNAMODB_ENDPOINT: proxy.endpoint,
     AWS_REGION: 'us-east-1',
@@ -143,11 +168,13 @@ beforeAll(async () => {
   })
   handlers.api = await loadBundle('api')
   handlers.poller = await loadBundle('poller')
+  handlers.pollerWorker = await loadBundle('poller', 'worker')
   handlers.sync = await loadBundle('sync')
   handlers.drift = await loadBundle('drift')
 }, 60_000)
 
 afterAll(async () => {
+  sqs?.destroy()
   await receiver.stop()
   await emulator?.close()
   await moto?.stop()
@@ -259,13 +286,61 @@ describe('the API bundle', () => {
   })
 })
 
+/** An SQS event as Lambda's event source mapping hands a received message to the function. */
+function sqsEvent(message: Message) {
+  return {
+    Records: [
+      {
+        messageId: message.MessageId,
+        receiptHandle: message.ReceiptHandle,
+        body: message.Body,
+        attributes: {
+          ApproximateReceiveCount: '1',
+          SentTimestamp: String(Date.now()),
+          SenderId: 'AROAEXAMPLE',
+          ApproximateFirstReceiveTimestamp: String(Date.now()),
+        },
+        messageAttributes: {},
+        md5OfBody: message.MD5OfBody,
+        eventSource: 'aws:sqs',
+        eventSourceARN: `arn:aws:sqs:us-east-1:123456789012:domain-gateway-${STAGE}-poller-shards`,
+        awsRegion: 'us-east-1',
+      },
+    ],
+  }
+}
+
 describe('the poller bundle', () => {
-  it('runs on an EventBridge scheduled event within the time budget and delivers the callback', async () => {
+  it('hands its shards to the queue on an EventBridge scheduled event; the workers it feeds deliver the callback', async () => {
     await new Promise((done) => setTimeout(done, 150))
-    const stats = await invoke('poller', fixture('scheduled-event.json'), {
-      getRemainingTimeInMillis: () => 6_500,
+    const context = { getRemainingTimeInMillis: () => 6_500 }
+    const dispatched = await invoke('poller', fixture('scheduled-event.json'), context)
+    expect(dispatched).toEqual({ parts: 2, runs: [] })
+    // Two messages on the real (moto) queue, together naming every shard once.
+    const received = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }),
+    )
+    const messages = received.Messages ?? []
+    expect(messages).toHaveLength(2)
+    const shards = messages
+      .flatMap((message) => (JSON.parse(message.Body as string) as { shards: number[] }).shards)
+      .sort((a, b) => a - b)
+    expect(shards).toEqual([0, 1, 2, 3, 4, 5, 6, 7])
+    // Each part as the event source mapping would invoke the worker with it.
+    for (const message of messages) {
+      const answer = await invoke('pollerWorker', sqsEvent(message), context)
+      expect(answer).toEqual({ batchItemFailures: [] })
+    }
+    const runs = stdoutLines.filter((line) => line.msg === 'poller run finished')
+    expect(runs.map((line) => line.shards)).toHaveLength(2)
+    expect(runs.reduce((sum, line) => sum + Number(line.rounds), 0)).toBeGreaterThan(0)
+    // A part delivered again after its run is dropped, not worked, and not reported failed.
+    const late = sqsEvent({
+      ...messages[0],
+      Body: JSON.stringify({ shards: [0], notAfter: Date.now() - 1 }),
     })
-    expect(stats.rounds).toBeGreaterThan(0)
+    expect(await invoke('pollerWorker', late, context)).toEqual({ batchItemFailures: [] })
+    expect(stdoutLines.filter((line) => line.msg === 'poller run finished')).toHaveLength(2)
     const read = await invoke(
       'api',
       httpEvent('function-url.json', 'GET', `/tasks/${taskId}`, {
@@ -379,7 +454,7 @@ describe('the packaged template', () => {
   }
 
   it('grants every DynamoDB operation each bundle performed, on exactly the table or index it used', () => {
-    const callers = ['api', 'poller', 'sync', 'drift'] as const
+    const callers = ['api', 'poller', 'pollerWorker', 'sync', 'drift'] as const
     for (const caller of callers) {
       const used = proxy.operations.filter((operation) => operation.caller === caller)
       expect(used.length, caller).toBeGreaterThan(0)
@@ -398,7 +473,7 @@ describe('the packaged template', () => {
   })
 
   it('grants no wildcard action and reads only its own secret parameters', () => {
-    for (const fn of ['api', 'poller', 'sync', 'drift']) {
+    for (const fn of ['api', 'poller', 'pollerWorker', 'sync', 'drift']) {
       for (const statement of statementsOf(fn)) {
         for (const action of statement.Action) expect(action).not.toContain('*')
         expect(JSON.stringify(statement.Resource)).not.toBe('"*"')
@@ -413,7 +488,7 @@ describe('the packaged template', () => {
 
   it('traces every function, sends failed scheduled runs to a queue and logs HTTP API access', () => {
     const resources = template.Resources
-    for (const fn of ['Api', 'Poller', 'Sync', 'Drift']) {
+    for (const fn of ['Api', 'Poller', 'PollerWorker', 'Sync', 'Drift']) {
       expect(resources[`${fn}LambdaFunction`]?.Properties.TracingConfig).toEqual({ Mode: 'Active' })
       const lambda = resources[`${fn}LambdaFunction`]
       if (!lambda) throw new Error(`no function ${fn}`)
@@ -436,6 +511,8 @@ describe('the packaged template', () => {
       )
       expect(send.map((statement) => statement.Resource)).toEqual([
         { 'Fn::GetAtt': ['FailedRunsQueue', 'Arn'] },
+        // The scheduled poller also hands its shards to the workers' queue.
+        ...(fn === 'Poller' ? [{ 'Fn::GetAtt': ['PollerShardsQueue', 'Arn'] }] : []),
       ])
     }
     const stage = resources.HttpApiStage?.Properties as {
@@ -450,6 +527,44 @@ describe('the packaged template', () => {
     })
   })
 
+  it("fans the poller out: the schedule names the workers' queue, the workers consume it one part at a time, at most pollerWorkers at once", () => {
+    const resources = template.Resources
+    const queue = resources.PollerShardsQueue?.Properties as Record<string, unknown>
+    // A part is worthless after its minute; a worker's 70 s fit well inside the visibility timeout.
+    expect(queue).toMatchObject({ MessageRetentionPeriod: 300, VisibilityTimeout: 420 })
+    const environment = (
+      resources.PollerLambdaFunction?.Properties.Environment as
+        | { Variables: Record<string, unknown> }
+        | undefined
+    )?.Variables
+    expect(environment).toBeDefined()
+    expect(environment?.POLLER_QUEUE_URL).toEqual({ Ref: 'PollerShardsQueue' })
+    expect(environment?.POLLER_WORKERS).toBe('4')
+    const worker = resources.PollerWorkerLambdaFunction?.Properties as Record<string, unknown>
+    expect(worker.Handler).toBe('index.worker')
+    expect(worker.Timeout).toBe(70)
+    const mappings = Object.values(resources).filter(
+      (resource) => resource.Type === 'AWS::Lambda::EventSourceMapping',
+    )
+    expect(mappings).toHaveLength(1)
+    expect(mappings[0]?.Properties).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': ['PollerShardsQueue', 'Arn'] },
+      FunctionName: { 'Fn::GetAtt': ['PollerWorkerLambdaFunction', 'Arn'] },
+      BatchSize: 1,
+      ScalingConfig: { MaximumConcurrency: 4 },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    })
+    const take = statementsOf('pollerWorker').find((statement) =>
+      statement.Action.includes('sqs:ReceiveMessage'),
+    )
+    expect(take?.Resource).toEqual({ 'Fn::GetAtt': ['PollerShardsQueue', 'Arn'] })
+    expect(take?.Action).toEqual([
+      'sqs:ReceiveMessage',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+    ])
+  })
+
   it('alarms on function errors and throttles, the oldest due item, exhausted callbacks, the upstream error rate and API 5xx, to the topic given', () => {
     const alarms = Object.entries(template.Resources).filter(
       ([, resource]) => resource.Type === 'AWS::CloudWatch::Alarm',
@@ -460,7 +575,7 @@ describe('the packaged template', () => {
       expect(alarm, name).toBeDefined()
       return `${alarm.Namespace}/${alarm.MetricName}`
     }
-    for (const fn of ['Api', 'Poller', 'Sync', 'Drift']) {
+    for (const fn of ['Api', 'Poller', 'PollerWorker', 'Sync', 'Drift']) {
       expect(metricOf(`${fn}ErrorsAlarm`)).toBe('AWS/Lambda/Errors')
     }
     expect(JSON.stringify(byName.get('ThrottlesAlarm'))).toContain('"MetricName":"Throttles"')

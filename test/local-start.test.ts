@@ -100,6 +100,28 @@ describe('npm start', () => {
     await expect
       .poll(() => started.output())
       .toMatch(/callback msg_\S+: ping for other-team \(signature verified\)/)
+
+    // The banner's first call: the task is polled by the local poller's one worker (a scheduled
+    // run dispatched as on AWS) and its signed callback printed.
+    const submitted = await fetch(`${url}/domains/example.com/ds`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${key}`,
+        'content-type': 'application/json',
+        'idempotency-key': 'local-start-first-try',
+      },
+      body: JSON.stringify({
+        keyTag: 2371,
+        algorithm: 13,
+        digestType: 2,
+        digest: 'f58fa917424383934c7b0cf1a90f61d692745680fa06f5ecdbe0924e86de9598',
+      }),
+    })
+    expect(submitted.status).toBe(202)
+    const { id } = (await submitted.json()) as { id: string }
+    await expect
+      .poll(() => started.output(), { timeout: 30_000 })
+      .toMatch(new RegExp(`callback msg_${id}: .*\\(signature verified\\)`))
   }, 60_000)
 
   it('stops with one sentence naming the part and the variable when a chosen port is busy', async () => {

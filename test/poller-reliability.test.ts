@@ -3,7 +3,6 @@ import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
 import type { PollerDeps } from '#shared/poller/poller-deps.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
 import { createStores } from '#shared/store/stores.ts'
-import type { Task } from '#shared/tasks/task.ts'
 import type { TaskStore } from '#shared/tasks/task-store.ts'
 import { clientFor, upstreamTasksFor } from './helpers/emulator.ts'
 import { TEST_DYNAMODB_ENGINE } from './helpers/gateway.ts'
@@ -14,7 +13,7 @@ import {
   QUICK_EMULATOR,
   startPipeline,
 } from './helpers/pipeline.ts'
-import { passThrough } from './helpers/task-store-wrapper.ts'
+import { expectEachStepOnce, passThrough, recordTransitions } from './helpers/task-store-wrapper.ts'
 
 let p: Pipeline
 beforeAll(async () => {
@@ -25,29 +24,6 @@ beforeEach(() => {
   p.receiver.reply = () => ({ status: 204 })
   p.emulator.faults.set([])
 })
-
-/** Wraps a store so every successful status change is recorded as `from→to`. */
-function recordTransitions(real: TaskStore, log: Map<string, string[]>): TaskStore {
-  return {
-    ...passThrough(real),
-    async replace(next: Task, expectedVersion: number) {
-      const before = await real.get(next.id, Date.now())
-      const ok = await real.replace(next, expectedVersion)
-      if (ok && before && before.status !== next.status) {
-        log.set(next.id, [...(log.get(next.id) ?? []), `${before.status}→${next.status}`])
-      }
-      if (
-        ok &&
-        before &&
-        before.callback.state !== next.callback.state &&
-        next.callback.state === 'delivered'
-      ) {
-        log.set(next.id, [...(log.get(next.id) ?? []), 'delivered'])
-      }
-      return ok
-    },
-  }
-}
 
 /** A poller whose due-index reads return only the given task. */
 function seeingOnly(deps: PollerDeps, ...taskIds: string[]): PollerDeps {
@@ -138,20 +114,7 @@ describe('concurrent and interrupted pollers', () => {
       ])
     }
     expect(await allDelivered(ids)()).toBe(true)
-    for (const id of ids) {
-      const changes = transitions.get(id) ?? []
-      expect(
-        changes.filter((change) => change.endsWith('→succeeded')),
-        id,
-      ).toHaveLength(1)
-      expect(
-        changes.filter((change) => change === 'delivered'),
-        id,
-      ).toHaveLength(1)
-      expect(new Set(changes).size, `${id}: ${changes}`).toBe(changes.length)
-    }
-    const counts = p.receiver.countsById()
-    for (const id of ids) expect(counts.get(`msg_${id}`), id).toBe(1)
+    expectEachStepOnce(ids, transitions, p.receiver.countsById())
   })
 
   it('a poller killed mid-poll: its lease expires and the next run finishes the work', async () => {

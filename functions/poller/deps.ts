@@ -9,6 +9,7 @@ import { createLogger } from '#shared/logger.ts'
 import { metricsFor } from '#shared/metrics.ts'
 import type { PollerDeps } from '#shared/poller/poller-deps.ts'
 import { DEFAULT_POLLER_SETTINGS } from '#shared/poller/settings.ts'
+import type { ShardQueue } from '#shared/poller/shard-work.ts'
 import { DEFAULT_DUE_SWEEP_SETTINGS, sweepDueIndex } from '#shared/poller/sweep-due-index.ts'
 import { UpstreamListing } from '#shared/poller/upstream-listing.ts'
 import { createStores } from '#shared/store/stores.ts'
@@ -17,6 +18,16 @@ import { limiterFor } from '#shared/upstream-rate/limiter-for.ts'
 import { DEFAULT_ENDPOINT_HEALTH_SETTINGS } from '#shared/webhooks/endpoint-health.ts'
 import { createSecretResolver } from '#shared/webhooks/webhook-secrets.ts'
 import { webhookSender } from '#shared/webhooks/webhook-sender.ts'
+
+/**
+ * Where a scheduled run's parts go: the SQS queue POLLER_QUEUE_URL names, or none (the run drains
+ * every shard in its own process). The SQS client is loaded only when there is a queue.
+ */
+export async function buildShardQueue(worker: WorkerConfig): Promise<ShardQueue | undefined> {
+  if (!worker.poller.queueUrl) return undefined
+  const { SqsShardQueue } = await import('#shared/store/sqs-shard-queue.ts')
+  return new SqsShardQueue(worker.poller.queueUrl)
+}
 
 /** The production wiring of the poller: DynamoDB stores, the upstream client, guarded webhooks. */
 export function buildPollerDeps(

@@ -1,32 +1,69 @@
-import type { Context } from 'aws-lambda'
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda'
 import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
 import { loadWorkerConfig } from '#shared/config/worker-config.ts'
-import { runPoller } from '#shared/poller/run-poller.ts'
+import { dispatchPollerRun } from '#shared/poller/dispatch-run.ts'
+import { InProcessShardQueue } from '#shared/poller/in-process-shard-queue.ts'
+import { workShardMessage } from '#shared/poller/shard-worker.ts'
 import { beginInvocation } from '../invocation.ts'
 import { lambdaEnvironment } from '../runtime-env.ts'
-import { buildPollerDeps } from './deps.ts'
+import { buildPollerDeps, buildShardQueue } from './deps.ts'
 
 const env = await lambdaEnvironment()
-const deps = buildPollerDeps(loadGatewayConfig(env), loadWorkerConfig(env))
+const workerConfig = loadWorkerConfig(env)
+const deps = buildPollerDeps(loadGatewayConfig(env), workerConfig)
+const queue = await buildShardQueue(workerConfig)
 /** Leave room to write the last results before Lambda stops the invocation. */
 const SAFETY_MARGIN_MS = 5_000
 /** A run never outlasts the one-minute schedule by much; overlapping runs are safe anyway. */
 const MAX_RUN_MS = 55_000
 
-/** EventBridge `rate(1 minute)` entry point: drains due work until the time budget is spent. */
-export async function handler(
-  _event: unknown,
-  context: Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>,
-) {
-  beginInvocation(context)
+type Invocation = Pick<Context, 'getRemainingTimeInMillis' | 'awsRequestId'>
+
+function budgetOf(context: Invocation) {
   const remaining = context.getRemainingTimeInMillis()
-  const budget = Math.min(MAX_RUN_MS, remaining - SAFETY_MARGIN_MS)
   const now = deps.now()
-  // Callbacks are sent only if they can finish before Lambda stops the invocation.
-  const stats = await runPoller(deps, now + Math.max(0, budget), {
+  return {
+    runMs: Math.max(0, Math.min(MAX_RUN_MS, remaining - SAFETY_MARGIN_MS)),
+    // Callbacks are sent only if they can finish before Lambda stops the invocation.
     hardStop: now + remaining - 1_000,
+    now,
+  }
+}
+
+/**
+ * EventBridge `rate(1 minute)` entry point. With POLLER_QUEUE_URL it hands the due index's
+ * shards to the queue, one part per worker (`worker` below drains them); without, it drains
+ * every shard itself until the time budget is spent.
+ */
+export async function handler(_event: unknown, context: Invocation) {
+  beginInvocation(context)
+  const { runMs, hardStop } = budgetOf(context)
+  const inProcess = queue ? undefined : new InProcessShardQueue(deps, () => hardStop)
+  const { parts } = await dispatchPollerRun(deps, queue ?? (inProcess as InProcessShardQueue), {
+    workers: workerConfig.poller.workers,
+    runMs,
   })
-  deps.logger.info('poller run finished', { ...stats })
+  const runs = inProcess?.lastRuns ?? []
+  if (queue) deps.logger.info('poller run handed to the workers', { parts })
+  for (const stats of runs) deps.logger.info('poller run finished', { ...stats })
   deps.metrics?.flush()
-  return stats
+  return { parts, runs }
+}
+
+/**
+ * SQS entry point (batch size 1): drains the shards one queued part names. A part is never
+ * reported failed — a part redelivered after its run would only be dropped — so the queue never
+ * holds one back.
+ */
+export async function worker(event: SQSEvent, context: Invocation): Promise<SQSBatchResponse> {
+  beginInvocation(context)
+  for (const record of event.Records) {
+    const { runMs, hardStop, now } = budgetOf(context)
+    const outcome = await workShardMessage(deps, record.body, { deadline: now + runMs, hardStop })
+    if (outcome.ran) {
+      deps.logger.info('poller run finished', { shards: outcome.shards, ...outcome.stats })
+    }
+  }
+  deps.metrics?.flush()
+  return { batchItemFailures: [] }
 }

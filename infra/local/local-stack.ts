@@ -22,7 +22,8 @@ import { buildDnssecDeps } from '#shared/dns/dnssec-deps.ts'
 import { runDnssecScans } from '#shared/dns/dnssec-service.ts'
 import { LOCAL_DEFAULTS } from '#shared/local-defaults.ts'
 import type { Logger } from '#shared/logger.ts'
-import { runPoller } from '#shared/poller/run-poller.ts'
+import { dispatchPollerRun } from '#shared/poller/dispatch-run.ts'
+import { InProcessShardQueue } from '#shared/poller/in-process-shard-queue.ts'
 import { createStores } from '#shared/store/stores.ts'
 import { runScheduledSync } from '#shared/sync/run-scheduled-sync.ts'
 import { rateMs, SyncSchedulesFileSchema } from '#shared/sync/sync-schedules.ts'
@@ -223,12 +224,17 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
       }),
   )
 
-  // The poller, as the one-minute schedule would run it, back to back.
+  // The poller, as the one-minute schedule would run it, back to back: each run dispatched as on
+  // AWS, its parts (POLLER_WORKERS of them, one by default) drained in this process.
   const pollerDeps = buildPollerDeps(gateway, worker)
+  const shardQueue = new InProcessShardQueue(pollerDeps)
   let running = true
   const pollerLoop = (async () => {
     while (running) {
-      await runPoller(pollerDeps, pollerDeps.now() + 5_000).catch((error: unknown) => {
+      await dispatchPollerRun(pollerDeps, shardQueue, {
+        workers: worker.poller.workers,
+        runMs: 5_000,
+      }).catch((error: unknown) => {
         pollerDeps.logger.error('poller run failed', { error })
       })
       // `METRICS=on npm start` shows each run's EMF lines, as CloudWatch would get them.

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { DOCUMENTED_DS_TLDS } from '../desired/ds-rules.ts'
+import { MAX_SHARDS } from '../poller/shard-work.ts'
 import type { RateLimits } from '../tenants/rate-limit.ts'
 import { booleanFlag, type Env, parseEnv, positiveInt } from './env.ts'
 import { loadUpstreamConfig, type UpstreamConfig } from './upstream-config.ts'
@@ -12,7 +13,7 @@ export const GatewayEnvSchema = z.object({
   API_MAX_BODY_BYTES: positiveInt(64 * 1024),
   /** How long an API instance trusts a key it read (revocation elsewhere shows within this). */
   API_KEY_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
-  DUE_SHARDS: z.coerce.number().int().min(1).max(64).default(8),
+  DUE_SHARDS: z.coerce.number().int().min(1).max(MAX_SHARDS).default(8),
   TASK_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(30),
   CALLBACK_ALLOW_HTTP: booleanFlag(false),
   /**

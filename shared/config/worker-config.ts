@@ -37,6 +37,13 @@ export const WorkerEnvSchema = z.object({
   POLL_DELAYS: secondsList('2,3,5,10,15,30,60,120,300'),
   POLL_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   POLL_LEASE_SECONDS: z.coerce.number().int().min(5).max(900).default(60),
+  /**
+   * The SQS queue a scheduled run hands its shards to (one message per worker); unset, the
+   * scheduled run drains every shard itself (see docs/scaling.md).
+   */
+  POLLER_QUEUE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Workers a scheduled run is split between (at most DUE_SHARDS of them get a part). */
+  POLLER_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   TASK_MAX_AGE_HOURS: z.coerce
     .number()
     .positive()
@@ -150,6 +157,9 @@ export interface WorkerConfig {
     readonly dueSweepIntervalMs: number
     readonly dueSweepStaleMs: number
     readonly changeRecheckMs: number
+    /** Where a run's parts go (SQS); undefined: the run is worked in its own process. */
+    readonly queueUrl: string | undefined
+    readonly workers: number
   }
   readonly drift: {
     readonly checkEveryMs: number
@@ -217,6 +227,8 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       dueSweepIntervalMs: parsed.DUE_SWEEP_INTERVAL_MINUTES * 60_000,
       dueSweepStaleMs: parsed.DUE_SWEEP_STALE_MINUTES * 60_000,
       changeRecheckMs: parsed.CHANGE_RECHECK_SECONDS * 1000,
+      queueUrl: parsed.POLLER_QUEUE_URL,
+      workers: parsed.POLLER_WORKERS,
     },
     drift: { checkEveryMs: parsed.DRIFT_CHECK_MINUTES * 60_000 },
     dnssec: {

@@ -2,7 +2,7 @@ import { DeliveryLanes, inTurns } from './delivery-lanes.ts'
 import type { DeliveryHandOff, PollerDeps, ProcessOutcome, WaitingCallback } from './poller-deps.ts'
 import { processDueTask } from './process-task.ts'
 
-interface PollerRunStats {
+export interface PollerRunStats {
   readonly rounds: number
   readonly outcomes: Partial<Record<ProcessOutcome, number>>
   readonly throttledPauses: number
@@ -80,11 +80,14 @@ async function feedWaitingCallbacks(
   }
 }
 
+/** What the once-a-run housekeeping needs. */
+type Housekeeping = Pick<PollerDeps, 'tasks' | 'now' | 'logger' | 'sweepDueIndex' | 'metrics'>
+
 /** Most due items counted per shard for the backlog metric (one page of keys). */
 const BACKLOG_COUNT_LIMIT = 1_000
 
 /** The run's `DueBacklog` and `OldestDueAgeSeconds` (0 when nothing is due). */
-async function measureBacklog(deps: PollerDeps): Promise<void> {
+async function measureBacklog(deps: Housekeeping): Promise<void> {
   const store = deps.tasks
   if (!deps.metrics || !store.dueBacklog) return
   const now = deps.now()
@@ -104,10 +107,24 @@ async function measureBacklog(deps: PollerDeps): Promise<void> {
 }
 
 /**
- * One scheduled run: reads due task ids from every shard of the sparse due index (never a scan),
- * works on them with bounded concurrency, and keeps draining — waiting briefly while work falls
- * due within the budget — until `deadline` (epoch ms); it stops early when nothing is left. Upstream throttling pauses the whole run with growing waits;
- * the throttled tasks stay due.
+ * What one scheduled run does once before any work, whichever worker drains which shards: the
+ * due-index sweep (itself leased and hourly) and the backlog metrics. Failures are logged only.
+ */
+export async function runHousekeeping(deps: Housekeeping): Promise<void> {
+  await deps.sweepDueIndex?.().catch((error: unknown) => {
+    deps.logger.warn('the due-index sweep failed; the next run tries again', { error })
+  })
+  await measureBacklog(deps).catch((error: unknown) => {
+    deps.logger.warn('could not measure the due backlog', { error })
+  })
+}
+
+/**
+ * One scheduled run, or one worker's part of it: reads due ids from its shards of the sparse due
+ * index (never a scan), works on them with bounded concurrency, and keeps draining — waiting
+ * briefly while work falls due within the budget — until `deadline` (epoch ms); it stops early
+ * when nothing is left. Upstream throttling pauses the whole run with growing waits; the
+ * throttled tasks stay due.
  */
 export async function runPoller(
   deps: PollerDeps,
@@ -115,6 +132,11 @@ export async function runPoller(
   options: {
     /** When the process is stopped for good; by default the deadline plus one callback timeout. */
     readonly hardStop?: number
+    /**
+     * The due-index shards to drain (a worker's part of a fanned-out run, see shard-work.ts),
+     * without the housekeeping its dispatcher did; by default every shard, housekeeping first.
+     */
+    readonly shards?: readonly number[]
   } = {},
 ): Promise<PollerRunStats> {
   const outcomes: Partial<Record<ProcessOutcome, number>> = {}
@@ -137,16 +159,15 @@ export async function runPoller(
     },
     onLanesFull: (taskId, waiting) => waitingForLane.set(taskId, waiting),
   }
-  await deps.sweepDueIndex?.().catch((error: unknown) => {
-    deps.logger.warn('the due-index sweep failed; the next run tries again', { error })
-  })
-  await measureBacklog(deps).catch((error: unknown) => {
-    deps.logger.warn('could not measure the due backlog', { error })
-  })
-  while (timeLeft() > 0) {
+  if (options.shards === undefined) await runHousekeeping(deps)
+  // A part handed over by a dispatcher names shards; those the index no longer has (DUE_SHARDS
+  // lowered since) are left to the sweep, which moves their items into the current ones.
+  const shards = (
+    options.shards ?? Array.from({ length: deps.tasks.shardCount }, (_, shard) => shard)
+  ).filter((shard) => shard < deps.tasks.shardCount)
+  while (timeLeft() > 0 && shards.length > 0) {
     rounds++
     const now = deps.now()
-    const shards = Array.from({ length: deps.tasks.shardCount }, (_, shard) => shard)
     const ids = interleave(
       await Promise.all(
         shards.map((shard) => deps.tasks.dueIds(shard, now, deps.settings.batchSize)),

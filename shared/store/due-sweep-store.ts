@@ -5,6 +5,7 @@ import type {
   OverdueItem,
   OverduePage,
 } from '../poller/due-sweep-store.ts'
+import { MAX_SHARDS } from '../poller/shard-work.ts'
 import { conditionalWrite, getItem, putVersioned, storeCall } from './dynamodb.ts'
 import { shardOf } from './shard.ts'
 import { INDEX_OPEN } from './table-definition.ts'
@@ -21,13 +22,6 @@ const overdueValues = (dueBefore: number, now: number) => ({
 })
 
 const KEY = { pk: 'SWEEP#due', sk: 'SWEEP' }
-/**
- * The sweep reads every shard there may ever have been (`DUE_SHARDS` is at most 64), so an item
- * written while the count was larger is found — and rewritten into the current shards — when
- * the count shrinks.
- */
-export const MAX_SHARDS = 64
-
 /** Where a pass is: the open-work shard, and the key to go on from inside it. */
 interface SweepCursor {
   readonly shard: number
@@ -94,6 +88,8 @@ export class DynamoDbDueSweepStore implements DueSweepStore {
       pk: String(entry.pk),
       sk: String(entry.sk),
     }))
+    // Every shard there may ever have been (DUE_SHARDS is at most MAX_SHARDS): an item written
+    // while the count was larger is found — and rewritten into the current shards — after it shrank.
     const next: SweepCursor | undefined = result.LastEvaluatedKey
       ? { shard: at.shard, after: result.LastEvaluatedKey }
       : at.shard + 1 < MAX_SHARDS
