@@ -13,6 +13,7 @@ import { DynamoDbTaskStore } from '#shared/store/task-store.ts'
 import type { Task } from '#shared/tasks/task.ts'
 import { startRecordingProxy } from '../test/helpers/recording-proxy.ts'
 import { fmt, header, table, verdict } from './lib.ts'
+import { seedPendingTasks } from './pending-tasks.ts'
 import { startStoreProcess } from './store-process.ts'
 
 /**
@@ -24,41 +25,6 @@ const SIZES = (process.env.BENCH_DRAIN_SIZES ?? '500,5000,20000').split(',').map
 const LATENCY_MS = 50
 const CONCURRENCY = Number(process.env.BENCH_DRAIN_CONCURRENCY ?? 32)
 const credential = { accessKeyId: 'LTAIbench', accessKeySecret: 'bench-secret' }
-
-/** Gateway tasks `pending` and due now, each with its upstream task in the emulator. */
-async function seedPendingTasks(
-  store: DynamoDbTaskStore,
-  emulator: Awaited<ReturnType<typeof startEmulator>>,
-  prefix: string,
-  count: number,
-): Promise<void> {
-  const now = Date.now()
-  const iso = new Date(now).toISOString()
-  const tasks: Task[] = []
-  for (let i = 0; i < count; i++) {
-    const domain = `${prefix}-${i}.example.com`
-    const upstream = emulator.account.submit({ type: 'syncDs', domain }, '127.0.0.1', now - 10)
-    tasks.push({
-      id: `tsk_${prefix}${String(i).padStart(16, '0')}`,
-      tenant: 'bench',
-      keyId: 'bench',
-      action: 'ds.sync',
-      status: 'pending',
-      version: 1,
-      command: { action: 'ds.sync', domain },
-      upstream: { taskNo: upstream.taskNo },
-      details: [{ target: domain, status: 'pending' }],
-      callback: { url: undefined, state: 'none', attempts: 0 },
-      createdAt: iso,
-      updatedAt: iso,
-      dueAt: now,
-      pollCount: 0,
-    })
-  }
-  for (let start = 0; start < tasks.length; start += 64) {
-    await Promise.all(tasks.slice(start, start + 64).map((task) => store.create(task)))
-  }
-}
 
 const db = await startStoreProcess()
 const proxy = await startRecordingProxy(db.endpoint)

@@ -48,12 +48,20 @@ async function runScenario(order: ListOrder): Promise<void> {
   const requests = domains.flatMap((domain) =>
     [0, 1].map((n) => ({ domain, key: `${domain}-${n}` })),
   )
-  const send = (domain: string, key: string) =>
-    pipeline.request(`/domains/${domain}/ds/sync`, {
-      method: 'POST',
-      key: pipeline.tenant.key,
-      headers: { 'idempotency-key': key },
-    })
+  // A 503 says nothing reached the registry (a refused or lost request, or a send window run out
+  // on a loaded machine): the client sends the same request again, as the API tells it to.
+  const send = async (domain: string, key: string) => {
+    for (let attempt = 1; ; attempt++) {
+      const answer = await pipeline.request(`/domains/${domain}/ds/sync`, {
+        method: 'POST',
+        key: pipeline.tenant.key,
+        headers: { 'idempotency-key': key },
+      })
+      if (answer.status !== 503 || attempt === 5) return answer
+      const problem = (await answer.json()) as { type?: string }
+      expect(problem.type).toMatch(/not-submitted$/)
+    }
+  }
   const ids = new Set<string>()
   await Promise.all(
     requests.map(async ({ domain, key }) => {
