@@ -6,6 +6,8 @@ export interface Received {
   readonly id: string
   readonly headers: IncomingHttpHeaders
   readonly body: string
+  /** When it arrived (epoch ms). */
+  readonly at: number
   /** The status the receiver answered with. */
   status?: number
 }
@@ -40,6 +42,7 @@ export class TestReceiver {
           id: String(req.headers['webhook-id']),
           headers: req.headers,
           body: Buffer.concat(chunks).toString('utf8'),
+          at: Date.now(),
         }
         this.received.push(request)
         const answer = this.reply(request)
