@@ -90,6 +90,53 @@ describe('tenant scope', () => {
     })
   })
 
+  it('a scope narrowed later hides the tasks, changes and events on what it no longer has', async () => {
+    const key = await h.newKey('narrowed', ALL_SCOPES)
+    const as = (path: string, init: RequestInit = {}) => h.request(path, { ...init, key: key.key })
+    expect(
+      (await admin(h, 'PUT', '/admin/tenants/narrowed', { domains: ['was-mine.com', 'kept.com'] }))
+        .status,
+    ).toBe(200)
+    const gone = await json(await as('/domains/was-mine.com/ds/sync', { method: 'POST' }))
+    const kept = await json(await as('/domains/kept.com/ds/sync', { method: 'POST' }))
+    await h.settle([gone.id, kept.id])
+    const change = await as('/domains/was-mine.com/ds', {
+      method: 'PUT',
+      body: JSON.stringify({ records: [DS] }),
+    })
+    expect(change.status).toBe(202)
+    const changeId = (await json(change)).id as string
+    // A final task is an event too (its data's id is the task's).
+    const events = async () =>
+      (await json(await as('/events?limit=100'))).items as { id: string; data: { id?: string } }[]
+    const goneEvent = (await events()).find((event) => event.data.id === gone.id)
+    expect(goneEvent).toBeDefined()
+    for (const path of [`/tasks/${gone.id}`, `/changes/${changeId}`]) {
+      expect((await as(path)).status, path).toBe(200)
+    }
+
+    expect(
+      (await admin(h, 'PUT', '/admin/tenants/narrowed', { domains: ['kept.com'] })).status,
+    ).toBe(200)
+    const eventId = goneEvent?.id as string
+    for (const path of [
+      `/tasks/${gone.id}`,
+      `/tasks/${gone.id}/deliveries`,
+      `/changes/${changeId}`,
+      `/events/${eventId}`,
+    ]) {
+      const answer = await as(path)
+      expect(answer.status, path).toBe(404)
+    }
+    expect((await as(`/tasks/${kept.id}`)).status).toBe(200)
+    const tasks = (await json(await as('/tasks'))).items as { id: string }[]
+    expect(tasks.map((task) => task.id)).toEqual([kept.id])
+    expect((await json(await as('/changes'))).items).toEqual([])
+    const left = await events()
+    expect(left.some((event) => event.data.id === gone.id)).toBe(false)
+    expect(left.some((event) => event.data.id === kept.id)).toBe(true)
+  })
+
   it('the admin API validates scopes and tenant names; "system" is reserved', async () => {
     expect(
       (await admin(h, 'PUT', '/admin/tenants/scoped', { domains: ['not a domain'] })).status,

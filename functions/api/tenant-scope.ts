@@ -1,7 +1,7 @@
 import type { Context } from 'hono'
 import { ConflictError, NotFoundError } from '#shared/errors.ts'
 import { TaskIdSchema } from '#shared/ids.ts'
-import type { Task } from '#shared/tasks/task.ts'
+import { type Task, targetsOf } from '#shared/tasks/task.ts'
 import {
   DomainManagedElsewhereError,
   type DomainRight,
@@ -52,15 +52,55 @@ export async function domainInPath(
   return domain
 }
 
-/** The caller's task named by `{id}`; another tenant's, like a missing one or an id of another shape, is a 404. */
+/** The domains and DNS-host instances a record names (a task, a change, an event). */
+export interface ScopedTargets {
+  readonly domains: readonly string[]
+  readonly instances: readonly string[]
+}
+
+/** A change names one domain. */
+export const targetsOfChange = (change: { readonly domain: string }): ScopedTargets => ({
+  domains: [change.domain],
+  instances: [],
+})
+
+export function targetsOfTask(task: Task): ScopedTargets {
+  const targets = targetsOf(task.command)
+  return task.command.action === 'dnshost.sync'
+    ? { domains: [], instances: targets }
+    : { domains: targets, instances: [] }
+}
+
+/**
+ * Which of the caller's records it may still read: those whose domains and instances are all in
+ * its tenant's scope now. A scope narrowed since hides what was done on what it no longer has,
+ * as if it never had it (one scope read for a whole page).
+ */
+export async function stillInScope(
+  deps: ScopeDeps,
+  principal: Principal,
+): Promise<(targets: ScopedTargets) => boolean> {
+  const scope = effectiveScope(await deps.scopeLookup(principal.tenant), deps.api.tenantScopes)
+  return (targets) =>
+    targets.domains.every((domain) => domainInScope(scope, domain)) &&
+    targets.instances.every((instance) => instanceInScope(scope, instance))
+}
+
+/**
+ * The caller's task named by `{id}`; another tenant's, one on a domain outside the caller's scope
+ * now, a missing one or an id of another shape: each a 404.
+ */
 export async function ownTask(
   c: Context<AppEnv>,
-  deps: Pick<ApiDeps, 'tasks' | 'now'>,
+  deps: Pick<ApiDeps, 'tasks' | 'now'> & ScopeDeps,
   principal: Principal,
 ): Promise<Task> {
   const id = c.req.param('id') ?? ''
   const task = TaskIdSchema.safeParse(id).success ? await deps.tasks.get(id, deps.now()) : undefined
   if (!task || task.tenant !== principal.tenant) throw new NotFoundError('No such task.')
+  if (!(await stillInScope(deps, principal))(targetsOfTask(task))) {
+    throw new NotFoundError('No such task.')
+  }
   return task
 }
 

@@ -11,6 +11,7 @@ import type { ApiDeps, App } from '../context.ts'
 import { json, toResponse } from '../http.ts'
 import { DomainNameSchema, LIMITS } from '../schemas/common-schemas.ts'
 import { ChangeResourceSchema } from '../schemas/desired-state-schemas.ts'
+import { stillInScope, targetsOfChange } from '../tenant-scope.ts'
 import { routesOf } from './route.ts'
 import { answer } from './route-document.ts'
 
@@ -58,9 +59,9 @@ export function registerChangeRoutes(app: App, deps: ApiDeps): void {
         deps.now(),
       )
       const nextCursor = deps.cursors.sealNext(scope, page.next)
-      return toResponse(
-        json(200, { items: await Promise.all(page.items.map(withSteps)), nextCursor }),
-      )
+      const visible = await stillInScope(deps, principal)
+      const items = page.items.filter((change) => visible(targetsOfChange(change)))
+      return toResponse(json(200, { items: await Promise.all(items.map(withSteps)), nextCursor }))
     },
   )
 
@@ -79,7 +80,12 @@ export function registerChangeRoutes(app: App, deps: ApiDeps): void {
     async (c, { principal }) => {
       const id = c.req.param('id') ?? ''
       const change = CHANGE_ID_PATTERN.test(id) ? await deps.changes.get(id, deps.now()) : undefined
-      if (!change || change.tenant !== principal.tenant || !isAccepted(change)) {
+      if (
+        !change ||
+        change.tenant !== principal.tenant ||
+        !isAccepted(change) ||
+        !(await stillInScope(deps, principal))(targetsOfChange(change))
+      ) {
         throw new NotFoundError('No such change.')
       }
       return toResponse(json(200, await withSteps(change)))

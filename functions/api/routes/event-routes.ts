@@ -23,6 +23,7 @@ import {
   RecoverResultSchema,
 } from '../schemas/event-schemas.ts'
 import { DeliveryAttemptSchema } from '../schemas/task-schemas.ts'
+import { type ScopedTargets, stillInScope, targetsOfTask } from '../tenant-scope.ts'
 import { routesOf } from './route.ts'
 import { answer } from './route-document.ts'
 
@@ -56,7 +57,9 @@ export function registerEventRoutes(app: App, deps: ApiDeps): void {
         deps.now(),
       )
       const nextCursor = deps.cursors.sealNext(scope, page.next)
-      return toResponse(json(200, { items: page.items.map(toEventResource), nextCursor }))
+      const visible = await stillInScope(deps, principal)
+      const items = page.items.filter((logged) => visible(targetsOfEvent(logged)))
+      return toResponse(json(200, { items: items.map(toEventResource), nextCursor }))
     },
   )
 
@@ -169,7 +172,7 @@ export function registerEventRoutes(app: App, deps: ApiDeps): void {
 /** The caller's event named by `{id}`; another tenant's, or an id of another shape, is a 404. */
 async function ownEvent(
   c: Context<AppEnv>,
-  deps: Pick<ApiDeps, 'tasks' | 'events' | 'now'>,
+  deps: Pick<ApiDeps, 'tasks' | 'events' | 'now' | 'scopeLookup' | 'api'>,
   principal: Principal,
 ): Promise<LoggedEvent> {
   const source = eventSourceOf(c.req.param('id') ?? '')
@@ -185,7 +188,17 @@ async function ownEvent(
   }
   const tenant = logged?.kind === 'task' ? logged.task.tenant : logged?.event.tenant
   if (!logged || tenant !== principal.tenant) throw new NotFoundError('No such event.')
+  if (!(await stillInScope(deps, principal))(targetsOfEvent(logged))) {
+    throw new NotFoundError('No such event.')
+  }
   return logged
+}
+
+/** What an event is about: its task's targets, or the domain its data names (none for `ping`). */
+function targetsOfEvent(logged: LoggedEvent): ScopedTargets {
+  if (logged.kind === 'task') return targetsOfTask(logged.task)
+  const { domain } = logged.event.data
+  return { domains: typeof domain === 'string' ? [domain] : [], instances: [] }
 }
 
 const sourceId = (logged: LoggedEvent) =>

@@ -9,7 +9,7 @@ import {
   TaskPageSchema,
   TaskResourceSchema,
 } from '../schemas/task-schemas.ts'
-import { ownTask } from '../tenant-scope.ts'
+import { ownTask, stillInScope, targetsOfTask } from '../tenant-scope.ts'
 import { routesOf } from './route.ts'
 import { answer } from './route-document.ts'
 
@@ -57,9 +57,9 @@ export function registerReadRoutes(app: App, deps: ApiDeps): void {
         deps.now(),
       )
       const nextCursor = deps.cursors.sealNext(scope, page.next)
-      return toResponse(
-        json(200, { items: page.items.map((task) => toTaskResource(task)), nextCursor }),
-      )
+      const visible = await stillInScope(deps, principal)
+      const items = page.items.filter((task) => visible(targetsOfTask(task)))
+      return toResponse(json(200, { items: items.map((task) => toTaskResource(task)), nextCursor }))
     },
   )
 
