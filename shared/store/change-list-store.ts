@@ -3,8 +3,7 @@ import type { Change } from '../changes/change.ts'
 import type { ChangeFilter, ChangeList } from '../changes/change-list.ts'
 import { toEpochSeconds } from '../epoch.ts'
 import { withoutTableKeys } from './dynamodb.ts'
-import { indexPosition, queryFilteredPage } from './index-query.ts'
-import { INDEX_BY_OWNER } from './table-definition.ts'
+import { queryOwnerPage } from './index-query.ts'
 
 const changePartition = (tenant: string) => `CHANGES#${tenant}`
 
@@ -29,7 +28,6 @@ export class DynamoDbChangeList implements ChangeList {
     now: number,
   ) {
     const values: Record<string, unknown> = {
-      ':owner': changePartition(tenant),
       ':now': toEpochSeconds(now),
       ':running': 'running',
       ':succeeded': 'succeeded',
@@ -54,28 +52,16 @@ export class DynamoDbChangeList implements ChangeList {
       values[':kind'] = filter.kind
       conditions.push('#kind = :kind')
     }
-    const owner = changePartition(tenant)
-    const page = await queryFilteredPage(
-      this.db,
-      {
-        TableName: this.tableName,
-        IndexName: INDEX_BY_OWNER,
-        KeyConditionExpression: 'gsi1pk = :owner',
-        FilterExpression: conditions.join(' AND '),
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ScanIndexForward: false,
-      },
+    const page = await queryOwnerPage(this.db, {
+      tableName: this.tableName,
+      owner: changePartition(tenant),
+      conditions,
+      names,
+      values,
       limit,
-      start === undefined
-        ? undefined
-        : indexPosition(
-            start,
-            { hash: 'gsi1pk', range: 'gsi1sk' },
-            owner,
-            (at) => at.sk === 'CHANGE',
-          ),
-    )
+      start,
+      isKind: (at) => at.sk === 'CHANGE',
+    })
     return {
       items: page.items.map((item) => withoutTableKeys(item) as unknown as Change),
       next: page.next,

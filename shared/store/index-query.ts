@@ -5,6 +5,7 @@ import {
 } from '@aws-sdk/lib-dynamodb'
 import { InvalidCursorError } from '../http/cursor.ts'
 import { storeCall } from './dynamodb.ts'
+import { INDEX_BY_OWNER } from './table-definition.ts'
 
 /**
  * One page of a filtered index query: reads on until `limit` items or the end, since a filter can
@@ -52,4 +53,40 @@ export function indexPosition(
     throw new InvalidCursorError('the cursor is not one this API returned')
   }
   return start as Record<string, string>
+}
+
+/**
+ * One page of an owner's items in `byOwner` (a tenant's tasks, its changes), newest first, kept
+ * by `conditions` (unexpired, and the list's filters) and starting at `start`, a cursor checked
+ * to be a position in that owner's partition at an item of the kind (`isKind`).
+ */
+export function queryOwnerPage(
+  db: DynamoDBDocumentClient,
+  query: {
+    readonly tableName: string
+    readonly owner: string
+    readonly conditions: readonly string[]
+    readonly names: Record<string, string>
+    readonly values: Record<string, unknown>
+    readonly limit: number
+    readonly start: Record<string, unknown> | undefined
+    readonly isKind: (position: Record<string, unknown>) => boolean
+  },
+): ReturnType<typeof queryFilteredPage> {
+  return queryFilteredPage(
+    db,
+    {
+      TableName: query.tableName,
+      IndexName: INDEX_BY_OWNER,
+      KeyConditionExpression: 'gsi1pk = :owner',
+      FilterExpression: query.conditions.join(' AND '),
+      ExpressionAttributeNames: Object.keys(query.names).length > 0 ? query.names : undefined,
+      ExpressionAttributeValues: { ...query.values, ':owner': query.owner },
+      ScanIndexForward: false,
+    },
+    query.limit,
+    query.start === undefined
+      ? undefined
+      : indexPosition(query.start, { hash: 'gsi1pk', range: 'gsi1sk' }, query.owner, query.isKind),
+  )
 }

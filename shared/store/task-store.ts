@@ -20,10 +20,10 @@ import {
   withoutTableKeys,
 } from './dynamodb.ts'
 import { eventIndexKeys } from './event-index.ts'
-import { indexPosition, queryFilteredPage } from './index-query.ts'
+import { queryOwnerPage } from './index-query.ts'
 import { openIndexKeys } from './open-index.ts'
 import { shardOf } from './shard.ts'
-import { INDEX_BY_OWNER, INDEX_DUE } from './table-definition.ts'
+import { INDEX_DUE } from './table-definition.ts'
 
 const TASK_SK = 'TASK'
 const DUE_PREFIXES = ['TASK#', 'CHANGE#', 'EVENT#']
@@ -179,10 +179,7 @@ export class DynamoDbTaskStore implements TaskStore {
     now: number,
   ): Promise<TaskPage> {
     const names: Record<string, string> = {}
-    const values: Record<string, unknown> = {
-      ':owner': `TENANT#${tenant}`,
-      ':now': toEpochSeconds(now),
-    }
+    const values: Record<string, unknown> = { ':now': toEpochSeconds(now) }
     const conditions = ['(attribute_not_exists(expiresAt) OR expiresAt > :now)']
     for (const [field, value] of Object.entries(filter) as [keyof TaskFilter, unknown][]) {
       if (!value) continue
@@ -191,28 +188,16 @@ export class DynamoDbTaskStore implements TaskStore {
       values[`:${field}`] = value
       conditions.push(condition)
     }
-    const owner = `TENANT#${tenant}`
-    const page = await queryFilteredPage(
-      this.db,
-      {
-        TableName: this.tableName,
-        IndexName: INDEX_BY_OWNER,
-        KeyConditionExpression: 'gsi1pk = :owner',
-        FilterExpression: conditions.join(' AND '),
-        ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
-        ExpressionAttributeValues: values,
-        ScanIndexForward: false,
-      },
+    const page = await queryOwnerPage(this.db, {
+      tableName: this.tableName,
+      owner: `TENANT#${tenant}`,
+      conditions,
+      names,
+      values,
       limit,
-      start === undefined
-        ? undefined
-        : indexPosition(
-            start,
-            { hash: 'gsi1pk', range: 'gsi1sk' },
-            owner,
-            (at) => at.sk === TASK_SK && String(at.pk).startsWith('TASK#'),
-          ),
-    )
+      start,
+      isKind: (at) => at.sk === TASK_SK && String(at.pk).startsWith('TASK#'),
+    })
     return { items: page.items.map(taskFromItem), next: page.next }
   }
 
