@@ -2,7 +2,6 @@ import { buildPollerDeps } from '#functions/poller/deps.ts'
 import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
 import { loadWorkerConfig } from '#shared/config/worker-config.ts'
 import { silentLogger } from '#shared/logger.ts'
-import type { Metrics } from '#shared/metrics.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
 import { createDocumentClient } from '#shared/store/dynamodb.ts'
 import { DynamoDbTaskStore } from '#shared/store/task-store.ts'
@@ -11,6 +10,7 @@ import { FAST_SETTINGS, startPipeline } from '../test/helpers/pipeline.ts'
 import { type RecordedOperation, startRecordingProxy } from '../test/helpers/recording-proxy.ts'
 import { fmt, header, median, percentile, table } from './lib.ts'
 import { seedPendingTasks } from './pending-tasks.ts'
+import { upstreamCallCounter } from './upstream-calls.ts'
 
 /**
  * What a million accepted tasks cost on AWS, from what this run measures: the DynamoDB requests
@@ -73,15 +73,7 @@ function tally(operations: readonly RecordedOperation[]): Tally {
 }
 
 // The poller, on the default schedule scaled 1:SCALE, its upstream calls counted by action.
-const upstreamCalls = new Map<string, number>()
-const metrics: Metrics = {
-  add: (name, value = 1, options) => {
-    if (name !== 'UpstreamCalls') return
-    const action = options?.dimensions?.Action ?? '?'
-    upstreamCalls.set(action, (upstreamCalls.get(action) ?? 0) + value)
-  },
-  flush: () => {},
-}
+const { metrics, calls: upstreamCalls } = upstreamCallCounter()
 const built = buildPollerDeps(
   loadGatewayConfig({ ...p.env, DYNAMODB_ENDPOINT: pollerProxy.endpoint }),
   loadWorkerConfig(p.env),

@@ -5,7 +5,6 @@ import { ensureTable } from '#infra/local/dynamodb-local.ts'
 import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
 import { loadWorkerConfig } from '#shared/config/worker-config.ts'
 import { silentLogger } from '#shared/logger.ts'
-import type { Metrics } from '#shared/metrics.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
 import { createDocumentClient } from '#shared/store/dynamodb.ts'
 import { DynamoDbTargetLockStore } from '#shared/store/target-lock-store.ts'
@@ -15,6 +14,7 @@ import { startRecordingProxy } from '../test/helpers/recording-proxy.ts'
 import { fmt, header, table, verdict } from './lib.ts'
 import { seedPendingTasks } from './pending-tasks.ts'
 import { startStoreProcess } from './store-process.ts'
+import { upstreamCallCounter } from './upstream-calls.ts'
 
 /**
  * Poller drain: N tasks due at once, each finished upstream, with the emulator adding 50 ms to
@@ -177,15 +177,7 @@ const reconciled = await (async () => {
       ),
     )
   }
-  const calls = new Map<string, number>()
-  const metrics: Metrics = {
-    add: (name, value = 1, options) => {
-      if (name !== 'UpstreamCalls') return
-      const action = options?.dimensions?.Action ?? '?'
-      calls.set(action, (calls.get(action) ?? 0) + value)
-    },
-    flush: () => {},
-  }
+  const { metrics, calls } = upstreamCallCounter()
   const deps = buildPollerDeps(gateway, loadWorkerConfig(env), { logger: silentLogger, metrics })
   const started = performance.now()
   const stats = await runPoller(

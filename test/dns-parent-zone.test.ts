@@ -3,17 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DsPublication } from '#infra/emulator/dns-parent.ts'
 import type { RunningEmulator } from '#infra/emulator/server.ts'
 import { queryServer } from '#shared/dns/dns-client.ts'
-import {
-  DNSKEY,
-  DS,
-  dnskeyOf,
-  dnskeyRdataOf,
-  dsOf,
-  dsRdataOf,
-  signedByOneOf,
-} from '#shared/dns/dnssec-records.ts'
+import { DNSKEY, DS, dnskeyOf, dsOf, dsRdataOf, signedByOneOf } from '#shared/dns/dnssec-records.ts'
 import { parseTrustAnchor } from '#shared/dns/trust-anchors.ts'
-import { dsFromDnskey, keyTagOf } from '#shared/dnssec.ts'
+import { dnskeyRdata, dsFromDnskey, keyTagOf } from '#shared/dnssec.ts'
 import { clientFor, SHA256_DIGEST, startTestEmulator } from './helpers/emulator.ts'
 
 /** The emulator plays the parent zone: DS sets its tasks set, served over DNS after a delay. */
@@ -75,7 +67,7 @@ describe('the parent zone served by the emulator', () => {
     expect(keys.records).toHaveLength(1)
     const key = dnskeyOf(keys.records[0] as Answer)
     expect(dsFromDnskey('com', key, 2)).toEqual(anchor?.ds)
-    const keyWire = [{ name: 'com', type: DNSKEY, rdata: dnskeyRdataOf(key) }]
+    const keyWire = [{ name: 'com', type: DNSKEY, rdata: dnskeyRdata(key) }]
     expect(signedByOneOf('com', DNSKEY, keyWire, keys.signatures, [key], nowSeconds)).toBe(
       keyTagOf(key),
     )

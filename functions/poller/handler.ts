@@ -38,12 +38,12 @@ function budgetOf(context: Invocation) {
 export async function handler(_event: unknown, context: Invocation) {
   beginInvocation(context)
   const { runMs, hardStop } = budgetOf(context)
-  const inProcess = queue ? undefined : new InProcessShardQueue(deps, () => hardStop)
-  const { parts } = await dispatchPollerRun(deps, queue ?? (inProcess as InProcessShardQueue), {
+  const inProcess = new InProcessShardQueue(deps, hardStop)
+  const { parts } = await dispatchPollerRun(deps, queue ?? inProcess, {
     workers: workerConfig.poller.workers,
     runMs,
   })
-  const runs = inProcess?.lastRuns ?? []
+  const runs = queue ? [] : inProcess.lastRuns
   if (queue) deps.logger.info('poller run handed to the workers', { parts })
   for (const stats of runs) deps.logger.info('poller run finished', { ...stats })
   deps.metrics?.flush()

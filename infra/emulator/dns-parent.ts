@@ -2,8 +2,8 @@ import { createSocket, type Socket } from 'node:dgram'
 import type { AddressInfo } from 'node:net'
 import { createServer, type Server } from 'node:net'
 import dnsPacket, { type Answer, type Packet } from 'dns-packet'
-import { dnskeyRdataOf, dsRdataOf } from '#shared/dns/dnssec-records.ts'
-import type { DsRecord } from '#shared/dnssec.ts'
+import { dsRdataOf } from '#shared/dns/dnssec-records.ts'
+import { type DsRecord, dnskeyRdata } from '#shared/dnssec.ts'
 import { ZoneSigningKey } from './zone-signing.ts'
 
 /**
@@ -109,7 +109,7 @@ function answerTo(request: Packet, zone: DsPublication): Packet {
         zone.signingKey.sign(
           tld,
           { name, type: 'DNSKEY', typeNumber: 48 },
-          [dnskeyRdataOf(key)],
+          [dnskeyRdata(key)],
           ttl,
           nowSeconds,
         ),

@@ -32,6 +32,7 @@ import { canonicalQueryV3, signRequestV3 } from './signature-v3.ts'
 import {
   type CallKind,
   classifyTransportFailure,
+  isThrottling,
   Retryability,
   UpstreamError,
 } from './upstream-error.ts'
@@ -219,7 +220,7 @@ export class DomainApiClient {
             dimensions: { Code: error.code, Retryability: error.retryability },
           })
           // Throttled: every worker of the account slows down, not only this one.
-          if (/Throttling/.test(error.code)) await this.#limiter?.throttled().catch(() => {})
+          if (isThrottling(error)) await this.#limiter?.throttled().catch(() => {})
         }
         const retryable =
           error instanceof UpstreamError && error.retryability === Retryability.retryable

@@ -149,6 +149,15 @@ export function codeClass(code: string | undefined): CodeClass | undefined {
 
 export type CallKind = 'read' | 'write'
 
+/** A throttling answer: a code the error table says was refused before it ran, to retry later. */
+export function isThrottling(error: unknown): boolean {
+  return (
+    error instanceof UpstreamError &&
+    error.retryability === Retryability.retryable &&
+    codeClass(error.code) === 'refused-retry'
+  )
+}
+
 /**
  * Classifies an error answer the service sent back. For a `Save*`, only a code known to be decided
  * before execution proves that nothing was done: flow control is retried, other refusals are

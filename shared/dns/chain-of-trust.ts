@@ -1,4 +1,4 @@
-import type { Dnskey, DsRecord } from '../dnssec.ts'
+import { type Dnskey, type DsRecord, dnskeyRdata } from '../dnssec.ts'
 import type { DnsAnswer, DnsServer } from './dns-client.ts'
 import {
   CDNSKEY,
@@ -7,7 +7,6 @@ import {
   DNSKEY,
   DS,
   dnskeyOf,
-  dnskeyRdataOf,
   dsKey,
   dsOf,
   dsRdataOf,
@@ -216,7 +215,7 @@ export class ChainValidator {
     if (entry.length === 0) {
       throw new ChainError('bogus', `no DNSKEY of ${shown(zone)} matches the DS that leads to it`)
     }
-    const wire = keys.map((key) => ({ name: zone, type: DNSKEY, rdata: dnskeyRdataOf(key) }))
+    const wire = keys.map((key) => ({ name: zone, type: DNSKEY, rdata: dnskeyRdata(key) }))
     if (
       signedByOneOf(zone, DNSKEY, wire, answer.signatures, entry, this.deps.nowSeconds) ===
       undefined

@@ -3,7 +3,6 @@ import {
   COMPUTABLE_DIGEST_TYPES,
   type Dnskey,
   type DsRecord,
-  dnskeyRdata,
   dsFromDnskey,
   keyTagOf,
 } from '../dnssec.ts'
@@ -49,9 +48,6 @@ export function cdnskeyOf(raw: Buffer): Dnskey {
     publicKey: raw.subarray(4),
   }
 }
-
-/** DNSKEY (and CDNSKEY) RDATA in wire form. */
-export const dnskeyRdataOf = dnskeyRdata
 
 /** A DS record as `dns-packet` decodes it. */
 export function dsOf(answer: Answer): DsRecord {

@@ -1,5 +1,5 @@
 import type { Answer } from 'dns-packet'
-import { type Dnskey, type DsRecord, dsFromDnskey, keyTagOf } from '../dnssec.ts'
+import { type Dnskey, type DsRecord, dnskeyRdata, dsFromDnskey, keyTagOf } from '../dnssec.ts'
 import type { DnsAnswer, DnsServer } from './dns-client.ts'
 import {
   CDNSKEY,
@@ -11,7 +11,6 @@ import {
   dsKey,
   keysMatchingDs,
   rawOf,
-  dnskeyRdataOf as rdataOf,
   rdataSet,
   signedByOneOf,
 } from './dnssec-records.ts'
@@ -123,7 +122,7 @@ export async function scanZone(
   // Every server must serve the same DNSKEY, CDS and CDNSKEY RRsets (a multi-signer zone too:
   // RFC 8901 model 2 providers each serve every provider's keys, and one CDS set).
   const contents: readonly [string, (answers: ServerAnswers) => string][] = [
-    ['DNSKEY', (a) => setKey(a.dnskey.records, (r) => rdataOf(dnskeyOf(r)))],
+    ['DNSKEY', (a) => setKey(a.dnskey.records, (r) => dnskeyRdata(dnskeyOf(r)))],
     ['CDS', (a) => setKey(a.cds.records, rawOf)],
     ['CDNSKEY', (a) => setKey(a.cdnskey.records, rawOf)],
   ]
@@ -151,7 +150,7 @@ export async function scanZone(
     servers: views,
     keys: childKeys,
   })
-  const keyRecords = keys.map((key) => ({ name: zone, type: DNSKEY, rdata: rdataOf(key) }))
+  const keyRecords = keys.map((key) => ({ name: zone, type: DNSKEY, rdata: dnskeyRdata(key) }))
   const matching = (records: readonly DsRecord[]) => keysMatchingDs(zone, keys, records)
   /** The server whose own signature over the DNSKEY RRset no key of `signers` made, if any. */
   const unsignedAt = (signers: readonly Dnskey[]) =>

@@ -1,5 +1,5 @@
 /** The lease protocol: claim a due item, hand its callback to a lane or work on it, give the lease back after a failure. */
-import { codeClass, UpstreamError } from '../aliyun/upstream-error.ts'
+import { isThrottling } from '../aliyun/upstream-error.ts'
 import type { Logger } from '../logger.ts'
 import { deliverCallback } from './deliver-callback.ts'
 import type {
@@ -10,14 +10,6 @@ import type {
   ProcessOutcome,
 } from './poller-deps.ts'
 import { pollDelay } from './settings.ts'
-
-function isThrottling(error: unknown): boolean {
-  return (
-    error instanceof UpstreamError &&
-    error.retryability === 'retryable' &&
-    codeClass(error.code) === 'refused-retry'
-  )
-}
 
 export async function claimAndWork<T extends CallbackCarrier>(
   deps: PollerDeps,

@@ -13,13 +13,13 @@ export class InProcessShardQueue implements ShardQueue {
   constructor(
     private readonly deps: PollerDeps,
     /** When this process is stopped for good (a Lambda's end); default: see runPoller. */
-    private readonly hardStop?: () => number | undefined,
+    private readonly hardStop?: number,
   ) {}
 
   async hand(work: readonly ShardWork[]): Promise<void> {
     this.lastRuns = await Promise.all(
       work.map((part) =>
-        runPoller(this.deps, part.notAfter, { shards: part.shards, hardStop: this.hardStop?.() }),
+        runPoller(this.deps, part.notAfter, { shards: part.shards, hardStop: this.hardStop }),
       ),
     )
   }

@@ -8,8 +8,7 @@ import {
   putVersioned,
   withoutTableKeys,
 } from './dynamodb.ts'
-import { openIndexKeys } from './open-index.ts'
-import { shardOf } from './shard.ts'
+import { dueIndexKeys, openIndexKeys } from './open-index.ts'
 
 /**
  * Items kept like tasks: `<PREFIX>#<id>`, in the sparse due index while `dueAt` is set (so the
@@ -37,9 +36,7 @@ export class DynamoDbDueItemStore<T extends DueItem> implements DueItemStore<T> 
       type: this.type,
       ...this.indexKeys(item),
       ...openIndexKeys(item.id, this.isOpen(item), this.shardCount),
-      ...(dueAt !== undefined
-        ? { dueAt, dueShard: `DUE#${shardOf(item.id, this.shardCount)}` }
-        : {}),
+      ...dueIndexKeys(item.id, dueAt, this.shardCount),
     }
   }
 

@@ -7,7 +7,7 @@ import type {
 } from '../poller/due-sweep-store.ts'
 import { MAX_SHARDS } from '../poller/shard-work.ts'
 import { conditionalWrite, getItem, putVersioned, storeCall } from './dynamodb.ts'
-import { shardOf } from './shard.ts'
+import { dueIndexKeys, openIndexKeys } from './open-index.ts'
 import { INDEX_OPEN } from './table-definition.ts'
 
 /** Overdue and not leased, or a task left `submitting` with no due time at all. */
@@ -124,9 +124,8 @@ export class DynamoDbDueSweepStore implements DueSweepStore {
           TableName: this.tableName,
           Item: {
             ...rest,
-            dueAt,
-            dueShard: `DUE#${shardOf(id, this.shardCount)}`,
-            openShard: `OPEN#${shardOf(id, this.shardCount)}`,
+            ...dueIndexKeys(id, dueAt, this.shardCount),
+            ...openIndexKeys(id, true, this.shardCount),
             version: version + 1,
           },
           ConditionExpression: 'version = :expected',

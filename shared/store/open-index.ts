@@ -12,3 +12,12 @@ export function openIndexKeys(
 ): Record<string, string> {
   return open ? { openShard: `OPEN#${shardOf(id, shardCount)}`, openSk: id } : {}
 }
+
+/** The sparse due index's attributes (`due`): only an item with work due carries them. */
+export function dueIndexKeys(
+  id: string,
+  dueAt: number | undefined,
+  shardCount: number,
+): { dueAt: number; dueShard: string } | Record<string, never> {
+  return dueAt === undefined ? {} : { dueAt, dueShard: `DUE#${shardOf(id, shardCount)}` }
+}

@@ -10,8 +10,9 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb'
  *   final state is its event, written in the same item, so no event is ever missing from it).
  * - `due` (`dueShard`/`dueAt`): sparse; only items with work due (a task to poll or reconcile,
  *   a callback to send) carry these, spread over `DUE#0..n` so no partition runs hot.
- * - `byOpen` (`openShard`/`openSk`): sparse; exactly the tasks that are not final (`OPEN#0..n`,
- *   `<id>`), with the attributes the due-index sweep filters on: the sweep reads open work
+ * - `byOpen` (`openShard`/`openSk`): sparse; exactly the items with work ahead — tasks not final
+ *   or whose callback is still to be sent, running changes, events to deliver (`OPEN#0..n`,
+ *   `<id>`) — with the attributes the due-index sweep filters on: the sweep reads open work
  *   only, however much history the table keeps (no Scan anywhere).
  * Finished items carry `expiresAt` (epoch seconds) for TTL, and reads skip expired items too.
  */

@@ -21,8 +21,7 @@ import {
 } from './dynamodb.ts'
 import { eventIndexKeys } from './event-index.ts'
 import { queryOwnerPage } from './index-query.ts'
-import { openIndexKeys } from './open-index.ts'
-import { shardOf } from './shard.ts'
+import { dueIndexKeys, openIndexKeys } from './open-index.ts'
 import { INDEX_DUE } from './table-definition.ts'
 
 const TASK_SK = 'TASK'
@@ -88,9 +87,7 @@ export class DynamoDbTaskStore implements TaskStore {
         this.shardCount,
       ),
       // Sparse due index: only tasks with work due carry these two attributes.
-      ...(dueAt !== undefined
-        ? { dueAt, dueShard: `DUE#${shardOf(task.id, this.shardCount)}` }
-        : {}),
+      ...dueIndexKeys(task.id, dueAt, this.shardCount),
     }
   }
 

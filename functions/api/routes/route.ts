@@ -130,18 +130,15 @@ function checks(spec: RouteSpec, deps: ApiDeps): Check[] {
   const all: Check[] = [
     async (c, next) => {
       if (access === 'admin') requireAdmin(c, deps)
-      else
+      else {
+        const rate = rateKindFor(spec, c.req.query('dryRun') === 'true')
         c.set(
           'principal',
           access === 'key'
-            ? await authenticate(c, deps, rateKindFor(spec, c.req.query('dryRun') === 'true'))
-            : await requireScope(
-                c,
-                deps,
-                rateKindFor(spec, c.req.query('dryRun') === 'true'),
-                ...access,
-              ),
+            ? await authenticate(c, deps, rate)
+            : await requireScope(c, deps, rate, ...access),
         )
+      }
       await next()
     },
   ]
