@@ -87,6 +87,57 @@ describe('the per-domain queue', () => {
     )
   })
 
+  it('a batch waiting for another domain does not idle this one: a DS change goes first, a name-server change does not, and once the batch waits only for what went first nothing more does', async () => {
+    const locks = createStores(loadGatewayConfig(p.env).store).targetLocks
+    // Console tasks hold each domain at the registry until the test ends them.
+    const busyAtRegistry = (domain: string) => {
+      const task = p.emulator.account.submit({ type: 'syncDs', domain }, '127.0.0.1', Date.now())
+      Object.assign(task, { durationMs: 3_600_000 })
+      return () => Object.assign(task, { durationMs: Date.now() - task.createdAt })
+    }
+    const batchOf = (domains: string[]) =>
+      post({ domains, aliyunDns: false, nameServers: ['ns1.other-dns.net', 'ns2.other-dns.net'] })
+    const [a, b] = ['idle-a.com', 'idle-b.com']
+    const endB = busyAtRegistry(b)
+    // H holds B (it met TaskIsBeingProcessed and keeps it), so the batch X waits for B — and is
+    // the head of A's queue while A is free.
+    const holderB = await p.submit(`/domains/${b}/ds/sync`)
+    expect(holderB.body).toMatchObject({ status: 'queued', queue: { reason: 'upstream-busy' } })
+    const batch = await p.submit('/dns-batch', batchOf([a, b]))
+    expect(batch.body).toMatchObject({ status: 'queued', queue: { reason: 'target-busy' } })
+    const endA = busyAtRegistry(a)
+    const dsOnA = await p.submit(`/domains/${a}/ds`, post(ds(3001)))
+    const nsOnA = await p.submit('/dns-batch', batchOf([a]))
+    expect([dsOnA.body.status, nsOnA.body.status]).toEqual(['queued', 'queued'])
+    // The DS change goes before the batch (and now holds A, busy at the registry); the
+    // name-server change does not: its order against the batch decides A's name servers.
+    await p.drainUntil(async () => (await locks.read(a)).holder === dsOnA.id)
+    expect((await p.task(batch.id)).status).toBe('queued')
+    expect((await p.task(nsOnA.id)).status).toBe('queued')
+    // B's holder ends; the batch now waits only for the task that went before it on A, so a
+    // task behind it on B (a DS change, which would commute) waits its turn.
+    endB()
+    await p.drainUntil(async () => (await p.task(holderB.id)).status === 'succeeded')
+    const behindOnB = await p.submit(`/domains/${b}/ds/sync`)
+    expect(behindOnB.body.status).toBe('queued')
+    await p.drainUntil(async () => ((await p.task(behindOnB.id)).queue?.checks ?? 0) >= 3)
+    expect((await p.task(behindOnB.id)).status).toBe('queued')
+    expect((await locks.read(b)).holder).toBeUndefined()
+    expect((await locks.read(a)).holder).toBe(dsOnA.id)
+    endA()
+    const ids = [holderB.id, batch.id, dsOnA.id, nsOnA.id, behindOnB.id]
+    await p.drainUntil(allFinal(ids), { timeoutMs: 15_000 })
+    const tasks = await Promise.all(ids.map((id) => p.task(id)))
+    expect(tasks.map((task) => task.status)).toEqual(ids.map(() => 'succeeded'))
+    const taskNo = (id: string) => tasks.find((task) => task.id === id)?.upstream?.taskNo
+    const order = (domain: string) =>
+      upstreamFor(domain)
+        .map((task) => task.taskNo)
+        .slice(1)
+    expect(order(a)).toEqual([taskNo(dsOnA.id), taskNo(batch.id), taskNo(nsOnA.id)])
+    expect(order(b)).toEqual([taskNo(holderB.id), taskNo(batch.id), taskNo(behindOnB.id)])
+  })
+
   it('a task started outside the gateway: queued on TaskIsBeingProcessed, retried, then succeeds', async () => {
     // Busy for a while yet (however slow the store makes the gateway's own submission).
     p.emulator.account.submit(

@@ -18,6 +18,7 @@ function stateOf(target: string, item: Record<string, unknown> | undefined): Tar
     target,
     holder: typeof item?.taskId === 'string' ? item.taskId : undefined,
     until: typeof item?.until === 'number' ? item.until : undefined,
+    holderTicket: typeof item?.holderTicket === 'string' ? item.holderTicket : undefined,
     waiters: waiters ? [...waiters].sort() : [],
     version: typeof item?.ver === 'number' ? item.ver : 0,
   }
@@ -48,7 +49,8 @@ export class DynamoDbTargetLockStore implements TargetLockStore {
 
   async acquire(target: string, taskId: string, until: number): Promise<boolean> {
     const result = await this.#update(target, {
-      UpdateExpression: 'SET taskId = :me, #until = :until, #type = :type ADD ver :one',
+      UpdateExpression:
+        'SET taskId = :me, #until = :until, #type = :type REMOVE holderTicket ADD ver :one',
       ConditionExpression:
         '(attribute_not_exists(taskId) OR taskId = :me) AND attribute_not_exists(waiters)',
       ExpressionAttributeNames: { '#until': 'until', '#type': 'type' },
@@ -67,7 +69,7 @@ export class DynamoDbTargetLockStore implements TargetLockStore {
     // The ticket was in the queue the caller saw at version `seen`: its tenant's count goes down.
     const tenant = ticketTenant(ticket)
     const result = await this.#update(target, {
-      UpdateExpression: `SET taskId = :me, #until = :until ADD ver :one${tenant === undefined ? '' : ', #count :minus'} DELETE waiters :ticket`,
+      UpdateExpression: `SET taskId = :me, #until = :until, holderTicket = :one_ticket ADD ver :one${tenant === undefined ? '' : ', #count :minus'} DELETE waiters :ticket`,
       ConditionExpression: 'ver = :seen',
       ExpressionAttributeNames: {
         '#until': 'until',
@@ -79,6 +81,7 @@ export class DynamoDbTargetLockStore implements TargetLockStore {
         ':one': 1,
         ':seen': seen.version,
         ':ticket': new Set([ticket]),
+        ':one_ticket': ticket,
         ...(tenant === undefined ? {} : { ':minus': -1 }),
       },
     })
@@ -145,7 +148,7 @@ export class DynamoDbTargetLockStore implements TargetLockStore {
 
   async release(target: string, taskId: string): Promise<TargetState | undefined> {
     const result = await this.#update(target, {
-      UpdateExpression: 'REMOVE taskId, #until ADD ver :one',
+      UpdateExpression: 'REMOVE taskId, #until, holderTicket ADD ver :one',
       ConditionExpression: 'taskId = :me',
       ExpressionAttributeNames: { '#until': 'until' },
       ExpressionAttributeValues: { ':me': taskId, ':one': 1 },

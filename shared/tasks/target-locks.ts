@@ -8,10 +8,11 @@
  * submission never meets `TaskIsBeingProcessed` because of the gateway's own first one.
  *
  * Waiting tasks hold tickets (`<acceptedAt>#<step>#<taskId>`, see {@link ticketOf}); the smallest
- * ticket is the head, and only the head may take a free target (FIFO per target). A task with
- * several targets takes all of them at once or none, so it never holds one while waiting for
- * another; since every target orders the same tickets the same way, a batch at the head of all
- * its queues is never overtaken and never starves. Every write is conditional on the item's
+ * ticket is the head, and only the head may take a free target (FIFO per target) — or a task
+ * whose change commutes with a batch ahead of it that waits for an earlier task on another domain
+ * (see overtaking.ts). A task with several targets takes all of them at once or none, so it never
+ * holds one while waiting for another; since every target orders the same tickets the same way,
+ * and nothing goes before a batch that waits only for what went before it, no batch starves. Every write is conditional on the item's
  * version or on the holder, so two pollers racing for one target cannot both win.
  */
 export interface TargetState {
@@ -20,6 +21,11 @@ export interface TargetState {
   readonly holder?: string | undefined
   /** Until when the holder's submission may still reach the registry unseen (epoch ms). */
   readonly until?: number | undefined
+  /**
+   * The ticket the holder waited with, when it took the target from the queue (a holder that took
+   * a free target with nobody waiting has none: it came before every ticket there).
+   */
+  readonly holderTicket?: string | undefined
   /** Tickets of the waiting tasks, head first. */
   readonly waiters: readonly string[]
   /** Optimistic-lock counter of the item; 0 when it does not exist. */
@@ -32,7 +38,10 @@ export interface TargetLockStore {
    * the fast path of a submission. False otherwise.
    */
   acquire(target: string, taskId: string, until: number): Promise<boolean>
-  /** Takes the target for the head of its queue: only if the item is still at `seen`. */
+  /**
+   * Takes the target for a waiting task (the head of its queue, or one allowed to go before those
+   * ahead of it, see overtaking.ts): only if the item is still at `seen`.
+   */
   acquireAsHead(
     target: string,
     taskId: string,

@@ -1,4 +1,5 @@
 import type { Logger } from '../logger.ts'
+import { type Ahead, MAX_OVERTAKEN, mayGoBefore } from './overtaking.ts'
 import {
   releaseAll,
   type TargetLockStore,
@@ -122,9 +123,9 @@ async function tendHead(deps: QueueDeps, state: TargetState, now: number): Promi
 export type Turn = 'taken' | 'head' | 'behind'
 
 /**
- * Tries to take every target of a queued task: it must be the head of each target's queue and
- * each target must be free (or its already). All are taken or none; once all are held the
- * tickets are removed.
+ * Tries to take every target of a queued task: it must be the head of each target's queue (or
+ * allowed to go before those ahead of it, see overtaking.ts) and each target must be free (or its
+ * already). All are taken or none; once all are held the tickets are removed.
  */
 export async function tryTakeTurn(deps: QueueDeps, task: Task, until: number): Promise<Turn> {
   const ticket = task.queue?.ticket
@@ -134,6 +135,7 @@ export async function tryTakeTurn(deps: QueueDeps, task: Task, until: number): P
   const states = await Promise.all(targets.map((target) => deps.targetLocks.read(target)))
   let ready = true
   let head = true
+  const behindOn: TargetState[] = []
   for (const state of states) {
     if (state.holder === task.id) continue
     if (!state.waiters.includes(ticket)) {
@@ -142,26 +144,73 @@ export async function tryTakeTurn(deps: QueueDeps, task: Task, until: number): P
       ready = false
       head = false
     } else if (state.waiters[0] !== ticket) {
-      await tendHead(deps, state, now)
-      ready = false
       head = false
+      if (await holderDone(deps, state, now)) behindOn.push(state)
+      else ready = false
     } else if (!(await holderDone(deps, state, now))) {
       ready = false
     }
   }
-  if (!ready) return head ? 'head' : 'behind'
+  if (ready && behindOn.length > 0) ready = await mayGoFirstOnAll(deps, task, ticket, behindOn, now)
+  if (!ready) {
+    // A head that is not this task is tended (dropped if dead, woken if its target is free).
+    for (const state of states) {
+      if (state.waiters.includes(ticket) && state.waiters[0] !== ticket) {
+        await tendHead(deps, state, now)
+      }
+    }
+    return head ? 'head' : 'behind'
+  }
   const taken: string[] = []
   for (const state of states) {
     if (state.holder === task.id) continue
     if (!(await deps.targetLocks.acquireAsHead(state.target, task.id, ticket, until, state))) {
       // The item changed since it was read: give back what was taken, keep the tickets.
       await Promise.all(taken.map((target) => deps.targetLocks.release(target, task.id)))
-      return 'head'
+      return head ? 'head' : 'behind'
     }
     taken.push(state.target)
   }
   await Promise.all(targets.map((target) => deps.targetLocks.dequeue(target, ticket)))
   return 'taken'
+}
+
+/**
+ * Whether a task may go before every ticket ahead of its own on each of `behindOn` (free targets
+ * where it is not the head): reads each task ahead and that task's targets (see overtaking.ts).
+ */
+async function mayGoFirstOnAll(
+  deps: QueueDeps,
+  task: Task,
+  ticket: string,
+  behindOn: readonly TargetState[],
+  now: number,
+): Promise<boolean> {
+  const reads = new Map<string, Promise<TargetState>>()
+  const readTarget = (target: string) => {
+    const known = reads.get(target)
+    if (known) return known
+    const read = deps.targetLocks.read(target)
+    reads.set(target, read)
+    return read
+  }
+  for (const state of behindOn) {
+    const tickets = state.waiters.slice(0, state.waiters.indexOf(ticket))
+    if (tickets.length > MAX_OVERTAKEN) return false
+    const ahead: Ahead[] = await Promise.all(
+      tickets.map(async (waiting) => {
+        const other = await deps.tasks.get(ticketTaskId(waiting), now)
+        const otherTargets = other ? uniqueSorted(targetsOf(other.command)) : []
+        return {
+          ticket: waiting,
+          task: other,
+          states: await Promise.all(otherTargets.map(readTarget)),
+        }
+      }),
+    )
+    if (!mayGoBefore(task, state.target, ahead)) return false
+  }
+  return true
 }
 
 /** Gives a task's tickets and targets back (it leaves the queue without being sent). */
@@ -177,16 +226,17 @@ export async function leaveQueue(deps: QueueDeps, task: Task): Promise<void> {
 }
 
 /**
- * Releases a task's targets (it is final, or leaves without being sent) and wakes the head of
- * each queue, so the next task need not wait for its next look, and the change it is a step of.
- * Answers the woken heads' ids. A failed release is harmless: the
+ * Releases a task's targets (it is final, or leaves without being sent) and wakes the first two
+ * of each queue, so the next task need not wait for its next look, and the change it is a step of.
+ * Answers the woken tasks' ids. A failed release is harmless: the
  * lock is taken over once its `until` has passed and its holder is seen final.
  */
 export async function releaseTargets(deps: QueueDeps, task: Task): Promise<string[]> {
   try {
     const states = await releaseAll(deps.targetLocks, targetsOf(task.command), task.id)
     const now = deps.now()
-    const heads = new Set(states.flatMap((state) => state.waiters.slice(0, 1)).map(ticketTaskId))
+    // The head, and the one behind it: it may go first if the head waits for another domain.
+    const heads = new Set(states.flatMap((state) => state.waiters.slice(0, 2)).map(ticketTaskId))
     await Promise.all([
       ...[...heads].map((id) => deps.tasks.nudge(id, now)),
       task.changeId ? deps.nudgeChange?.(task.changeId, now) : undefined,
