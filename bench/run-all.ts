@@ -13,6 +13,7 @@ const BENCHES = [
   'change-requests',
   'rate-limits',
   'queue',
+  'crash-recovery',
   'webhooks',
   'memory',
 ]
