@@ -11,6 +11,7 @@ import {
 import { type ServerType, serve } from '@hono/node-server'
 import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { main } from '../clients/typescript/src/cli.ts'
 import { spawnCollecting } from './helpers/child-output.ts'
 import { ADMIN_KEY } from './helpers/gateway.ts'
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts'
@@ -59,7 +60,41 @@ async function run(command: string, args: string[], env: Record<string, string> 
   await exited
   return { code, stdout: stdout(), stderr: stderr() }
 }
-const cli = (args: string[], env: Record<string, string> = {}) => run(BIN, args, env)
+/**
+ * Runs the CLI's own entry (`main`, what the bin calls) in this process with the environment it
+ * would see, while pollers drain the pipeline beside it: spawning a process per command cost most
+ * of this file's time. The bin itself is run as a child process in the wait test below.
+ */
+async function cli(args: string[], env: Record<string, string | undefined> = {}) {
+  const saved = { ...process.env }
+  for (const [name, value] of Object.entries({ DOMAIN_GATEWAY_URL: baseUrl, ...env })) {
+    if (value === undefined) delete process.env[name]
+    else process.env[name] = value
+  }
+  let stdout = ''
+  let stderr = ''
+  let code: number | undefined
+  const running = main(args, {
+    out: (text) => {
+      stdout += `${text}\n`
+    },
+    err: (text) => {
+      stderr += `${text}\n`
+    },
+  }).then((exitCode) => {
+    code = exitCode
+  })
+  try {
+    await p.drainUntil(() => code !== undefined, { timeoutMs: 60_000 })
+    await running
+  } finally {
+    for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name]
+    Object.assign(process.env, saved)
+    // The CLI reports its exit code through process.exitCode, as a process would: not this one's.
+    process.exitCode = undefined
+  }
+  return { code, stdout, stderr }
+}
 
 describe('the typed client', () => {
   it('is generated from the document the gateway serves now (npm run client:generate)', async () => {
@@ -408,7 +443,7 @@ describe('the domain-gateway CLI', () => {
     const dir = await mkdtemp(join(tmpdir(), 'dgw-profile-'))
     const config = join(dir, 'config.json')
     // No URL or key in the environment: only flags, then the profile.
-    const bare = { DOMAIN_GATEWAY_CONFIG: config, DOMAIN_GATEWAY_URL: undefined } as never
+    const bare = { DOMAIN_GATEWAY_CONFIG: config, DOMAIN_GATEWAY_URL: undefined }
     try {
       const refused = await cli(
         ['--url', baseUrl, '--key', 'dgw_not_a_key', '--profile', 'dev', 'login'],
