@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { generateApiKey } from '#shared/auth/api-keys.ts'
 import { SHA256_DIGEST } from '../test/helpers/emulator.ts'
 import { freePort } from '../test/helpers/free-port.ts'
 import { fmt, header, median, percentile, table } from './lib.ts'
@@ -25,9 +26,7 @@ const DOMAINS = Number(process.env.BENCH_CRASH_DOMAINS ?? 50)
 const SETTLE_LIMIT_MS = Number(process.env.BENCH_CRASH_SETTLE_SECONDS ?? 900) * 1000
 
 const credential = { id: 'crash-bench', secret: randomBytes(16).toString('hex') }
-const base32 = (bytes: Buffer) =>
-  [...bytes].map((byte) => 'abcdefghijklmnopqrstuvwxyz234567'[byte % 32]).join('')
-const devKey = `dgw_${base32(randomBytes(16))}_${randomBytes(32).toString('base64url').slice(0, 43)}`
+const devKey = generateApiKey().key
 
 const horizon = {
   ALIYUN_TIMESTAMP_WINDOW_SECONDS: '30',
@@ -64,7 +63,6 @@ interface Sent {
   readonly firstTry: number
   id?: string
   completedAt?: number
-  status?: string
   refused?: number
 }
 
@@ -188,11 +186,8 @@ async function run(kills: number): Promise<RunResult> {
         open.slice(i, i + 16).map(async (entry) => {
           const answer = await fetch(`${api}/tasks/${entry.id}`, { headers }).catch(() => undefined)
           if (!answer?.ok) return
-          const task = (await answer.json()) as { status: string; completedAt?: string }
-          if (task.completedAt) {
-            entry.completedAt = Date.parse(task.completedAt)
-            entry.status = task.status
-          }
+          const task = (await answer.json()) as { completedAt?: string }
+          if (task.completedAt) entry.completedAt = Date.parse(task.completedAt)
         }),
       )
     }

@@ -151,7 +151,9 @@ export async function tryTakeTurn(deps: QueueDeps, task: Task, until: number): P
       ready = false
     }
   }
-  if (ready && behindOn.length > 0) ready = await mayGoFirstOnAll(deps, task, ticket, behindOn, now)
+  if (ready && behindOn.length > 0) {
+    ready = await mayGoFirstOnAll(deps, task, ticket, states, behindOn, now)
+  }
   if (!ready) {
     // A head that is not this task is tended (dropped if dead, woken if its target is free).
     for (const state of states) {
@@ -177,20 +179,21 @@ export async function tryTakeTurn(deps: QueueDeps, task: Task, until: number): P
 
 /**
  * Whether a task may go before every ticket ahead of its own on each of `behindOn` (free targets
- * where it is not the head): reads each task ahead and that task's targets (see overtaking.ts).
+ * where it is not the head): reads each task ahead and that task's other targets (see
+ * overtaking.ts); `states` are this task's own targets, as read.
  */
 async function mayGoFirstOnAll(
   deps: QueueDeps,
   task: Task,
   ticket: string,
+  states: readonly TargetState[],
   behindOn: readonly TargetState[],
   now: number,
 ): Promise<boolean> {
-  const reads = new Map<string, Promise<TargetState>>()
+  // The targets this task shares with those ahead were read already.
+  const reads = new Map(states.map((state) => [state.target, Promise.resolve(state)]))
   const readTarget = (target: string) => {
-    const known = reads.get(target)
-    if (known) return known
-    const read = deps.targetLocks.read(target)
+    const read = reads.get(target) ?? deps.targetLocks.read(target)
     reads.set(target, read)
     return read
   }
@@ -226,26 +229,37 @@ export async function leaveQueue(deps: QueueDeps, task: Task): Promise<void> {
 }
 
 /**
- * Releases a task's targets (it is final, or leaves without being sent) and wakes the first two
- * of each queue, so the next task need not wait for its next look, and the change it is a step of.
- * Answers the woken tasks' ids. A failed release is harmless: the
- * lock is taken over once its `until` has passed and its holder is seen final.
+ * Releases a task's targets (it is final, or leaves without being sent) and wakes the head of
+ * each queue — and the one behind it when the head is a batch, which may be waiting for another
+ * domain and let it go first (see overtaking.ts) — so the next task need not wait for its next
+ * look, and the change it is a step of. Answers the woken tasks' ids. A failed release is
+ * harmless: the lock is taken over once its `until` has passed and its holder is seen final.
  */
 export async function releaseTargets(deps: QueueDeps, task: Task): Promise<string[]> {
   try {
     const states = await releaseAll(deps.targetLocks, targetsOf(task.command), task.id)
     const now = deps.now()
-    // The head, and the one behind it: it may go first if the head waits for another domain.
-    const heads = new Set(states.flatMap((state) => state.waiters.slice(0, 2)).map(ticketTaskId))
+    const woken = new Set(
+      (await Promise.all(states.map((state) => toWake(deps, state, now)))).flat(),
+    )
     await Promise.all([
-      ...[...heads].map((id) => deps.tasks.nudge(id, now)),
+      ...[...woken].map((id) => deps.tasks.nudge(id, now)),
       task.changeId ? deps.nudgeChange?.(task.changeId, now) : undefined,
     ])
-    return [...heads]
+    return [...woken]
   } catch (error) {
     deps.logger.warn('could not release the targets', { taskId: task.id, error })
     return []
   }
+}
+
+/** The head of a released target's queue, and the next when the head is a batch. */
+async function toWake(deps: QueueDeps, state: TargetState, now: number): Promise<string[]> {
+  const [head, next] = state.waiters.map(ticketTaskId)
+  if (!head) return []
+  if (!next) return [head]
+  const headTask = await deps.tasks.get(head, now)
+  return headTask && targetsOf(headTask.command).length > 1 ? [head, next] : [head]
 }
 
 /** Whether the task holds every one of its targets. */
