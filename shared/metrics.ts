@@ -27,6 +27,10 @@ export const METRIC_NAMES = [
   'DueBacklog',
   /** Per poller run: how long the oldest due item has been due. */
   'OldestDueAgeSeconds',
+  /** A change's pre-flight check, by `Verdict` (safe, insecure, unsafe, unverified) and `Forced`. */
+  'PreflightChecks',
+  /** A change whose parent did not serve it within the bound after its task succeeded. */
+  'ChangesNotPublished',
   /** Upstream calls one reconciler search made (listing pages and candidates' details). */
   'ReconcileUpstreamCalls',
 ] as const

@@ -299,9 +299,10 @@ describe('the first answer, kept on the task', () => {
 
   it('a refusal that keeps the key is replayed with its status and problem', async () => {
     const remove = (key: string) =>
-      // The registry answers DomainNotExist: final, so the key keeps the answer.
-      h.request('/domains/unregistered-idem.com/ds/4242', {
-        method: 'DELETE',
+      // The registry answers DomainNotExist: final, so the key keeps the answer. (A sync: a DS
+      // change would be refused by its pre-flight registry read, before any task is written.)
+      h.request('/domains/unregistered-idem.com/ds/sync', {
+        method: 'POST',
         headers: { 'idempotency-key': key },
       })
     const first = await remove('r-1')

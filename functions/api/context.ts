@@ -15,6 +15,7 @@ import type { CursorCodec } from '#shared/http/cursor.ts'
 import type { Logger } from '#shared/logger.ts'
 import type { Metrics } from '#shared/metrics.ts'
 import type { DueItemStore } from '#shared/ports/due-item-store.ts'
+import type { PreflightDeps } from '#shared/preflight/check-change.ts'
 import type { SubmitSettings } from '#shared/tasks/submit-deps.ts'
 import type { TaskSubmitter } from '#shared/tasks/submit-to-upstream.ts'
 import type { TargetLockStore } from '#shared/tasks/target-locks.ts'
@@ -70,6 +71,8 @@ export interface ApiDeps {
   readonly forgetAssignment?: (domain: string) => void
   /** Per-tenant request rates, counted in the table (see tenants/rate-limit.ts). */
   readonly rateLimiter: RateLimiter
+  /** The pre-flight check of a change against what the zone's servers serve (see preflight/). */
+  readonly preflight: PreflightDeps
   /** The CDS/CDNSKEY scanner with the API's stores and this request's logger. */
   readonly dnssec?: ((logger: Logger) => DnssecDeps) | undefined
   /** How often a running change looks at its steps when nothing wakes it sooner. */

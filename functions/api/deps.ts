@@ -3,7 +3,7 @@ import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
 import { cachedKeyLookup, cachedLookup } from '#shared/auth/api-key-cache.ts'
 import type { GatewayConfig } from '#shared/config/gateway-config.ts'
 import type { WorkerConfig } from '#shared/config/worker-config.ts'
-import { buildDnssecDeps } from '#shared/dns/dnssec-deps.ts'
+import { buildDnssecDeps, preflightDepsFor } from '#shared/dns/dnssec-deps.ts'
 import { CursorCodec } from '#shared/http/cursor.ts'
 import { newTaskId } from '#shared/ids.ts'
 import { createLogger } from '#shared/logger.ts'
@@ -64,6 +64,11 @@ export function buildApiDeps(
     forgetAssignment: assignments.forget,
     upstream,
     registryDsRecords: async (domain) => (await registryReads.get(domain)) ?? [],
+    // The check reads the registry afresh: a cached set could hide a change that just finished.
+    preflight: preflightDepsFor(worker, {
+      registryDs: async (domain) => (await upstream.queryDsRecord({ domainName: domain })).records,
+      now: overrides.now ?? Date.now,
+    }),
     metrics,
     now: Date.now,
     newTaskId,

@@ -21,6 +21,7 @@ import {
   UnsupportedMediaTypeError,
 } from '#shared/errors.ts'
 import { InvalidCursorError } from '#shared/http/cursor.ts'
+import { UnsafeChangeError } from '#shared/preflight/preflight.ts'
 import { CallbackUrlRefusedError } from '#shared/webhooks/callback-url.ts'
 
 /** An RFC 9457 problem details object, plus extension members. */
@@ -68,6 +69,10 @@ export const PROBLEM_TYPES = {
     'Nothing reached Alibaba Cloud (the request could not be sent in time, or the clocks disagree); retry after `Retry-After`, with the same Idempotency-Key if you like.',
   'store-unavailable': 'The task store could not be reached; retry after `Retry-After`.',
   conflict: 'The resource changed or is in a state that does not allow this.',
+  'unsafe-change':
+    "The change's pre-flight check found that after it no DS record would validate the DNSKEY RRset some server of the zone serves (validating resolvers would answer SERVFAIL for the whole zone); nothing was written or sent. `safety` names, per server and address, what it serves and which DS would be left. Send `force: true` (`?force=true` on `DELETE`) to carry it out anyway.",
+  'unverified-change':
+    "The change's pre-flight check could not ask the servers that will answer for the zone (no answer, refused, lame, no address) and the gateway refuses unverified changes (`PREFLIGHT_UNVERIFIED=refuse`); nothing was written or sent. `safety` says why. Send `force: true` to carry it out anyway.",
   internal: 'An unexpected error; the request id identifies it in the logs.',
 } as const
 export type ProblemSlug = keyof typeof PROBLEM_TYPES
@@ -94,6 +99,8 @@ const TITLES: Record<ProblemSlug, string> = {
   'not-submitted': 'Not submitted',
   'store-unavailable': 'Task store unavailable',
   conflict: 'Conflict',
+  'unsafe-change': 'Unsafe change',
+  'unverified-change': 'Unverified change',
   internal: 'Internal error',
 }
 
@@ -185,6 +192,10 @@ export function problemFor(error: unknown): ProblemResponse {
   }
   if (error instanceof IdempotencyKeyReuseError)
     return problem('idempotency-key-reused', 422, error.message)
+  if (error instanceof UnsafeChangeError) {
+    const slug = error.safety.verdict === 'unsafe' ? 'unsafe-change' : 'unverified-change'
+    return problem(slug, 409, error.message, { safety: error.safety })
+  }
   if (error instanceof ConflictError) return problem('conflict', 409, error.message)
   if (error instanceof QueueFullError) {
     return problem(

@@ -4,6 +4,7 @@ import { ConflictError } from '../errors.ts'
 import type { EventSequence } from '../events/event-sequence.ts'
 import type { WebhookEvent } from '../events/webhook-event.ts'
 import type { DueItemStore } from '../ports/due-item-store.ts'
+import type { ChangeSafety } from '../preflight/safety.ts'
 import type { SendDeps } from '../tasks/submit-deps.ts'
 import type { TaskCommand } from '../tasks/task.ts'
 import type { Change, ChangeKind, DesiredDs, DesiredNs } from './change.ts'
@@ -32,6 +33,8 @@ export type ChangeRequest = {
    * (before the assignment), becomes this tenant's.
    */
   readonly takeOver?: boolean | undefined
+  /** The pre-flight verdict the change was accepted with (recorded on the change). */
+  readonly safety?: ChangeSafety | undefined
 } & (
   | { readonly kind: 'ds'; readonly desired: DesiredDs }
   | { readonly kind: 'name-servers'; readonly desired: DesiredNs }

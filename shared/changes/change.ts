@@ -1,6 +1,7 @@
 import type { DsPlan, NameServerPlan } from '../desired/plan.ts'
 import type { DsRecord } from '../dnssec.ts'
 import type { DueItem } from '../ports/due-item-store.ts'
+import type { ChangeSafety } from '../preflight/safety.ts'
 import type { Task } from '../tasks/task.ts'
 
 export const CHANGE_STATUSES = ['running', 'succeeded', 'failed'] as const
@@ -53,6 +54,8 @@ export interface Change extends DueItem {
    * CDS/CDNSKEY scanner moving a rollover on.
    */
   readonly trigger: 'api' | 'repair' | 'dnssec'
+  /** The pre-flight verdict of its end state, and whether the caller forced it (see preflight/). */
+  readonly safety?: ChangeSafety | undefined
   readonly error?: { readonly code: string; readonly message: string } | undefined
   readonly createdAt: string
   readonly updatedAt: string
@@ -70,6 +73,7 @@ export function toChangeResource(change: Change, steps: readonly (Task | undefin
     status: change.status,
     done: change.status !== 'running',
     trigger: change.trigger,
+    safety: change.safety,
     plan: change.plan,
     desired: change.desired,
     steps: change.steps,

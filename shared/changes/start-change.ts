@@ -51,6 +51,7 @@ export async function startChange(deps: ChangeDeps, request: ChangeRequest): Pro
     planned,
     callbackUrl: request.callbackUrl,
     trigger: request.trigger,
+    ...(request.safety ? { safety: request.safety } : {}),
     createdAt: iso,
     updatedAt: iso,
     // Withdrawn by the poller if this process stops before it is accepted.

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { TrustAnchor } from '../dns/chain-of-trust.ts'
 import { parseTrustAnchor, ROOT_TRUST_ANCHORS } from '../dns/trust-anchors.ts'
+import { DEFAULT_PREFLIGHT_SETTINGS, type PreflightSettings } from '../preflight/check-change.ts'
 import { addressPolicy, checkAddress } from '../webhooks/address-policy.ts'
 import { booleanFlag, ConfigError, commaList, type Env, parseEnv } from './env.ts'
 import { GatewayEnvSchema } from './gateway-config.ts'
@@ -96,6 +97,12 @@ export const WorkerEnvSchema = z.object({
         return z.NEVER
       }
     }),
+  /**
+   * `system`: a zone's servers (and a name server's addresses) not in DNS_SERVER_OVERRIDES are
+   * looked up with the system resolver; `overrides`: only the overrides are asked (tests, a closed
+   * lab, `npm start`), so any other zone's check is `unverified`.
+   */
+  DNS_LOOKUP: z.enum(['system', 'overrides']).default('system'),
   /** A rollover that has not moved for this long sends dnssec.rollover.stuck. */
   DNSSEC_STUCK_HOURS: z.coerce
     .number()
@@ -124,6 +131,23 @@ export const WorkerEnvSchema = z.object({
       })
       return z.NEVER
     }),
+  /**
+   * What a change whose pre-flight check could not ask the zone's servers does: `refuse` (409,
+   * nothing written) or `proceed` (carried out, the `unverified` verdict recorded; `npm start`).
+   */
+  PREFLIGHT_UNVERIFIED: z.enum(['refuse', 'proceed']).default('refuse'),
+  /** How long the pre-flight check of one domain may take; past it the domain is `unverified`. */
+  PREFLIGHT_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(5_000),
+  /** The name servers of Alibaba Cloud DNS, asked before a move to it (`aliyunDns: true`). */
+  ALIBABA_DNS_NAME_SERVERS: z
+    .string()
+    .default('dns1.hichina.com,dns2.hichina.com')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((host) => host.trim().toLowerCase().replace(/\.$/, ''))
+        .filter(Boolean),
+    ),
   /** Identical scans over TCP before an unsigned delegation's first DS is added. */
   DNSSEC_BOOTSTRAP_SCANS: z.coerce.number().int().min(1).max(1_000).default(3),
   SYNC_CALLBACK_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -166,10 +190,12 @@ export interface WorkerConfig {
   }
   readonly dnssec: {
     readonly serverOverrides: Readonly<Record<string, readonly string[]>>
+    readonly lookup: 'system' | 'overrides'
     readonly stuckAfterMs: number
     readonly bootstrapScans: number
     readonly trustAnchors: readonly TrustAnchor[]
   }
+  readonly preflight: PreflightSettings
   readonly sync: {
     readonly callbackUrl: string | undefined
     readonly webhookSecret: string | undefined
@@ -233,9 +259,16 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     drift: { checkEveryMs: parsed.DRIFT_CHECK_MINUTES * 60_000 },
     dnssec: {
       serverOverrides: parsed.DNS_SERVER_OVERRIDES,
+      lookup: parsed.DNS_LOOKUP,
       stuckAfterMs: parsed.DNSSEC_STUCK_HOURS * 3_600_000,
       bootstrapScans: parsed.DNSSEC_BOOTSTRAP_SCANS,
       trustAnchors: parsed.DNSSEC_TRUST_ANCHORS,
+    },
+    preflight: {
+      ...DEFAULT_PREFLIGHT_SETTINGS,
+      unverified: parsed.PREFLIGHT_UNVERIFIED,
+      timeoutMs: parsed.PREFLIGHT_TIMEOUT_MS,
+      alibabaDnsServers: parsed.ALIBABA_DNS_NAME_SERVERS,
     },
     sync: { callbackUrl: parsed.SYNC_CALLBACK_URL, webhookSecret: parsed.SYNC_WEBHOOK_SECRET },
   }

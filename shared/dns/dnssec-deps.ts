@@ -1,10 +1,31 @@
 import type { ChangeDeps } from '../changes/change-request.ts'
 import type { WorkerConfig } from '../config/worker-config.ts'
+import type { PreflightDeps } from '../preflight/check-change.ts'
 import { addressPolicy } from '../webhooks/address-policy.ts'
 import { queryServer } from './dns-client.ts'
 import type { DnssecDeps } from './dnssec-service.ts'
 import type { DnssecStateStore } from './dnssec-state.ts'
-import { serverLookup } from './name-servers.ts'
+import { hostLookup, OVERRIDES_ONLY, serverLookup } from './name-servers.ts'
+
+const lookupOptions = (worker: WorkerConfig) => ({
+  overrides: worker.dnssec.serverOverrides,
+  policy: addressPolicy(worker.callbacks),
+  ...(worker.dnssec.lookup === 'overrides' ? { resolver: OVERRIDES_ONLY } : {}),
+})
+
+/** The pre-flight check's wiring: the same lookups and queries as the scanner's. */
+export function preflightDepsFor(
+  worker: WorkerConfig,
+  io: Pick<PreflightDeps, 'registryDs' | 'now'>,
+): PreflightDeps {
+  return {
+    ...io,
+    serversOfZone: serverLookup(lookupOptions(worker)),
+    serversOfHosts: hostLookup(lookupOptions(worker)),
+    query: (server, name, type, options) => queryServer(server, name, type, options),
+    settings: worker.preflight,
+  }
+}
 
 /** The scanner's wiring: the change path, the enrolments, DNS lookups under the address policy. */
 export function buildDnssecDeps(
@@ -15,10 +36,7 @@ export function buildDnssecDeps(
   return {
     ...changes,
     dnssecStates,
-    serversFor: serverLookup({
-      overrides: worker.dnssec.serverOverrides,
-      policy: addressPolicy(worker.callbacks),
-    }),
+    serversFor: serverLookup(lookupOptions(worker)),
     query: (server, name, type, options) => queryServer(server, name, type, options),
     dnssec: {
       stuckAfterMs: worker.dnssec.stuckAfterMs,

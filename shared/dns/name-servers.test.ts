@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { addressPolicy } from '../webhooks/address-policy.ts'
-import { NameServerLookupError, serverLookup } from './name-servers.ts'
+import { hostLookup, NameServerLookupError, serverLookup } from './name-servers.ts'
 
 const resolver = (table: Record<string, string[]>) => ({
   resolveNs: async (zone: string) => table[`NS ${zone}`] ?? Promise.reject(new Error('ENOTFOUND')),
@@ -23,8 +23,8 @@ describe('the servers the scanner asks', () => {
       }),
     })
     expect(await lookup('example.com')).toEqual([
-      { host: '93.184.215.14', port: 53 },
-      { host: '2606:4700::1111', port: 53 },
+      { name: 'ns1.example.net', host: '93.184.215.14', port: 53 },
+      { name: 'ns2.example.net', host: '2606:4700::1111', port: 53 },
     ])
   })
 
@@ -47,8 +47,27 @@ describe('the servers the scanner asks', () => {
       policy,
     })
     expect(await lookup('Example.Test.')).toEqual([
-      { host: '127.0.0.1', port: 5353 },
-      { host: '::1', port: 53 },
+      { name: 'example.test', host: '127.0.0.1', port: 5353 },
+      { name: 'example.test', host: '::1', port: 53 },
     ])
+  })
+
+  it('maps a name server host name through DNS_SERVER_OVERRIDES, in the NS set and as a new server', async () => {
+    const options = {
+      overrides: { 'ns1.new-provider.net': ['127.0.0.1:5301'] },
+      policy,
+      resolver: resolver({
+        'NS moving.example': ['NS1.new-provider.net.', 'ns2.new-provider.net'],
+        'A ns2.new-provider.net': ['93.184.215.14'],
+      }),
+    }
+    expect(await serverLookup(options)('moving.example')).toEqual([
+      { name: 'ns1.new-provider.net', host: '127.0.0.1', port: 5301 },
+      { name: 'ns2.new-provider.net', host: '93.184.215.14', port: 53 },
+    ])
+    expect(await hostLookup(options)(['ns1.new-provider.net', 'ns9.nowhere.example'])).toEqual({
+      servers: [{ name: 'ns1.new-provider.net', host: '127.0.0.1', port: 5301 }],
+      problems: ['ns9.nowhere.example does not resolve'],
+    })
   })
 })

@@ -1,6 +1,7 @@
 /** What a submission needs and answers: its settings, dependencies, request and outcome. */
 import type { UpstreamError } from '../aliyun/upstream-error.ts'
 import type { Logger } from '../logger.ts'
+import type { ChangeSafety } from '../preflight/safety.ts'
 import type { TaskSubmitter } from './submit-to-upstream.ts'
 import type { TargetLockStore } from './target-locks.ts'
 import type { StoredAnswer, Task, TaskCommand } from './task.ts'
@@ -73,6 +74,8 @@ export interface SubmitRequest {
   readonly command: TaskCommand
   readonly callbackUrl: string | undefined
   readonly idempotency?: { readonly key: string; readonly requestHash: string } | undefined
+  /** The pre-flight verdict the request was accepted with (recorded on the task). */
+  readonly safety?: ChangeSafety | undefined
 }
 
 export type SubmitOutcome =

@@ -52,6 +52,7 @@ export function toTaskResource(
           checks: task.queue.checks,
         }
       : undefined,
+    safety: task.safety,
     changeId: task.changeId,
     resends: task.resends,
     search: task.search,

@@ -128,6 +128,7 @@ export function newTask(
     createdAt: iso,
     updatedAt: iso,
     pollCount: 0,
+    ...(request.safety ? { safety: request.safety } : {}),
     ...extra,
   }
 }

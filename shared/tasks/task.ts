@@ -1,5 +1,6 @@
 import type { SubmitAction } from '../aliyun/domain-api-types.ts'
 import type { DsRecord } from '../dnssec.ts'
+import type { ChangeSafety } from '../preflight/safety.ts'
 
 export const TASK_STATUSES = [
   'queued',
@@ -168,6 +169,11 @@ export interface Task {
   readonly intentAt?: number | undefined
   /** Set while the task is `queued`. */
   readonly queue?: TaskQueueState | undefined
+  /**
+   * The pre-flight verdict of its end state, when it has one (DS add, modify, delete; a
+   * name-server batch), and whether the caller forced it (see preflight/).
+   */
+  readonly safety?: ChangeSafety | undefined
   /** The change this task is a step of, and the steps that must succeed before it is sent. */
   readonly changeId?: string | undefined
   readonly after?: readonly string[] | undefined

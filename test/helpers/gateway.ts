@@ -95,6 +95,10 @@ export async function startHarness(
     ALIYUN_TIMEOUT_MS: '2000',
     CALLBACK_ALLOW_HTTP: 'true',
     CALLBACK_ALLOW_LOOPBACK: 'true',
+    // Tests ask only the DNS servers they start (never the internet's); a zone none serves is
+    // `unverified`, carried out as under npm start (the refusal has its own tests).
+    DNS_LOOKUP: 'overrides',
+    PREFLIGHT_UNVERIFIED: 'proceed',
     // Tests read the registry right after changing it; the read cache has its own test.
     REGISTRY_READ_CACHE_SECONDS: '0',
     // Tests send bursts no tenant would; the limits have their own test (rate-limits.test.ts).

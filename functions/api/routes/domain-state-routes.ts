@@ -8,6 +8,7 @@ import { measureDrift } from '#shared/desired/drift.ts'
 import { UnplannableError } from '#shared/desired/plan.ts'
 import { DnskeyError, type DsRecord, dsForKeySigningKey } from '#shared/dnssec.ts'
 import { NotFoundError, RequestValidationError } from '#shared/errors.ts'
+import { decide, preflightDesired } from '#shared/preflight/preflight.ts'
 import type { Scope } from '#shared/tasks/task.ts'
 import { changeDepsFor } from '../change-deps.ts'
 import type { ApiDeps, App, AppEnv, Principal } from '../context.ts'
@@ -113,6 +114,7 @@ async function planOrApply(
     readonly domain: string
     readonly callbackUrl: string | undefined
     readonly dryRun: boolean
+    readonly force: boolean
   },
   desired: DesiredOf<ChangeRequest>,
 ): Promise<Response> {
@@ -129,16 +131,23 @@ async function planOrApply(
   if (!dryRun && asked.callbackUrl) await deps.checkCallbackUrl(asked.callbackUrl)
   const holders = await holdersOf(deps, asked.domain)
   const grant = await requireManager(deps, principal, asked.domain, holders, { claim: !dryRun })
-  const request = { ...asked, takeOver: grant.takeOver }
   try {
-    if (dryRun) {
-      const { plan } = await planChange(context, request)
-      return toResponse(json(200, { plan }))
-    }
-    const change = await startChange(context, request).catch(async (error: unknown) => {
-      await grant.release()
-      throw error
+    // Before anything is written: the end state against what the zone's servers serve.
+    const checked = await preflightDesired(deps.preflight, asked.domain, desired)
+    deps.metrics.add('PreflightChecks', 1, {
+      dimensions: { Verdict: checked.verdict, Forced: String(target.force) },
     })
+    if (dryRun) {
+      const { plan } = await planChange(context, { ...asked, takeOver: grant.takeOver })
+      return toResponse(json(200, { plan, safety: checked }))
+    }
+    const change = await Promise.resolve()
+      .then(() => decide(checked, target.force, deps.preflight.settings))
+      .then((safety) => startChange(context, { ...asked, takeOver: grant.takeOver, safety }))
+      .catch(async (error: unknown) => {
+        await grant.release()
+        throw error
+      })
     const steps = await Promise.all(change.steps.map((id) => deps.tasks.get(id, deps.now())))
     return toResponse(
       json(202, toChangeResource(change, steps), { location: `/changes/${change.id}` }),
@@ -179,7 +188,12 @@ export function registerDomainStateRoutes(app: App, deps: ApiDeps): void {
         c,
         deps,
         principal,
-        { domain, callbackUrl: body.callbackUrl, dryRun: query.dryRun === 'true' },
+        {
+          domain,
+          callbackUrl: body.callbackUrl,
+          dryRun: query.dryRun === 'true',
+          force: body.force === true,
+        },
         { kind: 'ds', desired: { records, repair: body.repair } },
       )
     },
@@ -201,7 +215,12 @@ export function registerDomainStateRoutes(app: App, deps: ApiDeps): void {
         c,
         deps,
         principal,
-        { domain, callbackUrl: body.callbackUrl, dryRun: query.dryRun === 'true' },
+        {
+          domain,
+          callbackUrl: body.callbackUrl,
+          dryRun: query.dryRun === 'true',
+          force: body.force === true,
+        },
         { kind: 'name-servers', desired: { aliyunDns, nameServers, repair } },
       )
     },

@@ -2,6 +2,8 @@ import { z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import { DnskeyError, dsForKeySigningKey } from '#shared/dnssec.ts'
 import { RequestValidationError } from '#shared/errors.ts'
+import { keyedTaskId } from '#shared/ids.ts'
+import { decide, preflightCommand } from '#shared/preflight/preflight.ts'
 import type { SubmitOutcome } from '#shared/tasks/submit-deps.ts'
 import { submitTask } from '#shared/tasks/submit-task.ts'
 import { type Scope, TASK_ACTIONS, type TaskAction, type TaskCommand } from '#shared/tasks/task.ts'
@@ -21,6 +23,7 @@ import {
   DnskeyBodySchema,
   DsBodySchema,
   DsRecordBodySchema,
+  ForceQuerySchema,
 } from '../schemas/submission-schemas.ts'
 import { TaskResourceSchema } from '../schemas/task-schemas.ts'
 import { requireDomains, requireInstance } from '../tenant-scope.ts'
@@ -65,17 +68,45 @@ function render(outcome: SubmitOutcome) {
   }
 }
 
+/**
+ * The pre-flight check of a command, before anything is written: refused (409) when unsafe
+ * unless forced; undefined for a command without a known end state, or a retry of a request
+ * already answered (its task holds the verdict it was accepted with).
+ */
+async function checkBeforeWriting(
+  deps: ApiDeps,
+  principal: Principal,
+  command: TaskCommand,
+  key: string | undefined,
+  force: boolean,
+) {
+  if (key) {
+    const existing = await deps.tasks.get(keyedTaskId(principal.tenant, key), deps.now())
+    if (existing && !existing.idempotency?.freed) return undefined
+  }
+  const safety = await preflightCommand(deps.preflight, command)
+  if (!safety) return undefined
+  deps.metrics.add('PreflightChecks', 1, {
+    dimensions: { Verdict: safety.verdict, Forced: String(force) },
+  })
+  return decide(safety, force, deps.preflight.settings)
+}
+
 async function submit(
   c: Context<AppEnv>,
   deps: ApiDeps,
   principal: Principal,
   command: TaskCommand,
   callbackUrl: string | undefined,
+  force = false,
 ): Promise<Response> {
   const key = idempotencyKeyOf(c)
   // The key's stored default too: where it resolves to may have changed since it was set.
   const target = callbackUrl ?? principal.callbackUrl
   if (target) await deps.checkCallbackUrl(target)
+  const safety = await checkBeforeWriting(deps, principal, command, key, force)
+  // A forced request is another request than the same one unforced (its key cannot replay both).
+  const hashed = force ? { command, callbackUrl, force } : { command, callbackUrl }
   const result = await submitTask(
     {
       tasks: deps.tasks,
@@ -95,7 +126,8 @@ async function submit(
       keyId: principal.keyId,
       command,
       callbackUrl: callbackUrl ?? principal.callbackUrl,
-      idempotency: key ? { key, requestHash: requestHash({ command, callbackUrl }) } : undefined,
+      idempotency: key ? { key, requestHash: requestHash(hashed) } : undefined,
+      safety,
     },
     render,
   )
@@ -127,7 +159,7 @@ function dsRecordFrom(body: unknown, domain: string, pathKeyTag: number | undefi
           ],
         )
       }
-      return { record, callbackUrl: parsed.callbackUrl }
+      return { record, callbackUrl: parsed.callbackUrl, force: parsed.force === true }
     } catch (error) {
       if (!(error instanceof DnskeyError)) throw error
       throw new RequestValidationError(error.message, [
@@ -148,7 +180,11 @@ function dsRecordFrom(body: unknown, domain: string, pathKeyTag: number | undefi
     ])
   }
   const { algorithm, digestType, digest } = parsed
-  return { record: { keyTag, algorithm, digestType, digest }, callbackUrl: parsed.callbackUrl }
+  return {
+    record: { keyTag, algorithm, digestType, digest },
+    callbackUrl: parsed.callbackUrl,
+    force: parsed.force === true,
+  }
 }
 
 export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
@@ -191,8 +227,8 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
     }),
     async (c, { principal, domain, body }) => {
       requireDsTld(deps, domain)
-      const { record, callbackUrl } = dsRecordFrom(body, domain, undefined)
-      return submit(c, deps, principal, { action: 'ds.add', domain, record }, callbackUrl)
+      const { record, callbackUrl, force } = dsRecordFrom(body, domain, undefined)
+      return submit(c, deps, principal, { action: 'ds.add', domain, record }, callbackUrl, force)
     },
   )
 
@@ -208,8 +244,9 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
     }),
     async (c, { principal, domain, params, body }) => {
       requireDsTld(deps, domain)
-      const { record, callbackUrl } = dsRecordFrom(body, domain, params.keyTag)
-      return submit(c, deps, principal, { action: 'ds.modify', domain, record }, callbackUrl)
+      const { record, callbackUrl, force } = dsRecordFrom(body, domain, params.keyTag)
+      const command = { action: 'ds.modify', domain, record } as const
+      return submit(c, deps, principal, command, callbackUrl, force)
     },
   )
 
@@ -221,10 +258,11 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
       summary: 'Delete the DS record with this key tag (SaveSingleTaskForDeletingDSRecord)',
       domain: 'submit',
       params: { keyTag: KeyTagPathSchema },
+      query: ForceQuerySchema,
     }),
-    async (c, { principal, domain, params, body }) => {
+    async (c, { principal, domain, params, body, query }) => {
       const command = { action: 'ds.delete', domain, keyTag: params.keyTag } as const
-      return submit(c, deps, principal, command, body.callbackUrl)
+      return submit(c, deps, principal, command, body.callbackUrl, query.force === 'true')
     },
   )
 
@@ -264,9 +302,9 @@ export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
     }),
     async (c, { principal, body }) => {
       await requireDomains(deps, principal, body.domains, { submit: true })
-      const { domains, aliyunDns, nameServers = [], callbackUrl } = body
+      const { domains, aliyunDns, nameServers = [], callbackUrl, force } = body
       const command = { action: 'dns.batch', domains, aliyunDns, nameServers } as const
-      return submit(c, deps, principal, command, callbackUrl)
+      return submit(c, deps, principal, command, callbackUrl, force === true)
     },
   )
 }

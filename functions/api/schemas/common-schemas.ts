@@ -116,3 +116,12 @@ export const ProblemSchema = z
   })
 
 /** A tenant's name; `system` is the scheduled syncs' own and cannot be given to a key. */
+
+/**
+ * `force`: carry out a change that its pre-flight check finds unsafe or cannot verify. The task
+ * or change records it, with the verdict.
+ */
+export const ForceSchema = z.boolean().optional().openapi({
+  description:
+    "true: carry the change out even when its pre-flight check finds it unsafe (no DS left validates what the zone's servers serve) or cannot ask the servers. Recorded on the task or change (`safety.forced`) and in its events.",
+})

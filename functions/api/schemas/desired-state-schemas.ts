@@ -2,7 +2,14 @@
 import { z } from '@hono/zod-openapi'
 import { CHANGE_STATUSES } from '#shared/changes/change.ts'
 import { TASK_ACTION_NAMES, TASK_STATUSES } from '#shared/tasks/task.ts'
-import { CallbackUrlSchema, KeyTagSchema, LIMITS, TimestampSchema } from './common-schemas.ts'
+import {
+  CallbackUrlSchema,
+  ForceSchema,
+  KeyTagSchema,
+  LIMITS,
+  TimestampSchema,
+} from './common-schemas.ts'
+import { SafetySchema } from './safety-schemas.ts'
 import {
   DnskeyTextSchema,
   digestLengthMatches,
@@ -46,6 +53,7 @@ export const DesiredDsBodySchema = z
       description: 'When the drift check finds the registry elsewhere, apply this state again.',
     }),
     callbackUrl: CallbackUrlSchema.optional(),
+    force: ForceSchema,
   })
   .openapi('DesiredDsInput')
 
@@ -57,6 +65,7 @@ export const DesiredNameServersBodySchema = z
     nameServers: NameServersSchema,
     repair: z.boolean().default(false),
     callbackUrl: CallbackUrlSchema.optional(),
+    force: ForceSchema,
   })
   .superRefine((body, ctx) => {
     nameServersMatchAliyunDns(body, ctx)
@@ -113,7 +122,7 @@ const NameServerPlanSchema = z
   .openapi('NameServerPlan')
 
 export const PlanResponseSchema = z
-  .object({ plan: z.union([DsPlanSchema, NameServerPlanSchema]) })
+  .object({ plan: z.union([DsPlanSchema, NameServerPlanSchema]), safety: SafetySchema })
   .openapi('PlanResponse')
 
 export const ChangeResourceSchema = z
@@ -124,6 +133,7 @@ export const ChangeResourceSchema = z
     status: z.enum(CHANGE_STATUSES),
     done: z.boolean(),
     trigger: z.enum(['api', 'repair', 'dnssec']),
+    safety: SafetySchema.optional(),
     plan: z.union([DsPlanSchema, NameServerPlanSchema]),
     desired: z.record(z.string(), z.unknown()),
     steps: z.array(z.string()).openapi({ description: 'Task ids, in the order they run.' }),

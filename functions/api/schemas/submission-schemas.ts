@@ -4,6 +4,7 @@ import { DIGEST_HEX_LENGTH, DIGEST_TYPES, DNSSEC_ALGORITHMS } from '#shared/dnss
 import {
   CallbackUrlSchema,
   DomainNameSchema,
+  ForceSchema,
   HostNameSchema,
   KeyTagSchema,
   LIMITS,
@@ -52,6 +53,7 @@ export const DsRecordBodySchema = z
     keyTag: KeyTagSchema.optional(),
     ...dsRecordFields,
     callbackUrl: CallbackUrlSchema.optional(),
+    force: ForceSchema,
   })
   .superRefine(digestLengthMatches)
   .openapi('DsRecordInput', {
@@ -74,6 +76,7 @@ export const DnskeyBodySchema = z
       .default(2)
       .openapi({ description: 'Digest to compute: 1 SHA-1, 2 SHA-256 (default), 4 SHA-384.' }),
     callbackUrl: CallbackUrlSchema.optional(),
+    force: ForceSchema,
   })
   .openapi('DnskeyInput', {
     description: 'A DNSKEY from which the gateway computes the DS record (RFC 4034).',
@@ -114,6 +117,14 @@ export function nameServersMatchAliyunDns(
   }
 }
 
+/** `?force=true` on a `DELETE`, which has no body to say it in. */
+export const ForceQuerySchema = z.strictObject({
+  force: z.enum(['true', 'false']).optional().openapi({
+    description:
+      "true: delete even when the pre-flight check finds the DS left would validate nothing the zone's servers serve. Recorded on the task.",
+  }),
+})
+
 /** One DS record of a desired state: given directly, or as a DNSKEY to compute it from. */
 export const CallbackOnlyBodySchema = z
   .strictObject({ callbackUrl: CallbackUrlSchema.optional() })
@@ -130,6 +141,7 @@ export const DnsBatchBodySchema = z
     }),
     nameServers: NameServersSchema,
     callbackUrl: CallbackUrlSchema.optional(),
+    force: ForceSchema,
   })
   .superRefine((body, ctx) => {
     nameServersMatchAliyunDns(body, ctx)

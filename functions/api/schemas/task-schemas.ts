@@ -1,7 +1,9 @@
 /** Tasks as the API shows them, their lists and the registry's DS records. */
+
 import { z } from '@hono/zod-openapi'
 import { CALLBACK_STATES, TASK_ACTION_NAMES, TASK_STATUSES } from '#shared/tasks/task.ts'
 import { DomainNameSchema, LIMITS, TimestampSchema } from './common-schemas.ts'
+import { SafetySchema } from './safety-schemas.ts'
 
 export const TaskListQuerySchema = z.strictObject({
   status: z.enum(TASK_STATUSES).optional(),
@@ -80,6 +82,7 @@ export const TaskResourceSchema = z
       })
       .optional()
       .openapi({ description: 'Present while the task is `queued`.' }),
+    safety: SafetySchema.optional(),
     changeId: z.string().optional().openapi({ description: 'The change this task is a step of.' }),
     resends: z.number().int().optional().openapi({
       description:
