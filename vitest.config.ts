@@ -26,6 +26,7 @@ const ON_BOTH_ENGINES = [
   'test/fair-queue.test.ts',
   'test/due-sweep.test.ts',
   'test/pipeline.test.ts',
+  'test/preflight-safety.test.ts',
   'test/poller-fan-out.test.ts',
   'test/refusal-is-final.test.ts',
   'test/poller-reliability.test.ts',

@@ -165,7 +165,30 @@ export const ROWS: readonly Row[] = [
     variables: ['DNS_SERVER_OVERRIDES'],
     stated: '—',
     meaning:
-      'JSON `{"zone": ["host:port"]}`: servers to ask for a zone instead of looking them up (local, tests; not for production); each must be an address the callback address policy allows, or the process refuses to start',
+      'JSON `{"zone or name server": ["host:port"]}`: servers to ask for a zone, or the addresses of a name server by host name (a name-server change\'s new servers), instead of looking them up (local, tests; not for production); each must be an address the callback address policy allows, or the process refuses to start',
+  },
+  {
+    variables: ['DNS_LOOKUP'],
+    defaults: ['code'],
+    meaning:
+      "`system`: zones and name servers not in `DNS_SERVER_OVERRIDES` are looked up with the system resolver; `overrides`: only the overrides are asked (tests, a closed lab; `npm start` sets it), so any other zone's pre-flight check is `unverified`",
+  },
+  {
+    variables: ['PREFLIGHT_UNVERIFIED'],
+    defaults: ['code'],
+    meaning:
+      'a change whose pre-flight check could not ask the servers that will answer for the zone: `refuse` (409 `unverified-change`, nothing written) or `proceed` (carried out, the verdict recorded; `npm start` sets it). An `unsafe` change is refused either way unless forced',
+  },
+  {
+    variables: ['PREFLIGHT_TIMEOUT_MS'],
+    defaults: ['plain'],
+    meaning: "how long one domain's pre-flight check may take; past it the domain is `unverified`",
+  },
+  {
+    variables: ['ALIBABA_DNS_NAME_SERVERS'],
+    defaults: ['code'],
+    meaning:
+      'comma-separated: the name servers of Alibaba Cloud DNS, asked by the pre-flight check of a move to it (`aliyunDns: true`)',
   },
   {
     variables: ['DNSSEC_STUCK_HOURS'],

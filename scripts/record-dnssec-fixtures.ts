@@ -5,11 +5,12 @@
  * the answers are kept byte for byte. `npm test` serves them in-process (test/helpers/
  * recorded-zone.ts); `npm run test:interop` runs the same tests against BIND itself.
  *
- * Needs BIND (apt-get install bind9 bind9-utils bind9-dnsutils). Run: npm run fixtures:dnssec
+ * Needs BIND (apt-get install bind9 bind9-utils bind9-dnsutils) and Knot. Run: npm run fixtures:dnssec
+ * (`-- --only zone,…`: record just those zones with BIND, keeping every other recording).
  */
 import { execFileSync } from 'node:child_process'
 import { createSocket } from 'node:dgram'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import dnsPacket from 'dns-packet'
 import { dsFromDnskey, keyTagOf, parseDnskey } from '#shared/dnssec.ts'
@@ -28,6 +29,7 @@ import {
   stateKey,
 } from '../test/helpers/recorded-zone.ts'
 import { CDS_SCENARIOS } from '../test/helpers/rollover-suite.ts'
+import { SAFETY_SCENARIOS } from '../test/helpers/safety-zones.ts'
 import type { ZoneKey } from '../test/helpers/test-zone.ts'
 
 const VALIDITY = { inception: '20250101000000', expiration: '20450101000000' }
@@ -102,9 +104,22 @@ const dsOf = (zone: string, index: number) => {
   if (!key) throw new Error(`${zone}'s key ${index} is not recorded yet: order CDS_SCENARIOS so`)
   return dsFromDnskey(zone, parseDnskey(key.dnskey), 2)
 }
-const zones: Record<string, { keys: ZoneKey[]; states: Record<string, Record<string, string>> }> =
-  {}
-for (const [zone, scenario] of Object.entries(CDS_SCENARIOS)) {
+type Recorded = { keys: ZoneKey[]; states: Record<string, Record<string, string>> }
+const onlyAt = process.argv.indexOf('--only')
+const only = onlyAt >= 0 ? (process.argv[onlyAt + 1] ?? '').split(',').filter(Boolean) : undefined
+const previous = only
+  ? (JSON.parse(readFileSync(RECORDED_ZONES_FILE, 'utf8')) as {
+      recordedWith: string
+      zones: Record<string, Recorded>
+    })
+  : undefined
+const zones: Record<string, Recorded> = { ...previous?.zones }
+const scenarios: Record<string, (typeof CDS_SCENARIOS)[string]> = {
+  ...CDS_SCENARIOS,
+  ...SAFETY_SCENARIOS,
+}
+for (const [zone, scenario] of Object.entries(scenarios)) {
+  if (only && !only.includes(zone)) continue
   const bind = new BindZone(zone, await freePort(), VALIDITY)
   try {
     const keys = scenario.keys.map((ksk) => bind.newKey(ksk))
@@ -144,68 +159,73 @@ for (const [zone, scenario] of Object.entries(CDS_SCENARIOS)) {
   }
 }
 // A multi-signer zone (RFC 8901 model 2): BIND and Knot, each server's answers at each step.
-requireServer('knot-multi-signer')
-const multi = new MultiSignerZone(
-  MULTI_SIGNER_ZONE,
-  { bind: await freePort(), knot: await freePort(), parent: await freePort() },
-  {
-    validity: VALIDITY,
-    // Signatures that outlive the fixture (Knot's default is two weeks).
-    adjustKnot: (text) =>
-      text.replace(
-        'dnskey-management: incremental',
-        'dnskey-management: incremental\n    rrsig-lifetime: 7300d\n    rrsig-refresh: 7000d',
-      ),
-  },
-)
-try {
-  const states: Record<'bind' | 'knot', Record<string, Record<string, string>>> = {
-    bind: {},
-    knot: {},
-  }
-  const knotKeys = new Map<string, ZoneKey>()
-  const record = async (state: MultiSignerState) => {
-    for (const [server, port] of [
-      ['bind', multi.bind.port],
-      ['knot', multi.knot.port],
-    ] as const) {
-      const answers: Record<string, string> = {}
-      for (const type of TYPES) {
-        const message = query(MULTI_SIGNER_ZONE, type)
-        answers[questionKey(MULTI_SIGNER_ZONE, type, 'udp')] = (
-          await askUdp(port, message)
-        ).toString('base64')
-        answers[questionKey(MULTI_SIGNER_ZONE, type, 'tcp')] = (
-          await askTcp(port, message)
-        ).toString('base64')
+if (!only) await recordMultiSigner()
+async function recordMultiSigner() {
+  requireServer('knot-multi-signer')
+  const multi = new MultiSignerZone(
+    MULTI_SIGNER_ZONE,
+    { bind: await freePort(), knot: await freePort(), parent: await freePort() },
+    {
+      validity: VALIDITY,
+      // Signatures that outlive the fixture (Knot's default is two weeks).
+      adjustKnot: (text) =>
+        text.replace(
+          'dnskey-management: incremental',
+          'dnskey-management: incremental\n    rrsig-lifetime: 7300d\n    rrsig-refresh: 7000d',
+        ),
+    },
+  )
+  try {
+    const states: Record<'bind' | 'knot', Record<string, Record<string, string>>> = {
+      bind: {},
+      knot: {},
+    }
+    const knotKeys = new Map<string, ZoneKey>()
+    const record = async (state: MultiSignerState) => {
+      for (const [server, port] of [
+        ['bind', multi.bind.port],
+        ['knot', multi.knot.port],
+      ] as const) {
+        const answers: Record<string, string> = {}
+        for (const type of TYPES) {
+          const message = query(MULTI_SIGNER_ZONE, type)
+          answers[questionKey(MULTI_SIGNER_ZONE, type, 'udp')] = (
+            await askUdp(port, message)
+          ).toString('base64')
+          answers[questionKey(MULTI_SIGNER_ZONE, type, 'tcp')] = (
+            await askTcp(port, message)
+          ).toString('base64')
+        }
+        states[server][state] = answers
       }
-      states[server][state] = answers
+      for (const dnskey of await multi.knotKeys()) {
+        const keyTag = keyTagOf(parseDnskey(dnskey))
+        knotKeys.set(dnskey, { file: 'knot', keyTag, ksk: dnskey.startsWith('257 '), dnskey })
+      }
     }
-    for (const dnskey of await multi.knotKeys()) {
-      const keyTag = keyTagOf(parseDnskey(dnskey))
-      knotKeys.set(dnskey, { file: 'knot', keyTag, ksk: dnskey.startsWith('257 '), dnskey })
+    await multi.start()
+    await record('agreed')
+    await multi.rollKnot()
+    await record('knot-rolled')
+    await multi.syncBind()
+    await record('rolled')
+    await multi.retireFirstKnotKsk()
+    await record('knot-retired')
+    await multi.syncBind()
+    await record('retired')
+    const plain = ({ file, keyTag, ksk, dnskey }: ZoneKey) => ({ file, keyTag, ksk, dnskey })
+    zones[`${MULTI_SIGNER_ZONE}@bind`] = {
+      keys: [multi.kskA, multi.zskA].map(plain),
+      states: states.bind,
     }
+    zones[`${MULTI_SIGNER_ZONE}@knot`] = { keys: [...knotKeys.values()], states: states.knot }
+  } finally {
+    await multi.close()
   }
-  await multi.start()
-  await record('agreed')
-  await multi.rollKnot()
-  await record('knot-rolled')
-  await multi.syncBind()
-  await record('rolled')
-  await multi.retireFirstKnotKsk()
-  await record('knot-retired')
-  await multi.syncBind()
-  await record('retired')
-  const plain = ({ file, keyTag, ksk, dnskey }: ZoneKey) => ({ file, keyTag, ksk, dnskey })
-  zones[`${MULTI_SIGNER_ZONE}@bind`] = {
-    keys: [multi.kskA, multi.zskA].map(plain),
-    states: states.bind,
-  }
-  zones[`${MULTI_SIGNER_ZONE}@knot`] = { keys: [...knotKeys.values()], states: states.knot }
-} finally {
-  await multi.close()
 }
 
-const recordedWith = `${execFileSync('named', ['-v'], { encoding: 'utf8' }).trim()}; ${execFileSync('knotd', ['--version'], { encoding: 'utf8' }).trim()}`
+const recordedWith =
+  previous?.recordedWith ??
+  `${execFileSync('named', ['-v'], { encoding: 'utf8' }).trim()}; ${execFileSync('knotd', ['--version'], { encoding: 'utf8' }).trim()}`
 writeFileSync(RECORDED_ZONES_FILE, `${JSON.stringify({ recordedWith, zones }, null, 2)}\n`)
 console.log(`wrote ${RECORDED_ZONES_FILE.pathname} (${recordedWith})`)

@@ -55,7 +55,11 @@ describe('desired-state DS records', () => {
       records: [{ ...K2, digest: K2.digest.toUpperCase() }, K3],
     })
     expect(response.status).toBe(200)
-    expect(await json(response)).toEqual({ plan: { add: [K3], remove: [K1], keep: [K2] } })
+    // The plan, and the pre-flight verdict of its end state (plan.com is served nowhere here).
+    expect(await json(response)).toEqual({
+      plan: { add: [K3], remove: [K1], keep: [K2] },
+      safety: expect.objectContaining({ verdict: 'unverified' }),
+    })
     expect(p.emulator.account.tasks.size).toBe(before)
     const drift = await p.request('/domains/plan.com/drift', { key: p.tenant.key })
     expect(drift.status).toBe(404)

@@ -98,6 +98,7 @@ async function askAddress(
     tcp.outcome === udp.outcome &&
     tcp.validatedBy === udp.validatedBy &&
     tcp.signed === udp.signed &&
+    tcp.problem === udp.problem &&
     JSON.stringify(tcp.keys) === JSON.stringify(udp.keys)
   return same ? [{ ...tcp, transport: 'tcp+udp' }] : [tcp, udp]
 }

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type DsRecord, dsFromDnskey, parseDnskey } from '#shared/dnssec.ts'
@@ -65,6 +65,15 @@ export class BindZone implements TestZone {
     return { file, keyTag: Number(file.split('+').at(-1)), ksk, dnskey }
   }
 
+  adoptKeys(from: TestZone, keys: readonly ZoneKey[]): void {
+    if (!(from instanceof BindZone)) throw new Error('keys come from another BindZone')
+    for (const key of keys) {
+      for (const ending of ['.key', '.private']) {
+        copyFileSync(join(from.dir, `${key.file}${ending}`), join(this.dir, `${key.file}${ending}`))
+      }
+    }
+  }
+
   /** The DS a parent would hold for a key (SHA-256). */
   dsOf(key: ZoneKey): DsRecord {
     return dsFromDnskey(this.zone, parseDnskey(key.dnskey), 2)
@@ -102,6 +111,11 @@ export class BindZone implements TestZone {
         '',
       ].join('\n'),
     )
+    if (published.length === 0) {
+      // No keys: the zone is served unsigned, as a provider that does not sign serves it.
+      copyFileSync(zoneFile, join(this.dir, 'zone.signed'))
+      return
+    }
     const ksks = published.filter((key) => key.ksk)
     const zsks = published.filter((key) => !key.ksk)
     execFileSync(

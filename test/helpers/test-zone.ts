@@ -17,6 +17,8 @@ export interface TestZone {
   readonly zone: string
   readonly port: number
   newKey(ksk: boolean): ZoneKey
+  /** Takes keys another server of the same zone made (a second provider with the same keys). */
+  adoptKeys(from: TestZone, keys: readonly ZoneKey[]): void
   /** The DS a parent would hold for a key (SHA-256). */
   dsOf(key: ZoneKey): DsRecord
   /**

@@ -863,6 +863,7 @@ export interface components {
                 ahead?: number;
                 checks: number;
             };
+            safety?: components["schemas"]["Safety"];
             /** @description The change this task is a step of. */
             changeId?: string;
             /** @description How many times the gateway sent the task again after proving that an attempt never reached the registry. */
@@ -923,6 +924,56 @@ export interface components {
             aliyunDns: boolean;
             nameServers: string[];
         };
+        /** @description The change's pre-flight check: its end state against what the servers that will answer for the zone serve (see the API reference, "Safe by default"). */
+        Safety: {
+            /**
+             * @description `safe`: a DS left validates what every server serves; `insecure`: no DS is left (the zone is unsigned at the parent, not broken); `unsafe`: some server would be validated by no DS (SERVFAIL for the zone); `unverified`: some server could not be asked or checked.
+             * @enum {string}
+             */
+            verdict: "safe" | "insecure" | "unsafe" | "unverified";
+            reason: string;
+            checkedAt: string;
+            /** @description The caller sent `force`: carried out whatever the verdict. */
+            forced?: boolean;
+            domains: {
+                domain: string;
+                /** @enum {string} */
+                verdict: "safe" | "insecure" | "unsafe" | "unverified";
+                reason: string;
+                /** @description The DS set the registry holds after the change. */
+                dsAfter: {
+                    keyTag: number;
+                    algorithm: number;
+                    digestType: number;
+                    digest: string;
+                }[];
+                servers: components["schemas"]["PreflightServer"][];
+            }[];
+        };
+        PreflightServer: {
+            /** @description The name server asked (for servers set by `DNS_SERVER_OVERRIDES` for a zone: the zone). */
+            nameServer: string;
+            /** @example 192.0.2.53:53 */
+            address: string;
+            /**
+             * @description Each address is asked over TCP and UDP; one entry when both answers agree.
+             * @enum {string}
+             */
+            transport: "tcp" | "udp" | "tcp+udp";
+            /** @enum {string} */
+            outcome: "validates" | "not-validated" | "unchecked" | "unanswered";
+            /** @description The DNSKEYs it serves at the apex (`sep`: a key-signing key). */
+            keys: {
+                keyTag: number;
+                algorithm: number;
+                sep: boolean;
+            }[];
+            /** @description Whether its DNSKEY RRset carries an RRSIG. */
+            signed: boolean;
+            /** @description The key tag of the DS-matched key whose RRSIG over the DNSKEY RRset verified. */
+            validatedBy?: number;
+            problem?: string;
+        };
         /** @description The finished change: its plan, desired state, and how each step ended. */
         ChangeEventData: {
             /** @example chg_4fJ9k2LmQp8RtUvWxYz01234 */
@@ -934,6 +985,7 @@ export interface components {
             status: "running" | "succeeded" | "failed";
             /** @enum {string} */
             trigger: "api" | "repair" | "dnssec";
+            safety?: components["schemas"]["Safety"];
             plan: components["schemas"]["DsPlan"] | components["schemas"]["NameServerPlan"];
             desired: {
                 [key: string]: unknown;
@@ -1141,6 +1193,7 @@ export interface components {
                 ahead?: number;
                 checks: number;
             };
+            safety?: components["schemas"]["Safety"];
             /** @description The change this task is a step of. */
             changeId?: string;
             /** @description How many times the gateway sent the task again after proving that an attempt never reached the registry. */
@@ -1253,6 +1306,8 @@ export interface components {
              * @example https://app.example.com/hooks/domain-gateway
              */
             callbackUrl?: string;
+            /** @description true: carry the change out even when its pre-flight check finds it unsafe (no DS left validates what the zone's servers serve) or cannot ask the servers. Recorded on the task or change (`safety.forced`) and in its events. */
+            force?: boolean;
         };
         /** @description A DS record given directly. `keyTag` is required on POST. */
         DsRecordInput: {
@@ -1270,6 +1325,8 @@ export interface components {
              * @example https://app.example.com/hooks/domain-gateway
              */
             callbackUrl?: string;
+            /** @description true: carry the change out even when its pre-flight check finds it unsafe (no DS left validates what the zone's servers serve) or cannot ask the servers. Recorded on the task or change (`safety.forced`) and in its events. */
+            force?: boolean;
         };
         CallbackOptions: {
             /**
@@ -1290,9 +1347,12 @@ export interface components {
              * @example https://app.example.com/hooks/domain-gateway
              */
             callbackUrl?: string;
+            /** @description true: carry the change out even when its pre-flight check finds it unsafe (no DS left validates what the zone's servers serve) or cannot ask the servers. Recorded on the task or change (`safety.forced`) and in its events. */
+            force?: boolean;
         };
         PlanResponse: {
             plan: components["schemas"]["DsPlan"] | components["schemas"]["NameServerPlan"];
+            safety: components["schemas"]["Safety"];
         };
         Change: {
             /** @example chg_4fJ9k2LmQp8RtUvWxYz01234 */
@@ -1305,6 +1365,7 @@ export interface components {
             done: boolean;
             /** @enum {string} */
             trigger: "api" | "repair" | "dnssec";
+            safety?: components["schemas"]["Safety"];
             plan: components["schemas"]["DsPlan"] | components["schemas"]["NameServerPlan"];
             desired: {
                 [key: string]: unknown;
@@ -1362,6 +1423,8 @@ export interface components {
              * @example https://app.example.com/hooks/domain-gateway
              */
             callbackUrl?: string;
+            /** @description true: carry the change out even when its pre-flight check finds it unsafe (no DS left validates what the zone's servers serve) or cannot ask the servers. Recorded on the task or change (`safety.forced`) and in its events. */
+            force?: boolean;
         };
         DesiredDsRecord: {
             /** @example 2371 */
@@ -1394,6 +1457,8 @@ export interface components {
              * @example https://app.example.com/hooks/domain-gateway
              */
             callbackUrl?: string;
+            /** @description true: carry the change out even when its pre-flight check finds it unsafe (no DS left validates what the zone's servers serve) or cannot ask the servers. Recorded on the task or change (`safety.forced`) and in its events. */
+            force?: boolean;
         };
         ChangePage: {
             items: components["schemas"]["Change"][];
@@ -2588,7 +2653,10 @@ export interface operations {
     };
     deleteDsRecord: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description true: delete even when the pre-flight check finds the DS left would validate nothing the zone's servers serve. Recorded on the task. */
+                force?: "true" | "false";
+            };
             header?: {
                 /** @description Makes the request safe to retry: the same key and body return the first response for as long as the task it created is kept (409 while it runs, 422 with another body). */
                 "Idempotency-Key"?: string;

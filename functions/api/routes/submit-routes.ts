@@ -70,8 +70,9 @@ function render(outcome: SubmitOutcome) {
 
 /**
  * The pre-flight check of a command, before anything is written: refused (409) when unsafe
- * unless forced; undefined for a command without a known end state, or a retry of a request
- * already answered (its task holds the verdict it was accepted with).
+ * unless forced; undefined for a command without a known end state. A refusal is first checked
+ * against the key's task: a retry of a request already answered is answered from it (the task
+ * holds the verdict it was accepted with), so the store is read only on the way to a refusal.
  */
 async function checkBeforeWriting(
   deps: ApiDeps,
@@ -80,16 +81,19 @@ async function checkBeforeWriting(
   key: string | undefined,
   force: boolean,
 ) {
-  if (key) {
-    const existing = await deps.tasks.get(keyedTaskId(principal.tenant, key), deps.now())
-    if (existing && !existing.idempotency?.freed) return undefined
-  }
   const safety = await preflightCommand(deps.preflight, command)
   if (!safety) return undefined
   deps.metrics.add('PreflightChecks', 1, {
     dimensions: { Verdict: safety.verdict, Forced: String(force) },
   })
-  return decide(safety, force, deps.preflight.settings)
+  try {
+    return decide(safety, force, deps.preflight.settings)
+  } catch (error) {
+    if (!key) throw error
+    const existing = await deps.tasks.get(keyedTaskId(principal.tenant, key), deps.now())
+    if (existing && !existing.idempotency?.freed) return undefined
+    throw error
+  }
 }
 
 async function submit(
