@@ -358,4 +358,36 @@ describe('registry reads', () => {
       await cached.close()
     }
   })
+
+  it("never answers an older view than the gateway's own last change of the domain", async () => {
+    const cached = await startHarness({
+      env: { REGISTRY_READ_CACHE_SECONDS: '300' },
+      emulatorTaskMs: 20,
+    })
+    try {
+      const read = async () =>
+        ((await (await cached.request('/domains/ryw-read.com/ds')).json()) as { records: [] })
+          .records
+      expect(await read()).toEqual([])
+      const record = {
+        keyTag: 2371,
+        algorithm: 13,
+        digestType: 2,
+        digest: 'f58fa917424383934c7b0cf1a90f61d692745680fa06f5ecdbe0924e86de9598',
+      }
+      const added = await cached.request('/domains/ryw-read.com/ds', {
+        method: 'POST',
+        body: JSON.stringify(record),
+      })
+      expect(added.status).toBe(202)
+      const { id } = (await added.json()) as { id: string }
+      await cached.settle([id])
+      const task = (await (await cached.request(`/tasks/${id}`)).json()) as { status: string }
+      expect(task.status).toBe('succeeded')
+      // The same caller, right after seeing its change succeed: the registry's new set.
+      expect(await read()).toEqual([record])
+    } finally {
+      await cached.close()
+    }
+  })
 })

@@ -9,6 +9,7 @@ import { newTaskId } from '#shared/ids.ts'
 import { createLogger } from '#shared/logger.ts'
 import { metricsFor } from '#shared/metrics.ts'
 import { createStores } from '#shared/store/stores.ts'
+import { registryReads } from '#shared/tasks/registry-reads.ts'
 import { submitSettingsFrom } from '#shared/tasks/submit-settings.ts'
 import { RateLimiter } from '#shared/tenants/rate-limit.ts'
 import { limiterFor } from '#shared/upstream-rate/limiter-for.ts'
@@ -48,9 +49,11 @@ export function buildApiDeps(
       metrics,
       limiter: limiterFor(config.upstream, stores.buckets),
     })
-  // Concurrent and repeated reads of one domain share one QueryDSRecord for a few seconds.
-  const registryReads = cachedLookup(
+  // Concurrent and repeated reads of one domain share one QueryDSRecord for a few seconds, never
+  // past a change of the gateway's own (see registry-reads.ts).
+  const registryDsRecords = registryReads(
     async (domain) => (await upstream.queryDsRecord({ domainName: domain })).records,
+    overrides.targetLocks ?? stores.targetLocks,
     { ttlMs: config.api.registryReadCacheMs, now: overrides.now ?? Date.now },
   )
   const deps: ApiDeps = {
@@ -63,7 +66,7 @@ export function buildApiDeps(
     rateLimiter: new RateLimiter(stores.rateCounters, overrides.now ?? Date.now),
     forgetAssignment: assignments.forget,
     upstream,
-    registryDsRecords: async (domain) => (await registryReads.get(domain)) ?? [],
+    registryDsRecords,
     // The check reads the registry afresh: a cached set could hide a change that just finished.
     preflight: preflightDepsFor(worker, {
       registryDs: async (domain) => (await upstream.queryDsRecord({ domainName: domain })).records,

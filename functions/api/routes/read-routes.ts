@@ -72,7 +72,7 @@ export function registerReadRoutes(app: App, deps: ApiDeps): void {
       tags: ['DS records'],
       summary: 'The DS records Alibaba Cloud holds for a domain now (QueryDSRecord, read-through)',
       description:
-        'One registry read of a domain answers every read of it for `REGISTRY_READ_CACHE_SECONDS` (5 s) on an API instance, so many readers spend the Alibaba quota once.',
+        "One registry read of a domain answers every read of it for `REGISTRY_READ_CACHE_SECONDS` (5 s) on an API instance, so many readers spend the Alibaba quota once — but never an older view than the gateway's own last change of the domain: while a task of the gateway holds the domain, and after it lets go, the registry is read again.",
       access: ['ds:write', 'tasks:read'],
       domain: 'see',
       responses: { 200: answer('Current records.', DsRecordListSchema) },
