@@ -185,6 +185,17 @@ export const ROWS: readonly Row[] = [
     meaning: "how long one domain's pre-flight check may take; past it the domain is `unverified`",
   },
   {
+    variables: ['PUBLICATION_TIMEOUT_MINUTES'],
+    defaults: ['plain'],
+    meaning:
+      'how long after a registry task succeeds the parent zone may take to serve it (a DS, a delegation); past it a `publication.late` event and the `ChangesNotPublished` metric',
+  },
+  {
+    variables: ['PUBLICATION_CHECK_SECONDS'],
+    defaults: ['code-seconds'],
+    meaning: 'the waits between looks at the parent zone after a task succeeds, the last repeated',
+  },
+  {
     variables: ['ALIBABA_DNS_NAME_SERVERS'],
     defaults: ['code'],
     meaning:

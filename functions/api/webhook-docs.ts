@@ -23,8 +23,9 @@ const webhookHeadersSchema = () =>
   })
 
 const taskEventDataSchema = () =>
-  TaskResourceSchema.omit({ callback: true }).openapi('TaskEventData', {
-    description: 'The finished task as `GET /tasks/{id}` shows it, without `callback`.',
+  TaskResourceSchema.omit({ callback: true, publishedAt: true }).openapi('TaskEventData', {
+    description:
+      'The finished task as `GET /tasks/{id}` shows it, without `callback` and `publishedAt` (a `publication.served` event tells that).',
   })
 
 const changeEventDataSchema = () =>
@@ -68,6 +69,33 @@ const dnssecEventDataSchema = () =>
     .catchall(z.unknown())
     .openapi('DnssecEventData', { description: 'The domain, its event number and what was seen.' })
 
+const publicationEventDataSchema = () =>
+  z
+    .object({
+      taskId: z.string(),
+      changeId: z.string().optional(),
+      action: z.string(),
+      state: z.enum(['published', 'late']),
+      domains: z.array(
+        z.object({
+          domain: z.string(),
+          expect: z.record(z.string(), z.unknown()).openapi({
+            description:
+              'What the parent should serve: `ds-present` (the record), `ds-absent` (no DS with the key tag) or `delegation` (the name servers).',
+          }),
+          publishedAt: TimestampSchema.optional(),
+        }),
+      ),
+      since: TimestampSchema.openapi({ description: 'When the registry task succeeded.' }),
+      publishedAt: TimestampSchema.optional(),
+      deadline: TimestampSchema,
+      lastCheck: z.object({ at: TimestampSchema, reason: z.string() }).optional(),
+      sequence: sequenceSchema(),
+    })
+    .openapi('PublicationEventData', {
+      description: 'A finished task followed at the parent zone: what it expected, and when.',
+    })
+
 const pingDataSchema = () =>
   z
     .object({
@@ -98,6 +126,10 @@ const DESCRIPTIONS: Record<string, string> = {
   'dnssec.rollover.stuck':
     'A rollover phase has lasted longer than DNSSEC_STUCK_HOURS (sent once).',
   'dnssec.scan.failed': 'A scan of the zone failed (sent once until a scan succeeds again).',
+  'publication.served':
+    "Every server of the parent zone serves what a succeeded task changed (its DS record, or the delegation); the task's (and, once all its steps are, the change's) `publishedAt` is set.",
+  'publication.late':
+    'The parent zone did not serve what a succeeded task changed within PUBLICATION_TIMEOUT_MINUTES (sent once; the `ChangesNotPublished` metric counts it). `lastCheck` says what it served.',
   [PING_EVENT_TYPE]:
     'A test event sent by `POST /webhooks/test`: check that the receiver verifies the signature.',
 }
@@ -107,6 +139,7 @@ interface BuiltSchemas {
   readonly changeEventData: z.ZodType
   readonly driftEventData: z.ZodType
   readonly dnssecEventData: z.ZodType
+  readonly publicationEventData: z.ZodType
   readonly pingData: z.ZodType
 }
 
@@ -120,7 +153,9 @@ export const dataFor = (type: string, built: BuiltSchemas) =>
         ? built.changeEventData
         : type.startsWith('domain.')
           ? built.driftEventData
-          : built.dnssecEventData
+          : type.startsWith('publication.')
+            ? built.publicationEventData
+            : built.dnssecEventData
 
 /** The `data` schemas that are built (and named in the document) only when it is generated. */
 export const buildEventDataSchemas = (): BuiltSchemas => ({
@@ -128,6 +163,7 @@ export const buildEventDataSchemas = (): BuiltSchemas => ({
   changeEventData: changeEventDataSchema(),
   driftEventData: driftEventDataSchema(),
   dnssecEventData: dnssecEventDataSchema(),
+  publicationEventData: publicationEventDataSchema(),
   pingData: pingDataSchema(),
 })
 

@@ -5,6 +5,7 @@ import { sleep } from '#shared/backoff.ts'
 import { buildChangeDeps } from '#shared/changes/change-deps.ts'
 import type { GatewayConfig } from '#shared/config/gateway-config.ts'
 import type { WorkerConfig } from '#shared/config/worker-config.ts'
+import { publicationDepsFor } from '#shared/dns/dnssec-deps.ts'
 import { createLogger } from '#shared/logger.ts'
 import { metricsFor } from '#shared/metrics.ts'
 import type { PollerDeps } from '#shared/poller/poller-deps.ts'
@@ -66,6 +67,17 @@ export function buildPollerDeps(
     send: changes,
     changes,
     events: stores.events,
+    publications: publicationDepsFor(worker, {
+      watches: stores.publications,
+      tasks: stores.tasks,
+      changes: stores.changes,
+      events: stores.events,
+      eventSequence: stores.eventSequence,
+      now,
+      logger,
+      metrics,
+      retentionMs: gateway.store.taskRetentionMs,
+    }),
     // Every delivery signs with its key's secrets: read once per key per few seconds, not per call.
     secretsFor: createSecretResolver(
       cachedKeyLookup((id) => stores.apiKeys.get(id), { ttlMs: gateway.api.keyCacheMs, now }).get,

@@ -29,17 +29,46 @@ export interface ParentZoneOptions {
 /** The TLDs a local stack points at the emulator's parent zone. */
 export const LOCAL_TLDS = ['test', 'example', 'com', 'net', 'org', 'local'] as const
 
-/** Published DS sets per domain, in the order they were set. */
+/** Published DS sets and delegations per domain, in the order they were set. */
 export class DsPublication {
   readonly #history = new Map<string, { at: number; records: readonly DsRecord[] }[]>()
+  readonly #delegations = new Map<
+    string,
+    { at: number; nameServers: readonly string[]; before: readonly string[] }[]
+  >()
 
   /** The key every TLD of this parent zone is signed with. */
   readonly signingKey = new ZoneSigningKey()
 
   constructor(private readonly options: ParentZoneOptions) {}
 
+  /**
+   * The delegation's NS set the parent serves now: the name servers a task set, once its publish
+   * delay has passed (before that, the set from before the task); for a domain no task moved,
+   * the registry's.
+   */
   nameServersOf(domain: string): readonly string[] {
-    return this.options.nameServersOf?.(domain) ?? []
+    this.options.beforeServe?.()
+    const registry = this.options.nameServersOf?.(domain) ?? []
+    if (registry.length === 0) return registry
+    const list = this.#delegations.get(domain.toLowerCase().replace(/\.$/, ''))
+    if (!list) return registry
+    const now = this.options.now()
+    let current: readonly string[] | undefined
+    for (const entry of list) if (entry.at <= now) current = entry.nameServers
+    return current ?? list[0]?.before ?? registry
+  }
+
+  /** Records a domain's new name servers as the registry holds them from `at` on. */
+  recordNameServers(
+    domain: string,
+    nameServers: readonly string[],
+    at: number,
+    before: readonly string[],
+  ): void {
+    const list = this.#delegations.get(domain) ?? []
+    list.push({ at: at + this.options.publishDelayMs, nameServers: [...nameServers], before })
+    this.#delegations.set(domain, list)
   }
 
   now(): number {

@@ -134,6 +134,15 @@ export class DomainAccount {
   readonly #busy = new Map<string, string>()
   /** Told each domain's DS set when a task changed it, and from when (the parent zone serves it). */
   onDsChanged: ((domain: string, records: readonly DsRecordState[], at: number) => void) | undefined
+  /** Told each domain's name servers when a task changed them, and from when (the delegation). */
+  onNameServersChanged:
+    | ((
+        domain: string,
+        nameServers: readonly string[],
+        at: number,
+        before: readonly string[],
+      ) => void)
+    | undefined
 
   constructor(
     options: Partial<AccountOptions>,
@@ -287,10 +296,14 @@ export class DomainAccount {
     const at = task.createdAt + task.durationMs
     for (const detail of task.details) {
       if (detail.outcome) continue
+      const before = this.nameServersOf(detail.target)
       detail.outcome = this.#execute(task.kind, detail.target)
       this.#busy.delete(detail.target)
       if (['addDs', 'modifyDs', 'deleteDs', 'syncDs'].includes(task.kind.type)) {
         this.onDsChanged?.(detail.target, this.dsRecords.get(detail.target) ?? [], at)
+      }
+      if (task.kind.type === 'changeDns' && detail.outcome?.status === 'EXECUTE_SUCCESS') {
+        this.onNameServersChanged?.(detail.target, this.nameServersOf(detail.target), at, before)
       }
     }
     task.settled = true

@@ -43,6 +43,8 @@ export async function startEmulator(
       },
     })
     emulator.account.onDsChanged = (domain, records, at) => publication.record(domain, records, at)
+    emulator.account.onNameServersChanged = (domain, nameServers, at, before) =>
+      publication.recordNameServers(domain, nameServers, at, before)
     dns = {
       publication,
       zone: await startParentZone(publication, { port: options.parentZone.port, host }),

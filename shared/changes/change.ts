@@ -60,6 +60,8 @@ export interface Change extends DueItem {
   readonly createdAt: string
   readonly updatedAt: string
   readonly completedAt?: string | undefined
+  /** When the parent served what every step changed (see publication/). */
+  readonly publishedAt?: string | undefined
 }
 
 export const CHANGE_ID_PATTERN = /^chg_[A-Za-z0-9]{10,40}$/
@@ -91,5 +93,6 @@ export function toChangeResource(change: Change, steps: readonly (Task | undefin
     createdAt: change.createdAt,
     updatedAt: change.updatedAt,
     completedAt: change.completedAt,
+    publishedAt: change.publishedAt,
   }
 }

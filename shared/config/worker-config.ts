@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { TrustAnchor } from '../dns/chain-of-trust.ts'
 import { parseTrustAnchor, ROOT_TRUST_ANCHORS } from '../dns/trust-anchors.ts'
 import { DEFAULT_PREFLIGHT_SETTINGS, type PreflightSettings } from '../preflight/check-change.ts'
+import type { PublicationSettings } from '../publication/publication.ts'
 import { addressPolicy, checkAddress } from '../webhooks/address-policy.ts'
 import { booleanFlag, ConfigError, commaList, type Env, parseEnv } from './env.ts'
 import { GatewayEnvSchema } from './gateway-config.ts'
@@ -148,6 +149,17 @@ export const WorkerEnvSchema = z.object({
         .map((host) => host.trim().toLowerCase().replace(/\.$/, ''))
         .filter(Boolean),
     ),
+  /**
+   * How long after a registry task succeeds the parent zone may take to serve it (a DS, a
+   * delegation); past it `publication.late` and the ChangesNotPublished metric.
+   */
+  PUBLICATION_TIMEOUT_MINUTES: z.coerce
+    .number()
+    .positive()
+    .max(7 * 24 * 60)
+    .default(180),
+  /** The waits between looks at the parent zone after a task succeeds, the last repeated. */
+  PUBLICATION_CHECK_SECONDS: secondsList('30,60,120,300'),
   /** Identical scans over TCP before an unsigned delegation's first DS is added. */
   DNSSEC_BOOTSTRAP_SCANS: z.coerce.number().int().min(1).max(1_000).default(3),
   SYNC_CALLBACK_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -196,6 +208,7 @@ export interface WorkerConfig {
     readonly trustAnchors: readonly TrustAnchor[]
   }
   readonly preflight: PreflightSettings
+  readonly publication: PublicationSettings
   readonly sync: {
     readonly callbackUrl: string | undefined
     readonly webhookSecret: string | undefined
@@ -268,6 +281,11 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       ...DEFAULT_PREFLIGHT_SETTINGS,
       unverified: parsed.PREFLIGHT_UNVERIFIED,
       timeoutMs: parsed.PREFLIGHT_TIMEOUT_MS,
+      alibabaDnsServers: parsed.ALIBABA_DNS_NAME_SERVERS,
+    },
+    publication: {
+      timeoutMs: parsed.PUBLICATION_TIMEOUT_MINUTES * 60_000,
+      checkDelaysMs: parsed.PUBLICATION_CHECK_SECONDS,
       alibabaDnsServers: parsed.ALIBABA_DNS_NAME_SERVERS,
     },
     sync: { callbackUrl: parsed.SYNC_CALLBACK_URL, webhookSecret: parsed.SYNC_WEBHOOK_SECRET },

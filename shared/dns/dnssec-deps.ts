@@ -1,6 +1,7 @@
 import type { ChangeDeps } from '../changes/change-request.ts'
 import type { WorkerConfig } from '../config/worker-config.ts'
 import type { PreflightDeps } from '../preflight/check-change.ts'
+import type { PublicationDeps } from '../publication/follow-publication.ts'
 import { addressPolicy } from '../webhooks/address-policy.ts'
 import { queryServer } from './dns-client.ts'
 import type { DnssecDeps } from './dnssec-service.ts'
@@ -24,6 +25,22 @@ export function preflightDepsFor(
     serversOfHosts: hostLookup(lookupOptions(worker)),
     query: (server, name, type, options) => queryServer(server, name, type, options),
     settings: worker.preflight,
+  }
+}
+
+/** Following succeeded tasks at the parent zone: the scanner's lookups, the poller's stores. */
+export function publicationDepsFor(
+  worker: WorkerConfig,
+  io: Omit<PublicationDeps, 'serversFor' | 'query' | 'settings'> & {
+    readonly retentionMs: number
+  },
+): PublicationDeps {
+  const { retentionMs, ...rest } = io
+  return {
+    ...rest,
+    serversFor: serverLookup(lookupOptions(worker)),
+    query: (server, name, type) => queryServer(server, name, type),
+    settings: { ...worker.publication, retentionMs },
   }
 }
 

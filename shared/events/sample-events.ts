@@ -119,6 +119,33 @@ function sampleDomainData(
       return { domain: DOMAIN, changeId: 'chg_sample00000000000000000', records: [RECORD] }
     case 'dnssec.ds.published':
       return { domain: DOMAIN, records: [RECORD], parent: { records: [RECORD], ttlSeconds: 3600 } }
+    case 'publication.served':
+    case 'publication.late': {
+      const served = type === 'publication.served'
+      return {
+        taskId: 'tsk_sample00000000000000000',
+        action: 'ds.add',
+        state: served ? 'published' : 'late',
+        domains: [
+          {
+            domain: DOMAIN,
+            expect: { kind: 'ds-present', record: RECORD },
+            ...(served ? { publishedAt: iso } : {}),
+          },
+        ],
+        since: iso,
+        ...(served ? { publishedAt: iso } : {}),
+        deadline: iso,
+        ...(served
+          ? {}
+          : {
+              lastCheck: {
+                at: iso,
+                reason: `a.gtld-servers.net does not serve DS ${RECORD.keyTag} yet`,
+              },
+            }),
+      }
+    }
     case 'dnssec.rollover.completed':
       return { domain: DOMAIN, records: [RECORD] }
     case 'dnssec.rollover.stuck':

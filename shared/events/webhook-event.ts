@@ -13,6 +13,8 @@ export const EVENT_TYPES = [
   'dnssec.rollover.completed',
   'dnssec.rollover.stuck',
   'dnssec.scan.failed',
+  'publication.served',
+  'publication.late',
 ] as const
 export type EventType = (typeof EVENT_TYPES)[number]
 

@@ -1,4 +1,6 @@
 /** A pending task's step: read its registry task and move it on, or make it final. */
+
+import { startFollowing } from '../publication/follow-publication.ts'
 import { isTerminal, type Task } from '../tasks/task.ts'
 import { deriveStatus, forward, mergeDetails } from './derive-status.ts'
 import type { ProcessOutcome, StepDeps } from './poller-deps.ts'
@@ -17,7 +19,12 @@ export async function poll(deps: StepDeps, held: Task): Promise<ProcessOutcome> 
       derived === 'succeeded'
         ? undefined
         : { code: 'TaskFailed', message: failure?.error ?? 'The registry task failed.' }
-    const ok = await save(deps, held, finished(deps, { ...held, details }, derived, at, { error }))
+    const final = finished(deps, { ...held, details }, derived, at, { error })
+    // Followed at the parent from here on; the watch is written first, so it is never lost.
+    if (deps.publications && (derived === 'succeeded' || derived === 'partially_failed')) {
+      await startFollowing(deps.publications, final)
+    }
+    const ok = await save(deps, held, final)
     if (ok) deps.logger.info('task finished', { taskId: held.id, status: derived })
     if (ok) await unlockTargets(deps, held)
     return ok ? 'completed' : 'lost'

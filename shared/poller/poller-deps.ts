@@ -5,6 +5,7 @@ import type { WebhookEvent } from '../events/webhook-event.ts'
 import type { Logger } from '../logger.ts'
 import type { Metrics } from '../metrics.ts'
 import type { DueItemStore } from '../ports/due-item-store.ts'
+import type { PublicationDeps } from '../publication/follow-publication.ts'
 import type { SendDeps } from '../tasks/submit-deps.ts'
 import type { TargetLockStore } from '../tasks/target-locks.ts'
 import type { Task } from '../tasks/task.ts'
@@ -40,6 +41,8 @@ export interface PollerDeps {
   readonly send: SendDeps
   /** Changes to settle (see changes/settle-change.ts). */
   readonly changes: ChangeDeps
+  /** Succeeded tasks followed at the parent zone until it serves them (see publication/). */
+  readonly publications?: PublicationDeps | undefined
   /** Events to deliver (a change's end, a domain's drift). */
   readonly events: DueItemStore<WebhookEvent>
   /** Per-endpoint delivery health (backoff as a whole, disabling), read with the signing key. */

@@ -1,5 +1,6 @@
 import { eventBody, eventWebhookId, type WebhookEvent } from '../events/webhook-event.ts'
 import type { DueItemStore } from '../ports/due-item-store.ts'
+import { processDueWatch } from '../publication/follow-publication.ts'
 import { isTerminal, type Task } from '../tasks/task.ts'
 import { taskEventBody, webhookIdOf } from '../webhooks/task-event.ts'
 import { advanceQueued } from './advance-queued.ts'
@@ -36,6 +37,13 @@ export async function processDueTask(
   }
   try {
     if (taskId.startsWith('chg_')) return await processDueChange(deps, taskId)
+    if (taskId.startsWith('pub_')) {
+      if (!deps.publications) return 'skipped'
+      return await processDueWatch(deps.publications, taskId, {
+        owner: deps.settings.owner,
+        ms: deps.settings.leaseMs,
+      })
+    }
     if (taskId.startsWith('evt_')) {
       return await claimAndWork(deps, taskId, handOff, markDispatched, eventKind(deps.events))
     }

@@ -1,6 +1,7 @@
 import type { Change } from '../changes/change.ts'
 import type { StoreConfig } from '../config/gateway-config.ts'
 import { eventWebhookId, type WebhookEvent } from '../events/webhook-event.ts'
+import type { PublicationWatch } from '../publication/publication.ts'
 import { callbackOpen } from '../tasks/task.ts'
 import { DynamoDbApiKeyStore } from './api-key-store.ts'
 import { DynamoDbBucketStore } from './bucket-store.ts'
@@ -43,6 +44,15 @@ export function createStores(config: StoreConfig) {
       (change) => change.status === 'running',
     ),
     changeList: new DynamoDbChangeList(db, table),
+    publications: new DynamoDbDueItemStore<PublicationWatch>(
+      db,
+      table,
+      config.dueShards,
+      'PUBLICATION',
+      'publication',
+      () => ({}),
+      (watch) => watch.state === 'following',
+    ),
     events: new DynamoDbDueItemStore<WebhookEvent>(
       db,
       table,

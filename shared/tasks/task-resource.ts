@@ -68,6 +68,7 @@ export function toTaskResource(
     createdAt: task.createdAt,
     updatedAt: task.updatedAt,
     completedAt: task.completedAt,
+    publishedAt: task.publishedAt,
   }
 }
 export type TaskResource = ReturnType<typeof toTaskResource>

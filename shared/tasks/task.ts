@@ -179,6 +179,8 @@ export interface Task {
   readonly after?: readonly string[] | undefined
   readonly updatedAt: string
   readonly completedAt?: string | undefined
+  /** When the parent zone's servers were all seen serving what the task changed (see publication/). */
+  readonly publishedAt?: string | undefined
   /** When work on this task is next due (poll, reconcile, callback), epoch ms; absent when none. */
   readonly dueAt?: number | undefined
   readonly pollCount: number

@@ -9,7 +9,8 @@ export const webhookIdOf = (task: Task): string => `msg_${task.id}`
  * that no longer change once the task is terminal, so every attempt sends identical bytes.
  */
 export function taskEventBody(task: Task): string {
-  const { callback: _callback, ...data } = toTaskResource(task)
+  // `publishedAt` comes after the task is final (a `publication.served` event tells it).
+  const { callback: _callback, publishedAt: _publishedAt, ...data } = toTaskResource(task)
   return JSON.stringify({
     type: `task.${task.status}`,
     timestamp: task.completedAt ?? task.updatedAt,

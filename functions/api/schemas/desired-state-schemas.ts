@@ -150,6 +150,9 @@ export const ChangeResourceSchema = z
     createdAt: TimestampSchema,
     updatedAt: TimestampSchema,
     completedAt: TimestampSchema.optional(),
+    publishedAt: TimestampSchema.optional().openapi({
+      description: 'When the parent zone served what every step changed.',
+    }),
   })
   .openapi('Change')
 

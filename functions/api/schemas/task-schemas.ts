@@ -115,6 +115,10 @@ export const TaskResourceSchema = z
     createdAt: TimestampSchema,
     updatedAt: TimestampSchema,
     completedAt: TimestampSchema.optional(),
+    publishedAt: TimestampSchema.optional().openapi({
+      description:
+        "When every server of the parent zone was seen serving what the task changed (its DS record, or the delegation). A registry task's success is not the end: the parent may publish minutes or hours later.",
+    }),
   })
   .openapi('Task', {
     description:
