@@ -27,6 +27,7 @@ const ON_BOTH_ENGINES = [
   'test/due-sweep.test.ts',
   'test/pipeline.test.ts',
   'test/preflight-safety.test.ts',
+  'test/publication.test.ts',
   'test/poller-fan-out.test.ts',
   'test/refusal-is-final.test.ts',
   'test/poller-reliability.test.ts',

@@ -25,7 +25,7 @@ import { dueIndexKeys, openIndexKeys } from './open-index.ts'
 import { INDEX_DUE } from './table-definition.ts'
 
 const TASK_SK = 'TASK'
-const DUE_PREFIXES = ['TASK#', 'CHANGE#', 'EVENT#']
+const DUE_PREFIXES = ['TASK#', 'CHANGE#', 'EVENT#', 'PUBLICATION#']
 const taskPk = (id: string) => `TASK#${id}`
 
 function isExpired(item: { expiresAt?: number }, now: number): boolean {
