@@ -237,6 +237,7 @@ describe('service routes', () => {
         '/domains/{name}/ds',
         '/domains/{name}/name-servers',
         '/domains/{name}/ds/sync',
+        '/domains/{name}/ds/suggested',
         '/domains/{name}/ds/{keyTag}',
         '/events',
         '/events/recover',
@@ -273,6 +274,8 @@ describe('service routes', () => {
         'dnssec.scan.failed',
         'domain.drifted',
         'domain.in_sync',
+        'publication.late',
+        'publication.served',
       ].sort(),
     )
     expect(JSON.stringify(doc.webhooks['change.succeeded'])).toContain('webhook-signature')

@@ -1,6 +1,6 @@
-/** What an event is about: a task's or change's id, else its domain, else (a ping) its tenant. */
+/** What an event is about: a task's or change's id (a publication event's task), else its domain, else (a ping) its tenant. */
 export function eventSubject(data: Record<string, unknown> | undefined): string {
-  for (const field of ['id', 'changeId', 'domain', 'tenant']) {
+  for (const field of ['id', 'taskId', 'changeId', 'domain', 'tenant']) {
     const value = data?.[field]
     if (typeof value === 'string' && value !== '') return value
   }

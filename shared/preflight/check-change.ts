@@ -48,7 +48,7 @@ export interface PreflightDeps {
   readonly query: (
     server: DnsServer,
     name: string,
-    type: 'DNSKEY',
+    type: 'DNSKEY' | 'CDS' | 'CDNSKEY',
     options: { readonly tcp: boolean; readonly timeoutMs: number },
   ) => Promise<DnsAnswer>
   readonly now: () => number

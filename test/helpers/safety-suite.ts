@@ -380,6 +380,25 @@ export function describePreflightSafety(
       }
     })
 
+    it('suggests the DS records a zone asks for (its CDS), and nothing for a zone served unsigned', async () => {
+      const suggested = await (await call('GET', `/domains/${SAFETY_ZONE}/ds/suggested`)).json()
+      expect(suggested).toMatchObject({ domain: SAFETY_ZONE, source: 'cds', records: [ksk] })
+      // What it suggests is safe to add as the first DS.
+      await carriedOut(
+        await call(
+          'POST',
+          `/domains/${SAFETY_ZONE}/ds`,
+          dsBody((suggested as { records: DsRecord[] }).records[0] as DsRecord),
+        ),
+      )
+      const unsigned = await (await call('GET', `/domains/${UNSIGNED_ZONE}/ds/suggested`)).json()
+      expect(unsigned).toMatchObject({
+        source: 'none',
+        records: [],
+        reason: expect.stringMatching(/unsigned/),
+      })
+    })
+
     it('a refusal leaves its Idempotency-Key free: the forced request may take it, its retry is replayed, and the unforced one is another request', async () => {
       const send = (body: object) =>
         p.request(`/domains/${SAFETY_ZONE}/ds`, {

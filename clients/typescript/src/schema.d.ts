@@ -13,7 +13,7 @@ export interface paths {
         };
         /**
          * The DS records Alibaba Cloud holds for a domain now (QueryDSRecord, read-through)
-         * @description One registry read of a domain answers every read of it for `REGISTRY_READ_CACHE_SECONDS` (5 s) on an API instance, so many readers spend the Alibaba quota once.
+         * @description One registry read of a domain answers every read of it for `REGISTRY_READ_CACHE_SECONDS` (5 s) on an API instance, so many readers spend the Alibaba quota once — but never an older view than the gateway's own last change of the domain: while a task of the gateway holds the domain, and after it lets go, the registry is read again.
          */
         get: operations["listDsRecords"];
         /**
@@ -230,6 +230,26 @@ export interface paths {
         };
         /** The caller's tasks, newest first, filtered, with cursor paging */
         get: operations["listTasks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/domains/{name}/ds/suggested": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The DS records the zone asks for, from its CDS, CDNSKEY or key-signing keys
+         * @description Asks every server of the zone (as the pre-flight check finds them) for its DNSKEY, CDS and CDNSKEY RRsets: the records its CDS names, else DS records (SHA-256) for its CDNSKEY, else for the key-signing keys it serves — so nobody copies a digest by hand. Read-only: nothing is written or sent to the registry. `source: none` and `reason` when the servers cannot be asked, disagree, or serve the zone unsigned.
+         */
+        get: operations["suggestDsRecords"];
         put?: never;
         post?: never;
         delete?: never;
@@ -797,6 +817,46 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "publication.served": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * publication.served
+         * @description Every server of the parent zone serves what a succeeded task changed (its DS record, or the delegation); the task's (and, once all its steps are, the change's) `publishedAt` is set. Signed with the API key's webhook secret (Standard Webhooks); verify before trusting it.
+         */
+        post: operations["publicationServedEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "publication.late": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * publication.late
+         * @description The parent zone did not serve what a succeeded task changed within PUBLICATION_TIMEOUT_MINUTES (sent once; the `ChangesNotPublished` metric counts it). `lastCheck` says what it served. Signed with the API key's webhook secret (Standard Webhooks); verify before trusting it.
+         */
+        post: operations["publicationLateEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     ping: {
         parameters: {
             query?: never;
@@ -820,7 +880,7 @@ export interface webhooks {
 }
 export interface components {
     schemas: {
-        /** @description The finished task as `GET /tasks/{id}` shows it, without `callback`. */
+        /** @description The finished task as `GET /tasks/{id}` shows it, without `callback` and `publishedAt` (a `publication.served` event tells that). */
         TaskEventData: {
             id: string;
             /** @enum {string} */
@@ -1004,6 +1064,12 @@ export interface components {
              * @example 2026-11-23T08:15:30.120Z
              */
             completedAt?: string;
+            /**
+             * Format: date-time
+             * @description When the parent zone served what every step changed.
+             * @example 2026-11-23T08:15:30.120Z
+             */
+            publishedAt?: string;
             /** @description Grows with every event made for the domain: deliveries run concurrently and retries reorder them, so order a domain's events by it (gaps are normal). */
             sequence: number;
             steps: {
@@ -1102,6 +1168,52 @@ export interface components {
             bootstrap?: "signal" | "scans";
         } & {
             [key: string]: unknown;
+        };
+        /** @description A finished task followed at the parent zone: what it expected, and when. */
+        PublicationEventData: {
+            taskId: string;
+            changeId?: string;
+            action: string;
+            /** @enum {string} */
+            state: "published" | "late";
+            domains: {
+                domain: string;
+                /** @description What the parent should serve: `ds-present` (the record), `ds-absent` (no DS with the key tag) or `delegation` (the name servers). */
+                expect: {
+                    [key: string]: unknown;
+                };
+                /**
+                 * Format: date-time
+                 * @example 2026-11-23T08:15:30.120Z
+                 */
+                publishedAt?: string;
+            }[];
+            /**
+             * Format: date-time
+             * @description When the registry task succeeded.
+             * @example 2026-11-23T08:15:30.120Z
+             */
+            since: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-23T08:15:30.120Z
+             */
+            publishedAt?: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-23T08:15:30.120Z
+             */
+            deadline: string;
+            lastCheck?: {
+                /**
+                 * Format: date-time
+                 * @example 2026-11-23T08:15:30.120Z
+                 */
+                at: string;
+                reason: string;
+            };
+            /** @description Grows with every event made for the domain: deliveries run concurrently and retries reorder them, so order a domain's events by it (gaps are normal). */
+            sequence: number;
         };
         PingEventData: {
             tenant: string;
@@ -1250,6 +1362,12 @@ export interface components {
              * @example 2026-11-23T08:15:30.120Z
              */
             completedAt?: string;
+            /**
+             * Format: date-time
+             * @description When every server of the parent zone was seen serving what the task changed (its DS record, or the delegation). A registry task's success is not the end: the parent may publish minutes or hours later.
+             * @example 2026-11-23T08:15:30.120Z
+             */
+            publishedAt?: string;
         };
         /**
          * @description An error (RFC 9457). `type` links to the problem types on /docs.
@@ -1403,6 +1521,12 @@ export interface components {
              * @example 2026-11-23T08:15:30.120Z
              */
             completedAt?: string;
+            /**
+             * Format: date-time
+             * @description When the parent zone served what every step changed.
+             * @example 2026-11-23T08:15:30.120Z
+             */
+            publishedAt?: string;
         };
         DesiredDsInput: {
             /** @description Every DS record the registry should hold for the domain, nothing else. Records are matched by content (key tag, algorithm, digest type, digest; digests case-insensitive). */
@@ -1585,6 +1709,28 @@ export interface components {
                 digest: string;
             }[];
         };
+        DsSuggestion: {
+            domain: string;
+            /**
+             * @description Where the records come from: the zone's CDS, its CDNSKEY, or the key-signing keys it serves; `none`: nothing to suggest (see `reason`).
+             * @enum {string}
+             */
+            source: "cds" | "cdnskey" | "dnskey" | "none";
+            records: {
+                keyTag: number;
+                algorithm: number;
+                digestType: number;
+                digest: string;
+            }[];
+            keys: {
+                keyTag: number;
+                algorithm: number;
+                sep: boolean;
+            }[];
+            /** @description The servers asked (`host:port`). */
+            servers: string[];
+            reason?: string;
+        };
         DeliveryAttempt: {
             attempt: number;
             /**
@@ -1662,7 +1808,7 @@ export interface components {
             };
         };
         /** @enum {string} */
-        EventType: "task.succeeded" | "task.failed" | "task.partially_failed" | "task.rejected" | "task.unknown" | "change.succeeded" | "change.failed" | "domain.drifted" | "domain.in_sync" | "dnssec.ds.submitted" | "dnssec.ds.published" | "dnssec.rollover.completed" | "dnssec.rollover.stuck" | "dnssec.scan.failed" | "ping";
+        EventType: "task.succeeded" | "task.failed" | "task.partially_failed" | "task.rejected" | "task.unknown" | "change.succeeded" | "change.failed" | "domain.drifted" | "domain.in_sync" | "dnssec.ds.submitted" | "dnssec.ds.published" | "dnssec.rollover.completed" | "dnssec.rollover.stuck" | "dnssec.scan.failed" | "publication.served" | "publication.late" | "ping";
         RecoverResult: {
             /** @description Events scheduled to be sent again. */
             scheduled: string[];
@@ -4652,6 +4798,99 @@ export interface operations {
             };
         };
     };
+    suggestDsRecords: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A registered domain. Trimmed, one trailing dot removed, IDN converted to punycode, lower-cased. */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What the zone asks for. */
+            200: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DsSuggestion"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            401: {
+                headers: {
+                    /** @description The scheme to use. */
+                    "WWW-Authenticate": string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            403: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            422: {
+                headers: {
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A problem (RFC 9457). */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: string;
+                    /** @description The request's id: the caller's `X-Request-Id` when it is 1–128 of `A-Za-z0-9_=-`, a fresh UUID otherwise. Every log line of the request carries it. */
+                    "X-Request-Id": string;
+                    /** @description The tenant's limit for this kind of request (IETF draft-ietf-httpapi-ratelimit-headers): its name, `q` requests per `w` seconds. */
+                    "RateLimit-Policy"?: string;
+                    /** @description What is left of it: `r` requests in the next `t` seconds. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listDeliveries: {
         parameters: {
             query?: never;
@@ -6858,6 +7097,82 @@ export interface operations {
                      */
                     timestamp: string;
                     data: components["schemas"]["DnssecEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges it; 410 stops retries for this event. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    publicationServedEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The same on every attempt and redelivery of one event: deduplicate on it. */
+                "webhook-id": string;
+                /** @description This attempt, Unix seconds. */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256 of id.timestamp.body>`; two during a secret rotation. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "publication.served";
+                    /**
+                     * Format: date-time
+                     * @example 2026-11-23T08:15:30.120Z
+                     */
+                    timestamp: string;
+                    data: components["schemas"]["PublicationEventData"];
+                };
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges it; 410 stops retries for this event. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    publicationLateEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The same on every attempt and redelivery of one event: deduplicate on it. */
+                "webhook-id": string;
+                /** @description This attempt, Unix seconds. */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256 of id.timestamp.body>`; two during a secret rotation. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    type: "publication.late";
+                    /**
+                     * Format: date-time
+                     * @example 2026-11-23T08:15:30.120Z
+                     */
+                    timestamp: string;
+                    data: components["schemas"]["PublicationEventData"];
                 };
             };
         };

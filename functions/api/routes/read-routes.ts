@@ -1,3 +1,4 @@
+import { suggestDs } from '#shared/dns/suggest-ds.ts'
 import { TaskIdSchema } from '#shared/ids.ts'
 import { queuePosition } from '#shared/tasks/task-queue.ts'
 import { toTaskResource } from '#shared/tasks/task-resource.ts'
@@ -5,6 +6,7 @@ import type { ApiDeps, App } from '../context.ts'
 import { json, toResponse } from '../http.ts'
 import {
   DsRecordListSchema,
+  DsSuggestionSchema,
   TaskListQuerySchema,
   TaskPageSchema,
   TaskResourceSchema,
@@ -81,6 +83,39 @@ export function registerReadRoutes(app: App, deps: ApiDeps): void {
     async (_c, { domain }) => {
       const records = await deps.registryDsRecords(domain)
       return toResponse(json(200, { domain, records }))
+    },
+  )
+
+  route(
+    {
+      method: 'get',
+      path: '/domains/{name}/ds/suggested',
+      rate: 'reads',
+      operationId: 'suggestDsRecords',
+      tags: ['DS records'],
+      summary: 'The DS records the zone asks for, from its CDS, CDNSKEY or key-signing keys',
+      description:
+        'Asks every server of the zone (as the pre-flight check finds them) for its DNSKEY, CDS and CDNSKEY RRsets: the records its CDS names, else DS records (SHA-256) for its CDNSKEY, else for the key-signing keys it serves — so nobody copies a digest by hand. Read-only: nothing is written or sent to the registry. `source: none` and `reason` when the servers cannot be asked, disagree, or serve the zone unsigned.',
+      access: ['ds:write', 'tasks:read'],
+      domain: 'see',
+      responses: { 200: answer('What the zone asks for.', DsSuggestionSchema) },
+      problems: [422, 429],
+    },
+    async (_c, { domain }) => {
+      const { preflight } = deps
+      const suggestion = await suggestDs(
+        {
+          serversFor: preflight.serversOfZone,
+          query: (server, name, type) =>
+            preflight.query(server, name, type, {
+              tcp: true,
+              timeoutMs: preflight.settings.timeoutMs,
+            }),
+          now: deps.now,
+        },
+        domain,
+      )
+      return toResponse(json(200, suggestion))
     },
   )
 }

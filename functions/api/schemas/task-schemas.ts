@@ -170,6 +170,29 @@ export const DsRecordListSchema = z
   })
   .openapi('DsRecordList')
 
+export const DsSuggestionSchema = z
+  .object({
+    domain: z.string(),
+    source: z.enum(['cds', 'cdnskey', 'dnskey', 'none']).openapi({
+      description:
+        "Where the records come from: the zone's CDS, its CDNSKEY, or the key-signing keys it serves; `none`: nothing to suggest (see `reason`).",
+    }),
+    records: z.array(
+      z.object({
+        keyTag: z.number().int(),
+        algorithm: z.number().int(),
+        digestType: z.number().int(),
+        digest: z.string(),
+      }),
+    ),
+    keys: z.array(
+      z.object({ keyTag: z.number().int(), algorithm: z.number().int(), sep: z.boolean() }),
+    ),
+    servers: z.array(z.string()).openapi({ description: 'The servers asked (`host:port`).' }),
+    reason: z.string().optional(),
+  })
+  .openapi('DsSuggestion')
+
 export const DeliveryAttemptSchema = z
   .object({
     attempt: z.number(),

@@ -1,0 +1,162 @@
+import { type Dnskey, type DsRecord, dnskeyRdata, dsFromDnskey, keyTagOf } from '../dnssec.ts'
+import type { DnsAnswer, DnsServer } from './dns-client.ts'
+import {
+  CDNSKEY,
+  CDS,
+  cdnskeyOf,
+  cdsOf,
+  DNSKEY,
+  dnskeyOf,
+  keysMatchingDs,
+  rawOf,
+  rdataSet,
+  signedByOneOf,
+} from './dnssec-records.ts'
+
+/**
+ * The DS records a zone asks for, so nobody copies digests by hand (read-only): what its CDS
+ * says, else DS records computed from its CDNSKEY, else from the key-signing keys it serves (SEP
+ * flag, SHA-256). Every server is asked; they must serve the same DNSKEY RRset, self-signed by
+ * one of its KSKs, and a CDS must point at served keys.
+ */
+
+export interface Suggestion {
+  readonly domain: string
+  /** Where the records come from; `none`: nothing to suggest (`reason` says why). */
+  readonly source: 'cds' | 'cdnskey' | 'dnskey' | 'none'
+  readonly records: readonly DsRecord[]
+  /** The keys the zone serves. */
+  readonly keys: readonly { keyTag: number; algorithm: number; sep: boolean }[]
+  /** The servers asked (`host:port`). */
+  readonly servers: readonly string[]
+  readonly reason?: string | undefined
+}
+
+export interface SuggestDeps {
+  readonly serversFor: (zone: string) => Promise<readonly DnsServer[]>
+  readonly query: (
+    server: DnsServer,
+    name: string,
+    type: 'DNSKEY' | 'CDS' | 'CDNSKEY',
+  ) => Promise<DnsAnswer>
+  readonly now: () => number
+}
+
+export async function suggestDs(deps: SuggestDeps, domain: string): Promise<Suggestion> {
+  const none = (reason: string, extra: Partial<Suggestion> = {}): Suggestion => ({
+    domain,
+    source: 'none',
+    records: [],
+    keys: [],
+    servers: [],
+    reason,
+    ...extra,
+  })
+  let servers: readonly DnsServer[]
+  try {
+    servers = await deps.serversFor(domain)
+  } catch (error) {
+    return none(`the servers of ${domain} could not be found: ${(error as Error).message}`)
+  }
+  const labels = servers.map((server) => `${server.host}:${server.port}`)
+  const answers: { dnskey: DnsAnswer; cds: DnsAnswer; cdnskey: DnsAnswer }[] = []
+  for (const [index, server] of servers.entries()) {
+    try {
+      const [dnskey, cds, cdnskey] = await Promise.all([
+        deps.query(server, domain, 'DNSKEY'),
+        deps.query(server, domain, 'CDS'),
+        deps.query(server, domain, 'CDNSKEY'),
+      ])
+      if (!dnskey.authoritative || dnskey.rcode !== 'NOERROR') {
+        return none(`${labels[index]} does not answer for ${domain} (${dnskey.rcode})`, {
+          servers: labels,
+        })
+      }
+      answers.push({ dnskey, cds, cdnskey })
+    } catch (error) {
+      return none(`${labels[index]}: ${(error as Error).message}`, { servers: labels })
+    }
+  }
+  const first = answers[0]
+  if (!first) return none(`no server of ${domain} is known`)
+  const keys: Dnskey[] = first.dnskey.records.map(dnskeyOf)
+  const shown = keys.map((key) => ({
+    keyTag: keyTagOf(key),
+    algorithm: key.algorithm,
+    sep: (key.flags & 1) === 1,
+  }))
+  const base = { servers: labels, keys: shown }
+  const keySet = (answer: DnsAnswer) =>
+    rdataSet(answer.records.map((r) => dnskeyRdata(dnskeyOf(r))))
+  if (answers.some((answer) => keySet(answer.dnskey).join() !== keySet(first.dnskey).join())) {
+    return none('the servers serve different DNSKEY RRsets', base)
+  }
+  if (keys.length === 0) return none(`${domain} is served unsigned (no DNSKEY)`, base)
+  const ksks = keys.filter((key) => (key.flags & 1) === 1)
+  const records = keys.map((key) => ({ name: domain, type: DNSKEY, rdata: dnskeyRdata(key) }))
+  const nowSeconds = Math.floor(deps.now() / 1000)
+  const unsigned = answers.find(
+    (answer) =>
+      signedByOneOf(
+        domain,
+        DNSKEY,
+        records,
+        answer.dnskey.signatures,
+        ksks.length > 0 ? ksks : keys,
+        nowSeconds,
+      ) === undefined,
+  )
+  if (unsigned) return none('the DNSKEY RRset is not validly signed by a key of the zone', base)
+  const cds = first.cds.records.map((record) => cdsOf(rawOf(record)))
+  const cdsKeys = keysMatchingDs(domain, keys, cds)
+  if (cds.length > 0 && !cds.some((ds) => ds.algorithm === 0)) {
+    const signed =
+      signedByOneOf(
+        domain,
+        CDS,
+        first.cds.records.map((record) => ({ name: domain, type: CDS, rdata: rawOf(record) })),
+        first.cds.signatures,
+        keys,
+        nowSeconds,
+      ) !== undefined
+    if (signed && cdsKeys.length > 0) {
+      return {
+        domain,
+        source: 'cds',
+        records: cds.map((ds) => ({ ...ds, digest: ds.digest.toLowerCase() })),
+        ...base,
+      }
+    }
+  }
+  const cdnskeys = first.cdnskey.records.map((record) => cdnskeyOf(rawOf(record)))
+  if (cdnskeys.length > 0 && !cdnskeys.some((key) => key.algorithm === 0)) {
+    const signed =
+      signedByOneOf(
+        domain,
+        CDNSKEY,
+        first.cdnskey.records.map((record) => ({
+          name: domain,
+          type: CDNSKEY,
+          rdata: rawOf(record),
+        })),
+        first.cdnskey.signatures,
+        keys,
+        nowSeconds,
+      ) !== undefined
+    if (signed) {
+      return {
+        domain,
+        source: 'cdnskey',
+        records: cdnskeys.map((key) => dsFromDnskey(domain, key, 2)),
+        ...base,
+      }
+    }
+  }
+  const entry = ksks.length > 0 ? ksks : keys
+  return {
+    domain,
+    source: 'dnskey',
+    records: entry.map((key) => dsFromDnskey(domain, key, 2)),
+    ...base,
+  }
+}
