@@ -13,9 +13,13 @@ import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../clients/typescript/src/cli.ts'
 import { spawnCollecting } from './helpers/child-output.ts'
+import { freePort } from './helpers/free-port.ts'
 import { ADMIN_KEY } from './helpers/gateway.ts'
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts'
 import { TestReceiver } from './helpers/receiver.ts'
+import { RecordedZone } from './helpers/recorded-zone.ts'
+import { SAFETY_SCENARIOS, SAFETY_ZONE } from './helpers/safety-zones.ts'
+import type { ZoneKey } from './helpers/test-zone.ts'
 
 /**
  * The typed client (clients/typescript) and the `domain-gateway` CLI, run against the gateway over
@@ -30,9 +34,18 @@ const BIN = resolve('node_modules/.bin/domain-gateway')
 let p: Pipeline
 let server: ServerType
 let baseUrl = ''
+/** A signed zone (BIND's recorded answers), for the DS commands: its KSK, ZSK and an unpublished KSK. */
+let zone: RecordedZone
+let zoneKeys: ZoneKey[]
 
 beforeAll(async () => {
-  p = await startPipeline()
+  zone = new RecordedZone(SAFETY_ZONE, await freePort())
+  zoneKeys = SAFETY_SCENARIOS[SAFETY_ZONE].keys.map((ksk) => zone.newKey(ksk))
+  zone.sign([zoneKeys[0], zoneKeys[1]] as ZoneKey[], [zoneKeys[0] as ZoneKey])
+  await zone.serve()
+  p = await startPipeline({
+    env: { DNS_SERVER_OVERRIDES: JSON.stringify({ [SAFETY_ZONE]: [`127.0.0.1:${zone.port}`] }) },
+  })
   server = serve({ fetch: p.app.fetch, port: 0, hostname: '127.0.0.1' })
   await new Promise((ready) => server.once('listening', ready))
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
@@ -40,6 +53,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await new Promise((done) => server.close(done))
   await p.closeAll()
+  await zone?.close()
 })
 
 /** Runs a command to its end, while pollers drain the pipeline beside it. */
@@ -298,6 +312,48 @@ describe('the domain-gateway CLI', () => {
     const gone = await cli(['domains', 'show', 'cli-owned.com'], admin)
     expect(gone.code).not.toBe(0)
     expect(gone.stderr).toContain('404')
+  })
+
+  it('suggests, adds and deletes DS records; an unsafe one is refused with the reason, --force carries it out', async () => {
+    const env = { DOMAIN_GATEWAY_KEY: p.tenant.key }
+    const ksk = zone.dsOf(zoneKeys[0] as ZoneKey)
+    const stray = zone.dsOf(zoneKeys[2] as ZoneKey)
+    const suggested = await cli(['ds', 'suggest', SAFETY_ZONE], env)
+    expect(suggested.code).toBe(0)
+    expect(suggested.stdout).toContain("from the zone's cds")
+    expect(suggested.stdout).toContain(ksk.digest)
+    const asFlags = (ds: typeof ksk) => [
+      '--key-tag',
+      String(ds.keyTag),
+      '--algorithm',
+      String(ds.algorithm),
+      '--digest-type',
+      String(ds.digestType),
+      '--digest',
+      ds.digest,
+    ]
+    const refused = await cli(['ds', 'add', SAFETY_ZONE, ...asFlags(stray)], env)
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toContain('409')
+    expect(refused.stderr).toMatch(/validates the DNSKEY RRset of no key/)
+    expect(refused.stderr).toContain('force')
+    const forced = await cli(
+      ['--json', 'ds', 'add', SAFETY_ZONE, ...asFlags(stray), '--force'],
+      env,
+    )
+    expect(forced.code).toBe(0)
+    const task = JSON.parse(forced.stdout) as {
+      id: string
+      safety: { verdict: string; forced: boolean }
+    }
+    expect(task.safety).toMatchObject({ verdict: 'unsafe', forced: true })
+    await p.settle([task.id])
+    const listed = await cli(['ds', 'list', SAFETY_ZONE], env)
+    expect(listed.stdout).toContain(String(stray.keyTag))
+    const removed = await cli(['--json', 'ds', 'delete', SAFETY_ZONE, String(stray.keyTag)], env)
+    expect(removed.code).toBe(0)
+    expect(JSON.parse(removed.stdout)).toMatchObject({ safety: { verdict: 'insecure' } })
+    expect((await cli(['ds', 'add', SAFETY_ZONE, '--key-tag', '1'], env)).code).toBe(2)
   })
 
   it('lists and shows tasks, sends a test event, and says what went wrong with its exit code', async () => {

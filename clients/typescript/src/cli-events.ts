@@ -30,6 +30,8 @@ const EVENT_TYPE_SET: Record<components['schemas']['EventType'], true> = {
   'dnssec.rollover.completed': true,
   'dnssec.rollover.stuck': true,
   'dnssec.scan.failed': true,
+  'publication.served': true,
+  'publication.late': true,
   ping: true,
 }
 const EVENT_TYPES = Object.keys(EVENT_TYPE_SET)

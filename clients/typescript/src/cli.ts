@@ -1,5 +1,6 @@
 import { Argument, Command, CommanderError, Option } from 'commander'
 import { bashCompletion } from './cli-completion.ts'
+import { addDsCommands } from './cli-ds.ts'
 import { addEventCommands } from './cli-events.ts'
 import {
   type CliIo,
@@ -411,6 +412,7 @@ export function buildProgram(io: CliIo): Command {
     })
 
   addEventCommands(program, { io, client, print })
+  addDsCommands(program, { io, client, print })
 
   program
     .command('login')
