@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import { resolve } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -101,15 +102,24 @@ describe('npm start', () => {
       .poll(() => started.output())
       .toMatch(/callback msg_\S+: ping for other-team \(signature verified\)/)
 
-    // The banner's first call: the task is polled by the local poller's one worker (a scheduled
-    // run dispatched as on AWS) and its signed callback printed.
-    const submitted = await fetch(`${url}/domains/example.com/ds`, {
+    // The banner's first steps, on the signed demo zone the stack serves on a local DNS server.
+    const call = (path: string, init: RequestInit = {}) =>
+      fetch(`${url}${path}`, {
+        ...init,
+        headers: {
+          authorization: `Bearer ${key}`,
+          'content-type': 'application/json',
+          ...init.headers,
+        },
+      })
+    const suggested = (await (await call('/domains/demo-signed.com/ds/suggested')).json()) as {
+      source: string
+      records: { keyTag: number }[]
+    }
+    expect(suggested.source).toBe('cds')
+    // A DS for a key the zone does not serve: refused with the evidence, nothing written.
+    const stray = await call('/domains/demo-signed.com/ds', {
       method: 'POST',
-      headers: {
-        authorization: `Bearer ${key}`,
-        'content-type': 'application/json',
-        'idempotency-key': 'local-start-first-try',
-      },
       body: JSON.stringify({
         keyTag: 2371,
         algorithm: 13,
@@ -117,11 +127,30 @@ describe('npm start', () => {
         digest: 'f58fa917424383934c7b0cf1a90f61d692745680fa06f5ecdbe0924e86de9598',
       }),
     })
+    expect(stray.status).toBe(409)
+    expect(((await stray.json()) as { type: string }).type).toBe('/docs#problem-unsafe-change')
+    // The zone's own key, as the README gives it (the demo keys are the same at every start):
+    // accepted, polled by the local poller's worker, its signed callback printed, then published.
+    const readmeKey = /"dnskey":"(257 3 13 [^"]+)"/.exec(readFileSync('README.md', 'utf8'))?.[1]
+    expect(started.stdout).toContain(readmeKey)
+    const submitted = await call('/domains/demo-signed.com/ds', {
+      method: 'POST',
+      headers: { 'idempotency-key': 'local-start-first-try' },
+      body: JSON.stringify({ dnskey: readmeKey }),
+    })
     expect(submitted.status).toBe(202)
-    const { id } = (await submitted.json()) as { id: string }
+    const { id, safety } = (await submitted.json()) as { id: string; safety: { verdict: string } }
+    expect(safety.verdict).toBe('safe')
     await expect
       .poll(() => started.output(), { timeout: 30_000 })
       .toMatch(new RegExp(`callback msg_${id}: .*\\(signature verified\\)`))
+    await expect
+      .poll(
+        async () =>
+          ((await (await call(`/tasks/${id}`)).json()) as { publishedAt?: string }).publishedAt,
+        { timeout: 30_000 },
+      )
+      .toBeDefined()
   }, 60_000)
 
   it('stops with one sentence naming the part and the variable when a chosen port is busy', async () => {

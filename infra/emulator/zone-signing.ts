@@ -1,4 +1,11 @@
-import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto'
+import {
+  createECDH,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  sign,
+} from 'node:crypto'
 import type { Answer } from 'dns-packet'
 import { signedData } from '#shared/dns/rrsig.ts'
 import { type Dnskey, dsFromDnskey, keyTagOf } from '#shared/dnssec.ts'
@@ -13,8 +20,14 @@ export class ZoneSigningKey {
   readonly keyTag: number
   readonly #privateKey: KeyObject
 
-  constructor() {
-    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+  /**
+   * A new random key; with `seed` (32 bytes) the same key every time — the demo zones `npm start`
+   * serves keep their keys across restarts, so a DS added to one stays valid.
+   */
+  constructor(seed?: Buffer) {
+    const { publicKey, privateKey } = seed
+      ? keyPairFromSeed(seed)
+      : generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
     const jwk = publicKey.export({ format: 'jwk' })
     this.#privateKey = privateKey
     this.dnskey = {
@@ -78,4 +91,22 @@ export class ZoneSigningKey {
     const ds = dsFromDnskey(tld, this.dnskey, 2)
     return `${tld}. IN DS ${ds.keyTag} ${ds.algorithm} ${ds.digestType} ${ds.digest.toUpperCase()}`
   }
+}
+
+/** The P-256 key pair whose private scalar is `seed`. */
+function keyPairFromSeed(seed: Buffer): { publicKey: KeyObject; privateKey: KeyObject } {
+  const ecdh = createECDH('prime256v1')
+  ecdh.setPrivateKey(seed)
+  const point = ecdh.getPublicKey()
+  const jwk = {
+    kty: 'EC',
+    crv: 'P-256',
+    x: point.subarray(1, 33).toString('base64url'),
+    y: point.subarray(33, 65).toString('base64url'),
+  }
+  const privateKey = createPrivateKey({
+    key: { ...jwk, d: seed.toString('base64url') },
+    format: 'jwk',
+  })
+  return { publicKey: createPublicKey({ key: jwk, format: 'jwk' }), privateKey }
 }

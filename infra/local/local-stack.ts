@@ -29,6 +29,12 @@ import { runScheduledSync } from '#shared/sync/run-scheduled-sync.ts'
 import { rateMs, SyncSchedulesFileSchema } from '#shared/sync/sync-schedules.ts'
 import schedulesFile from '../sync-schedules.json' with { type: 'json' }
 import { type CallbackReceiver, startCallbackReceiver } from './callback-receiver.ts'
+import {
+  type DemoZone,
+  type RunningDemoZones,
+  SIGNED_PROVIDER,
+  startDemoZones,
+} from './demo-zones.ts'
 import { ensureTable, startLocalDynamoDb } from './dynamodb-local.ts'
 import { listenOnPort } from './listen-port.ts'
 
@@ -46,6 +52,8 @@ export interface LocalStack {
   readonly adminApiKey: string
   readonly adminKeyGenerated: boolean
   readonly receiver: CallbackReceiver | undefined
+  /** The signed demo zones served locally (none with DNS_SERVER_OVERRIDES or a real endpoint). */
+  readonly demoZones: readonly DemoZone[]
   readonly logger: Logger
   stop(): Promise<void>
 }
@@ -81,6 +89,7 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
   let aliyunEndpoint = local.aliyunEndpoint
   let parentZonePort: number | undefined
   let parentTrustAnchors: string | undefined
+  let demo: RunningDemoZones | undefined
   if (!aliyunEndpoint) {
     const emulatorConfig = loadEmulatorConfig(env, LOCAL_DEFAULTS)
     const emulator = await listenOnPort(
@@ -114,6 +123,14 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
         }),
     )
     stops.push(emulator.close)
+    if (env.CALLBACK_ALLOW_LOOPBACK !== 'false' && !env.DNS_SERVER_OVERRIDES) {
+      // Signed demo zones on a local DNS server, delegated to it by the emulator's parent zone.
+      demo = await startDemoZones()
+      stops.unshift(demo.close)
+      for (const zone of demo.zones) {
+        emulator.account.nameServers.set(zone.zone, SIGNED_PROVIDER)
+      }
+    }
     aliyunEndpoint = emulator.url
     parentZonePort = emulator.parentZone?.port
     parentTrustAnchors = emulator.parentZone?.publication.trustAnchors()
@@ -152,6 +169,8 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
     // carried out with the verdict recorded, and only the servers the overrides name are asked.
     PREFLIGHT_UNVERIFIED: 'proceed',
     DNS_LOOKUP: 'overrides',
+    // The emulator's parent zone publishes within a second: look at it soon after a task.
+    PUBLICATION_CHECK_SECONDS: '1,2,5',
     SYNC_CALLBACK_URL: receiver?.url,
     SYNC_WEBHOOK_SECRET: systemSecret,
     // The local emulator's window is the service's rule the absence proof rests on: follow it.
@@ -163,7 +182,12 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
     ...(parentZonePort !== undefined &&
     !env.DNS_SERVER_OVERRIDES &&
     env.CALLBACK_ALLOW_LOOPBACK !== 'false'
-      ? { DNS_SERVER_OVERRIDES: JSON.stringify(localParentOverrides(parentZonePort)) }
+      ? {
+          DNS_SERVER_OVERRIDES: JSON.stringify({
+            ...localParentOverrides(parentZonePort),
+            ...demo?.overrides,
+          }),
+        }
       : {}),
     // RFC 9615 signals' chains of trust start at the emulator's signed TLDs.
     ...(parentTrustAnchors && !env.DNSSEC_TRUST_ANCHORS
@@ -297,6 +321,7 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
     adminApiKey,
     adminKeyGenerated: !local.adminApiKey,
     receiver,
+    demoZones: demo?.zones ?? [],
     logger: apiDeps.logger,
     async stop() {
       for (const stop of stops) await stop().catch(() => {})

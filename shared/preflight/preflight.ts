@@ -11,12 +11,14 @@ import type { ChangeSafety } from './safety.ts'
  * caller forces it; an `unverified` one as `PREFLIGHT_UNVERIFIED` says. A refusal writes nothing.
  */
 
+const capitalised = (text: string) => text.charAt(0).toUpperCase() + text.slice(1)
+
 /** A change refused by its pre-flight check: 409, with the verdict and its evidence. */
 export class UnsafeChangeError extends GatewayError {
   override name = 'UnsafeChangeError'
   constructor(readonly safety: ChangeSafety) {
     super(
-      `${safety.verdict === 'unsafe' ? 'This change would leave the domain without a DS that validates what its servers serve' : 'The servers that will answer for the domain could not be checked'}; nothing was written or sent. ${safety.reason} Send "force": true (?force=true on DELETE) to carry it out anyway.`,
+      `${safety.verdict === 'unsafe' ? 'This change would leave the domain without a DS that validates what its servers serve' : 'The servers that will answer for the domain could not be checked'}; nothing was written or sent. ${capitalised(safety.reason)} Send "force": true (?force=true on DELETE) to carry it out anyway.`,
     )
   }
 }
