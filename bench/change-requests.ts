@@ -1,6 +1,6 @@
 import { startHarness } from '../test/helpers/gateway.ts'
 import { startRecordingProxy } from '../test/helpers/recording-proxy.ts'
-import { fmt, header, table } from './lib.ts'
+import { fmt, header, table, UNSERVED_DOMAINS } from './lib.ts'
 
 /**
  * What a desired-state `PUT /domains/{name}/ds` costs the store, accepted and refused: the
@@ -17,6 +17,7 @@ const proxied = await startHarness({
     TABLE_NAME: h.env.TABLE_NAME as string,
     DYNAMODB_ENDPOINT: proxy.endpoint,
     ALIYUN_ENDPOINT: h.emulator.url,
+    ...UNSERVED_DOMAINS,
     API_KEY_CACHE_SECONDS: '300',
     QUEUE_MAX_PER_TARGET: '2',
     QUEUE_MAX_PER_TENANT: '2',

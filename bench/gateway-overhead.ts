@@ -12,7 +12,7 @@ import { loadWorkerConfig } from '#shared/config/worker-config.ts'
 import { silentLogger } from '#shared/logger.ts'
 import { createDocumentClient } from '#shared/store/dynamodb.ts'
 import { startRecordingProxy } from '../test/helpers/recording-proxy.ts'
-import { fmt, header, percentile, table, verdict } from './lib.ts'
+import { fmt, header, percentile, table, UNSERVED_DOMAINS, verdict } from './lib.ts'
 
 /**
  * Gateway overhead: `POST /domains/:name/ds` through the whole gateway (HTTP, auth, validation,
@@ -35,6 +35,7 @@ const env = {
   DYNAMODB_ENDPOINT: db.endpoint,
   AWS_REGION: 'local',
   ALIYUN_ENDPOINT: emulator.url,
+  ...UNSERVED_DOMAINS,
   ALIYUN_ACCESS_KEY_ID: credential.accessKeyId,
   ALIYUN_ACCESS_KEY_SECRET: credential.accessKeySecret,
 }

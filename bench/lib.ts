@@ -32,3 +32,12 @@ export function table(rows: readonly (readonly (string | number)[])[]): void {
 
 export const fmt = (value: number, digits = 1) => value.toFixed(digits)
 export const verdict = (ok: boolean) => (ok ? 'met' : '**missed**')
+
+/**
+ * The benches' domains are served nowhere: their pre-flight checks are `unverified` and carried
+ * out with the verdict recorded (as under `npm start`), and no resolver outside is asked.
+ */
+export const UNSERVED_DOMAINS = {
+  DNS_LOOKUP: 'overrides',
+  PREFLIGHT_UNVERIFIED: 'proceed',
+} as const

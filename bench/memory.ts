@@ -8,7 +8,7 @@ import { ensureTable } from '#infra/local/dynamodb-local.ts'
 import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
 import { loadWorkerConfig } from '#shared/config/worker-config.ts'
 import { silentLogger } from '#shared/logger.ts'
-import { fmt, header, table, verdict } from './lib.ts'
+import { fmt, header, table, UNSERVED_DOMAINS, verdict } from './lib.ts'
 import { startStoreProcess } from './store-process.ts'
 
 /** Memory: resident set of the API process idle, and its peak under a load of mixed requests. */
@@ -22,6 +22,7 @@ const env = {
   DYNAMODB_ENDPOINT: db.endpoint,
   AWS_REGION: 'local',
   ALIYUN_ENDPOINT: emulator.url,
+  ...UNSERVED_DOMAINS,
   ALIYUN_ACCESS_KEY_ID: credential.accessKeyId,
   ALIYUN_ACCESS_KEY_SECRET: credential.accessKeySecret,
   LOG_LEVEL: 'warn',

@@ -11,7 +11,7 @@ import { DynamoDbTargetLockStore } from '#shared/store/target-lock-store.ts'
 import { DynamoDbTaskStore } from '#shared/store/task-store.ts'
 import type { Task } from '#shared/tasks/task.ts'
 import { startRecordingProxy } from '../test/helpers/recording-proxy.ts'
-import { fmt, header, table, verdict } from './lib.ts'
+import { fmt, header, table, UNSERVED_DOMAINS, verdict } from './lib.ts'
 import { seedPendingTasks } from './pending-tasks.ts'
 import { startStoreProcess } from './store-process.ts'
 import { upstreamCallCounter } from './upstream-calls.ts'
@@ -35,6 +35,7 @@ async function drainTable(tableName: string, emulatorUrl: string) {
     DYNAMODB_ENDPOINT: process.env.BENCH_NO_PROXY ? db.endpoint : proxy.endpoint,
     AWS_REGION: 'local',
     ALIYUN_ENDPOINT: emulatorUrl,
+    ...UNSERVED_DOMAINS,
     ALIYUN_ACCESS_KEY_ID: credential.accessKeyId,
     ALIYUN_ACCESS_KEY_SECRET: credential.accessKeySecret,
     ALIYUN_MAX_CONNECTIONS: String(CONCURRENCY),

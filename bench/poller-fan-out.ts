@@ -11,7 +11,7 @@ import { planShardWork } from '#shared/poller/shard-work.ts'
 import { createDocumentClient } from '#shared/store/dynamodb.ts'
 import { DynamoDbTaskStore } from '#shared/store/task-store.ts'
 import { startRecordingProxy } from '../test/helpers/recording-proxy.ts'
-import { fmt, header, table } from './lib.ts'
+import { fmt, header, table, UNSERVED_DOMAINS } from './lib.ts'
 import { seedPendingTasks } from './pending-tasks.ts'
 import { startStoreProcess } from './store-process.ts'
 
@@ -49,6 +49,7 @@ function envFor(tableName: string, endpoint: string): Record<string, string> {
     DYNAMODB_ENDPOINT: endpoint,
     AWS_REGION: 'local',
     ALIYUN_ENDPOINT: emulator.url,
+    ...UNSERVED_DOMAINS,
     ALIYUN_ACCESS_KEY_ID: credential.accessKeyId,
     ALIYUN_ACCESS_KEY_SECRET: credential.accessKeySecret,
     ALIYUN_MAX_CONNECTIONS: String(CONCURRENCY),

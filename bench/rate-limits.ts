@@ -7,7 +7,7 @@ import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
 import { loadWorkerConfig } from '#shared/config/worker-config.ts'
 import { silentLogger } from '#shared/logger.ts'
 import { startRecordingProxy } from '../test/helpers/recording-proxy.ts'
-import { fmt, header, percentile, table } from './lib.ts'
+import { fmt, header, percentile, table, UNSERVED_DOMAINS } from './lib.ts'
 
 /**
  * What per-tenant rate limits cost a request: `GET /tasks?limit=1` (one store query) on an API
@@ -23,6 +23,7 @@ const base = {
   TABLE_NAME: 'bench-rate',
   AWS_REGION: 'local',
   ALIYUN_ENDPOINT: emulator.url,
+  ...UNSERVED_DOMAINS,
   ALIYUN_ACCESS_KEY_ID: credential.accessKeyId,
   ALIYUN_ACCESS_KEY_SECRET: credential.accessKeySecret,
 }

@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 const BENCHES = [
   'upstream-client',
   'gateway-overhead',
+  'preflight',
   'cold-start',
   'poller-drain',
   'poller-fan-out',

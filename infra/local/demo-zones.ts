@@ -146,9 +146,11 @@ async function serveOn(
   }
 }
 
-/** Both providers on loopback ports of their own. */
-export async function startDemoZones(): Promise<RunningDemoZones> {
-  const keys = new Map(DEMO_ZONES.map((zone) => [zone, keyOf(zone)]))
+/** Both providers on loopback ports of their own (`zones`: the demo zones, or others). */
+export async function startDemoZones(
+  zones: readonly string[] = DEMO_ZONES,
+): Promise<RunningDemoZones> {
+  const keys = new Map(zones.map((zone) => [zone, keyOf(zone)]))
   const signed = await serveOn((request) => answerTo(request, keys, true))
   const plain = await serveOn((request) => answerTo(request, keys, false)).catch(
     async (error: unknown) => {
@@ -158,7 +160,7 @@ export async function startDemoZones(): Promise<RunningDemoZones> {
   )
   const at = (port: number) => [`127.0.0.1:${port}`]
   return {
-    zones: DEMO_ZONES.map((zone) => {
+    zones: zones.map((zone) => {
       const key = (keys.get(zone) as ZoneSigningKey).dnskey
       return {
         zone,
@@ -167,7 +169,7 @@ export async function startDemoZones(): Promise<RunningDemoZones> {
       }
     }),
     overrides: {
-      ...Object.fromEntries(DEMO_ZONES.map((zone) => [zone, at(signed.port)])),
+      ...Object.fromEntries(zones.map((zone) => [zone, at(signed.port)])),
       ...Object.fromEntries(SIGNED_PROVIDER.map((host) => [host, at(signed.port)])),
       ...Object.fromEntries(PLAIN_PROVIDER.map((host) => [host, at(plain.port)])),
     },

@@ -58,53 +58,26 @@ export interface PreflightDeps {
 /** One domain to check: the DS set after the change, and whose servers to ask. */
 export interface PreflightTarget {
   readonly domain: string
-  readonly dsAfter: readonly DsRecord[]
+  /** The DS set the registry will hold after the change (read while the servers are asked). */
+  readonly dsAfter: () => Promise<readonly DsRecord[]>
   /** `zone`: the zone's own servers; otherwise the name servers the change moves it to. */
   readonly servers: 'zone' | { readonly hosts: readonly string[] }
 }
 
-/** Asks one address over both transports; one piece of evidence when both answers agree. */
-async function askAddress(
-  deps: PreflightDeps,
-  target: PreflightTarget,
-  server: NamedServer,
-  deadline: number,
-): Promise<ServerEvidence[]> {
-  const nowSeconds = Math.floor(deps.now() / 1000)
-  const address = server.host.includes(':')
-    ? `[${server.host}]:${server.port}`
-    : `${server.host}:${server.port}`
-  const ask = async (tcp: boolean): Promise<ServerEvidence> => {
-    const transport = tcp ? 'tcp' : 'udp'
-    const timeoutMs = Math.max(1, Math.min(3_000, deadline - deps.now()))
-    try {
-      const answer = await deps.query(server, target.domain, 'DNSKEY', { tcp, timeoutMs })
-      const judged = judgeAnswer(target.domain, target.dsAfter, answer, nowSeconds)
-      return { nameServer: server.name, address, transport, ...judged }
-    } catch (error) {
-      return {
-        nameServer: server.name,
-        address,
-        transport,
-        outcome: 'unanswered',
-        keys: [],
-        signed: false,
-        problem: (error as Error).message,
-      }
-    }
-  }
-  const [tcp, udp] = await Promise.all([ask(true), ask(false)])
-  const same =
-    tcp.outcome === udp.outcome &&
-    tcp.validatedBy === udp.validatedBy &&
-    tcp.signed === udp.signed &&
-    tcp.problem === udp.problem &&
-    JSON.stringify(tcp.keys) === JSON.stringify(udp.keys)
-  return same ? [{ ...tcp, transport: 'tcp+udp' }] : [tcp, udp]
+/** What one address answered over each transport (or why it did not). */
+interface AddressAnswers {
+  readonly server: NamedServer
+  readonly tcp: DnsAnswer | Error
+  readonly udp: DnsAnswer | Error
 }
 
-async function checkDomain(deps: PreflightDeps, target: PreflightTarget): Promise<DomainSafety> {
-  if (target.dsAfter.length === 0) return judgeDomain(target.domain, [], [])
+/** The servers asked, or why none could be; `problems`: hosts that gave no address. */
+type Asked =
+  | { readonly answers: readonly AddressAnswers[]; readonly problems: readonly string[] }
+  | { readonly lookupProblem: string }
+
+/** Finds the servers and asks each address over TCP and UDP, all by the deadline. */
+async function askServers(deps: PreflightDeps, target: PreflightTarget): Promise<Asked> {
   const deadline = deps.now() + deps.settings.timeoutMs
   let servers: readonly NamedServer[]
   let problems: readonly string[] = []
@@ -115,48 +88,90 @@ async function checkDomain(deps: PreflightDeps, target: PreflightTarget): Promis
       ;({ servers, problems } = await deps.serversOfHosts(target.servers.hosts))
     }
   } catch (error) {
-    return judgeDomain(target.domain, target.dsAfter, [], (error as Error).message)
+    return { lookupProblem: (error as Error).message }
   }
-  const evidence = (
-    await Promise.all(servers.map((server) => askAddress(deps, target, server, deadline)))
-  ).flat()
-  const judged = judgeDomain(
-    target.domain,
-    target.dsAfter,
-    evidence,
-    servers.length === 0 ? problems.join('; ') || 'no name servers' : undefined,
+  if (servers.length === 0) return { lookupProblem: problems.join('; ') || 'no name servers' }
+  const ask = (server: NamedServer, tcp: boolean) =>
+    deps
+      .query(server, target.domain, 'DNSKEY', {
+        tcp,
+        timeoutMs: Math.max(1, Math.min(3_000, deadline - deps.now())),
+      })
+      .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))
+  const answers = await Promise.all(
+    servers.map(async (server) => {
+      const [tcp, udp] = await Promise.all([ask(server, true), ask(server, false)])
+      return { server, tcp, udp }
+    }),
   )
-  // A host that resolves to nothing: the servers found may be fine, but one is not known.
-  if (problems.length > 0 && judged.verdict === 'safe') {
-    return {
-      ...judged,
-      verdict: 'unverified',
-      reason: `not every new name server of ${target.domain} could be asked: ${problems.join('; ')}`,
-    }
-  }
-  return judged
+  return { answers, problems }
 }
 
-/** `checkDomain`, or `unverified` once the deadline has passed without a verdict. */
-function checkBounded(deps: PreflightDeps, target: PreflightTarget): Promise<DomainSafety> {
+/** `askServers`, or no servers at all once the deadline has passed (a lookup that outlives it). */
+function askBounded(deps: PreflightDeps, target: PreflightTarget): Promise<Asked> {
   let timer: NodeJS.Timeout | undefined
-  const late = new Promise<DomainSafety>((resolve) => {
-    // The queries carry the same deadline; this covers a name lookup that outlives it.
+  const late = new Promise<Asked>((resolve) => {
     timer = setTimeout(
-      () =>
-        resolve(
-          judgeDomain(
-            target.domain,
-            target.dsAfter,
-            [],
-            `no verdict within ${deps.settings.timeoutMs} ms`,
-          ),
-        ),
+      () => resolve({ lookupProblem: `no verdict within ${deps.settings.timeoutMs} ms` }),
       deps.settings.timeoutMs + 250,
     )
     timer.unref?.()
   })
-  return Promise.race([checkDomain(deps, target), late]).finally(() => clearTimeout(timer))
+  return Promise.race([askServers(deps, target), late]).finally(() => clearTimeout(timer))
+}
+
+/** One address's evidence: one entry when both transports' answers agree. */
+function evidenceOf(
+  domain: string,
+  dsAfter: readonly DsRecord[],
+  { server, tcp, udp }: AddressAnswers,
+  nowSeconds: number,
+): ServerEvidence[] {
+  const address = server.host.includes(':')
+    ? `[${server.host}]:${server.port}`
+    : `${server.host}:${server.port}`
+  const judged = (answer: DnsAnswer | Error, transport: 'tcp' | 'udp'): ServerEvidence => ({
+    nameServer: server.name,
+    address,
+    transport,
+    ...(answer instanceof Error
+      ? { outcome: 'unanswered', keys: [], signed: false, problem: answer.message }
+      : judgeAnswer(domain, dsAfter, answer, nowSeconds)),
+  })
+  const [overTcp, overUdp] = [judged(tcp, 'tcp'), judged(udp, 'udp')]
+  const same =
+    overTcp.outcome === overUdp.outcome &&
+    overTcp.validatedBy === overUdp.validatedBy &&
+    overTcp.signed === overUdp.signed &&
+    overTcp.problem === overUdp.problem &&
+    JSON.stringify(overTcp.keys) === JSON.stringify(overUdp.keys)
+  return same ? [{ ...overTcp, transport: 'tcp+udp' }] : [overTcp, overUdp]
+}
+
+/**
+ * One domain: the registry's DS set and the servers' answers, fetched at once (the check costs
+ * the slower of the two, not their sum), then judged together.
+ */
+async function checkDomain(deps: PreflightDeps, target: PreflightTarget): Promise<DomainSafety> {
+  const [dsAfter, asked] = await Promise.all([target.dsAfter(), askBounded(deps, target)])
+  if (dsAfter.length === 0) return judgeDomain(target.domain, [], [])
+  if ('lookupProblem' in asked) {
+    return judgeDomain(target.domain, dsAfter, [], asked.lookupProblem)
+  }
+  const nowSeconds = Math.floor(deps.now() / 1000)
+  const evidence = asked.answers.flatMap((answers) =>
+    evidenceOf(target.domain, dsAfter, answers, nowSeconds),
+  )
+  const judged = judgeDomain(target.domain, dsAfter, evidence)
+  // A host that resolves to nothing: the servers found may be fine, but one is not known.
+  if (asked.problems.length > 0 && judged.verdict === 'safe') {
+    return {
+      ...judged,
+      verdict: 'unverified',
+      reason: `not every new name server of ${target.domain} could be asked: ${asked.problems.join('; ')}`,
+    }
+  }
+  return judged
 }
 
 /** The verdict for every target, a few domains at a time. */
@@ -169,7 +184,7 @@ export async function checkTargets(
   const worker = async () => {
     while (next < targets.length) {
       const index = next++
-      results[index] = await checkBounded(deps, targets[index] as PreflightTarget)
+      results[index] = await checkDomain(deps, targets[index] as PreflightTarget)
     }
   }
   await Promise.all(

@@ -32,19 +32,19 @@ export async function preflightCommand(
     case 'ds.add':
     case 'ds.modify':
     case 'ds.delete': {
-      const after = dsAfter(await deps.registryDs(command.domain), command) ?? []
+      const after = async () => dsAfter(await deps.registryDs(command.domain), command) ?? []
       return checkTargets(deps, [{ domain: command.domain, dsAfter: after, servers: 'zone' }])
     }
     case 'dns.batch': {
       const hosts = command.aliyunDns ? deps.settings.alibabaDnsServers : command.nameServers
-      const targets = await Promise.all(
-        command.domains.map(async (domain) => ({
+      return checkTargets(
+        deps,
+        command.domains.map((domain) => ({
           domain,
-          dsAfter: await deps.registryDs(domain),
+          dsAfter: () => deps.registryDs(domain),
           servers: { hosts },
         })),
       )
-      return checkTargets(deps, targets)
     }
     default:
       // A sync pushes what the registry holds already: its end state is today's.
@@ -61,13 +61,14 @@ export async function preflightDesired(
     | { readonly kind: 'name-servers'; readonly desired: DesiredNs },
 ): Promise<ChangeSafety> {
   if (desired.kind === 'ds') {
-    return checkTargets(deps, [{ domain, dsAfter: desired.desired.records, servers: 'zone' }])
+    const records = desired.desired.records
+    return checkTargets(deps, [{ domain, dsAfter: async () => records, servers: 'zone' }])
   }
   const hosts = desired.desired.aliyunDns
     ? deps.settings.alibabaDnsServers
     : desired.desired.nameServers
   return checkTargets(deps, [
-    { domain, dsAfter: await deps.registryDs(domain), servers: { hosts } },
+    { domain, dsAfter: () => deps.registryDs(domain), servers: { hosts } },
   ])
 }
 

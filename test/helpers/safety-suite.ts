@@ -328,7 +328,7 @@ export function describePreflightSafety(
       expect(p.emulator.account.nameServersOf(SAFETY_ZONE)).toEqual(UNSIGNED_NS)
     })
 
-    it('a domain without a DS may move anywhere: nothing to validate, no server asked', async () => {
+    it('a domain without a DS may move anywhere: nothing to validate, the verdict is insecure', async () => {
       const safety = await carriedOut(
         await call('POST', '/dns-batch', {
           domains: [SAFETY_ZONE],
