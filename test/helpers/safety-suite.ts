@@ -105,7 +105,7 @@ export function describePreflightSafety(
   async function expectRefused(
     response: Response,
     domain: string,
-    before: { upstream: number; tasks: number },
+    before: Awaited<ReturnType<typeof snapshot>>,
     slug: 'unsafe-change' | 'unverified-change' = 'unsafe-change',
   ): Promise<ChangeSafety> {
     expect(response.status).toBe(409)
@@ -114,14 +114,24 @@ export function describePreflightSafety(
     expect(problem.type).toBe(`/docs#problem-${slug}`)
     expect(problem.detail).toMatch(/nothing was written or sent/)
     expect(problem.detail).toMatch(/force/)
-    expect(upstreamTasks()).toBe(before.upstream)
-    expect(await tasksOf(domain)).toHaveLength(before.tasks)
+    // Nothing written: no task, no change, no claim on the domain, nothing sent.
+    expect(await snapshot(domain)).toEqual(before)
     return problem.safety
   }
-  const snapshot = async (domain: string) => ({
-    upstream: upstreamTasks(),
-    tasks: (await tasksOf(domain)).length,
-  })
+  async function snapshot(domain: string) {
+    const [assignment, state, changes] = await Promise.all([
+      p.deps.domainAssignments.get(domain),
+      p.deps.domainStates.get(domain),
+      call('GET', `/changes?domain=${domain}`).then((r) => r.json()),
+    ])
+    return {
+      upstream: upstreamTasks(),
+      tasks: (await tasksOf(domain)).length,
+      assignment,
+      state,
+      changes,
+    }
+  }
   /** A 202 task, run until final: it succeeded and carries the verdict it was accepted with. */
   async function carriedOut(response: Response): Promise<ChangeSafety> {
     const body = (await response.json()) as { id: string; safety?: ChangeSafety }
@@ -397,6 +407,19 @@ export function describePreflightSafety(
         records: [],
         reason: expect.stringMatching(/unsigned/),
       })
+    })
+
+    it('a check that cannot read the registry refuses the desired state and gives its claim back', async () => {
+      const domain = 'unregistered-safety.com'
+      const before = await snapshot(domain)
+      const response = await call('PUT', `/domains/${domain}/name-servers`, {
+        aliyunDns: false,
+        nameServers: SAME_KEYS_NS,
+      })
+      expect(response.status).toBe(422)
+      expect(await response.json()).toMatchObject({ upstreamCode: 'DomainNotExist' })
+      expect(await snapshot(domain)).toEqual(before)
+      expect(before.assignment).toBeUndefined()
     })
 
     it('a refusal leaves its Idempotency-Key free: the forced request may take it, its retry is replayed, and the unforced one is another request', async () => {

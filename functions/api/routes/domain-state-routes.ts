@@ -132,25 +132,27 @@ async function planOrApply(
   const holders = await holdersOf(deps, asked.domain)
   const grant = await requireManager(deps, principal, asked.domain, holders, { claim: !dryRun })
   try {
-    // Before anything is written: the end state against what the zone's servers serve.
-    const checked = await preflightDesired(deps.preflight, asked.domain, desired)
-    deps.metrics.add('PreflightChecks', 1, {
-      dimensions: { Verdict: checked.verdict, Forced: String(target.force) },
-    })
-    if (dryRun) {
-      const { plan } = await planChange(context, { ...asked, takeOver: grant.takeOver })
-      return toResponse(json(200, { plan, safety: checked }))
-    }
-    const change = await Promise.resolve()
-      .then(() => decide(checked, target.force, deps.preflight.settings))
-      .then((safety) => startChange(context, { ...asked, takeOver: grant.takeOver, safety }))
-      .catch(async (error: unknown) => {
-        await grant.release()
-        throw error
+    // Until the change is accepted, a refusal of any kind gives the claim back.
+    const decided = await (async () => {
+      // Before anything is written: the end state against what the zone's servers serve.
+      const checked = await preflightDesired(deps.preflight, asked.domain, desired)
+      deps.metrics.add('PreflightChecks', 1, {
+        dimensions: { Verdict: checked.verdict, Forced: String(target.force) },
       })
-    const steps = await Promise.all(change.steps.map((id) => deps.tasks.get(id, deps.now())))
+      if (dryRun) {
+        const { plan } = await planChange(context, { ...asked, takeOver: grant.takeOver })
+        return { plan, safety: checked }
+      }
+      const safety = decide(checked, target.force, deps.preflight.settings)
+      return startChange(context, { ...asked, takeOver: grant.takeOver, safety })
+    })().catch(async (error: unknown) => {
+      await grant.release()
+      throw error
+    })
+    if (!('id' in decided)) return toResponse(json(200, decided))
+    const steps = await Promise.all(decided.steps.map((id) => deps.tasks.get(id, deps.now())))
     return toResponse(
-      json(202, toChangeResource(change, steps), { location: `/changes/${change.id}` }),
+      json(202, toChangeResource(decided, steps), { location: `/changes/${decided.id}` }),
     )
   } catch (error) {
     if (error instanceof UnplannableError) {
