@@ -35,6 +35,7 @@ const changeEventDataSchema = () =>
     progress: true,
     callbackUrl: true,
     updatedAt: true,
+    publishedAt: true,
   })
     .extend({
       sequence: sequenceSchema(),

@@ -104,6 +104,7 @@ export function changeEventData(change: Change, steps: readonly Task[]): Record<
     kind: change.kind,
     status: change.status,
     trigger: change.trigger,
+    safety: change.safety,
     plan: change.plan,
     desired: change.desired,
     steps: steps.map((step) => ({ taskId: step.id, action: step.action, status: step.status })),

@@ -266,6 +266,7 @@ export function describePreflightSafety(
           return now.done
         })
         return (await (await call('GET', `/changes/${change.id}`)).json()) as {
+          id: string
           status: string
           safety: ChangeSafety
         }
@@ -277,6 +278,20 @@ export function describePreflightSafety(
         status: 'succeeded',
         safety: { verdict: 'unsafe', forced: true },
       })
+      // The change's event carries the verdict and the force.
+      await p.drainUntil(() =>
+        p.receiver.received.some((request) => {
+          const event = JSON.parse(request.body) as {
+            type: string
+            data: { id: string; safety?: ChangeSafety }
+          }
+          return (
+            event.type === 'change.succeeded' &&
+            event.data.id === forced.id &&
+            event.data.safety?.forced === true
+          )
+        }),
+      )
       expect(registryDs(SAFETY_ZONE)).toEqual([stray.keyTag])
     })
 
