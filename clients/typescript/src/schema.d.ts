@@ -1064,12 +1064,6 @@ export interface components {
              * @example 2026-11-23T08:15:30.120Z
              */
             completedAt?: string;
-            /**
-             * Format: date-time
-             * @description When the parent zone served what every step changed.
-             * @example 2026-11-23T08:15:30.120Z
-             */
-            publishedAt?: string;
             /** @description Grows with every event made for the domain: deliveries run concurrently and retries reorder them, so order a domain's events by it (gaps are normal). */
             sequence: number;
             steps: {
