@@ -80,11 +80,9 @@ export async function suggestDs(deps: SuggestDeps, domain: string): Promise<Sugg
   const first = answers[0]
   if (!first) return none(`no server of ${domain} is known`)
   const keys: Dnskey[] = first.dnskey.records.map(dnskeyOf)
-  const shown = keys.map((key) => ({
-    keyTag: keyTagOf(key),
-    algorithm: key.algorithm,
-    sep: (key.flags & 1) === 1,
-  }))
+  const shown = keys
+    .map((key) => ({ keyTag: keyTagOf(key), algorithm: key.algorithm, sep: (key.flags & 1) === 1 }))
+    .sort((a, b) => a.keyTag - b.keyTag)
   const base = { servers: labels, keys: shown }
   const keySet = (answer: DnsAnswer) =>
     rdataSet(answer.records.map((r) => dnskeyRdata(dnskeyOf(r))))

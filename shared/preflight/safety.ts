@@ -85,11 +85,10 @@ export function judgeAnswer(
     }
   }
   const dnskeys = answer.records.map(dnskeyOf)
-  const keys = dnskeys.map((key) => ({
-    keyTag: keyTagOf(key),
-    algorithm: key.algorithm,
-    sep: (key.flags & 1) === 1,
-  }))
+  // In a stable order: servers rotate an RRset's records from one answer to the next.
+  const keys = dnskeys
+    .map((key) => ({ keyTag: keyTagOf(key), algorithm: key.algorithm, sep: (key.flags & 1) === 1 }))
+    .sort((a, b) => a.keyTag - b.keyTag || a.algorithm - b.algorithm)
   const signed = answer.signatures.length > 0
   if (dnskeys.length === 0) {
     return {
