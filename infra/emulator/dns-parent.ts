@@ -1,9 +1,7 @@
-import { createSocket, type Socket } from 'node:dgram'
-import type { AddressInfo } from 'node:net'
-import { createServer, type Server } from 'node:net'
 import dnsPacket, { type Answer, type Packet } from 'dns-packet'
 import { dsRdataOf } from '#shared/dns/dnssec-records.ts'
 import { type DsRecord, dnskeyRdata } from '#shared/dnssec.ts'
+import { type RunningDnsServer, serveDns } from './dns-server.ts'
 import { ZoneSigningKey } from './zone-signing.ts'
 
 /**
@@ -196,60 +194,12 @@ function answerTo(request: Packet, zone: DsPublication): Packet {
   }
 }
 
-export interface RunningParentZone {
-  readonly port: number
-  close(): Promise<void>
-}
+export type RunningParentZone = RunningDnsServer
 
 /** Serves the zone on UDP and TCP on the same loopback port (0: any free port). */
-export async function startParentZone(
+export function startParentZone(
   zone: DsPublication,
   options: { readonly port?: number; readonly host?: string } = {},
 ): Promise<RunningParentZone> {
-  const host = options.host ?? '127.0.0.1'
-  const tcp: Server = createServer((socket) => {
-    let buffered = Buffer.alloc(0)
-    socket.on('error', () => socket.destroy())
-    socket.on('data', (chunk) => {
-      buffered = Buffer.concat([buffered, chunk])
-      while (buffered.length >= 2 && buffered.length >= buffered.readUInt16BE(0) + 2) {
-        const size = buffered.readUInt16BE(0)
-        const message = buffered.subarray(2, size + 2)
-        buffered = buffered.subarray(size + 2)
-        try {
-          const reply = dnsPacket.encode(answerTo(dnsPacket.decode(message), zone))
-          const length = Buffer.alloc(2)
-          length.writeUInt16BE(reply.length)
-          socket.write(Buffer.concat([length, reply]))
-        } catch {
-          socket.destroy()
-        }
-      }
-    })
-  })
-  await new Promise<void>((resolve, reject) => {
-    tcp.once('error', reject)
-    tcp.listen(options.port ?? 0, host, () => resolve())
-  })
-  const port = (tcp.address() as AddressInfo).port
-  const udp: Socket = createSocket('udp4')
-  udp.on('message', (message, remote) => {
-    try {
-      const reply = dnsPacket.encode(answerTo(dnsPacket.decode(message), zone))
-      udp.send(reply, remote.port, remote.address)
-    } catch {
-      // Not DNS: no answer, as a server would drop it.
-    }
-  })
-  await new Promise<void>((resolve, reject) => {
-    udp.once('error', reject)
-    udp.bind(port, host, () => resolve())
-  })
-  return {
-    port,
-    async close() {
-      await new Promise<void>((resolve) => udp.close(() => resolve()))
-      await new Promise<void>((resolve) => tcp.close(() => resolve()))
-    },
-  }
+  return serveDns((request) => answerTo(request, zone), options)
 }

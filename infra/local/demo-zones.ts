@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto'
-import { createSocket, type Socket } from 'node:dgram'
-import { type AddressInfo, createServer, type Server } from 'node:net'
 import dnsPacket, { type Answer, type Packet } from 'dns-packet'
+import { serveDns } from '#infra/emulator/dns-server.ts'
 import { ZoneSigningKey } from '#infra/emulator/zone-signing.ts'
 import { dsRdataOf } from '#shared/dns/dnssec-records.ts'
 import { type DsRecord, dnskeyRdata, dsFromDnskey } from '#shared/dnssec.ts'
@@ -97,62 +96,13 @@ function answerTo(
   }
 }
 
-async function serveOn(
-  respond: (request: Packet) => Packet,
-): Promise<{ port: number; close(): Promise<void> }> {
-  const tcp: Server = createServer((socket) => {
-    let buffered = Buffer.alloc(0)
-    socket.on('error', () => socket.destroy())
-    socket.on('data', (chunk) => {
-      buffered = Buffer.concat([buffered, chunk])
-      while (buffered.length >= 2 && buffered.length >= buffered.readUInt16BE(0) + 2) {
-        const size = buffered.readUInt16BE(0)
-        const message = buffered.subarray(2, size + 2)
-        buffered = buffered.subarray(size + 2)
-        try {
-          const reply = dnsPacket.encode(respond(dnsPacket.decode(message)))
-          const length = Buffer.alloc(2)
-          length.writeUInt16BE(reply.length)
-          socket.write(Buffer.concat([length, reply]))
-        } catch {
-          socket.destroy()
-        }
-      }
-    })
-  })
-  await new Promise<void>((resolve, reject) => {
-    tcp.once('error', reject)
-    tcp.listen(0, '127.0.0.1', () => resolve())
-  })
-  const { port } = tcp.address() as AddressInfo
-  const udp: Socket = createSocket('udp4')
-  udp.on('message', (message, remote) => {
-    try {
-      udp.send(dnsPacket.encode(respond(dnsPacket.decode(message))), remote.port, remote.address)
-    } catch {
-      // Not DNS: no answer.
-    }
-  })
-  await new Promise<void>((resolve, reject) => {
-    udp.once('error', reject)
-    udp.bind(port, '127.0.0.1', () => resolve())
-  })
-  return {
-    port,
-    async close() {
-      await new Promise<void>((resolve) => udp.close(() => resolve()))
-      await new Promise<void>((resolve) => tcp.close(() => resolve()))
-    },
-  }
-}
-
 /** Both providers on loopback ports of their own (`zones`: the demo zones, or others). */
 export async function startDemoZones(
   zones: readonly string[] = DEMO_ZONES,
 ): Promise<RunningDemoZones> {
   const keys = new Map(zones.map((zone) => [zone, keyOf(zone)]))
-  const signed = await serveOn((request) => answerTo(request, keys, true))
-  const plain = await serveOn((request) => answerTo(request, keys, false)).catch(
+  const signed = await serveDns((request) => answerTo(request, keys, true))
+  const plain = await serveDns((request) => answerTo(request, keys, false)).catch(
     async (error: unknown) => {
       await signed.close()
       throw error
