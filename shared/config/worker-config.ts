@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import type { TrustAnchor } from '../dns/chain-of-trust.ts'
 import { parseTrustAnchor, ROOT_TRUST_ANCHORS } from '../dns/trust-anchors.ts'
-import { DEFAULT_PREFLIGHT_SETTINGS, type PreflightSettings } from '../preflight/check-change.ts'
+import type { PreflightSettings } from '../preflight/check-change.ts'
 import type { PublicationSettings } from '../publication/publication.ts'
 import { addressPolicy, checkAddress } from '../webhooks/address-policy.ts'
 import { booleanFlag, ConfigError, commaList, type Env, parseEnv } from './env.ts'
@@ -278,7 +278,6 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
       trustAnchors: parsed.DNSSEC_TRUST_ANCHORS,
     },
     preflight: {
-      ...DEFAULT_PREFLIGHT_SETTINGS,
       unverified: parsed.PREFLIGHT_UNVERIFIED,
       timeoutMs: parsed.PREFLIGHT_TIMEOUT_MS,
       alibabaDnsServers: parsed.ALIBABA_DNS_NAME_SERVERS,

@@ -51,6 +51,15 @@ interface LookupOptions {
 
 const canonical = (name: string) => name.toLowerCase().replace(/\.$/, '')
 
+/**
+ * The name servers a name-server change delegates a domain to: those it names, or with
+ * `aliyunDns` Alibaba Cloud DNS's own (`ALIBABA_DNS_NAME_SERVERS`).
+ */
+export const delegatedTo = (
+  change: { readonly aliyunDns: boolean; readonly nameServers: readonly string[] },
+  alibabaDnsServers: readonly string[],
+): string[] => (change.aliyunDns ? alibabaDnsServers : change.nameServers).map(canonical)
+
 function overridden(name: string, entries: readonly string[]): NamedServer[] {
   return entries.map((entry) => {
     const at = entry.lastIndexOf(':')

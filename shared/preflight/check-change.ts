@@ -25,16 +25,10 @@ export interface PreflightSettings {
   readonly unverified: 'refuse' | 'proceed'
   /** The servers of Alibaba Cloud DNS, asked for a move to it (`aliyunDns: true`). */
   readonly alibabaDnsServers: readonly string[]
-  /** Domains of one batch checked at once. */
-  readonly concurrency: number
 }
 
-export const DEFAULT_PREFLIGHT_SETTINGS: PreflightSettings = {
-  timeoutMs: 5_000,
-  unverified: 'refuse',
-  alibabaDnsServers: ['dns1.hichina.com', 'dns2.hichina.com'],
-  concurrency: 8,
-}
+/** Domains of one batch checked at once. */
+const DOMAINS_AT_ONCE = 8
 
 export interface PreflightDeps {
   /** The DS set the registry holds now. */
@@ -187,8 +181,6 @@ export async function checkTargets(
       results[index] = await checkDomain(deps, targets[index] as PreflightTarget)
     }
   }
-  await Promise.all(
-    Array.from({ length: Math.min(deps.settings.concurrency, targets.length) }, worker),
-  )
+  await Promise.all(Array.from({ length: Math.min(DOMAINS_AT_ONCE, targets.length) }, worker))
   return judgeChange(results, deps.now())
 }

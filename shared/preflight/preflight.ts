@@ -1,4 +1,5 @@
 import type { DesiredDs, DesiredNs } from '../changes/change.ts'
+import { delegatedTo } from '../dns/name-servers.ts'
 import { GatewayError } from '../errors.ts'
 import type { TaskCommand } from '../tasks/task.ts'
 import { checkTargets, type PreflightDeps, type PreflightSettings } from './check-change.ts'
@@ -36,7 +37,7 @@ export async function preflightCommand(
       return checkTargets(deps, [{ domain: command.domain, dsAfter: after, servers: 'zone' }])
     }
     case 'dns.batch': {
-      const hosts = command.aliyunDns ? deps.settings.alibabaDnsServers : command.nameServers
+      const hosts = delegatedTo(command, deps.settings.alibabaDnsServers)
       return checkTargets(
         deps,
         command.domains.map((domain) => ({
@@ -64,9 +65,7 @@ export async function preflightDesired(
     const records = desired.desired.records
     return checkTargets(deps, [{ domain, dsAfter: async () => records, servers: 'zone' }])
   }
-  const hosts = desired.desired.aliyunDns
-    ? deps.settings.alibabaDnsServers
-    : desired.desired.nameServers
+  const hosts = delegatedTo(desired.desired, deps.settings.alibabaDnsServers)
   return checkTargets(deps, [
     { domain, dsAfter: () => deps.registryDs(domain), servers: { hosts } },
   ])

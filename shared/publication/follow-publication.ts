@@ -91,18 +91,9 @@ export async function processDueWatch(
   lease: { readonly owner: string; readonly ms: number },
 ): Promise<'skipped' | 'lost' | 'waiting' | 'completed'> {
   const now = deps.now()
-  const found = await deps.watches.get(id, now)
-  if (
-    found?.state !== 'following' ||
-    found.dueAt === undefined ||
-    found.dueAt > now ||
-    (found.lease && found.lease.until > now && found.lease.owner !== lease.owner)
-  ) {
-    return 'skipped'
-  }
-  const claimed = { ...found, lease: { owner: lease.owner, until: now + lease.ms } }
-  if (!(await deps.watches.replace(claimed, found.version))) return 'lost'
-  const held = { ...claimed, version: found.version + 1 }
+  // Claimed and read in one request (only a following watch is due).
+  const held = await deps.watches.claim(id, { owner: lease.owner, until: now + lease.ms }, now)
+  if (held?.state !== 'following') return 'skipped'
   const task = await deps.tasks.get(held.taskId, now)
   if (!task || !['succeeded', 'partially_failed'].includes(task.status)) {
     // The task's final save has not landed (or never will): wait for it until the bound.

@@ -1,3 +1,4 @@
+import { delegatedTo } from '../dns/name-servers.ts'
 import type { DsRecord } from '../dnssec.ts'
 import type { DueItem } from '../ports/due-item-store.ts'
 import type { Task } from '../tasks/task.ts'
@@ -71,9 +72,7 @@ export function expectationsOf(
     case 'ds.delete':
       return [{ domain: command.domain, expect: { kind: 'ds-absent', keyTag: command.keyTag } }]
     case 'dns.batch': {
-      const nameServers = (
-        command.aliyunDns ? settings.alibabaDnsServers : command.nameServers
-      ).map(canonical)
+      const nameServers = delegatedTo(command, settings.alibabaDnsServers)
       const changed = new Set(
         task.details.filter((detail) => detail.status === 'succeeded').map((d) => d.target),
       )
