@@ -241,6 +241,12 @@ export const ROWS: readonly Row[] = [
   { variables: ['TABLE_NAME'], defaults: ['code'], meaning: 'DynamoDB table' },
   { variables: ['DYNAMODB_ENDPOINT'], stated: 'AWS', meaning: 'another DynamoDB (local engine)' },
   {
+    variables: ['DYNAMODB_MAX_ATTEMPTS'],
+    defaults: ['code'],
+    meaning:
+      'attempts per DynamoDB request (throttling, 5xx and resets retried with back-off; a write that meets its own earlier attempt counts as made)',
+  },
+  {
     variables: ['AWS_REGION'],
     defaults: ['code'],
     meaning: 'the AWS region (the Lambda runtime sets it)',

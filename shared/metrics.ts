@@ -33,6 +33,10 @@ export const METRIC_NAMES = [
   'ChangesNotPublished',
   /** Upstream calls one reconciler search made (listing pages and candidates' details). */
   'ReconcileUpstreamCalls',
+  /** Attempts the SDK repeated for a DynamoDB request (throttled, 5xx, reset), by `Operation`. */
+  'StoreRetries',
+  /** A conditional write made whose answer was lost, recognised by its write id, by `Operation`. */
+  'StoreWritesRecovered',
 ] as const
 export type MetricName = (typeof METRIC_NAMES)[number]
 

@@ -3,6 +3,7 @@ import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
 import type { PollerDeps } from '#shared/poller/poller-deps.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
 import { createStores } from '#shared/store/stores.ts'
+import { newTask } from '#shared/tasks/task-states.ts'
 import type { TaskStore } from '#shared/tasks/task-store.ts'
 import { clientFor, upstreamTasksFor } from './helpers/emulator.ts'
 import { TEST_DYNAMODB_ENGINE } from './helpers/gateway.ts'
@@ -322,18 +323,59 @@ describe('reconciler', () => {
     expect(upstream('other.com')).toHaveLength(2)
   })
 
-  it("a crashed holder's target is taken over once its until has passed and its task is gone, not before", async () => {
-    const locks = createStores(loadGatewayConfig(p.env).store).targetLocks
+  it('a holder that is gone or final gives its target up at once, whatever its until; a live one keeps it', async () => {
+    const stores = createStores(loadGatewayConfig(p.env).store)
+    const locks = stores.targetLocks
     const now = Date.now()
-    await locks.acquire('dead-holder.com', 'tsk_deadholder000000000000', now - 1)
-    const waiting = await p.submit('/domains/dead-holder.com/ds/sync')
-    expect(waiting.body.status).toBe('queued')
-    await locks.acquire('live-holder.com', 'tsk_liveholder000000000000', now + 60_000)
+    // A holder whose task is gone (an intent taken back after a failure to take its targets).
+    await locks.acquire('dead-holder.com', 'tsk_deadholder000000000000', now + 600_000)
+    const afterDead = await p.submit('/domains/dead-holder.com/ds/sync')
+    expect(afterDead.body.status).toBe('queued')
+    // A holder that is final, whose release was lost.
+    const final = {
+      ...newTask(
+        {
+          tenant: 'alpha',
+          keyId: 'key_x',
+          command: { action: 'ds.sync', domain: 'final-holder.com' },
+          callbackUrl: undefined,
+        },
+        'tsk_finalholder00000000000',
+        now,
+      ),
+      status: 'succeeded' as const,
+      dueAt: undefined,
+    }
+    await stores.tasks.create(final)
+    await locks.acquire('final-holder.com', final.id, now + 600_000)
+    const afterFinal = await p.submit('/domains/final-holder.com/ds/sync')
+    expect(afterFinal.body.status).toBe('queued')
+    // A live holder (a task still open that no poller is moving): its target stays held.
+    const live = {
+      ...newTask(
+        {
+          tenant: 'alpha',
+          keyId: 'key_x',
+          command: { action: 'ds.sync', domain: 'live-holder.com' },
+          callbackUrl: undefined,
+        },
+        'tsk_liveholder000000000000',
+        now,
+      ),
+      status: 'pending' as const,
+      dueAt: undefined,
+    }
+    await stores.tasks.create(live)
+    await locks.acquire('live-holder.com', live.id, now - 1)
     const blocked = await p.submit('/domains/live-holder.com/ds/sync')
     expect(blocked.body.status).toBe('queued')
-    await p.drainUntil(async () => (await p.task(waiting.id)).status === 'succeeded')
+    await p.drainUntil(async () =>
+      (await Promise.all([p.task(afterDead.id), p.task(afterFinal.id)])).every(
+        (task) => task.status === 'succeeded',
+      ),
+    )
     expect((await p.task(blocked.id)).status).toBe('queued')
-    expect((await locks.read('live-holder.com')).holder).toBe('tsk_liveholder000000000000')
+    expect((await locks.read('live-holder.com')).holder).toBe(live.id)
   })
 
   it('an accepted submission proven absent upstream is sent again, carried out once, and reported once', async () => {

@@ -25,7 +25,7 @@ export function buildApiDeps(
   overrides: Partial<ApiDeps> = {},
 ): ApiDeps {
   const metrics = overrides.metrics ?? metricsFor(config.metrics)
-  const stores = createStores(config.store)
+  const stores = createStores(config.store, metrics)
   const apiKeys = overrides.apiKeys ?? stores.apiKeys
   const keys = cachedKeyLookup((id) => apiKeys.get(id), {
     ttlMs: config.api.keyCacheMs,

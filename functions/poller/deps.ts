@@ -36,12 +36,12 @@ export function buildPollerDeps(
   worker: WorkerConfig,
   overrides: Partial<PollerDeps> = {},
 ): PollerDeps {
-  const stores = createStores(gateway.store)
+  // Only when on: a run measures the due backlog (a query per shard) just to report it.
+  const metrics = overrides.metrics ?? (gateway.metrics ? metricsFor(gateway.metrics) : undefined)
+  const stores = createStores(gateway.store, metrics)
   const now = overrides.now ?? Date.now
   const owner = `poller-${randomUUID()}`
   const logger = createLogger({ level: gateway.logLevel }).child({ component: 'poller' })
-  // Only when on: a run measures the due backlog (a query per shard) just to report it.
-  const metrics = overrides.metrics ?? (gateway.metrics ? metricsFor(gateway.metrics) : undefined)
   const upstream = new DomainApiClient({
     config: gateway.upstream,
     metrics,

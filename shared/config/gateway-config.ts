@@ -8,6 +8,11 @@ import { loadUpstreamConfig, type UpstreamConfig } from './upstream-config.ts'
 export const GatewayEnvSchema = z.object({
   TABLE_NAME: z.string().min(3).max(255).default('domain-gateway'),
   DYNAMODB_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  /**
+   * Attempts the SDK makes per DynamoDB request (throttling, 5xx and broken connections are
+   * retried with its back-off); a write that meets its own earlier attempt is recognised.
+   */
+  DYNAMODB_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(5),
   AWS_REGION: z.string().min(1).default('us-east-1'),
   ADMIN_API_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
   API_MAX_BODY_BYTES: positiveInt(64 * 1024),
@@ -71,6 +76,8 @@ export interface StoreConfig {
   readonly region: string
   readonly dueShards: number
   readonly taskRetentionMs: number
+  /** Attempts per DynamoDB request, retries included. */
+  readonly maxAttempts: number
 }
 
 export interface GatewayConfig {
@@ -113,6 +120,7 @@ export function loadStoreConfig(env: Env = process.env): StoreConfig {
     region: parsed.AWS_REGION,
     dueShards: parsed.DUE_SHARDS,
     taskRetentionMs: parsed.TASK_RETENTION_DAYS * 86_400_000,
+    maxAttempts: parsed.DYNAMODB_MAX_ATTEMPTS,
   }
 }
 

@@ -1,7 +1,7 @@
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb'
 import type { ApiKeyStore } from '../auth/api-key-store.ts'
 import type { ApiKey } from '../auth/api-keys.ts'
-import { getItem, isConditionalCheckFailed, storeCall } from './dynamodb.ts'
+import { getItem, storeCall, withoutTableKeys, writeConditionally } from './dynamodb.ts'
 import { INDEX_BY_OWNER } from './table-definition.ts'
 
 const pkOf = (id: string) => `KEY#${id}`
@@ -11,7 +11,7 @@ const SK = 'KEY'
 export const apiKeyItemKey = (id: string) => ({ pk: pkOf(id), sk: SK })
 
 export function apiKeyFromItem(item: Record<string, unknown>): ApiKey {
-  const { pk: _pk, sk: _sk, type: _type, gsi1pk: _g1, gsi1sk: _g2, ...key } = item
+  const key = withoutTableKeys(item)
   return key as unknown as ApiKey
 }
 
@@ -37,22 +37,10 @@ export class DynamoDbApiKeyStore implements ApiKeyStore {
   }
 
   async #put(item: Record<string, unknown>, condition: string, values?: Record<string, unknown>) {
-    try {
-      await storeCall('PutItem', () =>
-        this.db.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: item,
-            ConditionExpression: condition,
-            ExpressionAttributeValues: values,
-          }),
-        ),
-      )
-      return true
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false
-      throw error
-    }
+    const outcome = await writeConditionally(this.db, this.tableName, {
+      put: { Item: item, ConditionExpression: condition, ExpressionAttributeValues: values },
+    })
+    return outcome.made
   }
 
   create(key: ApiKey): Promise<boolean> {

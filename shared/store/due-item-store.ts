@@ -1,12 +1,12 @@
-import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb'
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { toEpochSeconds } from '../epoch.ts'
 import type { DueItem, DueItemStore } from '../ports/due-item-store.ts'
 import {
   claimLease,
-  conditionalWrite,
   getItem,
   putVersioned,
   withoutTableKeys,
+  writeConditionally,
 } from './dynamodb.ts'
 import { dueIndexKeys, openIndexKeys } from './open-index.ts'
 
@@ -70,16 +70,13 @@ export class DynamoDbDueItemStore<T extends DueItem> implements DueItemStore<T> 
   }
 
   async nudge(id: string, at: number): Promise<void> {
-    await conditionalWrite('UpdateItem', () =>
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: `${this.prefix}#${id}`, sk: this.prefix },
-          UpdateExpression: 'SET dueAt = :at',
-          ConditionExpression: 'dueAt > :at',
-          ExpressionAttributeValues: { ':at': at },
-        }),
-      ),
-    )
+    await writeConditionally(this.db, this.tableName, {
+      update: {
+        Key: { pk: `${this.prefix}#${id}`, sk: this.prefix },
+        UpdateExpression: 'SET dueAt = :at',
+        ConditionExpression: 'dueAt > :at',
+        ExpressionAttributeValues: { ':at': at },
+      },
+    })
   }
 }

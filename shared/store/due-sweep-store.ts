@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb'
 import type {
   DueSweepState,
   DueSweepStore,
@@ -6,7 +6,13 @@ import type {
   OverduePage,
 } from '../poller/due-sweep-store.ts'
 import { MAX_SHARDS } from '../poller/shard-work.ts'
-import { conditionalWrite, getItem, putVersioned, storeCall } from './dynamodb.ts'
+import {
+  getItem,
+  putVersioned,
+  storeCall,
+  withoutTableKeys,
+  writeConditionally,
+} from './dynamodb.ts'
 import { dueIndexKeys, openIndexKeys } from './open-index.ts'
 import { INDEX_OPEN } from './table-definition.ts'
 
@@ -47,7 +53,7 @@ export class DynamoDbDueSweepStore implements DueSweepStore {
   async state(): Promise<DueSweepState | undefined> {
     const item = await getItem(this.db, this.tableName, KEY)
     if (!item) return undefined
-    const { pk: _pk, sk: _sk, type: _type, ...state } = item
+    const state = withoutTableKeys(item)
     return state as unknown as DueSweepState
   }
 
@@ -118,20 +124,18 @@ export class DynamoDbDueSweepStore implements DueSweepStore {
     if (leased || !overdue) return false
     const id = item.pk.slice(item.pk.indexOf('#') + 1)
     const dueAt = Math.min(typeof rest.dueAt === 'number' ? rest.dueAt : now, now)
-    return conditionalWrite('PutItem', () =>
-      this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            ...rest,
-            ...dueIndexKeys(id, dueAt, this.shardCount),
-            ...openIndexKeys(id, true, this.shardCount),
-            version: version + 1,
-          },
-          ConditionExpression: 'version = :expected',
-          ExpressionAttributeValues: { ':expected': version },
-        }),
-      ),
-    )
+    const outcome = await writeConditionally(this.db, this.tableName, {
+      put: {
+        Item: {
+          ...rest,
+          ...dueIndexKeys(id, dueAt, this.shardCount),
+          ...openIndexKeys(id, true, this.shardCount),
+          version: version + 1,
+        },
+        ConditionExpression: 'version = :expected',
+        ExpressionAttributeValues: { ':expected': version },
+      },
+    })
+    return outcome.made
   }
 }

@@ -1,18 +1,40 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { randomUUID } from 'node:crypto'
+import { type AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import {
   DeleteCommand,
+  type DeleteCommandInput,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  type PutCommandInput,
   QueryCommand,
   UpdateCommand,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb'
+import { unmarshall } from '@aws-sdk/util-dynamodb'
 import type { StoreConfig } from '../config/gateway-config.ts'
 import { toEpochSeconds } from '../epoch.ts'
 import { StoreUnavailableError } from '../errors.ts'
 
-/** The store could not be reached or answered with an error that is not ours to handle. */
-export function createDocumentClient(config: StoreConfig): DynamoDBDocumentClient {
+/** What the store client reports: attempts the SDK retried, and own writes whose answer was lost. */
+export interface StoreObserver {
+  /** A request needed `retries` attempts beyond its first (throttled, 5xx, reset). */
+  retried?(operation: string, retries: number): void
+  /** A conditional write applied, its answer lost, and its retry's failed condition seen as its own. */
+  recovered?(operation: string): void
+}
+
+const observers = new WeakMap<DynamoDBDocumentClient, StoreObserver>()
+
+/**
+ * The one DynamoDB client of a process. The SDK retries throttling, 5xx answers and broken
+ * connections with its back-off, up to `maxAttempts`; a retried write may meet its own first
+ * attempt, which {@link writeConditionally} recognises.
+ */
+export function createDocumentClient(
+  config: StoreConfig,
+  observer: StoreObserver = {},
+): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
     region: config.region,
     ...(config.endpoint
@@ -22,11 +44,31 @@ export function createDocumentClient(config: StoreConfig): DynamoDBDocumentClien
           credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
         }
       : {}),
-    maxAttempts: 3,
+    maxAttempts: config.maxAttempts,
   })
-  return DynamoDBDocumentClient.from(client, {
+  // Outside the retry middleware: sees a request once, with the attempts it took.
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const report = (metadata: { attempts?: number } | undefined) => {
+        const retries = (metadata?.attempts ?? 1) - 1
+        if (retries > 0) observer.retried?.(String(context.commandName ?? 'unknown'), retries)
+      }
+      try {
+        const result = await next(args)
+        report((result.output as { $metadata?: { attempts?: number } }).$metadata)
+        return result
+      } catch (error) {
+        report((error as { $metadata?: { attempts?: number } }).$metadata)
+        throw error
+      }
+    },
+    { step: 'initialize', name: 'countStoreRetries' },
+  )
+  const db = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },
   })
+  observers.set(db, observer)
+  return db
 }
 
 export function isConditionalCheckFailed(error: unknown): boolean {
@@ -45,14 +87,148 @@ export async function storeCall<T>(operation: string, run: () => Promise<T>): Pr
   }
 }
 
-/** Runs a conditional write: true when it was made, false when its condition did not hold. */
-export async function conditionalWrite(operation: string, run: () => Promise<unknown>) {
+/**
+ * The attribute every conditional write stamps with an id of its own, so that the write can be
+ * recognised when it meets itself (see {@link writeConditionally}).
+ */
+export const WRITE_ID = 'writeId'
+
+type Item = Record<string, unknown>
+
+/** A conditional write: a put, an update or a delete, without the table's name. */
+export type ConditionalWrite =
+  | { readonly put: Omit<PutCommandInput, 'TableName'> }
+  | { readonly update: Omit<UpdateCommandInput, 'TableName'> }
+  | { readonly delete: Omit<DeleteCommandInput, 'TableName'> }
+
+export type WriteOutcome =
+  | {
+      readonly made: true
+      /**
+       * The item the write asked back (`ReturnValues`); when its answer was lost, the whole item
+       * as it was read back (it still carries this write's id, so nothing came after it).
+       */
+      readonly item: Item | undefined
+      /** Its answer was lost and it was recognised afterwards. */
+      readonly recovered: boolean
+    }
+  | {
+      readonly made: false
+      /** The item that failed the condition (undefined: there is none). */
+      readonly item: Item | undefined
+    }
+
+/** An item from a failed write's `Item`: raw attribute values (DynamoDB) or already plain. */
+function plainItem(item: Item): Item {
+  const raw = Object.values(item).some(
+    (value) => typeof value === 'object' && value !== null && !Array.isArray(value) && isRaw(value),
+  )
+  return raw ? unmarshall(item as Record<string, AttributeValue>) : item
+}
+
+const RAW_TYPES = new Set(['S', 'N', 'B', 'SS', 'NS', 'BS', 'M', 'L', 'NULL', 'BOOL'])
+function isRaw(value: object): boolean {
+  const keys = Object.keys(value)
+  return keys.length === 1 && RAW_TYPES.has(keys[0] as string)
+}
+
+/** Adds `#writeId = :writeId` to an update's SET clause (a clause type appears at most once). */
+function stampUpdate(expression: string): string {
+  const stamp = `#${WRITE_ID} = :${WRITE_ID}`
+  return /\bSET\s/i.test(expression)
+    ? expression.replace(/\bSET\s/i, `SET ${stamp}, `)
+    : `SET ${stamp} ${expression}`
+}
+
+/**
+ * One conditional write that can tell its own applied write from a race it lost.
+ *
+ * DynamoDB may apply a write and lose the answer (a 500, a reset connection). The SDK then sends
+ * it again; the retry finds the first attempt's effect and its condition fails. Every put and
+ * update is therefore stamped with a fresh id ({@link WRITE_ID}); when the condition fails, the
+ * item that failed it — returned with the failure (`ReturnValuesOnConditionCheckFailure`), or
+ * read once, consistently, where the engine does not return it — is compared: its own id means
+ * the write was made and nothing has written the item since; another id means the race was lost.
+ * A delete leaves nothing to compare: an item gone is what it asked for.
+ *
+ * When the store fails even after the SDK's retries, the outcome is unknown: one consistent read
+ * that finds the write's id (or, for a delete, no item) settles it as made; anything else keeps
+ * the failure ({@link StoreUnavailableError}), and the caller treats the write as possibly made.
+ *
+ * A write whose answer was lost and whose item was written again by someone else before its retry
+ * is reported as lost: the conservative side, as before this existed.
+ */
+export async function writeConditionally(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  write: ConditionalWrite,
+  writeId: string = randomUUID(),
+): Promise<WriteOutcome> {
+  const { operation, key, send } = commandOf(db, tableName, write, writeId)
+  const isOwn = (item: Item | undefined) =>
+    'delete' in write ? item === undefined : item?.[WRITE_ID] === writeId
+  const recovered = (item: Item | undefined): WriteOutcome => {
+    observers.get(db)?.recovered?.(operation)
+    return { made: true, item, recovered: true }
+  }
   try {
-    await storeCall(operation, run)
-    return true
+    const result = (await storeCall(operation, send)) as { Attributes?: Item }
+    return { made: true, item: result.Attributes, recovered: false }
   } catch (error) {
-    if (isConditionalCheckFailed(error)) return false
+    if (isConditionalCheckFailed(error)) {
+      const returned = (error as { Item?: Item }).Item
+      const item = returned ? plainItem(returned) : await getItem(db, tableName, key)
+      return isOwn(item) ? recovered(item) : { made: false, item }
+    }
+    // Unknown outcome: only a read that shows the write settles it.
+    const item = await getItem(db, tableName, key).catch(() => ({ [WRITE_ID]: undefined }))
+    if (isOwn(item)) return recovered(item)
     throw error
+  }
+}
+
+function commandOf(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  write: ConditionalWrite,
+  writeId: string,
+) {
+  const failure = { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const }
+  if ('put' in write) {
+    const input = {
+      ...write.put,
+      ...failure,
+      TableName: tableName,
+      Item: { ...write.put.Item, [WRITE_ID]: writeId },
+    }
+    const item = write.put.Item as Item
+    return {
+      operation: 'PutItem',
+      key: { pk: item.pk, sk: item.sk },
+      send: () => db.send(new PutCommand(input)),
+    }
+  }
+  if ('update' in write) {
+    const { update } = write
+    const input = {
+      ...update,
+      ...failure,
+      TableName: tableName,
+      UpdateExpression: stampUpdate(update.UpdateExpression ?? ''),
+      ExpressionAttributeNames: { ...update.ExpressionAttributeNames, [`#${WRITE_ID}`]: WRITE_ID },
+      ExpressionAttributeValues: { ...update.ExpressionAttributeValues, [`:${WRITE_ID}`]: writeId },
+    }
+    return {
+      operation: 'UpdateItem',
+      key: update.Key as Item,
+      send: () => db.send(new UpdateCommand(input)),
+    }
+  }
+  const input = { ...write.delete, ...failure, TableName: tableName }
+  return {
+    operation: 'DeleteItem',
+    key: write.delete.Key as Item,
+    send: () => db.send(new DeleteCommand(input)),
   }
 }
 
@@ -78,20 +254,15 @@ export async function getItem(
 }
 
 /** Creates an item only if none has its key: true when it was created. */
-export function putIfAbsent(
+export async function putIfAbsent(
   db: DynamoDBDocumentClient,
   tableName: string,
   item: Record<string, unknown>,
 ): Promise<boolean> {
-  return conditionalWrite('PutItem', () =>
-    db.send(
-      new PutCommand({
-        TableName: tableName,
-        Item: item,
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    ),
-  )
+  const outcome = await writeConditionally(db, tableName, {
+    put: { Item: item, ConditionExpression: 'attribute_not_exists(pk)' },
+  })
+  return outcome.made
 }
 
 /** The items of one partition (those whose sort key starts with `skPrefix`), one page of `limit`. */
@@ -116,47 +287,43 @@ export async function queryPartition(
   return result.Items ?? []
 }
 
-/** Deletes an item only if it is still at `expectedVersion`: true when it was deleted. */
-export function deleteVersioned(
+/** Deletes an item only if it is still at `expectedVersion`: true when it is gone. */
+export async function deleteVersioned(
   db: DynamoDBDocumentClient,
   tableName: string,
   key: Key,
   expectedVersion: number,
 ): Promise<boolean> {
-  return conditionalWrite('DeleteItem', () =>
-    db.send(
-      new DeleteCommand({
-        TableName: tableName,
-        Key: key,
-        ConditionExpression: 'version = :expected',
-        ExpressionAttributeValues: { ':expected': expectedVersion },
-      }),
-    ),
-  )
+  const outcome = await writeConditionally(db, tableName, {
+    delete: {
+      Key: key,
+      ConditionExpression: 'version = :expected',
+      ExpressionAttributeValues: { ':expected': expectedVersion },
+    },
+  })
+  return outcome.made
 }
 
 /**
  * Puts an item with optimistic locking: only if it is still at `expectedVersion` (or, with none,
  * does not exist yet); the stored version becomes one more.
  */
-export function putVersioned(
+export async function putVersioned(
   db: DynamoDBDocumentClient,
   tableName: string,
   item: Record<string, unknown>,
   expectedVersion: number | undefined,
 ): Promise<boolean> {
-  return conditionalWrite('PutItem', () =>
-    db.send(
-      new PutCommand({
-        TableName: tableName,
-        Item: { ...item, version: (expectedVersion ?? 0) + 1 },
-        ConditionExpression:
-          expectedVersion === undefined ? 'attribute_not_exists(pk)' : 'version = :expected',
-        ExpressionAttributeValues:
-          expectedVersion === undefined ? undefined : { ':expected': expectedVersion },
-      }),
-    ),
-  )
+  const outcome = await writeConditionally(db, tableName, {
+    put: {
+      Item: { ...item, version: (expectedVersion ?? 0) + 1 },
+      ConditionExpression:
+        expectedVersion === undefined ? 'attribute_not_exists(pk)' : 'version = :expected',
+      ExpressionAttributeValues:
+        expectedVersion === undefined ? undefined : { ':expected': expectedVersion },
+    },
+  })
+  return outcome.made
 }
 
 /**
@@ -164,7 +331,7 @@ export function putVersioned(
  * only if it exists, has not expired, is due by `now`, and holds no live lease — not even one of
  * `lease.owner`'s own, so two workers of one run never hold an item at once. The version goes up
  * by one, as with every write, so a writer that read the item before the claim loses its race.
- * Undefined when the condition did not hold.
+ * Undefined when the condition did not hold (a claim whose answer was lost is recognised as made).
  */
 export async function claimLease(
   db: DynamoDBDocumentClient,
@@ -173,36 +340,28 @@ export async function claimLease(
   lease: { owner: string; until: number },
   now: number,
 ): Promise<Record<string, unknown> | undefined> {
-  try {
-    const result = await storeCall('UpdateItem', () =>
-      db.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: key,
-          UpdateExpression: 'SET #lease = :lease, #version = #version + :one',
-          ConditionExpression:
-            'attribute_exists(pk) AND dueAt <= :now' +
-            ' AND (attribute_not_exists(expiresAt) OR expiresAt > :nowSeconds)' +
-            ' AND (attribute_not_exists(#lease) OR #lease.#until <= :now)',
-          ExpressionAttributeNames: { '#lease': 'lease', '#version': 'version', '#until': 'until' },
-          ExpressionAttributeValues: {
-            ':lease': lease,
-            ':one': 1,
-            ':now': now,
-            ':nowSeconds': toEpochSeconds(now),
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      ),
-    )
-    return result.Attributes
-  } catch (error) {
-    if (isConditionalCheckFailed(error)) return undefined
-    throw error
-  }
+  const outcome = await writeConditionally(db, tableName, {
+    update: {
+      Key: key,
+      UpdateExpression: 'SET #lease = :lease, #version = #version + :one',
+      ConditionExpression:
+        'attribute_exists(pk) AND dueAt <= :now' +
+        ' AND (attribute_not_exists(expiresAt) OR expiresAt > :nowSeconds)' +
+        ' AND (attribute_not_exists(#lease) OR #lease.#until <= :now)',
+      ExpressionAttributeNames: { '#lease': 'lease', '#version': 'version', '#until': 'until' },
+      ExpressionAttributeValues: {
+        ':lease': lease,
+        ':one': 1,
+        ':now': now,
+        ':nowSeconds': toEpochSeconds(now),
+      },
+      ReturnValues: 'ALL_NEW',
+    },
+  })
+  return outcome.made ? outcome.item : undefined
 }
 
-/** An item as the code knows it: without the table's keys, its kind and its index attributes. */
+/** An item as the code knows it: without the table's keys, its kind, its index attributes and the id of the write that made it. */
 export function withoutTableKeys(item: Record<string, unknown>): Record<string, unknown> {
   const {
     pk: _pk,
@@ -215,6 +374,7 @@ export function withoutTableKeys(item: Record<string, unknown>): Record<string, 
     dueShard: _ds,
     openShard: _os,
     openSk: _ok,
+    [WRITE_ID]: _writeId,
     ...rest
   } = item
   return rest

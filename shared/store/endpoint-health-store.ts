@@ -1,7 +1,7 @@
 import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import type { EndpointHealth, EndpointHealthStore } from '../webhooks/endpoint-health-store.ts'
 import { apiKeyFromItem, apiKeyItemKey } from './api-key-store.ts'
-import { getItem, putVersioned, queryPartition, storeCall } from './dynamodb.ts'
+import { getItem, putVersioned, queryPartition, storeCall, withoutTableKeys } from './dynamodb.ts'
 
 const pkOf = (keyId: string) => `ENDPOINT#${keyId}`
 
@@ -53,6 +53,5 @@ export class DynamoDbEndpointHealthStore implements EndpointHealthStore {
 }
 
 function fromItem(item: Record<string, unknown>): EndpointHealth {
-  const { pk: _pk, sk: _sk, type: _type, ...health } = item
-  return health as unknown as EndpointHealth
+  return withoutTableKeys(item) as unknown as EndpointHealth
 }

@@ -1,7 +1,7 @@
-import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb'
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { toEpochSeconds } from '../epoch.ts'
 import type { RateCounterStore } from '../tenants/rate-limit.ts'
-import { isConditionalCheckFailed, storeCall } from './dynamodb.ts'
+import { WRITE_ID, writeConditionally } from './dynamodb.ts'
 
 /** One item per tenant, kind and window (`RATE#<tenant>#<kind>#<window>`), gone by TTL after it. */
 export class DynamoDbRateCounterStore implements RateCounterStore {
@@ -16,30 +16,23 @@ export class DynamoDbRateCounterStore implements RateCounterStore {
     limit: number,
     expiresAt: number,
   ): Promise<number | undefined> {
-    try {
-      const result = await storeCall('UpdateItem', () =>
-        this.db.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: { pk: `RATE#${key}`, sk: 'RATE' },
-            UpdateExpression:
-              'ADD used :count SET expiresAt = if_not_exists(expiresAt, :expires), #type = :type',
-            ConditionExpression: 'attribute_not_exists(used) OR used <= :most',
-            ExpressionAttributeNames: { '#type': 'type' },
-            ExpressionAttributeValues: {
-              ':count': count,
-              ':most': limit - count,
-              ':expires': toEpochSeconds(expiresAt),
-              ':type': 'rate',
-            },
-            ReturnValues: 'UPDATED_NEW',
-          }),
-        ),
-      )
-      return Number(result.Attributes?.used ?? count)
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return undefined
-      throw error
-    }
+    const outcome = await writeConditionally(this.db, this.tableName, {
+      update: {
+        Key: { pk: `RATE#${key}`, sk: 'RATE' },
+        UpdateExpression:
+          'ADD used :count SET expiresAt = if_not_exists(expiresAt, :expires), #type = :type',
+        // Under the limit, and never counted twice for one call (a retry meets its own write id).
+        ConditionExpression: `(attribute_not_exists(used) OR used <= :most) AND (attribute_not_exists(#${WRITE_ID}) OR #${WRITE_ID} <> :${WRITE_ID})`,
+        ExpressionAttributeNames: { '#type': 'type' },
+        ExpressionAttributeValues: {
+          ':count': count,
+          ':most': limit - count,
+          ':expires': toEpochSeconds(expiresAt),
+          ':type': 'rate',
+        },
+        ReturnValues: 'UPDATED_NEW',
+      },
+    })
+    return outcome.made ? Number(outcome.item?.used ?? count) : undefined
   }
 }

@@ -1,6 +1,7 @@
 import type { Change } from '../changes/change.ts'
 import type { StoreConfig } from '../config/gateway-config.ts'
 import { eventWebhookId, type WebhookEvent } from '../events/webhook-event.ts'
+import type { Metrics } from '../metrics.ts'
 import type { PublicationWatch } from '../publication/publication.ts'
 import { callbackOpen } from '../tasks/task.ts'
 import { DynamoDbApiKeyStore } from './api-key-store.ts'
@@ -22,9 +23,18 @@ import { DynamoDbTargetLockStore } from './target-lock-store.ts'
 import { DynamoDbTaskNoRegistry, DynamoDbTaskStore } from './task-store.ts'
 import { DynamoDbTenantScopeStore } from './tenant-scope-store.ts'
 
-/** Every store of the one table, sharing one DynamoDB client. */
-export function createStores(config: StoreConfig) {
-  const db = createDocumentClient(config)
+/**
+ * Every store of the one table, sharing one DynamoDB client. With `metrics`, the client counts the
+ * requests the SDK retried (`StoreRetries`) and the writes recognised as made after their answer
+ * was lost (`StoreWritesRecovered`), by operation.
+ */
+export function createStores(config: StoreConfig, metrics?: Metrics) {
+  const db = createDocumentClient(config, {
+    retried: (operation, retries) =>
+      metrics?.add('StoreRetries', retries, { dimensions: { Operation: operation } }),
+    recovered: (operation) =>
+      metrics?.add('StoreWritesRecovered', 1, { dimensions: { Operation: operation } }),
+  })
   const table = config.tableName
   return {
     tasks: new DynamoDbTaskStore(db, table, config.dueShards),

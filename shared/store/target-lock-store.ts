@@ -1,10 +1,6 @@
-import {
-  type DynamoDBDocumentClient,
-  UpdateCommand,
-  type UpdateCommandInput,
-} from '@aws-sdk/lib-dynamodb'
+import type { DynamoDBDocumentClient, UpdateCommandInput } from '@aws-sdk/lib-dynamodb'
 import { type TargetLockStore, type TargetState, ticketTenant } from '../tasks/target-locks.ts'
-import { getItem, isConditionalCheckFailed, storeCall } from './dynamodb.ts'
+import { getItem, writeConditionally } from './dynamodb.ts'
 
 /** The DynamoDB item behind each target's queue and holder (see tasks/target-locks.ts). */
 
@@ -30,21 +26,20 @@ export class DynamoDbTargetLockStore implements TargetLockStore {
     private readonly tableName: string,
   ) {}
 
+  /**
+   * A conditional update of the target's item: its attributes after (`ReturnValues` as asked), or
+   * false when its condition did not hold. An update whose answer was lost and whose retry met it
+   * counts as made (see `writeConditionally`), so a release, a take or a ticket is never redone
+   * nor taken for a lost race.
+   */
   async #update(
     target: string,
     input: Omit<UpdateCommandInput, 'TableName' | 'Key'>,
   ): Promise<Record<string, unknown> | false> {
-    try {
-      const result = await storeCall('UpdateItem', () =>
-        this.db.send(
-          new UpdateCommand({ TableName: this.tableName, Key: keyOf(target), ...input }),
-        ),
-      )
-      return result.Attributes ?? {}
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false
-      throw error
-    }
+    const outcome = await writeConditionally(this.db, this.tableName, {
+      update: { Key: keyOf(target), ...input },
+    })
+    return outcome.made ? (outcome.item ?? {}) : false
   }
 
   async acquire(target: string, taskId: string, until: number): Promise<boolean> {

@@ -1,23 +1,15 @@
-import type { AttributeValue } from '@aws-sdk/client-dynamodb'
-import {
-  type DynamoDBDocumentClient,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb'
-import { unmarshall } from '@aws-sdk/util-dynamodb'
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb'
 import { toEpochSeconds } from '../epoch.ts'
 import { callbackOpen, isTerminal, type Task } from '../tasks/task.ts'
 import type { TaskFilter, TaskNoRegistry, TaskPage, TaskStore } from '../tasks/task-store.ts'
 import {
   claimLease,
-  conditionalWrite,
   deleteVersioned,
   getItem,
-  isConditionalCheckFailed,
   putIfAbsent,
   storeCall,
   withoutTableKeys,
+  writeConditionally,
 } from './dynamodb.ts'
 import { eventIndexKeys } from './event-index.ts'
 import { queryOwnerPage } from './index-query.ts'
@@ -30,12 +22,6 @@ const taskPk = (id: string) => `TASK#${id}`
 
 function isExpired(item: { expiresAt?: number }, now: number): boolean {
   return item.expiresAt !== undefined && item.expiresAt <= toEpochSeconds(now)
-}
-
-/** An item from a failed write's `Item`: raw attribute values (DynamoDB) or already plain. */
-function plainItem(item: Record<string, unknown>): Record<string, unknown> {
-  const raw = typeof item.pk === 'object' && item.pk !== null && 'S' in item.pk
-  return raw ? unmarshall(item as Record<string, AttributeValue>) : item
 }
 
 /** A task as stored, without the table's own keys and index attributes. */
@@ -99,30 +85,22 @@ export class DynamoDbTaskStore implements TaskStore {
     task: Task,
     now: number,
   ): Promise<{ readonly created: true } | { readonly created: false; readonly existing: Task }> {
-    try {
-      await storeCall('PutItem', () =>
-        this.db.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: this.#toItem(task),
-            ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
-            ExpressionAttributeValues: { ':now': toEpochSeconds(now) },
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        ),
-      )
-      return { created: true }
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error
-      // DynamoDB returns the item that failed the condition in raw attribute-value form: the
-      // document client does not translate it (aws-sdk-js-v3#6723). Engines without the option
-      // return nothing, and the task is read instead.
-      const old = (error as { Item?: Record<string, unknown> }).Item
-      const existing = old ? taskFromItem(plainItem(old)) : await this.get(task.id, now)
-      // Deleted (or expired) between the write and the read: try once more.
-      if (!existing) return this.createOrGet(task, now)
-      return { created: false, existing }
-    }
+    const outcome = await writeConditionally(this.db, this.tableName, {
+      put: {
+        Item: this.#toItem(task),
+        ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
+        ExpressionAttributeValues: { ':now': toEpochSeconds(now) },
+      },
+    })
+    // Its own write, met again by the SDK's retry after a lost answer, is a creation too.
+    if (outcome.made) return { created: true }
+    // The item that failed the condition (returned with the failure, or read where the engine
+    // does not return it); one whose retention has run out counts as gone.
+    const existing =
+      outcome.item && !isExpired(outcome.item, now) ? taskFromItem(outcome.item) : undefined
+    // Deleted (or expired) between the write and the read: try once more.
+    if (!existing) return this.createOrGet(task, now)
+    return { created: false, existing }
   }
 
   remove(id: string, expectedVersion: number): Promise<boolean> {
@@ -155,17 +133,15 @@ export class DynamoDbTaskStore implements TaskStore {
     return item ? taskFromItem(item) : undefined
   }
 
-  replace(next: Task, expectedVersion: number): Promise<boolean> {
-    return conditionalWrite('PutItem', () =>
-      this.db.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: this.#toItem({ ...next, version: expectedVersion + 1 }),
-          ConditionExpression: 'version = :expected',
-          ExpressionAttributeValues: { ':expected': expectedVersion },
-        }),
-      ),
-    )
+  async replace(next: Task, expectedVersion: number): Promise<boolean> {
+    const outcome = await writeConditionally(this.db, this.tableName, {
+      put: {
+        Item: this.#toItem({ ...next, version: expectedVersion + 1 }),
+        ConditionExpression: 'version = :expected',
+        ExpressionAttributeValues: { ':expected': expectedVersion },
+      },
+    })
+    return outcome.made
   }
 
   async listByTenant(
@@ -199,22 +175,19 @@ export class DynamoDbTaskStore implements TaskStore {
   }
 
   async nudge(id: string, at: number): Promise<void> {
-    await conditionalWrite('UpdateItem', () =>
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: taskPk(id), sk: TASK_SK },
-          UpdateExpression: 'SET dueAt = :at, #version = #version + :one REMOVE #lease',
-          ConditionExpression: '#status = :queued AND (dueAt > :at OR attribute_exists(#lease))',
-          ExpressionAttributeNames: {
-            '#status': 'status',
-            '#version': 'version',
-            '#lease': 'lease',
-          },
-          ExpressionAttributeValues: { ':queued': 'queued', ':at': at, ':one': 1 },
-        }),
-      ),
-    )
+    await writeConditionally(this.db, this.tableName, {
+      update: {
+        Key: { pk: taskPk(id), sk: TASK_SK },
+        UpdateExpression: 'SET dueAt = :at, #version = #version + :one REMOVE #lease',
+        ConditionExpression: '#status = :queued AND (dueAt > :at OR attribute_exists(#lease))',
+        ExpressionAttributeNames: {
+          '#status': 'status',
+          '#version': 'version',
+          '#lease': 'lease',
+        },
+        ExpressionAttributeValues: { ':queued': 'queued', ':at': at, ':one': 1 },
+      },
+    })
   }
 
   /** One page of a shard's due entries, oldest first (the index is keys-only). */
@@ -265,21 +238,14 @@ export class DynamoDbTaskNoRegistry implements TaskNoRegistry {
 
   /** True if the TaskNo is now (or already was) owned by `taskId`. */
   async claim(taskNo: string, taskId: string, expiresAt: number): Promise<boolean> {
-    try {
-      await storeCall('PutItem', () =>
-        this.db.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: { pk: `TASKNO#${taskNo}`, sk: 'TASKNO', type: 'taskNo', taskId, expiresAt },
-            ConditionExpression: 'attribute_not_exists(pk) OR taskId = :task',
-            ExpressionAttributeValues: { ':task': taskId },
-          }),
-        ),
-      )
-      return true
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false
-      throw error
-    }
+    const outcome = await writeConditionally(this.db, this.tableName, {
+      put: {
+        Item: { pk: `TASKNO#${taskNo}`, sk: 'TASKNO', type: 'taskNo', taskId, expiresAt },
+        ConditionExpression: 'attribute_not_exists(pk) OR taskId = :task',
+        ExpressionAttributeValues: { ':task': taskId },
+      },
+    })
+    // The condition names the owner: a retry of its own claim (or a second claim) meets itself.
+    return outcome.made || outcome.item?.taskId === taskId
   }
 }

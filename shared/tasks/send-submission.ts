@@ -70,11 +70,16 @@ export async function sendSubmission(
   const pending = (current: Task) =>
     toPending(current, upstream, at, deps.settings.firstPollDelayMs)
   const answer = options.answer
-  // The TaskNo's owner (so no reconciler hands it to another task) and the task, in parallel.
-  const [owned, recorded] = await Promise.all([
-    deps.taskNos.claim(result.taskNo, taskId, toEpochSeconds(at + deps.settings.taskRetentionMs)),
-    recordOutcome(deps, task, answering(pending, acceptedAnswer(answer))),
-  ])
+  // The TaskNo's owner first, then the task: a task never records a TaskNo the registry does not
+  // name it the owner of, so no reconciler can hand that TaskNo to another task. If the claim
+  // cannot be written, the task stays `submitting` and its own reconciler adopts the TaskNo
+  // through the same claim (which names this task, so it succeeds).
+  const owned = await deps.taskNos.claim(
+    result.taskNo,
+    taskId,
+    toEpochSeconds(at + deps.settings.taskRetentionMs),
+  )
+  const recorded = await recordOutcome(deps, task, answering(pending, acceptedAnswer(answer)))
   if (!owned) {
     deps.logger.error('the TaskNo is recorded as owned by another task', {
       taskId,

@@ -81,13 +81,14 @@ export async function enqueueAll(
 }
 
 /**
- * Whether the holder of a target is done with it. A holder releases its targets when it is final,
- * so while its `until` lies ahead it is trusted; after that (a crash, a lost release) its task is
- * read: gone or final, the target is free.
+ * Whether the holder of a target is done with it: its task is read. A final holder is done whatever
+ * its `until` says — a holder releases its targets when it becomes final, but that write may fail
+ * after the final one was made, and no lock may outlive its holder's known end. A holder whose task
+ * is gone is done too: a task takes its targets only after its intent is written, and an intent is
+ * removed only by a submission that failed before sending (which gives its targets back, or tries).
  */
 async function holderDone(deps: QueueDeps, state: TargetState, now: number): Promise<boolean> {
   if (!state.holder) return true
-  if (state.until === undefined || state.until > now) return false
   const holder = await deps.tasks.get(state.holder, now)
   return !holder || isTerminal(holder.status)
 }

@@ -18,10 +18,13 @@ import { createLogger } from '#shared/logger.ts'
 import type { PollerDeps } from '#shared/poller/poller-deps.ts'
 import { DEFAULT_POLLER_SETTINGS, type PollerSettings } from '#shared/poller/settings.ts'
 import { DEFAULT_SUBMIT_SETTINGS } from '#shared/tasks/submit-deps.ts'
+import { submitSettingsFrom } from '#shared/tasks/submit-settings.ts'
 import type { Scope } from '#shared/tasks/task.ts'
 import { DEFAULT_QUEUE_SETTINGS } from '#shared/tasks/task-queue.ts'
 import { startTestEmulator, TEST_CREDENTIAL } from '../helpers/emulator.ts'
+import { startMoto } from '../helpers/moto.ts'
 import { TestReceiver } from '../helpers/receiver.ts'
+import { type StoreFaultProxy, startStoreFaultProxy } from '../helpers/store-fault-proxy.ts'
 
 /** How long the sustained parts run: `RELIABILITY_SECONDS`, 60 by default, shorter in CI. */
 export const RUN_SECONDS = Number(process.env.RELIABILITY_SECONDS ?? 60)
@@ -41,6 +44,8 @@ export class ReliabilityStack {
   readonly secrets: string[] = [ADMIN_KEY, TEST_CREDENTIAL.accessKeySecret]
   emulator!: RunningEmulator
   db!: LocalDynamoDb
+  /** With `storeFaults`: the proxy between the gateway and the engine that loses its answers. */
+  storeProxy: StoreFaultProxy | undefined
   apiUrl = ''
   env: Record<string, string> = {}
   apiDeps!: ApiDeps
@@ -50,20 +55,40 @@ export class ReliabilityStack {
 
   readonly logger = createLogger({ level: 'debug', write: (line) => this.logLines.push(line) })
 
-  async start(options: { emulatorTaskMs?: number; api?: Partial<ApiDeps> } = {}): Promise<void> {
+  async start(
+    options: {
+      emulatorTaskMs?: number
+      api?: Partial<ApiDeps>
+      /** The store engine: the embedded dynalite (on disk, default) or moto_server. */
+      engine?: 'dynalite' | 'moto'
+      /** A fault proxy (seeded) between the gateway and the engine; its rates are set by the test. */
+      storeFaults?: { seed: number }
+      /** Settings of this suite's own (env), over the compressed ones below. */
+      env?: Record<string, string>
+    } = {},
+  ): Promise<void> {
     this.#dataDir = await mkdtemp(join(tmpdir(), 'dg-reliability-'))
-    this.db = await startLocalDynamoDb({ path: this.#dataDir })
-    this.#dbPort = Number(new URL(this.db.endpoint).port)
+    if (options.engine === 'moto') {
+      const moto = await startMoto()
+      this.db = { endpoint: moto.endpoint, close: moto.stop }
+    } else {
+      this.db = await startLocalDynamoDb({ path: this.#dataDir })
+      this.#dbPort = Number(new URL(this.db.endpoint).port)
+    }
+    if (options.storeFaults) {
+      this.storeProxy = await startStoreFaultProxy(this.db.endpoint, options.storeFaults)
+    }
     this.emulator = await startTestEmulator({
       account: { taskMs: options.emulatorTaskMs ?? 100 },
       // The service's rule, compressed: a request signed more than 10 s before it arrives is
       // refused. The gateway is told the same window (ALIYUN_TIMESTAMP_WINDOW_SECONDS below).
-      timestampWindowMs: TIMESTAMP_WINDOW_SECONDS * 1000,
+      timestampWindowMs:
+        Number(options.env?.ALIYUN_TIMESTAMP_WINDOW_SECONDS ?? TIMESTAMP_WINDOW_SECONDS) * 1000,
     })
     await this.receiver.start()
     this.env = {
       TABLE_NAME: 'reliability',
-      DYNAMODB_ENDPOINT: this.db.endpoint,
+      DYNAMODB_ENDPOINT: this.storeProxy?.url ?? this.db.endpoint,
       AWS_REGION: 'us-east-1',
       ADMIN_API_KEY: ADMIN_KEY,
       ALIYUN_ENDPOINT: this.emulator.url,
@@ -87,6 +112,7 @@ export class ReliabilityStack {
       RATE_LIMIT_UPSTREAM_READS_PER_MINUTE: '1000000',
       RATE_LIMIT_READS_PER_MINUTE: '1000000',
       RATE_LIMIT_REDELIVERIES_PER_MINUTE: '1000000',
+      ...options.env,
     }
     await ensureTable(this.db.endpoint, this.env.TABLE_NAME as string)
     const gateway = loadGatewayConfig(this.env)
@@ -98,8 +124,9 @@ export class ReliabilityStack {
         firstPollDelayMs: 20,
         reconcileDelayMs: 300,
         idempotencyLockMs: 1_500,
-        sendWindowMs: SEND_WINDOW_SECONDS * 1000,
-        absenceAfterSendByMs: (TIMESTAMP_WINDOW_SECONDS + 1 + 2) * 1000,
+        sendWindowMs: gateway.submit.sendWindowMs,
+        absenceAfterSendByMs: submitSettingsFrom(gateway, loadWorkerConfig(this.env))
+          .absenceAfterSendByMs,
         queue: {
           ...DEFAULT_QUEUE_SETTINGS,
           // Compressed like the rest, but a task behind others is woken by the release that
@@ -190,6 +217,7 @@ export class ReliabilityStack {
       await new Promise<void>((resolve) => server.close(() => resolve()))
     }
     await this.receiver.stop()
+    await this.storeProxy?.close()
     await this.emulator.close()
     await this.db.close().catch(() => {})
     await rm(this.#dataDir, { recursive: true, force: true })
