@@ -15,6 +15,7 @@ const BENCHES = [
   'rate-limits',
   'queue',
   'crash-recovery',
+  'store-faults',
   'webhooks',
   'memory',
 ]
