@@ -81,9 +81,13 @@ export async function storeCall<T>(operation: string, run: () => Promise<T>): Pr
     return await run()
   } catch (error) {
     if (isConditionalCheckFailed(error)) throw error
-    throw new StoreUnavailableError(`DynamoDB ${operation} failed: ${(error as Error).message}`, {
-      cause: error,
-    })
+    const attempts = (error as { $metadata?: { attempts?: number } }).$metadata?.attempts
+    const after =
+      attempts === undefined ? '' : ` after ${attempts} attempt${attempts === 1 ? '' : 's'}`
+    throw new StoreUnavailableError(
+      `DynamoDB ${operation} failed${after}: ${(error as Error).message}`,
+      { cause: error },
+    )
   }
 }
 

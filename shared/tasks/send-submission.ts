@@ -171,6 +171,18 @@ export async function sendInTurn(
   }
   const intent = toIntent(deps, held, intentAt)
   if (!(await deps.tasks.replace(intent, held.version))) {
+    // The intent may be ours though the write reads as lost: made, its answer lost, and the task
+    // written again (a poller's claim once the intent made it due) before the SDK's retry met it.
+    // Its clock reading tells it apart; then it is sent now, as it would have been — the poller
+    // that holds it meanwhile only looks upstream, and the outcome known here is written over it.
+    const found = await deps.tasks.get(held.id, deps.now())
+    if (
+      found?.status === 'submitting' &&
+      found.intentAt === intent.intentAt &&
+      found.sendBy === intent.sendBy
+    ) {
+      return sendSubmission(deps, found, { announced: true })
+    }
     // Someone else moved the task: it keeps the targets only if it is still ours to send.
     deps.logger.warn('lost a task update race', { taskId: held.id })
     return 'lost'
