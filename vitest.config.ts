@@ -34,6 +34,7 @@ const ON_BOTH_ENGINES = [
   'test/rate-limits.test.ts',
   'test/scheduled-sync.test.ts',
   'test/ssrf.test.ts',
+  'test/lost-answer-races.test.ts',
   'test/store-lost-answers.test.ts',
   'test/upstream-error-classes.test.ts',
   'test/task-queue.test.ts',

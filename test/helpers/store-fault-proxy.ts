@@ -20,8 +20,11 @@ const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']
 /** A fault for the next write that matches (its operation, and a text its JSON body contains). */
 interface ScriptedFault {
   readonly operation: string
-  readonly bodyContains?: string
+  /** Every one of these texts is in its JSON body. */
+  readonly bodyContains: readonly string[]
   readonly fault: StoreFault
+  /** Runs after the engine applied the write and before its answer is lost (another writer). */
+  readonly meanwhile?: () => Promise<void>
 }
 
 /** A small seeded generator (mulberry32): a run's faults follow from its seed and request order. */
@@ -51,21 +54,23 @@ export async function startStoreFaultProxy(target: string, options: { seed?: num
   const faults = new Map<StoreFault, number>(FAULTS.map((fault) => [fault, 0]))
   const sockets = new Set<Socket>()
 
-  const pick = (operation: string, body: string): StoreFault | undefined => {
-    if (!WRITES.has(operation)) return undefined
+  const pick = (
+    operation: string,
+    body: string,
+  ): { fault?: StoreFault; meanwhile?: () => Promise<void> } => {
+    if (!WRITES.has(operation)) return {}
     const index = script.findIndex(
       (entry) =>
-        entry.operation === operation &&
-        (entry.bodyContains === undefined || body.includes(entry.bodyContains)),
+        entry.operation === operation && entry.bodyContains.every((text) => body.includes(text)),
     )
-    if (index >= 0) return script.splice(index, 1)[0]?.fault
-    if (!rates) return undefined
+    if (index >= 0) return script.splice(index, 1)[0] ?? {}
+    if (!rates) return {}
     let dice = random()
     for (const fault of FAULTS) {
-      if (dice < rates[fault]) return fault
+      if (dice < rates[fault]) return { fault }
       dice -= rates[fault]
     }
-    return undefined
+    return {}
   }
 
   const server: Server = createServer((incoming, outgoing) => {
@@ -78,7 +83,7 @@ export async function startStoreFaultProxy(target: string, options: { seed?: num
           .split('.')
           .pop() ?? ''
       requests.set(operation, (requests.get(operation) ?? 0) + 1)
-      const fault = pick(operation, body.toString('utf8'))
+      const { fault, meanwhile } = pick(operation, body.toString('utf8'))
       if (fault) faults.set(fault, (faults.get(fault) ?? 0) + 1)
       if (fault === 'throttled') {
         outgoing.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' })
@@ -102,8 +107,9 @@ export async function startStoreFaultProxy(target: string, options: { seed?: num
         (answer) => {
           const answerChunks: Buffer[] = []
           answer.on('data', (chunk: Buffer) => answerChunks.push(chunk))
-          answer.on('end', () => {
+          answer.on('end', async () => {
             // The engine has applied (or refused) the write; what its client hears is up to us.
+            await meanwhile?.()
             if (fault === 'applied-then-reset') {
               incoming.socket.destroy()
               return
@@ -142,9 +148,18 @@ export async function startStoreFaultProxy(target: string, options: { seed?: num
     setRates(next: FaultRates | undefined) {
       rates = next
     },
-    /** The next write of `operation` (whose body contains `bodyContains`) gets `fault`. */
-    failNext(fault: StoreFault, operation: string, bodyContains?: string) {
-      script.push({ fault, operation, bodyContains })
+    /**
+     * The next write of `operation` whose body contains every text of `bodyContains` gets `fault`;
+     * `meanwhile` runs after the engine applied it and before its answer is lost.
+     */
+    failNext(
+      fault: StoreFault,
+      operation: string,
+      bodyContains: string | readonly string[] = [],
+      meanwhile?: () => Promise<void>,
+    ) {
+      const texts = typeof bodyContains === 'string' ? [bodyContains] : bodyContains
+      script.push({ fault, operation, bodyContains: texts, meanwhile })
     },
     /** Scripted faults not yet used. */
     get pendingScript() {

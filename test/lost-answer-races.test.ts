@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
+import { createStores } from '#shared/store/stores.ts'
+import { upstreamTasksFor } from './helpers/emulator.ts'
+import { localDynamoDb } from './helpers/gateway.ts'
+import { type Pipeline, startPipeline } from './helpers/pipeline.ts'
+import { type StoreFaultProxy, startStoreFaultProxy } from './helpers/store-fault-proxy.ts'
+
+/**
+ * The worst lost answer: a write made, its answer lost, and the item written again by someone
+ * else before the SDK's retry — the retry meets another writer's id and the write reads as lost.
+ * The gateway must still do what its write committed it to, without waiting for the absence proof
+ * (a minute here, ~18 minutes in production): a queued task's intent is sent, and a final task's
+ * domain goes to the next in line.
+ */
+let p: Pipeline
+let proxy: StoreFaultProxy
+let direct: ReturnType<typeof createStores>
+
+beforeAll(async () => {
+  const db = await localDynamoDb()
+  proxy = await startStoreFaultProxy(db.endpoint)
+  p = await startPipeline({ emulatorTaskMs: 50, env: { DYNAMODB_ENDPOINT: proxy.url } })
+  direct = createStores({ ...loadGatewayConfig(p.env).store, endpoint: db.endpoint })
+})
+afterAll(async () => {
+  await p.closeAll()
+  await proxy.close()
+})
+
+/** Another writer: the task written again as it stands (its version moves on, its write id changes). */
+const rewrite = (id: string) => async () => {
+  const task = await direct.tasks.get(id, Date.now())
+  if (!task) throw new Error(`no task ${id}`)
+  if (!(await direct.tasks.replace(task, task.version))) throw new Error('the rewrite lost')
+}
+
+const succeeded = (ids: readonly string[]) => async () =>
+  (await Promise.all(ids.map((id) => p.task(id)))).every((task) => task.status === 'succeeded')
+
+it("a queued task's intent made, its answer lost and the task rewritten before the retry: sent at once", async () => {
+  const first = await p.submit('/domains/intent-race.com/ds/sync')
+  const second = await p.submit('/domains/intent-race.com/ds/sync')
+  expect(second.body.status).toBe('queued')
+  // The second task's intent is the first write of it that carries a sendBy.
+  proxy.failNext('applied-then-500', 'PutItem', [second.id, 'sendBy'], rewrite(second.id))
+  await p.drainUntil(succeeded([first.id, second.id]))
+  expect(proxy.pendingScript).toBe(0)
+  expect(upstreamTasksFor(p.emulator, 'intent-race.com')).toHaveLength(2)
+})
+
+it('a final save made, its answer lost and the task rewritten before the retry: the next in line goes at once', async () => {
+  const first = await p.submit('/domains/final-race.com/ds/sync')
+  const second = await p.submit('/domains/final-race.com/ds/sync')
+  expect(second.body.status).toBe('queued')
+  // The first task's save that makes it final reads as lost: its release never runs.
+  proxy.failNext('applied-then-500', 'PutItem', [first.id, '"succeeded"'], rewrite(first.id))
+  await p.drainUntil(succeeded([first.id, second.id]))
+  expect(proxy.pendingScript).toBe(0)
+  expect(upstreamTasksFor(p.emulator, 'final-race.com')).toHaveLength(2)
+})
