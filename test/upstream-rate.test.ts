@@ -83,6 +83,9 @@ describe('the upstream client asks the shared bucket', () => {
   beforeAll(async () => {
     p = await startPipeline({
       env: { UPSTREAM_RATE_PER_SECOND: '5', UPSTREAM_RATE_BURST: '2', UPSTREAM_RATE_BATCH: '1' },
+      // The last of six submissions waits ~0.8 s for its token, longer on a busy machine: its
+      // intent must not lapse meanwhile (the pipeline's 1-s window would answer it 503).
+      sendWindowMs: 10_000,
     })
   })
   afterAll(() => p.closeAll())

@@ -98,6 +98,8 @@ export async function startPipeline(
     api?: Partial<ApiDeps>
     env?: Record<string, string>
     parentZone?: ParentZoneSettings
+    /** The API's send window (default PIPELINE_SEND_WINDOW_MS): longer where a test makes submissions wait. */
+    sendWindowMs?: number
   } = {},
 ): Promise<Pipeline> {
   const harness = await startHarness({
@@ -109,7 +111,7 @@ export async function startPipeline(
         ...DEFAULT_SUBMIT_SETTINGS,
         firstPollDelayMs: 10,
         reconcileDelayMs: 50,
-        sendWindowMs: PIPELINE_SEND_WINDOW_MS,
+        sendWindowMs: options.sendWindowMs ?? PIPELINE_SEND_WINDOW_MS,
         queue: {
           ...DEFAULT_QUEUE_SETTINGS,
           maxPerTarget: Number(
