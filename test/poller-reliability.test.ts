@@ -331,42 +331,37 @@ describe('reconciler', () => {
     await locks.acquire('dead-holder.com', 'tsk_deadholder000000000000', now + 600_000)
     const afterDead = await p.submit('/domains/dead-holder.com/ds/sync')
     expect(afterDead.body.status).toBe('queued')
-    // A holder that is final, whose release was lost.
-    const final = {
-      ...newTask(
-        {
-          tenant: 'alpha',
-          keyId: 'key_x',
-          command: { action: 'ds.sync', domain: 'final-holder.com' },
-          callbackUrl: undefined,
-        },
-        'tsk_finalholder00000000000',
-        now,
-      ),
-      status: 'succeeded' as const,
-      dueAt: undefined,
+    // A holder stored with a status no poller moves (no due time) that holds its domain.
+    const holder = async (
+      domain: string,
+      id: string,
+      status: 'succeeded' | 'pending',
+      until: number,
+    ) => {
+      const task = {
+        ...newTask(
+          {
+            tenant: 'alpha',
+            keyId: 'key_x',
+            command: { action: 'ds.sync', domain },
+            callbackUrl: undefined,
+          },
+          id,
+          now,
+        ),
+        status,
+        dueAt: undefined,
+      }
+      await stores.tasks.create(task)
+      await locks.acquire(domain, id, until)
+      return task
     }
-    await stores.tasks.create(final)
-    await locks.acquire('final-holder.com', final.id, now + 600_000)
+    // A holder that is final, whose release was lost.
+    await holder('final-holder.com', 'tsk_finalholder00000000000', 'succeeded', now + 600_000)
     const afterFinal = await p.submit('/domains/final-holder.com/ds/sync')
     expect(afterFinal.body.status).toBe('queued')
     // A live holder (a task still open that no poller is moving): its target stays held.
-    const live = {
-      ...newTask(
-        {
-          tenant: 'alpha',
-          keyId: 'key_x',
-          command: { action: 'ds.sync', domain: 'live-holder.com' },
-          callbackUrl: undefined,
-        },
-        'tsk_liveholder000000000000',
-        now,
-      ),
-      status: 'pending' as const,
-      dueAt: undefined,
-    }
-    await stores.tasks.create(live)
-    await locks.acquire('live-holder.com', live.id, now - 1)
+    const live = await holder('live-holder.com', 'tsk_liveholder000000000000', 'pending', now - 1)
     const blocked = await p.submit('/domains/live-holder.com/ds/sync')
     expect(blocked.body.status).toBe('queued')
     await p.drainUntil(async () =>

@@ -113,8 +113,6 @@ export type WriteOutcome =
        * as it was read back (it still carries this write's id, so nothing came after it).
        */
       readonly item: Item | undefined
-      /** Its answer was lost and it was recognised afterwards. */
-      readonly recovered: boolean
     }
   | {
       readonly made: false
@@ -122,18 +120,13 @@ export type WriteOutcome =
       readonly item: Item | undefined
     }
 
-/** An item from a failed write's `Item`: raw attribute values (DynamoDB) or already plain. */
+/**
+ * The item a failed condition returned. DynamoDB returns it in raw attribute-value form: the
+ * document client does not translate it (aws-sdk-js-v3#6723); every item has a string `pk`.
+ */
 function plainItem(item: Item): Item {
-  const raw = Object.values(item).some(
-    (value) => typeof value === 'object' && value !== null && !Array.isArray(value) && isRaw(value),
-  )
+  const raw = typeof item.pk === 'object' && item.pk !== null && 'S' in item.pk
   return raw ? unmarshall(item as Record<string, AttributeValue>) : item
-}
-
-const RAW_TYPES = new Set(['S', 'N', 'B', 'SS', 'NS', 'BS', 'M', 'L', 'NULL', 'BOOL'])
-function isRaw(value: object): boolean {
-  const keys = Object.keys(value)
-  return keys.length === 1 && RAW_TYPES.has(keys[0] as string)
 }
 
 /** Adds `#writeId = :writeId` to an update's SET clause (a clause type appears at most once). */
@@ -173,20 +166,23 @@ export async function writeConditionally(
     'delete' in write ? item === undefined : item?.[WRITE_ID] === writeId
   const recovered = (item: Item | undefined): WriteOutcome => {
     observers.get(db)?.recovered?.(operation)
-    return { made: true, item, recovered: true }
+    return { made: true, item }
   }
   try {
     const result = (await storeCall(operation, send)) as { Attributes?: Item }
-    return { made: true, item: result.Attributes, recovered: false }
+    return { made: true, item: result.Attributes }
   } catch (error) {
     if (isConditionalCheckFailed(error)) {
       const returned = (error as { Item?: Item }).Item
       const item = returned ? plainItem(returned) : await getItem(db, tableName, key)
       return isOwn(item) ? recovered(item) : { made: false, item }
     }
-    // Unknown outcome: only a read that shows the write settles it.
-    const item = await getItem(db, tableName, key).catch(() => ({ [WRITE_ID]: undefined }))
-    if (isOwn(item)) return recovered(item)
+    // Unknown outcome: only a read that shows the write settles it (a failed read settles nothing).
+    const read = await getItem(db, tableName, key).then(
+      (item) => ({ item }),
+      () => undefined,
+    )
+    if (read && isOwn(read.item)) return recovered(read.item)
     throw error
   }
 }

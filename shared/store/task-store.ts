@@ -245,7 +245,7 @@ export class DynamoDbTaskNoRegistry implements TaskNoRegistry {
         ExpressionAttributeValues: { ':task': taskId },
       },
     })
-    // The condition names the owner: a retry of its own claim (or a second claim) meets itself.
-    return outcome.made || outcome.item?.taskId === taskId
+    // The condition admits the owner itself: a retry of its own claim (or a second one) is made.
+    return outcome.made
   }
 }

@@ -1,5 +1,6 @@
 import { createServer, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { onDynamoDbRequest } from './dynamodb-request.ts'
 
 export interface RecordedOperation {
   readonly caller: string
@@ -33,15 +34,8 @@ export async function startRecordingProxy(target: string, options: { capacity?: 
   const operations: RecordedOperation[] = []
   const state = { caller: 'unknown' }
   const upstream = new URL(target)
-  const server: Server = createServer((incoming, outgoing) => {
-    const chunks: Buffer[] = []
-    incoming.on('data', (chunk: Buffer) => chunks.push(chunk))
-    incoming.on('end', () => {
-      const body = Buffer.concat(chunks)
-      const operation =
-        String(incoming.headers['x-amz-target'] ?? '')
-          .split('.')
-          .pop() ?? ''
+  const server: Server = createServer(
+    onDynamoDbRequest((incoming, outgoing, { body, operation }) => {
       let parsed: {
         TableName?: string
         IndexName?: string
@@ -99,8 +93,8 @@ export async function startRecordingProxy(target: string, options: { capacity?: 
       )
       forward.on('error', () => outgoing.writeHead(502).end())
       forward.end(sent)
-    })
-  })
+    }),
+  )
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   return {

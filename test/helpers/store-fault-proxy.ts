@@ -1,5 +1,6 @@
 import { Agent, createServer, request, type Server } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import { answerDynamoDbError, onDynamoDbRequest } from './dynamodb-request.ts'
 
 /**
  * What DynamoDB may do to a write, as seen by its client:
@@ -73,25 +74,17 @@ export async function startStoreFaultProxy(target: string, options: { seed?: num
     return {}
   }
 
-  const server: Server = createServer((incoming, outgoing) => {
-    const chunks: Buffer[] = []
-    incoming.on('data', (chunk: Buffer) => chunks.push(chunk))
-    incoming.on('end', () => {
-      const body = Buffer.concat(chunks)
-      const operation =
-        String(incoming.headers['x-amz-target'] ?? '')
-          .split('.')
-          .pop() ?? ''
+  const server: Server = createServer(
+    onDynamoDbRequest((incoming, outgoing, { body, operation }) => {
       requests.set(operation, (requests.get(operation) ?? 0) + 1)
       const { fault, meanwhile } = pick(operation, body.toString('utf8'))
       if (fault) faults.set(fault, (faults.get(fault) ?? 0) + 1)
       if (fault === 'throttled') {
-        outgoing.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' })
-        outgoing.end(
-          JSON.stringify({
-            __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
-            message: 'The level of configured provisioned throughput for the table was exceeded.',
-          }),
+        answerDynamoDbError(
+          outgoing,
+          400,
+          'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+          'The level of configured provisioned throughput for the table was exceeded.',
         )
         return
       }
@@ -115,12 +108,11 @@ export async function startStoreFaultProxy(target: string, options: { seed?: num
               return
             }
             if (fault === 'applied-then-500') {
-              outgoing.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' })
-              outgoing.end(
-                JSON.stringify({
-                  __type: 'com.amazon.coral.service#InternalFailure',
-                  message: 'The request processing has failed because of an unknown error.',
-                }),
+              answerDynamoDbError(
+                outgoing,
+                500,
+                'com.amazon.coral.service#InternalFailure',
+                'The request processing has failed because of an unknown error.',
               )
               return
             }
@@ -134,8 +126,8 @@ export async function startStoreFaultProxy(target: string, options: { seed?: num
         outgoing.end()
       })
       forwarded.end(body)
-    })
-  })
+    }),
+  )
   server.on('connection', (socket) => {
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
