@@ -170,24 +170,30 @@ export async function sendInTurn(
     if (turn !== 'taken') return turn
   }
   const intent = toIntent(deps, held, intentAt)
-  if (!(await deps.tasks.replace(intent, held.version))) {
-    // The intent may be ours though the write reads as lost: made, its answer lost, and the task
-    // written again (a poller's claim once the intent made it due) before the SDK's retry met it.
-    // Its clock reading tells it apart; then it is sent now, as it would have been — the poller
-    // that holds it meanwhile only looks upstream, and the outcome known here is written over it.
-    const found = await deps.tasks.get(held.id, deps.now())
-    if (
-      found?.status === 'submitting' &&
-      found.intentAt === intent.intentAt &&
-      found.sendBy === intent.sendBy
-    ) {
-      return sendSubmission(deps, found, { announced: true })
-    }
-    // Someone else moved the task: it keeps the targets only if it is still ours to send.
-    deps.logger.warn('lost a task update race', { taskId: held.id })
-    return 'lost'
+  // The intent may be ours though its write reads as lost — made, its answer lost, and the task
+  // written again (a poller's claim once the intent made it due) before the SDK's retry met it —
+  // or failed after the SDK's last attempt. Its clock reading tells it apart; then it is sent now,
+  // as it would have been: the poller that holds it meanwhile only looks upstream, and the outcome
+  // known here is written over it.
+  const failure = await deps.tasks.replace(intent, held.version).then(
+    (made) => (made ? undefined : { error: undefined }),
+    (error: unknown) => ({ error }),
+  )
+  if (failure === undefined) {
+    return sendSubmission(deps, { ...intent, version: held.version + 1 }, { announced: true })
   }
-  return sendSubmission(deps, { ...intent, version: held.version + 1 }, { announced: true })
+  const found = await deps.tasks.get(held.id, deps.now())
+  if (
+    found?.status === 'submitting' &&
+    found.intentAt === intent.intentAt &&
+    found.sendBy === intent.sendBy
+  ) {
+    return sendSubmission(deps, found, { announced: true })
+  }
+  if (failure.error !== undefined) throw failure.error
+  // Someone else moved the task: it keeps the targets only if it is still ours to send.
+  deps.logger.warn('lost a task update race', { taskId: held.id })
+  return 'lost'
 }
 
 /** Operators get the whole upstream message (the logger redacts key ids); tenants do not. */
