@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
+import { keyedTaskId } from '#shared/ids.ts'
 import { createStores } from '#shared/store/stores.ts'
 import { upstreamTasksFor } from './helpers/emulator.ts'
 import { localDynamoDb } from './helpers/gateway.ts'
@@ -58,4 +59,32 @@ it('a final save made, its answer lost and the task rewritten before the retry: 
   await p.drainUntil(succeeded([first.id, second.id]))
   expect(proxy.pendingScript).toBe(0)
   expect(upstreamTasksFor(p.emulator, 'final-race.com')).toHaveLength(2)
+})
+
+it("a busy domain's hand-off to `queued` failed outright (503): the intent, never sent, is settled once its send window has passed, not at the absence horizon", async () => {
+  const first = await p.submit('/domains/handoff-failed.com/ds/sync')
+  // The second finds the domain busy, places its ticket, and every attempt to record it `queued`
+  // is throttled: the request answers 503 and its intent stays, holding nothing.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    proxy.failNext('throttled', 'PutItem', ['handoff-failed.com', '"queued"'])
+  }
+  const second = await p.submit('/domains/handoff-failed.com/ds/sync', {
+    method: 'POST',
+    headers: { 'idempotency-key': 'handoff-failed' },
+  })
+  expect(second.status).toBe(503)
+  expect(proxy.pendingScript).toBe(0)
+  const secondId = keyedTaskId('pipeline', 'handoff-failed')
+  expect((await p.task(secondId)).status).toBe('submitting')
+  // Never answered 202: rejected as never sent, its key freed, well before the absence horizon
+  // (a minute after its send window here); the first goes on meanwhile, and the domain is free.
+  await p.drainUntil(async () => (await p.task(secondId)).status === 'rejected')
+  expect(await p.task(secondId)).toMatchObject({
+    error: { code: 'NotSubmitted' },
+    idempotency: { freed: true },
+  })
+  await p.drainUntil(succeeded([first.id]))
+  const third = await p.submit('/domains/handoff-failed.com/ds/sync')
+  await p.drainUntil(succeeded([third.id]))
+  expect(upstreamTasksFor(p.emulator, 'handoff-failed.com')).toHaveLength(2)
 })

@@ -4,12 +4,14 @@ import type { Task, TaskSearch } from '../tasks/task.ts'
 import { holdsAll } from '../tasks/task-queue.ts'
 import { MAX_RESENDS, toResend } from '../tasks/task-states.ts'
 import type { ProcessOutcome, StepDeps } from './poller-deps.ts'
-import { absenceProvableAfter, findUpstreamTask } from './reconcile.ts'
+import { absenceProvableAfter, findUpstreamTask, unheldNeverSentAfter } from './reconcile.ts'
 import { iso, rejected, save, unlockTargets } from './task-outcome.ts'
 
 export async function reconcile(deps: StepDeps, held: Task): Promise<ProcessOutcome> {
+  // The clock is read before the targets are (see reconcileUnheld).
+  const lookedAt = deps.now()
   if (!(await holdsAll(deps.targetLocks, held))) {
-    return reconcileUnheld(deps, held)
+    return reconcileUnheld(deps, held, lookedAt)
   }
   const search = await findUpstreamTask(deps, held)
   const at = deps.now()
@@ -70,18 +72,26 @@ export async function reconcile(deps: StepDeps, held: Task): Promise<ProcessOutc
 /**
  * A `submitting` task that does not hold every target has not been sent: a task is sent only
  * while it holds them all, and a target held by a task that is not final is never released or
- * given to another. Its process stopped (or is slow) between the intent and taking the targets.
- * It may still take them and send until `sendBy`, so nothing is decided before absence is
- * provable; and nothing is searched for upstream either, since any task found there for its
- * domain in its window is another's (a neighbour's whose process died before recording it).
+ * given to another. Its process stopped (or is slow) between the intent and taking the targets,
+ * or — its domain busy — between its tickets and recording it `queued` (a write the store failed).
+ * It may still take them, but it sends only by `sendBy` on its own clock: once the targets were
+ * read unheld after that (and the clocks' skew, see `unheldNeverSentAfter`), it never will. Decided
+ * then, not at the absence horizon (the service's timestamp window on top: ~16 minutes in
+ * production, a domain's queue waiting on it); nothing is searched for upstream either, since any
+ * task found there for its domain in its window is another's (a neighbour's whose process died
+ * before recording it).
  */
-async function reconcileUnheld(deps: StepDeps, held: Task): Promise<ProcessOutcome> {
+async function reconcileUnheld(
+  deps: StepDeps,
+  held: Task,
+  lookedAt: number,
+): Promise<ProcessOutcome> {
   const at = deps.now()
-  const provableAfter = absenceProvableAfter(deps.settings, held)
-  if (at < provableAfter) {
+  const neverSentAfter = unheldNeverSentAfter(deps.settings, held)
+  if (lookedAt <= neverSentAfter) {
     // Looked at again after the usual pause: if it takes its targets and sends meanwhile, and
     // its process then stops, the next look searches for its upstream task as usual.
-    const next = Math.min(at + deps.settings.reconcileRetryMs, provableAfter)
+    const next = Math.min(at + deps.settings.reconcileRetryMs, neverSentAfter + 1)
     const ok = await save(deps, held, { ...held, dueAt: next })
     return ok ? 'polled' : 'lost'
   }

@@ -68,6 +68,20 @@ export function absenceProvableAfter(settings: ReconcileSettings, task: Task): n
   return sendByOf(settings, task) + absenceAfterSendByMs(settings)
 }
 
+/**
+ * From this instant (our clock), a submission whose targets are then read as not all held was
+ * never sent and never will be: it is sent only while it holds them all, a target held by a task
+ * that is not final is never released or given to another, and its process signs no attempt after
+ * `sendBy` by its own clock (the client refuses), which is within `maxClockSkewMs` of the
+ * service's (the client refuses to send otherwise) and so within twice that of ours.
+ */
+export function unheldNeverSentAfter(
+  settings: Pick<PollerSettings, 'sendWindowMs' | 'maxClockSkewMs'>,
+  task: Task,
+): number {
+  return sendByOf(settings, task) + 2 * settings.maxClockSkewMs
+}
+
 /** How long after `sendBy` absence becomes provable; a submission's target lock lives as long. */
 export function absenceAfterSendByMs(
   settings: Pick<PollerSettings, 'timestampWindowMs' | 'maxClockSkewMs' | 'absenceMarginMs'>,
