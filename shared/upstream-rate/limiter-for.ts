@@ -12,7 +12,11 @@ export const bucketAccountOf = (upstream: UpstreamConfig): string =>
 export function limiterFor(
   upstream: UpstreamConfig,
   store: BucketStore,
-  clock: { now: () => number; sleep: (ms: number) => Promise<void> } = { now: Date.now, sleep },
+  clock: {
+    now: () => number
+    sleep: (ms: number) => Promise<void>
+    random: () => number
+  } = { now: Date.now, sleep, random: Math.random },
 ): UpstreamLimiter | undefined {
   const rate = upstream.rate
   if (!rate) return undefined

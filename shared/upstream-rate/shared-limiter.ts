@@ -17,6 +17,8 @@ export interface SharedLimiterDeps {
   }
   readonly now: () => number
   readonly sleep: (ms: number) => Promise<void>
+  /** A number in [0, 1): spreads the waits of workers that found the bucket empty together. */
+  readonly random: () => number
 }
 
 const MAX_WAIT_MS = 1_000
@@ -24,7 +26,10 @@ const MAX_WAIT_MS = 1_000
 /**
  * The account's bucket kept in the table, shared by every worker: tokens are taken with a
  * conditional write (a lost race reads again), a few at a time and spent locally; with none left
- * it waits until the bucket refills. A throttling answer slows the shared bucket for everyone.
+ * it waits until the bucket refills, and up to half as long again, at random: workers that found it
+ * empty together would otherwise wake together, and the one the machine schedules first would take
+ * every refill (one worker starved, seen on a busy machine). A throttling answer slows the shared
+ * bucket for everyone.
  */
 export class SharedUpstreamLimiter implements UpstreamLimiter {
   #local = 0
@@ -41,7 +46,8 @@ export class SharedUpstreamLimiter implements UpstreamLimiter {
       const current = await store.read(account)
       const result = take(current?.state, now(), settings.batch, settings)
       if (!result.ok) {
-        await this.deps.sleep(Math.min(MAX_WAIT_MS, Math.max(1, result.waitMs)))
+        const wait = result.waitMs * (1 + this.deps.random() / 2)
+        await this.deps.sleep(Math.min(MAX_WAIT_MS, Math.max(1, wait)))
         continue
       }
       if (await store.write(account, result.next, current?.version)) this.#local += result.granted
