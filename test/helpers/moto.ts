@@ -15,7 +15,9 @@ export async function startMoto(): Promise<{ endpoint: string; stop(): Promise<v
   // the server as soon as this process is gone, so no server outlives its tests.
   const watchdog = [
     // moto_server's own app, one request at a time (see moto-serial.py: atomic conditional writes).
-    `python3 ${SERIAL_SERVER} 127.0.0.1 ${port} & server=$!`,
+    // It stands in for a remote service, whose capacity a busy test machine does not take: it runs
+    // before the machine's other processes (where the system allows; `nice` goes on otherwise).
+    `nice -n -10 python3 ${SERIAL_SERVER} 127.0.0.1 ${port} 2>/dev/null & server=$!`,
     `trap 'kill $server 2>/dev/null' EXIT TERM INT`,
     `while kill -0 ${process.pid} 2>/dev/null && kill -0 $server 2>/dev/null; do sleep 1; done`,
   ].join('\n')

@@ -20,7 +20,7 @@ import { DEFAULT_POLLER_SETTINGS, type PollerSettings } from '#shared/poller/set
 import { DEFAULT_SUBMIT_SETTINGS } from '#shared/tasks/submit-deps.ts'
 import { submitSettingsFrom } from '#shared/tasks/submit-settings.ts'
 import type { Scope } from '#shared/tasks/task.ts'
-import { DEFAULT_QUEUE_SETTINGS } from '#shared/tasks/task-queue.ts'
+import { DEFAULT_QUEUE_SETTINGS, type QueueSettings } from '#shared/tasks/task-queue.ts'
 import { startTestEmulator, TEST_CREDENTIAL } from '../helpers/emulator.ts'
 import { startMoto } from '../helpers/moto.ts'
 import { TestReceiver } from '../helpers/receiver.ts'
@@ -63,6 +63,8 @@ export class ReliabilityStack {
       engine?: 'dynalite' | 'moto'
       /** A fault proxy (seeded) between the gateway and the engine; its rates are set by the test. */
       storeFaults?: { seed: number }
+      /** Queue settings of this suite's own, over the compressed ones below. */
+      queue?: Partial<QueueSettings>
       /** Settings of this suite's own (env), over the compressed ones below. */
       env?: Record<string, string>
     } = {},
@@ -134,6 +136,7 @@ export class ReliabilityStack {
           headRecheckDelaysMs: [100, 200, 400, 1_000],
           recheckDelaysMs: [2_000, 5_000, 10_000],
           busyRetryDelaysMs: [100, 200, 400],
+          ...options.queue,
         },
       },
       changeRecheckMs: 5_000,
