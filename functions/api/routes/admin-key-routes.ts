@@ -4,13 +4,12 @@ import {
   API_KEY_ID_PATTERN,
   type ApiKey,
   activeWebhookSecrets,
-  apiKeyId,
-  generateApiKey,
   generateWebhookSecret,
-  hashApiKey,
 } from '#shared/auth/api-keys.ts'
+import { createApiKey } from '#shared/auth/create-api-key.ts'
 import { NotFoundError, requireWritten } from '#shared/errors.ts'
 import type { EndpointHealth } from '#shared/webhooks/endpoint-health-store.ts'
+import { reenableEndpoints } from '#shared/webhooks/reenable-endpoints.ts'
 import type { ApiDeps, App } from '../context.ts'
 import { json, toResponse } from '../http.ts'
 import {
@@ -36,37 +35,6 @@ function summary(key: ApiKey, now: number) {
   }
 }
 
-/** Creates an API key and its webhook secret; both are returned once, never stored in clear. */
-export async function createApiKey(
-  deps: Pick<ApiDeps, 'apiKeys' | 'now' | 'randomBytes'>,
-  input: { tenant: string; scopes: ApiKey['scopes']; callbackUrl?: string | undefined },
-  existingKey?: string,
-) {
-  const generated = generateApiKey(deps.randomBytes)
-  const key = existingKey ?? generated.key
-  const id = existingKey ? (apiKeyId(existingKey) ?? generated.id) : generated.id
-  const webhookSecret = generateWebhookSecret(deps.randomBytes)
-  const record: ApiKey = {
-    id,
-    tenant: input.tenant,
-    scopes: input.scopes,
-    keyHash: hashApiKey(key),
-    callbackUrl: input.callbackUrl,
-    webhookSecrets: [{ secret: webhookSecret, createdAt: new Date(deps.now()).toISOString() }],
-    createdAt: new Date(deps.now()).toISOString(),
-    version: 1,
-  }
-  requireWritten(await deps.apiKeys.create(record), 'An API key with this id exists.')
-  return {
-    id,
-    key,
-    tenant: record.tenant,
-    scopes: record.scopes,
-    callbackUrl: record.callbackUrl,
-    webhookSecret,
-  }
-}
-
 function endpointSummary(health: EndpointHealth) {
   return {
     endpoint: health.endpoint,
@@ -77,38 +45,6 @@ function endpointSummary(health: EndpointHealth) {
     disabledAt: health.disabledAt,
     lastError: health.lastError,
   }
-}
-
-/** Schedules again, now, every callback of the key's tasks that was stopped by a disabled endpoint. */
-async function rescheduleDisabledCallbacks(deps: ApiDeps, key: ApiKey): Promise<number> {
-  let rescheduled = 0
-  let start: Record<string, unknown> | undefined
-  for (let page = 0; page < 20; page++) {
-    const found = await deps.tasks.listByTenant(
-      key.tenant,
-      { keyId: key.id, callbackState: 'disabled' },
-      100,
-      start,
-      deps.now(),
-    )
-    for (const task of found.items) {
-      const at = deps.now()
-      const next = {
-        ...task,
-        callback: {
-          ...task.callback,
-          state: 'scheduled' as const,
-          nextAttemptAt: new Date(at).toISOString(),
-        },
-        dueAt: at,
-        expiresAt: undefined,
-      }
-      if (await deps.tasks.replace(next, task.version)) rescheduled++
-    }
-    start = found.next
-    if (!start) break
-  }
-  return rescheduled
 }
 
 export function registerAdminKeyRoutes(app: App, deps: ApiDeps): void {
@@ -202,13 +138,7 @@ export function registerAdminKeyRoutes(app: App, deps: ApiDeps): void {
     },
     async (c) => {
       const key = await keyFromPath(c.req.param('id'))
-      const enabled: string[] = []
-      for (const health of await deps.endpoints.list(key.id)) {
-        if (!health.disabledAt && health.failures === 0) continue
-        const cleared = { keyId: key.id, endpoint: health.endpoint, failures: 0 }
-        if (await deps.endpoints.save(cleared, health.version)) enabled.push(health.endpoint)
-      }
-      const rescheduled = await rescheduleDisabledCallbacks(deps, key)
+      const { enabled, rescheduled } = await reenableEndpoints(deps, key)
       c.get('logger').warn('callback endpoints re-enabled', {
         event: 'callback.endpoint.enabled',
         keyId: key.id,
