@@ -13,7 +13,7 @@ import { createSocket } from 'node:dgram'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import dnsPacket from 'dns-packet'
-import { dsFromDnskey, keyTagOf, parseDnskey } from '#shared/dnssec.ts'
+import { dsFromDnskey, keyTagOf, parseDnskey } from '#shared/dns/dnskey.ts'
 import { BindZone, requireBind } from '../test/helpers/bind.ts'
 import { freePort } from '../test/helpers/free-port.ts'
 import {

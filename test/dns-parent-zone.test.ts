@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DsPublication } from '#infra/emulator/dns-parent.ts'
 import type { RunningEmulator } from '#infra/emulator/server.ts'
 import { queryServer } from '#shared/dns/dns-client.ts'
+import { dnskeyRdata, dsFromDnskey, keyTagOf } from '#shared/dns/dnskey.ts'
 import { DNSKEY, DS, dnskeyOf, dsOf, dsRdataOf, signedByOneOf } from '#shared/dns/dnssec-records.ts'
 import { parseTrustAnchor } from '#shared/dns/trust-anchors.ts'
-import { dnskeyRdata, dsFromDnskey, keyTagOf } from '#shared/dnssec.ts'
 import { clientFor, SHA256_DIGEST, startTestEmulator } from './helpers/emulator.ts'
 
 /** The emulator plays the parent zone: DS sets its tasks set, served over DNS after a delay. */

@@ -4,7 +4,7 @@ import { buildPollerDeps } from '#functions/poller/deps.ts'
 import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
 import { loadWorkerConfig } from '#shared/config/worker-config.ts'
 import { silentLogger } from '#shared/logger.ts'
-import { absenceProvableAfter } from '#shared/poller/reconcile.ts'
+import { absenceProvableAfter } from '#shared/poller/upstream-search.ts'
 import type { Task } from '#shared/tasks/task.ts'
 
 const env = {

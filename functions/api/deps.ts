@@ -15,8 +15,8 @@ import { RateLimiter } from '#shared/tenants/rate-limit.ts'
 import { limiterFor } from '#shared/upstream-rate/limiter-for.ts'
 import { callbackUrlChecker, resolveWithDns } from '#shared/webhooks/callback-url.ts'
 import { webhookSender } from '#shared/webhooks/webhook-sender.ts'
-import { changeDepsFor } from './change-deps.ts'
 import type { ApiDeps } from './context.ts'
+import { changeDepsFor } from './request-change-deps.ts'
 
 /** The production wiring of the API: DynamoDB stores, the signed upstream client, real clock. */
 export function buildApiDeps(

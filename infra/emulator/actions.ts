@@ -1,5 +1,5 @@
 import type { FlatParams } from '#shared/aliyun/rpc-params.ts'
-import { DIGEST_HEX_LENGTH, DNSSEC_ALGORITHMS } from '#shared/dnssec.ts'
+import { DIGEST_HEX_LENGTH, DNSSEC_ALGORITHMS } from '#shared/dns/dnskey.ts'
 import { INSTANCE_ID_PATTERN } from '#shared/domain-name.ts'
 import type { DetailStatus, DomainAccount, SignedRequest, TaskState } from './domain-account.ts'
 import { EmulatorErrors } from './emulator-error.ts'

@@ -1,6 +1,6 @@
 import dnsPacket, { type Answer, type Packet } from 'dns-packet'
+import { type DsRecord, dnskeyRdata } from '#shared/dns/dnskey.ts'
 import { dsRdataOf } from '#shared/dns/dnssec-records.ts'
-import { type DsRecord, dnskeyRdata } from '#shared/dnssec.ts'
 import { type RunningDnsServer, serveDns } from './dns-server.ts'
 import { ZoneSigningKey } from './zone-signing.ts'
 

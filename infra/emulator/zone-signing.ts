@@ -7,8 +7,8 @@ import {
   sign,
 } from 'node:crypto'
 import type { Answer } from 'dns-packet'
+import { type Dnskey, dsFromDnskey, keyTagOf } from '#shared/dns/dnskey.ts'
 import { signedData } from '#shared/dns/rrsig.ts'
-import { type Dnskey, dsFromDnskey, keyTagOf } from '#shared/dnssec.ts'
 
 /**
  * One ECDSA P-256 key (algorithm 13) that signs the emulator's parent zones as a TLD signs

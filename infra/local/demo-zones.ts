@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto'
 import dnsPacket, { type Answer, type Packet } from 'dns-packet'
 import { serveDns } from '#infra/emulator/dns-server.ts'
 import { ZoneSigningKey } from '#infra/emulator/zone-signing.ts'
+import { type DsRecord, dnskeyRdata, dsFromDnskey } from '#shared/dns/dnskey.ts'
 import { dsRdataOf } from '#shared/dns/dnssec-records.ts'
-import { type DsRecord, dnskeyRdata, dsFromDnskey } from '#shared/dnssec.ts'
 
 /**
  * The demo zones `npm start` serves, so a newcomer meets the safety checks and the DNSSEC

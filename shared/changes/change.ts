@@ -1,5 +1,5 @@
 import type { DsPlan, NameServerPlan } from '../desired/plan.ts'
-import type { DsRecord } from '../dnssec.ts'
+import type { DsRecord } from '../dns/dnskey.ts'
 import type { DueItem } from '../ports/due-item-store.ts'
 import type { ChangeSafety } from '../preflight/safety.ts'
 import type { Task } from '../tasks/task.ts'

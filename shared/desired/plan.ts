@@ -1,4 +1,4 @@
-import type { DsRecord } from '../dnssec.ts'
+import type { DsRecord } from '../dns/dnskey.ts'
 
 /**
  * Planning a domain's desired state against what the registry holds: pure functions, no I/O.

@@ -1,5 +1,5 @@
-import { nameToWire } from '../dnssec.ts'
 import { type ChainResult, isAtOrBelow } from './chain-of-trust.ts'
+import { nameToWire } from './dnskey.ts'
 import { canonicalName, rdataSet } from './dnssec-records.ts'
 
 /**

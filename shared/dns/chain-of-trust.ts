@@ -1,5 +1,5 @@
-import { type Dnskey, type DsRecord, dnskeyRdata } from '../dnssec.ts'
 import type { DnsAnswer, DnsServer } from './dns-client.ts'
+import { type Dnskey, type DsRecord, dnskeyRdata } from './dnskey.ts'
 import {
   CDNSKEY,
   CDS,

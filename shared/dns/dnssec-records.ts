@@ -5,7 +5,7 @@ import {
   type DsRecord,
   dsFromDnskey,
   keyTagOf,
-} from '../dnssec.ts'
+} from './dnskey.ts'
 import { type Rrsig, verifyRrsig, type WireRecord } from './rrsig.ts'
 
 /**

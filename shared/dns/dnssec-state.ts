@@ -1,5 +1,5 @@
-import type { DsRecord } from '../dnssec.ts'
 import type { PerDomainStore } from '../ports/per-domain-store.ts'
+import type { DsRecord } from './dnskey.ts'
 import type { RolloverPhase } from './rollover.ts'
 import type { ChildKey, ServerView } from './scan-zone.ts'
 

@@ -1,4 +1,4 @@
-import type { DsRecord } from '../dnssec.ts'
+import type { DsRecord } from './dnskey.ts'
 import type { ChildKey } from './scan-zone.ts'
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { dnskeyRdata, dsFromDnskey, keyTagOf, nameToWire, parseDnskey } from '../dnssec.ts'
+import { dnskeyRdata, dsFromDnskey, keyTagOf, nameToWire, parseDnskey } from './dnskey.ts'
 import { type Rrsig, signedData, verifyRrsig, type WireRecord } from './rrsig.ts'
 
 /**

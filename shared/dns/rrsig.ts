@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyObject, verify } from 'node:crypto'
-import { type Dnskey, nameToWire } from '../dnssec.ts'
+import { type Dnskey, nameToWire } from './dnskey.ts'
 
 /**
  * RRSIG verification (RFC 4034 §3.1.8.1, §6) with `node:crypto`, for the algorithms a zone uses

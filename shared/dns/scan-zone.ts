@@ -1,6 +1,6 @@
 import type { Answer } from 'dns-packet'
-import { type Dnskey, type DsRecord, dnskeyRdata, dsFromDnskey, keyTagOf } from '../dnssec.ts'
 import type { DnsAnswer, DnsServer } from './dns-client.ts'
+import { type Dnskey, type DsRecord, dnskeyRdata, dsFromDnskey, keyTagOf } from './dnskey.ts'
 import {
   CDNSKEY,
   CDS,

@@ -1,5 +1,5 @@
-import { DIGEST_HEX_LENGTH } from '../dnssec.ts'
 import type { TrustAnchor } from './chain-of-trust.ts'
+import { DIGEST_HEX_LENGTH } from './dnskey.ts'
 import { canonicalName } from './dnssec-records.ts'
 
 /** The root zone's key-signing keys as IANA publishes them (root-anchors.xml): KSK-2017, KSK-2024. */

@@ -4,8 +4,8 @@ import type { Task, TaskSearch } from '../tasks/task.ts'
 import { holdsAll } from '../tasks/task-queue.ts'
 import { MAX_RESENDS, toResend } from '../tasks/task-states.ts'
 import type { ProcessOutcome, StepDeps } from './poller-deps.ts'
-import { absenceProvableAfter, findUpstreamTask, unheldNeverSentAfter } from './reconcile.ts'
 import { iso, rejected, save, unlockTargets } from './task-outcome.ts'
+import { absenceProvableAfter, findUpstreamTask, unheldNeverSentAfter } from './upstream-search.ts'
 
 export async function reconcile(deps: StepDeps, held: Task): Promise<ProcessOutcome> {
   // The clock is read before the targets are (see reconcileUnheld).

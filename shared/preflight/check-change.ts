@@ -1,6 +1,6 @@
 import type { DnsAnswer, DnsServer } from '../dns/dns-client.ts'
+import type { DsRecord } from '../dns/dnskey.ts'
 import type { NamedServer } from '../dns/name-servers.ts'
-import type { DsRecord } from '../dnssec.ts'
 import {
   type ChangeSafety,
   type DomainSafety,

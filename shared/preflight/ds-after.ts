@@ -1,5 +1,5 @@
+import type { DsRecord } from '../dns/dnskey.ts'
 import { dsKey } from '../dns/dnssec-records.ts'
-import type { DsRecord } from '../dnssec.ts'
 import type { TaskCommand } from '../tasks/task.ts'
 
 /**

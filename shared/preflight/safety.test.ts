@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { DsRecord } from '../dnssec.ts'
+import type { DsRecord } from '../dns/dnskey.ts'
 import type { TaskCommand } from '../tasks/task.ts'
 import { dsAfter } from './ds-after.ts'
 import { decide, UnsafeChangeError } from './preflight.ts'

@@ -1,8 +1,8 @@
 import type { DnsAnswer } from '../dns/dns-client.ts'
+import type { DsRecord } from '../dns/dnskey.ts'
+import { dnskeyRdata, keyTagOf } from '../dns/dnskey.ts'
 import { DNSKEY, dnskeyOf, keysMatchingDs, signedByOneOf } from '../dns/dnssec-records.ts'
 import { SUPPORTED_ALGORITHMS } from '../dns/rrsig.ts'
-import type { DsRecord } from '../dnssec.ts'
-import { dnskeyRdata, keyTagOf } from '../dnssec.ts'
 
 /**
  * Whether a change leaves its domain resolvable for a validating resolver: the verdict of a

@@ -1,5 +1,5 @@
+import type { DsRecord } from '../dns/dnskey.ts'
 import { delegatedTo } from '../dns/name-servers.ts'
-import type { DsRecord } from '../dnssec.ts'
 import type { DueItem } from '../ports/due-item-store.ts'
 import type { Task } from '../tasks/task.ts'
 

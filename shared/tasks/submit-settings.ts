@@ -1,6 +1,6 @@
 import type { GatewayConfig } from '../config/gateway-config.ts'
 import type { WorkerConfig } from '../config/worker-config.ts'
-import { absenceAfterSendByMs } from '../poller/reconcile.ts'
+import { absenceAfterSendByMs } from '../poller/upstream-search.ts'
 import { DEFAULT_SUBMIT_SETTINGS, type SubmitSettings } from './submit-deps.ts'
 
 /** How submissions are made, from the configuration (the API, the syncs and the poller share it). */

@@ -1,5 +1,5 @@
 import type { SubmitAction } from '../aliyun/domain-api-types.ts'
-import type { DsRecord } from '../dnssec.ts'
+import type { DsRecord } from '../dns/dnskey.ts'
 import type { ChangeSafety } from '../preflight/safety.ts'
 
 export const TASK_STATUSES = [

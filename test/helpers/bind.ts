@@ -2,7 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type DsRecord, dsFromDnskey, parseDnskey } from '#shared/dnssec.ts'
+import { type DsRecord, dsFromDnskey, parseDnskey } from '#shared/dns/dnskey.ts'
 import type { TestZone, ZoneKey } from './test-zone.ts'
 import { waitForServer } from './wait-for-server.ts'
 

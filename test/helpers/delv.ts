@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import type { DnsServer } from '#shared/dns/dns-client.ts'
-import type { DsRecord } from '#shared/dnssec.ts'
+import type { DsRecord } from '#shared/dns/dnskey.ts'
 
 const run = promisify(execFile)
 

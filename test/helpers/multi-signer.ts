@@ -1,6 +1,6 @@
 import { queryServer } from '#shared/dns/dns-client.ts'
+import { type DsRecord, dsFromDnskey, keyTagOf, parseDnskey } from '#shared/dns/dnskey.ts'
 import { dnskeyOf } from '#shared/dns/dnssec-records.ts'
-import { type DsRecord, dsFromDnskey, keyTagOf, parseDnskey } from '#shared/dnssec.ts'
 import { BindZone, type SignatureValidity, type ZoneKey } from './bind.ts'
 import { PolicyServer } from './policy-server.ts'
 

@@ -3,7 +3,7 @@ import { createSocket, type Socket } from 'node:dgram'
 import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import dnsPacket from 'dns-packet'
-import { type DsRecord, dsFromDnskey, parseDnskey } from '#shared/dnssec.ts'
+import { type DsRecord, dsFromDnskey, parseDnskey } from '#shared/dns/dnskey.ts'
 import type { TestZone, ZoneKey } from './test-zone.ts'
 
 /**

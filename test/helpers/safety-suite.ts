@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createApp } from '#functions/api/app.ts'
-import type { DsRecord } from '#shared/dnssec.ts'
+import type { DsRecord } from '#shared/dns/dnskey.ts'
 import type { ChangeSafety } from '#shared/preflight/safety.ts'
 import { freePort } from './free-port.ts'
 import { type Pipeline, startPipeline } from './pipeline.ts'

@@ -1,4 +1,4 @@
-import type { DsRecord } from '#shared/dnssec.ts'
+import type { DsRecord } from '#shared/dns/dnskey.ts'
 
 export interface ZoneKey {
   /** The key's file base name, e.g. `Kexample.test.+013+12345`. */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type DnsServer, queryServer } from '#shared/dns/dns-client.ts'
+import type { DsRecord } from '#shared/dns/dnskey.ts'
 import { scanZone } from '#shared/dns/scan-zone.ts'
-import type { DsRecord } from '#shared/dnssec.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
 import { requireBind } from '../helpers/bind.ts'
 import { delvValidates } from '../helpers/delv.ts'

@@ -6,14 +6,14 @@ import { planChange } from '#shared/changes/plan-change.ts'
 import { startChange } from '#shared/changes/start-change.ts'
 import { measureDrift } from '#shared/desired/drift.ts'
 import { UnplannableError } from '#shared/desired/plan.ts'
-import { DnskeyError, type DsRecord, dsForKeySigningKey } from '#shared/dnssec.ts'
+import { DnskeyError, type DsRecord, dsForKeySigningKey } from '#shared/dns/dnskey.ts'
 import { NotFoundError, RequestValidationError } from '#shared/errors.ts'
 import { decide, preflightDesired } from '#shared/preflight/preflight.ts'
 import type { Scope } from '#shared/tasks/task.ts'
-import { changeDepsFor } from '../change-deps.ts'
 import type { ApiDeps, App, AppEnv, Principal } from '../context.ts'
 import { requireDsTld } from '../ds-tld.ts'
 import { json, toResponse } from '../http.ts'
+import { changeDepsFor } from '../request-change-deps.ts'
 import {
   ChangeResourceSchema,
   DesiredDsBodySchema,

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
-import { DnskeyError, dsForKeySigningKey } from '#shared/dnssec.ts'
+import { DnskeyError, dsForKeySigningKey } from '#shared/dns/dnskey.ts'
 import { RequestValidationError } from '#shared/errors.ts'
 import { keyedTaskId } from '#shared/ids.ts'
 import { decide, preflightCommand } from '#shared/preflight/preflight.ts'

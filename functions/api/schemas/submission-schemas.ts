@@ -1,6 +1,6 @@
 /** The bodies of direct submissions: a DS record or DNSKEY, name servers, a DNS batch. */
 import { z } from '@hono/zod-openapi'
-import { DIGEST_HEX_LENGTH, DIGEST_TYPES, DNSSEC_ALGORITHMS } from '#shared/dnssec.ts'
+import { DIGEST_HEX_LENGTH, DIGEST_TYPES, DNSSEC_ALGORITHMS } from '#shared/dns/dnskey.ts'
 import {
   CallbackUrlSchema,
   DomainNameSchema,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DnskeyError, dsFromDnskey, keyTagOf, parseDnskey } from './dnssec.ts'
+import { DnskeyError, dsFromDnskey, keyTagOf, parseDnskey } from './dnskey.ts'
 
 // RFC 4034 section 5.4 and RFC 4509 section 2.3: dskey.example.com, key tag 60485.
 const RFC_KEY =
