@@ -23,9 +23,9 @@ import { call, ReliabilityStack, RUN_SECONDS } from './stack.ts'
  *   the longest chain of tasks that must run one after another (see `longestChain`) takes each of
  *   its tasks at most: its turn (the release wakes it; should the wake be lost, the head looks
  *   again within 5 s), a poller to pick it up (a run reads the due index again as soon as its round
- *   ends, and every 0.5 s when nothing was due), the send, the emulator's 100 ms and polls at 30, 60 and 100 ms; a write the store fails
- *   outright (five attempts) costs one poller lease (1.5 s) more, throttling back-off up to ~1 s.
- *   So 7 s per task of the chain.
+ *   ends, and every 0.5 s when nothing was due), the send, the emulator's 100 ms and polls at 30,
+ *   60 and 100 ms; a write the store fails outright (five attempts) costs one poller lease (1.5 s)
+ *   more, throttling back-off up to ~1 s. So 7 s per task of the chain.
  * - **Capacity.** Every open task needs its store requests, and the engine serves only so many a
  *   second: moto_server answers one at a time (its conditional writes must be atomic), ~40–80 a
  *   second on this machine. A task's own work is ~25 requests (bench:store-faults), the faults'
