@@ -1,3 +1,4 @@
+/** A submission's task searched for upstream, and from when it is proven absent or never sent. */
 import { toEpochSeconds } from '../epoch.ts'
 import type { Task, TaskAction } from '../tasks/task.ts'
 import type { PollerDeps } from './poller-deps.ts'

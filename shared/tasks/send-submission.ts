@@ -175,11 +175,14 @@ export async function sendInTurn(
   // or failed after the SDK's last attempt. Its clock reading tells it apart; then it is sent now,
   // as it would have been: the poller that holds it meanwhile only looks upstream, and the outcome
   // known here is written over it.
-  const failure = await deps.tasks.replace(intent, held.version).then(
-    (made) => (made ? undefined : { error: undefined }),
-    (error: unknown) => ({ error }),
-  )
-  if (failure === undefined) {
+  let made = false
+  let failed: { error: unknown } | undefined
+  try {
+    made = await deps.tasks.replace(intent, held.version)
+  } catch (error) {
+    failed = { error }
+  }
+  if (made) {
     return sendSubmission(deps, { ...intent, version: held.version + 1 }, { announced: true })
   }
   const found = await deps.tasks.get(held.id, deps.now())
@@ -190,7 +193,7 @@ export async function sendInTurn(
   ) {
     return sendSubmission(deps, found, { announced: true })
   }
-  if (failure.error !== undefined) throw failure.error
+  if (failed) throw failed.error
   // Someone else moved the task: it keeps the targets only if it is still ours to send.
   deps.logger.warn('lost a task update race', { taskId: held.id })
   return 'lost'

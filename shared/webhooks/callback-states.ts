@@ -88,6 +88,11 @@ export function toRedelivery(callback: TaskCallback, at: number): TaskCallback {
   return { ...callback, state: 'scheduled', nextAttemptAt: iso(at) }
 }
 
+/** A task or event whose callback is sent again from `at`: due then, and kept until it is sent. */
+export function dueForRedelivery(callback: TaskCallback, at: number) {
+  return { callback: toRedelivery(callback, at), dueAt: at, expiresAt: undefined }
+}
+
 /** States a recovery sends again: every retry failed, or its endpoint was disabled meanwhile. */
 export const RECOVERABLE_STATES: ReadonlySet<TaskCallback['state']> = new Set([
   'exhausted',

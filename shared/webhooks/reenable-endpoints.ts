@@ -1,7 +1,7 @@
 /** An API key's callback endpoints switched back on, and the callbacks they stopped sent again. */
 import type { ApiKey } from '../auth/api-keys.ts'
 import type { TaskStore } from '../tasks/task-store.ts'
-import { toRedelivery } from './callback-states.ts'
+import { dueForRedelivery } from './callback-states.ts'
 import type { EndpointHealthStore } from './endpoint-health-store.ts'
 
 export interface ReenableDeps {
@@ -46,13 +46,7 @@ async function rescheduleDisabledCallbacks(
       deps.now(),
     )
     for (const task of found.items) {
-      const at = deps.now()
-      const next = {
-        ...task,
-        callback: toRedelivery(task.callback, at),
-        dueAt: at,
-        expiresAt: undefined,
-      }
+      const next = { ...task, ...dueForRedelivery(task.callback, deps.now()) }
       if (await deps.tasks.replace(next, task.version)) rescheduled++
     }
     start = found.next

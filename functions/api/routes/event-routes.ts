@@ -10,7 +10,7 @@ import {
   webhookIdOfLogged,
 } from '#shared/events/event-resource.ts'
 import { isTerminal, TASK_ACTIONS } from '#shared/tasks/task.ts'
-import { RECOVERABLE_STATES, toRedelivery } from '#shared/webhooks/callback-states.ts'
+import { dueForRedelivery, RECOVERABLE_STATES } from '#shared/webhooks/callback-states.ts'
 import { requireScopeOf } from '../auth.ts'
 import type { ApiDeps, App, AppEnv, Principal } from '../context.ts'
 import { json, toResponse } from '../http.ts'
@@ -214,7 +214,7 @@ async function redeliver(
   if (!callback.url) throw new ConflictError('The event has no callback URL.')
   if (callback.state === 'sending')
     throw new ConflictError('A delivery is in flight; retry shortly.')
-  const due = { callback: toRedelivery(callback, now), dueAt: now, expiresAt: undefined }
+  const due = dueForRedelivery(callback, now)
   if (logged.kind === 'task') {
     const next = { ...logged.task, ...due }
     requireWritten(await deps.tasks.replace(next, logged.task.version), 'The event changed; retry.')
