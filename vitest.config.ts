@@ -79,6 +79,8 @@ export default defineConfig({
         test: {
           name: 'moto',
           include: ON_BOTH_ENGINES,
+          // moto_server answers one request at a time, several times slower than dynalite.
+          testTimeout: 60_000,
           env: {
             AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
             TEST_DYNAMODB_ENGINE: 'moto',
