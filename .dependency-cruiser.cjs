@@ -1,10 +1,12 @@
 /**
  * The layers, and the one way imports point (checked by `npm run lint:deps`, in CI):
- *   functions/* (Lambda entry points and their wiring) → shared/*
+ *   functions/* (Lambda entry points: a handler picks from the graph) → shared/composition
+ *   shared/composition (the front door: reads the environment, holds every default, builds the
+ *     stores, clients and services) → the domain and the adapters
  *   shared/store (DynamoDB adapters: I/O only) → the ports and types they implement
- *   shared/* (the domain: rules, state transitions, ports) → never an adapter
- * Only the wiring — functions/*, infra/ and the composition root shared/store/stores.ts — builds
- * adapters. No cycles anywhere.
+ *   shared/* (the domain: rules, state transitions, ports, narrow settings types) → never an
+ *     adapter, never the composition root
+ * No cycles anywhere.
  */
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -21,8 +23,16 @@ module.exports = {
       severity: 'error',
       comment:
         'The domain speaks to the store through ports (interfaces beside the domain that owns them); only the wiring picks the DynamoDB adapters.',
-      from: { path: '^shared/', pathNot: '^shared/store/' },
+      from: { path: '^shared/', pathNot: '^shared/(store|composition)/' },
       to: { path: '^shared/store/' },
+    },
+    {
+      name: 'domain-not-to-composition',
+      severity: 'error',
+      comment:
+        'The domain takes its settings as narrow types it owns; only the composition root reads the environment, parses the configuration and builds the graph.',
+      from: { path: '^shared/', pathNot: '^shared/composition/' },
+      to: { path: '^shared/composition/' },
     },
     {
       name: 'shared-not-to-programs',

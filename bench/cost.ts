@@ -1,6 +1,6 @@
 import { buildPollerDeps } from '#functions/poller/deps.ts'
-import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
-import { loadWorkerConfig } from '#shared/config/worker-config.ts'
+import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
+import { loadWorkerConfig } from '#shared/composition/worker-env.ts'
 import { silentLogger } from '#shared/logger.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
 import { createDocumentClient } from '#shared/store/dynamodb.ts'

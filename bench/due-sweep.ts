@@ -1,6 +1,6 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb'
 import { ensureTable } from '#infra/local/dynamodb-local.ts'
-import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
+import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
 import { silentLogger } from '#shared/logger.ts'
 import { DEFAULT_DUE_SWEEP_SETTINGS, sweepDueIndex } from '#shared/poller/sweep-due-index.ts'
 import { createDocumentClient } from '#shared/store/dynamodb.ts'

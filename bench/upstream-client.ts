@@ -4,7 +4,7 @@ import { Pool, request } from 'undici'
 import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
 import { flattenParams } from '#shared/aliyun/rpc-params.ts'
 import { formatRpcTimestamp, signRpcRequestV1 } from '#shared/aliyun/signature-v1.ts'
-import { loadUpstreamConfig } from '#shared/config/upstream-config.ts'
+import { loadDomainApiSettings } from '#shared/composition/upstream-env.ts'
 import { fmt, header, table, verdict } from './lib.ts'
 
 /**
@@ -27,7 +27,7 @@ const endpoint = `http://127.0.0.1:${port}`
 const credentials = { accessKeyId: 'LTAIbench', accessKeySecret: 'bench-secret' }
 
 const ours = new DomainApiClient({
-  config: loadUpstreamConfig({
+  config: loadDomainApiSettings({
     ALIYUN_ENDPOINT: endpoint,
     ALIYUN_ACCESS_KEY_ID: credentials.accessKeyId,
     ALIYUN_ACCESS_KEY_SECRET: credentials.accessKeySecret,

@@ -1,4 +1,5 @@
 import type { Context } from 'aws-lambda'
+import { invocationTraceHeader } from '#shared/composition/lambda-environment.ts'
 import { setInvocationFields } from '#shared/logger.ts'
 
 let coldStart = true
@@ -10,14 +11,17 @@ export function traceIdFrom(header: string | undefined): string | undefined {
 
 /**
  * Marks the start of one Lambda invocation: every log line from here on carries its request id,
- * whether it is the environment's first (cold start) and its X-Ray trace id. The trace header is
- * the runtime's per-invocation value (`_X_AMZN_TRACE_ID`), not configuration.
+ * whether it is the environment's first (cold start) and its X-Ray trace id (from the runtime's
+ * per-invocation trace header, see `invocationTraceHeader`).
  */
-export function beginInvocation(context: Pick<Context, 'awsRequestId'>): void {
+export function beginInvocation(
+  context: Pick<Context, 'awsRequestId'>,
+  traceHeader: string | undefined = invocationTraceHeader(),
+): void {
   setInvocationFields({
     awsRequestId: context.awsRequestId,
     coldStart,
-    traceId: traceIdFrom(process.env._X_AMZN_TRACE_ID),
+    traceId: traceIdFrom(traceHeader),
   })
   coldStart = false
 }

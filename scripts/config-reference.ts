@@ -9,9 +9,9 @@ import { fileURLToPath } from 'node:url'
 import type { z } from 'zod'
 import { EmulatorEnvSchema } from '../infra/emulator/emulator-config.ts'
 import { LocalEnvSchema } from '../infra/local/local-config.ts'
-import { GatewayEnvSchema } from '../shared/config/gateway-config.ts'
-import { UpstreamEnvSchema } from '../shared/config/upstream-config.ts'
-import { WorkerEnvSchema } from '../shared/config/worker-config.ts'
+import { GatewayEnvSchema } from '../shared/composition/gateway-env.ts'
+import { UpstreamEnvSchema } from '../shared/composition/upstream-env.ts'
+import { WorkerEnvSchema } from '../shared/composition/worker-env.ts'
 
 /** Every variable the deployed functions read. */
 export const DEPLOYED_VARIABLES: Record<string, z.ZodType> = {

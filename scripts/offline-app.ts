@@ -1,7 +1,7 @@
 import { createApp } from '#functions/api/app.ts'
 import { buildApiDeps } from '#functions/api/deps.ts'
-import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
-import { loadWorkerConfig } from '#shared/config/worker-config.ts'
+import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
+import { loadWorkerConfig } from '#shared/composition/worker-env.ts'
 import { LOCAL_DEFAULTS } from '#shared/local-defaults.ts'
 
 /**

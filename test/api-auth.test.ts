@@ -1,6 +1,6 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadStoreConfig } from '#shared/config/gateway-config.ts'
+import { loadStoreSettings } from '#shared/composition/gateway-env.ts'
 import { createDocumentClient } from '#shared/store/dynamodb.ts'
 import { ADMIN_KEY, type Harness, postJson, startHarness } from './helpers/gateway.ts'
 
@@ -78,7 +78,7 @@ describe('API keys', () => {
 
   it('are stored only as hashes', async () => {
     const { key } = await h.newKey('hashed', ['tasks:read'])
-    const db = createDocumentClient(loadStoreConfig(h.env))
+    const db = createDocumentClient(loadStoreSettings(h.env))
     const items = await db.send(new ScanCommand({ TableName: h.env.TABLE_NAME }))
     const dump = JSON.stringify(items.Items)
     expect(dump).not.toContain(key)

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
+import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
 import { keyedTaskId } from '#shared/ids.ts'
 import { createStores } from '#shared/store/stores.ts'
 import { upstreamTasksFor } from './helpers/emulator.ts'

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
+import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
 import { dispatchPollerRun } from '#shared/poller/dispatch-run.ts'
 import { InProcessShardQueue } from '#shared/poller/in-process-shard-queue.ts'
 import type { PollerDeps } from '#shared/poller/poller-deps.ts'

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
+import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
 import type { PollerDeps } from '#shared/poller/poller-deps.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
 import { createStores } from '#shared/store/stores.ts'

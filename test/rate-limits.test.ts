@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '#functions/api/app.ts'
-import { loadStoreConfig } from '#shared/config/gateway-config.ts'
+import { loadStoreSettings } from '#shared/composition/gateway-env.ts'
 import { createStores } from '#shared/store/stores.ts'
 import {
   type RateCounterStore,
@@ -32,7 +32,7 @@ beforeAll(async () => {
       RATE_LIMIT_REDELIVERIES_PER_MINUTE: '2',
     },
   })
-  counters = createStores(loadStoreConfig(h.env)).rateCounters
+  counters = createStores(loadStoreSettings(h.env)).rateCounters
   // Both instances count in the same table, with the pinned clock.
   ;(h.deps as { rateLimiter: RateLimiter }).rateLimiter = new RateLimiter(counters, clock.now)
   secondInstance = createApp({ ...h.deps, rateLimiter: new RateLimiter(counters, clock.now) })

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
+import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
 import type { Metrics } from '#shared/metrics.ts'
 import { createDocumentClient, getItem, writeConditionally } from '#shared/store/dynamodb.ts'
 import { createStores } from '#shared/store/stores.ts'

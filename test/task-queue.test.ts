@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
+import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
 import { createStores } from '#shared/store/stores.ts'
 import { ticketOf } from '#shared/tasks/target-locks.ts'
 import { newTask, toIntent } from '#shared/tasks/task-states.ts'

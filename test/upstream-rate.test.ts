@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ensureTable } from '#infra/local/dynamodb-local.ts'
-import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
+import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
 import { randomId } from '#shared/ids.ts'
 import { createStores } from '#shared/store/stores.ts'
 import { bucketAccountOf, limiterFor } from '#shared/upstream-rate/limiter-for.ts'

@@ -1,16 +1,16 @@
 import { randomBytes } from 'node:crypto'
 import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
 import { cachedKeyLookup, cachedLookup } from '#shared/auth/api-key-cache.ts'
-import type { GatewayConfig } from '#shared/config/gateway-config.ts'
-import type { WorkerConfig } from '#shared/config/worker-config.ts'
-import { buildDnssecDeps, preflightDepsFor } from '#shared/dns/dnssec-deps.ts'
+import { buildDnssecDeps, preflightDepsFor } from '#shared/composition/dnssec-deps.ts'
+import type { GatewayConfig } from '#shared/composition/gateway-env.ts'
+import { submitSettingsFrom } from '#shared/composition/submit-settings.ts'
+import type { WorkerConfig } from '#shared/composition/worker-env.ts'
 import { CursorCodec } from '#shared/http/cursor.ts'
 import { newTaskId } from '#shared/ids.ts'
 import { createLogger } from '#shared/logger.ts'
 import { metricsFor } from '#shared/metrics.ts'
 import { createStores } from '#shared/store/stores.ts'
 import { registryReads } from '#shared/tasks/registry-reads.ts'
-import { submitSettingsFrom } from '#shared/tasks/submit-settings.ts'
 import { RateLimiter } from '#shared/tenants/rate-limit.ts'
 import { limiterFor } from '#shared/upstream-rate/limiter-for.ts'
 import { callbackUrlChecker, resolveWithDns } from '#shared/webhooks/callback-url.ts'
@@ -82,9 +82,9 @@ export function buildApiDeps(
     api: config.api,
     // Keyed from a secret the gateway already holds; rotating it only invalidates open cursors.
     cursors: CursorCodec.fromSecret(config.upstream.credentials.accessKeySecret),
-    checkCallbackUrl: callbackUrlChecker(worker, resolveWithDns),
+    checkCallbackUrl: callbackUrlChecker(worker.callbacks, resolveWithDns),
     // Test events are rare: the agent is made at the first one (see webhook-sender.ts).
-    sendWebhook: webhookSender(worker, overrides.now ?? Date.now),
+    sendWebhook: webhookSender(worker.callbacks, overrides.now ?? Date.now),
     ...overrides,
   }
   return {

@@ -1,9 +1,9 @@
 import type { Context } from 'aws-lambda'
 import { handle } from 'hono/aws-lambda'
-import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
-import { loadWorkerConfig } from '#shared/config/worker-config.ts'
+import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
+import { loadWorkerConfig } from '#shared/composition/worker-env.ts'
+import { lambdaEnvironment } from '../../shared/composition/lambda-environment.ts'
 import { beginInvocation } from '../invocation.ts'
-import { lambdaEnvironment } from '../runtime-env.ts'
 import { createApp } from './app.ts'
 import { buildApiDeps } from './deps.ts'
 

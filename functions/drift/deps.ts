@@ -1,11 +1,11 @@
 import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
 import { buildChangeDeps } from '#shared/changes/change-deps.ts'
 import type { ChangeDeps } from '#shared/changes/change-request.ts'
-import type { GatewayConfig } from '#shared/config/gateway-config.ts'
-import type { WorkerConfig } from '#shared/config/worker-config.ts'
+import type { GatewayConfig } from '#shared/composition/gateway-env.ts'
+import { submitSettingsFrom } from '#shared/composition/submit-settings.ts'
+import type { WorkerConfig } from '#shared/composition/worker-env.ts'
 import { createLogger } from '#shared/logger.ts'
 import { createStores } from '#shared/store/stores.ts'
-import { submitSettingsFrom } from '#shared/tasks/submit-settings.ts'
 import { limiterFor } from '#shared/upstream-rate/limiter-for.ts'
 
 /** The production wiring of the drift check: the stores, the upstream client, the change path. */

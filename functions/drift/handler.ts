@@ -1,12 +1,12 @@
 import type { Context } from 'aws-lambda'
-import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
-import { loadWorkerConfig } from '#shared/config/worker-config.ts'
+import { buildDnssecDeps } from '#shared/composition/dnssec-deps.ts'
+import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
+import { loadWorkerConfig } from '#shared/composition/worker-env.ts'
 import { runDriftCheck } from '#shared/desired/check-drift.ts'
-import { buildDnssecDeps } from '#shared/dns/dnssec-deps.ts'
 import { runDnssecScans } from '#shared/dns/dnssec-service.ts'
 import { createStores } from '#shared/store/stores.ts'
+import { lambdaEnvironment } from '../../shared/composition/lambda-environment.ts'
 import { beginInvocation } from '../invocation.ts'
-import { lambdaEnvironment } from '../runtime-env.ts'
 import { buildDriftDeps } from './deps.ts'
 
 const env = await lambdaEnvironment()

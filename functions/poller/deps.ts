@@ -3,9 +3,10 @@ import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
 import { cachedKeyLookup } from '#shared/auth/api-key-cache.ts'
 import { sleep } from '#shared/backoff.ts'
 import { buildChangeDeps } from '#shared/changes/change-deps.ts'
-import type { GatewayConfig } from '#shared/config/gateway-config.ts'
-import type { WorkerConfig } from '#shared/config/worker-config.ts'
-import { publicationDepsFor } from '#shared/dns/dnssec-deps.ts'
+import { publicationDepsFor } from '#shared/composition/dnssec-deps.ts'
+import type { GatewayConfig } from '#shared/composition/gateway-env.ts'
+import { submitSettingsFrom } from '#shared/composition/submit-settings.ts'
+import type { WorkerConfig } from '#shared/composition/worker-env.ts'
 import { createLogger } from '#shared/logger.ts'
 import { metricsFor } from '#shared/metrics.ts'
 import type { PollerDeps } from '#shared/poller/poller-deps.ts'
@@ -14,7 +15,6 @@ import type { ShardQueue } from '#shared/poller/shard-work.ts'
 import { DEFAULT_DUE_SWEEP_SETTINGS, sweepDueIndex } from '#shared/poller/sweep-due-index.ts'
 import { UpstreamListing } from '#shared/poller/upstream-listing.ts'
 import { createStores } from '#shared/store/stores.ts'
-import { submitSettingsFrom } from '#shared/tasks/submit-settings.ts'
 import { limiterFor } from '#shared/upstream-rate/limiter-for.ts'
 import { DEFAULT_ENDPOINT_HEALTH_SETTINGS } from '#shared/webhooks/endpoint-health.ts'
 import { createSecretResolver } from '#shared/webhooks/webhook-secrets.ts'
@@ -84,7 +84,7 @@ export function buildPollerDeps(
       now,
       worker.sync.webhookSecret,
     ),
-    sendWebhook: webhookSender(worker, now),
+    sendWebhook: webhookSender(worker.callbacks, now),
     now,
     metrics,
     random: Math.random,

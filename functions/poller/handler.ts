@@ -1,11 +1,11 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda'
-import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
-import { loadWorkerConfig } from '#shared/config/worker-config.ts'
+import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
+import { loadWorkerConfig } from '#shared/composition/worker-env.ts'
 import { dispatchPollerRun } from '#shared/poller/dispatch-run.ts'
 import { InProcessShardQueue } from '#shared/poller/in-process-shard-queue.ts'
 import { workShardMessage } from '#shared/poller/shard-worker.ts'
+import { lambdaEnvironment } from '../../shared/composition/lambda-environment.ts'
 import { beginInvocation } from '../invocation.ts'
-import { lambdaEnvironment } from '../runtime-env.ts'
 import { buildPollerDeps, buildShardQueue } from './deps.ts'
 
 const env = await lambdaEnvironment()

@@ -1,12 +1,12 @@
 import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
-import type { GatewayConfig } from '#shared/config/gateway-config.ts'
-import type { WorkerConfig } from '#shared/config/worker-config.ts'
+import type { GatewayConfig } from '#shared/composition/gateway-env.ts'
+import { submitSettingsFrom } from '#shared/composition/submit-settings.ts'
+import type { WorkerConfig } from '#shared/composition/worker-env.ts'
 import { newTaskId } from '#shared/ids.ts'
 import { createLogger } from '#shared/logger.ts'
 import { metricsFor } from '#shared/metrics.ts'
 import { createStores } from '#shared/store/stores.ts'
 import type { SyncDeps } from '#shared/sync/run-scheduled-sync.ts'
-import { submitSettingsFrom } from '#shared/tasks/submit-settings.ts'
 import { limiterFor } from '#shared/upstream-rate/limiter-for.ts'
 import { callbackUrlChecker, resolveWithDns } from '#shared/webhooks/callback-url.ts'
 
@@ -30,7 +30,7 @@ export function buildSyncDeps(
     newTaskId,
     logger: createLogger({ level: gateway.logLevel }).child({ component: 'sync' }),
     settings: submitSettingsFrom(gateway, worker),
-    checkCallbackUrl: callbackUrlChecker(worker, resolveWithDns),
+    checkCallbackUrl: callbackUrlChecker(worker.callbacks, resolveWithDns),
     ...overrides,
   }
 }

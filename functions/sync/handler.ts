@@ -1,11 +1,11 @@
 import type { Context } from 'aws-lambda'
-import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
-import { loadWorkerConfig } from '#shared/config/worker-config.ts'
+import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
+import { loadWorkerConfig } from '#shared/composition/worker-env.ts'
 import { runScheduledSync } from '#shared/sync/run-scheduled-sync.ts'
 import { parseSyncEvent, SyncSchedulesFileSchema } from '#shared/sync/sync-schedules.ts'
 import schedulesFile from '../../infra/sync-schedules.json' with { type: 'json' }
+import { lambdaEnvironment } from '../../shared/composition/lambda-environment.ts'
 import { beginInvocation } from '../invocation.ts'
-import { lambdaEnvironment } from '../runtime-env.ts'
 import { buildSyncDeps } from './deps.ts'
 
 const env = await lambdaEnvironment()

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { commaList, type Env, parseEnv, rate, regex } from '#shared/config/env.ts'
+import { commaList, type Env, parseEnv, rate, regex } from '#shared/composition/env.ts'
 
 export const EmulatorEnvSchema = z.object({
   EMULATOR_PORT: z.coerce.number().int().min(0).max(65_535).optional(),

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { booleanFlag, type Env, parseEnv } from '#shared/config/env.ts'
+import { booleanFlag, type Env, parseEnv } from '#shared/composition/env.ts'
 import { LOCAL_DEFAULTS } from '#shared/local-defaults.ts'
 
 const port = z.coerce.number().int().min(0).max(65_535)

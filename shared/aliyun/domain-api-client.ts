@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import type { z } from 'zod'
 import { jitteredBackoffMs, sleep } from '../backoff.ts'
-import type { UpstreamConfig } from '../config/upstream-config.ts'
 import { checkedDispatcher } from '../http/checked-dispatch.ts'
 import { type Dispatcher, loadUndici, request, undiciIfLoaded } from '../http/undici-core.ts'
 import { type Metrics, noMetrics } from '../metrics.ts'
 import type { ClockSkewTracker } from './clock-skew.ts'
+import type { DomainApiSettings } from './domain-api-settings.ts'
 import {
   type CommonOptions,
   type DomainAction,
@@ -54,7 +54,7 @@ const WRITE_RETRIES = 2
  * `Save*` calls are never retried unless the failure proves no task was created.
  */
 export class DomainApiClient {
-  readonly #config: UpstreamConfig
+  readonly #config: DomainApiSettings
   /** The given dispatcher, or the shared pool once the first call has made it. */
   #dispatcher: Dispatcher | undefined
   readonly #now: () => number

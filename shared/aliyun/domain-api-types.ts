@@ -1,8 +1,8 @@
-import type { UpstreamConfig } from '../config/upstream-config.ts'
 import type { Dispatcher } from '../http/undici-core.ts'
 import type { Metrics } from '../metrics.ts'
 import type { UpstreamLimiter } from '../upstream-rate/shared-limiter.ts'
 import type { ClockSkewTracker } from './clock-skew.ts'
+import type { DomainApiSettings } from './domain-api-settings.ts'
 import type { CallKind } from './upstream-error.ts'
 
 /** The actions this gateway calls, and whether each changes a domain. */
@@ -69,7 +69,7 @@ export interface QueryTaskListInput extends CommonOptions {
 
 /** Collaborators a client needs; all but `config` have production defaults. */
 export interface DomainApiClientDeps {
-  readonly config: UpstreamConfig
+  readonly config: DomainApiSettings
   readonly dispatcher?: Dispatcher
   readonly now?: () => number
   readonly nonce?: () => string

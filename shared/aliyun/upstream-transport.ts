@@ -1,7 +1,7 @@
 import type { z } from 'zod'
-import type { UpstreamConfig } from '../config/upstream-config.ts'
 import { loadUndici, type Pool } from '../http/undici-core.ts'
 import { ClockSkewTracker } from './clock-skew.ts'
+import type { DomainApiSettings } from './domain-api-settings.ts'
 import type { DomainAction } from './domain-api-types.ts'
 import { ErrorResponseSchema } from './responses.ts'
 import {
@@ -29,7 +29,7 @@ function perOrigin<T>(cache: Map<string, T>, endpoint: string, make: (origin: st
 }
 
 /** One clock-offset tracker per upstream origin per process. */
-export function sharedClockSkew(config: UpstreamConfig): ClockSkewTracker {
+export function sharedClockSkew(config: DomainApiSettings): ClockSkewTracker {
   return perOrigin(skews, config.endpoint, () => new ClockSkewTracker())
 }
 
@@ -37,7 +37,7 @@ export function sharedClockSkew(config: UpstreamConfig): ClockSkewTracker {
  * One keep-alive pool per upstream origin per process, shared by every client instance; made
  * (and undici loaded) at the first call, not at start.
  */
-export function sharedUpstreamPool(config: UpstreamConfig): Promise<Pool> {
+export function sharedUpstreamPool(config: DomainApiSettings): Promise<Pool> {
   return perOrigin(pools, config.endpoint, async (origin) => {
     const { Pool } = await loadUndici()
     return new Pool(origin, {

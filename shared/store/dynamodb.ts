@@ -12,9 +12,9 @@ import {
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb'
 import { unmarshall } from '@aws-sdk/util-dynamodb'
-import type { StoreConfig } from '../config/gateway-config.ts'
 import { toEpochSeconds } from '../epoch.ts'
 import { StoreUnavailableError } from '../errors.ts'
+import type { StoreSettings } from './store-settings.ts'
 
 /** What the store client reports: attempts the SDK retried, and own writes whose answer was lost. */
 export interface StoreObserver {
@@ -32,7 +32,7 @@ const observers = new WeakMap<DynamoDBDocumentClient, StoreObserver>()
  * attempt, which {@link writeConditionally} recognises.
  */
 export function createDocumentClient(
-  config: StoreConfig,
+  config: StoreSettings,
   observer: StoreObserver = {},
 ): DynamoDBDocumentClient {
   const client = new DynamoDBClient({

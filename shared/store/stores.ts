@@ -1,5 +1,4 @@
 import type { Change } from '../changes/change.ts'
-import type { StoreConfig } from '../config/gateway-config.ts'
 import { eventWebhookId, type WebhookEvent } from '../events/webhook-event.ts'
 import type { Metrics } from '../metrics.ts'
 import type { PublicationWatch } from '../publication/publication.ts'
@@ -19,6 +18,7 @@ import { eventIndexKeys } from './event-index.ts'
 import { DynamoDbEventLog } from './event-log-store.ts'
 import { DynamoDbEventSequence } from './event-sequence-store.ts'
 import { DynamoDbRateCounterStore } from './rate-counter-store.ts'
+import type { StoreSettings } from './store-settings.ts'
 import { DynamoDbTargetLockStore } from './target-lock-store.ts'
 import { DynamoDbTaskNoRegistry, DynamoDbTaskStore } from './task-store.ts'
 import { DynamoDbTenantScopeStore } from './tenant-scope-store.ts'
@@ -28,7 +28,7 @@ import { DynamoDbTenantScopeStore } from './tenant-scope-store.ts'
  * requests the SDK retried (`StoreRetries`) and the writes recognised as made after their answer
  * was lost (`StoreWritesRecovered`), by operation.
  */
-export function createStores(config: StoreConfig, metrics?: Metrics) {
+export function createStores(config: StoreSettings, metrics?: Metrics) {
   const db = createDocumentClient(config, {
     retried: (operation, retries) =>
       metrics?.add('StoreRetries', retries, { dimensions: { Operation: operation } }),

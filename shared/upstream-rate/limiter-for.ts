@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto'
+import type { DomainApiSettings } from '../aliyun/domain-api-settings.ts'
 import { sleep } from '../backoff.ts'
-import type { UpstreamConfig } from '../config/upstream-config.ts'
 import type { BucketStore } from './bucket-store.ts'
 import { SharedUpstreamLimiter, type UpstreamLimiter } from './shared-limiter.ts'
 
 /** Whose bucket: one per account, a digest of its access key id (the id stays out of the table). */
-export const bucketAccountOf = (upstream: UpstreamConfig): string =>
+export const bucketAccountOf = (upstream: DomainApiSettings): string =>
   createHash('sha256').update(upstream.credentials.accessKeyId).digest('hex').slice(0, 16)
 
 /** The account's shared limiter when `UPSTREAM_RATE_PER_SECOND` is set; none otherwise. */
 export function limiterFor(
-  upstream: UpstreamConfig,
+  upstream: DomainApiSettings,
   store: BucketStore,
   clock: {
     now: () => number

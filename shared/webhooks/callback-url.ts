@@ -1,8 +1,8 @@
 import { lookup as dnsLookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
-import type { WorkerConfig } from '../config/worker-config.ts'
 import { GatewayError } from '../errors.ts'
 import { type AddressPolicy, addressPolicy, checkAddress } from './address-policy.ts'
+import type { CallbackSettings } from './callback-settings.ts'
 
 /** A callback URL the gateway refuses to call. */
 export class CallbackUrlRefusedError extends GatewayError {
@@ -72,12 +72,12 @@ export async function checkCallbackUrl(url: string, rules: CallbackUrlRules): Pr
 
 /** The submission-time callback URL check, with the configured policy and name resolution. */
 export function callbackUrlChecker(
-  worker: WorkerConfig,
+  callbacks: CallbackSettings,
   resolve: ResolveAll,
 ): (url: string) => Promise<void> {
   const rules = {
-    policy: addressPolicy(worker.callbacks),
-    allowHttp: worker.callbacks.allowHttp,
+    policy: addressPolicy(callbacks),
+    allowHttp: callbacks.allowHttp,
     resolve,
   }
   return (url) => checkCallbackUrl(url, rules)

@@ -1,5 +1,5 @@
-import type { WorkerConfig } from '../config/worker-config.ts'
 import { addressPolicy } from './address-policy.ts'
+import type { CallbackSettings } from './callback-settings.ts'
 import { createGuardedAgent } from './guarded-agent.ts'
 import { type SendResult, sendWebhook, type WebhookMessage } from './send-webhook.ts'
 
@@ -8,16 +8,16 @@ import { type SendResult, sendWebhook, type WebhookMessage } from './send-webhoo
  * address policy. The agent — and undici with it — is made at the first send, not at cold start.
  */
 export function webhookSender(
-  worker: Pick<WorkerConfig, 'callbacks'>,
+  callbacks: CallbackSettings,
   now: () => number,
 ): (message: WebhookMessage) => Promise<SendResult> {
   let dispatcher: ReturnType<typeof createGuardedAgent> | undefined
   return async (message) => {
-    dispatcher ??= createGuardedAgent(addressPolicy(worker.callbacks))
+    dispatcher ??= createGuardedAgent(addressPolicy(callbacks))
     return sendWebhook(message, {
       dispatcher: await dispatcher,
-      timeoutMs: worker.callbacks.timeoutMs,
-      allowHttp: worker.callbacks.allowHttp,
+      timeoutMs: callbacks.timeoutMs,
+      allowHttp: callbacks.allowHttp,
       now,
     })
   }

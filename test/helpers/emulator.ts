@@ -7,7 +7,7 @@ import {
 } from '#infra/emulator/server.ts'
 import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
 import type { DomainApiClientDeps } from '#shared/aliyun/domain-api-types.ts'
-import { loadUpstreamConfig } from '#shared/config/upstream-config.ts'
+import { loadDomainApiSettings } from '#shared/composition/upstream-env.ts'
 
 export const TEST_CREDENTIAL = {
   accessKeyId: 'LTAItestKeyId000001',
@@ -48,7 +48,7 @@ export function clientFor(
   env: Record<string, string> = {},
   deps: Partial<DomainApiClientDeps> = {},
 ): DomainApiClient {
-  const config = loadUpstreamConfig({
+  const config = loadDomainApiSettings({
     ALIYUN_ENDPOINT: emulator.url,
     ALIYUN_ACCESS_KEY_ID: TEST_CREDENTIAL.accessKeyId,
     ALIYUN_ACCESS_KEY_SECRET: TEST_CREDENTIAL.accessKeySecret,

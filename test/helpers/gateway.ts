@@ -8,8 +8,8 @@ import type { ParentZoneSettings, RunningEmulator } from '#infra/emulator/server
 import { ensureTable, type LocalDynamoDb, startLocalDynamoDb } from '#infra/local/dynamodb-local.ts'
 import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
 import { createApiKey } from '#shared/auth/create-api-key.ts'
-import { loadGatewayConfig } from '#shared/config/gateway-config.ts'
-import { loadWorkerConfig } from '#shared/config/worker-config.ts'
+import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
+import { loadWorkerConfig } from '#shared/composition/worker-env.ts'
 import { randomId } from '#shared/ids.ts'
 import { silentLogger } from '#shared/logger.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
@@ -115,7 +115,7 @@ export async function startHarness(
   const worker = loadWorkerConfig(env)
   const built = buildApiDeps(config, worker, {
     logger: silentLogger,
-    checkCallbackUrl: callbackUrlChecker(worker, testResolve),
+    checkCallbackUrl: callbackUrlChecker(worker.callbacks, testResolve),
     upstream: new DomainApiClient({
       config: config.upstream,
       sleep: async () => {},

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest'
-import { loadEmulatorConfig } from '../infra/emulator/emulator-config.ts'
-import { ConfigError } from './config/env.ts'
-import { loadUpstreamConfig } from './config/upstream-config.ts'
-import { loadWorkerConfig } from './config/worker-config.ts'
+import { loadEmulatorConfig } from '../../infra/emulator/emulator-config.ts'
+import { ConfigError } from './env.ts'
+import { loadDomainApiSettings } from './upstream-env.ts'
+import { loadWorkerConfig } from './worker-env.ts'
 
 const credentials = { ALIYUN_ACCESS_KEY_ID: 'id', ALIYUN_ACCESS_KEY_SECRET: 'secret' }
 
-describe('loadUpstreamConfig', () => {
+describe('loadDomainApiSettings', () => {
   it('applies the documented defaults', () => {
-    expect(loadUpstreamConfig(credentials)).toMatchObject({
+    expect(loadDomainApiSettings(credentials)).toMatchObject({
       endpoint: 'https://domain.aliyuncs.com',
       apiVersion: '2018-01-29',
       signatureVersion: 'v1',
@@ -19,33 +19,36 @@ describe('loadUpstreamConfig', () => {
 
   it('defaults domain-intl to its own API version, and an explicit version wins', () => {
     const intl = { ...credentials, ALIYUN_ENDPOINT: 'https://domain-intl.aliyuncs.com/' }
-    expect(loadUpstreamConfig(intl)).toMatchObject({
+    expect(loadDomainApiSettings(intl)).toMatchObject({
       endpoint: 'https://domain-intl.aliyuncs.com',
       apiVersion: '2017-12-18',
     })
-    expect(loadUpstreamConfig({ ...intl, ALIYUN_API_VERSION: '2018-01-29' }).apiVersion).toBe(
+    expect(loadDomainApiSettings({ ...intl, ALIYUN_API_VERSION: '2018-01-29' }).apiVersion).toBe(
       '2018-01-29',
     )
   })
 
   it('fails early naming the variable that is missing or wrong', () => {
-    expect(() => loadUpstreamConfig({ ALIYUN_ACCESS_KEY_ID: 'id' })).toThrow(
+    expect(() => loadDomainApiSettings({ ALIYUN_ACCESS_KEY_ID: 'id' })).toThrow(
       /ALIYUN_ACCESS_KEY_SECRET/,
     )
-    expect(() => loadUpstreamConfig({ ...credentials, ALIYUN_TIMEOUT_MS: 'soon' })).toThrow(
+    expect(() => loadDomainApiSettings({ ...credentials, ALIYUN_TIMEOUT_MS: 'soon' })).toThrow(
       /ALIYUN_TIMEOUT_MS/,
     )
-    expect(() => loadUpstreamConfig({ ...credentials, ALIYUN_ENDPOINT: 'ftp://x' })).toThrow(
+    expect(() => loadDomainApiSettings({ ...credentials, ALIYUN_ENDPOINT: 'ftp://x' })).toThrow(
       ConfigError,
     )
-    expect(() => loadUpstreamConfig({ ...credentials, ALIYUN_SIGNATURE_VERSION: 'v2' })).toThrow(
+    expect(() => loadDomainApiSettings({ ...credentials, ALIYUN_SIGNATURE_VERSION: 'v2' })).toThrow(
       /ALIYUN_SIGNATURE_VERSION/,
     )
   })
 
   it('never puts the secret in its error message', () => {
     try {
-      loadUpstreamConfig({ ALIYUN_ACCESS_KEY_SECRET: 'super-secret-value', ALIYUN_TIMEOUT_MS: 'x' })
+      loadDomainApiSettings({
+        ALIYUN_ACCESS_KEY_SECRET: 'super-secret-value',
+        ALIYUN_TIMEOUT_MS: 'x',
+      })
       expect.unreachable()
     } catch (error) {
       expect(String(error)).not.toContain('super-secret-value')

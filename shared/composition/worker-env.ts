@@ -4,8 +4,9 @@ import { parseTrustAnchor, ROOT_TRUST_ANCHORS } from '../dns/trust-anchors.ts'
 import type { PreflightSettings } from '../preflight/check-change.ts'
 import type { PublicationSettings } from '../publication/publication.ts'
 import { addressPolicy, checkAddress } from '../webhooks/address-policy.ts'
+import type { CallbackSettings } from '../webhooks/callback-settings.ts'
 import { booleanFlag, ConfigError, commaList, type Env, parseEnv } from './env.ts'
-import { GatewayEnvSchema } from './gateway-config.ts'
+import { GatewayEnvSchema } from './gateway-env.ts'
 
 const secondsList = (fallback: string) =>
   z
@@ -171,18 +172,7 @@ export const WorkerEnvSchema = z.object({
 })
 
 export interface WorkerConfig {
-  readonly callbacks: {
-    readonly allowlist: readonly string[]
-    readonly allowLoopback: boolean
-    readonly allowHttp: boolean
-    readonly timeoutMs: number
-    readonly retryDelaysMs: readonly number[]
-    readonly jitter: number
-    readonly concurrency: number
-    readonly perEndpoint: number
-    readonly perTenant: number
-    readonly disableAfterMs: number
-  }
+  readonly callbacks: CallbackSettings
   readonly poller: {
     readonly pollDelaysMs: readonly number[]
     readonly concurrency: number

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import type { DomainApiSettings } from '../aliyun/domain-api-settings.ts'
 import { type Env, parseEnv, positiveInt } from './env.ts'
 
 const DEFAULT_ENDPOINT = 'https://domain.aliyuncs.com'
@@ -36,35 +37,6 @@ export const UpstreamEnvSchema = z.object({
   UPSTREAM_RATE_SLOW_SECONDS: z.coerce.number().int().min(1).max(3_600).default(30),
 })
 
-export interface UpstreamConfig {
-  readonly endpoint: string
-  readonly apiVersion: string
-  readonly credentials: {
-    readonly accessKeyId: string
-    readonly accessKeySecret: string
-    readonly securityToken?: string | undefined
-  }
-  readonly signatureVersion: 'v1' | 'v3'
-  readonly method: 'POST' | 'GET'
-  readonly timeoutMs: number
-  readonly connectTimeoutMs: number
-  readonly readRetries: number
-  readonly maxConnections: number
-  /** The service refuses a request whose signed Timestamp is further than this from its clock. */
-  readonly timestampWindowMs: number
-  /** Largest offset between the service's clock and ours under which writes are sent. */
-  readonly maxClockSkewMs: number
-  /** The account-wide call rate every worker shares (absent: none). */
-  readonly rate?:
-    | {
-        readonly perSecond: number
-        readonly burst: number
-        readonly batch: number
-        readonly slowForMs: number
-      }
-    | undefined
-}
-
 function defaultVersionFor(endpoint: string): string {
   const host = new URL(endpoint).hostname
   return (
@@ -72,7 +44,7 @@ function defaultVersionFor(endpoint: string): string {
   )
 }
 
-export function loadUpstreamConfig(env: Env = process.env): UpstreamConfig {
+export function loadDomainApiSettings(env: Env = process.env): DomainApiSettings {
   const parsed = parseEnv(UpstreamEnvSchema, env)
   return {
     endpoint: parsed.ALIYUN_ENDPOINT.replace(/\/+$/, ''),

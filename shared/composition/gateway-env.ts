@@ -1,9 +1,11 @@
 import { z } from 'zod'
+import type { DomainApiSettings } from '../aliyun/domain-api-settings.ts'
 import { DOCUMENTED_DS_TLDS } from '../desired/ds-rules.ts'
 import { MAX_SHARDS } from '../poller/shard-work.ts'
+import type { StoreSettings } from '../store/store-settings.ts'
 import type { RateLimits } from '../tenants/rate-limit.ts'
 import { booleanFlag, type Env, parseEnv, positiveInt } from './env.ts'
-import { loadUpstreamConfig, type UpstreamConfig } from './upstream-config.ts'
+import { loadDomainApiSettings } from './upstream-env.ts'
 
 export const GatewayEnvSchema = z.object({
   TABLE_NAME: z.string().min(3).max(255).default('domain-gateway'),
@@ -70,19 +72,9 @@ export const GatewayEnvSchema = z.object({
   METRICS_SERVICE: z.string().min(1).max(255).default('domain-gateway'),
 })
 
-export interface StoreConfig {
-  readonly tableName: string
-  readonly endpoint: string | undefined
-  readonly region: string
-  readonly dueShards: number
-  readonly taskRetentionMs: number
-  /** Attempts per DynamoDB request, retries included. */
-  readonly maxAttempts: number
-}
-
 export interface GatewayConfig {
-  readonly upstream: UpstreamConfig
-  readonly store: StoreConfig
+  readonly upstream: DomainApiSettings
+  readonly store: StoreSettings
   readonly api: {
     /** Unset: the admin API answers 401 to everyone. */
     readonly adminApiKey: string | undefined
@@ -112,7 +104,7 @@ export interface GatewayConfig {
   readonly metrics: { readonly namespace: string; readonly service: string } | undefined
 }
 
-export function loadStoreConfig(env: Env = process.env): StoreConfig {
+export function loadStoreSettings(env: Env = process.env): StoreSettings {
   const parsed = parseEnv(GatewayEnvSchema, env)
   return {
     tableName: parsed.TABLE_NAME,
@@ -128,8 +120,8 @@ export function loadStoreConfig(env: Env = process.env): StoreConfig {
 export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
   const parsed = parseEnv(GatewayEnvSchema, env)
   return {
-    upstream: loadUpstreamConfig(env),
-    store: loadStoreConfig(env),
+    upstream: loadDomainApiSettings(env),
+    store: loadStoreSettings(env),
     api: {
       adminApiKey: parsed.ADMIN_API_KEY,
       maxBodyBytes: parsed.API_MAX_BODY_BYTES,

@@ -1,12 +1,12 @@
 import type { ChangeDeps } from '../changes/change-request.ts'
-import type { WorkerConfig } from '../config/worker-config.ts'
+import { queryServer } from '../dns/dns-client.ts'
+import type { DnssecDeps } from '../dns/dnssec-service.ts'
+import type { DnssecStateStore } from '../dns/dnssec-state.ts'
+import { hostLookup, OVERRIDES_ONLY, serverLookup } from '../dns/name-servers.ts'
 import type { PreflightDeps } from '../preflight/check-change.ts'
 import type { PublicationDeps } from '../publication/follow-publication.ts'
 import { addressPolicy } from '../webhooks/address-policy.ts'
-import { queryServer } from './dns-client.ts'
-import type { DnssecDeps } from './dnssec-service.ts'
-import type { DnssecStateStore } from './dnssec-state.ts'
-import { hostLookup, OVERRIDES_ONLY, serverLookup } from './name-servers.ts'
+import type { WorkerConfig } from './worker-env.ts'
 
 const lookupOptions = (worker: WorkerConfig) => ({
   overrides: worker.dnssec.serverOverrides,

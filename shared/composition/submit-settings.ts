@@ -1,7 +1,7 @@
-import type { GatewayConfig } from '../config/gateway-config.ts'
-import type { WorkerConfig } from '../config/worker-config.ts'
 import { absenceAfterSendByMs } from '../poller/upstream-search.ts'
-import { DEFAULT_SUBMIT_SETTINGS, type SubmitSettings } from './submit-deps.ts'
+import { DEFAULT_SUBMIT_SETTINGS, type SubmitSettings } from '../tasks/submit-deps.ts'
+import type { GatewayConfig } from './gateway-env.ts'
+import type { WorkerConfig } from './worker-env.ts'
 
 /** How submissions are made, from the configuration (the API, the syncs and the poller share it). */
 export function submitSettingsFrom(config: GatewayConfig, worker: WorkerConfig): SubmitSettings {

@@ -1,4 +1,4 @@
-import { loadEnvironment } from '#shared/config/env.ts'
+import { loadEnvironment } from '#shared/composition/env.ts'
 import { resolveSecretParameters, SECRET_VARIABLES } from '#shared/secret-parameters.ts'
 
 /**
@@ -16,4 +16,12 @@ export function lambdaEnvironment() {
       ssmParameterReader(env.AWS_REGION, env.SSM_ENDPOINT || undefined),
     )
   })
+}
+
+/**
+ * The X-Ray trace header of the invocation running now: the Lambda runtime sets `_X_AMZN_TRACE_ID`
+ * afresh for each invocation (a value of the invocation, not configuration).
+ */
+export function invocationTraceHeader(): string | undefined {
+  return process.env._X_AMZN_TRACE_ID
 }

@@ -1,9 +1,9 @@
 import { z } from 'zod'
 
 /**
- * The one place that reads the environment: each program's settings (shared/config/*-config.ts,
- * and the emulator's and the local runner's under infra/) are parsed with zod from these helpers; a
- * bad or missing value fails at start with a message naming the variable.
+ * How the environment is read: the gateway's settings (the `*-env.ts` schemas beside this file, in
+ * the composition root), the emulator's and the local runner's (under infra/) are parsed with zod
+ * from these helpers; a bad or missing value fails at start with a message naming the variable.
  */
 
 export const positiveInt = (fallback: number) =>
