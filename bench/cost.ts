@@ -1,6 +1,5 @@
 import { buildPollerDeps } from '#functions/poller/deps.ts'
-import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
-import { loadWorkerConfig } from '#shared/composition/worker-env.ts'
+import { loadSettings } from '#shared/composition/settings.ts'
 import { silentLogger } from '#shared/logger.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
 import { createDocumentClient } from '#shared/store/dynamodb.ts'
@@ -52,9 +51,9 @@ const p = await startPipeline({
   env: { DYNAMODB_ENDPOINT: apiProxy.endpoint, API_KEY_CACHE_SECONDS: '300' },
 })
 const direct = new DynamoDbTaskStore(
-  createDocumentClient(loadGatewayConfig({ ...p.env, DYNAMODB_ENDPOINT: db.endpoint }).store),
+  createDocumentClient(loadSettings({ ...p.env, DYNAMODB_ENDPOINT: db.endpoint }).store),
   p.env.TABLE_NAME as string,
-  loadGatewayConfig(p.env).store.dueShards,
+  loadSettings(p.env).store.dueShards,
 )
 const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem'])
 type Tally = { requests: Map<string, number>; readUnits: number; writeUnits: number }
@@ -74,11 +73,11 @@ function tally(operations: readonly RecordedOperation[]): Tally {
 
 // The poller, on the default schedule scaled 1:SCALE, its upstream calls counted by action.
 const { metrics, calls: upstreamCalls } = upstreamCallCounter()
-const built = buildPollerDeps(
-  loadGatewayConfig({ ...p.env, DYNAMODB_ENDPOINT: pollerProxy.endpoint }),
-  loadWorkerConfig(p.env),
-  { logger: silentLogger, metrics, sweepDueIndex: undefined },
-)
+const built = buildPollerDeps(loadSettings({ ...p.env, DYNAMODB_ENDPOINT: pollerProxy.endpoint }), {
+  logger: silentLogger,
+  metrics,
+  sweepDueIndex: undefined,
+})
 const deps = {
   ...built,
   settings: {

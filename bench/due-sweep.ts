@@ -1,13 +1,14 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb'
 import { ensureTable } from '#infra/local/dynamodb-local.ts'
-import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
+import { loadSettings } from '#shared/composition/settings.ts'
 import { silentLogger } from '#shared/logger.ts'
-import { DEFAULT_DUE_SWEEP_SETTINGS, sweepDueIndex } from '#shared/poller/sweep-due-index.ts'
+import { sweepDueIndex } from '#shared/poller/sweep-due-index.ts'
 import { createDocumentClient } from '#shared/store/dynamodb.ts'
 import { createStores } from '#shared/store/stores.ts'
 import type { Task } from '#shared/tasks/task.ts'
 import { newTask } from '#shared/tasks/task-states.ts'
 import { startRecordingProxy } from '../test/helpers/recording-proxy.ts'
+import { DEFAULTS } from '../test/helpers/settings.ts'
 import { fmt, header, table } from './lib.ts'
 import { startStoreProcess } from './store-process.ts'
 
@@ -30,7 +31,7 @@ const env = {
   ALIYUN_ACCESS_KEY_SECRET: 'bench-secret',
 }
 await ensureTable(db.endpoint, env.TABLE_NAME)
-const config = loadGatewayConfig(env).store
+const config = loadSettings(env).store
 const stores = createStores(config)
 const client = createDocumentClient(config)
 const hourAgo = Date.now() - 3_600_000
@@ -66,7 +67,7 @@ async function measure() {
       now: Date.now,
       logger: silentLogger,
       settings: {
-        ...DEFAULT_DUE_SWEEP_SETTINGS,
+        ...DEFAULTS.dueSweep,
         owner: `bench-${pass}`,
         intervalMs: 0,
         leaseMs: 0,
@@ -86,7 +87,7 @@ async function measure() {
         FilterExpression: '#type = :task AND dueAt < :before',
         ExpressionAttributeNames: { '#type': 'type' },
         ExpressionAttributeValues: { ':task': 'task', ':before': Date.now() - 600_000 },
-        Limit: DEFAULT_DUE_SWEEP_SETTINGS.pageSize,
+        Limit: DEFAULTS.dueSweep.pageSize,
         ExclusiveStartKey: start,
       }),
     )

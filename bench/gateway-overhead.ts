@@ -7,8 +7,7 @@ import { startEmulator } from '#infra/emulator/server.ts'
 import { ensureTable, startLocalDynamoDb } from '#infra/local/dynamodb-local.ts'
 import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
 import { createApiKey } from '#shared/auth/create-api-key.ts'
-import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
-import { loadWorkerConfig } from '#shared/composition/worker-env.ts'
+import { loadSettings } from '#shared/composition/settings.ts'
 import { silentLogger } from '#shared/logger.ts'
 import { createDocumentClient } from '#shared/store/dynamodb.ts'
 import { startRecordingProxy } from '../test/helpers/recording-proxy.ts'
@@ -40,12 +39,12 @@ const env = {
   ALIYUN_ACCESS_KEY_SECRET: credential.accessKeySecret,
 }
 await ensureTable(db.endpoint, env.TABLE_NAME)
-const deps = buildApiDeps(loadGatewayConfig(env), loadWorkerConfig(env), { logger: silentLogger })
+const deps = buildApiDeps(loadSettings(env), { logger: silentLogger })
 const { key } = await createApiKey(deps, { tenant: 'bench', scopes: ['ds:write'] })
 const server = serve({ fetch: createApp(deps).fetch, port: 0, hostname: '127.0.0.1' })
 await new Promise((resolve) => server.once('listening', resolve))
 const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-const bare = new DomainApiClient({ config: loadGatewayConfig(env).upstream })
+const bare = new DomainApiClient({ config: loadSettings(env).upstream })
 const record = {
   keyTag: 2371,
   algorithm: 13,
@@ -101,7 +100,7 @@ const storeTimes = await timed(
   100,
   0,
 )
-const documents = createDocumentClient(loadGatewayConfig(env).store)
+const documents = createDocumentClient(loadSettings(env).store)
 const writeTimes = await timed(
   async (i) => {
     await documents.send(
@@ -120,9 +119,7 @@ const writeTimes = await timed(
 // that records them (after one request, so the caller's key is cached as on a warm instance).
 const proxy = await startRecordingProxy(db.endpoint)
 const proxied = { ...env, DYNAMODB_ENDPOINT: proxy.endpoint }
-const counted = createApp(
-  buildApiDeps(loadGatewayConfig(proxied), loadWorkerConfig(proxied), { logger: silentLogger }),
-)
+const counted = createApp(buildApiDeps(loadSettings(proxied), { logger: silentLogger }))
 const countedSubmit = async (i: number, keyed: boolean) => {
   const response = await counted.request(`/domains/count-${keyed}-${i}.example.com/ds`, {
     method: 'POST',

@@ -5,8 +5,7 @@ import { buildFunction } from '#infra/build/build-functions.ts'
 import { startEmulator } from '#infra/emulator/server.ts'
 import { ensureTable } from '#infra/local/dynamodb-local.ts'
 import { createApiKey } from '#shared/auth/create-api-key.ts'
-import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
-import { loadWorkerConfig } from '#shared/composition/worker-env.ts'
+import { loadSettings } from '#shared/composition/settings.ts'
 import { silentLogger } from '#shared/logger.ts'
 import { fmt, header, table, UNSERVED_DOMAINS, verdict } from './lib.ts'
 import { startStoreProcess } from './store-process.ts'
@@ -29,13 +28,10 @@ const env = {
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 }
 await ensureTable(db.endpoint, env.TABLE_NAME)
-const { key } = await createApiKey(
-  buildApiDeps(loadGatewayConfig(env), loadWorkerConfig(env), { logger: silentLogger }),
-  {
-    tenant: 'bench',
-    scopes: ['ds:write', 'sync:write', 'tasks:read'],
-  },
-)
+const { key } = await createApiKey(buildApiDeps(loadSettings(env), { logger: silentLogger }), {
+  tenant: 'bench',
+  scopes: ['ds:write', 'sync:write', 'tasks:read'],
+})
 const built = await buildFunction('bench/fixtures/api-server.ts', 'api-server', 'dist-bench')
 // Sized like a 128 MB Lambda: V8's old space capped so the heap is collected before it grows.
 const child = spawn(process.execPath, ['--max-old-space-size=96', built.bundle], {

@@ -2,8 +2,7 @@ import { buildPollerDeps } from '#functions/poller/deps.ts'
 import { adversarialBehaviour } from '#infra/emulator/behaviour.ts'
 import { startEmulator } from '#infra/emulator/server.ts'
 import { ensureTable } from '#infra/local/dynamodb-local.ts'
-import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
-import { loadWorkerConfig } from '#shared/composition/worker-env.ts'
+import { loadSettings } from '#shared/composition/settings.ts'
 import { silentLogger } from '#shared/logger.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
 import { createDocumentClient } from '#shared/store/dynamodb.ts'
@@ -41,7 +40,7 @@ async function drainTable(tableName: string, emulatorUrl: string) {
     ALIYUN_MAX_CONNECTIONS: String(CONCURRENCY),
   }
   await ensureTable(db.endpoint, tableName)
-  const gateway = loadGatewayConfig(env)
+  const gateway = loadSettings(env)
   const store = new DynamoDbTaskStore(
     createDocumentClient(gateway.store),
     tableName,
@@ -71,10 +70,10 @@ for (const size of SIZES) {
     account: { taskMs: 1 },
     faults: [{ kind: 'latency', ms: LATENCY_MS, actions: ['QueryTaskDetailList'] }],
   })
-  const { env, gateway, store } = await drainTable(`drain-${size}`, emulator.url)
+  const { gateway, store } = await drainTable(`drain-${size}`, emulator.url)
   // Seed: upstream tasks already finished, gateway tasks pending and due now.
   await seedPendingTasks(store, emulator, 'drain', size)
-  const deps = buildPollerDeps(gateway, loadWorkerConfig(env), { logger: silentLogger })
+  const deps = buildPollerDeps(gateway, { logger: silentLogger })
   const pollerDeps = {
     ...deps,
     settings: { ...deps.settings, concurrency: CONCURRENCY, batchSize: 200 },
@@ -103,12 +102,12 @@ const running = await (async () => {
     credentials: [credential],
     account: { taskMs: 3_600_000 },
   })
-  const { env, gateway, store } = await drainTable('drain-running', emulator.url)
+  const { gateway, store } = await drainTable('drain-running', emulator.url)
   await seedPendingTasks(store, emulator, 'running', POLLED)
   // The hourly due-index sweep (one marker read per run, its scan once an hour) is left out:
   // this part measures what each poll costs.
   const deps = {
-    ...buildPollerDeps(gateway, loadWorkerConfig(env), { logger: silentLogger }),
+    ...buildPollerDeps(gateway, { logger: silentLogger }),
     sweepDueIndex: undefined,
   }
   proxy.operations.length = 0
@@ -141,7 +140,7 @@ const reconciled = await (async () => {
       }),
     },
   })
-  const { env, gateway, store } = await drainTable('reconcile', emulator.url)
+  const { gateway, store } = await drainTable('reconcile', emulator.url)
   const locks = new DynamoDbTargetLockStore(createDocumentClient(gateway.store), 'reconcile')
   const intentAt = Date.now() - 30_000
   const iso = new Date(intentAt).toISOString()
@@ -179,7 +178,7 @@ const reconciled = await (async () => {
     )
   }
   const { metrics, calls } = upstreamCallCounter()
-  const deps = buildPollerDeps(gateway, loadWorkerConfig(env), { logger: silentLogger, metrics })
+  const deps = buildPollerDeps(gateway, { logger: silentLogger, metrics })
   const started = performance.now()
   const stats = await runPoller(
     {
@@ -215,7 +214,7 @@ const reconciled = await (async () => {
 // What the embedded engine itself sustains: single-item reads, 32 at a time.
 const probe = new DynamoDbTaskStore(
   createDocumentClient(
-    loadGatewayConfig({
+    loadSettings({
       TABLE_NAME: `drain-${SIZES[0]}`,
       // Through the recording proxy too: the store as the drain sees it.
       DYNAMODB_ENDPOINT: process.env.BENCH_NO_PROXY ? db.endpoint : proxy.endpoint,

@@ -3,8 +3,7 @@ import { resolve } from 'node:path'
 import { buildPollerDeps } from '#functions/poller/deps.ts'
 import { startEmulator } from '#infra/emulator/server.ts'
 import { ensureTable } from '#infra/local/dynamodb-local.ts'
-import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
-import { loadWorkerConfig } from '#shared/composition/worker-env.ts'
+import { loadSettings } from '#shared/composition/settings.ts'
 import { silentLogger } from '#shared/logger.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
 import { planShardWork } from '#shared/poller/shard-work.ts'
@@ -58,7 +57,7 @@ function envFor(tableName: string, endpoint: string): Record<string, string> {
 
 async function seededTable(tableName: string, count: number, endpoint: string) {
   await ensureTable(db.endpoint, tableName)
-  const gateway = loadGatewayConfig(envFor(tableName, endpoint))
+  const gateway = loadSettings(envFor(tableName, endpoint))
   const store = new DynamoDbTaskStore(
     createDocumentClient(gateway.store),
     tableName,
@@ -71,9 +70,8 @@ async function seededTable(tableName: string, count: number, endpoint: string) {
 // Store requests per drained task, counted through the recording proxy on a small drain.
 const proxy = await startRecordingProxy(db.endpoint)
 const requestsPerTask = await (async () => {
-  const env = envFor('fanout-calibration', proxy.endpoint)
   const { gateway } = await seededTable('fanout-calibration', CALIBRATION, proxy.endpoint)
-  const deps = buildPollerDeps(gateway, loadWorkerConfig(env), { logger: silentLogger })
+  const deps = buildPollerDeps(gateway, { logger: silentLogger })
   proxy.operations.length = 0
   await runPoller(
     {
@@ -158,7 +156,7 @@ for (const { size, latencyMs } of SCENARIOS)
     const tableName = `fanout-${latencyMs}-${workers}`
     await seededTable(tableName, size, db.endpoint)
     const env = envFor(tableName, db.endpoint)
-    const parts = planShardWork(loadGatewayConfig(env).store.dueShards, workers, 0)
+    const parts = planShardWork(loadSettings(env).store.dueShards, workers, 0)
     const started = parts.map((part) => startWorker(env, part.shards))
     await Promise.all(started.map((worker) => worker.line((text) => text === 'ready')))
     const begin = performance.now()

@@ -6,8 +6,7 @@ import { startEmulator } from '#infra/emulator/server.ts'
 import { startDemoZones } from '#infra/local/demo-zones.ts'
 import { ensureTable, startLocalDynamoDb } from '#infra/local/dynamodb-local.ts'
 import { createApiKey } from '#shared/auth/create-api-key.ts'
-import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
-import { loadWorkerConfig } from '#shared/composition/worker-env.ts'
+import { loadSettings } from '#shared/composition/settings.ts'
 import { silentLogger } from '#shared/logger.ts'
 import { fmt, header, percentile, table } from './lib.ts'
 
@@ -46,7 +45,7 @@ const env = {
   PREFLIGHT_TIMEOUT_MS: String(TIMEOUT_MS),
 }
 await ensureTable(db.endpoint, env.TABLE_NAME)
-const deps = buildApiDeps(loadGatewayConfig(env), loadWorkerConfig(env), { logger: silentLogger })
+const deps = buildApiDeps(loadSettings(env), { logger: silentLogger })
 const { key } = await createApiKey(deps, { tenant: 'bench', scopes: ['ds:write'] })
 // The baseline: the same gateway whose check finds no server and reads nothing (`unverified`,
 // carried out under PREFLIGHT_UNVERIFIED=proceed) — the rest of the path is identical.

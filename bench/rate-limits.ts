@@ -3,8 +3,7 @@ import { buildApiDeps } from '#functions/api/deps.ts'
 import { startEmulator } from '#infra/emulator/server.ts'
 import { ensureTable, startLocalDynamoDb } from '#infra/local/dynamodb-local.ts'
 import { createApiKey } from '#shared/auth/create-api-key.ts'
-import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
-import { loadWorkerConfig } from '#shared/composition/worker-env.ts'
+import { loadSettings } from '#shared/composition/settings.ts'
 import { silentLogger } from '#shared/logger.ts'
 import { startRecordingProxy } from '../test/helpers/recording-proxy.ts'
 import { fmt, header, percentile, table, UNSERVED_DOMAINS } from './lib.ts'
@@ -31,7 +30,7 @@ await ensureTable(db.endpoint, base.TABLE_NAME)
 const proxy = await startRecordingProxy(db.endpoint)
 const instance = (endpoint: string, readsPerMinute: string) => {
   const env = { ...base, DYNAMODB_ENDPOINT: endpoint, RATE_LIMIT_READS_PER_MINUTE: readsPerMinute }
-  const deps = buildApiDeps(loadGatewayConfig(env), loadWorkerConfig(env), { logger: silentLogger })
+  const deps = buildApiDeps(loadSettings(env), { logger: silentLogger })
   return { deps, app: createApp(deps) }
 }
 // The default reads limit (3 000 a minute): not reached here, so every request is counted and

@@ -3,8 +3,7 @@ import { buildPollerDeps } from '#functions/poller/deps.ts'
 import { ensureTable } from '#infra/local/dynamodb-local.ts'
 import { startLocalStack } from '#infra/local/local-stack.ts'
 import { createApiKey } from '#shared/auth/create-api-key.ts'
-import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
-import { loadWorkerConfig } from '#shared/composition/worker-env.ts'
+import { loadSettings } from '#shared/composition/settings.ts'
 import { silentLogger } from '#shared/logger.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
 import { createDocumentClient } from '#shared/store/dynamodb.ts'
@@ -35,18 +34,17 @@ const env = {
   CALLBACK_ALLOW_LOOPBACK: 'true',
 }
 await ensureTable(db.endpoint, env.TABLE_NAME)
-const gateway = loadGatewayConfig(env)
-const worker = loadWorkerConfig(env)
-const apiDeps = buildApiDeps(gateway, worker, { logger: silentLogger })
+const settings = loadSettings(env)
+const apiDeps = buildApiDeps(settings, { logger: silentLogger })
 const key = await createApiKey(apiDeps, {
   tenant: 'bench',
   scopes: ['tasks:read'],
   callbackUrl: receiver.url,
 })
 const store = new DynamoDbTaskStore(
-  createDocumentClient(gateway.store),
+  createDocumentClient(settings.store),
   env.TABLE_NAME,
-  gateway.store.dueShards,
+  settings.store.dueShards,
 )
 const now = Date.now()
 const iso = new Date(now).toISOString()
@@ -70,7 +68,7 @@ const seeded: Task[] = Array.from({ length: CALLBACKS }, (_, i) => ({
 for (let start = 0; start < seeded.length; start += 64) {
   await Promise.all(seeded.slice(start, start + 64).map((task) => store.create(task)))
 }
-const pollerDeps = buildPollerDeps(gateway, worker, { logger: silentLogger })
+const pollerDeps = buildPollerDeps(settings, { logger: silentLogger })
 const started = performance.now()
 await runPoller(
   { ...pollerDeps, settings: { ...pollerDeps.settings, concurrency: 32, batchSize: 200 } },

@@ -1,7 +1,6 @@
 import { createApp } from '#functions/api/app.ts'
 import { buildApiDeps } from '#functions/api/deps.ts'
-import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
-import { loadWorkerConfig } from '#shared/composition/worker-env.ts'
+import { loadSettings } from '#shared/composition/settings.ts'
 import { LOCAL_DEFAULTS } from '#shared/local-defaults.ts'
 
 /**
@@ -16,5 +15,5 @@ export function offlineApp() {
     ALIYUN_ACCESS_KEY_ID: LOCAL_DEFAULTS.accessKeyId,
     ALIYUN_ACCESS_KEY_SECRET: LOCAL_DEFAULTS.accessKeySecret,
   }
-  return createApp(buildApiDeps(loadGatewayConfig(env), loadWorkerConfig(env)))
+  return createApp(buildApiDeps(loadSettings(env)))
 }

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { StoreUnavailableError } from '#shared/errors.ts'
 import { keyedTaskId } from '#shared/ids.ts'
-import { DEFAULT_SUBMIT_SETTINGS } from '#shared/tasks/submit-deps.ts'
 import type { Task } from '#shared/tasks/task.ts'
 import type { TaskStore } from '#shared/tasks/task-store.ts'
 import { type Harness, postJson, startHarness } from './helpers/gateway.ts'
+import { DEFAULTS } from './helpers/settings.ts'
 import { passThrough } from './helpers/task-store-wrapper.ts'
 
 let h: Harness
@@ -176,7 +176,7 @@ describe('no lost TaskNo', () => {
 
     crashAfterUpstream = false
     expect((await sync('crash.com', 'k-crash')).status).toBe(409)
-    clockOffsetMs = DEFAULT_SUBMIT_SETTINGS.idempotencyLockMs + 1_000
+    clockOffsetMs = DEFAULTS.submit.idempotencyLockMs + 1_000
     const retried = await sync('crash.com', 'k-crash')
     expect(retried.status).toBe(202)
     expect(await retried.json()).toMatchObject({ id: listed.items[0]!.id, status: 'submitting' })
@@ -185,7 +185,7 @@ describe('no lost TaskNo', () => {
 
   it('a slow store is slow, not an error: the intent is written late and the task still submitted once', async () => {
     const slow = await startHarness({
-      overrides: { settings: { ...DEFAULT_SUBMIT_SETTINGS, sendWindowMs: 5_000 } },
+      overrides: { settings: { ...DEFAULTS.submit, sendWindowMs: 5_000 } },
       wrapTasks: (real): TaskStore => ({
         ...passThrough(real),
         // Far slower than the old 5 s-per-intent bound allowed, relative to the window.
@@ -216,7 +216,7 @@ describe('no lost TaskNo', () => {
     let stall = true
     const stalled = await startHarness({
       overrides: {
-        settings: { ...DEFAULT_SUBMIT_SETTINGS, sendWindowMs: 100 },
+        settings: { ...DEFAULTS.submit, sendWindowMs: 100 },
         beforeUpstreamCall: async () => {
           if (!stall) return
           // A synchronous stall: nothing else in this process runs meanwhile.

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildSyncDeps } from '#functions/sync/deps.ts'
-import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
-import { loadWorkerConfig } from '#shared/composition/worker-env.ts'
+import { loadSettings } from '#shared/composition/settings.ts'
 import { createLogger } from '#shared/logger.ts'
 import { runScheduledSync } from '#shared/sync/run-scheduled-sync.ts'
 import { ADMIN_KEY, type Harness, postJson, startHarness } from './helpers/gateway.ts'
@@ -54,7 +53,7 @@ describe('a callback URL is checked wherever it enters', () => {
 
   it('a refused SYNC_CALLBACK_URL: the syncs run without callbacks, and the operator is told', async () => {
     const lines: string[] = []
-    const deps = buildSyncDeps(loadGatewayConfig(h.env), loadWorkerConfig(h.env), {
+    const deps = buildSyncDeps(loadSettings(h.env), {
       logger: createLogger({ write: (line) => lines.push(line) }),
     })
     const results = await runScheduledSync(

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildPollerDeps } from '#functions/poller/deps.ts'
-import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
-import { loadWorkerConfig } from '#shared/composition/worker-env.ts'
+import { loadSettings } from '#shared/composition/settings.ts'
 import { toEpochSeconds } from '#shared/epoch.ts'
 import { silentLogger } from '#shared/logger.ts'
 import { processDueTask } from '#shared/poller/process-task.ts'
@@ -24,7 +23,7 @@ let items: DynamoDbDueItemStore<DueItem & { note?: string }>
 beforeAll(async () => {
   h = await startHarness()
   proxy = await startRecordingProxy(h.env.DYNAMODB_ENDPOINT as string)
-  const config = loadGatewayConfig({ ...h.env, DYNAMODB_ENDPOINT: proxy.endpoint })
+  const config = loadSettings({ ...h.env, DYNAMODB_ENDPOINT: proxy.endpoint })
   items = new DynamoDbDueItemStore(
     createDocumentClient(config.store),
     config.store.tableName,
@@ -144,7 +143,7 @@ describe('a drained poll', () => {
     const { id } = (await submitted.json()) as { id: string }
     // A poller on the same table through the recording proxy, its clock past the task's due time.
     const env = { ...h.env, DYNAMODB_ENDPOINT: proxy.endpoint }
-    const deps = buildPollerDeps(loadGatewayConfig(env), loadWorkerConfig(env), {
+    const deps = buildPollerDeps(loadSettings(env), {
       logger: silentLogger,
       now: () => Date.now() + 60_000,
     })

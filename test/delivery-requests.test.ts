@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { buildPollerDeps } from '#functions/poller/deps.ts'
-import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
-import { loadWorkerConfig } from '#shared/composition/worker-env.ts'
+import { loadSettings } from '#shared/composition/settings.ts'
 import { silentLogger } from '#shared/logger.ts'
 import type { PollerDeps } from '#shared/poller/poller-deps.ts'
 import { processDueTask } from '#shared/poller/process-task.ts'
@@ -24,7 +23,7 @@ beforeAll(async () => {
   p.receiver.reply = () => ({ status: 204 })
   proxy = await startRecordingProxy(p.env.DYNAMODB_ENDPOINT as string)
   const env = { ...p.env, DYNAMODB_ENDPOINT: proxy.endpoint, API_KEY_CACHE_SECONDS: '60' }
-  const base = buildPollerDeps(loadGatewayConfig(env), loadWorkerConfig(env), {
+  const base = buildPollerDeps(loadSettings(env), {
     logger: silentLogger,
     // Past every due time the tasks get, so each step is due when asked.
     now: () => Date.now() + 60_000,

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { buildDriftDeps } from '#functions/drift/deps.ts'
-import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
-import { loadWorkerConfig } from '#shared/composition/worker-env.ts'
+import { loadSettings } from '#shared/composition/settings.ts'
 import { runDriftCheck } from '#shared/desired/check-drift.ts'
 import { silentLogger } from '#shared/logger.ts'
 import { upstreamTasksFor } from './helpers/emulator.ts'
@@ -41,7 +40,7 @@ const eventsOf = (type: string) =>
     .filter((event) => event.type === type)
 
 function driftDeps() {
-  const base = buildDriftDeps(loadGatewayConfig(p.env), loadWorkerConfig(p.env), {
+  const base = buildDriftDeps(loadSettings(p.env), {
     logger: silentLogger,
   })
   return { ...base, settings: p.deps.settings, changeRecheckMs: 50 }

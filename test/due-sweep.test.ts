@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { buildPollerDeps } from '#functions/poller/deps.ts'
-import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
-import { loadWorkerConfig } from '#shared/composition/worker-env.ts'
+import { loadSettings } from '#shared/composition/settings.ts'
 import { newEvent } from '#shared/events/webhook-event.ts'
 import { silentLogger } from '#shared/logger.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
-import { DEFAULT_DUE_SWEEP_SETTINGS, sweepDueIndex } from '#shared/poller/sweep-due-index.ts'
+import { sweepDueIndex } from '#shared/poller/sweep-due-index.ts'
 import { createStores } from '#shared/store/stores.ts'
 import type { Task } from '#shared/tasks/task.ts'
 import { newTask } from '#shared/tasks/task-states.ts'
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts'
+import { DEFAULTS } from './helpers/settings.ts'
 
 let p: Pipeline
 beforeAll(async () => {
@@ -34,13 +34,13 @@ it('a task left submitting without a due entry is found by the sweep and reconci
   await runPoller(withoutSweep, Date.now() + 300)
   expect((await p.task(submitted.id)).status).toBe('submitting')
 
-  const stores = createStores(loadGatewayConfig(p.env).store)
+  const stores = createStores(loadSettings(p.env).store)
   const sweep = () =>
     sweepDueIndex({
       store: stores.dueSweep,
       now: Date.now,
       logger: silentLogger,
-      settings: { ...DEFAULT_DUE_SWEEP_SETTINGS, owner: 'sweep-test', pageSize: 5 },
+      settings: { ...DEFAULTS.dueSweep, owner: 'sweep-test', pageSize: 5 },
     })
   const first = await sweep()
   expect(first).toMatchObject({ repaired: 1, passDone: true })
@@ -54,9 +54,8 @@ it('a task left submitting without a due entry is found by the sweep and reconci
 })
 
 it('the production poller wiring runs the sweep once per interval, claimed by one poller', async () => {
-  const gateway = loadGatewayConfig(p.env)
-  const worker = loadWorkerConfig({ ...p.env, DUE_SWEEP_INTERVAL_MINUTES: '60' })
-  const [a, b] = [0, 1].map(() => buildPollerDeps(gateway, worker, { logger: silentLogger }))
+  const settings = loadSettings({ ...p.env, DUE_SWEEP_INTERVAL_MINUTES: '60' })
+  const [a, b] = [0, 1].map(() => buildPollerDeps(settings, { logger: silentLogger }))
   // The first test's pass already ran on this table: the next one is an hour away.
   expect(await a?.sweepDueIndex?.()).toBeUndefined()
   expect(await b?.sweepDueIndex?.()).toBeUndefined()
@@ -65,7 +64,7 @@ it('the production poller wiring runs the sweep once per interval, claimed by on
 it('reads only the open tasks: its reads do not grow with the finished tasks the table keeps', async () => {
   const q = await startPipeline()
   try {
-    const stores = createStores(loadGatewayConfig(q.env).store)
+    const stores = createStores(loadSettings(q.env).store)
     const hourAgo = Date.now() - 3_600_000
     const task = (id: string, status: Task['status'], dueAt?: number): Task => ({
       ...newTask(
@@ -120,7 +119,7 @@ it('reads only the open tasks: its reads do not grow with the finished tasks the
         now: Date.now,
         logger: silentLogger,
         settings: {
-          ...DEFAULT_DUE_SWEEP_SETTINGS,
+          ...DEFAULTS.dueSweep,
           owner: 'reads-test',
           pageSize: 7,
           intervalMs: 0,
@@ -154,8 +153,8 @@ it('reads only the open tasks: its reads do not grow with the finished tasks the
 it('finds open work written while there were more shards, and moves it into the current ones', async () => {
   const q = await startPipeline()
   try {
-    const wide = createStores(loadGatewayConfig({ ...q.env, DUE_SHARDS: '16' }).store)
-    const narrow = createStores(loadGatewayConfig({ ...q.env, DUE_SHARDS: '4' }).store)
+    const wide = createStores(loadSettings({ ...q.env, DUE_SHARDS: '16' }).store)
+    const narrow = createStores(loadSettings({ ...q.env, DUE_SHARDS: '4' }).store)
     const hourAgo = Date.now() - 3_600_000
     // Tasks in shards 4..15 of sixteen: four shards never read them.
     const ids = Array.from({ length: 12 }, (_, i) => `tsk_wide${i}`)
@@ -189,7 +188,7 @@ it('finds open work written while there were more shards, and moves it into the 
       store: narrow.dueSweep,
       now: Date.now,
       logger: silentLogger,
-      settings: { ...DEFAULT_DUE_SWEEP_SETTINGS, owner: 'shards-test', intervalMs: 0 },
+      settings: { ...DEFAULTS.dueSweep, owner: 'shards-test', intervalMs: 0 },
     })
     expect(result).toMatchObject({ examined: 12, passDone: true })
     expect((await dueIn(narrow)).sort()).toEqual([...ids].sort())

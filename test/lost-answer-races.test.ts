@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
+import { loadSettings } from '#shared/composition/settings.ts'
 import { keyedTaskId } from '#shared/ids.ts'
 import { createStores } from '#shared/store/stores.ts'
 import { upstreamTasksFor } from './helpers/emulator.ts'
@@ -27,7 +27,7 @@ beforeAll(async () => {
     // Three attempts a write (not five): a write failed outright costs less of the test's time.
     env: { DYNAMODB_ENDPOINT: proxy.url, DYNAMODB_MAX_ATTEMPTS: String(ATTEMPTS) },
   })
-  direct = createStores({ ...loadGatewayConfig(p.env).store, endpoint: db.endpoint })
+  direct = createStores({ ...loadSettings(p.env).store, endpoint: db.endpoint })
 })
 afterAll(async () => {
   await p.closeAll()

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { buildApiDeps } from '#functions/api/deps.ts'
 import { buildPollerDeps } from '#functions/poller/deps.ts'
-import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
-import { loadWorkerConfig } from '#shared/composition/worker-env.ts'
+import { loadSettings } from '#shared/composition/settings.ts'
 import { silentLogger } from '#shared/logger.ts'
 import { absenceProvableAfter } from '#shared/poller/upstream-search.ts'
 import type { Task } from '#shared/tasks/task.ts'
@@ -13,12 +12,10 @@ const env = {
   DYNAMODB_ENDPOINT: 'http://127.0.0.1:1',
   AWS_REGION: 'local',
 }
-const configs = (extra: Record<string, string>) =>
-  [loadGatewayConfig({ ...env, ...extra }), loadWorkerConfig({ ...env, ...extra })] as const
 const pollerSettingsFor = (extra: Record<string, string>) =>
-  buildPollerDeps(...configs(extra), { logger: silentLogger }).settings
+  buildPollerDeps(loadSettings({ ...env, ...extra }), { logger: silentLogger }).settings
 const submitSettingsFor = (extra: Record<string, string>) =>
-  buildApiDeps(...configs(extra), { logger: silentLogger }).settings
+  buildApiDeps(loadSettings({ ...env, ...extra }), { logger: silentLogger }).settings
 
 const intent = (createdAt: number, sendBy: number | undefined) =>
   ({ createdAt: new Date(createdAt).toISOString(), sendBy }) as Task

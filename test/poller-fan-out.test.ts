@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
+import { loadSettings } from '#shared/composition/settings.ts'
 import { dispatchPollerRun } from '#shared/poller/dispatch-run.ts'
 import { InProcessShardQueue } from '#shared/poller/in-process-shard-queue.ts'
 import type { PollerDeps } from '#shared/poller/poller-deps.ts'
@@ -114,7 +114,7 @@ describe('a poller run fanned out to workers', () => {
     const ids = await submitMany('grown', 6)
     const before = p.pollerDeps()
     const grownStores = createStores(
-      loadGatewayConfig({ ...p.env, DUE_SHARDS: String(before.tasks.shardCount * 2) }).store,
+      loadSettings({ ...p.env, DUE_SHARDS: String(before.tasks.shardCount * 2) }).store,
     )
     const deps = { ...before, tasks: grownStores.tasks }
     const queue = new InProcessShardQueue(deps)

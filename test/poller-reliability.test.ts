@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
+import { loadSettings } from '#shared/composition/settings.ts'
 import type { PollerDeps } from '#shared/poller/poller-deps.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
 import { createStores } from '#shared/store/stores.ts'
@@ -324,7 +324,7 @@ describe('reconciler', () => {
   })
 
   it('a holder that is gone or final gives its target up at once, whatever its until; a live one keeps it', async () => {
-    const stores = createStores(loadGatewayConfig(p.env).store)
+    const stores = createStores(loadSettings(p.env).store)
     const locks = stores.targetLocks
     const now = Date.now()
     // A holder whose task is gone (an intent taken back after a failure to take its targets).

@@ -1,14 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildSyncDeps } from '#functions/sync/deps.ts'
-import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
-import { loadWorkerConfig } from '#shared/composition/worker-env.ts'
+import { loadSettings } from '#shared/composition/settings.ts'
 import { silentLogger } from '#shared/logger.ts'
 import { runScheduledSync } from '#shared/sync/run-scheduled-sync.ts'
 import { parseSyncEvent, SyncSchedulesFileSchema } from '#shared/sync/sync-schedules.ts'
-import { DEFAULT_SUBMIT_SETTINGS } from '#shared/tasks/submit-deps.ts'
 import { SYSTEM_TENANT } from '#shared/webhooks/webhook-secrets.ts'
 import schedulesFile from '../infra/sync-schedules.json' with { type: 'json' }
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts'
+import { DEFAULTS } from './helpers/settings.ts'
 
 const SYSTEM_SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`
 let p: Pipeline
@@ -74,11 +73,10 @@ describe('sync events', () => {
 
 describe('scheduled sync', () => {
   it('submits through the same path, calls back signed with the system secret, and a retried event submits nothing twice', async () => {
-    const gateway = loadGatewayConfig(p.env)
-    const worker = loadWorkerConfig(p.env)
-    const deps = buildSyncDeps(gateway, worker, {
+    const settings = loadSettings(p.env)
+    const deps = buildSyncDeps(settings, {
       logger: silentLogger,
-      settings: { ...DEFAULT_SUBMIT_SETTINGS, firstPollDelayMs: 10 },
+      settings: { ...DEFAULTS.submit, firstPollDelayMs: 10 },
     })
     const request = {
       eventId: 'evt-sync-1',

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
+import { loadSettings } from '#shared/composition/settings.ts'
 import type { Metrics } from '#shared/metrics.ts'
 import { createDocumentClient, getItem, writeConditionally } from '#shared/store/dynamodb.ts'
 import { createStores } from '#shared/store/stores.ts'
@@ -37,7 +37,7 @@ const metrics: Metrics = {
 beforeAll(async () => {
   h = await startHarness()
   proxy = await startStoreFaultProxy(h.env.DYNAMODB_ENDPOINT as string)
-  const config = loadGatewayConfig(h.env).store
+  const config = loadSettings(h.env).store
   stores = createStores({ ...config, endpoint: proxy.url }, metrics)
   direct = createStores(config)
   rawDb = createDocumentClient(config)
@@ -308,7 +308,7 @@ describe('a race really lost is still lost', () => {
   it('throttled writes are retried by the SDK and counted', async () => {
     const retried: number[] = []
     const counting = createStores(
-      { ...loadGatewayConfig(h.env).store, endpoint: proxy.url },
+      { ...loadSettings(h.env).store, endpoint: proxy.url },
       {
         add: (name, value) => {
           if (name === 'StoreRetries') retried.push(value ?? 0)

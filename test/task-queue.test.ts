@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
+import { loadSettings } from '#shared/composition/settings.ts'
 import { createStores } from '#shared/store/stores.ts'
 import { ticketOf } from '#shared/tasks/target-locks.ts'
 import { newTask, toIntent } from '#shared/tasks/task-states.ts'
@@ -77,7 +77,7 @@ describe('the per-domain queue', () => {
     )
     expect(batch.body).toMatchObject({ status: 'queued', queue: { reason: 'target-busy' } })
     // The batch holds neither domain while it waits.
-    const locks = createStores(loadGatewayConfig(p.env).store).targetLocks
+    const locks = createStores(loadSettings(p.env).store).targetLocks
     expect((await locks.read('overlap-a.com')).holder).toBeUndefined()
     await p.drainUntil(allFinal([running.id, batch.id]))
     expect((await p.task(batch.id)).status).toBe('succeeded')
@@ -88,7 +88,7 @@ describe('the per-domain queue', () => {
   })
 
   it('a batch waiting for another domain does not idle this one: a DS change goes first, a name-server change does not, and once the batch waits only for what went first nothing more does', async () => {
-    const locks = createStores(loadGatewayConfig(p.env).store).targetLocks
+    const locks = createStores(loadSettings(p.env).store).targetLocks
     // Console tasks hold each domain at the registry until the test ends them.
     const busyAtRegistry = (domain: string) => {
       const task = p.emulator.account.submit({ type: 'syncDs', domain }, '127.0.0.1', Date.now())
@@ -184,7 +184,7 @@ describe('the per-domain queue', () => {
   it('a ticket whose task is still the intent being turned into queued is not dropped as dead', async () => {
     // A submission for a busy domain writes its intent, then its ticket, then turns `queued`:
     // a release in between must not take the ticket for a dead one.
-    const locks = createStores(loadGatewayConfig(p.env).store).targetLocks
+    const locks = createStores(loadSettings(p.env).store).targetLocks
     const holder = await p.submit('/domains/turning.com/ds/sync')
     const now = Date.now()
     const command = { action: 'ds.sync', domain: 'turning.com' } as const
@@ -205,7 +205,7 @@ describe('the per-domain queue', () => {
   })
 
   it('a dead ticket at the head (its task never written) is dropped, and the queue moves on', async () => {
-    const locks = createStores(loadGatewayConfig(p.env).store).targetLocks
+    const locks = createStores(loadSettings(p.env).store).targetLocks
     const dead = ticketOf(Date.now() - 120_000, 0, 'tsk_neverwritten0000000000')
     await locks.enqueue('dead-ticket.com', dead, 10)
     const answer = await p.submit('/domains/dead-ticket.com/ds/sync')

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ensureTable } from '#infra/local/dynamodb-local.ts'
-import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
+import { loadSettings } from '#shared/composition/settings.ts'
 import { randomId } from '#shared/ids.ts'
 import { createStores } from '#shared/store/stores.ts'
 import { bucketAccountOf, limiterFor } from '#shared/upstream-rate/limiter-for.ts'
@@ -25,12 +25,12 @@ const env = (tableName: string, endpoint: string) => ({
 })
 
 describe('the account-wide upstream rate, on the table', () => {
-  let config: ReturnType<typeof loadGatewayConfig>
+  let config: ReturnType<typeof loadSettings>
   beforeAll(async () => {
     const db = await localDynamoDb()
     const table = `rate-${randomId('t', 8).toLowerCase()}`
     await ensureTable(db.endpoint, table)
-    config = loadGatewayConfig(env(table, db.endpoint))
+    config = loadSettings(env(table, db.endpoint))
   })
 
   /** Two workers (own store clients, own limiters) acquiring as fast as they can for `ms`. */
@@ -105,7 +105,7 @@ describe('the upstream client asks the shared bucket', () => {
     // A throttling answer slows the account's bucket for everyone (stored in the table).
     p.emulator.faults.set([{ kind: 'throttle', count: 1, actions: ['QueryDSRecord'] }])
     await p.request('/domains/rate-1.com/ds', { key: p.tenant.key })
-    const config = loadGatewayConfig(p.env)
+    const config = loadSettings(p.env)
     const bucket = await createStores(config.store).buckets.read(bucketAccountOf(config.upstream))
     expect(bucket?.state.slowFactor).toBe(0.5)
   })

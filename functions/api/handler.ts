@@ -1,15 +1,14 @@
 import type { Context } from 'aws-lambda'
 import { handle } from 'hono/aws-lambda'
-import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
-import { loadWorkerConfig } from '#shared/composition/worker-env.ts'
-import { lambdaEnvironment } from '../../shared/composition/lambda-environment.ts'
+import { lambdaEnvironment } from '#shared/composition/lambda-environment.ts'
+import { loadSettings } from '#shared/composition/settings.ts'
 import { beginInvocation } from '../invocation.ts'
 import { createApp } from './app.ts'
 import { buildApiDeps } from './deps.ts'
 
 // Built once per Lambda execution environment and reused by every invocation.
 const env = await lambdaEnvironment()
-const app = createApp(buildApiDeps(loadGatewayConfig(env), loadWorkerConfig(env)))
+const app = createApp(buildApiDeps(loadSettings(env)))
 const serve = handle(app)
 
 /** API Gateway HTTP API (payload 2.0) and Lambda Function URL entry point. */

@@ -1,19 +1,17 @@
 import type { Context } from 'aws-lambda'
 import { buildDnssecDeps } from '#shared/composition/dnssec-deps.ts'
-import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
-import { loadWorkerConfig } from '#shared/composition/worker-env.ts'
+import { lambdaEnvironment } from '#shared/composition/lambda-environment.ts'
+import { loadSettings } from '#shared/composition/settings.ts'
 import { runDriftCheck } from '#shared/desired/check-drift.ts'
 import { runDnssecScans } from '#shared/dns/dnssec-service.ts'
 import { createStores } from '#shared/store/stores.ts'
-import { lambdaEnvironment } from '../../shared/composition/lambda-environment.ts'
 import { beginInvocation } from '../invocation.ts'
 import { buildDriftDeps } from './deps.ts'
 
 const env = await lambdaEnvironment()
-const gateway = loadGatewayConfig(env)
-const worker = loadWorkerConfig(env)
-const deps = buildDriftDeps(gateway, worker)
-const dnssec = buildDnssecDeps(deps, createStores(gateway.store).dnssecStates, worker)
+const settings = loadSettings(env)
+const deps = buildDriftDeps(settings)
+const dnssec = buildDnssecDeps(deps, createStores(settings.store).dnssecStates, settings)
 /** Leave room to finish the domain in hand before Lambda stops the invocation. */
 const SAFETY_MARGIN_MS = 10_000
 

@@ -1,17 +1,16 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda'
-import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
-import { loadWorkerConfig } from '#shared/composition/worker-env.ts'
+import { lambdaEnvironment } from '#shared/composition/lambda-environment.ts'
+import { loadSettings } from '#shared/composition/settings.ts'
 import { dispatchPollerRun } from '#shared/poller/dispatch-run.ts'
 import { InProcessShardQueue } from '#shared/poller/in-process-shard-queue.ts'
 import { workShardMessage } from '#shared/poller/shard-worker.ts'
-import { lambdaEnvironment } from '../../shared/composition/lambda-environment.ts'
 import { beginInvocation } from '../invocation.ts'
 import { buildPollerDeps, buildShardQueue } from './deps.ts'
 
 const env = await lambdaEnvironment()
-const workerConfig = loadWorkerConfig(env)
-const deps = buildPollerDeps(loadGatewayConfig(env), workerConfig)
-const queue = await buildShardQueue(workerConfig)
+const settings = loadSettings(env)
+const deps = buildPollerDeps(settings)
+const queue = await buildShardQueue(settings)
 /** Leave room to write the last results before Lambda stops the invocation. */
 const SAFETY_MARGIN_MS = 5_000
 /** A run never outlasts the one-minute schedule by much; overlapping runs are safe anyway. */
@@ -40,7 +39,7 @@ export async function handler(_event: unknown, context: Invocation) {
   const { runMs, hardStop } = budgetOf(context)
   const inProcess = new InProcessShardQueue(deps, hardStop)
   const { parts } = await dispatchPollerRun(deps, queue ?? inProcess, {
-    workers: workerConfig.poller.workers,
+    workers: settings.fanOut.workers,
     runMs,
   })
   const runs = queue ? [] : inProcess.lastRuns

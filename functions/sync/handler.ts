@@ -1,23 +1,22 @@
 import type { Context } from 'aws-lambda'
-import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
-import { loadWorkerConfig } from '#shared/composition/worker-env.ts'
+import { lambdaEnvironment } from '#shared/composition/lambda-environment.ts'
+import { loadSettings } from '#shared/composition/settings.ts'
 import { runScheduledSync } from '#shared/sync/run-scheduled-sync.ts'
 import { parseSyncEvent, SyncSchedulesFileSchema } from '#shared/sync/sync-schedules.ts'
 import schedulesFile from '../../infra/sync-schedules.json' with { type: 'json' }
-import { lambdaEnvironment } from '../../shared/composition/lambda-environment.ts'
 import { beginInvocation } from '../invocation.ts'
 import { buildSyncDeps } from './deps.ts'
 
 const env = await lambdaEnvironment()
-const worker = loadWorkerConfig(env)
-const deps = buildSyncDeps(loadGatewayConfig(env), worker)
+const settings = loadSettings(env)
+const deps = buildSyncDeps(settings)
 const { schedules } = SyncSchedulesFileSchema.parse(schedulesFile)
 
 /** EventBridge schedule entry point: the envelope or the `input:` form, see `parseSyncEvent`. */
 export async function handler(event: unknown, context: Pick<Context, 'awsRequestId'>) {
   beginInvocation(context)
   const request = parseSyncEvent(event, schedules, context.awsRequestId)
-  const results = await runScheduledSync(deps, request, worker.sync.callbackUrl)
+  const results = await runScheduledSync(deps, request, settings.sync.callbackUrl)
   deps.logger.info('scheduled sync finished', {
     eventId: request.eventId,
     schedule: request.schedule,

@@ -15,10 +15,9 @@ import { loadLocalConfig } from '#infra/local/local-config.ts'
 import { apiKeyId } from '#shared/auth/api-keys.ts'
 import { createApiKey } from '#shared/auth/create-api-key.ts'
 import { sleep } from '#shared/backoff.ts'
-import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
-import { loadWorkerConfig } from '#shared/composition/worker-env.ts'
-import { runDriftCheck } from '#shared/desired/check-drift.ts'
 import { buildDnssecDeps } from '#shared/composition/dnssec-deps.ts'
+import { loadSettings } from '#shared/composition/settings.ts'
+import { runDriftCheck } from '#shared/desired/check-drift.ts'
 import { runDnssecScans } from '#shared/dns/dnssec-service.ts'
 import { LOCAL_DEFAULTS } from '#shared/local-defaults.ts'
 import type { Logger } from '#shared/logger.ts'
@@ -65,7 +64,7 @@ function localParentOverrides(port: number): Record<string, string[]> {
 }
 
 /**
- * The whole gateway in one process, as `npm start` runs it: the embedded DynamoDB, the Domain API
+ * The whole settings in one process, as `npm start` runs it: the embedded DynamoDB, the Domain API
  * emulator, the API, the poller on a timer, the scheduled syncs on timers, and a callback
  * receiver that prints each verified webhook. Real services replace the local ones when
  * DYNAMODB_ENDPOINT / ALIYUN_ENDPOINT are set.
@@ -198,12 +197,11 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
     DYNAMODB_ENDPOINT: dynamoDbEndpoint,
     ADMIN_API_KEY: adminApiKey,
   }
-  const gateway = loadGatewayConfig(stackEnv)
-  const worker = loadWorkerConfig(stackEnv)
-  await ensureTable(dynamoDbEndpoint, gateway.store.tableName, gateway.store.region)
-  if (worker.sync.webhookSecret) receiverSecrets.push(worker.sync.webhookSecret)
+  const settings = loadSettings(stackEnv)
+  await ensureTable(dynamoDbEndpoint, settings.store.tableName, settings.store.region)
+  if (settings.sync.webhookSecret) receiverSecrets.push(settings.sync.webhookSecret)
 
-  const apiDeps = buildApiDeps(gateway, worker)
+  const apiDeps = buildApiDeps(settings)
   const app = createApp(apiDeps)
   const devKeyId = local.devApiKey ? apiKeyId(local.devApiKey) : undefined
   const stored = devKeyId ? await apiDeps.apiKeys.get(devKeyId) : undefined
@@ -254,13 +252,13 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
 
   // The poller, as the one-minute schedule would run it, back to back: each run dispatched as on
   // AWS, its parts (POLLER_WORKERS of them, one by default) drained in this process.
-  const pollerDeps = buildPollerDeps(gateway, worker)
+  const pollerDeps = buildPollerDeps(settings)
   const shardQueue = new InProcessShardQueue(pollerDeps)
   let running = true
   const pollerLoop = (async () => {
     while (running) {
       await dispatchPollerRun(pollerDeps, shardQueue, {
-        workers: worker.poller.workers,
+        workers: settings.fanOut.workers,
         runMs: 5_000,
       }).catch((error: unknown) => {
         pollerDeps.logger.error('poller run failed', { error })
@@ -277,7 +275,7 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
   })
 
   // Scheduled syncs with a rate() expression run on timers; cron() ones only on AWS.
-  const syncDeps = buildSyncDeps(gateway, worker)
+  const syncDeps = buildSyncDeps(settings)
   const { schedules } = SyncSchedulesFileSchema.parse(schedulesFile)
   for (const schedule of schedules.filter((candidate) => candidate.enabled)) {
     const every = rateMs(schedule.schedule)
@@ -289,7 +287,7 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
         domains: schedule.domains,
         instanceIds: schedule.instanceIds,
       }
-      runScheduledSync(syncDeps, request, worker.sync.callbackUrl).catch((error: unknown) => {
+      runScheduledSync(syncDeps, request, settings.sync.callbackUrl).catch((error: unknown) => {
         syncDeps.logger.error('scheduled sync failed', { error })
       })
     }, every)
@@ -297,8 +295,8 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
   }
 
   // The drift check and the DNSSEC scans, as their schedule would run them.
-  const driftDeps = buildDriftDeps(gateway, worker)
-  const dnssecDeps = buildDnssecDeps(driftDeps, createStores(gateway.store).dnssecStates, worker)
+  const driftDeps = buildDriftDeps(settings)
+  const dnssecDeps = buildDnssecDeps(driftDeps, createStores(settings.store).dnssecStates, settings)
   const driftTimer = setInterval(() => {
     runDriftCheck(driftDeps).catch((error: unknown) => {
       driftDeps.logger.error('drift check failed', { error })
@@ -306,7 +304,7 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
     runDnssecScans(dnssecDeps).catch((error: unknown) => {
       driftDeps.logger.error('DNSSEC scans failed', { error })
     })
-  }, worker.drift.checkEveryMs)
+  }, settings.drift.checkEveryMs)
   stops.push(async () => clearInterval(driftTimer))
 
   return {

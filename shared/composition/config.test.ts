@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { loadEmulatorConfig } from '../../infra/emulator/emulator-config.ts'
 import { ConfigError } from './env.ts'
+import { loadSettings } from './settings.ts'
 import { loadDomainApiSettings } from './upstream-env.ts'
-import { loadWorkerConfig } from './worker-env.ts'
 
 const credentials = { ALIYUN_ACCESS_KEY_ID: 'id', ALIYUN_ACCESS_KEY_SECRET: 'secret' }
 
@@ -87,30 +87,37 @@ describe('loadEmulatorConfig', () => {
   })
 })
 
-describe('loadWorkerConfig', () => {
+describe('loadSettings: the DNS overrides', () => {
+  const credential = { ALIYUN_ACCESS_KEY_ID: 'id', ALIYUN_ACCESS_KEY_SECRET: 'secret' }
   const overrides = (servers: string[]) => JSON.stringify({ 'example.com': servers })
 
   it('refuses DNS_SERVER_OVERRIDES the address policy refuses, naming the variable', () => {
     expect(() =>
-      loadWorkerConfig({
+      loadSettings({
+        ...credential,
         CALLBACK_ALLOW_LOOPBACK: 'false',
         DNS_SERVER_OVERRIDES: overrides(['127.0.0.1:5353']),
       }),
     ).toThrow(/DNS_SERVER_OVERRIDES for example\.com: 127\.0\.0\.1 is a loopback address/)
     expect(() =>
-      loadWorkerConfig({ DNS_SERVER_OVERRIDES: overrides(['169.254.169.254:53']) }),
+      loadSettings({
+        ...credential,
+        DNS_SERVER_OVERRIDES: overrides(['169.254.169.254:53']),
+      }),
     ).toThrow(/metadata/)
   })
 
   it('takes overrides the policy allows: loopback when allowed, listed ranges, public addresses', () => {
     expect(
-      loadWorkerConfig({
+      loadSettings({
+        ...credential,
         CALLBACK_ALLOW_LOOPBACK: 'true',
         DNS_SERVER_OVERRIDES: overrides(['127.0.0.1:5353']),
       }).dnssec.serverOverrides,
     ).toEqual({ 'example.com': ['127.0.0.1:5353'] })
     expect(
-      loadWorkerConfig({
+      loadSettings({
+        ...credential,
         CALLBACK_ALLOWLIST: '10.20.0.0/16',
         DNS_SERVER_OVERRIDES: overrides(['10.20.1.2:53', '[2606:4700::1111]:53']),
       }).dnssec.serverOverrides,

@@ -6,31 +6,34 @@ import { hostLookup, OVERRIDES_ONLY, serverLookup } from '../dns/name-servers.ts
 import type { PreflightDeps } from '../preflight/check-change.ts'
 import type { PublicationDeps } from '../publication/follow-publication.ts'
 import { addressPolicy } from '../webhooks/address-policy.ts'
-import type { WorkerConfig } from './worker-env.ts'
+import type { Settings } from './settings.ts'
 
-const lookupOptions = (worker: WorkerConfig) => ({
-  overrides: worker.dnssec.serverOverrides,
-  policy: addressPolicy(worker.callbacks),
-  ...(worker.dnssec.lookup === 'overrides' ? { resolver: OVERRIDES_ONLY } : {}),
+/** The DNS sections of the settings. */
+type DnsSettings = Pick<Settings, 'dnssec' | 'callbacks' | 'preflight' | 'publication'>
+
+const lookupOptions = (settings: DnsSettings) => ({
+  overrides: settings.dnssec.serverOverrides,
+  policy: addressPolicy(settings.callbacks),
+  ...(settings.dnssec.lookup === 'overrides' ? { resolver: OVERRIDES_ONLY } : {}),
 })
 
 /** The pre-flight check's wiring: the same lookups and queries as the scanner's. */
 export function preflightDepsFor(
-  worker: WorkerConfig,
+  settings: DnsSettings,
   io: Pick<PreflightDeps, 'registryDs' | 'now'>,
 ): PreflightDeps {
   return {
     ...io,
-    serversOfZone: serverLookup(lookupOptions(worker)),
-    serversOfHosts: hostLookup(lookupOptions(worker)),
+    serversOfZone: serverLookup(lookupOptions(settings)),
+    serversOfHosts: hostLookup(lookupOptions(settings)),
     query: (server, name, type, options) => queryServer(server, name, type, options),
-    settings: worker.preflight,
+    settings: settings.preflight,
   }
 }
 
 /** Following succeeded tasks at the parent zone: the scanner's lookups, the poller's stores. */
 export function publicationDepsFor(
-  worker: WorkerConfig,
+  settings: DnsSettings,
   io: Omit<PublicationDeps, 'serversFor' | 'query' | 'settings'> & {
     readonly retentionMs: number
   },
@@ -38,9 +41,9 @@ export function publicationDepsFor(
   const { retentionMs, ...rest } = io
   return {
     ...rest,
-    serversFor: serverLookup(lookupOptions(worker)),
+    serversFor: serverLookup(lookupOptions(settings)),
     query: (server, name, type) => queryServer(server, name, type),
-    settings: { ...worker.publication, retentionMs },
+    settings: { ...settings.publication, retentionMs },
   }
 }
 
@@ -48,17 +51,17 @@ export function publicationDepsFor(
 export function buildDnssecDeps(
   changes: ChangeDeps,
   dnssecStates: DnssecStateStore,
-  worker: WorkerConfig,
+  settings: DnsSettings,
 ): DnssecDeps {
   return {
     ...changes,
     dnssecStates,
-    serversFor: serverLookup(lookupOptions(worker)),
+    serversFor: serverLookup(lookupOptions(settings)),
     query: (server, name, type, options) => queryServer(server, name, type, options),
     dnssec: {
-      stuckAfterMs: worker.dnssec.stuckAfterMs,
-      bootstrapScans: worker.dnssec.bootstrapScans,
-      trustAnchors: worker.dnssec.trustAnchors,
+      stuckAfterMs: settings.dnssec.stuckAfterMs,
+      bootstrapScans: settings.dnssec.bootstrapScans,
+      trustAnchors: settings.dnssec.trustAnchors,
     },
   }
 }

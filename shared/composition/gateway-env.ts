@@ -104,8 +104,7 @@ export interface GatewayConfig {
   readonly metrics: { readonly namespace: string; readonly service: string } | undefined
 }
 
-export function loadStoreSettings(env: Env = process.env): StoreSettings {
-  const parsed = parseEnv(GatewayEnvSchema, env)
+function storeSettings(parsed: z.infer<typeof GatewayEnvSchema>): StoreSettings {
   return {
     tableName: parsed.TABLE_NAME,
     endpoint: parsed.DYNAMODB_ENDPOINT,
@@ -116,12 +115,17 @@ export function loadStoreSettings(env: Env = process.env): StoreSettings {
   }
 }
 
-/** Everything the API function needs, parsed and checked at once. */
-export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
+/** Where the table is, alone (scripts and tests that only read or write it). */
+export function loadStoreSettings(env: Env): StoreSettings {
+  return storeSettings(parseEnv(GatewayEnvSchema, env))
+}
+
+/** The upstream's, the store's, the API's and submission's sections of the settings (settings.ts). */
+export function loadGatewayConfig(env: Env): GatewayConfig {
   const parsed = parseEnv(GatewayEnvSchema, env)
   return {
     upstream: loadDomainApiSettings(env),
-    store: loadStoreSettings(env),
+    store: storeSettings(parsed),
     api: {
       adminApiKey: parsed.ADMIN_API_KEY,
       maxBodyBytes: parsed.API_MAX_BODY_BYTES,

@@ -44,7 +44,7 @@ function defaultVersionFor(endpoint: string): string {
   )
 }
 
-export function loadDomainApiSettings(env: Env = process.env): DomainApiSettings {
+export function loadDomainApiSettings(env: Env): DomainApiSettings {
   const parsed = parseEnv(UpstreamEnvSchema, env)
   return {
     endpoint: parsed.ALIYUN_ENDPOINT.replace(/\/+$/, ''),

@@ -6,7 +6,7 @@ import type { PublicationSettings } from '../publication/publication.ts'
 import { addressPolicy, checkAddress } from '../webhooks/address-policy.ts'
 import type { CallbackSettings } from '../webhooks/callback-settings.ts'
 import { booleanFlag, ConfigError, commaList, type Env, parseEnv } from './env.ts'
-import { GatewayEnvSchema } from './gateway-env.ts'
+import type { GatewayConfig } from './gateway-env.ts'
 
 const secondsList = (fallback: string) =>
   z
@@ -205,10 +205,12 @@ export interface WorkerConfig {
   }
 }
 
-/** Settings of the poller, webhook delivery and scheduled sync, shared with the API's SSRF checks. */
-export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
+/**
+ * The poller's, webhook delivery's, DNS checks' and scheduled sync's sections of the settings (see
+ * settings.ts), with the gateway's (whether callbacks may use `http:`).
+ */
+export function loadWorkerConfig(env: Env, gateway: Pick<GatewayConfig, 'api'>): WorkerConfig {
   const parsed = parseEnv(WorkerEnvSchema, env)
-  const gateway = parseEnv(GatewayEnvSchema, env)
   for (const cidr of parsed.CALLBACK_ALLOWLIST) {
     if (!/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(cidr)) {
       throw new ConfigError(`Invalid configuration: CALLBACK_ALLOWLIST entry ${cidr} is not a CIDR`)
@@ -234,7 +236,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     callbacks: {
       allowlist: parsed.CALLBACK_ALLOWLIST,
       allowLoopback: parsed.CALLBACK_ALLOW_LOOPBACK,
-      allowHttp: gateway.CALLBACK_ALLOW_HTTP,
+      allowHttp: gateway.api.allowHttpCallbacks,
       timeoutMs: parsed.CALLBACK_TIMEOUT_MS,
       retryDelaysMs: parsed.CALLBACK_RETRY_SCHEDULE,
       jitter: parsed.CALLBACK_JITTER,

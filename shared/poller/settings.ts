@@ -1,7 +1,4 @@
-import {
-  DEFAULT_ENDPOINT_HEALTH_SETTINGS,
-  type EndpointHealthSettings,
-} from '../webhooks/endpoint-health.ts'
+import type { EndpointHealthSettings } from '../webhooks/endpoint-health.ts'
 
 /** How the poller paces its work. Every duration in milliseconds. */
 export interface PollerSettings {
@@ -51,38 +48,6 @@ export interface PollerSettings {
   readonly batchSize: number
   /** Pause when nothing is due, before looking again. */
   readonly idleWaitMs: number
-}
-
-const DEFAULT_POLL_DELAYS_MS = [
-  2_000, 3_000, 5_000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000,
-]
-const DEFAULT_CALLBACK_RETRY_DELAYS_MS = [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000].map(
-  (s) => s * 1000,
-)
-
-export const DEFAULT_POLLER_SETTINGS: Omit<PollerSettings, 'owner'> = {
-  leaseMs: 60_000,
-  pollDelaysMs: DEFAULT_POLL_DELAYS_MS,
-  maxTaskAgeMs: 72 * 3_600_000,
-  sendWindowMs: 60_000,
-  timestampWindowMs: 15 * 60_000,
-  maxClockSkewMs: 30_000,
-  absenceMarginMs: 60_000,
-  reconcileRetryMs: 30_000,
-  candidateSettleMs: 40_000,
-  callbackRetryDelaysMs: DEFAULT_CALLBACK_RETRY_DELAYS_MS,
-  callbackJitter: 0.2,
-  retryAfterMinMs: 1_000,
-  retryAfterMaxMs: 10 * 3_600_000,
-  callbackTimeoutMs: 15_000,
-  callbackConcurrency: 32,
-  callbackPerEndpoint: 16,
-  callbackPerTenant: 16,
-  endpointHealth: DEFAULT_ENDPOINT_HEALTH_SETTINGS,
-  taskRetentionMs: 30 * 86_400_000,
-  concurrency: 16,
-  batchSize: 100,
-  idleWaitMs: 500,
 }
 
 export function pollDelay(settings: PollerSettings, pollCount: number): number {

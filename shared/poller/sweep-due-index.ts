@@ -1,7 +1,7 @@
 import type { Logger } from '../logger.ts'
 import type { DueSweepStore } from './due-sweep-store.ts'
 
-interface DueSweepSettings {
+export interface DueSweepSettings {
   /** Pause between full passes over the open tasks. */
   readonly intervalMs: number
   /** A task overdue by more than this is rewritten, so its due-index entry exists again. */
@@ -10,14 +10,6 @@ interface DueSweepSettings {
   readonly pageSize: number
   readonly leaseMs: number
   readonly owner: string
-}
-
-export const DEFAULT_DUE_SWEEP_SETTINGS: Omit<DueSweepSettings, 'owner'> = {
-  intervalMs: 60 * 60_000,
-  staleAfterMs: 10 * 60_000,
-  pagesPerRun: 80,
-  pageSize: 500,
-  leaseMs: 60_000,
 }
 
 interface DueSweepDeps {

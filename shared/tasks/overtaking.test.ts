@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest'
+import { DEFAULTS } from '../../test/helpers/settings.ts'
 import { type Ahead, MAX_OVERTAKEN, mayGoBefore, waitsElsewhereForEarlier } from './overtaking.ts'
-import { DEFAULT_SUBMIT_SETTINGS } from './submit-deps.ts'
 import { ticketOf } from './target-locks.ts'
 import type { Task, TaskCommand } from './task.ts'
 import { newTask, toQueued } from './task-states.ts'
 
 /** Who may go before whom in one domain's queue: a pure decision on what was read. */
 const AT = Date.UTC(2026, 11, 7, 12, 0, 0)
-const deps = { settings: DEFAULT_SUBMIT_SETTINGS }
+const deps = { settings: DEFAULTS.submit }
 
 function queued(id: string, at: number, command: TaskCommand, changeId?: string): Task {
   const task = newTask({ tenant: 't', keyId: 'k', command, callbackUrl: undefined }, id, at)

@@ -5,7 +5,7 @@ import type { ChangeSafety } from '../preflight/safety.ts'
 import type { TaskSubmitter } from './submit-to-upstream.ts'
 import type { TargetLockStore } from './target-locks.ts'
 import type { StoredAnswer, Task, TaskCommand } from './task.ts'
-import { DEFAULT_QUEUE_SETTINGS, type QueueSettings } from './task-queue.ts'
+import type { QueueSettings } from './task-queue.ts'
 import type { TaskNoRegistry, TaskStore } from './task-store.ts'
 
 export interface SubmitSettings {
@@ -33,16 +33,6 @@ export interface SubmitSettings {
   readonly absenceAfterSendByMs: number
   readonly taskRetentionMs: number
   readonly queue: QueueSettings
-}
-
-export const DEFAULT_SUBMIT_SETTINGS: SubmitSettings = {
-  idempotencyLockMs: 90_000,
-  firstPollDelayMs: 2_000,
-  reconcileDelayMs: 30_000,
-  sendWindowMs: 60_000,
-  absenceAfterSendByMs: 900_000 + 30_000 + 60_000,
-  taskRetentionMs: 30 * 86_400_000,
-  queue: DEFAULT_QUEUE_SETTINGS,
 }
 
 export interface SubmitDeps {

@@ -34,16 +34,6 @@ export interface QueueSettings {
   readonly staleTicketMs: number
 }
 
-export const DEFAULT_QUEUE_SETTINGS: QueueSettings = {
-  maxPerTarget: 100,
-  maxPerTenant: 50,
-  headRecheckDelaysMs: [1_000, 2_000, 5_000],
-  recheckDelaysMs: [5_000, 15_000, 30_000, 60_000],
-  busyRetryDelaysMs: [5_000, 10_000, 30_000, 60_000, 120_000],
-  maxWaitMs: 24 * 3_600_000,
-  staleTicketMs: 60_000,
-}
-
 export const delayAt = (delays: readonly number[], step: number): number =>
   delays[Math.min(step, delays.length - 1)] as number
 

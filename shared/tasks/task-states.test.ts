@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_SUBMIT_SETTINGS } from './submit-deps.ts'
+import { DEFAULTS } from '../../test/helpers/settings.ts'
 import { newTask, toFinal, toIntent, toQueued, toRejected, toResend } from './task-states.ts'
 
 /** A task's states are pure functions of the task and the clock: no store, no timer. */
 const AT = Date.UTC(2026, 11, 6, 12, 0, 0)
 const DAY = 86_400_000
-const deps = { settings: DEFAULT_SUBMIT_SETTINGS }
+const deps = { settings: DEFAULTS.submit }
 const request = {
   tenant: 'alpha',
   keyId: 'key1',
@@ -26,8 +26,8 @@ describe('task states', () => {
     expect(intent).toMatchObject({
       status: 'submitting',
       intentAt: AT + 5,
-      sendBy: AT + 5 + DEFAULT_SUBMIT_SETTINGS.sendWindowMs,
-      dueAt: AT + 5 + DEFAULT_SUBMIT_SETTINGS.reconcileDelayMs,
+      sendBy: AT + 5 + DEFAULTS.submit.sendWindowMs,
+      dueAt: AT + 5 + DEFAULTS.submit.reconcileDelayMs,
     })
     expect(task.status).toBe('queued')
   })

@@ -15,13 +15,6 @@ export interface EndpointHealthSettings {
   readonly disableAfterMs: number
 }
 
-export const DEFAULT_ENDPOINT_HEALTH_SETTINGS: EndpointHealthSettings = {
-  failuresBeforeBackoff: 5,
-  baseBackoffMs: 5_000,
-  maxBackoffMs: 15 * 60_000,
-  disableAfterMs: 5 * 86_400_000,
-}
-
 export type EndpointVerdict =
   | { readonly kind: 'open' }
   | { readonly kind: 'backoff'; readonly until: number }

@@ -8,8 +8,7 @@ import type { ParentZoneSettings, RunningEmulator } from '#infra/emulator/server
 import { ensureTable, type LocalDynamoDb, startLocalDynamoDb } from '#infra/local/dynamodb-local.ts'
 import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
 import { createApiKey } from '#shared/auth/create-api-key.ts'
-import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
-import { loadWorkerConfig } from '#shared/composition/worker-env.ts'
+import { loadSettings } from '#shared/composition/settings.ts'
 import { randomId } from '#shared/ids.ts'
 import { silentLogger } from '#shared/logger.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
@@ -111,16 +110,15 @@ export async function startHarness(
       : {}),
     ...options.env,
   }
-  const config = loadGatewayConfig(env)
-  const worker = loadWorkerConfig(env)
-  const built = buildApiDeps(config, worker, {
+  const settings = loadSettings(env)
+  const built = buildApiDeps(settings, {
     logger: silentLogger,
-    checkCallbackUrl: callbackUrlChecker(worker.callbacks, testResolve),
+    checkCallbackUrl: callbackUrlChecker(settings.callbacks, testResolve),
     upstream: new DomainApiClient({
-      config: config.upstream,
+      config: settings.upstream,
       sleep: async () => {},
       // The account-wide rate, as production wires it (off unless UPSTREAM_RATE_PER_SECOND).
-      limiter: limiterFor(config.upstream, createStores(config.store).buckets),
+      limiter: limiterFor(settings.upstream, createStores(settings.store).buckets),
     }),
     ...options.overrides,
   })
@@ -147,7 +145,7 @@ export async function startHarness(
       return Promise.resolve(app.request(`http://gateway.test${path}`, { ...rest, headers }))
     },
     async settle(taskIds, timeoutMs = 10_000) {
-      const base = buildPollerDeps(config, worker, { logger: silentLogger })
+      const base = buildPollerDeps(settings, { logger: silentLogger })
       const changes = base.changes && {
         ...base.changes,
         tasks: deps.tasks,

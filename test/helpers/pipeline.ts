@@ -2,17 +2,15 @@ import type { ApiDeps } from '#functions/api/context.ts'
 import { buildPollerDeps } from '#functions/poller/deps.ts'
 import type { EmulatorOptions } from '#infra/emulator/app.ts'
 import type { ParentZoneSettings } from '#infra/emulator/server.ts'
-import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
-import { loadWorkerConfig } from '#shared/composition/worker-env.ts'
+import { loadSettings } from '#shared/composition/settings.ts'
 import { silentLogger } from '#shared/logger.ts'
 import type { PollerDeps, ProcessOutcome } from '#shared/poller/poller-deps.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
 import type { PollerSettings } from '#shared/poller/settings.ts'
-import { DEFAULT_SUBMIT_SETTINGS } from '#shared/tasks/submit-deps.ts'
 import type { Task } from '#shared/tasks/task.ts'
-import { DEFAULT_QUEUE_SETTINGS } from '#shared/tasks/task-queue.ts'
 import { type Harness, startHarness, TEST_DYNAMODB_ENGINE } from './gateway.ts'
 import { TestReceiver } from './receiver.ts'
+import { DEFAULTS } from './settings.ts'
 
 /** How long `drainUntil` waits by default: moto answers far more slowly than dynalite. */
 const DRAIN_TIMEOUT_MS = TEST_DYNAMODB_ENGINE === 'moto' ? 15_000 : 5_000
@@ -111,19 +109,19 @@ export async function startPipeline(
     parentZone: options.parentZone,
     overrides: {
       settings: {
-        ...DEFAULT_SUBMIT_SETTINGS,
+        ...DEFAULTS.submit,
         firstPollDelayMs: 10,
         reconcileDelayMs: 50,
         sendWindowMs: options.sendWindowMs ?? PIPELINE_SEND_WINDOW_MS,
         queue: {
-          ...DEFAULT_QUEUE_SETTINGS,
+          ...DEFAULTS.submit.queue,
           maxPerTarget: Number(
-            options.env?.QUEUE_MAX_PER_TARGET ?? DEFAULT_QUEUE_SETTINGS.maxPerTarget,
+            options.env?.QUEUE_MAX_PER_TARGET ?? DEFAULTS.submit.queue.maxPerTarget,
           ),
           maxPerTenant: Number(
             options.env?.QUEUE_MAX_PER_TENANT ??
               options.env?.QUEUE_MAX_PER_TARGET ??
-              DEFAULT_QUEUE_SETTINGS.maxPerTenant,
+              DEFAULTS.submit.queue.maxPerTenant,
           ),
           headRecheckDelaysMs: [20],
           recheckDelaysMs: [50],
@@ -142,14 +140,13 @@ export async function startPipeline(
     ['ds:write', 'dns:write', 'sync:write', 'tasks:read'],
     receiver.url,
   )
-  const gateway = loadGatewayConfig(harness.env)
-  const worker = loadWorkerConfig(harness.env)
+  const configured = loadSettings(harness.env)
   let owners = 0
   const pollerDeps = (
     overrides: Partial<PollerDeps> = {},
     settings: Partial<PollerSettings> = {},
   ) => {
-    const base = buildPollerDeps(gateway, worker, { logger: silentLogger, ...overrides })
+    const base = buildPollerDeps(configured, { logger: silentLogger, ...overrides })
     // Queued tasks are sent with the API's own (fast) submission settings.
     const send = base.send && {
       ...base.send,

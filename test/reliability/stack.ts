@@ -12,18 +12,16 @@ import type { RunningEmulator } from '#infra/emulator/server.ts'
 import { ensureTable, type LocalDynamoDb, startLocalDynamoDb } from '#infra/local/dynamodb-local.ts'
 import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
 import { createApiKey } from '#shared/auth/create-api-key.ts'
-import { loadGatewayConfig } from '#shared/composition/gateway-env.ts'
-import { loadWorkerConfig } from '#shared/composition/worker-env.ts'
+import { loadSettings } from '#shared/composition/settings.ts'
 import { createLogger } from '#shared/logger.ts'
 import type { PollerDeps } from '#shared/poller/poller-deps.ts'
-import { DEFAULT_POLLER_SETTINGS, type PollerSettings } from '#shared/poller/settings.ts'
-import { DEFAULT_SUBMIT_SETTINGS } from '#shared/tasks/submit-deps.ts'
-import { submitSettingsFrom } from '#shared/composition/submit-settings.ts'
+import type { PollerSettings } from '#shared/poller/settings.ts'
 import type { Scope } from '#shared/tasks/task.ts'
-import { DEFAULT_QUEUE_SETTINGS, type QueueSettings } from '#shared/tasks/task-queue.ts'
+import type { QueueSettings } from '#shared/tasks/task-queue.ts'
 import { startTestEmulator, TEST_CREDENTIAL } from '../helpers/emulator.ts'
 import { startMoto } from '../helpers/moto.ts'
 import { TestReceiver } from '../helpers/receiver.ts'
+import { DEFAULTS } from '../helpers/settings.ts'
 import { type StoreFaultProxy, startStoreFaultProxy } from '../helpers/store-fault-proxy.ts'
 
 /** How long the sustained parts run: `RELIABILITY_SECONDS`, 60 by default, shorter in CI. */
@@ -117,20 +115,19 @@ export class ReliabilityStack {
       ...options.env,
     }
     await ensureTable(this.db.endpoint, this.env.TABLE_NAME as string)
-    const gateway = loadGatewayConfig(this.env)
-    this.apiDeps = buildApiDeps(gateway, loadWorkerConfig(this.env), {
+    const settings = loadSettings(this.env)
+    this.apiDeps = buildApiDeps(settings, {
       logger: this.logger,
-      upstream: new DomainApiClient({ config: gateway.upstream }),
+      upstream: new DomainApiClient({ config: settings.upstream }),
       settings: {
-        ...DEFAULT_SUBMIT_SETTINGS,
+        ...DEFAULTS.submit,
         firstPollDelayMs: 20,
         reconcileDelayMs: 300,
         idempotencyLockMs: 1_500,
-        sendWindowMs: gateway.submit.sendWindowMs,
-        absenceAfterSendByMs: submitSettingsFrom(gateway, loadWorkerConfig(this.env))
-          .absenceAfterSendByMs,
+        sendWindowMs: settings.submit.sendWindowMs,
+        absenceAfterSendByMs: settings.submit.absenceAfterSendByMs,
         queue: {
-          ...DEFAULT_QUEUE_SETTINGS,
+          ...DEFAULTS.submit.queue,
           // Compressed like the rest, but a task behind others is woken by the release that
           // makes it the head: it looks again on its own only rarely, as in production.
           headRecheckDelaysMs: [100, 200, 400, 1_000],
@@ -159,7 +156,7 @@ export class ReliabilityStack {
     settings: Partial<PollerSettings> = {},
     overrides: Partial<PollerDeps> = {},
   ): PollerDeps {
-    const base = buildPollerDeps(loadGatewayConfig(this.env), loadWorkerConfig(this.env), {
+    const base = buildPollerDeps(loadSettings(this.env), {
       logger: this.logger,
     })
     // Queued tasks are sent, and changes settled, with the API's own (compressed) settings.
@@ -176,7 +173,7 @@ export class ReliabilityStack {
       ...overrides,
       settings: {
         ...base.settings,
-        ...DEFAULT_POLLER_SETTINGS,
+        ...DEFAULTS.poller,
         owner: base.settings.owner,
         pollDelaysMs: [30, 60, 100],
         callbackRetryDelaysMs: [100, 200, 400, 800, 1_000, 1_000, 1_000, 1_000],

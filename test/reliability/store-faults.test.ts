@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runPoller } from '#shared/poller/run-poller.ts'
 import { isTerminal, type Task } from '#shared/tasks/task.ts'
-import { DEFAULT_QUEUE_SETTINGS } from '#shared/tasks/task-queue.ts'
 import { SHA256_DIGEST } from '../helpers/emulator.ts'
+import { DEFAULTS } from '../helpers/settings.ts'
 import type { FaultRates } from '../helpers/store-fault-proxy.ts'
 import { call, ReliabilityStack, RUN_SECONDS } from './stack.ts'
 
@@ -79,8 +79,8 @@ describe.each(ENGINES)('DynamoDB losing answers (%s)', (engine) => {
       engine,
       storeFaults: { seed: engine === 'moto' ? 36 : 35 },
       queue: {
-        headRecheckDelaysMs: DEFAULT_QUEUE_SETTINGS.headRecheckDelaysMs,
-        recheckDelaysMs: DEFAULT_QUEUE_SETTINGS.recheckDelaysMs,
+        headRecheckDelaysMs: DEFAULTS.submit.queue.headRecheckDelaysMs,
+        recheckDelaysMs: DEFAULTS.submit.queue.recheckDelaysMs,
       },
       env: {
         SUBMIT_SEND_WINDOW_SECONDS: '60',
