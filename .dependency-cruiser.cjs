@@ -56,6 +56,14 @@ module.exports = {
       },
     },
     {
+      name: 'functions-pick-from-the-graph',
+      severity: 'error',
+      comment:
+        'A function picks its parts from the graph the composition root builds: it never builds a store or a client itself.',
+      from: { path: '^functions/' },
+      to: { path: '^shared/store/', dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'functions-apart',
       severity: 'error',
       comment: 'Each function is its own program: what two of them need lives in shared/.',

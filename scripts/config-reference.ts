@@ -396,7 +396,9 @@ export function renderConfigReference(): string {
 All settings are environment variables, read once at start by the composition root
 (\`shared/composition/\`: the \`*-env.ts\` schemas, \`settings.ts\`; the emulator's and \`npm start\`'s
 own under \`infra/\`); a bad value stops the process at start with a message naming the variable.
-The defaults below are rendered from the same schemas.
+The defaults below are rendered from the same schemas. A new setting is one line in its schema
+(its default there, nowhere else) and one in the section its loader returns; the part that uses it
+takes it through its own narrow settings type, and this page is regenerated (\`npm run docs:config\`).
 
 | variable | default | meaning |
 |---|---|---|

@@ -1,54 +1,39 @@
 import { randomBytes } from 'node:crypto'
-import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
 import { cachedKeyLookup, cachedLookup } from '#shared/auth/api-key-cache.ts'
 import { buildDnssecDeps, preflightDepsFor } from '#shared/composition/dnssec-deps.ts'
+import { buildGraph, type Graph } from '#shared/composition/graph.ts'
 import type { Settings } from '#shared/composition/settings.ts'
 import { CursorCodec } from '#shared/http/cursor.ts'
 import { newTaskId } from '#shared/ids.ts'
-import { createLogger } from '#shared/logger.ts'
-import { metricsFor } from '#shared/metrics.ts'
-import { createStores } from '#shared/store/stores.ts'
 import { registryReads } from '#shared/tasks/registry-reads.ts'
 import { RateLimiter } from '#shared/tenants/rate-limit.ts'
-import { limiterFor } from '#shared/upstream-rate/limiter-for.ts'
 import { callbackUrlChecker, resolveWithDns } from '#shared/webhooks/callback-url.ts'
 import { webhookSender } from '#shared/webhooks/webhook-sender.ts'
 import type { ApiDeps } from './context.ts'
 import { changeDepsFor } from './request-change-deps.ts'
 
-/** The production wiring of the API: DynamoDB stores, the signed upstream client, real clock. */
-export function buildApiDeps(settings: Settings, overrides: Partial<ApiDeps> = {}): ApiDeps {
-  const metrics = overrides.metrics ?? metricsFor(settings.metrics)
-  const stores = createStores(settings.store, metrics)
+/**
+ * The API's dependencies, picked from the process's graph: its stores, the upstream client, keys,
+ * scopes and assignments read through short caches, the registry's DS records shared by
+ * concurrent reads, the pre-flight check and the DNSSEC scanner.
+ */
+export function apiDepsFrom(graph: Graph, overrides: Partial<ApiDeps> = {}): ApiDeps {
+  const { settings, stores, now } = graph
+  const upstream = overrides.upstream ?? graph.upstream
+  const cached = { ttlMs: settings.api.keyCacheMs, now }
   const apiKeys = overrides.apiKeys ?? stores.apiKeys
-  const keys = cachedKeyLookup((id) => apiKeys.get(id), {
-    ttlMs: settings.api.keyCacheMs,
-    now: overrides.now ?? Date.now,
-  })
+  const keys = cachedKeyLookup((id) => apiKeys.get(id), cached)
   const tenantScopes = overrides.tenantScopes ?? stores.tenantScopes
   // A tenant without a scope is remembered as such for as long (see api-key-cache.ts).
-  const scopes = cachedLookup((tenant) => tenantScopes.get(tenant), {
-    ttlMs: settings.api.keyCacheMs,
-    now: overrides.now ?? Date.now,
-  })
+  const scopes = cachedLookup((tenant) => tenantScopes.get(tenant), cached)
   const domainAssignments = overrides.domainAssignments ?? stores.domainAssignments
-  const assignments = cachedLookup((domain) => domainAssignments.get(domain), {
-    ttlMs: settings.api.keyCacheMs,
-    now: overrides.now ?? Date.now,
-  })
-  const upstream =
-    overrides.upstream ??
-    new DomainApiClient({
-      config: settings.upstream,
-      metrics,
-      limiter: limiterFor(settings.upstream, stores.buckets),
-    })
+  const assignments = cachedLookup((domain) => domainAssignments.get(domain), cached)
   // Concurrent and repeated reads of one domain share one QueryDSRecord for a few seconds, never
   // past a change of the gateway's own (see registry-reads.ts).
   const registryDsRecords = registryReads(
     async (domain) => (await upstream.queryDsRecord({ domainName: domain })).records,
     overrides.targetLocks ?? stores.targetLocks,
-    { ttlMs: settings.api.registryReadCacheMs, now: overrides.now ?? Date.now },
+    { ttlMs: settings.api.registryReadCacheMs, now },
   )
   const deps: ApiDeps = {
     ...stores,
@@ -57,20 +42,20 @@ export function buildApiDeps(settings: Settings, overrides: Partial<ApiDeps> = {
     scopeLookup: scopes.get,
     forgetScope: scopes.forget,
     assignmentLookup: assignments.get,
-    rateLimiter: new RateLimiter(stores.rateCounters, overrides.now ?? Date.now),
+    rateLimiter: new RateLimiter(stores.rateCounters, now),
     forgetAssignment: assignments.forget,
     upstream,
     registryDsRecords,
     // The check reads the registry afresh: a cached set could hide a change that just finished.
     preflight: preflightDepsFor(settings, {
       registryDs: async (domain) => (await upstream.queryDsRecord({ domainName: domain })).records,
-      now: overrides.now ?? Date.now,
+      now,
     }),
-    metrics,
-    now: Date.now,
+    metrics: graph.metrics,
+    now,
     newTaskId,
     randomBytes,
-    logger: createLogger({ level: settings.logLevel }),
+    logger: graph.logger,
     settings: settings.submit,
     changeRecheckMs: settings.changeRecheckMs,
     api: settings.api,
@@ -78,7 +63,7 @@ export function buildApiDeps(settings: Settings, overrides: Partial<ApiDeps> = {
     cursors: CursorCodec.fromSecret(settings.upstream.credentials.accessKeySecret),
     checkCallbackUrl: callbackUrlChecker(settings.callbacks, resolveWithDns),
     // Test events are rare: the agent is made at the first one (see webhook-sender.ts).
-    sendWebhook: webhookSender(settings.callbacks, overrides.now ?? Date.now),
+    sendWebhook: webhookSender(settings.callbacks, now),
     ...overrides,
   }
   return {
@@ -88,4 +73,10 @@ export function buildApiDeps(settings: Settings, overrides: Partial<ApiDeps> = {
       overrides.dnssec ??
       ((logger) => buildDnssecDeps(changeDepsFor(deps, logger), deps.dnssecStates, settings)),
   }
+}
+
+/** The API's dependencies on a graph of their own (tests, benches, the offline app). */
+export function buildApiDeps(settings: Settings, overrides: Partial<ApiDeps> = {}): ApiDeps {
+  const { now, metrics, logger } = overrides
+  return apiDepsFrom(buildGraph(settings, { now, metrics, logger }), overrides)
 }

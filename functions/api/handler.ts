@@ -1,14 +1,12 @@
 import type { Context } from 'aws-lambda'
 import { handle } from 'hono/aws-lambda'
-import { lambdaEnvironment } from '#shared/composition/lambda-environment.ts'
-import { loadSettings } from '#shared/composition/settings.ts'
+import { lambdaGraph } from '#shared/composition/lambda-environment.ts'
 import { beginInvocation } from '../invocation.ts'
 import { createApp } from './app.ts'
-import { buildApiDeps } from './deps.ts'
+import { apiDepsFrom } from './deps.ts'
 
 // Built once per Lambda execution environment and reused by every invocation.
-const env = await lambdaEnvironment()
-const app = createApp(buildApiDeps(loadSettings(env)))
+const app = createApp(apiDepsFrom(await lambdaGraph()))
 const serve = handle(app)
 
 /** API Gateway HTTP API (payload 2.0) and Lambda Function URL entry point. */

@@ -1,17 +1,14 @@
 import type { Context } from 'aws-lambda'
 import { buildDnssecDeps } from '#shared/composition/dnssec-deps.ts'
-import { lambdaEnvironment } from '#shared/composition/lambda-environment.ts'
-import { loadSettings } from '#shared/composition/settings.ts'
+import { lambdaGraph } from '#shared/composition/lambda-environment.ts'
 import { runDriftCheck } from '#shared/desired/check-drift.ts'
 import { runDnssecScans } from '#shared/dns/dnssec-service.ts'
-import { createStores } from '#shared/store/stores.ts'
 import { beginInvocation } from '../invocation.ts'
-import { buildDriftDeps } from './deps.ts'
+import { driftDepsFrom } from './deps.ts'
 
-const env = await lambdaEnvironment()
-const settings = loadSettings(env)
-const deps = buildDriftDeps(settings)
-const dnssec = buildDnssecDeps(deps, createStores(settings.store).dnssecStates, settings)
+const graph = await lambdaGraph()
+const deps = driftDepsFrom(graph)
+const dnssec = buildDnssecDeps(deps, graph.stores.dnssecStates, graph.settings)
 /** Leave room to finish the domain in hand before Lambda stops the invocation. */
 const SAFETY_MARGIN_MS = 10_000
 
@@ -28,5 +25,6 @@ export async function handler(
   const stats = await runDriftCheck(deps, { deadline })
   const scans = await runDnssecScans(dnssec, { deadline })
   deps.logger.info('drift check and DNSSEC scans finished', { ...stats, dnssec: scans })
+  graph.metrics.flush()
   return { ...stats, dnssec: scans }
 }

@@ -1,57 +1,28 @@
 import { randomUUID } from 'node:crypto'
-import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
 import { cachedKeyLookup } from '#shared/auth/api-key-cache.ts'
 import { sleep } from '#shared/backoff.ts'
-import { buildChangeDeps } from '#shared/changes/change-deps.ts'
 import { publicationDepsFor } from '#shared/composition/dnssec-deps.ts'
+import { buildGraph, type Graph } from '#shared/composition/graph.ts'
 import type { Settings } from '#shared/composition/settings.ts'
-import { createLogger } from '#shared/logger.ts'
-import { metricsFor } from '#shared/metrics.ts'
 import type { PollerDeps } from '#shared/poller/poller-deps.ts'
-import type { ShardQueue } from '#shared/poller/shard-work.ts'
 import { sweepDueIndex } from '#shared/poller/sweep-due-index.ts'
 import { UpstreamListing } from '#shared/poller/upstream-listing.ts'
-import { createStores } from '#shared/store/stores.ts'
-import { limiterFor } from '#shared/upstream-rate/limiter-for.ts'
 import { createSecretResolver } from '#shared/webhooks/webhook-secrets.ts'
 import { webhookSender } from '#shared/webhooks/webhook-sender.ts'
 
 /**
- * Where a scheduled run's parts go: the SQS queue POLLER_QUEUE_URL names, or none (the run drains
- * every shard in its own process). The SQS client is loaded only when there is a queue.
+ * The poller's dependencies, picked from the process's graph: the stores, the upstream client and
+ * its listing, the change path (queued tasks are sent in their turn exactly as the API sends),
+ * publication following, and callbacks signed with each key's secrets through the guarded agent.
  */
-export async function buildShardQueue(
-  settings: Pick<Settings, 'fanOut'>,
-): Promise<ShardQueue | undefined> {
-  if (!settings.fanOut.queueUrl) return undefined
-  const { SqsShardQueue } = await import('#shared/store/sqs-shard-queue.ts')
-  return new SqsShardQueue(settings.fanOut.queueUrl)
-}
-
-/** The production wiring of the poller: DynamoDB stores, the upstream client, guarded webhooks. */
-export function buildPollerDeps(
-  settings: Settings,
-  overrides: Partial<PollerDeps> = {},
-): PollerDeps {
+export function pollerDepsFrom(graph: Graph, overrides: Partial<PollerDeps> = {}): PollerDeps {
+  const { settings, stores, upstream } = graph
+  const now = overrides.now ?? graph.now
   // Only when on: a run measures the due backlog (a query per shard) just to report it.
-  const metrics = overrides.metrics ?? (settings.metrics ? metricsFor(settings.metrics) : undefined)
-  const stores = createStores(settings.store, metrics)
-  const now = overrides.now ?? Date.now
+  const metrics = overrides.metrics ?? (graph.metricsOn ? graph.metrics : undefined)
   const owner = `poller-${randomUUID()}`
-  const logger = createLogger({ level: settings.logLevel }).child({ component: 'poller' })
-  const upstream = new DomainApiClient({
-    config: settings.upstream,
-    metrics,
-    limiter: limiterFor(settings.upstream, stores.buckets),
-  })
-  const changes = buildChangeDeps({
-    stores,
-    upstream,
-    now,
-    logger,
-    settings: settings.submit,
-    changeRecheckMs: settings.changeRecheckMs,
-  })
+  const logger = overrides.logger ?? graph.logger.child({ component: 'poller' })
+  const changes = graph.changeDeps(logger)
   return {
     tasks: stores.tasks,
     taskNos: stores.taskNos,
@@ -97,4 +68,13 @@ export function buildPollerDeps(
     settings: { ...settings.poller, owner },
     ...overrides,
   }
+}
+
+/** The poller's dependencies on a graph of their own (tests, benches). */
+export function buildPollerDeps(
+  settings: Settings,
+  overrides: Partial<PollerDeps> = {},
+): PollerDeps {
+  const { now, metrics, logger } = overrides
+  return pollerDepsFrom(buildGraph(settings, { now, metrics, logger }), overrides)
 }

@@ -1,16 +1,15 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda'
-import { lambdaEnvironment } from '#shared/composition/lambda-environment.ts'
-import { loadSettings } from '#shared/composition/settings.ts'
+import { shardQueueFor } from '#shared/composition/graph.ts'
+import { lambdaGraph } from '#shared/composition/lambda-environment.ts'
 import { dispatchPollerRun } from '#shared/poller/dispatch-run.ts'
 import { InProcessShardQueue } from '#shared/poller/in-process-shard-queue.ts'
 import { workShardMessage } from '#shared/poller/shard-worker.ts'
 import { beginInvocation } from '../invocation.ts'
-import { buildPollerDeps, buildShardQueue } from './deps.ts'
+import { pollerDepsFrom } from './deps.ts'
 
-const env = await lambdaEnvironment()
-const settings = loadSettings(env)
-const deps = buildPollerDeps(settings)
-const queue = await buildShardQueue(settings)
+const graph = await lambdaGraph()
+const deps = pollerDepsFrom(graph)
+const queue = await shardQueueFor(graph.settings)
 /** Leave room to write the last results before Lambda stops the invocation. */
 const SAFETY_MARGIN_MS = 5_000
 /** A run never outlasts the one-minute schedule by much; overlapping runs are safe anyway. */
@@ -39,7 +38,7 @@ export async function handler(_event: unknown, context: Invocation) {
   const { runMs, hardStop } = budgetOf(context)
   const inProcess = new InProcessShardQueue(deps, hardStop)
   const { parts } = await dispatchPollerRun(deps, queue ?? inProcess, {
-    workers: settings.fanOut.workers,
+    workers: graph.settings.fanOut.workers,
     runMs,
   })
   const runs = queue ? [] : inProcess.lastRuns

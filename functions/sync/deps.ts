@@ -1,30 +1,28 @@
-import { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
+import { buildGraph, type Graph } from '#shared/composition/graph.ts'
 import type { Settings } from '#shared/composition/settings.ts'
 import { newTaskId } from '#shared/ids.ts'
-import { createLogger } from '#shared/logger.ts'
-import { metricsFor } from '#shared/metrics.ts'
-import { createStores } from '#shared/store/stores.ts'
 import type { SyncDeps } from '#shared/sync/run-scheduled-sync.ts'
-import { limiterFor } from '#shared/upstream-rate/limiter-for.ts'
 import { callbackUrlChecker, resolveWithDns } from '#shared/webhooks/callback-url.ts'
 
 /** Scheduled syncs submit as the API does: the same stores, client, settings and URL check. */
-export function buildSyncDeps(settings: Settings, overrides: Partial<SyncDeps> = {}): SyncDeps {
-  const stores = createStores(settings.store)
+export function syncDepsFrom(graph: Graph, overrides: Partial<SyncDeps> = {}): SyncDeps {
+  const { settings, stores } = graph
   return {
     tasks: stores.tasks,
     taskNos: stores.taskNos,
     targetLocks: stores.targetLocks,
-    upstream: new DomainApiClient({
-      config: settings.upstream,
-      metrics: metricsFor(settings.metrics),
-      limiter: limiterFor(settings.upstream, stores.buckets),
-    }),
-    now: Date.now,
+    upstream: graph.upstream,
+    now: graph.now,
     newTaskId,
-    logger: createLogger({ level: settings.logLevel }).child({ component: 'sync' }),
+    logger: graph.logger.child({ component: 'sync' }),
     settings: settings.submit,
     checkCallbackUrl: callbackUrlChecker(settings.callbacks, resolveWithDns),
     ...overrides,
   }
+}
+
+/** The syncs' dependencies on a graph of their own (tests). */
+export function buildSyncDeps(settings: Settings, overrides: Partial<SyncDeps> = {}): SyncDeps {
+  const { now, logger } = overrides
+  return syncDepsFrom(buildGraph(settings, { now, logger }), overrides)
 }

@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import { createApp } from '#functions/api/app.ts'
-import { buildApiDeps } from '#functions/api/deps.ts'
-import { buildDriftDeps } from '#functions/drift/deps.ts'
-import { buildPollerDeps } from '#functions/poller/deps.ts'
-import { buildSyncDeps } from '#functions/sync/deps.ts'
+import { apiDepsFrom } from '#functions/api/deps.ts'
+import { driftDepsFrom } from '#functions/drift/deps.ts'
+import { pollerDepsFrom } from '#functions/poller/deps.ts'
+import { syncDepsFrom } from '#functions/sync/deps.ts'
 import { behaviourFor } from '#infra/emulator/behaviour.ts'
 import { LOCAL_TLDS } from '#infra/emulator/dns-parent.ts'
 import { loadEmulatorConfig } from '#infra/emulator/emulator-config.ts'
@@ -16,6 +16,7 @@ import { apiKeyId } from '#shared/auth/api-keys.ts'
 import { createApiKey } from '#shared/auth/create-api-key.ts'
 import { sleep } from '#shared/backoff.ts'
 import { buildDnssecDeps } from '#shared/composition/dnssec-deps.ts'
+import { buildGraph } from '#shared/composition/graph.ts'
 import { loadSettings } from '#shared/composition/settings.ts'
 import { runDriftCheck } from '#shared/desired/check-drift.ts'
 import { runDnssecScans } from '#shared/dns/dnssec-service.ts'
@@ -23,7 +24,6 @@ import { LOCAL_DEFAULTS } from '#shared/local-defaults.ts'
 import type { Logger } from '#shared/logger.ts'
 import { dispatchPollerRun } from '#shared/poller/dispatch-run.ts'
 import { InProcessShardQueue } from '#shared/poller/in-process-shard-queue.ts'
-import { createStores } from '#shared/store/stores.ts'
 import { runScheduledSync } from '#shared/sync/run-scheduled-sync.ts'
 import { rateMs, SyncSchedulesFileSchema } from '#shared/sync/sync-schedules.ts'
 import schedulesFile from '../sync-schedules.json' with { type: 'json' }
@@ -64,7 +64,7 @@ function localParentOverrides(port: number): Record<string, string[]> {
 }
 
 /**
- * The whole settings in one process, as `npm start` runs it: the embedded DynamoDB, the Domain API
+ * The whole gateway in one process, as `npm start` runs it: the embedded DynamoDB, the Domain API
  * emulator, the API, the poller on a timer, the scheduled syncs on timers, and a callback
  * receiver that prints each verified webhook. Real services replace the local ones when
  * DYNAMODB_ENDPOINT / ALIYUN_ENDPOINT are set.
@@ -201,7 +201,9 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
   await ensureTable(dynamoDbEndpoint, settings.store.tableName, settings.store.region)
   if (settings.sync.webhookSecret) receiverSecrets.push(settings.sync.webhookSecret)
 
-  const apiDeps = buildApiDeps(settings)
+  // One graph, as each Lambda function builds its own: the functions pick from it.
+  const graph = buildGraph(settings)
+  const apiDeps = apiDepsFrom(graph)
   const app = createApp(apiDeps)
   const devKeyId = local.devApiKey ? apiKeyId(local.devApiKey) : undefined
   const stored = devKeyId ? await apiDeps.apiKeys.get(devKeyId) : undefined
@@ -252,7 +254,7 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
 
   // The poller, as the one-minute schedule would run it, back to back: each run dispatched as on
   // AWS, its parts (POLLER_WORKERS of them, one by default) drained in this process.
-  const pollerDeps = buildPollerDeps(settings)
+  const pollerDeps = pollerDepsFrom(graph)
   const shardQueue = new InProcessShardQueue(pollerDeps)
   let running = true
   const pollerLoop = (async () => {
@@ -275,7 +277,7 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
   })
 
   // Scheduled syncs with a rate() expression run on timers; cron() ones only on AWS.
-  const syncDeps = buildSyncDeps(settings)
+  const syncDeps = syncDepsFrom(graph)
   const { schedules } = SyncSchedulesFileSchema.parse(schedulesFile)
   for (const schedule of schedules.filter((candidate) => candidate.enabled)) {
     const every = rateMs(schedule.schedule)
@@ -295,8 +297,8 @@ export async function startLocalStack(env: Env): Promise<LocalStack> {
   }
 
   // The drift check and the DNSSEC scans, as their schedule would run them.
-  const driftDeps = buildDriftDeps(settings)
-  const dnssecDeps = buildDnssecDeps(driftDeps, createStores(settings.store).dnssecStates, settings)
+  const driftDeps = driftDepsFrom(graph)
+  const dnssecDeps = buildDnssecDeps(driftDeps, graph.stores.dnssecStates, settings)
   const driftTimer = setInterval(() => {
     runDriftCheck(driftDeps).catch((error: unknown) => {
       driftDeps.logger.error('drift check failed', { error })

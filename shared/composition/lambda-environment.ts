@@ -1,5 +1,7 @@
-import { loadEnvironment } from '#shared/composition/env.ts'
-import { resolveSecretParameters, SECRET_VARIABLES } from '#shared/secret-parameters.ts'
+import { resolveSecretParameters, SECRET_VARIABLES } from '../secret-parameters.ts'
+import { loadEnvironment } from './env.ts'
+import { buildGraph, type Graph } from './graph.ts'
+import { loadSettings } from './settings.ts'
 
 /**
  * The environment a Lambda function runs with: its variables, plus the secrets named by
@@ -10,7 +12,7 @@ export function lambdaEnvironment() {
   return loadEnvironment(async (env) => {
     const needed = SECRET_VARIABLES.some((name) => !env[name] && env[`${name}_PARAM`])
     if (!needed) return env
-    const { ssmParameterReader } = await import('#shared/store/ssm-parameters.ts')
+    const { ssmParameterReader } = await import('../store/ssm-parameters.ts')
     return resolveSecretParameters(
       env,
       ssmParameterReader(env.AWS_REGION, env.SSM_ENDPOINT || undefined),
@@ -24,4 +26,12 @@ export function lambdaEnvironment() {
  */
 export function invocationTraceHeader(): string | undefined {
   return process.env._X_AMZN_TRACE_ID
+}
+
+/**
+ * A Lambda function's graph: its environment read (secrets from SSM), its settings parsed, its
+ * parts built — once per execution environment, at cold start (top-level await).
+ */
+export async function lambdaGraph(): Promise<Graph> {
+  return buildGraph(loadSettings(await lambdaEnvironment()))
 }
