@@ -11,6 +11,7 @@ import type { SubmitDeps } from '#shared/tasks/submit-deps.ts'
 import { submitTask } from '#shared/tasks/submit-task.ts'
 import type { TargetLockStore } from '#shared/tasks/target-locks.ts'
 import type { TaskStore } from '#shared/tasks/task-store.ts'
+import { crashingUpstream } from './helpers/crash-points.ts'
 import {
   clientFor,
   SHA256_DIGEST,
@@ -286,7 +287,7 @@ describe('the reconciler and the window', () => {
     })
     await until(async () => (await p.deps.tasks.get(a, Date.now()))?.status === 'submitting')
     // B, the same domain: taken, sent, and its process stops before recording the TaskNo.
-    const b = submitAs('b', { afterUpstreamCall: stopped })
+    const b = submitAs('b', { upstream: crashingUpstream(p.deps.upstream, { after: stopped }) })
     await until(() => p.emulator.account.tasks.size === 1)
     // A's reconciler runs first, alone, while B's upstream task is unowned and in A's window.
     const settings = { timestampWindowMs: 100 }

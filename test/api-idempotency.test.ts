@@ -3,6 +3,7 @@ import { StoreUnavailableError } from '#shared/errors.ts'
 import { keyedTaskId } from '#shared/ids.ts'
 import type { Task } from '#shared/tasks/task.ts'
 import type { TaskStore } from '#shared/tasks/task-store.ts'
+import { crashingUpstream } from './helpers/crash-points.ts'
 import { type Harness, postJson, startHarness } from './helpers/gateway.ts'
 import { DEFAULTS } from './helpers/settings.ts'
 import { passThrough } from './helpers/task-store-wrapper.ts'
@@ -13,12 +14,13 @@ let crashAfterUpstream = false
 
 beforeAll(async () => {
   h = await startHarness({
-    overrides: {
-      now: () => Date.now() + clockOffsetMs,
-      afterUpstreamCall: async () => {
-        if (crashAfterUpstream) throw new Error('injected crash after the upstream call')
-      },
-    },
+    overrides: { now: () => Date.now() + clockOffsetMs },
+    wrapUpstream: (real) =>
+      crashingUpstream(real, {
+        after: async () => {
+          if (crashAfterUpstream) throw new Error('injected crash after the upstream call')
+        },
+      }),
   })
 })
 afterAll(() => h.close())
@@ -215,15 +217,16 @@ describe('no lost TaskNo', () => {
   it('an event loop stalled past sendBy sends nothing: NotSubmitted, 503, the key freed for a retry', async () => {
     let stall = true
     const stalled = await startHarness({
-      overrides: {
-        settings: { ...DEFAULTS.submit, sendWindowMs: 100 },
-        beforeUpstreamCall: async () => {
-          if (!stall) return
-          // A synchronous stall: nothing else in this process runs meanwhile.
-          const until = Date.now() + 250
-          while (Date.now() < until) {}
-        },
-      },
+      overrides: { settings: { ...DEFAULTS.submit, sendWindowMs: 100 } },
+      wrapUpstream: (real) =>
+        crashingUpstream(real, {
+          before: async () => {
+            if (!stall) return
+            // A synchronous stall: nothing else in this process runs meanwhile.
+            const until = Date.now() + 250
+            while (Date.now() < until) {}
+          },
+        }),
     })
     try {
       const first = await stalled.request(

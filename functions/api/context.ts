@@ -19,7 +19,7 @@ import type { PreflightDeps } from '#shared/preflight/check-change.ts'
 import type { SubmitSettings } from '#shared/tasks/submit-deps.ts'
 import type { TaskSubmitter } from '#shared/tasks/submit-to-upstream.ts'
 import type { TargetLockStore } from '#shared/tasks/target-locks.ts'
-import type { Scope, Task } from '#shared/tasks/task.ts'
+import type { Scope } from '#shared/tasks/task.ts'
 import type { TaskNoRegistry, TaskStore } from '#shared/tasks/task-store.ts'
 import type { DomainAssignment, DomainAssignmentStore } from '#shared/tenants/domain-assignment.ts'
 import type { RateDecision, RateLimiter, RateLimits } from '#shared/tenants/rate-limit.ts'
@@ -43,7 +43,7 @@ export interface ApiDeps {
    */
   readonly keyLookup: (id: string) => Promise<ApiKey | undefined>
   /** Drops a key from this instance's cache (after it is revoked or changed here). */
-  readonly forgetKey?: (id: string) => void
+  readonly forgetKey: (id: string) => void
   readonly deliveries: DeliveryLogStore
   readonly endpoints: EndpointHealthStore
   readonly targetLocks: TargetLockStore
@@ -62,19 +62,19 @@ export interface ApiDeps {
   /** A tenant's scope for a request: the store behind a short cache (see tenant-scope.ts). */
   readonly scopeLookup: (tenant: string) => Promise<TenantScope | undefined>
   /** Drops a tenant's scope from this instance's cache (after the admin changed it here). */
-  readonly forgetScope?: (tenant: string) => void
+  readonly forgetScope: (tenant: string) => void
   /** Domains' managing tenants and sharing, as the admin sets them (or first writes claim them). */
   readonly domainAssignments: DomainAssignmentStore
   /** A domain's assignment for a submission's check: the store behind a short cache. */
   readonly assignmentLookup: (domain: string) => Promise<DomainAssignment | undefined>
   /** Drops a domain's assignment from this instance's cache (after it changed here). */
-  readonly forgetAssignment?: (domain: string) => void
+  readonly forgetAssignment: (domain: string) => void
   /** Per-tenant request rates, counted in the table (see tenants/rate-limit.ts). */
   readonly rateLimiter: RateLimiter
   /** The pre-flight check of a change against what the zone's servers serve (see preflight/). */
   readonly preflight: PreflightDeps
   /** The CDS/CDNSKEY scanner with the API's stores and this request's logger. */
-  readonly dnssec?: ((logger: Logger) => DnssecDeps) | undefined
+  readonly dnssec: (logger: Logger) => DnssecDeps
   /** How often a running change looks at its steps when nothing wakes it sooner. */
   readonly changeRecheckMs: number
   readonly upstream: TaskSubmitter & Pick<DomainApiClient, 'queryDsRecord' | 'queryDomain'>
@@ -92,14 +92,14 @@ export interface ApiDeps {
   readonly api: {
     readonly adminApiKey: string | undefined
     readonly maxBodyBytes: number
-    readonly keyCacheMs?: number
+    readonly keyCacheMs: number
     readonly allowHttpCallbacks: boolean
     /** TLDs whose domains may get DS records; a DS for another answers 422. */
     readonly dsTlds: ReadonlySet<string>
     /** How a tenant without a scope record is treated. */
     readonly tenantScopes: TenantScopeMode
     /** How long one registry read of a domain's DS records answers repeated reads. */
-    readonly registryReadCacheMs?: number
+    readonly registryReadCacheMs: number
     /** Requests per tenant per minute by kind (0: unlimited), unless the tenant's record says. */
     readonly rateLimits: RateLimits
   }
@@ -107,10 +107,6 @@ export interface ApiDeps {
   readonly sendWebhook: (message: WebhookMessage) => Promise<SendResult>
   /** Refuses callback URLs the gateway must not call (scheme, SSRF guard); resolves when allowed. */
   readonly checkCallbackUrl: (url: string) => Promise<void>
-  /** Test seams for crash injection, see `submitTask`. */
-  readonly beforeTakingTargets?: (task: Task) => Promise<void>
-  readonly beforeUpstreamCall?: (task: Task) => Promise<void>
-  readonly afterUpstreamCall?: (task: Task) => Promise<void>
 }
 
 export interface Principal {

@@ -35,7 +35,7 @@ export function apiDepsFrom(graph: Graph, overrides: Partial<ApiDeps> = {}): Api
     overrides.targetLocks ?? stores.targetLocks,
     { ttlMs: settings.api.registryReadCacheMs, now },
   )
-  const deps: ApiDeps = {
+  const deps: Omit<ApiDeps, 'dnssec'> = {
     ...stores,
     keyLookup: keys.get,
     forgetKey: keys.forget,

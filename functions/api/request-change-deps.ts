@@ -4,5 +4,21 @@ import type { Logger } from '#shared/logger.ts'
 import type { ApiDeps } from './context.ts'
 
 /** The change machinery with the API's stores, client and this request's logger. */
-export const changeDepsFor = (deps: ApiDeps, logger: Logger): ChangeDeps =>
-  buildChangeDeps({ ...deps, stores: deps, logger })
+export const changeDepsFor = (
+  deps: Pick<
+    ApiDeps,
+    | 'tasks'
+    | 'taskNos'
+    | 'targetLocks'
+    | 'changes'
+    | 'domainStates'
+    | 'events'
+    | 'eventSequence'
+    | 'upstream'
+    | 'now'
+    | 'settings'
+    | 'changeRecheckMs'
+    | 'newTaskId'
+  >,
+  logger: Logger,
+): ChangeDeps => buildChangeDeps({ ...deps, stores: deps, logger })

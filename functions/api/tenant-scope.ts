@@ -177,12 +177,12 @@ export async function requireManager(
     if (winner?.manager !== tenant) throw new DomainManagedElsewhereError()
     return { takeOver: true, release: none.release }
   }
-  deps.forgetAssignment?.(domain)
+  deps.forgetAssignment(domain)
   return {
     takeOver: false,
     release: async () => {
       await deps.domainAssignments.remove(domain, 1).catch(() => false)
-      deps.forgetAssignment?.(domain)
+      deps.forgetAssignment(domain)
     },
   }
 }

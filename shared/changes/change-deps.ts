@@ -7,7 +7,6 @@ import type { DueItemStore } from '../ports/due-item-store.ts'
 import type { SubmitSettings } from '../tasks/submit-deps.ts'
 import type { TaskSubmitter } from '../tasks/submit-to-upstream.ts'
 import type { TargetLockStore } from '../tasks/target-locks.ts'
-import type { Task } from '../tasks/task.ts'
 import type { TaskNoRegistry, TaskStore } from '../tasks/task-store.ts'
 import type { Change } from './change.ts'
 import type { ChangeDeps } from './change-request.ts'
@@ -34,9 +33,6 @@ export function buildChangeDeps(input: {
   readonly changeRecheckMs: number
   /** How a step's task id is made (default: a random `tsk_` id). */
   readonly newTaskId?: (() => string) | undefined
-  /** Test seams for crash injection (see `submitTask`). */
-  readonly beforeUpstreamCall?: ((task: Task) => Promise<void>) | undefined
-  readonly afterUpstreamCall?: ((task: Task) => Promise<void>) | undefined
 }): ChangeDeps {
   const { stores } = input
   const newTaskId = input.newTaskId ?? (() => randomId('tsk'))
@@ -56,7 +52,5 @@ export function buildChangeDeps(input: {
     newId: (prefix) => (prefix === 'tsk' ? newTaskId() : randomId('chg')),
     changeRecheckMs: input.changeRecheckMs,
     nudgeChange: (id, at) => stores.changes.nudge(id, at),
-    beforeUpstreamCall: input.beforeUpstreamCall,
-    afterUpstreamCall: input.afterUpstreamCall,
   }
 }

@@ -39,7 +39,6 @@ export async function sendSubmission(
   } = {},
 ): Promise<SubmitOutcome> {
   const taskId = task.id
-  await deps.beforeUpstreamCall?.(task)
   let result: Awaited<ReturnType<typeof submitToUpstream>>
   try {
     result = await submitToUpstream(deps.upstream, task.command, task.sendBy as number)
@@ -64,7 +63,6 @@ export async function sendSubmission(
     return { kind: 'rejected', task: rejected, error }
   }
 
-  await deps.afterUpstreamCall?.(task)
   const at = deps.now()
   const upstream = { taskNo: result.taskNo, requestId: result.requestId }
   const pending = (current: Task) =>

@@ -47,12 +47,6 @@ export interface SubmitDeps {
   readonly newTaskId: () => string
   readonly logger: Logger
   readonly settings: SubmitSettings
-  /** Test seams for crash injection: after the intent is written, before the targets are taken… */
-  readonly beforeTakingTargets?: (task: Task) => Promise<void>
-  /** …after the targets are taken, before the upstream call… */
-  readonly beforeUpstreamCall?: (task: Task) => Promise<void>
-  /** …and after the upstream call, before its outcome is written. */
-  readonly afterUpstreamCall?: (task: Task) => Promise<void>
 }
 
 /** What sending a task needs (the poller sends queued tasks with it too). */

@@ -52,7 +52,6 @@ export async function submitTask(
   } else if (!(await deps.tasks.create(task))) {
     throw new Error(`task id ${taskId} is already taken`)
   }
-  await deps.beforeTakingTargets?.(task)
   // With a key, the answer is written on the task with its outcome: no separate write for it.
   const answer = keyed ? render : undefined
   const targets = targetsOf(request.command)

@@ -71,6 +71,8 @@ export async function startHarness(
     env?: Record<string, string>
     /** Wraps the real task store, e.g. to inject failures. */
     wrapTasks?: (real: TaskStore) => TaskStore
+    /** Wraps the API's upstream client, e.g. with crash points (see crash-points.ts). */
+    wrapUpstream?: (real: DomainApiClient) => DomainApiClient
     /** The emulator also plays the parent zone over DNS. */
     parentZone?: ParentZoneSettings
   } = {},
@@ -114,12 +116,14 @@ export async function startHarness(
   const built = buildApiDeps(settings, {
     logger: silentLogger,
     checkCallbackUrl: callbackUrlChecker(settings.callbacks, testResolve),
-    upstream: new DomainApiClient({
-      config: settings.upstream,
-      sleep: async () => {},
-      // The account-wide rate, as production wires it (off unless UPSTREAM_RATE_PER_SECOND).
-      limiter: limiterFor(settings.upstream, createStores(settings.store).buckets),
-    }),
+    upstream: (options.wrapUpstream ?? ((real) => real))(
+      new DomainApiClient({
+        config: settings.upstream,
+        sleep: async () => {},
+        // The account-wide rate, as production wires it (off unless UPSTREAM_RATE_PER_SECOND).
+        limiter: limiterFor(settings.upstream, createStores(settings.store).buckets),
+      }),
+    ),
     ...options.overrides,
   })
   const deps = options.wrapTasks ? { ...built, tasks: options.wrapTasks(built.tasks) } : built

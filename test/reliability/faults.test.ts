@@ -23,16 +23,16 @@ let crashApi = false
 
 beforeAll(async () => {
   await stack.start({
-    api: {
-      beforeTakingTargets: async () => {
+    apiCrashes: {
+      afterIntent: async () => {
         if (crashApi && Math.random() < DEATH_RATE)
           throw new Error('injected: API died after writing the intent, before taking the domain')
       },
-      beforeUpstreamCall: async () => {
+      before: async () => {
         if (crashApi && Math.random() < DEATH_RATE)
           throw new Error('injected: API died after writing the intent')
       },
-      afterUpstreamCall: async () => {
+      after: async () => {
         if (crashApi && Math.random() < DEATH_RATE)
           throw new Error('injected: API died after the upstream call')
       },

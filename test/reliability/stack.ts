@@ -18,6 +18,11 @@ import type { PollerDeps } from '#shared/poller/poller-deps.ts'
 import type { PollerSettings } from '#shared/poller/settings.ts'
 import type { Scope } from '#shared/tasks/task.ts'
 import type { QueueSettings } from '#shared/tasks/task-queue.ts'
+import {
+  crashingAfterIntent,
+  crashingUpstream,
+  type UpstreamCrashPoints,
+} from '../helpers/crash-points.ts'
 import { startTestEmulator, TEST_CREDENTIAL } from '../helpers/emulator.ts'
 import { startMoto } from '../helpers/moto.ts'
 import { TestReceiver } from '../helpers/receiver.ts'
@@ -57,6 +62,11 @@ export class ReliabilityStack {
     options: {
       emulatorTaskMs?: number
       api?: Partial<ApiDeps>
+      /**
+       * Where the API's process may die (see crash-points.ts): right after a submission's intent is
+       * written, before taking its domain (not a change's steps); around its upstream call.
+       */
+      apiCrashes?: { afterIntent?: () => Promise<void> } & UpstreamCrashPoints
       /** The store engine: the embedded dynalite (on disk, default) or moto_server. */
       engine?: 'dynalite' | 'moto'
       /** A fault proxy (seeded) between the gateway and the engine; its rates are set by the test. */
@@ -116,9 +126,11 @@ export class ReliabilityStack {
     }
     await ensureTable(this.db.endpoint, this.env.TABLE_NAME as string)
     const settings = loadSettings(this.env)
-    this.apiDeps = buildApiDeps(settings, {
+    const crashes = options.apiCrashes ?? {}
+    const upstream = new DomainApiClient({ config: settings.upstream })
+    const built = buildApiDeps(settings, {
       logger: this.logger,
-      upstream: new DomainApiClient({ config: settings.upstream }),
+      upstream: crashingUpstream(upstream, crashes),
       settings: {
         ...DEFAULTS.submit,
         firstPollDelayMs: 20,
@@ -139,6 +151,10 @@ export class ReliabilityStack {
       changeRecheckMs: 5_000,
       ...options.api,
     })
+    const { afterIntent } = crashes
+    this.apiDeps = afterIntent
+      ? { ...built, tasks: crashingAfterIntent(built.tasks, afterIntent, (task) => !task.changeId) }
+      : built
     const app = createApp(this.apiDeps)
     const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server
     await new Promise<void>((resolve) => server.once('listening', () => resolve()))

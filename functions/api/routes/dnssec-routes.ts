@@ -104,9 +104,7 @@ export function registerDnssecRoutes(app: App, deps: ApiDeps): void {
     async (c, { principal, domain }) => {
       const state = await enrolment(domain, principal, 'manage')
       if (state.mode !== 'cds') throw new ConflictError('DNSSEC automation is off for this domain.')
-      const dnssec = deps.dnssec
-      if (!dnssec) throw new ConflictError('DNSSEC automation is not configured.')
-      const result = await scanAndStep(dnssec(c.get('logger')), state)
+      const result = await scanAndStep(deps.dnssec(c.get('logger')), state)
       const after = await enrolment(state.domain, principal, 'manage')
       return toResponse(json(200, { result, state: view(after) }))
     },

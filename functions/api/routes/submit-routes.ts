@@ -121,9 +121,6 @@ async function submit(
       newTaskId: deps.newTaskId,
       logger: c.get('logger'),
       settings: deps.settings,
-      beforeTakingTargets: deps.beforeTakingTargets,
-      beforeUpstreamCall: deps.beforeUpstreamCall,
-      afterUpstreamCall: deps.afterUpstreamCall,
     },
     {
       tenant: principal.tenant,
