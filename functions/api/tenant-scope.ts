@@ -186,3 +186,30 @@ export async function requireManager(
     },
   }
 }
+
+/**
+ * One page of one of the tenant's lists, read from the position its sealed cursor names (sealed to
+ * `scope`, so a cursor of another list or tenant is refused), with what the tenant's scope no
+ * longer covers left out, and the next page's cursor sealed the same way.
+ */
+export async function scopedPage<T>(
+  deps: ScopeDeps & Pick<ApiDeps, 'cursors' | 'now'>,
+  principal: Principal,
+  list: {
+    readonly scope: string
+    readonly cursor: string | undefined
+    readonly targetsOf: (item: T) => ScopedTargets
+  },
+  read: (
+    position: Record<string, unknown> | undefined,
+    now: number,
+  ) => Promise<{
+    readonly items: readonly T[]
+    readonly next?: Record<string, unknown> | undefined
+  }>,
+): Promise<{ items: T[]; nextCursor: string | undefined }> {
+  const page = await read(deps.cursors.openGiven(list.scope, list.cursor), deps.now())
+  const nextCursor = deps.cursors.sealNext(list.scope, page.next)
+  const visible = await stillInScope(deps, principal)
+  return { items: page.items.filter((item) => visible(list.targetsOf(item))), nextCursor }
+}

@@ -6,6 +6,14 @@ import { z } from 'zod'
  * from these helpers; a bad or missing value fails at start with a message naming the variable.
  */
 
+/** A whole number from `min` to `max`; `fallback` when unset. */
+export const wholeIn = (min: number, max: number, fallback: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback)
+
+/** A number above 0, at most `max`; `fallback` when unset. */
+export const positiveUpTo = (max: number, fallback: number) =>
+  z.coerce.number().positive().max(max).default(fallback)
+
 export const positiveInt = (fallback: number) =>
   z.coerce.number().int().positive().default(fallback)
 

@@ -4,7 +4,7 @@ import { DOCUMENTED_DS_TLDS } from '../desired/ds-rules.ts'
 import { MAX_SHARDS } from '../poller/shard-work.ts'
 import type { StoreSettings } from '../store/store-settings.ts'
 import type { RateLimits } from '../tenants/rate-limit.ts'
-import { booleanFlag, type Env, parseEnv, positiveInt } from './env.ts'
+import { booleanFlag, type Env, parseEnv, positiveInt, positiveUpTo, wholeIn } from './env.ts'
 import { loadDomainApiSettings } from './upstream-env.ts'
 
 export const GatewayEnvSchema = z.object({
@@ -14,14 +14,14 @@ export const GatewayEnvSchema = z.object({
    * Attempts the SDK makes per DynamoDB request (throttling, 5xx and broken connections are
    * retried with its back-off); a write that meets its own earlier attempt is recognised.
    */
-  DYNAMODB_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(5),
+  DYNAMODB_MAX_ATTEMPTS: wholeIn(1, 10, 5),
   AWS_REGION: z.string().min(1).default('us-east-1'),
   ADMIN_API_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
   API_MAX_BODY_BYTES: positiveInt(64 * 1024),
   /** How long an API instance trusts a key it read (revocation elsewhere shows within this). */
   API_KEY_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
-  DUE_SHARDS: z.coerce.number().int().min(1).max(MAX_SHARDS).default(8),
-  TASK_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(30),
+  DUE_SHARDS: wholeIn(1, MAX_SHARDS, 8),
+  TASK_RETENTION_DAYS: positiveUpTo(3650, 30),
   CALLBACK_ALLOW_HTTP: booleanFlag(false),
   /**
    * `open` (default): a tenant the admin gave no scope may act on every domain and instance (as
@@ -48,20 +48,16 @@ export const GatewayEnvSchema = z.object({
             .filter(Boolean),
     ),
   /** A submission's attempts are signed and sent only this long after its intent is written. */
-  SUBMIT_SEND_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3_600).default(60),
+  SUBMIT_SEND_WINDOW_SECONDS: wholeIn(1, 3_600, 60),
   /** Tasks that may wait for one domain or instance; one more gets 429. */
-  QUEUE_MAX_PER_TARGET: z.coerce.number().int().min(1).max(1_000).default(100),
+  QUEUE_MAX_PER_TARGET: wholeIn(1, 1_000, 100),
   /**
    * Tasks of one tenant that may wait for one domain or instance (default: half of
    * QUEUE_MAX_PER_TARGET, rounded up), so one tenant's backlog leaves room for the others.
    */
   QUEUE_MAX_PER_TENANT: z.coerce.number().int().min(1).max(1_000).optional(),
   /** A task still queued after this long is rejected unsent (`QueueTimeout`). */
-  QUEUE_MAX_WAIT_HOURS: z.coerce
-    .number()
-    .positive()
-    .max(24 * 30)
-    .default(24),
+  QUEUE_MAX_WAIT_HOURS: positiveUpTo(24 * 30, 24),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** `on`: write CloudWatch EMF metric lines to stdout (set on AWS; a flag to see them locally). */
   METRICS: z.enum(['on', 'off']).default('off'),

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { DomainApiSettings } from '../aliyun/domain-api-settings.ts'
-import { type Env, parseEnv, positiveInt } from './env.ts'
+import { type Env, parseEnv, positiveInt, wholeIn } from './env.ts'
 
 const DEFAULT_ENDPOINT = 'https://domain.aliyuncs.com'
 /** `domain-intl` is the older product line and only speaks its own API version. */
@@ -20,12 +20,12 @@ export const UpstreamEnvSchema = z.object({
   ALIYUN_HTTP_METHOD: z.enum(['POST', 'GET']).default('POST'),
   ALIYUN_TIMEOUT_MS: positiveInt(10_000),
   ALIYUN_CONNECT_TIMEOUT_MS: positiveInt(3_000),
-  ALIYUN_READ_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+  ALIYUN_READ_RETRIES: wholeIn(0, 10, 3),
   ALIYUN_MAX_CONNECTIONS: positiveInt(32),
   /** How far from the service's clock a signed Timestamp may be (the service's rule: 15 min). */
-  ALIYUN_TIMESTAMP_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  ALIYUN_TIMESTAMP_WINDOW_SECONDS: wholeIn(1, 86_400, 900),
   /** Writes are refused while the service's clock is proven further than this from ours. */
-  ALIYUN_MAX_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(1).max(3_600).default(30),
+  ALIYUN_MAX_CLOCK_SKEW_SECONDS: wholeIn(1, 3_600, 30),
   /**
    * Calls per second for the whole Alibaba Cloud account, shared by every worker through a token
    * bucket in the table (0: no shared limit). A throttling answer halves it for a while.
@@ -33,8 +33,8 @@ export const UpstreamEnvSchema = z.object({
   UPSTREAM_RATE_PER_SECOND: z.coerce.number().min(0).max(10_000).default(0),
   UPSTREAM_RATE_BURST: z.coerce.number().int().min(1).max(100_000).optional(),
   /** Tokens a worker takes from the shared bucket at once (fewer writes; less exact). */
-  UPSTREAM_RATE_BATCH: z.coerce.number().int().min(1).max(1_000).default(5),
-  UPSTREAM_RATE_SLOW_SECONDS: z.coerce.number().int().min(1).max(3_600).default(30),
+  UPSTREAM_RATE_BATCH: wholeIn(1, 1_000, 5),
+  UPSTREAM_RATE_SLOW_SECONDS: wholeIn(1, 3_600, 30),
 })
 
 function defaultVersionFor(endpoint: string): string {

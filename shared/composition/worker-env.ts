@@ -5,7 +5,15 @@ import type { PreflightSettings } from '../preflight/check-change.ts'
 import type { PublicationSettings } from '../publication/publication.ts'
 import { addressPolicy, checkAddress } from '../webhooks/address-policy.ts'
 import type { CallbackSettings } from '../webhooks/callback-settings.ts'
-import { booleanFlag, ConfigError, commaList, type Env, parseEnv } from './env.ts'
+import {
+  booleanFlag,
+  ConfigError,
+  commaList,
+  type Env,
+  parseEnv,
+  positiveUpTo,
+  wholeIn,
+} from './env.ts'
 import type { GatewayConfig } from './gateway-env.ts'
 
 const secondsList = (fallback: string) =>
@@ -24,57 +32,35 @@ const secondsList = (fallback: string) =>
 export const WorkerEnvSchema = z.object({
   CALLBACK_ALLOWLIST: commaList,
   CALLBACK_ALLOW_LOOPBACK: booleanFlag(false),
-  CALLBACK_TIMEOUT_MS: z.coerce.number().int().min(1000).max(30_000).default(15_000),
+  CALLBACK_TIMEOUT_MS: wholeIn(1000, 30_000, 15_000),
   CALLBACK_RETRY_SCHEDULE: secondsList('5,300,1800,7200,18000,36000,36000'),
   CALLBACK_JITTER: z.coerce.number().min(0).max(0.5).default(0.2),
-  CALLBACK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
-  CALLBACK_ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(16),
+  CALLBACK_CONCURRENCY: wholeIn(1, 256, 32),
+  CALLBACK_ENDPOINT_CONCURRENCY: wholeIn(1, 64, 16),
   /** Deliveries of one tenant in flight at once (default: half of CALLBACK_CONCURRENCY). */
   CALLBACK_TENANT_CONCURRENCY: z.coerce.number().int().min(1).max(256).optional(),
   /** An endpoint failing without a success for this long is disabled (Svix: 5 days). */
-  CALLBACK_DISABLE_AFTER_HOURS: z.coerce
-    .number()
-    .positive()
-    .max(24 * 30)
-    .default(120),
+  CALLBACK_DISABLE_AFTER_HOURS: positiveUpTo(24 * 30, 120),
   POLL_DELAYS: secondsList('2,3,5,10,15,30,60,120,300'),
-  POLL_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
-  POLL_LEASE_SECONDS: z.coerce.number().int().min(5).max(900).default(60),
+  POLL_CONCURRENCY: wholeIn(1, 256, 16),
+  POLL_LEASE_SECONDS: wholeIn(5, 900, 60),
   /**
    * The SQS queue a scheduled run hands its shards to (one message per worker); unset, the
    * scheduled run drains every shard itself (see docs/scaling.md).
    */
   POLLER_QUEUE_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Workers a scheduled run is split between (at most DUE_SHARDS of them get a part). */
-  POLLER_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
-  TASK_MAX_AGE_HOURS: z.coerce
-    .number()
-    .positive()
-    .max(24 * 30)
-    .default(72),
-  RECONCILE_AFTER_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  POLLER_WORKERS: wholeIn(1, 64, 1),
+  TASK_MAX_AGE_HOURS: positiveUpTo(24 * 30, 72),
+  RECONCILE_AFTER_SECONDS: wholeIn(1, 3600, 30),
   /** Added to the absence window for the service's own processing and listing delay. */
-  RECONCILE_ABSENCE_MARGIN_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
-  DUE_SWEEP_INTERVAL_MINUTES: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(7 * 24 * 60)
-    .default(60),
-  DUE_SWEEP_STALE_MINUTES: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(24 * 60)
-    .default(10),
+  RECONCILE_ABSENCE_MARGIN_SECONDS: wholeIn(0, 86_400, 60),
+  DUE_SWEEP_INTERVAL_MINUTES: wholeIn(1, 7 * 24 * 60, 60),
+  DUE_SWEEP_STALE_MINUTES: wholeIn(1, 24 * 60, 10),
   /** How often a running change looks at its steps when no step's end wakes it sooner. */
-  CHANGE_RECHECK_SECONDS: z.coerce.number().positive().max(3_600).default(15),
+  CHANGE_RECHECK_SECONDS: positiveUpTo(3_600, 15),
   /** How often the drift check walks the managed domains (on AWS: the drift function's rate). */
-  DRIFT_CHECK_MINUTES: z.coerce
-    .number()
-    .positive()
-    .max(7 * 24 * 60)
-    .default(15),
+  DRIFT_CHECK_MINUTES: positiveUpTo(7 * 24 * 60, 15),
   /**
    * JSON `{"zone": ["host:port", …]}`: ask these servers for that zone instead of looking them up
    * (local servers, tests, the emulator's parent zone). Not for production.
@@ -106,11 +92,7 @@ export const WorkerEnvSchema = z.object({
    */
   DNS_LOOKUP: z.enum(['system', 'overrides']).default('system'),
   /** A rollover that has not moved for this long sends dnssec.rollover.stuck. */
-  DNSSEC_STUCK_HOURS: z.coerce
-    .number()
-    .positive()
-    .max(24 * 365)
-    .default(48),
+  DNSSEC_STUCK_HOURS: positiveUpTo(24 * 365, 48),
   /**
    * JSON `["<zone> IN DS <key tag> <algorithm> <digest type> <hex>", …]`: where chains of trust
    * start for RFC 9615 bootstrap signals. The root's KSKs by default; locally, the emulator's TLDs.
@@ -139,7 +121,7 @@ export const WorkerEnvSchema = z.object({
    */
   PREFLIGHT_UNVERIFIED: z.enum(['refuse', 'proceed']).default('refuse'),
   /** How long the pre-flight check of one domain may take; past it the domain is `unverified`. */
-  PREFLIGHT_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(5_000),
+  PREFLIGHT_TIMEOUT_MS: wholeIn(100, 30_000, 5_000),
   /** The name servers of Alibaba Cloud DNS, asked before a move to it (`aliyunDns: true`). */
   ALIBABA_DNS_NAME_SERVERS: z
     .string()
@@ -154,15 +136,11 @@ export const WorkerEnvSchema = z.object({
    * How long after a registry task succeeds the parent zone may take to serve it (a DS, a
    * delegation); past it `publication.late` and the ChangesNotPublished metric.
    */
-  PUBLICATION_TIMEOUT_MINUTES: z.coerce
-    .number()
-    .positive()
-    .max(7 * 24 * 60)
-    .default(180),
+  PUBLICATION_TIMEOUT_MINUTES: positiveUpTo(7 * 24 * 60, 180),
   /** The waits between looks at the parent zone after a task succeeds, the last repeated. */
   PUBLICATION_CHECK_SECONDS: secondsList('30,60,120,300'),
   /** Identical scans over TCP before an unsigned delegation's first DS is added. */
-  DNSSEC_BOOTSTRAP_SCANS: z.coerce.number().int().min(1).max(1_000).default(3),
+  DNSSEC_BOOTSTRAP_SCANS: wholeIn(1, 1_000, 3),
   SYNC_CALLBACK_URL: z.url({ protocol: /^https?$/ }).optional(),
   SSM_ENDPOINT: z.url().optional(),
   SYNC_WEBHOOK_SECRET: z

@@ -22,6 +22,22 @@ export const INDEX_DUE = 'due'
 export const INDEX_OPEN = 'byOpen'
 export const TTL_ATTRIBUTE = 'expiresAt'
 
+type Projection = NonNullable<
+  NonNullable<CreateTableCommandInput['GlobalSecondaryIndexes']>[number]['Projection']
+>
+
+/** A key of two attributes: the partition (HASH) and the sort (RANGE) key. */
+const keyOf = (hash: string, range: string) => [
+  { AttributeName: hash, KeyType: 'HASH' as const },
+  { AttributeName: range, KeyType: 'RANGE' as const },
+]
+
+const index = (name: string, hash: string, range: string, projection: Projection) => ({
+  IndexName: name,
+  KeySchema: keyOf(hash, range),
+  Projection: projection,
+})
+
 export function tableDefinition(tableName: string): CreateTableCommandInput {
   return {
     TableName: tableName,
@@ -38,46 +54,15 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
       { AttributeName: 'openShard', AttributeType: 'S' },
       { AttributeName: 'openSk', AttributeType: 'S' },
     ],
-    KeySchema: [
-      { AttributeName: 'pk', KeyType: 'HASH' },
-      { AttributeName: 'sk', KeyType: 'RANGE' },
-    ],
+    KeySchema: keyOf('pk', 'sk'),
     GlobalSecondaryIndexes: [
-      {
-        IndexName: INDEX_BY_OWNER,
-        KeySchema: [
-          { AttributeName: 'gsi1pk', KeyType: 'HASH' },
-          { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'ALL' },
-      },
-      {
-        IndexName: INDEX_BY_EVENT,
-        KeySchema: [
-          { AttributeName: 'evpk', KeyType: 'HASH' },
-          { AttributeName: 'evsk', KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'ALL' },
-      },
-      {
-        IndexName: INDEX_DUE,
-        KeySchema: [
-          { AttributeName: 'dueShard', KeyType: 'HASH' },
-          { AttributeName: 'dueAt', KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'KEYS_ONLY' },
-      },
-      {
-        IndexName: INDEX_OPEN,
-        KeySchema: [
-          { AttributeName: 'openShard', KeyType: 'HASH' },
-          { AttributeName: 'openSk', KeyType: 'RANGE' },
-        ],
-        Projection: {
-          ProjectionType: 'INCLUDE',
-          NonKeyAttributes: ['status', 'dueAt', 'lease'],
-        },
-      },
+      index(INDEX_BY_OWNER, 'gsi1pk', 'gsi1sk', { ProjectionType: 'ALL' }),
+      index(INDEX_BY_EVENT, 'evpk', 'evsk', { ProjectionType: 'ALL' }),
+      index(INDEX_DUE, 'dueShard', 'dueAt', { ProjectionType: 'KEYS_ONLY' }),
+      index(INDEX_OPEN, 'openShard', 'openSk', {
+        ProjectionType: 'INCLUDE',
+        NonKeyAttributes: ['status', 'dueAt', 'lease'],
+      }),
     ],
   }
 }

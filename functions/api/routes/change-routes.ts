@@ -11,7 +11,7 @@ import type { ApiDeps, App } from '../context.ts'
 import { json, toResponse } from '../http.ts'
 import { DomainNameSchema, LIMITS } from '../schemas/common-schemas.ts'
 import { ChangeResourceSchema } from '../schemas/desired-state-schemas.ts'
-import { stillInScope, targetsOfChange } from '../tenant-scope.ts'
+import { scopedPage, stillInScope, targetsOfChange } from '../tenant-scope.ts'
 import { routesOf } from './route.ts'
 import { answer } from './route-document.ts'
 
@@ -50,17 +50,15 @@ export function registerChangeRoutes(app: App, deps: ApiDeps): void {
       problems: [422],
     },
     async (_c, { principal, query }) => {
-      const scope = `changes:${principal.tenant}`
-      const page = await deps.changeList.list(
-        principal.tenant,
-        { status: query.status, domain: query.domain, kind: query.kind },
-        query.limit,
-        deps.cursors.openGiven(scope, query.cursor),
-        deps.now(),
+      const list = {
+        scope: `changes:${principal.tenant}`,
+        cursor: query.cursor,
+        targetsOf: targetsOfChange,
+      }
+      const filter = { status: query.status, domain: query.domain, kind: query.kind }
+      const { items, nextCursor } = await scopedPage(deps, principal, list, (position, now) =>
+        deps.changeList.list(principal.tenant, filter, query.limit, position, now),
       )
-      const nextCursor = deps.cursors.sealNext(scope, page.next)
-      const visible = await stillInScope(deps, principal)
-      const items = page.items.filter((change) => visible(targetsOfChange(change)))
       return toResponse(json(200, { items: await Promise.all(items.map(withSteps)), nextCursor }))
     },
   )

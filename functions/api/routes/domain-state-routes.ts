@@ -106,28 +106,31 @@ async function holdersOf(
 /** What a desired-state `PUT` asks for, before it is the caller's change request. */
 type DesiredOf<R> = R extends unknown ? Pick<R, Extract<keyof R, 'kind' | 'desired'>> : never
 
+/** What every desired-state `PUT` says besides its desired state: where to, how, and whether to. */
+interface DesiredStatePut {
+  readonly domain: string
+  readonly body: { readonly callbackUrl?: string | undefined; readonly force?: boolean | undefined }
+  readonly query: { readonly dryRun?: string | undefined }
+}
+
 async function planOrApply(
   c: Context<AppEnv>,
   deps: ApiDeps,
   principal: Principal,
-  target: {
-    readonly domain: string
-    readonly callbackUrl: string | undefined
-    readonly dryRun: boolean
-    readonly force: boolean
-  },
+  put: DesiredStatePut,
   desired: DesiredOf<ChangeRequest>,
 ): Promise<Response> {
   const asked = {
     tenant: principal.tenant,
     keyId: principal.keyId,
-    domain: target.domain,
-    callbackUrl: target.callbackUrl ?? principal.callbackUrl,
+    domain: put.domain,
+    callbackUrl: put.body.callbackUrl ?? principal.callbackUrl,
     trigger: 'api',
     ...desired,
   } as ChangeRequest
   const context = changeDepsFor(deps, c.get('logger'))
-  const { dryRun } = target
+  const dryRun = put.query.dryRun === 'true'
+  const force = put.body.force === true
   if (!dryRun && asked.callbackUrl) await deps.checkCallbackUrl(asked.callbackUrl)
   const holders = await holdersOf(deps, asked.domain)
   const grant = await requireManager(deps, principal, asked.domain, holders, { claim: !dryRun })
@@ -137,13 +140,13 @@ async function planOrApply(
       // Before anything is written: the end state against what the zone's servers serve.
       const checked = await preflightDesired(deps.preflight, asked.domain, desired)
       deps.metrics.add('PreflightChecks', 1, {
-        dimensions: { Verdict: checked.verdict, Forced: String(target.force) },
+        dimensions: { Verdict: checked.verdict, Forced: String(force) },
       })
       if (dryRun) {
         const { plan } = await planChange(context, { ...asked, takeOver: grant.takeOver })
         return { plan, safety: checked }
       }
-      const safety = decide(checked, target.force, deps.preflight.settings)
+      const safety = decide(checked, force, deps.preflight.settings)
       return startChange(context, { ...asked, takeOver: grant.takeOver, safety })
     })().catch(async (error: unknown) => {
       await grant.release()
@@ -190,12 +193,7 @@ export function registerDomainStateRoutes(app: App, deps: ApiDeps): void {
         c,
         deps,
         principal,
-        {
-          domain,
-          callbackUrl: body.callbackUrl,
-          dryRun: query.dryRun === 'true',
-          force: body.force === true,
-        },
+        { domain, body, query },
         { kind: 'ds', desired: { records, repair: body.repair } },
       )
     },
@@ -217,12 +215,7 @@ export function registerDomainStateRoutes(app: App, deps: ApiDeps): void {
         c,
         deps,
         principal,
-        {
-          domain,
-          callbackUrl: body.callbackUrl,
-          dryRun: query.dryRun === 'true',
-          force: body.force === true,
-        },
+        { domain, body, query },
         { kind: 'name-servers', desired: { aliyunDns, nameServers, repair } },
       )
     },

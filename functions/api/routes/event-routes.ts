@@ -23,7 +23,7 @@ import {
   RecoverResultSchema,
 } from '../schemas/event-schemas.ts'
 import { DeliveryAttemptSchema } from '../schemas/task-schemas.ts'
-import { type ScopedTargets, stillInScope, targetsOfTask } from '../tenant-scope.ts'
+import { type ScopedTargets, scopedPage, stillInScope, targetsOfTask } from '../tenant-scope.ts'
 import { routesOf } from './route.ts'
 import { answer } from './route-document.ts'
 
@@ -48,17 +48,15 @@ export function registerEventRoutes(app: App, deps: ApiDeps): void {
       problems: [422],
     },
     async (_c, { principal, query }) => {
-      const scope = `events:${principal.tenant}:${query.order}`
-      const page = await deps.eventLog.list(
-        principal.tenant,
-        { type: query.type, since: query.since, order: query.order },
-        query.limit,
-        deps.cursors.openGiven(scope, query.cursor),
-        deps.now(),
+      const list = {
+        scope: `events:${principal.tenant}:${query.order}`,
+        cursor: query.cursor,
+        targetsOf: targetsOfEvent,
+      }
+      const filter = { type: query.type, since: query.since, order: query.order }
+      const { items, nextCursor } = await scopedPage(deps, principal, list, (position, now) =>
+        deps.eventLog.list(principal.tenant, filter, query.limit, position, now),
       )
-      const nextCursor = deps.cursors.sealNext(scope, page.next)
-      const visible = await stillInScope(deps, principal)
-      const items = page.items.filter((logged) => visible(targetsOfEvent(logged)))
       return toResponse(json(200, { items: items.map(toEventResource), nextCursor }))
     },
   )

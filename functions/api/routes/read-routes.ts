@@ -11,7 +11,7 @@ import {
   TaskPageSchema,
   TaskResourceSchema,
 } from '../schemas/task-schemas.ts'
-import { ownTask, stillInScope, targetsOfTask } from '../tenant-scope.ts'
+import { ownTask, scopedPage, targetsOfTask } from '../tenant-scope.ts'
 import { routesOf } from './route.ts'
 import { answer } from './route-document.ts'
 
@@ -50,17 +50,15 @@ export function registerReadRoutes(app: App, deps: ApiDeps): void {
       problems: [422],
     },
     async (_c, { principal, query }) => {
-      const scope = `tasks:${principal.tenant}`
-      const page = await deps.tasks.listByTenant(
-        principal.tenant,
-        { status: query.status, domain: query.domain, action: query.action as never },
-        query.limit,
-        deps.cursors.openGiven(scope, query.cursor),
-        deps.now(),
+      const list = {
+        scope: `tasks:${principal.tenant}`,
+        cursor: query.cursor,
+        targetsOf: targetsOfTask,
+      }
+      const filter = { status: query.status, domain: query.domain, action: query.action as never }
+      const { items, nextCursor } = await scopedPage(deps, principal, list, (position, now) =>
+        deps.tasks.listByTenant(principal.tenant, filter, query.limit, position, now),
       )
-      const nextCursor = deps.cursors.sealNext(scope, page.next)
-      const visible = await stillInScope(deps, principal)
-      const items = page.items.filter((task) => visible(targetsOfTask(task)))
       return toResponse(json(200, { items: items.map((task) => toTaskResource(task)), nextCursor }))
     },
   )
