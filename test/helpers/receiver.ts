@@ -17,6 +17,8 @@ export type Reply = {
   headers?: Record<string, string>
   body?: string
   delayMs?: number
+  /** The answer is held until this settles (then `delayMs`): a receiver that hangs until told. */
+  until?: Promise<void>
 }
 
 /**
@@ -47,10 +49,13 @@ export class TestReceiver {
         this.received.push(request)
         const answer = this.reply(request)
         request.status = answer.status
-        setTimeout(() => {
-          if (res.destroyed) return
-          res.writeHead(answer.status, answer.headers ?? {}).end(answer.body ?? '')
-        }, answer.delayMs ?? 0)
+        const send = () =>
+          setTimeout(() => {
+            if (res.destroyed) return
+            res.writeHead(answer.status, answer.headers ?? {}).end(answer.body ?? '')
+          }, answer.delayMs ?? 0)
+        if (answer.until) void answer.until.then(send)
+        else send()
       })
     })
     await new Promise<void>((resolve) => server.listen(this.#port, '127.0.0.1', resolve))
