@@ -4,11 +4,11 @@ import type { EmulatorOptions } from '#infra/emulator/app.ts'
 import type { ParentZoneSettings } from '#infra/emulator/server.ts'
 import { loadSettings } from '#shared/composition/settings.ts'
 import { silentLogger } from '#shared/logger.ts'
-import type { PollerDeps, ProcessOutcome } from '#shared/poller/poller-deps.ts'
+import type { PollerDeps } from '#shared/poller/poller-deps.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
 import type { PollerSettings } from '#shared/poller/settings.ts'
 import type { Task } from '#shared/tasks/task.ts'
-import { type Harness, startHarness, TEST_DYNAMODB_ENGINE } from './gateway.ts'
+import { type Harness, moved, startHarness, TEST_DYNAMODB_ENGINE } from './gateway.ts'
 import { TestReceiver } from './receiver.ts'
 import { DEFAULTS } from './settings.ts'
 
@@ -20,9 +20,6 @@ const DRAIN_TIMEOUT_MS = TEST_DYNAMODB_ENGINE === 'moto' ? 15_000 : 5_000
  * and moto answers a query in time that grows with the table, so its runs get more.
  */
 const DRAIN_RUN_MS = TEST_DYNAMODB_ENGINE === 'moto' ? 250 : 50
-
-/** What a poller run does that moves the pipeline on (a poll of a running task does not). */
-const PROGRESS: readonly ProcessOutcome[] = ['sent', 'completed', 'reconciled', 'delivered']
 
 /** Submissions in the pipeline are signed and sent only within this of their intent. */
 export const PIPELINE_SEND_WINDOW_MS = 1_000
@@ -182,9 +179,7 @@ export async function startPipeline(
           throw new Error(`pipeline did not settle: nothing moved for ${timeoutMs} ms`)
         }
         const { outcomes } = await runPoller(deps, Date.now() + DRAIN_RUN_MS)
-        if (PROGRESS.some((outcome) => (outcomes[outcome] ?? 0) > 0)) {
-          deadline = Date.now() + timeoutMs
-        }
+        if (moved(outcomes)) deadline = Date.now() + timeoutMs
       }
     },
     async task(id) {
