@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type DnsServer, queryServer } from '#shared/dns/dns-client.ts'
 import { type DsRecord, dsFromDnskey, parseDnskey } from '#shared/dns/dnskey.ts'
-import { decideRollover } from '#shared/dns/rollover.ts'
 import { type ScanOutcome, scanZone } from '#shared/dns/scan-zone.ts'
+import { decideRollover } from '#shared/dnssec-automation/rollover.ts'
 import { freePort } from './helpers/free-port.ts'
 import {
   MULTI_SIGNER_STATES,

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ensureTable } from '#infra/local/dynamodb-local.ts'
+import { bucketAccountOf, limiterFor } from '#shared/composition/limiter-for.ts'
 import { loadSettings } from '#shared/composition/settings.ts'
 import { randomId } from '#shared/ids.ts'
 import { createStores } from '#shared/store/stores.ts'
-import { bucketAccountOf, limiterFor } from '#shared/upstream-rate/limiter-for.ts'
 import { localDynamoDb } from './helpers/gateway.ts'
 import { type Pipeline, startPipeline } from './helpers/pipeline.ts'
 

@@ -2,7 +2,7 @@ import type { Context } from 'aws-lambda'
 import { buildDnssecDeps } from '#shared/composition/dnssec-deps.ts'
 import { lambdaGraph } from '#shared/composition/lambda-environment.ts'
 import { runDriftCheck } from '#shared/desired/check-drift.ts'
-import { runDnssecScans } from '#shared/dns/dnssec-service.ts'
+import { runDnssecScans } from '#shared/dnssec-automation/dnssec-service.ts'
 import { beginInvocation } from '../invocation.ts'
 import { driftDepsFrom } from './deps.ts'
 

@@ -1,5 +1,5 @@
+import { isAliyunDns } from '#shared/changes/desired-plan.ts'
 import { DOCUMENTED_DS_TLDS, MAX_DS_RECORDS } from '#shared/desired/ds-rules.ts'
-import { isAliyunDns } from '#shared/desired/plan.ts'
 import { DOCUMENTED_BEHAVIOUR, type ServiceBehaviour } from './behaviour.ts'
 import { EmulatorErrors } from './emulator-error.ts'
 

@@ -1,8 +1,8 @@
-import type { DsPlan, NameServerPlan } from '../desired/plan.ts'
 import type { DsRecord } from '../dns/dnskey.ts'
 import type { DueItem } from '../ports/due-item-store.ts'
-import type { ChangeSafety } from '../preflight/safety.ts'
+import type { ChangeSafety } from '../tasks/change-safety.ts'
 import type { Task } from '../tasks/task.ts'
+import type { DsPlan, NameServerPlan } from './desired-plan.ts'
 
 export const CHANGE_STATUSES = ['running', 'succeeded', 'failed'] as const
 /**

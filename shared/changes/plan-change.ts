@@ -1,13 +1,13 @@
+import { DomainManagedElsewhereError } from '../tenants/domain-assignment.ts'
+import type { DesiredDs, DesiredNs } from './change.ts'
+import type { ChangeDeps, ChangeRequest, PlannedStep, StoredChange } from './change-request.ts'
 import {
   type DsPlan,
   dsSteps,
   type NameServerPlan,
   planDs,
   planNameServers,
-} from '../desired/plan.ts'
-import { DomainManagedElsewhereError } from '../tenants/domain-assignment.ts'
-import type { DesiredDs, DesiredNs } from './change.ts'
-import type { ChangeDeps, ChangeRequest, PlannedStep, StoredChange } from './change-request.ts'
+} from './desired-plan.ts'
 import type { DomainState } from './domain-state.ts'
 
 /**

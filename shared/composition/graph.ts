@@ -5,7 +5,7 @@ import { createLogger, type Logger } from '../logger.ts'
 import { type Metrics, metricsFor } from '../metrics.ts'
 import type { ShardQueue } from '../poller/shard-work.ts'
 import { createStores } from '../store/stores.ts'
-import { limiterFor } from '../upstream-rate/limiter-for.ts'
+import { limiterFor } from './limiter-for.ts'
 import type { Settings } from './settings.ts'
 
 /** Every store of the table, sharing one DynamoDB client. */

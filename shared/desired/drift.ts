@@ -1,6 +1,11 @@
 import type { DomainApiClient } from '../aliyun/domain-api-client.ts'
+import {
+  type DsDrift,
+  dsDrift,
+  type NameServerDrift,
+  nameServerDrift,
+} from '../changes/desired-plan.ts'
 import type { DomainState } from '../changes/domain-state.ts'
-import { type DsDrift, dsDrift, type NameServerDrift, nameServerDrift } from './plan.ts'
 
 /** How a managed domain at the registry compares with its last applied desired state. */
 export interface DriftReport {

@@ -1,14 +1,8 @@
 import type { DnsAnswer, DnsServer } from '../dns/dns-client.ts'
 import type { DsRecord } from '../dns/dnskey.ts'
 import type { NamedServer } from '../dns/name-servers.ts'
-import {
-  type ChangeSafety,
-  type DomainSafety,
-  judgeAnswer,
-  judgeChange,
-  judgeDomain,
-  type ServerEvidence,
-} from './safety.ts'
+import type { ChangeSafety, DomainSafety, ServerEvidence } from '../tasks/change-safety.ts'
+import { judgeAnswer, judgeChange, judgeDomain } from './safety.ts'
 
 /**
  * The pre-flight check: for each domain a change touches, the DS set the registry will hold and

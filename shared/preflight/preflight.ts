@@ -1,10 +1,10 @@
 import type { DesiredDs, DesiredNs } from '../changes/change.ts'
 import { delegatedTo } from '../dns/name-servers.ts'
 import { GatewayError } from '../errors.ts'
+import type { ChangeSafety } from '../tasks/change-safety.ts'
 import type { TaskCommand } from '../tasks/task.ts'
 import { checkTargets, type PreflightDeps, type PreflightSettings } from './check-change.ts'
 import { dsAfter } from './ds-after.ts'
-import type { ChangeSafety } from './safety.ts'
 
 /**
  * Safe by default: before a change is written or sent, its end state is checked against what the

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import type { DsRecord } from '../dns/dnskey.ts'
+import type { ServerEvidence } from '../tasks/change-safety.ts'
 import type { TaskCommand } from '../tasks/task.ts'
 import { dsAfter } from './ds-after.ts'
 import { decide, UnsafeChangeError } from './preflight.ts'
-import { judgeChange, judgeDomain, type ServerEvidence } from './safety.ts'
+import { judgeChange, judgeDomain } from './safety.ts'
 
 const A: DsRecord = { keyTag: 1, algorithm: 13, digestType: 2, digest: 'AA'.repeat(32) }
 const B: DsRecord = { keyTag: 2, algorithm: 13, digestType: 2, digest: 'bb'.repeat(32) }

@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import type { DnssecState } from '../dns/dnssec-state.ts'
+import type { DnssecState } from '../dnssec-automation/dnssec-state.ts'
 import { DynamoDbPerDomainStore } from './per-domain-store.ts'
 
 /** Stored as `DNSSEC#<domain>`; listed through the owner index's `DNSSEC` partition. */

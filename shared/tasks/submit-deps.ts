@@ -1,7 +1,7 @@
 /** What a submission needs and answers: its settings, dependencies, request and outcome. */
 import type { UpstreamError } from '../aliyun/upstream-error.ts'
 import type { Logger } from '../logger.ts'
-import type { ChangeSafety } from '../preflight/safety.ts'
+import type { ChangeSafety } from './change-safety.ts'
 import type { TaskSubmitter } from './submit-to-upstream.ts'
 import type { TargetLockStore } from './target-locks.ts'
 import type { StoredAnswer, Task, TaskCommand } from './task.ts'

@@ -1,6 +1,6 @@
 import type { SubmitAction } from '../aliyun/domain-api-types.ts'
 import type { DsRecord } from '../dns/dnskey.ts'
-import type { ChangeSafety } from '../preflight/safety.ts'
+import type { ChangeSafety } from './change-safety.ts'
 
 export const TASK_STATUSES = [
   'queued',

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createApp } from '#functions/api/app.ts'
 import type { DsRecord } from '#shared/dns/dnskey.ts'
-import type { ChangeSafety } from '#shared/preflight/safety.ts'
+import type { ChangeSafety } from '#shared/tasks/change-safety.ts'
 import { freePort } from './free-port.ts'
 import { type Pipeline, startPipeline } from './pipeline.ts'
 import { SAFETY_KEYS, SAFETY_SCENARIOS, SAFETY_ZONE, UNSIGNED_ZONE } from './safety-zones.ts'

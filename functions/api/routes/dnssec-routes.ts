@@ -1,5 +1,5 @@
-import { scanAndStep } from '#shared/dns/dnssec-service.ts'
-import type { DnssecState } from '#shared/dns/dnssec-state.ts'
+import { scanAndStep } from '#shared/dnssec-automation/dnssec-service.ts'
+import type { DnssecState } from '#shared/dnssec-automation/dnssec-state.ts'
 import { ConflictError, NotFoundError } from '#shared/errors.ts'
 import type { ApiDeps, App, Principal } from '../context.ts'
 import { requireDsTld } from '../ds-tld.ts'

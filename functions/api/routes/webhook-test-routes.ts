@@ -1,6 +1,6 @@
+import { sampleEventData } from '#functions/api/sample-events.ts'
 import { activeWebhookSecrets } from '#shared/auth/api-keys.ts'
 import { toEpochSeconds } from '#shared/epoch.ts'
-import { sampleEventData } from '#shared/events/sample-events.ts'
 import { eventBody, eventWebhookId, type WebhookEvent } from '#shared/events/webhook-event.ts'
 import { randomId } from '#shared/ids.ts'
 import { nextCallbackState } from '#shared/webhooks/callback-states.ts'

@@ -1,6 +1,6 @@
 /** The schemas of the DNSSEC automation routes: the enrolment and where it stands. */
 import { z } from '@hono/zod-openapi'
-import { ROLLOVER_PHASES } from '#shared/dns/rollover.ts'
+import { ROLLOVER_PHASES } from '#shared/dnssec-automation/rollover.ts'
 import { CallbackUrlSchema, TimestampSchema } from './common-schemas.ts'
 import { DsRecordOutSchema } from './desired-state-schemas.ts'
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
 import type { DomainApiSettings } from '../aliyun/domain-api-settings.ts'
 import { sleep } from '../backoff.ts'
-import type { BucketStore } from './bucket-store.ts'
-import { SharedUpstreamLimiter, type UpstreamLimiter } from './shared-limiter.ts'
+import type { BucketStore } from '../upstream-rate/bucket-store.ts'
+import { SharedUpstreamLimiter, type UpstreamLimiter } from '../upstream-rate/shared-limiter.ts'
 
 /** Whose bucket: one per account, a digest of its access key id (the id stays out of the table). */
 export const bucketAccountOf = (upstream: DomainApiSettings): string =>

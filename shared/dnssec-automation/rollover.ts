@@ -1,5 +1,5 @@
-import type { DsRecord } from './dnskey.ts'
-import type { ChildKey } from './scan-zone.ts'
+import type { DsRecord } from '../dns/dnskey.ts'
+import type { ChildKey } from '../dns/scan-zone.ts'
 
 /**
  * The parent side of a key rollover, decided from one good scan (pure): a new DS is added only

@@ -1,7 +1,7 @@
+import type { DsRecord } from '../dns/dnskey.ts'
+import type { ChildKey, ServerView } from '../dns/scan-zone.ts'
 import type { PerDomainStore } from '../ports/per-domain-store.ts'
-import type { DsRecord } from './dnskey.ts'
 import type { RolloverPhase } from './rollover.ts'
-import type { ChildKey, ServerView } from './scan-zone.ts'
 
 /** A domain enrolled in CDS/CDNSKEY-driven DS automation, and where its rollover stands. */
 export interface DnssecState {

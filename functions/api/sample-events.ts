@@ -3,11 +3,11 @@
  * same functions as the real events' data (a task's resource, a change's event data, the drift
  * and DNSSEC shapes), so a receiver tested with them handles the real ones.
  */
-import { changeEventData } from '../changes/settle-change.ts'
-import type { Task, TaskStatus } from '../tasks/task.ts'
-import { PING_MESSAGE } from '../webhooks/ping-event.ts'
-import { taskEventBody } from '../webhooks/task-event.ts'
-import type { AnyEventType } from './webhook-event.ts'
+import { changeEventData } from '#shared/changes/settle-change.ts'
+import type { AnyEventType } from '#shared/events/webhook-event.ts'
+import type { Task, TaskStatus } from '#shared/tasks/task.ts'
+import { PING_MESSAGE } from '#shared/webhooks/ping-event.ts'
+import { taskEventBody } from '#shared/webhooks/task-event.ts'
 
 export interface SampleContext {
   readonly tenant: string

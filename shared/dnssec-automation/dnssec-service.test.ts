@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
+import { NameServerLookupError } from '../dns/name-servers.ts'
 import type { WebhookEvent } from '../events/webhook-event.ts'
 import { type DnssecDeps, runDnssecScans, scanAndStep } from './dnssec-service.ts'
 import type { DnssecState } from './dnssec-state.ts'
-import { NameServerLookupError } from './name-servers.ts'
 
 const NOW = Date.parse('2026-12-06T12:00:00Z')
 

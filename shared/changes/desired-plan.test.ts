@@ -7,7 +7,7 @@ import {
   planDs,
   planNameServers,
   UnplannableError,
-} from './plan.ts'
+} from './desired-plan.ts'
 
 const ds = (keyTag: number, digestType = 2, fill = 'a') => ({
   keyTag,
