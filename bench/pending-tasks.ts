@@ -1,5 +1,5 @@
 import type { startEmulator } from '#infra/emulator/server.ts'
-import type { DynamoDbTaskStore } from '#shared/store/task-store.ts'
+import type { DynamoDbTaskStore } from '#shared/store/dynamodb-task-store.ts'
 import type { Task } from '#shared/tasks/task.ts'
 
 /** Gateway tasks `pending` and due now, each with its upstream task in the emulator. */

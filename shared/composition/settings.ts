@@ -1,5 +1,5 @@
 import type { DomainApiSettings } from '../aliyun/domain-api-settings.ts'
-import type { PollerSettings } from '../poller/settings.ts'
+import type { PollerSettings } from '../poller/poller-settings.ts'
 import type { DueSweepSettings } from '../poller/sweep-due-index.ts'
 import { absenceAfterSendByMs } from '../poller/upstream-search.ts'
 import type { SubmitSettings } from '../tasks/submit-deps.ts'

@@ -9,7 +9,7 @@ import type {
   PollerDeps,
   ProcessOutcome,
 } from './poller-deps.ts'
-import { pollDelay } from './settings.ts'
+import { pollDelay } from './poller-settings.ts'
 
 export async function claimAndWork<T extends CallbackCarrier>(
   deps: PollerDeps,

@@ -7,7 +7,7 @@ import type { SendResult } from '../webhooks/send-webhook.ts'
 import { SYSTEM_KEY_ID, secretsOfKey } from '../webhooks/webhook-secrets.ts'
 import { type DeliveryLanes, endpointOf } from './delivery-lanes.ts'
 import type { CallbackCarrier, CarrierKind, PollerDeps, ProcessOutcome } from './poller-deps.ts'
-import { callbackRetryDelay } from './settings.ts'
+import { callbackRetryDelay } from './poller-settings.ts'
 import { iso } from './task-outcome.ts'
 
 type Kind<T extends CallbackCarrier> = Pick<CarrierKind<T>, 'replace' | 'webhookId' | 'body'>

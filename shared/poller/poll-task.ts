@@ -4,7 +4,7 @@ import { startFollowing } from '../publication/follow-publication.ts'
 import { isTerminal, type Task } from '../tasks/task.ts'
 import { deriveStatus, forward, mergeDetails } from './derive-status.ts'
 import type { ProcessOutcome, StepDeps } from './poller-deps.ts'
-import { pollDelay } from './settings.ts'
+import { pollDelay } from './poller-settings.ts'
 import { finished, iso, save, unlockTargets } from './task-outcome.ts'
 
 export async function poll(deps: StepDeps, held: Task): Promise<ProcessOutcome> {

@@ -14,7 +14,7 @@ import type { DeliveryLogStore } from '../webhooks/delivery-log.ts'
 import type { EndpointHealthStore } from '../webhooks/endpoint-health-store.ts'
 import type { SendResult, WebhookMessage } from '../webhooks/send-webhook.ts'
 import type { DeliveryLanes } from './delivery-lanes.ts'
-import type { PollerSettings } from './settings.ts'
+import type { PollerSettings } from './poller-settings.ts'
 import type { UpstreamListing } from './upstream-listing.ts'
 
 export interface PollerDeps {

@@ -2,8 +2,8 @@
 import { toEpochSeconds } from '../epoch.ts'
 import type { Task, TaskAction } from '../tasks/task.ts'
 import type { PollerDeps } from './poller-deps.ts'
+import type { PollerSettings } from './poller-settings.ts'
 import { serviceTimeCandidates } from './service-time.ts'
-import type { PollerSettings } from './settings.ts'
 
 /**
  * Task types the public documents name (Domain API, QueryTaskList / QueryTaskDetailList). A

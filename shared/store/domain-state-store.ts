@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import type { DomainState } from '../changes/domain-state.ts'
-import { DynamoDbPerDomainStore } from './per-domain-store.ts'
+import { DynamoDbPerDomainStore } from './dynamodb-per-domain-store.ts'
 
 /** Stored as `MANAGED#<domain>`; listed through the owner index's `MANAGED` partition. */
 export class DynamoDbDomainStateStore extends DynamoDbPerDomainStore<DomainState> {

@@ -3,10 +3,10 @@ import { toEpochSeconds } from '../epoch.ts'
 import type { EventLog, EventPage, EventQuery, LoggedEvent } from '../events/event-log.ts'
 import type { WebhookEvent } from '../events/webhook-event.ts'
 import { withoutTableKeys } from './dynamodb.ts'
+import { taskFromItem } from './dynamodb-task-store.ts'
 import { eventPartition } from './event-index.ts'
 import { indexPosition, queryFilteredPage } from './index-query.ts'
 import { INDEX_BY_EVENT } from './table-definition.ts'
-import { taskFromItem } from './task-store.ts'
 
 /** Reads the `byEvent` index: stored events and final tasks, one query per page. */
 export class DynamoDbEventLog implements EventLog {

@@ -15,7 +15,7 @@ import { createApiKey } from '#shared/auth/create-api-key.ts'
 import { loadSettings } from '#shared/composition/settings.ts'
 import { createLogger } from '#shared/logger.ts'
 import type { PollerDeps } from '#shared/poller/poller-deps.ts'
-import type { PollerSettings } from '#shared/poller/settings.ts'
+import type { PollerSettings } from '#shared/poller/poller-settings.ts'
 import type { Scope } from '#shared/tasks/task.ts'
 import type { QueueSettings } from '#shared/tasks/task-queue.ts'
 import {

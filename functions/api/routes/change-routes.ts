@@ -11,7 +11,7 @@ import type { ApiDeps, App } from '../context.ts'
 import { json, toResponse } from '../http.ts'
 import { DomainNameSchema, LIMITS } from '../schemas/common-schemas.ts'
 import { ChangeResourceSchema } from '../schemas/desired-state-schemas.ts'
-import { scopedPage, stillInScope, targetsOfChange } from '../tenant-scope.ts'
+import { scopedPage, stillInScope, targetsOfChange } from '../scope-checks.ts'
 import { routesOf } from './route.ts'
 import { answer } from './route-document.ts'
 

@@ -7,7 +7,7 @@ import { requireScopeOf } from '../auth.ts'
 import type { ApiDeps, App } from '../context.ts'
 import { json, toResponse } from '../http.ts'
 import { DeliveryAttemptSchema, TaskResourceSchema } from '../schemas/task-schemas.ts'
-import { ownTask } from '../tenant-scope.ts'
+import { ownTask } from '../scope-checks.ts'
 import { routesOf } from './route.ts'
 import { answer } from './route-document.ts'
 

@@ -5,7 +5,7 @@ import type { ApiDeps, App, Principal } from '../context.ts'
 import { requireDsTld } from '../ds-tld.ts'
 import { json, toResponse } from '../http.ts'
 import { DnssecEnrolmentSchema, DnssecStateSchema } from '../schemas/dnssec-schemas.ts'
-import { maySee, requireManager } from '../tenant-scope.ts'
+import { maySee, requireManager } from '../scope-checks.ts'
 import { routesOf } from './route.ts'
 import { answer } from './route-document.ts'
 

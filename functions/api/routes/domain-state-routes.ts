@@ -22,7 +22,7 @@ import {
   DryRunQuerySchema,
   PlanResponseSchema,
 } from '../schemas/desired-state-schemas.ts'
-import { maySee, requireManager } from '../tenant-scope.ts'
+import { maySee, requireManager } from '../scope-checks.ts'
 import { routesOf } from './route.ts'
 import { answer } from './route-document.ts'
 

@@ -23,7 +23,7 @@ import {
   RecoverResultSchema,
 } from '../schemas/event-schemas.ts'
 import { DeliveryAttemptSchema } from '../schemas/task-schemas.ts'
-import { type ScopedTargets, scopedPage, stillInScope, targetsOfTask } from '../tenant-scope.ts'
+import { type ScopedTargets, scopedPage, stillInScope, targetsOfTask } from '../scope-checks.ts'
 import { routesOf } from './route.ts'
 import { answer } from './route-document.ts'
 

@@ -11,7 +11,7 @@ import {
   TaskPageSchema,
   TaskResourceSchema,
 } from '../schemas/task-schemas.ts'
-import { ownTask, scopedPage, targetsOfTask } from '../tenant-scope.ts'
+import { ownTask, scopedPage, targetsOfTask } from '../scope-checks.ts'
 import { routesOf } from './route.ts'
 import { answer } from './route-document.ts'
 

@@ -6,7 +6,7 @@ import { authenticate, requireAdmin, requireScope } from '../auth.ts'
 import type { ApiDeps, App, AppEnv, Principal } from '../context.ts'
 import { readJsonBody } from '../http.ts'
 import { DomainNameSchema } from '../schemas/common-schemas.ts'
-import { domainInPath } from '../tenant-scope.ts'
+import { domainInPath } from '../scope-checks.ts'
 import { parseOrThrow } from '../validate.ts'
 import {
   type answer,

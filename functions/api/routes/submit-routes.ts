@@ -26,7 +26,7 @@ import {
   ForceQuerySchema,
 } from '../schemas/submission-schemas.ts'
 import { TaskResourceSchema } from '../schemas/task-schemas.ts'
-import { requireDomains, requireInstance } from '../tenant-scope.ts'
+import { requireDomains, requireInstance } from '../scope-checks.ts'
 import { parseOrThrow } from '../validate.ts'
 import { type RouteSpec, routesOf } from './route.ts'
 import { answer } from './route-document.ts'

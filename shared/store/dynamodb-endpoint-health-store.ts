@@ -1,7 +1,7 @@
 import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import type { EndpointHealth, EndpointHealthStore } from '../webhooks/endpoint-health-store.ts'
-import { apiKeyFromItem, apiKeyItemKey } from './api-key-store.ts'
 import { getItem, putVersioned, queryPartition, storeCall, withoutTableKeys } from './dynamodb.ts'
+import { apiKeyFromItem, apiKeyItemKey } from './dynamodb-api-key-store.ts'
 
 const pkOf = (keyId: string) => `ENDPOINT#${keyId}`
 
