@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { changeInFlight } from '../changes/change.ts'
+import { type Change, changeInFlight } from '../changes/change.ts'
 import type { ChangeDeps } from '../changes/change-request.ts'
 import { startChange } from '../changes/start-change.ts'
 import { checkBootstrapSignals, type SignalOutcome } from '../dns/bootstrap-signal.ts'
@@ -158,30 +158,33 @@ function eventId(domain: string, version: number, type: EventType): string {
   return `evt_k${digest}`
 }
 
-/**
- * One scan of an enrolled domain and the step it allows: read the registry's DS set, scan the
- * child's servers, check the parent, and add or remove DS records through a desired-state change
- * (so every add still runs before any remove, through the domain's queue). Every event is sent
- * once per state it reports.
- */
-export async function scanAndStep(deps: DnssecDeps, state: DnssecState): Promise<ScanReport> {
-  const now = deps.now()
-  const iso = new Date(now).toISOString()
-  const domain = state.domain
-  const events: { type: EventType; data: Record<string, unknown> }[] = []
-  const { version, ...base } = state
-  let next: Omit<DnssecState, 'version'> = base
-  let report: ScanReport
+type Scanned = Awaited<ReturnType<typeof scanWithParent>>
+type GoodScan = Extract<Scanned, { ok: true }>
+type FailedScan = Extract<Scanned, { ok: false }>
+type StepEvent = { readonly type: EventType; readonly data: Record<string, unknown> }
 
-  const registry = normal((await deps.registry.queryDsRecord({ domainName: domain })).records)
-  const bootstrapping = registry.length === 0
-  const scan = await scanWithParent(deps, state, registry, bootstrapping, now)
-  if (!scan.ok) {
-    const reason = scan.reason
-    next = {
+/** What one scan decided: the enrolment's next state, the events it reports, the answer. */
+interface Step {
+  readonly next: Omit<DnssecState, 'version'>
+  readonly events: readonly StepEvent[]
+  readonly report: ScanReport
+}
+
+/** A scan that could not read the zone: recorded, and reported once until one succeeds. */
+function failedScan(
+  state: DnssecState,
+  scan: FailedScan,
+  registry: readonly DsRecord[],
+  now: number,
+): Step {
+  const { version: _version, ...base } = state
+  const { domain } = state
+  const reason = scan.reason
+  return {
+    next: {
       ...base,
       lastScan: {
-        at: iso,
+        at: new Date(now).toISOString(),
         ok: false,
         reason,
         servers: scan.servers,
@@ -190,195 +193,298 @@ export async function scanAndStep(deps: DnssecDeps, state: DnssecState): Promise
         registry,
       },
       failureReported: true,
+    },
+    events: state.failureReported
+      ? []
+      : [{ type: 'dnssec.scan.failed', data: { domain, reason, servers: scan.servers } }],
+    report: { domain, ok: false, phase: state.phase, action: 'failed', reason },
+  }
+}
+
+/** The enrolment as a good scan leaves it, before any step: what was seen, failures forgotten. */
+function scanned(
+  state: DnssecState,
+  scan: GoodScan,
+  registry: readonly DsRecord[],
+  now: number,
+): Omit<DnssecState, 'version'> {
+  const { version: _version, ...base } = state
+  const lastScan = {
+    at: new Date(now).toISOString(),
+    ok: true,
+    servers: scan.servers,
+    keys: scan.keys,
+    cds: scan.desired === 'none' ? [] : scan.desired,
+    registry,
+    parent: scan.parent,
+  }
+  return { ...base, lastScan, failureReported: false }
+}
+
+/** Why nothing may be stepped now, whatever the zone asks: an answer, or undefined to go on. */
+function nothingToStep(
+  state: DnssecState,
+  scan: GoodScan,
+  next: Omit<DnssecState, 'version'>,
+  openChange: Change | undefined,
+): Step | undefined {
+  const waiting = (waitReason: string, action: ScanReport['action']): Step => ({
+    next: { ...next, waitReason },
+    events: [],
+    report: { domain: state.domain, ok: true, phase: state.phase, action, reason: waitReason },
+  })
+  if (scan.desired === 'none') {
+    return waiting('the zone publishes no CDS or CDNSKEY: nothing to change', 'none')
+  }
+  if (scan.desired === 'delete' && !state.allowDelete) {
+    return waiting('the zone asks to delete every DS; not enabled for this domain', 'refused')
+  }
+  if (openChange && changeInFlight(openChange)) {
+    return waiting(`change ${openChange.id} is running`, 'none')
+  }
+  return undefined
+}
+
+/**
+ * An unsigned delegation's first DS: allowed at once by an authenticated RFC 9615 signal, or
+ * after enough identical scans over TCP (unless the enrolment asks for the signal); `wait` says
+ * why not yet, `by` what allowed it.
+ */
+async function bootstrapGate(
+  deps: DnssecDeps,
+  state: DnssecState,
+  scan: GoodScan,
+  desired: readonly DsRecord[],
+  next: Omit<DnssecState, 'version'>,
+  now: number,
+): Promise<{
+  readonly next: Omit<DnssecState, 'version'>
+  readonly wait?: RolloverDecision | undefined
+  readonly by?: 'signal' | 'scans' | undefined
+}> {
+  // RFC 9615 first: the DNS operator's authenticated signal makes the first DS safe at once.
+  const signal = await bootstrapSignal(deps, state.domain, scan.apex, now)
+  const digest = desired
+    .map((ds) => `${ds.keyTag}/${ds.digest}`)
+    .sort()
+    .join(',')
+  const seen = state.bootstrapDigest === digest ? (state.bootstrapScans ?? 0) + 1 : 1
+  const after = {
+    ...next,
+    lastScan: {
+      ...(next.lastScan as NonNullable<DnssecState['lastScan']>),
+      signal: signal.ok ? { ok: true, names: signal.names } : { ok: false, reason: signal.reason },
+    },
+    bootstrapScans: seen,
+    bootstrapDigest: digest,
+  }
+  if (signal.ok) return { next: after, by: 'signal' }
+  if (signal.contradicts) {
+    return {
+      next: after,
+      wait: { kind: 'refuse', reason: `bootstrapping stopped: ${signal.reason}` },
     }
-    if (!state.failureReported) {
-      events.push({
-        type: 'dnssec.scan.failed',
-        data: { domain, reason, servers: scan.servers },
+  }
+  if (state.requireSignal) {
+    const reason = `bootstrapping: waiting for an authenticated RFC 9615 signal (${signal.reason})`
+    return { next: after, wait: { kind: 'wait', phase: 'idle', reason } }
+  }
+  if (seen < deps.dnssec.bootstrapScans) {
+    const reason = `bootstrapping: waiting for more identical scans over TCP (no authenticated signal: ${signal.reason})`
+    return { next: after, wait: { kind: 'wait', phase: 'idle', reason } }
+  }
+  return { next: after, by: 'scans' }
+}
+
+/** The step a rollover decision takes: a change started, a wait recorded, or the phase closed. */
+async function take(
+  deps: DnssecDeps,
+  state: DnssecState,
+  decision: RolloverDecision,
+  step: {
+    readonly next: Omit<DnssecState, 'version'>
+    readonly desired: readonly DsRecord[]
+    readonly parent: GoodScan['parent']
+    readonly bootstrappedBy: 'signal' | 'scans' | undefined
+    readonly iso: string
+  },
+): Promise<Step> {
+  const { domain } = state
+  const { next, desired, parent, iso } = step
+  switch (decision.kind) {
+    case 'refuse':
+      return {
+        next: { ...next, waitReason: decision.reason },
+        events: [],
+        report: {
+          domain,
+          ok: true,
+          phase: state.phase,
+          action: 'refused',
+          reason: decision.reason,
+        },
+      }
+    case 'apply': {
+      const change = await startChange(deps, {
+        tenant: state.tenant,
+        keyId: state.keyId,
+        domain,
+        callbackUrl: state.callbackUrl,
+        trigger: 'dnssec',
+        kind: 'ds',
+        desired: { records: decision.records, repair: false },
       })
+      const by = step.bootstrappedBy
+      return {
+        next: {
+          ...next,
+          phase: decision.phase,
+          phaseSince: iso,
+          changeId: change.id,
+          waitReason: undefined,
+          publishedSince: decision.phase === 'adding' ? undefined : state.publishedSince,
+          stuckReported: false,
+        },
+        events:
+          decision.phase === 'adding'
+            ? [
+                {
+                  type: 'dnssec.ds.submitted',
+                  data: {
+                    domain,
+                    changeId: change.id,
+                    records: decision.records,
+                    ...(by ? { bootstrap: by } : {}),
+                  },
+                },
+              ]
+            : [],
+        report: {
+          domain,
+          ok: true,
+          phase: decision.phase,
+          action: 'submitted',
+          changeId: change.id,
+        },
+      }
     }
-    report = { domain, ok: false, phase: state.phase, action: 'failed', reason }
-  } else {
-    const parent = scan.parent
-    const lastScan = {
-      at: iso,
-      ok: true,
-      servers: scan.servers,
+    case 'wait': {
+      const changed = decision.phase !== state.phase
+      const published = decision.publishedSince !== undefined && state.publishedSince === undefined
+      return {
+        next: {
+          ...next,
+          phase: decision.phase,
+          phaseSince: changed ? iso : (state.phaseSince ?? iso),
+          waitReason: decision.reason,
+          publishedSince: decision.publishedSince,
+        },
+        events: published
+          ? [{ type: 'dnssec.ds.published', data: { domain, records: desired, parent } }]
+          : [],
+        report: {
+          domain,
+          ok: true,
+          phase: decision.phase,
+          action: 'none',
+          reason: decision.reason,
+        },
+      }
+    }
+    case 'in-sync': {
+      const events: StepEvent[] = []
+      if (state.phase !== 'idle') {
+        if (state.publishedSince === undefined) {
+          events.push({ type: 'dnssec.ds.published', data: { domain, records: desired, parent } })
+        }
+        events.push({ type: 'dnssec.rollover.completed', data: { domain, records: desired } })
+      }
+      return {
+        next: {
+          ...next,
+          phase: 'idle',
+          phaseSince: iso,
+          waitReason: undefined,
+          publishedSince: undefined,
+          stuckReported: false,
+        },
+        events,
+        report: { domain, ok: true, phase: 'idle', action: 'none' },
+      }
+    }
+  }
+}
+
+/** After a good scan: the step the zone, the registry and the parent allow now. */
+async function stepAfterScan(
+  deps: DnssecDeps,
+  state: DnssecState,
+  scan: GoodScan,
+  registry: readonly DsRecord[],
+  now: number,
+): Promise<Step> {
+  let next = scanned(state, scan, registry, now)
+  const openChange = state.changeId ? await deps.changes.get(state.changeId, now) : undefined
+  const early = nothingToStep(state, scan, next, openChange)
+  if (early) return early
+  const desired = scan.desired === 'delete' ? [] : normal(scan.desired as readonly DsRecord[])
+  let wait: RolloverDecision | undefined
+  let bootstrappedBy: 'signal' | 'scans' | undefined
+  if (registry.length === 0 && desired.length > 0) {
+    const gate = await bootstrapGate(deps, state, scan, desired, next, now)
+    next = gate.next
+    wait = gate.wait
+    bootstrappedBy = gate.by
+  }
+  const { parent } = scan
+  const decision =
+    wait ??
+    decideRollover({
+      desired,
       keys: scan.keys,
-      cds: scan.desired === 'none' ? [] : scan.desired,
       registry,
       parent,
-    }
-    next = { ...base, lastScan, failureReported: false }
-    const openChange = state.changeId ? await deps.changes.get(state.changeId, now) : undefined
-    if (scan.desired === 'none') {
-      next = { ...next, waitReason: 'the zone publishes no CDS or CDNSKEY: nothing to change' }
-      report = { domain, ok: true, phase: state.phase, action: 'none', reason: next.waitReason }
-    } else if (scan.desired === 'delete' && !state.allowDelete) {
-      next = {
-        ...next,
-        waitReason: 'the zone asks to delete every DS; not enabled for this domain',
-      }
-      report = { domain, ok: true, phase: state.phase, action: 'refused', reason: next.waitReason }
-    } else if (openChange && changeInFlight(openChange)) {
-      next = { ...next, waitReason: `change ${openChange.id} is running` }
-      report = { domain, ok: true, phase: state.phase, action: 'none', reason: next.waitReason }
-    } else {
-      const desired = scan.desired === 'delete' ? [] : normal(scan.desired)
-      let wait: RolloverDecision | undefined
-      let bootstrappedBy: 'signal' | 'scans' | undefined
-      if (bootstrapping && desired.length > 0) {
-        // RFC 9615 first: the DNS operator's authenticated signal makes the first DS safe at once.
-        const signal = await bootstrapSignal(deps, domain, scan.apex, now)
-        next = {
-          ...next,
-          lastScan: {
-            ...lastScan,
-            signal: signal.ok
-              ? { ok: true, names: signal.names }
-              : { ok: false, reason: signal.reason },
-          },
-        }
-        const digest = desired
-          .map((ds) => `${ds.keyTag}/${ds.digest}`)
-          .sort()
-          .join(',')
-        const seen = state.bootstrapDigest === digest ? (state.bootstrapScans ?? 0) + 1 : 1
-        next = { ...next, bootstrapScans: seen, bootstrapDigest: digest }
-        if (signal.ok) bootstrappedBy = 'signal'
-        else if (signal.contradicts) {
-          wait = { kind: 'refuse', reason: `bootstrapping stopped: ${signal.reason}` }
-        } else if (state.requireSignal) {
-          wait = {
-            kind: 'wait',
-            phase: 'idle',
-            reason: `bootstrapping: waiting for an authenticated RFC 9615 signal (${signal.reason})`,
-          }
-        } else if (seen < deps.dnssec.bootstrapScans) {
-          wait = {
-            kind: 'wait',
-            phase: 'idle',
-            reason: `bootstrapping: waiting for more identical scans over TCP (no authenticated signal: ${signal.reason})`,
-          }
-        } else bootstrappedBy = 'scans'
-      }
-      const decision =
-        wait ??
-        decideRollover({
-          desired,
-          keys: scan.keys,
-          registry,
-          parent,
-          publishedSince: state.publishedSince,
-          now,
-        })
-      switch (decision.kind) {
-        case 'refuse':
-          next = { ...next, waitReason: decision.reason }
-          report = {
-            domain,
-            ok: true,
-            phase: state.phase,
-            action: 'refused',
-            reason: decision.reason,
-          }
-          break
-        case 'apply': {
-          const change = await startChange(deps, {
-            tenant: state.tenant,
-            keyId: state.keyId,
-            domain,
-            callbackUrl: state.callbackUrl,
-            trigger: 'dnssec',
-            kind: 'ds',
-            desired: { records: decision.records, repair: false },
-          })
-          next = {
-            ...next,
-            phase: decision.phase,
-            phaseSince: iso,
-            changeId: change.id,
-            waitReason: undefined,
-            publishedSince: decision.phase === 'adding' ? undefined : state.publishedSince,
-            stuckReported: false,
-          }
-          if (decision.phase === 'adding') {
-            events.push({
-              type: 'dnssec.ds.submitted',
-              data: {
-                domain,
-                changeId: change.id,
-                records: decision.records,
-                ...(bootstrappedBy ? { bootstrap: bootstrappedBy } : {}),
-              },
-            })
-          }
-          report = {
-            domain,
-            ok: true,
-            phase: decision.phase,
-            action: 'submitted',
-            changeId: change.id,
-          }
-          break
-        }
-        case 'wait': {
-          const changed = decision.phase !== state.phase
-          next = {
-            ...next,
-            phase: decision.phase,
-            phaseSince: changed ? iso : (state.phaseSince ?? iso),
-            waitReason: decision.reason,
-            publishedSince: decision.publishedSince,
-          }
-          if (decision.publishedSince !== undefined && state.publishedSince === undefined) {
-            events.push({ type: 'dnssec.ds.published', data: { domain, records: desired, parent } })
-          }
-          report = {
-            domain,
-            ok: true,
-            phase: decision.phase,
-            action: 'none',
-            reason: decision.reason,
-          }
-          break
-        }
-        case 'in-sync':
-          if (state.phase !== 'idle') {
-            if (state.publishedSince === undefined) {
-              events.push({
-                type: 'dnssec.ds.published',
-                data: { domain, records: desired, parent },
-              })
-            }
-            events.push({ type: 'dnssec.rollover.completed', data: { domain, records: desired } })
-          }
-          next = {
-            ...next,
-            phase: 'idle',
-            phaseSince: iso,
-            waitReason: undefined,
-            publishedSince: undefined,
-            stuckReported: false,
-          }
-          report = { domain, ok: true, phase: 'idle', action: 'none' }
-          break
-      }
-    }
-  }
-  // A rollover that has not moved for too long is reported once.
-  const since = next.phaseSince ? Date.parse(next.phaseSince) : now
-  if (next.phase !== 'idle' && now - since > deps.dnssec.stuckAfterMs && !next.stuckReported) {
-    events.push({
-      type: 'dnssec.rollover.stuck',
-      data: { domain, phase: next.phase, since: next.phaseSince, reason: next.waitReason },
+      publishedSince: state.publishedSince,
+      now,
     })
-    next = { ...next, stuckReported: true }
+  return take(deps, state, decision, {
+    next,
+    desired,
+    parent,
+    bootstrappedBy,
+    iso: new Date(now).toISOString(),
+  })
+}
+
+/** A rollover that has not moved for too long is reported once. */
+function reportStuck(step: Step, now: number, stuckAfterMs: number): Step {
+  const { next } = step
+  const since = next.phaseSince ? Date.parse(next.phaseSince) : now
+  if (next.phase === 'idle' || now - since <= stuckAfterMs || next.stuckReported) return step
+  return {
+    ...step,
+    next: { ...next, stuckReported: true },
+    events: [
+      ...step.events,
+      {
+        type: 'dnssec.rollover.stuck',
+        data: {
+          domain: next.domain,
+          phase: next.phase,
+          since: next.phaseSince,
+          reason: next.waitReason,
+        },
+      },
+    ],
   }
-  for (const event of events) {
+}
+
+/** The step's events (one per state it reports: their ids come from the state's version), then the state. */
+async function record(deps: DnssecDeps, state: DnssecState, step: Step, now: number) {
+  for (const event of step.events) {
     await deps.events.create(
       newEvent({
-        id: eventId(domain, version, event.type),
+        id: eventId(state.domain, state.version, event.type),
         tenant: state.tenant,
         keyId: state.keyId,
         type: event.type,
@@ -387,12 +493,31 @@ export async function scanAndStep(deps: DnssecDeps, state: DnssecState): Promise
         at: now,
         retentionMs: deps.settings.taskRetentionMs,
         // In the order the scan found them: published before completed.
-        sequence: await deps.eventSequence.next(domain),
+        sequence: await deps.eventSequence.next(state.domain),
       }),
     )
   }
-  await deps.dnssecStates.save(next, version)
-  return report
+  await deps.dnssecStates.save(step.next, state.version)
+}
+
+/**
+ * One scan of an enrolled domain and the step it allows: read the registry's DS set, scan the
+ * child's servers, check the parent, and add or remove DS records through a desired-state change
+ * (so every add still runs before any remove, through the domain's queue). Every event is sent
+ * once per state it reports.
+ */
+export async function scanAndStep(deps: DnssecDeps, state: DnssecState): Promise<ScanReport> {
+  const now = deps.now()
+  const domain = state.domain
+  const registry = normal((await deps.registry.queryDsRecord({ domainName: domain })).records)
+  const bootstrapping = registry.length === 0
+  const scan = await scanWithParent(deps, state, registry, bootstrapping, now)
+  const step = scan.ok
+    ? await stepAfterScan(deps, state, scan, registry, now)
+    : failedScan(state, scan, registry, now)
+  const final = reportStuck(step, now, deps.dnssec.stuckAfterMs)
+  await record(deps, state, final, now)
+  return final.report
 }
 
 /** The scheduled scan: every enrolled domain in `cds` mode, one at a time. */
