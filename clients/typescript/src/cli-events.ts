@@ -1,15 +1,6 @@
 import { type Command, Option } from 'commander'
-import {
-  type CommandContext,
-  collectPages,
-  EXIT,
-  fields,
-  table,
-  UsageError,
-  unwrap,
-} from './cli-kit.ts'
-import { type components, type GatewayEvent, waitForChange } from './index.ts'
-import { followEvents, forwardEvent, newListenSecret } from './listen.ts'
+import { type CommandContext, collectPages, fields, table, UsageError, unwrap } from './cli-kit.ts'
+import type { components, GatewayEvent } from './index.ts'
 
 /**
  * Every event type, as the document's `EventType` names them: a record over that union, so the
@@ -34,9 +25,9 @@ const EVENT_TYPE_SET: Record<components['schemas']['EventType'], true> = {
   'publication.late': true,
   ping: true,
 }
-const EVENT_TYPES = Object.keys(EVENT_TYPE_SET)
+export const EVENT_TYPES = Object.keys(EVENT_TYPE_SET)
 
-const sinceOption = () =>
+export const sinceOption = () =>
   new Option(
     '--since <time>',
     'events at or after this time (ISO 8601, or 15m / 2h / 1d ago)',
@@ -62,7 +53,7 @@ const eventRow = (event: GatewayEvent) => ({
 })
 
 /** `events`, `changes`, `listen` and `webhooks test`: the developer's loop around events. */
-export function addEventCommands(program: Command, { io, client, print }: CommandContext): void {
+export function addEventCommands(program: Command, { client, print }: CommandContext): void {
   const events = program
     .command('events')
     .description(
@@ -142,136 +133,4 @@ export function addEventCommands(program: Command, { io, client, print }: Comman
           : `scheduled ${scheduled.length}:\n${scheduled.join('\n')}`,
       )
     })
-
-  const changes = program
-    .command('changes')
-    .description('desired-state changes of the key’s tenant (needs --key)')
-  changes
-    .command('list')
-    .description('list changes, newest first')
-    .addOption(new Option('--status <status>').choices(['running', 'succeeded', 'failed']))
-    .option('--domain <domain>', 'only changes of this domain')
-    .addOption(new Option('--kind <kind>').choices(['ds', 'name-servers']))
-    .option('--limit <n>', 'how many (1-100 per page)', (value) => Number(value), 20)
-    .action(async (options: { status?: string; domain?: string; kind?: string; limit: number }) => {
-      const page = unwrap(
-        await client('tenant').GET('/changes', {
-          params: {
-            query: {
-              status: options.status as never,
-              domain: options.domain,
-              kind: options.kind as never,
-              limit: options.limit,
-            },
-          },
-        }),
-      )
-      print(page.items, () =>
-        table(
-          page.items.map((change) => ({ ...change, steps: change.steps.length })),
-          ['id', 'domain', 'kind', 'status', 'trigger', 'steps', 'createdAt'],
-        ),
-      )
-    })
-  changes
-    .command('show <id>')
-    .description('one change, with where each step stands')
-    .action(async (id: string) => {
-      const change = unwrap(
-        await client('tenant').GET('/changes/{id}', { params: { path: { id } } }),
-      )
-      print(change, () => fields(change as Record<string, unknown>))
-    })
-  changes
-    .command('wait <id>')
-    .description('wait until a change is final, then show it (exit 1 unless it succeeded)')
-    .option('--timeout <seconds>', 'give up after (exit 4)', (value) => Number(value), 300)
-    .action(async (id: string, options: { timeout: number }) => {
-      const change = await waitForChange(client('tenant'), id, {
-        timeoutMs: options.timeout * 1000,
-        intervalMs: 1_000,
-      })
-      print(change, () => fields(change as Record<string, unknown>))
-      if (change.status !== 'succeeded') process.exitCode = EXIT.problem
-    })
-
-  program
-    .command('webhooks')
-    .description('webhook tools (needs --key)')
-    .command('test')
-    .description(
-      "send a signed test event of any type (its data a sample) to the key's callback URL, or --to; with neither it is only stored, for `listen`",
-    )
-    .addOption(new Option('--event <type>', 'the event type').choices(EVENT_TYPES).default('ping'))
-    .option('--to <url>', 'where to send it')
-    .action(async (options: { event: string; to?: string }) => {
-      const attempt = unwrap(
-        await client('tenant').POST('/webhooks/test', {
-          body: { type: options.event as never, ...(options.to ? { url: options.to } : {}) },
-        }),
-      )
-      print(attempt, () => fields(attempt as Record<string, unknown>))
-      if (attempt.outcome !== 'delivered' && attempt.outcome !== 'stored') {
-        process.exitCode = EXIT.problem
-      }
-    })
-
-  program
-    .command('listen')
-    .description(
-      "follow the tenant's events and forward each, signed, to a local URL (like `stripe listen`)",
-    )
-    .requiredOption(
-      '--forward-to <url>',
-      'where to POST each event (e.g. http://localhost:3000/hooks)',
-    )
-    .option('--secret <whsec>', 'the secret to sign with (default: a new one, printed)')
-    .addOption(new Option('--type <type...>', 'only these types').choices(EVENT_TYPES))
-    .addOption(sinceOption())
-    .option('--max-events <n>', 'stop after forwarding this many', (value) => Number(value))
-    .option('--interval <ms>', 'how often to look for new events', (value) => Number(value), 1000)
-    .action(
-      async (options: {
-        forwardTo: string
-        secret?: string
-        type?: string[]
-        since?: string
-        maxEvents?: number
-        interval: number
-      }) => {
-        const secret = options.secret ?? newListenSecret()
-        const stop = new AbortController()
-        const interrupt = () => stop.abort()
-        process.once('SIGINT', interrupt)
-        process.once('SIGTERM', interrupt)
-        io.err(
-          `Ready. Forwarding events to ${options.forwardTo}; signed with ${secret} (verify with standardwebhooks). Ctrl-C stops.`,
-        )
-        let forwarded = 0
-        try {
-          for await (const event of followEvents(client('tenant'), {
-            since: options.since ? new Date(options.since) : undefined,
-            types: options.type,
-            intervalMs: options.interval,
-            signal: stop.signal,
-          })) {
-            const result = await forwardEvent(event, options.forwardTo, secret)
-            const outcome =
-              result.status === undefined
-                ? `failed: ${result.error}`
-                : `${result.status} (${result.durationMs} ms)`
-            print(
-              { event: { id: event.id, type: event.type, subject: event.subject }, ...result },
-              () =>
-                `${event.timestamp}  ${event.type}  ${event.subject}  ${event.id}  → ${outcome}`,
-            )
-            forwarded += 1
-            if (options.maxEvents !== undefined && forwarded >= options.maxEvents) stop.abort()
-          }
-        } finally {
-          process.off('SIGINT', interrupt)
-          process.off('SIGTERM', interrupt)
-        }
-      },
-    )
 }

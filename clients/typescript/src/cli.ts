@@ -1,4 +1,5 @@
 import { Argument, Command, CommanderError, Option } from 'commander'
+import { addChangeCommands } from './cli-changes.ts'
 import { bashCompletion } from './cli-completion.ts'
 import { addDsCommands } from './cli-ds.ts'
 import { addEventCommands } from './cli-events.ts'
@@ -7,6 +8,7 @@ import { type CliIo, EXIT, type GlobalOptions, UsageError, unwrap } from './cli-
 import { configPath, DEFAULT_URL, readProfile, saveProfile } from './cli-profile.ts'
 import { addScopeCommands } from './cli-scopes.ts'
 import { addTaskCommands } from './cli-tasks.ts'
+import { addWebhookCommands } from './cli-webhooks.ts'
 import {
   createGatewayClient,
   type GatewayClient,
@@ -87,6 +89,8 @@ export function buildProgram(io: CliIo): Command {
   addScopeCommands(program, context)
   addTaskCommands(program, context)
   addEventCommands(program, context)
+  addChangeCommands(program, context)
+  addWebhookCommands(program, context)
   addDsCommands(program, context)
 
   program
