@@ -187,9 +187,9 @@ function lockPassThrough(real: TargetLockStore): TargetLockStore {
 
 /** Due-index reads that return only the given task. */
 const seeing =
-  (real: TaskStore, id: string): TaskStore['dueIds'] =>
+  (real: TaskStore, id: string): TaskStore['dueItems'] =>
   async (...args) =>
-    (await real.dueIds(...args)).filter((due) => due === id)
+    (await real.dueItems(...args)).filter((due) => due.id === id)
 
 async function until(done: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
@@ -293,7 +293,7 @@ describe('the reconciler and the window', () => {
     const settings = { timestampWindowMs: 100 }
     const deps = p.pollerDeps({}, settings)
     await p.drainUntil(async () => (await p.task(a)).status !== 'submitting', {
-      deps: { ...deps, tasks: { ...passThrough(deps.tasks), dueIds: seeing(deps.tasks, a) } },
+      deps: { ...deps, tasks: { ...passThrough(deps.tasks), dueItems: seeing(deps.tasks, a) } },
     })
     const first = await p.task(a)
     expect(first).toMatchObject({ status: 'rejected', error: { code: 'NotSubmitted' } })

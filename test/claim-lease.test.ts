@@ -3,7 +3,7 @@ import { buildPollerDeps } from '#functions/poller/deps.ts'
 import { loadSettings } from '#shared/composition/settings.ts'
 import { toEpochSeconds } from '#shared/epoch.ts'
 import { silentLogger } from '#shared/logger.ts'
-import { processDueTask } from '#shared/poller/process-task.ts'
+import { processDueItem } from '#shared/poller/process-due-item.ts'
 import type { DueItem } from '#shared/ports/due-item-store.ts'
 import { createDocumentClient } from '#shared/store/dynamodb.ts'
 import { DynamoDbDueItemStore } from '#shared/store/dynamodb-due-item-store.ts'
@@ -148,7 +148,7 @@ describe('a drained poll', () => {
       now: () => Date.now() + 60_000,
     })
     const before = proxy.operations.length
-    expect(await processDueTask(deps, id)).toBe('polled')
+    expect(await processDueItem(deps, { kind: 'task', id })).toBe('polled')
     const used = proxy.operations.slice(before).map((operation) => operation.operation)
     expect(used).toEqual(['UpdateItem', 'PutItem'])
     const task = await h.deps.tasks.get(id, Date.now())

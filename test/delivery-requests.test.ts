@@ -3,7 +3,7 @@ import { buildPollerDeps } from '#functions/poller/deps.ts'
 import { loadSettings } from '#shared/composition/settings.ts'
 import { silentLogger } from '#shared/logger.ts'
 import type { PollerDeps } from '#shared/poller/poller-deps.ts'
-import { processDueTask } from '#shared/poller/process-task.ts'
+import { processDueItem } from '#shared/poller/process-due-item.ts'
 import { ADMIN_KEY } from './helpers/gateway.ts'
 import { FAST_SETTINGS, type Pipeline, startPipeline } from './helpers/pipeline.ts'
 import { startRecordingProxy } from './helpers/recording-proxy.ts'
@@ -44,7 +44,7 @@ it('a delivered callback costs five store requests, the signing key read with th
   for (const id of ids) {
     const until = Date.now() + 5_000
     while ((await p.task(id)).callback.state !== 'scheduled' && Date.now() < until) {
-      await processDueTask(deps, id)
+      await processDueItem(deps, { kind: 'task', id })
       await new Promise((resolve) => setTimeout(resolve, 20))
     }
     expect((await p.task(id)).callback.state).toBe('scheduled')
@@ -52,7 +52,7 @@ it('a delivered callback costs five store requests, the signing key read with th
   const deliveries: { outcome: string; operations: string[] }[] = []
   for (const id of ids) {
     const before = proxy.operations.length
-    const outcome = await processDueTask(deps, id)
+    const outcome = await processDueItem(deps, { kind: 'task', id })
     deliveries.push({
       outcome,
       operations: proxy.operations.slice(before).map((operation) => operation.operation),
@@ -73,7 +73,7 @@ it('after a rotation with no grace period, the very next callback is signed with
   const deliver = async (id: string) => {
     const until = Date.now() + 5_000
     while ((await p.task(id)).callback.state !== 'delivered' && Date.now() < until) {
-      await processDueTask(deps, id)
+      await processDueItem(deps, { kind: 'task', id })
       await new Promise((resolve) => setTimeout(resolve, 20))
     }
     return p.receiver.received.filter((request) => request.id === `msg_${id}`).at(-1)

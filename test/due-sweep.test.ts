@@ -130,10 +130,12 @@ it('reads only the open tasks: its reads do not grow with the finished tasks the
     const due = (
       await Promise.all(
         Array.from({ length: stores.tasks.shardCount }, (_, shard) =>
-          stores.tasks.dueIds(shard, Date.now(), 100),
+          stores.tasks.dueItems(shard, Date.now(), 100),
         ),
       )
-    ).flat()
+    )
+      .flat()
+      .map((due) => due.id)
     expect(due.sort()).toEqual(['evt_open', 'tsk_open1', 'tsk_open2', 'tsk_open3', 'tsk_unsent'])
     // Five times the history: the next pass reads the same five open items, and nothing else
     // (still overdue, as no poller took them here: rewritten again).
@@ -178,10 +180,12 @@ it('finds open work written while there were more shards, and moves it into the 
       (
         await Promise.all(
           Array.from({ length: stores.tasks.shardCount }, (_, shard) =>
-            stores.tasks.dueIds(shard, Date.now(), 100),
+            stores.tasks.dueItems(shard, Date.now(), 100),
           ),
         )
-      ).flat()
+      )
+        .flat()
+        .map((due) => due.id)
     const before = await dueIn(narrow)
     expect(before.length).toBeLessThan(12)
     const result = await sweepDueIndex({

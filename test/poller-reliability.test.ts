@@ -31,7 +31,8 @@ function seeingOnly(deps: PollerDeps, ...taskIds: string[]): PollerDeps {
   const real = deps.tasks
   const tasks: TaskStore = {
     ...passThrough(real),
-    dueIds: async (...args) => (await real.dueIds(...args)).filter((due) => taskIds.includes(due)),
+    dueItems: async (...args) =>
+      (await real.dueItems(...args)).filter((due) => taskIds.includes(due.id)),
   }
   return { ...deps, tasks }
 }
@@ -84,7 +85,8 @@ describe('run budget', () => {
     const tasks: TaskStore = {
       ...passThrough(deps.tasks),
       shardCount: 8,
-      dueIds: async (shard) => (shard === 0 ? busy : shard === 7 ? [lonely] : []),
+      dueItems: async (shard) =>
+        (shard === 0 ? busy : shard === 7 ? [lonely] : []).map((id) => ({ kind: 'task', id })),
       claim: async (id) => {
         claimed.push(id)
         await new Promise((resolve) => setTimeout(resolve, 5))

@@ -1,6 +1,7 @@
 /** The lease protocol: claim a due item, hand its callback to a lane or work on it, give the lease back after a failure. */
 import { isThrottling } from '../aliyun/upstream-error.ts'
 import type { Logger } from '../logger.ts'
+import type { DueItem } from '../tasks/task-store.ts'
 import { deliverCallback } from './deliver-callback.ts'
 import type {
   CallbackCarrier,
@@ -13,11 +14,12 @@ import { pollDelay } from './poller-settings.ts'
 
 export async function claimAndWork<T extends CallbackCarrier>(
   deps: PollerDeps,
-  taskId: string,
+  item: DueItem,
   handOff: DeliveryHandOff | undefined,
   markDispatched: () => void,
   kind: CarrierKind<T>,
 ): Promise<ProcessOutcome> {
+  const taskId = item.id
   const now = deps.now()
   // Claim and read in one request: most due items are polls, worked on at once.
   const held = await kind.claim(
@@ -43,7 +45,7 @@ export async function claimAndWork<T extends CallbackCarrier>(
         .replace({ ...held, lease: undefined }, held.version)
         .catch((error: unknown) => deps.logger.warn('could not give a lease back', { error }))
       // Waiting for a lane or its endpoint: the run feeds it from memory, without a re-read.
-      if (!runEnding) handOff.onLanesFull?.(taskId, { url: callbackUrl, tenant: held.tenant })
+      if (!runEnding) handOff.onLanesFull?.(taskId, { url: callbackUrl, tenant: held.tenant, item })
       return wait
     }
   }

@@ -9,7 +9,7 @@ import type { PublicationDeps } from '../publication/follow-publication.ts'
 import type { SendDeps } from '../tasks/submit-deps.ts'
 import type { TargetLockStore } from '../tasks/target-locks.ts'
 import type { Task } from '../tasks/task.ts'
-import type { TaskNoRegistry, TaskStore } from '../tasks/task-store.ts'
+import type { DueItem, TaskNoRegistry, TaskStore } from '../tasks/task-store.ts'
 import type { DeliveryLogStore } from '../webhooks/delivery-log.ts'
 import type { EndpointHealthStore } from '../webhooks/endpoint-health-store.ts'
 import type { SendResult, WebhookMessage } from '../webhooks/send-webhook.ts'
@@ -101,10 +101,11 @@ export interface CarrierKind<T extends CallbackCarrier> {
   work(held: T, log: Logger): Promise<ProcessOutcome>
 }
 
-/** A callback waiting for a lane: where it goes, and whose it is (lanes are shared by tenant). */
+/** A callback waiting for a lane: where it goes, whose it is (lanes are shared by tenant), and what carries it. */
 export interface WaitingCallback {
   readonly url: string
   readonly tenant: string
+  readonly item: DueItem
 }
 
 /** Anything whose webhook the poller delivers: a task's completion, or an event. */

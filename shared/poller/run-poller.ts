@@ -1,6 +1,7 @@
+import type { DueItem } from '../tasks/task-store.ts'
 import { DeliveryLanes, inTurns } from './delivery-lanes.ts'
 import type { DeliveryHandOff, PollerDeps, ProcessOutcome, WaitingCallback } from './poller-deps.ts'
-import { processDueTask } from './process-task.ts'
+import { processDueItem } from './process-due-item.ts'
 
 export interface PollerRunStats {
   readonly rounds: number
@@ -13,13 +14,13 @@ export interface PollerRunStats {
  * worked on every shard's oldest items, so items that fall due again and again in one shard
  * (queued tasks looking for their turn) cannot starve another shard's.
  */
-function interleave(lists: readonly (readonly string[])[]): string[] {
-  const out: string[] = []
+function interleave(lists: readonly (readonly DueItem[])[]): DueItem[] {
+  const out: DueItem[] = []
   const longest = Math.max(0, ...lists.map((list) => list.length))
   for (let index = 0; index < longest; index++) {
     for (const list of lists) {
-      const id = list[index]
-      if (id !== undefined) out.push(id)
+      const item = list[index]
+      if (item !== undefined) out.push(item)
     }
   }
   return out
@@ -60,20 +61,22 @@ async function feedWaitingCallbacks(
       deps.sleep(Math.min(deps.settings.idleWaitMs, Math.max(0, timeLeft()))),
     ])
     const now = deps.now()
-    const ready: string[] = []
+    const ready: DueItem[] = []
     // Tenants take turns for the free lanes, the one with the fewest in flight first.
-    for (const [id, { url, tenant }] of inTurns(waiting, (t) => handOff.lanes.inFlightOf(t))) {
+    for (const [id, { url, tenant, item }] of inTurns(waiting, (t) =>
+      handOff.lanes.inFlightOf(t),
+    )) {
       if (handOff.lanes.pausedUntil(url) > now) continue
       if (!handOff.lanes.reserve(id, url, tenant)) continue
       waiting.delete(id)
-      ready.push(id)
+      ready.push(item)
     }
     // Lanes are free but none of the waiting callbacks may take one (their tenant or endpoint has
     // its share): other work may be due — another tenant's callback among it. Let the run look.
     if (ready.length === 0 && handOff.lanes.size < deps.settings.callbackConcurrency) return
     await Promise.all(
-      ready.map(async (id) => {
-        const outcome = await processDueTask(deps, id, handOff).catch(() => 'error' as const)
+      ready.map(async (item) => {
+        const outcome = await processDueItem(deps, item, handOff).catch(() => 'error' as const)
         count(outcome)
       }),
     )
@@ -168,16 +171,16 @@ export async function runPoller(
   while (timeLeft() > 0 && shards.length > 0) {
     rounds++
     const now = deps.now()
-    const ids = interleave(
+    const items = interleave(
       await Promise.all(
-        shards.map((shard) => deps.tasks.dueIds(shard, now, deps.settings.batchSize)),
+        shards.map((shard) => deps.tasks.dueItems(shard, now, deps.settings.batchSize)),
       ),
     )
-    if (ids.length === 0) {
+    if (items.length === 0) {
       // Nothing due now: wait only if something falls due within this run's budget, else stop,
       // so an idle gateway costs one short invocation a minute.
       const upcoming = await Promise.all(
-        shards.map((shard) => deps.tasks.dueIds(shard, deadline, 1)),
+        shards.map((shard) => deps.tasks.dueItems(shard, deadline, 1)),
       )
       if (upcoming.every((found) => found.length === 0)) break
       await deps.sleep(Math.min(deps.settings.idleWaitMs, Math.max(0, timeLeft())))
@@ -186,7 +189,8 @@ export async function runPoller(
     let throttled = false
     let progressed = false
     let lanesFull = false
-    await eachLimited(ids, deps.settings.concurrency, async (id) => {
+    await eachLimited(items, deps.settings.concurrency, async (item) => {
+      const { id } = item
       // Stop taking new work once the budget is spent or upstream asked us to slow down.
       if (throttled || timeLeft() <= 0) return
       const waiting = waitingForLane.get(id)
@@ -200,7 +204,7 @@ export async function runPoller(
         }
         waitingForLane.delete(id)
       }
-      const outcome = await processDueTask(deps, id, handOff).catch((error: unknown) => {
+      const outcome = await processDueItem(deps, item, handOff).catch((error: unknown) => {
         // The claim itself failed (e.g. the store is unreachable): the task stays due.
         deps.logger.warn('could not work on a due task', { taskId: id, error })
         return 'error' as const

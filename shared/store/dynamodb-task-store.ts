@@ -1,7 +1,13 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb'
 import { toEpochSeconds } from '../epoch.ts'
 import { callbackOpen, isTerminal, type Task } from '../tasks/task.ts'
-import type { TaskFilter, TaskNoRegistry, TaskPage, TaskStore } from '../tasks/task-store.ts'
+import type {
+  DueItem,
+  TaskFilter,
+  TaskNoRegistry,
+  TaskPage,
+  TaskStore,
+} from '../tasks/task-store.ts'
 import {
   claimLease,
   deleteVersioned,
@@ -17,7 +23,13 @@ import { dueIndexKeys, openIndexKeys } from './open-index.ts'
 import { INDEX_DUE } from './table-definition.ts'
 
 const TASK_SK = 'TASK'
-const DUE_PREFIXES = ['TASK#', 'CHANGE#', 'EVENT#', 'PUBLICATION#']
+/** The items the due index holds, by their keys' prefix (the table's record of what each is). */
+const DUE_KINDS: Readonly<Record<string, DueItem['kind'] | undefined>> = {
+  TASK: 'task',
+  CHANGE: 'change',
+  PUBLICATION: 'publication',
+  EVENT: 'event',
+}
 const taskPk = (id: string) => `TASK#${id}`
 
 function isExpired(item: { expiresAt?: number }, now: number): boolean {
@@ -217,12 +229,14 @@ export class DynamoDbTaskStore implements TaskStore {
     return { count: items.length, oldestDueAt: typeof oldest === 'number' ? oldest : undefined }
   }
 
-  async dueIds(shard: number, now: number, limit: number): Promise<string[]> {
-    // Tasks, changes and events share the index; their ids say which is which (tsk_, chg_, evt_).
-    return (await this.#due(shard, now, limit))
-      .map((item) => String(item.pk))
-      .filter((pk) => DUE_PREFIXES.some((prefix) => pk.startsWith(prefix)))
-      .map((pk) => pk.slice(pk.indexOf('#') + 1))
+  async dueItems(shard: number, now: number, limit: number): Promise<DueItem[]> {
+    // Tasks, changes, publication watches and events share the index; each one's key says which.
+    return (await this.#due(shard, now, limit)).flatMap((item) => {
+      const pk = String(item.pk)
+      const cut = pk.indexOf('#')
+      const kind = DUE_KINDS[pk.slice(0, cut)]
+      return kind ? [{ kind, id: pk.slice(cut + 1) }] : []
+    })
   }
 }
 

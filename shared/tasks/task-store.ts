@@ -56,8 +56,8 @@ export interface TaskStore {
    * gone, not due, or leased by another owner.
    */
   claim(id: string, lease: { owner: string; until: number }, now: number): Promise<Task | undefined>
-  /** Ids of tasks, changes and events whose `dueAt` ≤ `now` in one shard, oldest first. */
-  dueIds(shard: number, now: number, limit: number): Promise<string[]>
+  /** Tasks, changes, publication watches and events whose `dueAt` ≤ `now` in one shard, oldest first. */
+  dueItems(shard: number, now: number, limit: number): Promise<DueItem[]>
   /** Due items of one shard (counted up to `limit`) and the oldest one's due time, for metrics. */
   dueBacklog?(
     shard: number,
@@ -65,6 +65,15 @@ export interface TaskStore {
     limit: number,
   ): Promise<{ count: number; oldestDueAt: number | undefined }>
   readonly shardCount: number
+}
+
+/**
+ * An entry of the due index: which kind of item is due (as the item's own record in the table
+ * says), and its id. The poller dispatches on the kind.
+ */
+export interface DueItem {
+  readonly kind: 'task' | 'change' | 'publication' | 'event'
+  readonly id: string
 }
 
 export interface TaskNoRegistry {

@@ -18,7 +18,7 @@ export function passThrough(real: TaskStore): TaskStore {
     listByTenant: (...args) => real.listByTenant(...args),
     nudge: (id, at) => real.nudge(id, at),
     claim: (...args) => real.claim(...args),
-    dueIds: (...args) => real.dueIds(...args),
+    dueItems: (...args) => real.dueItems(...args),
     ...(real.dueBacklog ? { dueBacklog: real.dueBacklog.bind(real) } : {}),
   }
 }

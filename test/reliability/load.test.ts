@@ -203,21 +203,26 @@ it(
       const now = Date.now()
       const seen: Record<string, number> = {}
       for (let shard = 0; shard < stack.apiDeps.tasks.shardCount; shard++) {
-        for (const id of await stack.apiDeps.tasks.dueIds(shard, now, 100)) {
-          const item = id.startsWith('tsk_')
-            ? await stack.apiDeps.tasks.get(id, now)
-            : id.startsWith('chg_')
-              ? await stack.apiDeps.changes.get(id, now)
-              : await stack.apiDeps.events.get(id, now)
+        for (const { kind: due, id } of await stack.apiDeps.tasks.dueItems(shard, now, 100)) {
+          const item =
+            due === 'task'
+              ? await stack.apiDeps.tasks.get(id, now)
+              : due === 'change'
+                ? await stack.apiDeps.changes.get(id, now)
+                : due === 'event'
+                  ? await stack.apiDeps.events.get(id, now)
+                  : undefined
           const kind = !item
-            ? 'gone'
+            ? due === 'publication'
+              ? 'a publication watch'
+              : 'gone'
             : item.dueAt === undefined
               ? 'not-due'
               : item.dueAt > now
                 ? 'due-later'
                 : item.lease && item.lease.until > now
                   ? 'leased'
-                  : `due ${id.slice(0, 3)} ${(item as { status?: string }).status ?? ''}`
+                  : `due ${due} ${(item as { status?: string }).status ?? ''}`
           seen[kind] = (seen[kind] ?? 0) + 1
         }
       }

@@ -2,6 +2,7 @@ import { eventBody, eventWebhookId, type WebhookEvent } from '../events/webhook-
 import type { DueItemStore } from '../ports/due-item-store.ts'
 import { processDueWatch } from '../publication/follow-publication.ts'
 import { isTerminal, type Task } from '../tasks/task.ts'
+import type { DueItem } from '../tasks/task-store.ts'
 import { taskEventBody, webhookIdOf } from '../webhooks/task-event.ts'
 import { advanceQueued } from './advance-queued.ts'
 import { claimAndWork } from './claim-and-work.ts'
@@ -18,16 +19,19 @@ import { processDueChange } from './process-change.ts'
 import { reconcile } from './reconcile-task.ts'
 
 /**
- * Works on one due task: claims it with a lease (a conditional write, so overlapping runs and
- * retried invocations never act twice), then polls, reconciles or delivers its callback, and
- * writes the result with another conditional write that releases the lease. With `handOff`, a
- * callback is delivered in the background on the run's lanes instead of being waited for.
+ * Works on one due item, by its kind: a change is settled, a publication watch followed, an
+ * event's callback delivered; a task is claimed with a lease (a conditional write, so overlapping
+ * runs and retried invocations never act twice), then polled, reconciled, sent in its turn or its
+ * callback delivered, and the result written with another conditional write that releases the
+ * lease. With `handOff`, a callback is delivered in the background on the run's lanes instead of
+ * being waited for.
  */
-export async function processDueTask(
+export async function processDueItem(
   deps: PollerDeps,
-  taskId: string,
+  item: DueItem,
   handOff?: DeliveryHandOff,
 ): Promise<ProcessOutcome> {
+  const taskId = item.id
   if (handOff?.lanes.isRunning(taskId)) return 'skipped'
   // A lane reserved for this task (by the run, which knew it was waiting, or below) is given back
   // on every way out except a started delivery; `release` is a no-op for a task without one.
@@ -36,20 +40,30 @@ export async function processDueTask(
     dispatched = true
   }
   try {
-    if (taskId.startsWith('chg_')) return await processDueChange(deps, taskId)
-    if (taskId.startsWith('pub_')) {
-      if (!deps.publications) return 'skipped'
-      return await processDueWatch(deps.publications, taskId, {
-        owner: deps.settings.owner,
-        ms: deps.settings.leaseMs,
-      })
+    switch (item.kind) {
+      case 'change':
+        return await processDueChange(deps, item.id)
+      case 'publication':
+        if (!deps.publications) return 'skipped'
+        return await processDueWatch(deps.publications, item.id, {
+          owner: deps.settings.owner,
+          ms: deps.settings.leaseMs,
+        })
+      case 'event':
+        return await claimAndWork(deps, item, handOff, markDispatched, eventKind(deps.events))
+      case 'task': {
+        // A finished task frees its targets; the next in line is moved on at once, through here.
+        const step: StepDeps = {
+          ...deps,
+          moveOn: (id) => processDueItem(deps, { kind: 'task', id }),
+        }
+        return await claimAndWork(deps, item, handOff, markDispatched, taskKind(step))
+      }
+      default: {
+        const unknown: never = item.kind
+        throw new Error(`no work for a due item of kind ${String(unknown)}`)
+      }
     }
-    if (taskId.startsWith('evt_')) {
-      return await claimAndWork(deps, taskId, handOff, markDispatched, eventKind(deps.events))
-    }
-    // A finished task frees its targets; the next in line is moved on at once, through here.
-    const step: StepDeps = { ...deps, moveOn: (id) => processDueTask(deps, id) }
-    return await claimAndWork(deps, taskId, handOff, markDispatched, taskKind(step))
   } finally {
     if (!dispatched) handOff?.lanes.release(taskId)
   }
