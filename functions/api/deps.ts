@@ -9,8 +9,8 @@ import { registryReads } from '#shared/tasks/registry-reads.ts'
 import { RateLimiter } from '#shared/tenants/rate-limit.ts'
 import { callbackUrlChecker, resolveWithDns } from '#shared/webhooks/callback-url.ts'
 import { webhookSender } from '#shared/webhooks/webhook-sender.ts'
-import type { ApiDeps } from './context.ts'
-import { changeDepsFor } from './request-change-deps.ts'
+import type { ApiDeps } from './request/context.ts'
+import { changeDepsFor } from './request/request-change-deps.ts'
 
 /**
  * The API's dependencies, picked from the process's graph: its stores, the upstream client, keys,

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
-import { PROBLEM_TYPES } from './problem.ts'
+import { PROBLEM_TYPES } from './request/problem.ts'
 
 /** Where `/docs` loads its renderer from (same origin: the page works with no other network). */
 export const DOCS_SCRIPT_PATH = '/docs/redoc.standalone.js'

@@ -1,5 +1,5 @@
 import packageFile from '../../package.json' with { type: 'json' }
-import type { App } from './context.ts'
+import type { App } from './request/context.ts'
 import { registerDocumentedRoutes } from './routes/route-document.ts'
 import { registerWebhookDocs } from './webhook-docs.ts'
 

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi'
 import { ALL_EVENT_TYPES } from '#shared/events/webhook-event.ts'
 import { PING_EVENT_TYPE } from '#shared/webhooks/ping-event.ts'
-import type { App } from './context.ts'
+import type { App } from './request/context.ts'
 import { TimestampSchema } from './schemas/common-schemas.ts'
 import { ChangeResourceSchema, DriftReportSchema } from './schemas/desired-state-schemas.ts'
 import { TaskResourceSchema } from './schemas/task-schemas.ts'

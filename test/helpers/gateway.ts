@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { createApp } from '#functions/api/app.ts'
-import type { ApiDeps } from '#functions/api/context.ts'
 import { buildApiDeps } from '#functions/api/deps.ts'
+import type { ApiDeps } from '#functions/api/request/context.ts'
 import { buildPollerDeps } from '#functions/poller/deps.ts'
 import type { EmulatorOptions } from '#infra/emulator/app.ts'
 import type { ParentZoneSettings, RunningEmulator } from '#infra/emulator/server.ts'

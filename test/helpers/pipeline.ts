@@ -1,4 +1,4 @@
-import type { ApiDeps } from '#functions/api/context.ts'
+import type { ApiDeps } from '#functions/api/request/context.ts'
 import { buildPollerDeps } from '#functions/poller/deps.ts'
 import type { EmulatorOptions } from '#infra/emulator/app.ts'
 import type { ParentZoneSettings } from '#infra/emulator/server.ts'

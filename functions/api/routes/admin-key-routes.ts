@@ -10,8 +10,8 @@ import { createApiKey } from '#shared/auth/create-api-key.ts'
 import { NotFoundError, requireWritten } from '#shared/errors.ts'
 import type { EndpointHealth } from '#shared/webhooks/endpoint-health-store.ts'
 import { reenableEndpoints } from '#shared/webhooks/reenable-endpoints.ts'
-import type { ApiDeps, App } from '../context.ts'
-import { json, toResponse } from '../http.ts'
+import type { ApiDeps, App } from '../request/context.ts'
+import { json, toResponse } from '../request/http.ts'
 import {
   CreatedKeySchema,
   CreateKeyBodySchema,

@@ -3,8 +3,8 @@ import type { z } from '@hono/zod-openapi'
 import { NotFoundError, requireWritten } from '#shared/errors.ts'
 import type { DomainAssignment } from '#shared/tenants/domain-assignment.ts'
 import type { TenantScope } from '#shared/tenants/tenant-scope.ts'
-import type { ApiDeps, App } from '../context.ts'
-import { json, toResponse } from '../http.ts'
+import type { ApiDeps, App } from '../request/context.ts'
+import { json, toResponse } from '../request/http.ts'
 import {
   DomainAssignmentBodySchema,
   DomainAssignmentSchema,

@@ -7,11 +7,11 @@ import {
   toChangeResource,
 } from '#shared/changes/change.ts'
 import { NotFoundError } from '#shared/errors.ts'
-import type { ApiDeps, App } from '../context.ts'
-import { json, toResponse } from '../http.ts'
+import type { ApiDeps, App } from '../request/context.ts'
+import { json, toResponse } from '../request/http.ts'
+import { scopedPage, stillInScope, targetsOfChange } from '../request/scope-checks.ts'
 import { DomainNameSchema, LIMITS } from '../schemas/common-schemas.ts'
 import { ChangeResourceSchema } from '../schemas/desired-state-schemas.ts'
-import { scopedPage, stillInScope, targetsOfChange } from '../scope-checks.ts'
 import { routesOf } from './route.ts'
 import { answer } from './route-document.ts'
 

@@ -10,10 +10,11 @@ import { DnskeyError, type DsRecord, dsForKeySigningKey } from '#shared/dns/dnsk
 import { NotFoundError, RequestValidationError } from '#shared/errors.ts'
 import { decide, preflightDesired } from '#shared/preflight/preflight.ts'
 import type { Scope } from '#shared/tasks/task.ts'
-import type { ApiDeps, App, AppEnv, Principal } from '../context.ts'
-import { requireDsTld } from '../ds-tld.ts'
-import { json, toResponse } from '../http.ts'
-import { changeDepsFor } from '../request-change-deps.ts'
+import type { ApiDeps, App, AppEnv, Principal } from '../request/context.ts'
+import { requireDsTld } from '../request/ds-tld.ts'
+import { json, toResponse } from '../request/http.ts'
+import { changeDepsFor } from '../request/request-change-deps.ts'
+import { maySee, requireManager } from '../request/scope-checks.ts'
 import {
   ChangeResourceSchema,
   DesiredDsBodySchema,
@@ -22,7 +23,6 @@ import {
   DryRunQuerySchema,
   PlanResponseSchema,
 } from '../schemas/desired-state-schemas.ts'
-import { maySee, requireManager } from '../scope-checks.ts'
 import { routesOf } from './route.ts'
 import { answer } from './route-document.ts'
 

@@ -11,9 +11,15 @@ import {
 } from '#shared/events/event-resource.ts'
 import { isTerminal, TASK_ACTIONS } from '#shared/tasks/task.ts'
 import { dueForRedelivery, RECOVERABLE_STATES } from '#shared/webhooks/callback-states.ts'
-import { requireScopeOf } from '../auth.ts'
-import type { ApiDeps, App, AppEnv, Principal } from '../context.ts'
-import { json, toResponse } from '../http.ts'
+import { requireScopeOf } from '../request/auth.ts'
+import type { ApiDeps, App, AppEnv, Principal } from '../request/context.ts'
+import { json, toResponse } from '../request/http.ts'
+import {
+  type ScopedTargets,
+  scopedPage,
+  stillInScope,
+  targetsOfTask,
+} from '../request/scope-checks.ts'
 import {
   EventIdSchema,
   EventListQuerySchema,
@@ -23,7 +29,6 @@ import {
   RecoverResultSchema,
 } from '../schemas/event-schemas.ts'
 import { DeliveryAttemptSchema } from '../schemas/task-schemas.ts'
-import { type ScopedTargets, scopedPage, stillInScope, targetsOfTask } from '../scope-checks.ts'
 import { routesOf } from './route.ts'
 import { answer } from './route-document.ts'
 

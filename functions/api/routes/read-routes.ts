@@ -2,8 +2,9 @@ import { suggestDs } from '#shared/dns/suggest-ds.ts'
 import { TaskIdSchema } from '#shared/ids.ts'
 import { queuePosition } from '#shared/tasks/task-queue.ts'
 import { toTaskResource } from '#shared/tasks/task-resource.ts'
-import type { ApiDeps, App } from '../context.ts'
-import { json, toResponse } from '../http.ts'
+import type { ApiDeps, App } from '../request/context.ts'
+import { json, toResponse } from '../request/http.ts'
+import { ownTask, scopedPage, targetsOfTask } from '../request/scope-checks.ts'
 import {
   DsRecordListSchema,
   DsSuggestionSchema,
@@ -11,7 +12,6 @@ import {
   TaskPageSchema,
   TaskResourceSchema,
 } from '../schemas/task-schemas.ts'
-import { ownTask, scopedPage, targetsOfTask } from '../scope-checks.ts'
 import { routesOf } from './route.ts'
 import { answer } from './route-document.ts'
 

@@ -1,5 +1,5 @@
 import { type RouteConfig, z } from '@hono/zod-openapi'
-import type { App } from '../context.ts'
+import type { App } from '../request/context.ts'
 import { ProblemSchema } from '../schemas/common-schemas.ts'
 
 /** Statuses whose problem answers carry `Retry-After` (409 only for a key still in use). */

@@ -2,12 +2,12 @@ import { z } from '@hono/zod-openapi'
 import type { Context, MiddlewareHandler } from 'hono'
 import type { Scope } from '#shared/tasks/task.ts'
 import { type RateKind, rateKindFor } from '#shared/tenants/rate-limit.ts'
-import { authenticate, requireAdmin, requireScope } from '../auth.ts'
-import type { ApiDeps, App, AppEnv, Principal } from '../context.ts'
-import { readJsonBody } from '../http.ts'
+import { authenticate, requireAdmin, requireScope } from '../request/auth.ts'
+import type { ApiDeps, App, AppEnv, Principal } from '../request/context.ts'
+import { readJsonBody } from '../request/http.ts'
+import { domainInPath } from '../request/scope-checks.ts'
+import { parseOrThrow } from '../request/validate.ts'
 import { DomainNameSchema } from '../schemas/common-schemas.ts'
-import { domainInPath } from '../scope-checks.ts'
-import { parseOrThrow } from '../validate.ts'
 import {
   type answer,
   type DocumentedRoute,

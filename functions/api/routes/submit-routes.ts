@@ -8,10 +8,12 @@ import type { SubmitOutcome } from '#shared/tasks/submit-deps.ts'
 import { submitTask } from '#shared/tasks/submit-task.ts'
 import { type Scope, TASK_ACTIONS, type TaskAction, type TaskCommand } from '#shared/tasks/task.ts'
 import { toTaskResource } from '#shared/tasks/task-resource.ts'
-import type { ApiDeps, App, AppEnv, Principal } from '../context.ts'
-import { requireDsTld } from '../ds-tld.ts'
-import { idempotencyKeyOf, json, requestHash, toResponse } from '../http.ts'
-import { upstreamProblem } from '../problem.ts'
+import type { ApiDeps, App, AppEnv, Principal } from '../request/context.ts'
+import { requireDsTld } from '../request/ds-tld.ts'
+import { idempotencyKeyOf, json, requestHash, toResponse } from '../request/http.ts'
+import { upstreamProblem } from '../request/problem.ts'
+import { requireDomains, requireInstance } from '../request/scope-checks.ts'
+import { parseOrThrow } from '../request/validate.ts'
 import {
   IdempotencyKeyHeaderSchema,
   InstanceIdSchema,
@@ -26,8 +28,6 @@ import {
   ForceQuerySchema,
 } from '../schemas/submission-schemas.ts'
 import { TaskResourceSchema } from '../schemas/task-schemas.ts'
-import { requireDomains, requireInstance } from '../scope-checks.ts'
-import { parseOrThrow } from '../validate.ts'
 import { type RouteSpec, routesOf } from './route.ts'
 import { answer } from './route-document.ts'
 

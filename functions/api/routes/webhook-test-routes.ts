@@ -1,14 +1,14 @@
-import { sampleEventData } from '#functions/api/sample-events.ts'
 import { activeWebhookSecrets } from '#shared/auth/api-keys.ts'
 import { toEpochSeconds } from '#shared/epoch.ts'
 import { eventBody, eventWebhookId, type WebhookEvent } from '#shared/events/webhook-event.ts'
 import { randomId } from '#shared/ids.ts'
 import { nextCallbackState } from '#shared/webhooks/callback-states.ts'
-import type { ApiDeps, App } from '../context.ts'
-import { json, toResponse } from '../http.ts'
+import type { ApiDeps, App } from '../request/context.ts'
+import { json, toResponse } from '../request/http.ts'
 import { TestWebhookBodySchema, TestWebhookResultSchema } from '../schemas/webhook-schemas.ts'
 import { routesOf } from './route.ts'
 import { answer } from './route-document.ts'
+import { sampleEventData } from './sample-events.ts'
 
 /**
  * If the process stops between storing a test event and recording its one attempt, the poller

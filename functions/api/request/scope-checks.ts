@@ -8,8 +8,8 @@ import {
   mayAct,
 } from '#shared/tenants/domain-assignment.ts'
 import { domainInScope, effectiveScope, instanceInScope } from '#shared/tenants/tenant-scope.ts'
+import { DomainNameSchema } from '../schemas/common-schemas.ts'
 import type { ApiDeps, AppEnv, Principal } from './context.ts'
-import { DomainNameSchema } from './schemas/common-schemas.ts'
 import { parseOrThrow } from './validate.ts'
 
 type ScopeDeps = Pick<ApiDeps, 'scopeLookup' | 'api'>

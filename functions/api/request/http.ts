@@ -7,8 +7,8 @@ import {
   UnsupportedMediaTypeError,
 } from '#shared/errors.ts'
 import type { StoredAnswer } from '#shared/tasks/task.ts'
+import { IdempotencyKeyHeaderSchema } from '../schemas/common-schemas.ts'
 import type { AppEnv } from './context.ts'
-import { IdempotencyKeyHeaderSchema } from './schemas/common-schemas.ts'
 import { parseOrThrow } from './validate.ts'
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i
