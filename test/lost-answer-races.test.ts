@@ -55,6 +55,23 @@ it("a queued task's intent made, its answer lost and the task rewritten before t
   expect(upstreamTasksFor(p.emulator, 'intent-race.com')).toHaveLength(2)
 })
 
+it("a keyed request's intent made, its answer lost and the task rewritten before the retry: answered 202 at once, sent once", async () => {
+  const key = 'keyed-intent-race'
+  const id = keyedTaskId('pipeline', key)
+  // The key's first write, the intent, is made; its answer is lost; a poller's claim (here: any
+  // other writer) rewrites the task before the SDK's retry meets it.
+  proxy.failNext('applied-then-500', 'PutItem', [id, 'sendBy'], rewrite(id))
+  const answer = await p.submit('/domains/keyed-intent-race.com/ds/sync', {
+    method: 'POST',
+    headers: { 'idempotency-key': key },
+  })
+  expect(answer.status).toBe(202)
+  expect(answer.id).toBe(id)
+  expect(proxy.pendingScript).toBe(0)
+  await p.drainUntil(succeeded([id]))
+  expect(upstreamTasksFor(p.emulator, 'keyed-intent-race.com')).toHaveLength(1)
+})
+
 it('a final save made, its answer lost and the task rewritten before the retry: the next in line goes at once', async () => {
   const first = await p.submit('/domains/final-race.com/ds/sync')
   const second = await p.submit('/domains/final-race.com/ds/sync')

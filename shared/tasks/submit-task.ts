@@ -38,16 +38,23 @@ export async function submitTask(
       request,
       taskId,
       intentAt,
-      keyed ? { idempotency: { requestHash: keyed.requestHash } } : {},
+      // The nonce is any fresh random id: only this request knows it.
+      keyed
+        ? { idempotency: { requestHash: keyed.requestHash }, intentNonce: deps.newTaskId() }
+        : {},
     ),
     intentAt,
   )
   if (keyed) {
     const claimed = await deps.tasks.createOrGet(task, intentAt)
     if (!claimed.created) {
-      const found = await fromKeyed(deps, claimed.existing, task, render)
-      if (found.kind === 'answer') return found.answer
-      task = found.task
+      const own = ownIntent(claimed.existing, task)
+      if (own) task = own
+      else {
+        const found = await fromKeyed(deps, claimed.existing, task, render)
+        if (found.kind === 'answer') return found.answer
+        task = found.task
+      }
     }
   } else if (!(await deps.tasks.create(task))) {
     throw new Error(`task id ${taskId} is already taken`)
@@ -84,6 +91,18 @@ export async function submitTask(
     return { ...render({ kind: 'accepted', task: marked }), replayed: false }
   }
   return { ...render(outcome), replayed: false }
+}
+
+/**
+ * The key's task is this request's own intent: written, its answer lost, and the task written
+ * again (a poller's claim once the intent fell due) before the SDK's retry met it, so the write
+ * reads as another's. Its nonce tells it apart; the request goes on as if it had read its write —
+ * the poller that holds it meanwhile only looks upstream (the intent holds no domain yet), and
+ * the outcome known here is written over it, as in `sendInTurn`.
+ */
+function ownIntent(existing: Task, intent: Task): Task | undefined {
+  const mine = intent.intentNonce !== undefined && existing.intentNonce === intent.intentNonce
+  return mine && existing.status === 'submitting' ? existing : undefined
 }
 
 /**

@@ -111,7 +111,7 @@ export function newTask(
   request: Omit<SubmitRequest, 'idempotency'>,
   id: string,
   now: number,
-  extra: Pick<Task, 'changeId' | 'after' | 'idempotency' | 'accepted'> = {},
+  extra: Pick<Task, 'changeId' | 'after' | 'idempotency' | 'accepted' | 'intentNonce'> = {},
 ): Task {
   const iso = new Date(now).toISOString()
   return {

@@ -167,6 +167,13 @@ export interface Task {
    * comes long after its creation. The reconciler's search window starts here.
    */
   readonly intentAt?: number | undefined
+  /**
+   * A random value of the keyed request that wrote this task's first intent. That request's own
+   * write, made but its answer lost and the task rewritten (a poller's claim) before the SDK's
+   * retry met it, reads as another writer's; this tells it apart from another request with the
+   * key, which may read the same millisecond.
+   */
+  readonly intentNonce?: string | undefined
   /** Set while the task is `queued`. */
   readonly queue?: TaskQueueState | undefined
   /**
