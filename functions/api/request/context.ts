@@ -6,6 +6,7 @@ import type { ApiKey, RandomBytes } from '#shared/auth/api-keys.ts'
 import type { Change } from '#shared/changes/change.ts'
 import type { ChangeList } from '#shared/changes/change-list.ts'
 import type { DomainStateStore } from '#shared/changes/domain-state.ts'
+import type { Settings } from '#shared/composition/settings.ts'
 import type { DnssecDeps } from '#shared/dnssec-automation/dnssec-service.ts'
 import type { DnssecStateStore } from '#shared/dnssec-automation/dnssec-state.ts'
 import type { EventLog } from '#shared/events/event-log.ts'
@@ -22,12 +23,8 @@ import type { TargetLockStore } from '#shared/tasks/target-locks.ts'
 import type { Scope } from '#shared/tasks/task.ts'
 import type { TaskNoRegistry, TaskStore } from '#shared/tasks/task-store.ts'
 import type { DomainAssignment, DomainAssignmentStore } from '#shared/tenants/domain-assignment.ts'
-import type { RateDecision, RateLimiter, RateLimits } from '#shared/tenants/rate-limit.ts'
-import type {
-  TenantScope,
-  TenantScopeMode,
-  TenantScopeStore,
-} from '#shared/tenants/tenant-scope.ts'
+import type { RateDecision, RateLimiter } from '#shared/tenants/rate-limit.ts'
+import type { TenantScope, TenantScopeStore } from '#shared/tenants/tenant-scope.ts'
 import type { DeliveryLogStore } from '#shared/webhooks/delivery-log.ts'
 import type { EndpointHealthStore } from '#shared/webhooks/endpoint-health-store.ts'
 import type { SendResult, WebhookMessage } from '#shared/webhooks/send-webhook.ts'
@@ -89,20 +86,9 @@ export interface ApiDeps {
   readonly settings: SubmitSettings
   /** Seals and opens the paging cursors handed to callers. */
   readonly cursors: CursorCodec
-  readonly api: {
-    readonly adminApiKey: string | undefined
-    readonly maxBodyBytes: number
-    readonly keyCacheMs: number
-    readonly allowHttpCallbacks: boolean
-    /** TLDs whose domains may get DS records; a DS for another answers 422. */
-    readonly dsTlds: ReadonlySet<string>
-    /** How a tenant without a scope record is treated. */
-    readonly tenantScopes: TenantScopeMode
-    /** How long one registry read of a domain's DS records answers repeated reads. */
-    readonly registryReadCacheMs: number
-    /** Requests per tenant per minute by kind (0: unlimited), unless the tenant's record says. */
-    readonly rateLimits: RateLimits
-  }
+  /** The API's section of the settings (see composition/gateway-env.ts). */
+  readonly api: Settings['api']
+
   /** One signed delivery attempt through the guarded agent, as the poller sends webhooks. */
   readonly sendWebhook: (message: WebhookMessage) => Promise<SendResult>
   /** Refuses callback URLs the gateway must not call (scheme, SSRF guard); resolves when allowed. */
