@@ -4,19 +4,10 @@ import { methodNotAllowed } from 'hono/method-not-allowed'
 import { requestId } from 'hono/request-id'
 import { rateLimitHeaders } from '#shared/tenants/rate-limit.ts'
 import { DOCS_SCRIPT_PATH, docsPage, docsScript } from './docs-page.ts'
-import { serveOpenApiDocument } from './openapi-document.ts'
+import type { OpenApiDocument } from './openapi-document.ts'
 import type { ApiDeps, App, AppEnv } from './request/context.ts'
 import { problem, problemFor, problemToResponse } from './request/problem.ts'
-import { registerAdminKeyRoutes } from './routes/admin-key-routes.ts'
-import { registerAdminTenantRoutes } from './routes/admin-tenant-routes.ts'
-import { registerChangeRoutes } from './routes/change-routes.ts'
-import { registerDeliveryRoutes } from './routes/delivery-routes.ts'
-import { registerDnssecRoutes } from './routes/dnssec-routes.ts'
-import { registerDomainStateRoutes } from './routes/domain-state-routes.ts'
-import { registerEventRoutes } from './routes/event-routes.ts'
-import { registerReadRoutes } from './routes/read-routes.ts'
-import { registerSubmitRoutes } from './routes/submit-routes.ts'
-import { registerWebhookTestRoutes } from './routes/webhook-test-routes.ts'
+import { bindRouteGroups } from './routes/route-groups.ts'
 
 /** Builds the gateway's HTTP API. All collaborators come in through `deps`. */
 export function createApp(deps: ApiDeps): App {
@@ -82,28 +73,19 @@ export function createApp(deps: ApiDeps): App {
   )
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }))
-  registerSubmitRoutes(app, deps)
-  registerDomainStateRoutes(app, deps)
-  registerChangeRoutes(app, deps)
-  registerDnssecRoutes(app, deps)
-  registerReadRoutes(app, deps)
-  registerDeliveryRoutes(app, deps)
-  registerEventRoutes(app, deps)
-  registerAdminKeyRoutes(app, deps)
-  registerAdminTenantRoutes(app, deps)
-  registerWebhookTestRoutes(app, deps)
+  const loadAllRoutes = bindRouteGroups(app, deps)
 
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
-    type: 'http',
-    scheme: 'bearer',
-    description: 'A tenant API key (dgw_…).',
+  let document: Promise<OpenApiDocument> | undefined
+  app.get('/openapi.json', async (c) => {
+    // Built at the first request, not at cold start (the module and its schemas load then).
+    document ??= import('./openapi-document.ts')
+      .then(({ openApiDocument }) => openApiDocument(app, loadAllRoutes))
+      .catch((error: unknown) => {
+        document = undefined
+        throw error
+      })
+    return c.json(await document)
   })
-  app.openAPIRegistry.registerComponent('securitySchemes', 'admin', {
-    type: 'http',
-    scheme: 'bearer',
-    description: 'The ADMIN_API_KEY.',
-  })
-  serveOpenApiDocument(app)
   app.get('/docs', (c) => c.html(docsPage()))
   app.get(DOCS_SCRIPT_PATH, async (c) => {
     const script = await docsScript()

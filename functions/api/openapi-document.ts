@@ -64,24 +64,35 @@ const INFO = {
   contact: { name: 'Platform team' },
 }
 
+export type OpenApiDocument = ReturnType<App['getOpenAPI31Document']>
+
 /**
- * Serves the OpenAPI 3.1 document at `/openapi.json`, generated at the first request (not at cold
- * start) and kept; the webhooks, documentation only, are described then too. The server is `/`: relative to where the document was fetched, i.e. whichever
- * gateway (stage, custom domain, `npm start`) serves it.
+ * The OpenAPI 3.1 document of the app, built once all its route groups are loaded: the routes,
+ * the security schemes, and the webhooks (documentation only). The server is `/`: relative to
+ * where the document was fetched, i.e. whichever gateway (stage, custom domain, `npm start`)
+ * serves it. Loaded with this module at the first `GET /openapi.json`, not at cold start.
  */
-export function serveOpenApiDocument(app: App): void {
-  let document: ReturnType<App['getOpenAPI31Document']> | undefined
-  app.get('/openapi.json', (c) => {
-    if (!document) {
-      registerDocumentedRoutes(app)
-      registerWebhookDocs(app)
-      document = app.getOpenAPI31Document({
-        openapi: '3.1.0',
-        info: INFO,
-        servers: [{ url: '/', description: 'The gateway serving this document' }],
-        tags: TAGS,
-      })
-    }
-    return c.json(document)
+export async function openApiDocument(
+  app: App,
+  loadAllRoutes: () => Promise<void>,
+): Promise<OpenApiDocument> {
+  await loadAllRoutes()
+  registerDocumentedRoutes(app)
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A tenant API key (dgw_…).',
+  })
+  app.openAPIRegistry.registerComponent('securitySchemes', 'admin', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'The ADMIN_API_KEY.',
+  })
+  registerWebhookDocs(app)
+  return app.getOpenAPI31Document({
+    openapi: '3.1.0',
+    info: INFO,
+    servers: [{ url: '/', description: 'The gateway serving this document' }],
+    tags: TAGS,
   })
 }

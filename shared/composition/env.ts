@@ -26,7 +26,9 @@ export type Env = Readonly<Record<string, string | undefined>>
 export function parseEnv<S extends z.ZodType>(schema: S, env: Env): z.infer<S> {
   // Empty strings count as unset, as a shell `FOO=` usually means.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''))
-  const result = schema.safeParse(cleaned)
+  // Parsed once per process: zod's compiled fast path (generated code) would cost more to build
+  // than it saves on a single parse.
+  const result = schema.safeParse(cleaned, { jitless: true })
   if (result.success) return result.data
   const problems = result.error.issues.map((issue) => {
     const name = issue.path.join('.') || '(environment)'

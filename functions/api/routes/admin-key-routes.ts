@@ -10,7 +10,7 @@ import { createApiKey } from '#shared/auth/create-api-key.ts'
 import { NotFoundError, requireWritten } from '#shared/errors.ts'
 import type { EndpointHealth } from '#shared/webhooks/endpoint-health-store.ts'
 import { reenableEndpoints } from '#shared/webhooks/reenable-endpoints.ts'
-import type { ApiDeps, App } from '../request/context.ts'
+import type { ApiDeps } from '../request/context.ts'
 import { json, toResponse } from '../request/http.ts'
 import {
   CreatedKeySchema,
@@ -20,7 +20,7 @@ import {
   RotateSecretBodySchema,
 } from '../schemas/admin-schemas.ts'
 import { TimestampSchema } from '../schemas/common-schemas.ts'
-import { routesOf } from './route.ts'
+import { type RouteTable, routesOf } from './route.ts'
 import { answer } from './route-document.ts'
 
 function summary(key: ApiKey, now: number) {
@@ -47,8 +47,8 @@ function endpointSummary(health: EndpointHealth) {
   }
 }
 
-export function registerAdminKeyRoutes(app: App, deps: ApiDeps): void {
-  const route = routesOf(app, deps)
+export function registerAdminKeyRoutes(table: RouteTable, deps: ApiDeps): void {
+  const route = routesOf(table, deps)
   const ids = { id: z.string().regex(API_KEY_ID_PATTERN) }
   /** The key named by `{id}`; an id of another shape names no key. */
   const keyFromPath = async (id: string | undefined) => {

@@ -3,7 +3,7 @@ import type { z } from '@hono/zod-openapi'
 import { NotFoundError, requireWritten } from '#shared/errors.ts'
 import type { DomainAssignment } from '#shared/tenants/domain-assignment.ts'
 import type { TenantScope } from '#shared/tenants/tenant-scope.ts'
-import type { ApiDeps, App } from '../request/context.ts'
+import type { ApiDeps } from '../request/context.ts'
 import { json, toResponse } from '../request/http.ts'
 import {
   DomainAssignmentBodySchema,
@@ -13,7 +13,7 @@ import {
   TenantScopeSchema,
 } from '../schemas/admin-schemas.ts'
 import { DomainNameSchema } from '../schemas/common-schemas.ts'
-import { routesOf } from './route.ts'
+import { type RouteTable, routesOf } from './route.ts'
 import { answer } from './route-document.ts'
 
 /** A tenant's scope as the admin sets it: each domain and instance once. */
@@ -23,8 +23,8 @@ const scopeFrom = (body: z.output<typeof TenantScopeBodySchema>) => ({
   limits: body.limits,
 })
 
-export function registerAdminTenantRoutes(app: App, deps: ApiDeps): void {
-  const route = routesOf(app, deps)
+export function registerAdminTenantRoutes(table: RouteTable, deps: ApiDeps): void {
+  const route = routesOf(table, deps)
   const admin = { tags: ['Admin'], access: 'admin' } as const
   const tenantParam = { tenant: TenantNameSchema }
   const tenantView = (scope: TenantScope) => ({

@@ -7,12 +7,12 @@ import {
   toChangeResource,
 } from '#shared/changes/change.ts'
 import { NotFoundError } from '#shared/errors.ts'
-import type { ApiDeps, App } from '../request/context.ts'
+import type { ApiDeps } from '../request/context.ts'
 import { json, toResponse } from '../request/http.ts'
 import { scopedPage, stillInScope, targetsOfChange } from '../request/scope-checks.ts'
 import { DomainNameSchema, LIMITS } from '../schemas/common-schemas.ts'
 import { ChangeResourceSchema } from '../schemas/desired-state-schemas.ts'
-import { routesOf } from './route.ts'
+import { type RouteTable, routesOf } from './route.ts'
 import { answer } from './route-document.ts'
 
 const ChangeListQuerySchema = z.strictObject({
@@ -27,8 +27,8 @@ const ChangePageSchema = z
   .object({ items: z.array(ChangeResourceSchema), nextCursor: z.string().optional() })
   .openapi('ChangePage')
 
-export function registerChangeRoutes(app: App, deps: ApiDeps): void {
-  const route = routesOf(app, deps)
+export function registerChangeRoutes(table: RouteTable, deps: ApiDeps): void {
+  const route = routesOf(table, deps)
 
   /** The change with where each of its steps stands (one read per step, together). */
   const withSteps = async (change: Change) =>

@@ -4,15 +4,15 @@ import { TaskIdSchema } from '#shared/ids.ts'
 import { isTerminal, TASK_ACTIONS, type Task } from '#shared/tasks/task.ts'
 import { toTaskResource } from '#shared/tasks/task-resource.ts'
 import { requireScopeOf } from '../request/auth.ts'
-import type { ApiDeps, App } from '../request/context.ts'
+import type { ApiDeps } from '../request/context.ts'
 import { json, toResponse } from '../request/http.ts'
 import { ownTask } from '../request/scope-checks.ts'
 import { DeliveryAttemptSchema, TaskResourceSchema } from '../schemas/task-schemas.ts'
-import { routesOf } from './route.ts'
+import { type RouteTable, routesOf } from './route.ts'
 import { answer } from './route-document.ts'
 
-export function registerDeliveryRoutes(app: App, deps: ApiDeps): void {
-  const route = routesOf(app, deps)
+export function registerDeliveryRoutes(table: RouteTable, deps: ApiDeps): void {
+  const route = routesOf(table, deps)
 
   route(
     {

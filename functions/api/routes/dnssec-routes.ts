@@ -1,12 +1,12 @@
 import { scanAndStep } from '#shared/dnssec-automation/dnssec-service.ts'
 import type { DnssecState } from '#shared/dnssec-automation/dnssec-state.ts'
 import { ConflictError, NotFoundError } from '#shared/errors.ts'
-import type { ApiDeps, App, Principal } from '../request/context.ts'
+import type { ApiDeps, Principal } from '../request/context.ts'
 import { requireDsTld } from '../request/ds-tld.ts'
 import { json, toResponse } from '../request/http.ts'
 import { maySee, requireManager } from '../request/scope-checks.ts'
 import { DnssecEnrolmentSchema, DnssecStateSchema } from '../schemas/dnssec-schemas.ts'
-import { routesOf } from './route.ts'
+import { type RouteTable, routesOf } from './route.ts'
 import { answer } from './route-document.ts'
 
 const view = (state: DnssecState) => {
@@ -14,8 +14,8 @@ const view = (state: DnssecState) => {
   return rest
 }
 
-export function registerDnssecRoutes(app: App, deps: ApiDeps): void {
-  const route = routesOf(app, deps)
+export function registerDnssecRoutes(table: RouteTable, deps: ApiDeps): void {
+  const route = routesOf(table, deps)
   /** The domain's enrolment, if the caller may see it (`manage`: also act on it). */
   const enrolment = async (domain: string, principal: Principal, right: 'see' | 'manage') => {
     const state = await deps.dnssecStates.get(domain)

@@ -10,7 +10,7 @@ import { DnskeyError, type DsRecord, dsForKeySigningKey } from '#shared/dns/dnsk
 import { NotFoundError, RequestValidationError } from '#shared/errors.ts'
 import { decide, preflightDesired } from '#shared/preflight/preflight.ts'
 import type { Scope } from '#shared/tasks/task.ts'
-import type { ApiDeps, App, AppEnv, Principal } from '../request/context.ts'
+import type { ApiDeps, AppEnv, Principal } from '../request/context.ts'
 import { requireDsTld } from '../request/ds-tld.ts'
 import { json, toResponse } from '../request/http.ts'
 import { changeDepsFor } from '../request/request-change-deps.ts'
@@ -23,7 +23,7 @@ import {
   DryRunQuerySchema,
   PlanResponseSchema,
 } from '../schemas/desired-state-schemas.ts'
-import { routesOf } from './route.ts'
+import { type RouteTable, routesOf } from './route.ts'
 import { answer } from './route-document.ts'
 
 /** The route of a desired-state `PUT`: a domain, `dryRun`, a JSON body, a plan or a change. */
@@ -167,8 +167,8 @@ async function planOrApply(
   }
 }
 
-export function registerDomainStateRoutes(app: App, deps: ApiDeps): void {
-  const route = routesOf(app, deps)
+export function registerDomainStateRoutes(table: RouteTable, deps: ApiDeps): void {
+  const route = routesOf(table, deps)
 
   route(
     desiredStateRoute({

@@ -12,7 +12,7 @@ import {
 import { isTerminal, TASK_ACTIONS } from '#shared/tasks/task.ts'
 import { dueForRedelivery, RECOVERABLE_STATES } from '#shared/webhooks/callback-states.ts'
 import { requireScopeOf } from '../request/auth.ts'
-import type { ApiDeps, App, AppEnv, Principal } from '../request/context.ts'
+import type { ApiDeps, AppEnv, Principal } from '../request/context.ts'
 import { json, toResponse } from '../request/http.ts'
 import {
   type ScopedTargets,
@@ -29,14 +29,14 @@ import {
   RecoverResultSchema,
 } from '../schemas/event-schemas.ts'
 import { DeliveryAttemptSchema } from '../schemas/task-schemas.ts'
-import { routesOf } from './route.ts'
+import { type RouteTable, routesOf } from './route.ts'
 import { answer } from './route-document.ts'
 
 /** A recovery looks at this many events per call at most; the answer says where to go on. */
 const RECOVER_MAX_EXAMINED = 1000
 
-export function registerEventRoutes(app: App, deps: ApiDeps): void {
-  const route = routesOf(app, deps)
+export function registerEventRoutes(table: RouteTable, deps: ApiDeps): void {
+  const route = routesOf(table, deps)
 
   route(
     {

@@ -2,7 +2,7 @@ import { suggestDs } from '#shared/dns/suggest-ds.ts'
 import { TaskIdSchema } from '#shared/ids.ts'
 import { queuePosition } from '#shared/tasks/task-queue.ts'
 import { toTaskResource } from '#shared/tasks/task-resource.ts'
-import type { ApiDeps, App } from '../request/context.ts'
+import type { ApiDeps } from '../request/context.ts'
 import { json, toResponse } from '../request/http.ts'
 import { ownTask, scopedPage, targetsOfTask } from '../request/scope-checks.ts'
 import {
@@ -12,11 +12,11 @@ import {
   TaskPageSchema,
   TaskResourceSchema,
 } from '../schemas/task-schemas.ts'
-import { routesOf } from './route.ts'
+import { type RouteTable, routesOf } from './route.ts'
 import { answer } from './route-document.ts'
 
-export function registerReadRoutes(app: App, deps: ApiDeps): void {
-  const route = routesOf(app, deps)
+export function registerReadRoutes(table: RouteTable, deps: ApiDeps): void {
+  const route = routesOf(table, deps)
 
   route(
     {

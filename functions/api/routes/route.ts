@@ -3,17 +3,12 @@ import type { Context, MiddlewareHandler } from 'hono'
 import type { Scope } from '#shared/tasks/task.ts'
 import { type RateKind, rateKindFor } from '#shared/tenants/rate-limit.ts'
 import { authenticate, requireAdmin, requireScope } from '../request/auth.ts'
-import type { ApiDeps, App, AppEnv, Principal } from '../request/context.ts'
+import type { ApiDeps, AppEnv, Principal } from '../request/context.ts'
 import { readJsonBody } from '../request/http.ts'
 import { domainInPath } from '../request/scope-checks.ts'
 import { parseOrThrow } from '../request/validate.ts'
 import { DomainNameSchema } from '../schemas/common-schemas.ts'
-import {
-  type answer,
-  type DocumentedRoute,
-  documentRoute,
-  problemResponses,
-} from './route-document.ts'
+import { type answer, type DocumentedRoute, problemResponses } from './route-document.ts'
 
 /**
  * Who may call a route: the admin key, any valid tenant key (`key`), or a tenant key with one of
@@ -86,8 +81,6 @@ type Handler<S extends RouteSpec> = (
   c: Context<AppEnv>,
   input: RouteInput<S>,
 ) => Promise<Response> | Response
-
-const honoPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1')
 
 /** The route's OpenAPI description, built when the document is first asked for. */
 function documented(spec: RouteSpec): DocumentedRoute {
@@ -178,28 +171,42 @@ function checks(spec: RouteSpec, deps: ApiDeps): Check[] {
   return all
 }
 
+/** A route's checks then its handler, in the order they run. */
+export type RouteChain = readonly MiddlewareHandler<AppEnv>[]
+
 /**
- * Defines an app's routes: each is described for the OpenAPI document and bound with its checks
+ * Where a group's routes go when its module is first used (see `route-groups.ts`): each with its
+ * chain, and `describe`, which builds the route's OpenAPI description.
+ */
+export interface RouteTable {
+  add(method: string, path: string, chain: RouteChain, describe: () => DocumentedRoute): void
+}
+
+/** The path of a route as hono matches it (`{name}` → `:name`). */
+export const honoPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1')
+
+/**
+ * Defines a group's routes: each is described for the OpenAPI document and bound with its checks
  * as middleware before the handler. The checks use the schemas the document is generated from,
  * so the two cannot drift apart.
  */
-export function routesOf(app: App, deps: ApiDeps) {
-  // (hono's typings list handler chains by length; a route's checks vary in number.)
-  const on = app.on.bind(app) as unknown as (
-    method: string,
-    path: string,
-    ...chain: Check[]
-  ) => void
+export function routesOf(table: RouteTable, deps: ApiDeps) {
   return function route<const S extends RouteSpec>(spec: S, handler: Handler<S>): void {
-    documentRoute(app, () => documented(spec))
-    on(spec.method.toUpperCase(), honoPath(spec.path), ...checks(spec, deps), async (c) =>
-      handler(c, {
-        principal: c.get('principal'),
-        domain: c.get('domain'),
-        params: c.get('params'),
-        body: c.get('body'),
-        query: c.get('query'),
-      } as RouteInput<S>),
+    table.add(
+      spec.method.toUpperCase(),
+      honoPath(spec.path),
+      [
+        ...checks(spec, deps),
+        async (c) =>
+          handler(c, {
+            principal: c.get('principal'),
+            domain: c.get('domain'),
+            params: c.get('params'),
+            body: c.get('body'),
+            query: c.get('query'),
+          } as RouteInput<S>),
+      ],
+      () => documented(spec),
     )
   }
 }

@@ -8,7 +8,7 @@ import type { SubmitOutcome } from '#shared/tasks/submit-deps.ts'
 import { submitTask } from '#shared/tasks/submit-task.ts'
 import { type Scope, TASK_ACTIONS, type TaskAction, type TaskCommand } from '#shared/tasks/task.ts'
 import { toTaskResource } from '#shared/tasks/task-resource.ts'
-import type { ApiDeps, App, AppEnv, Principal } from '../request/context.ts'
+import type { ApiDeps, AppEnv, Principal } from '../request/context.ts'
 import { requireDsTld } from '../request/ds-tld.ts'
 import { idempotencyKeyOf, json, requestHash, toResponse } from '../request/http.ts'
 import { upstreamProblem } from '../request/problem.ts'
@@ -28,7 +28,7 @@ import {
   ForceQuerySchema,
 } from '../schemas/submission-schemas.ts'
 import { TaskResourceSchema } from '../schemas/task-schemas.ts'
-import { type RouteSpec, routesOf } from './route.ts'
+import { type RouteSpec, type RouteTable, routesOf } from './route.ts'
 import { answer } from './route-document.ts'
 
 /** Seconds a client should wait before its first look at a new task. */
@@ -188,8 +188,8 @@ function dsRecordFrom(body: unknown, domain: string, pathKeyTag: number | undefi
   }
 }
 
-export function registerSubmitRoutes(app: App, deps: ApiDeps): void {
-  const route = routesOf(app, deps)
+export function registerSubmitRoutes(table: RouteTable, deps: ApiDeps): void {
+  const route = routesOf(table, deps)
   /**
    * A submission route: a tenant key with the action's scope, an Idempotency-Key, a 202; the body
    * is only an optional callback URL unless the spec says otherwise.

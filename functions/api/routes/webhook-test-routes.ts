@@ -3,10 +3,10 @@ import { toEpochSeconds } from '#shared/epoch.ts'
 import { eventBody, eventWebhookId, type WebhookEvent } from '#shared/events/webhook-event.ts'
 import { randomId } from '#shared/ids.ts'
 import { nextCallbackState } from '#shared/webhooks/callback-states.ts'
-import type { ApiDeps, App } from '../request/context.ts'
+import type { ApiDeps } from '../request/context.ts'
 import { json, toResponse } from '../request/http.ts'
 import { TestWebhookBodySchema, TestWebhookResultSchema } from '../schemas/webhook-schemas.ts'
-import { routesOf } from './route.ts'
+import { type RouteTable, routesOf } from './route.ts'
 import { answer } from './route-document.ts'
 import { sampleEventData } from './sample-events.ts'
 
@@ -16,8 +16,8 @@ import { sampleEventData } from './sample-events.ts'
  */
 const UNRECORDED_ATTEMPT_FALLBACK_MS = 60_000
 
-export function registerWebhookTestRoutes(app: App, deps: ApiDeps): void {
-  routesOf(app, deps)(
+export function registerWebhookTestRoutes(table: RouteTable, deps: ApiDeps): void {
+  routesOf(table, deps)(
     {
       method: 'post',
       path: '/webhooks/test',
