@@ -37,13 +37,10 @@ export function apiDepsFrom(graph: Graph, overrides: Partial<ApiDeps> = {}): Api
   )
   const deps: Omit<ApiDeps, 'dnssec'> = {
     ...stores,
-    keyLookup: keys.get,
-    forgetKey: keys.forget,
-    scopeLookup: scopes.get,
-    forgetScope: scopes.forget,
-    assignmentLookup: assignments.get,
+    cachedKeys: keys,
+    cachedScopes: scopes,
+    cachedAssignments: assignments,
     rateLimiter: new RateLimiter(stores.rateCounters, now),
-    forgetAssignment: assignments.forget,
     upstream,
     registryDsRecords,
     // The check reads the registry afresh: a cached set could hide a change that just finished.

@@ -8,6 +8,13 @@ export interface ApiKeyCacheOptions {
   readonly maxEntries?: number
 }
 
+/** A read by id through this instance's cache, and how to drop one id from it. */
+export interface CachedLookup<T> {
+  get(id: string): Promise<T | undefined>
+  /** Drops the id (after it was changed here), so the next `get` reads the store. */
+  forget(id: string): void
+}
+
 /**
  * Lookups by id cached in the function for `ttlMs` (API keys for authentication, tenants' scopes,
  * a domain's DS records at the registry):
@@ -20,7 +27,7 @@ export interface ApiKeyCacheOptions {
 export function cachedLookup<T>(
   read: (id: string) => Promise<T | undefined>,
   options: ApiKeyCacheOptions,
-): { get(id: string): Promise<T | undefined>; forget(id: string): void } {
+): CachedLookup<T> {
   const maxEntries = options.maxEntries ?? 1_000
   // Promises are kept, so reads of one id at the same moment share one store read; a failed read
   // is not kept.

@@ -27,7 +27,7 @@ async function spendRate(
   tenant: string,
   kind: RateKind,
 ): Promise<void> {
-  const own = (await deps.scopeLookup(tenant))?.limits?.[kind]
+  const own = (await deps.cachedScopes.get(tenant))?.limits?.[kind]
   const decision = await deps.rateLimiter.take(tenant, kind, own ?? deps.api.rateLimits[kind])
   if (!decision) return
   c.set('rateLimit', decision)
@@ -45,7 +45,7 @@ export async function authenticate(
 ): Promise<Principal> {
   const token = bearerToken(c)
   const id = apiKeyId(token)
-  const key = id ? await deps.keyLookup(id) : undefined
+  const key = id ? await deps.cachedKeys.get(id) : undefined
   // The same work whether the key exists or not: an unknown id is verified against a dummy hash.
   const matches = apiKeyMatches(token, key?.keyHash ?? DUMMY_KEY_HASH)
   if (!key || key.revokedAt || !matches) {

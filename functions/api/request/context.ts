@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import type { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
 import type { DsRecord } from '#shared/aliyun/responses.ts'
+import type { CachedLookup } from '#shared/auth/api-key-cache.ts'
 import type { ApiKeyStore } from '#shared/auth/api-key-store.ts'
 import type { ApiKey, RandomBytes } from '#shared/auth/api-keys.ts'
 import type { Change } from '#shared/changes/change.ts'
@@ -36,11 +37,9 @@ export interface ApiDeps {
   readonly apiKeys: ApiKeyStore
   /**
    * How a request's key is found (authentication only; the admin routes read the store): the
-   * store behind a short cache, see `api-key-cache.ts`.
+   * store behind a short cache, see `api-key-cache.ts`; a key revoked or changed here is forgotten.
    */
-  readonly keyLookup: (id: string) => Promise<ApiKey | undefined>
-  /** Drops a key from this instance's cache (after it is revoked or changed here). */
-  readonly forgetKey: (id: string) => void
+  readonly cachedKeys: CachedLookup<ApiKey>
   readonly deliveries: DeliveryLogStore
   readonly endpoints: EndpointHealthStore
   readonly targetLocks: TargetLockStore
@@ -57,15 +56,11 @@ export interface ApiDeps {
   /** Tenants' scopes, as the admin sets them (the admin routes read and write the store). */
   readonly tenantScopes: TenantScopeStore
   /** A tenant's scope for a request: the store behind a short cache (see tenant-scope.ts). */
-  readonly scopeLookup: (tenant: string) => Promise<TenantScope | undefined>
-  /** Drops a tenant's scope from this instance's cache (after the admin changed it here). */
-  readonly forgetScope: (tenant: string) => void
+  readonly cachedScopes: CachedLookup<TenantScope>
   /** Domains' managing tenants and sharing, as the admin sets them (or first writes claim them). */
   readonly domainAssignments: DomainAssignmentStore
   /** A domain's assignment for a submission's check: the store behind a short cache. */
-  readonly assignmentLookup: (domain: string) => Promise<DomainAssignment | undefined>
-  /** Drops a domain's assignment from this instance's cache (after it changed here). */
-  readonly forgetAssignment: (domain: string) => void
+  readonly cachedAssignments: CachedLookup<DomainAssignment>
   /** Per-tenant request rates, counted in the table (see tenants/rate-limit.ts). */
   readonly rateLimiter: RateLimiter
   /** The pre-flight check of a change against what the zone's servers serve (see preflight/). */

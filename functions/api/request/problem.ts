@@ -118,31 +118,51 @@ export function problem(
   }
 }
 
+/** A problem the caller may send again after `seconds` (`Retry-After`). */
+function retryLater(
+  slug: ProblemSlug,
+  status: number,
+  detail: string,
+  seconds: number,
+  extensions: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): ProblemResponse {
+  return problem(slug, status, detail, extensions, { 'retry-after': String(seconds), ...headers })
+}
+
 export function upstreamProblem(error: UpstreamError, extensions: Record<string, unknown> = {}) {
   const upstream = { upstreamCode: error.code, upstreamRequestId: error.requestId, ...extensions }
   if (error.code === 'TaskIsBeingProcessed') {
-    return problem('upstream-busy', 409, tenantMessage(error), upstream, { 'retry-after': '30' })
+    return retryLater('upstream-busy', 409, tenantMessage(error), 30, upstream)
   }
   if (error.neverReachedService) {
-    return problem(
+    return retryLater(
       'not-submitted',
       503,
       error.code === 'ClockSkewTooLarge'
         ? "The gateway's clock is too far from Alibaba Cloud's; nothing was submitted."
         : 'The request could not reach Alibaba Cloud in time; nothing was submitted.',
+      5,
       upstream,
-      { 'retry-after': '5' },
     )
   }
   if (codeClass(error.code) === 'refused-retry') {
-    return problem('upstream-throttled', 429, 'Alibaba Cloud is throttling requests.', upstream, {
-      'retry-after': '5',
-    })
+    return retryLater(
+      'upstream-throttled',
+      429,
+      'Alibaba Cloud is throttling requests.',
+      5,
+      upstream,
+    )
   }
   if (error.retryability === 'retryable') {
-    return problem('upstream-unavailable', 503, 'Alibaba Cloud could not be reached.', upstream, {
-      'retry-after': '10',
-    })
+    return retryLater(
+      'upstream-unavailable',
+      503,
+      'Alibaba Cloud could not be reached.',
+      10,
+      upstream,
+    )
   }
   if (isCallerInputCode(error.code)) {
     return problem('upstream-rejected', 422, tenantMessage(error), upstream)
@@ -180,15 +200,7 @@ export function problemFor(error: unknown): ProblemResponse {
   if (error instanceof PermissionError) return problem('forbidden', 403, error.message)
   if (error instanceof NotFoundError) return problem('not-found', 404, error.message)
   if (error instanceof IdempotencyInFlightError) {
-    return problem(
-      'idempotency-key-in-use',
-      409,
-      error.message,
-      {},
-      {
-        'retry-after': String(error.retryAfterSeconds),
-      },
-    )
+    return retryLater('idempotency-key-in-use', 409, error.message, error.retryAfterSeconds)
   }
   if (error instanceof IdempotencyKeyReuseError)
     return problem('idempotency-key-reused', 422, error.message)
@@ -198,32 +210,21 @@ export function problemFor(error: unknown): ProblemResponse {
   }
   if (error instanceof ConflictError) return problem('conflict', 409, error.message)
   if (error instanceof QueueFullError) {
-    return problem(
-      'queue-full',
-      429,
-      error.message,
-      {},
-      { 'retry-after': String(error.retryAfterSeconds) },
-    )
+    return retryLater('queue-full', 429, error.message, error.retryAfterSeconds)
   }
   if (error instanceof RateLimitedError) {
-    return problem(
+    return retryLater(
       'rate-limited',
       429,
       error.message,
+      error.retryAfterSeconds,
       {},
-      { 'retry-after': String(error.retryAfterSeconds), ...error.headers },
+      error.headers,
     )
   }
   if (error instanceof UpstreamError) return upstreamProblem(error)
   if (error instanceof StoreUnavailableError) {
-    return problem(
-      'store-unavailable',
-      503,
-      'The task store could not be reached.',
-      {},
-      { 'retry-after': '5' },
-    )
+    return retryLater('store-unavailable', 503, 'The task store could not be reached.', 5)
   }
   if (error instanceof HTTPException) {
     if (error.status === 400) return problem('malformed-json', 400, 'The body is not valid JSON.')

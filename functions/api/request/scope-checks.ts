@@ -12,7 +12,7 @@ import { DomainNameSchema } from '../schemas/common-schemas.ts'
 import type { ApiDeps, AppEnv, Principal } from './context.ts'
 import { parseOrThrow } from './validate.ts'
 
-type ScopeDeps = Pick<ApiDeps, 'scopeLookup' | 'api'>
+type ScopeDeps = Pick<ApiDeps, 'cachedScopes' | 'api'>
 
 /**
  * Refuses a domain outside the caller's tenant scope with 404, the same answer as for a domain
@@ -20,17 +20,17 @@ type ScopeDeps = Pick<ApiDeps, 'scopeLookup' | 'api'>
  * `submit`, also a domain assigned to another tenant and not shared with the caller's (409).
  */
 export async function requireDomains(
-  deps: ScopeDeps & Pick<ApiDeps, 'assignmentLookup'>,
+  deps: ScopeDeps & Pick<ApiDeps, 'cachedAssignments'>,
   principal: Principal,
   domains: readonly string[],
   options: { readonly submit?: boolean } = {},
 ): Promise<void> {
-  const scope = effectiveScope(await deps.scopeLookup(principal.tenant), deps.api.tenantScopes)
+  const scope = effectiveScope(await deps.cachedScopes.get(principal.tenant), deps.api.tenantScopes)
   if (!domains.every((domain) => domainInScope(scope, domain))) {
     throw new NotFoundError('No such domain.')
   }
   if (!options.submit) return
-  const assignments = await Promise.all(domains.map((domain) => deps.assignmentLookup(domain)))
+  const assignments = await Promise.all(domains.map((domain) => deps.cachedAssignments.get(domain)))
   for (const assignment of assignments) {
     const right = { assignment, holders: [], tenant: principal.tenant, right: 'submit' as const }
     if (!mayAct({ ...right, mode: deps.api.tenantScopes })) throw new DomainManagedElsewhereError()
@@ -43,7 +43,7 @@ export async function requireDomains(
  */
 export async function domainInPath(
   c: Context<AppEnv>,
-  deps: ScopeDeps & Pick<ApiDeps, 'assignmentLookup'>,
+  deps: ScopeDeps & Pick<ApiDeps, 'cachedAssignments'>,
   principal: Principal,
   options: { readonly submit?: boolean } = {},
 ): Promise<string> {
@@ -80,7 +80,7 @@ export async function stillInScope(
   deps: ScopeDeps,
   principal: Principal,
 ): Promise<(targets: ScopedTargets) => boolean> {
-  const scope = effectiveScope(await deps.scopeLookup(principal.tenant), deps.api.tenantScopes)
+  const scope = effectiveScope(await deps.cachedScopes.get(principal.tenant), deps.api.tenantScopes)
   return (targets) =>
     targets.domains.every((domain) => domainInScope(scope, domain)) &&
     targets.instances.every((instance) => instanceInScope(scope, instance))
@@ -110,11 +110,11 @@ export async function requireInstance(
   principal: Principal,
   instanceId: string,
 ): Promise<void> {
-  const scope = effectiveScope(await deps.scopeLookup(principal.tenant), deps.api.tenantScopes)
+  const scope = effectiveScope(await deps.cachedScopes.get(principal.tenant), deps.api.tenantScopes)
   if (!instanceInScope(scope, instanceId)) throw new NotFoundError('No such instance.')
 }
 
-type AssignmentDeps = Pick<ApiDeps, 'domainAssignments' | 'forgetAssignment' | 'api' | 'now'>
+type AssignmentDeps = Pick<ApiDeps, 'domainAssignments' | 'cachedAssignments' | 'api' | 'now'>
 
 /** Whether the caller may see (`see`) the domain's desired state or enrolment held by `holders`. */
 export async function maySee(
@@ -177,12 +177,12 @@ export async function requireManager(
     if (winner?.manager !== tenant) throw new DomainManagedElsewhereError()
     return { takeOver: true, release: none.release }
   }
-  deps.forgetAssignment(domain)
+  deps.cachedAssignments.forget(domain)
   return {
     takeOver: false,
     release: async () => {
       await deps.domainAssignments.remove(domain, 1).catch(() => false)
-      deps.forgetAssignment(domain)
+      deps.cachedAssignments.forget(domain)
     },
   }
 }

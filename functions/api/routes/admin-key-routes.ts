@@ -165,7 +165,7 @@ export function registerAdminKeyRoutes(table: RouteTable, deps: ApiDeps): void {
       if (key.revokedAt) return toResponse(json(200, summary(key, deps.now())))
       const revoked = { ...key, revokedAt: new Date(deps.now()).toISOString() }
       requireWritten(await deps.apiKeys.replace(revoked, key.version), 'The key changed; retry.')
-      deps.forgetKey(key.id)
+      deps.cachedKeys.forget(key.id)
       c.get('logger').info('api key revoked', { id: key.id, tenant: key.tenant })
       return toResponse(json(200, summary(revoked, deps.now())))
     },
@@ -212,7 +212,7 @@ export function registerAdminKeyRoutes(table: RouteTable, deps: ApiDeps): void {
         ],
       }
       requireWritten(await deps.apiKeys.replace(rotated, key.version), 'The key changed; retry.')
-      deps.forgetKey(key.id)
+      deps.cachedKeys.forget(key.id)
       c.get('logger').info('webhook secret rotated', { id: key.id, tenant: key.tenant })
       return toResponse(
         json(

@@ -54,7 +54,7 @@ export function registerAdminTenantRoutes(table: RouteTable, deps: ApiDeps): voi
       const next = { tenant, ...scopeFrom(body), updatedAt: new Date(deps.now()).toISOString() }
       const changed = 'The tenant changed meanwhile; retry.'
       requireWritten(await deps.tenantScopes.save(next, current?.version), changed)
-      deps.forgetScope(tenant)
+      deps.cachedScopes.forget(tenant)
       c.get('logger').info('tenant scope set', {
         tenant,
         domains: next.domains.length,
@@ -127,7 +127,7 @@ export function registerAdminTenantRoutes(table: RouteTable, deps: ApiDeps): voi
       }
       const changed = 'The assignment changed meanwhile; retry.'
       requireWritten(await deps.domainAssignments.save(next, current?.version), changed)
-      deps.forgetAssignment(domain)
+      deps.cachedAssignments.forget(domain)
       c.get('logger').info('domain assigned', {
         domain,
         manager: next.manager,
@@ -172,7 +172,7 @@ export function registerAdminTenantRoutes(table: RouteTable, deps: ApiDeps): voi
         await deps.domainAssignments.remove(domain, assignment.version),
         'The assignment changed meanwhile; retry.',
       )
-      deps.forgetAssignment(domain)
+      deps.cachedAssignments.forget(domain)
       c.get('logger').info('domain unassigned', { domain, manager: assignment.manager })
       return c.body(null, 204)
     },

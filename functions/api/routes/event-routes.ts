@@ -175,7 +175,7 @@ export function registerEventRoutes(table: RouteTable, deps: ApiDeps): void {
 /** The caller's event named by `{id}`; another tenant's, or an id of another shape, is a 404. */
 async function ownEvent(
   c: Context<AppEnv>,
-  deps: Pick<ApiDeps, 'tasks' | 'events' | 'now' | 'scopeLookup' | 'api'>,
+  deps: Pick<ApiDeps, 'tasks' | 'events' | 'now' | 'cachedScopes' | 'api'>,
   principal: Principal,
 ): Promise<LoggedEvent> {
   const source = eventSourceOf(c.req.param('id') ?? '')
