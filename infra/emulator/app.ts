@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import { Hono } from 'hono'
-import { z } from 'zod'
+import * as z from 'zod'
 import { ACTIONS } from './actions.ts'
 import {
   authenticate,

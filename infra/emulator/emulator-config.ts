@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { commaList, type Env, parseEnv, rate, regex } from '#shared/composition/env.ts'
 
 export const EmulatorEnvSchema = z.object({

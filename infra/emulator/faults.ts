@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 
 /**
  * Fault injection. Each rule fires on a share of requests (`rate`), optionally only for some

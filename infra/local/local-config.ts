@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { booleanFlag, type Env, parseEnv } from '#shared/composition/env.ts'
 import { LOCAL_DEFAULTS } from '#shared/local-defaults.ts'
 

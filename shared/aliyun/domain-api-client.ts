@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { z } from 'zod'
+import type * as z from 'zod'
 import { jitteredBackoffMs, sleep } from '../backoff.ts'
 import { checkedDispatcher } from '../http/checked-dispatch.ts'
 import { type Dispatcher, loadUndici, request, undiciIfLoaded } from '../http/undici-core.ts'

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 
 /**
  * Response schemas for the Domain API, written defensively: old documentation shows lists as a

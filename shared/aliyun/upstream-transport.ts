@@ -1,4 +1,4 @@
-import type { z } from 'zod'
+import type * as z from 'zod'
 import { loadUndici, type Pool } from '../http/undici-core.ts'
 import { ClockSkewTracker } from './clock-skew.ts'
 import type { DomainApiSettings } from './domain-api-settings.ts'

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 
 /**
  * How the environment is read: the gateway's settings (the `*-env.ts` schemas beside this file, in

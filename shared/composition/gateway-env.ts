@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import type { DomainApiSettings } from '../aliyun/domain-api-settings.ts'
 import { DOCUMENTED_DS_TLDS } from '../desired/ds-rules.ts'
 import { MAX_SHARDS } from '../poller/shard-work.ts'

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import type { DomainApiSettings } from '../aliyun/domain-api-settings.ts'
 import { type Env, parseEnv, positiveInt, wholeIn } from './env.ts'
 

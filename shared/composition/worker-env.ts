@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import type { TrustAnchor } from '../dns/chain-of-trust.ts'
 import { parseTrustAnchor, ROOT_TRUST_ANCHORS } from '../dns/trust-anchors.ts'
 import type { PreflightSettings } from '../preflight/check-change.ts'

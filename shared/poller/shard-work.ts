@@ -6,7 +6,7 @@
  * message, two schedules overlapping) only means two runs racing for the same leases, which is
  * harmless. The split only spreads the work.
  */
-import { z } from 'zod'
+import * as z from 'zod'
 
 /** The most shards the due index may ever have had (the sweep reads them all, see DUE_SHARDS). */
 export const MAX_SHARDS = 64

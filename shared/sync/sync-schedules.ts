@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { INSTANCE_ID_PATTERN, normalizeDomainName } from '../domain-name.ts'
 
 const DomainList = z.array(
