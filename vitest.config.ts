@@ -46,9 +46,6 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',
-    // Both cores (vitest's default leaves one free): npm test in about three minutes. The tests'
-    // verdicts wait on progress, not on time, so a loaded machine makes them slower, not red.
-    maxWorkers: 2,
     // The AWS SDK warns once per process about Node 20; the Lambda runtime is Node 22.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     projects: [
