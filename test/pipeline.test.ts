@@ -91,14 +91,23 @@ describe('end to end', () => {
   })
 
   it('status moves pending → running → succeeded and never backwards', async () => {
-    // Long enough that each status lasts several drain rounds, on either engine.
-    const slow = await startPipeline({ emulatorTaskMs: 1_500 })
+    // The emulator's clock moves only as the test moves it, so each status lasts until the
+    // gateway has shown it, however slow the machine: the task waits a minute (longer in the
+    // adversarial profile), the clock steps 5 s per drain round while it is pending, and jumps
+    // past its end once it is running (within the service's 15-minute timestamp window).
+    let offsetMs = 0
+    const slow = await startPipeline({
+      emulatorTaskMs: 60_000,
+      emulator: { now: () => Date.now() + offsetMs },
+    })
     try {
       const submitted = await slow.submit('/domains/steps.com/ds/sync')
       const seen: string[] = []
       await slow.drainUntil(async () => {
         const status = (await slow.task(submitted.id)).status
         if (seen.at(-1) !== status) seen.push(status)
+        if (status === 'pending') offsetMs += 5_000
+        if (status === 'running') offsetMs = 600_000
         return status === 'succeeded'
       })
       expect(seen).toEqual(['pending', 'running', 'succeeded'])
