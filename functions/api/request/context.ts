@@ -83,7 +83,6 @@ export interface ApiDeps {
   readonly cursors: CursorCodec
   /** The API's section of the settings (see composition/gateway-env.ts). */
   readonly api: Settings['api']
-
   /** One signed delivery attempt through the guarded agent, as the poller sends webhooks. */
   readonly sendWebhook: (message: WebhookMessage) => Promise<SendResult>
   /** Refuses callback URLs the gateway must not call (scheme, SSRF guard); resolves when allowed. */

@@ -1,13 +1,14 @@
-import type { Context } from 'hono'
+import type { MiddlewareHandler } from 'hono'
+import { every } from 'hono/combine'
 import type { ApiDeps, App, AppEnv } from '../request/context.ts'
-import { honoPath, type RouteChain, type RouteTable } from './route.ts'
+import { honoPath, type RouteTable } from './route.ts'
 import { type DocumentedRoute, documentRoute } from './route-document.ts'
 
 type Method = 'get' | 'post' | 'put' | 'delete'
 type Register = (table: RouteTable, deps: ApiDeps) => void
 
 interface LoadedGroup {
-  readonly chains: ReadonlyMap<string, RouteChain>
+  readonly chains: ReadonlyMap<string, MiddlewareHandler<AppEnv>>
   readonly descriptions: readonly (() => DocumentedRoute)[]
 }
 
@@ -121,20 +122,6 @@ export const ROUTE_GROUPS: readonly RouteGroup[] = [
   },
 ]
 
-/** Runs a route's chain on the request's own context and answers what its handler answers. */
-async function run(c: Context<AppEnv>, chain: RouteChain): Promise<Response> {
-  let answer: Response | undefined
-  const step = async (index: number): Promise<void> => {
-    const handler = chain[index]
-    if (!handler) return
-    const out = await handler(c, () => step(index + 1))
-    if (out instanceof Response) answer ??= out
-  }
-  await step(0)
-  if (!answer) throw new Error(`route ${c.req.method} ${c.req.path} answered nothing`)
-  return answer
-}
-
 /**
  * Binds every group's routes into the app, each group's module loaded when one of its routes is
  * first called (a cold start serves one request: it builds the schemas and specs of that route's
@@ -151,12 +138,13 @@ export function bindRouteGroups(
     const load = () => {
       loaded ??= group.load().then(
         (register) => {
-          const chains = new Map<string, RouteChain>()
+          const chains = new Map<string, MiddlewareHandler<AppEnv>>()
           const descriptions: (() => DocumentedRoute)[] = []
           register(
             {
               add(method, path, chain, describe) {
-                chains.set(`${method} ${path}`, chain)
+                // One middleware running the chain on the request's own context (hono's compose).
+                chains.set(`${method} ${path}`, every(...chain))
                 descriptions.push(describe)
               },
             },
@@ -173,10 +161,10 @@ export function bindRouteGroups(
     }
     for (const [method, path] of group.routes) {
       const key = `${method.toUpperCase()} ${honoPath(path)}`
-      app.on(method.toUpperCase(), honoPath(path), async (c) => {
-        const chain = (await load()).chains.get(key)
-        if (!chain) throw new Error(`the ${group.name} routes do not define ${key}`)
-        return run(c, chain)
+      app.on(method.toUpperCase(), honoPath(path), async (c, next) => {
+        const route = (await load()).chains.get(key)
+        if (!route) throw new Error(`the ${group.name} routes do not define ${key}`)
+        return route(c, next)
       })
     }
     return load
