@@ -73,6 +73,24 @@ export function moved(outcomes: PollerRunStats['outcomes']): boolean {
   return MOVES.some((outcome) => (outcomes[outcome] ?? 0) > 0)
 }
 
+/**
+ * The budget of each poller run in a drain: `baseMs` while runs move things on, doubled (up to
+ * `maxMs`) after each run that moved nothing. A run does its housekeeping before its rounds, and a
+ * busy machine can spend a short budget on that alone, run after run: a drain must still reach its
+ * items, however slow the machine, so a run that moved nothing gets more time than the last.
+ */
+export function runBudget(baseMs: number, maxMs = 2_000) {
+  let ms = baseMs
+  return {
+    /** The budget of the next run. */
+    next: () => ms,
+    /** Tells whether the last run moved anything. */
+    after(movedOn: boolean) {
+      ms = movedOn ? baseMs : Math.min(ms * 2, maxMs)
+    },
+  }
+}
+
 const MOVES: readonly ProcessOutcome[] = [
   'sent',
   'completed',
@@ -183,6 +201,8 @@ export async function startHarness(
       }
       // A busy machine settles slowly, not never: the bound is on time in which no task moved.
       let deadline = Date.now() + timeoutMs
+      // moto's due-index queries are slow: its runs start with a longer budget.
+      const budget = runBudget(TEST_DYNAMODB_ENGINE === 'moto' ? 250 : 50)
       const final = async () =>
         (await Promise.all(taskIds.map((id) => deps.tasks.get(id, Date.now())))).every(
           (task) => task !== undefined && isTerminal(task.status),
@@ -191,11 +211,8 @@ export async function startHarness(
         if (Date.now() > deadline) {
           throw new Error(`the tasks did not settle: nothing moved for ${timeoutMs} ms`)
         }
-        // moto's due-index queries are slow: its runs get a longer budget.
-        const { outcomes } = await runPoller(
-          poller,
-          Date.now() + (TEST_DYNAMODB_ENGINE === 'moto' ? 250 : 50),
-        )
+        const { outcomes } = await runPoller(poller, Date.now() + budget.next())
+        budget.after(moved(outcomes))
         if (moved(outcomes)) deadline = Date.now() + timeoutMs
         await new Promise((resolve) => setTimeout(resolve, 5))
       }

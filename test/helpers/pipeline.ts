@@ -8,7 +8,7 @@ import type { PollerDeps } from '#shared/poller/poller-deps.ts'
 import type { PollerSettings } from '#shared/poller/poller-settings.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
 import type { Task } from '#shared/tasks/task.ts'
-import { type Harness, moved, startHarness, TEST_DYNAMODB_ENGINE } from './gateway.ts'
+import { type Harness, moved, runBudget, startHarness, TEST_DYNAMODB_ENGINE } from './gateway.ts'
 import { TestReceiver } from './receiver.ts'
 import { DEFAULTS } from './settings.ts'
 
@@ -16,7 +16,8 @@ import { DEFAULTS } from './settings.ts'
 const DRAIN_TIMEOUT_MS = TEST_DYNAMODB_ENGINE === 'moto' ? 15_000 : 5_000
 
 /**
- * The budget of each poller run while draining: a run reads every due-index shard before it works,
+ * The first budget of each poller run while draining (it grows while runs move nothing, see
+ * `runBudget`): a run reads every due-index shard before it works,
  * and moto answers a query in time that grows with the table, so its runs get more.
  */
 const DRAIN_RUN_MS = TEST_DYNAMODB_ENGINE === 'moto' ? 250 : 50
@@ -174,11 +175,13 @@ export async function startPipeline(
       // A busy machine or a slow engine moves the pipeline slowly, not never: the bound is on
       // time in which nothing moved (a wedged domain, a lost wake), not on the whole drain.
       let deadline = Date.now() + timeoutMs
+      const budget = runBudget(DRAIN_RUN_MS)
       while (!(await done())) {
         if (Date.now() > deadline) {
           throw new Error(`pipeline did not settle: nothing moved for ${timeoutMs} ms`)
         }
-        const { outcomes } = await runPoller(deps, Date.now() + DRAIN_RUN_MS)
+        const { outcomes } = await runPoller(deps, Date.now() + budget.next())
+        budget.after(moved(outcomes))
         if (moved(outcomes)) deadline = Date.now() + timeoutMs
       }
     },
