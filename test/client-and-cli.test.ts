@@ -129,7 +129,8 @@ describe('the typed client', () => {
       await readFile('clients/typescript/src/schema.d.ts', 'utf8'),
     )
     await rm(dir, { recursive: true })
-  })
+    // A generator run in a child process: on a busy machine its start alone can take seconds.
+  }, 60_000)
 
   it('submits, reads typed data and typed problems, waits for the task and verifies its webhook', async () => {
     const gateway = createGatewayClient({ baseUrl, apiKey: p.tenant.key })

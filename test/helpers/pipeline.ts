@@ -16,9 +16,9 @@ import { DEFAULTS } from './settings.ts'
 const DRAIN_TIMEOUT_MS = TEST_DYNAMODB_ENGINE === 'moto' ? 15_000 : 5_000
 
 /**
- * The first budget of each poller run while draining (it grows while runs move nothing, see
- * `runBudget`): a run reads every due-index shard before it works,
- * and moto answers a query in time that grows with the table, so its runs get more.
+ * The first budget of each poller run while draining (longer after a run that reached nothing, see
+ * `runBudget`): a run reads every due-index shard before it works, and moto answers a query in
+ * time that grows with the table, so its runs get more.
  */
 const DRAIN_RUN_MS = TEST_DYNAMODB_ENGINE === 'moto' ? 250 : 50
 
@@ -181,7 +181,7 @@ export async function startPipeline(
           throw new Error(`pipeline did not settle: nothing moved for ${timeoutMs} ms`)
         }
         const { outcomes } = await runPoller(deps, Date.now() + budget.next())
-        budget.after(moved(outcomes))
+        budget.after(outcomes)
         if (moved(outcomes)) deadline = Date.now() + timeoutMs
       }
     },
