@@ -6,11 +6,11 @@ import { keyedTaskId } from '#shared/ids.ts'
 import { silentLogger } from '#shared/logger.ts'
 import type { PollerDeps } from '#shared/poller/poller-deps.ts'
 import { runPoller } from '#shared/poller/run-poller.ts'
-import { absenceProvableAfter, unheldNeverSentAfter } from '#shared/poller/upstream-search.ts'
 import type { SubmitDeps } from '#shared/tasks/submit-deps.ts'
 import { submitTask } from '#shared/tasks/submit-task.ts'
 import type { TargetLockStore } from '#shared/tasks/target-locks.ts'
 import type { TaskStore } from '#shared/tasks/task-store.ts'
+import { absenceProvableAfter, unheldNeverSentAfter } from '#shared/tasks/upstream-search.ts'
 import { crashingUpstream } from './helpers/crash-points.ts'
 import {
   clientFor,

@@ -7,7 +7,7 @@ import {
 } from '#infra/emulator/behaviour.ts'
 import type { RunningEmulator } from '#infra/emulator/server.ts'
 import type { DomainApiClient } from '#shared/aliyun/domain-api-client.ts'
-import { DOCUMENTED_TASK_TYPES } from '#shared/poller/upstream-search.ts'
+import { DOCUMENTED_TASK_TYPES } from '#shared/tasks/upstream-search.ts'
 import { clientFor, ManualClock, SHA256_DIGEST, startTestEmulator } from './helpers/emulator.ts'
 import { upstreamRejection } from './helpers/rejection.ts'
 

@@ -3,8 +3,8 @@ import { buildApiDeps } from '#functions/api/deps.ts'
 import { buildPollerDeps } from '#functions/poller/deps.ts'
 import { loadSettings } from '#shared/composition/settings.ts'
 import { silentLogger } from '#shared/logger.ts'
-import { absenceProvableAfter } from '#shared/poller/upstream-search.ts'
 import type { Task } from '#shared/tasks/task.ts'
+import { absenceProvableAfter } from '#shared/tasks/upstream-search.ts'
 
 const env = {
   ALIYUN_ACCESS_KEY_ID: 'id',

@@ -6,7 +6,7 @@ import { buildGraph, type Graph } from '#shared/composition/graph.ts'
 import type { Settings } from '#shared/composition/settings.ts'
 import type { PollerDeps } from '#shared/poller/poller-deps.ts'
 import { sweepDueIndex } from '#shared/poller/sweep-due-index.ts'
-import { UpstreamListing } from '#shared/poller/upstream-listing.ts'
+import { UpstreamListing } from '#shared/tasks/upstream-listing.ts'
 import { createSecretResolver } from '#shared/webhooks/webhook-secrets.ts'
 import { webhookSender } from '#shared/webhooks/webhook-sender.ts'
 

@@ -1,6 +1,7 @@
 /** The lease protocol: claim a due item, hand its callback to a lane or work on it, give the lease back after a failure. */
 import { isThrottling } from '../aliyun/upstream-error.ts'
 import type { Logger } from '../logger.ts'
+import { pollDelay } from '../tasks/task-life.ts'
 import type { DueItem } from '../tasks/task-store.ts'
 import { deliverCallback } from './deliver-callback.ts'
 import type {
@@ -10,7 +11,6 @@ import type {
   PollerDeps,
   ProcessOutcome,
 } from './poller-deps.ts'
-import { pollDelay } from './poller-settings.ts'
 
 export async function claimAndWork<T extends CallbackCarrier>(
   deps: PollerDeps,

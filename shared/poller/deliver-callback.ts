@@ -1,6 +1,7 @@
 /** One webhook delivery attempt of a task or event: endpoint health, the attempt in flight, the result and the next try. */
 import { toEpochSeconds } from '../epoch.ts'
 import type { Logger } from '../logger.ts'
+import { iso } from '../tasks/task-outcome.ts'
 import { nextCallbackState, toDisabled, toSending } from '../webhooks/callback-states.ts'
 import { endpointVerdict, recordEndpointOutcome } from '../webhooks/endpoint-health.ts'
 import type { SendResult } from '../webhooks/send-webhook.ts'
@@ -8,7 +9,6 @@ import { SYSTEM_KEY_ID, secretsOfKey } from '../webhooks/webhook-secrets.ts'
 import { type DeliveryLanes, endpointOf } from './delivery-lanes.ts'
 import type { CallbackCarrier, CarrierKind, PollerDeps, ProcessOutcome } from './poller-deps.ts'
 import { callbackRetryDelay } from './poller-settings.ts'
-import { iso } from './task-outcome.ts'
 
 type Kind<T extends CallbackCarrier> = Pick<CarrierKind<T>, 'replace' | 'webhookId' | 'body'>
 

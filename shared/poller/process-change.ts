@@ -1,7 +1,7 @@
 /** A due change's step: claimed with a lease, then moved on by `settleChange`. */
 import { settleChange } from '../changes/settle-change.ts'
+import { pollDelay } from '../tasks/task-life.ts'
 import type { PollerDeps, ProcessOutcome } from './poller-deps.ts'
-import { pollDelay } from './poller-settings.ts'
 
 /** A change falls due: claimed with a lease like a task, then moved on by `settleChange`. */
 export async function processDueChange(deps: PollerDeps, id: string): Promise<ProcessOutcome> {

@@ -1,22 +1,15 @@
 import { eventBody, eventWebhookId, type WebhookEvent } from '../events/webhook-event.ts'
 import type { DueItemStore } from '../ports/due-item-store.ts'
-import { processDueWatch } from '../publication/follow-publication.ts'
+import { processDueWatch, startFollowing } from '../publication/follow-publication.ts'
+import { stepTask } from '../tasks/step-task.ts'
 import { isTerminal, type Task } from '../tasks/task.ts'
+import type { TaskStepDeps } from '../tasks/task-life.ts'
 import type { DueItem } from '../tasks/task-store.ts'
 import { taskEventBody, webhookIdOf } from '../webhooks/task-event.ts'
-import { advanceQueued } from './advance-queued.ts'
 import { claimAndWork } from './claim-and-work.ts'
 import { deliverCallback } from './deliver-callback.ts'
-import { poll } from './poll-task.ts'
-import type {
-  CarrierKind,
-  DeliveryHandOff,
-  PollerDeps,
-  ProcessOutcome,
-  StepDeps,
-} from './poller-deps.ts'
+import type { CarrierKind, DeliveryHandOff, PollerDeps, ProcessOutcome } from './poller-deps.ts'
 import { processDueChange } from './process-change.ts'
-import { reconcile } from './reconcile-task.ts'
 
 /**
  * Works on one due item, by its kind: a change is settled, a publication watch followed, an
@@ -51,14 +44,8 @@ export async function processDueItem(
         })
       case 'event':
         return await claimAndWork(deps, item, handOff, markDispatched, eventKind(deps.events))
-      case 'task': {
-        // A finished task frees its targets; the next in line is moved on at once, through here.
-        const step: StepDeps = {
-          ...deps,
-          moveOn: (id) => processDueItem(deps, { kind: 'task', id }),
-        }
-        return await claimAndWork(deps, item, handOff, markDispatched, taskKind(step))
-      }
+      case 'task':
+        return await claimAndWork(deps, item, handOff, markDispatched, taskKind(deps))
       default: {
         const unknown: never = item.kind
         throw new Error(`no work for a due item of kind ${String(unknown)}`)
@@ -75,7 +62,19 @@ export function callbackDue(task: Task): string | undefined {
   return ['scheduled', 'sending'].includes(task.callback.state) ? task.callback.url : undefined
 }
 
-function taskKind(deps: StepDeps): CarrierKind<Task> {
+/**
+ * A task as the poller drives it: its steps are the task's own (tasks/step-task.ts), with the
+ * publication following and the next-in-line hand-off bound here; a final task's step is its
+ * callback.
+ */
+function taskKind(deps: PollerDeps): CarrierKind<Task> {
+  const { publications } = deps
+  const step: TaskStepDeps = {
+    ...deps,
+    followPublication: publications && ((final) => startFollowing(publications, final)),
+    // A finished task frees its targets; the next in line is moved on at once, through here.
+    moveOn: (id) => processDueItem(deps, { kind: 'task', id }),
+  }
   return {
     claim: (id, lease, now) => deps.tasks.claim(id, lease, now),
     replace: (next, version) => deps.tasks.replace(next, version),
@@ -83,10 +82,7 @@ function taskKind(deps: StepDeps): CarrierKind<Task> {
     body: taskEventBody,
     callbackDue,
     async work(held, log) {
-      if (held.status === 'queued') return advanceQueued(deps, held)
-      if (held.status === 'submitting') return reconcile(deps, held)
-      if (!isTerminal(held.status)) return poll(deps, held)
-      return deliverCallback(deps, held, log, this)
+      return stepTask(step, held) ?? deliverCallback(deps, held, log, this)
     },
   }
 }

@@ -1,11 +1,11 @@
 /** A queued task's step: send it when its turn comes, keep it waiting, or reject it unsent. */
 
-import { sendInTurn } from '../tasks/send-submission.ts'
-import type { SendDeps } from '../tasks/submit-deps.ts'
-import { isTerminal, type Task } from '../tasks/task.ts'
-import { delayAt, leaveQueue } from '../tasks/task-queue.ts'
-import type { PollerDeps, ProcessOutcome } from './poller-deps.ts'
+import { sendInTurn } from './send-submission.ts'
+import type { SendDeps } from './submit-deps.ts'
+import { isTerminal, type Task } from './task.ts'
+import type { StepOutcome, TaskLifeDeps } from './task-life.ts'
 import { queueDepsOf, rejected, save } from './task-outcome.ts'
+import { delayAt, leaveQueue } from './task-queue.ts'
 
 /**
  * A queued task's turn: rejected if it waited too long or a step it depends on failed; else, when
@@ -13,7 +13,7 @@ import { queueDepsOf, rejected, save } from './task-outcome.ts'
  * intent (`submitting`, a new `sendBy`) and is sent exactly as the API sends. Otherwise it looks
  * again after a backoff (sooner when a release wakes it).
  */
-export async function advanceQueued(deps: PollerDeps, held: Task): Promise<ProcessOutcome> {
+export async function advanceQueued(deps: TaskLifeDeps, held: Task): Promise<StepOutcome> {
   const send = deps.send
   const now = deps.now()
   // Every queued task carries its place (see toQueued).
@@ -50,11 +50,11 @@ export async function advanceQueued(deps: PollerDeps, held: Task): Promise<Proce
 }
 
 async function keepWaiting(
-  deps: PollerDeps,
+  deps: TaskLifeDeps,
   held: Task,
   send: SendDeps,
   turn: 'head' | 'behind',
-): Promise<ProcessOutcome> {
+): Promise<StepOutcome> {
   const queue = held.queue as NonNullable<Task['queue']>
   const delays =
     queue.reason === 'upstream-busy'
@@ -72,10 +72,10 @@ async function keepWaiting(
 
 /** A queued task that will never be sent: rejected, its tickets and targets given back. */
 async function leaveUnsent(
-  deps: PollerDeps,
+  deps: TaskLifeDeps,
   held: Task,
   error: { code: string; message: string },
-): Promise<ProcessOutcome> {
+): Promise<StepOutcome> {
   const ok = await save(
     deps,
     held,

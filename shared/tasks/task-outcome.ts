@@ -1,13 +1,13 @@
-import { queueDeps } from '../tasks/send-submission.ts'
-import { isTerminal, type Task, type TaskStatus } from '../tasks/task.ts'
-import { releaseTargets } from '../tasks/task-queue.ts'
-import { toFinal, toRejected } from '../tasks/task-states.ts'
-import type { PollerDeps, StepDeps } from './poller-deps.ts'
+import { queueDeps } from './send-submission.ts'
+import { isTerminal, type Task, type TaskStatus } from './task.ts'
+import type { TaskLifeDeps, TaskStepDeps } from './task-life.ts'
+import { releaseTargets } from './task-queue.ts'
+import { toFinal, toRejected } from './task-states.ts'
 
 export const iso = (ms: number) => new Date(ms).toISOString()
 
 /** Writes the next state of a held task; losing the race means someone else moved it. */
-export async function save(deps: PollerDeps, held: Task, next: Task): Promise<boolean> {
+export async function save(deps: TaskLifeDeps, held: Task, next: Task): Promise<boolean> {
   const ok = await deps.tasks.replace({ ...next, lease: undefined }, held.version)
   if (!ok) deps.logger.warn('lost a task update race', { taskId: held.id })
   else if (isTerminal(next.status) && !isTerminal(held.status)) {
@@ -18,7 +18,7 @@ export async function save(deps: PollerDeps, held: Task, next: Task): Promise<bo
 
 /** A task's final state (see tasks/task-states.ts), kept for the poller's retention. */
 export const finished = (
-  deps: PollerDeps,
+  deps: TaskLifeDeps,
   task: Task,
   status: TaskStatus,
   at: number,
@@ -27,14 +27,14 @@ export const finished = (
 
 /** A task rejected without reaching the registry (see tasks/task-states.ts). */
 export const rejected = (
-  deps: PollerDeps,
+  deps: TaskLifeDeps,
   task: Task,
   at: number,
   error: { code: string; message: string },
 ): Task => toRejected(task, at, error, deps.settings.taskRetentionMs)
 
 /** The task is final: its targets are free for the next in line, woken now. */
-export async function unlockTargets(deps: StepDeps, task: Task): Promise<void> {
+export async function unlockTargets(deps: TaskStepDeps, task: Task): Promise<void> {
   const woken = await releaseTargets(queueDepsOf(deps), task)
   // The next task in line goes now, in this run, rather than at the next read of the due index.
   await Promise.all(
@@ -46,13 +46,12 @@ export async function unlockTargets(deps: StepDeps, task: Task): Promise<void> {
   )
 }
 
-/** What the queue's operations need: the send path's, with the poller's own stores and clock. */
-export const queueDepsOf = (deps: PollerDeps) =>
+/** What the queue's operations need: the send path's, with the run's own stores and clock. */
+export const queueDepsOf = (deps: TaskLifeDeps) =>
   queueDeps({
     ...deps.send,
     tasks: deps.tasks,
     targetLocks: deps.targetLocks,
     now: deps.now,
     logger: deps.logger,
-    nudgeChange: (id, at) => deps.changes.changes.nudge(id, at),
   })

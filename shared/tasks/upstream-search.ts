@@ -1,9 +1,8 @@
 /** A submission's task searched for upstream, and from when it is proven absent or never sent. */
 import { toEpochSeconds } from '../epoch.ts'
-import type { Task, TaskAction } from '../tasks/task.ts'
-import type { PollerDeps } from './poller-deps.ts'
-import type { PollerSettings } from './poller-settings.ts'
 import { serviceTimeCandidates } from './service-time.ts'
+import type { Task, TaskAction } from './task.ts'
+import type { TaskLifeDeps, TaskLifeSettings } from './task-life.ts'
 
 /**
  * Task types the public documents name (Domain API, QueryTaskList / QueryTaskDetailList). A
@@ -49,12 +48,12 @@ const TIME_RESOLUTION_MS = 1_000
 const LISTING_REUSE_MS = 5_000
 
 type ReconcileSettings = Pick<
-  PollerSettings,
+  TaskLifeSettings,
   'sendWindowMs' | 'timestampWindowMs' | 'maxClockSkewMs' | 'absenceMarginMs'
 >
 
 /** The latest instant at which this task's `Save*` attempts could have been signed. */
-function sendByOf(settings: Pick<PollerSettings, 'sendWindowMs'>, task: Task): number {
+function sendByOf(settings: Pick<TaskLifeSettings, 'sendWindowMs'>, task: Task): number {
   // Intents written before `sendBy` existed: the old code sent within seconds of the intent.
   return task.sendBy ?? Date.parse(task.createdAt) + settings.sendWindowMs
 }
@@ -77,7 +76,7 @@ export function absenceProvableAfter(settings: ReconcileSettings, task: Task): n
  * service's (the client refuses to send otherwise) and so within twice that of ours.
  */
 export function unheldNeverSentAfter(
-  settings: Pick<PollerSettings, 'sendWindowMs' | 'maxClockSkewMs'>,
+  settings: Pick<TaskLifeSettings, 'sendWindowMs' | 'maxClockSkewMs'>,
   task: Task,
 ): number {
   return sendByOf(settings, task) + 2 * settings.maxClockSkewMs
@@ -85,7 +84,7 @@ export function unheldNeverSentAfter(
 
 /** How long after `sendBy` absence becomes provable; a submission's target lock lives as long. */
 export function absenceAfterSendByMs(
-  settings: Pick<PollerSettings, 'timestampWindowMs' | 'maxClockSkewMs' | 'absenceMarginMs'>,
+  settings: Pick<TaskLifeSettings, 'timestampWindowMs' | 'maxClockSkewMs' | 'absenceMarginMs'>,
 ): number {
   return settings.timestampWindowMs + settings.maxClockSkewMs + settings.absenceMarginMs
 }
@@ -121,7 +120,7 @@ interface UpstreamSearch {
  * tasks adopt the same one.
  */
 export async function findUpstreamTask(
-  deps: Pick<PollerDeps, 'upstream' | 'taskNos' | 'now' | 'settings' | 'listing'>,
+  deps: Pick<TaskLifeDeps, 'upstream' | 'taskNos' | 'now' | 'settings' | 'listing'>,
   task: Task,
 ): Promise<UpstreamSearch> {
   // A queued task's intent comes after its creation; no attempt was signed before the intent.

@@ -1,13 +1,11 @@
 /** A pending task's step: read its registry task and move it on, or make it final. */
 
-import { startFollowing } from '../publication/follow-publication.ts'
-import { isTerminal, type Task } from '../tasks/task.ts'
 import { deriveStatus, forward, mergeDetails } from './derive-status.ts'
-import type { ProcessOutcome, StepDeps } from './poller-deps.ts'
-import { pollDelay } from './poller-settings.ts'
+import { isTerminal, type Task } from './task.ts'
+import { pollDelay, type StepOutcome, type TaskStepDeps } from './task-life.ts'
 import { finished, iso, save, unlockTargets } from './task-outcome.ts'
 
-export async function poll(deps: StepDeps, held: Task): Promise<ProcessOutcome> {
+export async function poll(deps: TaskStepDeps, held: Task): Promise<StepOutcome> {
   const taskNo = held.upstream.taskNo as string
   const upstream = await deps.upstream.queryAllTaskDetails({ taskNo })
   const at = deps.now()
@@ -21,8 +19,8 @@ export async function poll(deps: StepDeps, held: Task): Promise<ProcessOutcome> 
         : { code: 'TaskFailed', message: failure?.error ?? 'The registry task failed.' }
     const final = finished(deps, { ...held, details }, derived, at, { error })
     // Followed at the parent from here on; the watch is written first, so it is never lost.
-    if (deps.publications && (derived === 'succeeded' || derived === 'partially_failed')) {
-      await startFollowing(deps.publications, final)
+    if (deps.followPublication && (derived === 'succeeded' || derived === 'partially_failed')) {
+      await deps.followPublication(final)
     }
     const ok = await save(deps, held, final)
     if (ok) deps.logger.info('task finished', { taskId: held.id, status: derived })

@@ -1,5 +1,5 @@
 import type { TaskDetail as UpstreamDetail } from '../aliyun/responses.ts'
-import type { DetailStatus, Task, TaskDetail, TaskStatus } from '../tasks/task.ts'
+import type { DetailStatus, Task, TaskDetail, TaskStatus } from './task.ts'
 
 const DETAIL_STATUS: Record<UpstreamDetail['status'], DetailStatus> = {
   WAITING_EXECUTE: 'pending',

@@ -1,13 +1,13 @@
 /** A `submitting` task's step: find its upstream task, or prove it was never sent and send it again or reject it. */
 
-import type { Task, TaskSearch } from '../tasks/task.ts'
-import { holdsAll } from '../tasks/task-queue.ts'
-import { MAX_RESENDS, toResend } from '../tasks/task-states.ts'
-import type { ProcessOutcome, StepDeps } from './poller-deps.ts'
+import type { Task, TaskSearch } from './task.ts'
+import type { StepOutcome, TaskStepDeps } from './task-life.ts'
 import { iso, rejected, save, unlockTargets } from './task-outcome.ts'
+import { holdsAll } from './task-queue.ts'
+import { MAX_RESENDS, toResend } from './task-states.ts'
 import { absenceProvableAfter, findUpstreamTask, unheldNeverSentAfter } from './upstream-search.ts'
 
-export async function reconcile(deps: StepDeps, held: Task): Promise<ProcessOutcome> {
+export async function reconcile(deps: TaskStepDeps, held: Task): Promise<StepOutcome> {
   // The clock is read before the targets are (see reconcileUnheld).
   const lookedAt = deps.now()
   if (!(await holdsAll(deps.targetLocks, held))) {
@@ -82,10 +82,10 @@ export async function reconcile(deps: StepDeps, held: Task): Promise<ProcessOutc
  * before recording it).
  */
 async function reconcileUnheld(
-  deps: StepDeps,
+  deps: TaskStepDeps,
   held: Task,
   lookedAt: number,
-): Promise<ProcessOutcome> {
+): Promise<StepOutcome> {
   const at = deps.now()
   const neverSentAfter = unheldNeverSentAfter(deps.settings, held)
   if (lookedAt <= neverSentAfter) {
@@ -106,11 +106,11 @@ async function reconcileUnheld(
  * request's key is freed, so the same request may be sent again with it.
  */
 async function rejectUnsent(
-  deps: StepDeps,
+  deps: TaskStepDeps,
   held: Task,
   at: number,
   logMessage: string,
-): Promise<ProcessOutcome> {
+): Promise<StepOutcome> {
   if (held.accepted && (held.resends ?? 0) < MAX_RESENDS) {
     const ok = await save(deps, held, toResend(held, at))
     if (ok) deps.logger.warn(`${logMessage}; accepted, so sent again`, { taskId: held.id })
