@@ -1,6 +1,5 @@
-import type { Answer } from 'dns-packet'
-import type { DnsAnswer, DnsServer } from './dns-client.ts'
-import { type Dnskey, type DsRecord, dnskeyRdata, dsFromDnskey, keyTagOf } from './dnskey.ts'
+import type { DnsServer } from './dns-client.ts'
+import { type Dnskey, type DsRecord, dsFromDnskey, keyTagOf } from './dnskey.ts'
 import {
   CDNSKEY,
   CDS,
@@ -14,6 +13,17 @@ import {
   rdataSet,
   signedByOneOf,
 } from './dnssec-records.ts'
+import {
+  askKeySets,
+  dnskeyRecords,
+  dnskeySetKey,
+  type KeySetAnswers,
+  type KeySetQuery,
+  rrsetKey,
+  serverLabel,
+  signedByZone,
+  unsignedDnskeyAt,
+} from './zone-key-sets.ts'
 
 /**
  * One scan of a child zone for CDS/CDNSKEY (RFC 7344, RFC 8078 §3): every authoritative server is
@@ -22,11 +32,7 @@ import {
  * Unsigned delegations (no DS at the registry) are accepted only when bootstrapping is allowed.
  */
 
-export type Query = (
-  server: DnsServer,
-  name: string,
-  type: 'DNSKEY' | 'CDS' | 'CDNSKEY',
-) => Promise<DnsAnswer>
+export type Query = KeySetQuery
 
 export interface ServerView {
   readonly server: string
@@ -66,18 +72,9 @@ export type ScanOutcome =
       readonly keys?: readonly ChildKey[] | undefined
     }
 
-interface ServerAnswers {
+interface ServerAnswers extends KeySetAnswers {
   readonly view: ServerView
-  readonly dnskey: DnsAnswer
-  readonly cds: DnsAnswer
-  readonly cdnskey: DnsAnswer
 }
-
-const setKey = (records: readonly Answer[], raw: (answer: Answer) => Buffer) =>
-  records
-    .map((record) => raw(record).toString('hex'))
-    .sort()
-    .join(',')
 
 export async function scanZone(
   zone: string,
@@ -90,13 +87,10 @@ export async function scanZone(
   const answers: ServerAnswers[] = []
   const views: ServerView[] = []
   for (const server of servers) {
-    const label = `${server.host}:${server.port}`
+    const label = serverLabel(server)
     try {
-      const [dnskey, cds, cdnskey] = await Promise.all([
-        query(server, zone, 'DNSKEY'),
-        query(server, zone, 'CDS'),
-        query(server, zone, 'CDNSKEY'),
-      ])
+      const sets = await askKeySets(query, server, zone)
+      const { dnskey, cds, cdnskey } = sets
       const view: ServerView = {
         server: label,
         dnskeys: dnskey.records.map((record) => keyTagOf(dnskeyOf(record))).sort((a, b) => a - b),
@@ -104,7 +98,7 @@ export async function scanZone(
         cdnskey: cdnskey.records.map((record) => keyTagOf(cdnskeyOf(rawOf(record)))).sort(),
       }
       views.push(view)
-      answers.push({ view, dnskey, cds, cdnskey })
+      answers.push({ ...sets, view })
     } catch (error) {
       views.push({
         server: label,
@@ -122,9 +116,9 @@ export async function scanZone(
   // Every server must serve the same DNSKEY, CDS and CDNSKEY RRsets (a multi-signer zone too:
   // RFC 8901 model 2 providers each serve every provider's keys, and one CDS set).
   const contents: readonly [string, (answers: ServerAnswers) => string][] = [
-    ['DNSKEY', (a) => setKey(a.dnskey.records, (r) => dnskeyRdata(dnskeyOf(r)))],
-    ['CDS', (a) => setKey(a.cds.records, rawOf)],
-    ['CDNSKEY', (a) => setKey(a.cdnskey.records, rawOf)],
+    ['DNSKEY', (a) => dnskeySetKey(a.dnskey)],
+    ['CDS', (a) => rrsetKey(a.cds.records)],
+    ['CDNSKEY', (a) => rrsetKey(a.cdnskey.records)],
   ]
   for (const [type, content] of contents) {
     const differing = answers.filter((other) => content(other) !== content(first))
@@ -150,22 +144,10 @@ export async function scanZone(
     servers: views,
     keys: childKeys,
   })
-  const keyRecords = keys.map((key) => ({ name: zone, type: DNSKEY, rdata: dnskeyRdata(key) }))
   const matching = (records: readonly DsRecord[]) => keysMatchingDs(zone, keys, records)
   /** The server whose own signature over the DNSKEY RRset no key of `signers` made, if any. */
   const unsignedAt = (signers: readonly Dnskey[]) =>
-    answers.find(
-      (answer) =>
-        signedByOneOf(
-          zone,
-          DNSKEY,
-          keyRecords,
-          answer.dnskey.signatures,
-          signers,
-          options.nowSeconds,
-        ) === undefined,
-    )
-  // Each server's own signatures are checked: providers of a multi-signer zone sign separately.
+    unsignedDnskeyAt(zone, answers, keys, signers, options.nowSeconds)
   let trustedBy: number | undefined
   if (registryDs.length > 0) {
     // The DNSKEY RRset must be signed by a key whose DS is in the registry's set now.
@@ -180,7 +162,7 @@ export async function scanZone(
     trustedBy = signedByOneOf(
       zone,
       DNSKEY,
-      keyRecords,
+      dnskeyRecords(zone, keys),
       first.dnskey.signatures,
       anchors,
       options.nowSeconds,
@@ -207,10 +189,7 @@ export async function scanZone(
       [CDNSKEY, answer.cdnskey],
     ] as const) {
       if (rrset.records.length === 0) continue
-      const records = rrset.records.map((record) => ({ name: zone, type, rdata: rawOf(record) }))
-      if (
-        signedByOneOf(zone, type, records, rrset.signatures, keys, options.nowSeconds) === undefined
-      ) {
+      if (!signedByZone(zone, type, rrset, keys, options.nowSeconds)) {
         return fail(
           `the ${type === CDS ? 'CDS' : 'CDNSKEY'} RRset${answers.length > 1 ? ` served by ${answer.view.server}` : ''} is not validly signed by a key of the zone`,
         )

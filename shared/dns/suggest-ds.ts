@@ -1,17 +1,23 @@
-import type { DnsAnswer, DnsServer } from './dns-client.ts'
-import { type Dnskey, type DsRecord, dnskeyRdata, dsFromDnskey, keyTagOf } from './dnskey.ts'
+import type { DnsServer } from './dns-client.ts'
+import { type Dnskey, type DsRecord, dsFromDnskey, keyTagOf } from './dnskey.ts'
 import {
   CDNSKEY,
   CDS,
   cdnskeyOf,
   cdsOf,
-  DNSKEY,
   dnskeyOf,
   keysMatchingDs,
   rawOf,
-  rdataSet,
-  signedByOneOf,
 } from './dnssec-records.ts'
+import {
+  askKeySets,
+  dnskeySetKey,
+  type KeySetAnswers,
+  type KeySetQuery,
+  serverLabel,
+  signedByZone,
+  unsignedDnskeyAt,
+} from './zone-key-sets.ts'
 
 /**
  * The DS records a zone asks for, so nobody copies digests by hand (read-only): what its CDS
@@ -34,11 +40,7 @@ export interface Suggestion {
 
 export interface SuggestDeps {
   readonly serversFor: (zone: string) => Promise<readonly DnsServer[]>
-  readonly query: (
-    server: DnsServer,
-    name: string,
-    type: 'DNSKEY' | 'CDS' | 'CDNSKEY',
-  ) => Promise<DnsAnswer>
+  readonly query: KeySetQuery
   readonly now: () => number
 }
 
@@ -58,23 +60,19 @@ export async function suggestDs(deps: SuggestDeps, domain: string): Promise<Sugg
   } catch (error) {
     return none(`the servers of ${domain} could not be found: ${(error as Error).message}`)
   }
-  const labels = servers.map((server) => `${server.host}:${server.port}`)
-  const answers: { dnskey: DnsAnswer; cds: DnsAnswer; cdnskey: DnsAnswer }[] = []
-  for (const [index, server] of servers.entries()) {
+  const labels = servers.map(serverLabel)
+  const answers: KeySetAnswers[] = []
+  for (const server of servers) {
     try {
-      const [dnskey, cds, cdnskey] = await Promise.all([
-        deps.query(server, domain, 'DNSKEY'),
-        deps.query(server, domain, 'CDS'),
-        deps.query(server, domain, 'CDNSKEY'),
-      ])
-      if (!dnskey.authoritative || dnskey.rcode !== 'NOERROR') {
-        return none(`${labels[index]} does not answer for ${domain} (${dnskey.rcode})`, {
+      const answer = await askKeySets(deps.query, server, domain)
+      if (!answer.dnskey.authoritative || answer.dnskey.rcode !== 'NOERROR') {
+        return none(`${answer.server} does not answer for ${domain} (${answer.dnskey.rcode})`, {
           servers: labels,
         })
       }
-      answers.push({ dnskey, cds, cdnskey })
+      answers.push(answer)
     } catch (error) {
-      return none(`${labels[index]}: ${(error as Error).message}`, { servers: labels })
+      return none(`${serverLabel(server)}: ${(error as Error).message}`, { servers: labels })
     }
   }
   const first = answers[0]
@@ -84,40 +82,24 @@ export async function suggestDs(deps: SuggestDeps, domain: string): Promise<Sugg
     .map((key) => ({ keyTag: keyTagOf(key), algorithm: key.algorithm, sep: (key.flags & 1) === 1 }))
     .sort((a, b) => a.keyTag - b.keyTag)
   const base = { servers: labels, keys: shown }
-  const keySet = (answer: DnsAnswer) =>
-    rdataSet(answer.records.map((r) => dnskeyRdata(dnskeyOf(r))))
-  if (answers.some((answer) => keySet(answer.dnskey).join() !== keySet(first.dnskey).join())) {
+  if (answers.some((answer) => dnskeySetKey(answer.dnskey) !== dnskeySetKey(first.dnskey))) {
     return none('the servers serve different DNSKEY RRsets', base)
   }
   if (keys.length === 0) return none(`${domain} is served unsigned (no DNSKEY)`, base)
   const ksks = keys.filter((key) => (key.flags & 1) === 1)
-  const records = keys.map((key) => ({ name: domain, type: DNSKEY, rdata: dnskeyRdata(key) }))
   const nowSeconds = Math.floor(deps.now() / 1000)
-  const unsigned = answers.find(
-    (answer) =>
-      signedByOneOf(
-        domain,
-        DNSKEY,
-        records,
-        answer.dnskey.signatures,
-        ksks.length > 0 ? ksks : keys,
-        nowSeconds,
-      ) === undefined,
+  const unsigned = unsignedDnskeyAt(
+    domain,
+    answers,
+    keys,
+    ksks.length > 0 ? ksks : keys,
+    nowSeconds,
   )
   if (unsigned) return none('the DNSKEY RRset is not validly signed by a key of the zone', base)
   const cds = first.cds.records.map((record) => cdsOf(rawOf(record)))
   const cdsKeys = keysMatchingDs(domain, keys, cds)
   if (cds.length > 0 && !cds.some((ds) => ds.algorithm === 0)) {
-    const signed =
-      signedByOneOf(
-        domain,
-        CDS,
-        first.cds.records.map((record) => ({ name: domain, type: CDS, rdata: rawOf(record) })),
-        first.cds.signatures,
-        keys,
-        nowSeconds,
-      ) !== undefined
-    if (signed && cdsKeys.length > 0) {
+    if (signedByZone(domain, CDS, first.cds, keys, nowSeconds) && cdsKeys.length > 0) {
       return {
         domain,
         source: 'cds',
@@ -128,20 +110,7 @@ export async function suggestDs(deps: SuggestDeps, domain: string): Promise<Sugg
   }
   const cdnskeys = first.cdnskey.records.map((record) => cdnskeyOf(rawOf(record)))
   if (cdnskeys.length > 0 && !cdnskeys.some((key) => key.algorithm === 0)) {
-    const signed =
-      signedByOneOf(
-        domain,
-        CDNSKEY,
-        first.cdnskey.records.map((record) => ({
-          name: domain,
-          type: CDNSKEY,
-          rdata: rawOf(record),
-        })),
-        first.cdnskey.signatures,
-        keys,
-        nowSeconds,
-      ) !== undefined
-    if (signed) {
+    if (signedByZone(domain, CDNSKEY, first.cdnskey, keys, nowSeconds)) {
       return {
         domain,
         source: 'cdnskey',
