@@ -187,29 +187,41 @@ export async function requireManager(
   }
 }
 
+/** How a list reads one page from its store, from a position, at a time. */
+export type PageRead<T> = (
+  position: Record<string, unknown> | undefined,
+  now: number,
+) => Promise<{
+  readonly items: readonly T[]
+  readonly next?: Record<string, unknown> | undefined
+}>
+
+/** One of the tenant's lists as its route serves it (tasks, changes, events). */
+export interface TenantList<T, R> {
+  /** What its cursors are sealed to, with the tenant (and the query's variant, if any). */
+  readonly name: string
+  /** What decides whether an item is still in the tenant's scope. */
+  readonly targetsOf: (item: T) => ScopedTargets
+  readonly toResource: (item: T) => R | Promise<R>
+}
+
 /**
  * One page of one of the tenant's lists, read from the position its sealed cursor names (sealed to
- * `scope`, so a cursor of another list or tenant is refused), with what the tenant's scope no
- * longer covers left out, and the next page's cursor sealed the same way.
+ * the list, the tenant and the variant, so a cursor of another list, tenant or order is refused),
+ * with what the tenant's scope no longer covers left out, its items as resources, and the next
+ * page's cursor sealed the same way.
  */
-export async function scopedPage<T>(
+export async function scopedPage<T, R>(
   deps: ScopeDeps & Pick<ApiDeps, 'cursors' | 'now'>,
   principal: Principal,
-  list: {
-    readonly scope: string
-    readonly cursor: string | undefined
-    readonly targetsOf: (item: T) => ScopedTargets
-  },
-  read: (
-    position: Record<string, unknown> | undefined,
-    now: number,
-  ) => Promise<{
-    readonly items: readonly T[]
-    readonly next?: Record<string, unknown> | undefined
-  }>,
-): Promise<{ items: T[]; nextCursor: string | undefined }> {
-  const page = await read(deps.cursors.openGiven(list.scope, list.cursor), deps.now())
-  const nextCursor = deps.cursors.sealNext(list.scope, page.next)
+  list: TenantList<T, R>,
+  query: { readonly cursor?: string | undefined; readonly variant?: string | undefined },
+  read: PageRead<T>,
+): Promise<{ items: R[]; nextCursor: string | undefined }> {
+  const scope = [list.name, principal.tenant, ...(query.variant ? [query.variant] : [])].join(':')
+  const page = await read(deps.cursors.openGiven(scope, query.cursor), deps.now())
+  const nextCursor = deps.cursors.sealNext(scope, page.next)
   const visible = await stillInScope(deps, principal)
-  return { items: page.items.filter((item) => visible(list.targetsOf(item))), nextCursor }
+  const items = page.items.filter((item) => visible(list.targetsOf(item)))
+  return { items: await Promise.all(items.map((item) => list.toResource(item))), nextCursor }
 }

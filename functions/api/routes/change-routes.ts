@@ -9,7 +9,12 @@ import {
 import { NotFoundError } from '#shared/errors.ts'
 import type { ApiDeps } from '../request/context.ts'
 import { json, toResponse } from '../request/http.ts'
-import { scopedPage, stillInScope, targetsOfChange } from '../request/scope-checks.ts'
+import {
+  type PageRead,
+  scopedPage,
+  stillInScope,
+  targetsOfChange,
+} from '../request/scope-checks.ts'
 import { DomainNameSchema, LIMITS } from '../schemas/common-schemas.ts'
 import { ChangeResourceSchema } from '../schemas/desired-state-schemas.ts'
 import { type RouteTable, routesOf } from './route.ts'
@@ -50,16 +55,11 @@ export function registerChangeRoutes(table: RouteTable, deps: ApiDeps): void {
       problems: [422],
     },
     async (_c, { principal, query }) => {
-      const list = {
-        scope: `changes:${principal.tenant}`,
-        cursor: query.cursor,
-        targetsOf: targetsOfChange,
-      }
       const filter = { status: query.status, domain: query.domain, kind: query.kind }
-      const { items, nextCursor } = await scopedPage(deps, principal, list, (position, now) =>
-        deps.changeList.list(principal.tenant, filter, query.limit, position, now),
-      )
-      return toResponse(json(200, { items: await Promise.all(items.map(withSteps)), nextCursor }))
+      const read: PageRead<Change> = (position, now) =>
+        deps.changeList.list(principal.tenant, filter, query.limit, position, now)
+      const changes = { name: 'changes', targetsOf: targetsOfChange, toResource: withSteps }
+      return toResponse(json(200, await scopedPage(deps, principal, changes, query, read)))
     },
   )
 

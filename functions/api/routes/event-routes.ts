@@ -15,6 +15,7 @@ import { requireScopeOf } from '../request/auth.ts'
 import type { ApiDeps, AppEnv, Principal } from '../request/context.ts'
 import { json, toResponse } from '../request/http.ts'
 import {
+  type PageRead,
   type ScopedTargets,
   scopedPage,
   stillInScope,
@@ -53,16 +54,11 @@ export function registerEventRoutes(table: RouteTable, deps: ApiDeps): void {
       problems: [422],
     },
     async (_c, { principal, query }) => {
-      const list = {
-        scope: `events:${principal.tenant}:${query.order}`,
-        cursor: query.cursor,
-        targetsOf: targetsOfEvent,
-      }
       const filter = { type: query.type, since: query.since, order: query.order }
-      const { items, nextCursor } = await scopedPage(deps, principal, list, (position, now) =>
-        deps.eventLog.list(principal.tenant, filter, query.limit, position, now),
-      )
-      return toResponse(json(200, { items: items.map(toEventResource), nextCursor }))
+      const read: PageRead<LoggedEvent> = (position, now) =>
+        deps.eventLog.list(principal.tenant, filter, query.limit, position, now)
+      const page = { cursor: query.cursor, variant: query.order }
+      return toResponse(json(200, await scopedPage(deps, principal, EVENTS, page, read)))
     },
   )
 
@@ -203,6 +199,9 @@ function targetsOfEvent(logged: LoggedEvent): ScopedTargets {
   const { domain } = logged.event.data
   return { domains: typeof domain === 'string' ? [domain] : [], instances: [] }
 }
+
+/** The tenant's events as `GET /events` lists them (a cursor is sealed to its order too). */
+const EVENTS = { name: 'events', targetsOf: targetsOfEvent, toResource: toEventResource }
 
 const sourceId = (logged: LoggedEvent) =>
   logged.kind === 'task' ? logged.task.id : logged.event.id

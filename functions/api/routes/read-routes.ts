@@ -1,10 +1,11 @@
 import { suggestDs } from '#shared/dns/suggest-ds.ts'
 import { TaskIdSchema } from '#shared/ids.ts'
+import type { Task } from '#shared/tasks/task.ts'
 import { queuePosition } from '#shared/tasks/task-queue.ts'
 import { toTaskResource } from '#shared/tasks/task-resource.ts'
 import type { ApiDeps } from '../request/context.ts'
 import { json, toResponse } from '../request/http.ts'
-import { ownTask, scopedPage, targetsOfTask } from '../request/scope-checks.ts'
+import { ownTask, type PageRead, scopedPage, targetsOfTask } from '../request/scope-checks.ts'
 import {
   DsRecordListSchema,
   DsSuggestionSchema,
@@ -14,6 +15,13 @@ import {
 } from '../schemas/task-schemas.ts'
 import { type RouteTable, routesOf } from './route.ts'
 import { answer } from './route-document.ts'
+
+/** The tenant's tasks as `GET /tasks` lists them. */
+const TASKS = {
+  name: 'tasks',
+  targetsOf: targetsOfTask,
+  toResource: (task: Task) => toTaskResource(task),
+}
 
 export function registerReadRoutes(table: RouteTable, deps: ApiDeps): void {
   const route = routesOf(table, deps)
@@ -50,16 +58,10 @@ export function registerReadRoutes(table: RouteTable, deps: ApiDeps): void {
       problems: [422],
     },
     async (_c, { principal, query }) => {
-      const list = {
-        scope: `tasks:${principal.tenant}`,
-        cursor: query.cursor,
-        targetsOf: targetsOfTask,
-      }
       const filter = { status: query.status, domain: query.domain, action: query.action as never }
-      const { items, nextCursor } = await scopedPage(deps, principal, list, (position, now) =>
-        deps.tasks.listByTenant(principal.tenant, filter, query.limit, position, now),
-      )
-      return toResponse(json(200, { items: items.map((task) => toTaskResource(task)), nextCursor }))
+      const read: PageRead<Task> = (position, now) =>
+        deps.tasks.listByTenant(principal.tenant, filter, query.limit, position, now)
+      return toResponse(json(200, await scopedPage(deps, principal, TASKS, query, read)))
     },
   )
 
