@@ -1,9 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import type { Change } from '../changes/change.ts'
 import type { ChangeFilter, ChangeList } from '../changes/change-list.ts'
-import { toEpochSeconds } from '../epoch.ts'
 import { withoutTableKeys } from './dynamodb.ts'
-import { queryOwnerPage } from './index-query.ts'
+import { listFilter, queryOwnerPage } from './index-query.ts'
 
 const changePartition = (tenant: string) => `CHANGES#${tenant}`
 
@@ -27,21 +26,15 @@ export class DynamoDbChangeList implements ChangeList {
     start: Record<string, unknown> | undefined,
     now: number,
   ) {
-    const values: Record<string, unknown> = {
-      ':now': toEpochSeconds(now),
-      ':running': 'running',
-      ':succeeded': 'succeeded',
-      ':failed': 'failed',
-    }
-    const conditions = [
-      '(attribute_not_exists(expiresAt) OR expiresAt > :now)',
-      '#status IN (:running, :succeeded, :failed)',
-    ]
+    const { names, values, conditions } = listFilter(now)
+    // Accepted changes only: a `proposed` or `withdrawn` one is never shown (see `isAccepted`).
+    Object.assign(values, { ':running': 'running', ':succeeded': 'succeeded', ':failed': 'failed' })
+    names['#status'] = 'status'
+    conditions.push('#status IN (:running, :succeeded, :failed)')
     if (filter.status) {
       values[':status'] = filter.status
       conditions.push('#status = :status')
     }
-    const names: Record<string, string> = { '#status': 'status' }
     if (filter.domain) {
       names['#domain'] = 'domain'
       values[':domain'] = filter.domain

@@ -18,7 +18,7 @@ import {
   writeConditionally,
 } from './dynamodb.ts'
 import { eventIndexKeys } from './event-index.ts'
-import { queryOwnerPage } from './index-query.ts'
+import { listFilter, queryOwnerPage } from './index-query.ts'
 import { dueIndexKeys, openIndexKeys } from './open-index.ts'
 import { INDEX_DUE } from './table-definition.ts'
 
@@ -163,9 +163,7 @@ export class DynamoDbTaskStore implements TaskStore {
     start: Record<string, unknown> | undefined,
     now: number,
   ): Promise<TaskPage> {
-    const names: Record<string, string> = {}
-    const values: Record<string, unknown> = { ':now': toEpochSeconds(now) }
-    const conditions = ['(attribute_not_exists(expiresAt) OR expiresAt > :now)']
+    const { names, values, conditions } = listFilter(now)
     for (const [field, value] of Object.entries(filter) as [keyof TaskFilter, unknown][]) {
       if (!value) continue
       const { names: named, condition } = FILTER_CONDITIONS[field]

@@ -1,11 +1,10 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import { toEpochSeconds } from '../epoch.ts'
 import type { EventLog, EventPage, EventQuery, LoggedEvent } from '../events/event-log.ts'
 import type { WebhookEvent } from '../events/webhook-event.ts'
 import { withoutTableKeys } from './dynamodb.ts'
 import { taskFromItem } from './dynamodb-task-store.ts'
 import { eventPartition } from './event-index.ts'
-import { indexPosition, queryFilteredPage } from './index-query.ts'
+import { indexPosition, listFilter, queryFilteredPage } from './index-query.ts'
 import { INDEX_BY_EVENT } from './table-definition.ts'
 
 /** Reads the `byEvent` index: stored events and final tasks, one query per page. */
@@ -22,17 +21,13 @@ export class DynamoDbEventLog implements EventLog {
     start: Record<string, unknown> | undefined,
     now: number,
   ): Promise<EventPage> {
-    const names: Record<string, string> = {}
-    const values: Record<string, unknown> = {
-      ':owner': eventPartition(tenant),
-      ':now': toEpochSeconds(now),
-    }
+    const { names, values, conditions } = listFilter(now)
+    values[':owner'] = eventPartition(tenant)
     let keyCondition = 'evpk = :owner'
     if (query.since) {
       keyCondition += ' AND evsk >= :since'
       values[':since'] = query.since
     }
-    const conditions = ['(attribute_not_exists(expiresAt) OR expiresAt > :now)']
     if (query.type?.startsWith('task.')) {
       names['#kind'] = 'type'
       names['#status'] = 'status'

@@ -3,9 +3,26 @@ import {
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb'
+import { toEpochSeconds } from '../epoch.ts'
 import { InvalidCursorError } from '../http/cursor.ts'
 import { storeCall } from './dynamodb.ts'
 import { INDEX_BY_OWNER } from './table-definition.ts'
+
+/**
+ * The filter every list starts from, for its conditions to be added to: an item past its expiry
+ * is not listed, though DynamoDB's TTL may not have deleted it yet (it takes up to days).
+ */
+export function listFilter(now: number): {
+  readonly names: Record<string, string>
+  readonly values: Record<string, unknown>
+  readonly conditions: string[]
+} {
+  return {
+    names: {},
+    values: { ':now': toEpochSeconds(now) },
+    conditions: ['(attribute_not_exists(expiresAt) OR expiresAt > :now)'],
+  }
+}
 
 /**
  * One page of a filtered index query: reads on until `limit` items or the end, since a filter can
