@@ -32,8 +32,6 @@ import {
  * Unsigned delegations (no DS at the registry) are accepted only when bootstrapping is allowed.
  */
 
-export type Query = KeySetQuery
-
 export interface ServerView {
   readonly server: string
   readonly dnskeys: readonly number[]
@@ -79,7 +77,7 @@ interface ServerAnswers extends KeySetAnswers {
 export async function scanZone(
   zone: string,
   servers: readonly DnsServer[],
-  query: Query,
+  query: KeySetQuery,
   registryDs: readonly DsRecord[],
   options: { readonly nowSeconds: number; readonly bootstrap: boolean },
 ): Promise<ScanOutcome> {

@@ -1,7 +1,6 @@
 /** One webhook delivery attempt of a task or event: endpoint health, the attempt in flight, the result and the next try. */
-import { toEpochSeconds } from '../epoch.ts'
+import { iso, toEpochSeconds } from '../epoch.ts'
 import type { Logger } from '../logger.ts'
-import { iso } from '../tasks/task-outcome.ts'
 import { nextCallbackState, toDisabled, toSending } from '../webhooks/callback-states.ts'
 import { endpointVerdict, recordEndpointOutcome } from '../webhooks/endpoint-health.ts'
 import type { SendResult } from '../webhooks/send-webhook.ts'

@@ -1,9 +1,10 @@
 /** A pending task's step: read its registry task and move it on, or make it final. */
 
+import { iso } from '../epoch.ts'
 import { deriveStatus, forward, mergeDetails } from './derive-status.ts'
 import { isTerminal, type Task } from './task.ts'
 import { pollDelay, type StepOutcome, type TaskStepDeps } from './task-life.ts'
-import { finished, iso, save, unlockTargets } from './task-outcome.ts'
+import { finished, save, unlockTargets } from './task-outcome.ts'
 
 export async function poll(deps: TaskStepDeps, held: Task): Promise<StepOutcome> {
   const taskNo = held.upstream.taskNo as string

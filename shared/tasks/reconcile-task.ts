@@ -1,8 +1,9 @@
 /** A `submitting` task's step: find its upstream task, or prove it was never sent and send it again or reject it. */
 
+import { iso } from '../epoch.ts'
 import type { Task, TaskSearch } from './task.ts'
 import type { StepOutcome, TaskStepDeps } from './task-life.ts'
-import { iso, rejected, save, unlockTargets } from './task-outcome.ts'
+import { rejected, save, unlockTargets } from './task-outcome.ts'
 import { holdsAll } from './task-queue.ts'
 import { MAX_RESENDS, toResend } from './task-states.ts'
 import { absenceProvableAfter, findUpstreamTask, unheldNeverSentAfter } from './upstream-search.ts'

@@ -40,6 +40,7 @@ export interface TaskLifeSettings {
   readonly taskRetentionMs: number
 }
 
+/** What every step of a task's life reads and writes. */
 export interface TaskLifeDeps {
   readonly tasks: TaskStore
   readonly taskNos: TaskNoRegistry

@@ -4,8 +4,6 @@ import type { TaskLifeDeps, TaskStepDeps } from './task-life.ts'
 import { releaseTargets } from './task-queue.ts'
 import { toFinal, toRejected } from './task-states.ts'
 
-export const iso = (ms: number) => new Date(ms).toISOString()
-
 /** Writes the next state of a held task; losing the race means someone else moved it. */
 export async function save(deps: TaskLifeDeps, held: Task, next: Task): Promise<boolean> {
   const ok = await deps.tasks.replace({ ...next, lease: undefined }, held.version)

@@ -2,10 +2,9 @@
  * A callback's states as pure functions: in flight, stopped by a disabled endpoint, and what one
  * attempt's result makes of it (delivered, final, or scheduled again and when).
  */
+import { iso } from '../epoch.ts'
 import type { TaskCallback } from '../tasks/task.ts'
 import type { SendResult } from './send-webhook.ts'
-
-const iso = (at: number) => new Date(at).toISOString()
 
 /** The callback with one more attempt in flight since `at`. */
 export function toSending(callback: TaskCallback, at: number): TaskCallback {

@@ -42,6 +42,9 @@ export function registerChangeRoutes(table: RouteTable, deps: ApiDeps): void {
       await Promise.all(change.steps.map((step) => deps.tasks.get(step, deps.now()))),
     )
 
+  /** The tenant's changes as `GET /changes` lists them. */
+  const changes = { name: 'changes', targetsOf: targetsOfChange, toResource: withSteps }
+
   route(
     {
       method: 'get',
@@ -58,7 +61,6 @@ export function registerChangeRoutes(table: RouteTable, deps: ApiDeps): void {
       const filter = { status: query.status, domain: query.domain, kind: query.kind }
       const read: PageRead<Change> = (position, now) =>
         deps.changeList.list(principal.tenant, filter, query.limit, position, now)
-      const changes = { name: 'changes', targetsOf: targetsOfChange, toResource: withSteps }
       return toResponse(json(200, await scopedPage(deps, principal, changes, query, read)))
     },
   )
